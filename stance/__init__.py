@@ -1,0 +1,35 @@
+"""stance: sentence-level stance toward actors and framing-device spans in news text.
+
+Light to import: the model and pipeline modules load on first use.
+
+Example:
+    >>> from stance import StanceModel
+    >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
+    >>> model.predict("Critics say the so-called reform failed.")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "StanceModel": "stance.modeling",
+    "SentencePrediction": "stance.modeling",
+    "TargetPrediction": "stance.modeling",
+    "DevicePrediction": "stance.modeling",
+    "StanceScorer": "stance.scoring",
+    "LabelRecord": "stance.labels",
+    "read_label_file": "stance.labels",
+    "STANCE_LABELS": "stance.labels",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'stance' has no attribute {name!r}")

@@ -1,0 +1,106 @@
+"""The model card (README.md in a model directory), written from its config and evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DATA_SOURCES = {
+    "newsmtsc": ("NewsMTSC (Hamborg & Donnay, EACL 2021)", "MIT", "stance toward target mentions"),
+    "ptc": ("Propaganda Techniques Corpus v2, training part (SemEval-2020 Task 11)", "none stated; distributed by its authors for research", "propaganda-technique spans -> devices"),
+    "babe": ("BABE / MBIC (Spinde et al. 2021)", "AGPL-3.0 (repository licence)", "biased words -> weak loaded_language labels"),
+    "polnear": ("PolNeAR (Newell et al., LREC 2018)", "none stated", "attribution cues without a source -> weak unsourced_claim labels"),
+    "szeged": ("Szeged Uncertainty Corpus, Wikipedia part", "none stated; text CC BY-SA", "hedge cues"),
+    "framing": ("stance project's own hand-written examples (training/data/framing_examples/)", "same as this project", "the six fixed devices"),
+}
+
+
+def write_card(model_dir: str | Path) -> Path:
+    """Render README.md for a saved model from ``config.json`` and ``evaluation.json``.
+
+    Example:
+        >>> write_card("runs/default/model")  # doctest: +SKIP
+    """
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text())
+    evaluation_path = model_dir / "evaluation.json"
+    ev = json.loads(evaluation_path.read_text()) if evaluation_path.exists() else {}
+    internal = set(config.get("internal_device_labels", []))
+    devices = [d for d in config.get("device_labels", []) if d not in internal]
+    lines = [
+        "---",
+        "library_name: stance",
+        "language: en",
+        "tags: [stance-detection, framing, propaganda-techniques, token-classification]",
+        "---",
+        "",
+        "# stance model",
+        "",
+        "One transformer encoder with two heads: the stance (negative / neutral / positive) toward each "
+        "target mention of a sentence, read from `[TGT]`/`[/TGT]` marker tokens (all targets in one pass), "
+        "and framing-device spans (BIO tags per device, so spans of different devices may overlap).",
+        "",
+        f"- Base encoder: `{ev.get('base_model', config.get('encoder', {}).get('_name_or_path', '?'))}` "
+        f"({config.get('encoder', {}).get('model_type', '?')}, {config.get('encoder', {}).get('num_hidden_layers', '?')} layers)",
+        f"- Distilled from: `{ev['distilled_from']}`" if ev.get("distilled_from") else "- Distillation: none",
+        f"- Stance labels: {', '.join(config.get('stance_labels', []))}",
+        f"- Device labels: {', '.join(devices)}",
+        f"- Maximum length: {config.get('max_seq_length')} tokens; weights stored as {config.get('dtype', config.get('torch_dtype', '?'))}",
+        "",
+        "## Training data",
+        "",
+        "| source | licence as stated | used for | sentences | targets |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in (ev.get("train_data") or {}).items():
+        key = name.split(":")[0]
+        title, licence, use = DATA_SOURCES.get(key, (name, "?", "?"))
+        lines.append(f"| {title} (`{name}`) | {licence} | {use} | {row.get('sentences', 0)} | {row.get('targets', 0)} |")
+    lines += [
+        "",
+        "Device sources are mapped to the project's taxonomy by `configs/devices.yaml`. PTC is split by article "
+        "(75% train / 10% dev / 15% test, stable hash); the hand-written framing examples keep a separate held-out "
+        "set written independently of the training examples.",
+        "",
+        "## Metrics (dev sets)",
+        "",
+    ]
+    for key, value in (ev.get("headline") or {}).items():
+        lines.append(f"- {key}: {value:.3f}")
+    for name, m in (ev.get("datasets") or {}).items():
+        if "stance" in m:
+            s = m["stance"]
+            lines += [
+                "",
+                f"### {name}: stance (n={s['n']})",
+                "",
+                f"macro-F1 {s['macro_f1']:.3f}; F1 " + ", ".join(f"{k} {v:.3f}" for k, v in s["f1"].items()),
+                "",
+                "Confusion matrix (rows gold, columns predicted: " + ", ".join(s["confusion"]["labels"]) + "):",
+                "",
+                "```",
+                *[" ".join(f"{x:5d}" for x in row) for row in s["confusion"]["matrix"]],
+                "```",
+            ]
+        if "devices" in m:
+            lines += ["", f"### {name}: device spans", "", "| device | gold | exact P/R/F1 | partial P/R/F1 |", "|---|---|---|---|"]
+            for label, d in m["devices"].items():
+                ex, pa = d["exact"], d["partial"]
+                lines.append(
+                    f"| {label} | {d['gold']} | {ex['precision']:.2f}/{ex['recall']:.2f}/{ex['f1']:.2f} | "
+                    f"{pa['precision']:.2f}/{pa['recall']:.2f}/{pa['f1']:.2f} |"
+                )
+    lines += [
+        "",
+        "## Intended use and limits",
+        "",
+        "For research on how news outlets frame actors, scored sentence by sentence. Stance follows NewsMTSC: the "
+        "sentiment toward the target as a reader perceives it, quoted speech included. Trained on English, mostly US "
+        "political news; expect lower accuracy on other domains, other varieties of English and other languages. "
+        "Device spans come from propaganda-technique annotations and small hand-written sets: treat rates as "
+        "indicators, compare outlets with the same model, and correct prevalence with the confusion matrix above "
+        "(`stance compare` does). Not for judging individual people or articles without human review.",
+    ]
+    path = model_dir / "README.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

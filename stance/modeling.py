@@ -1,0 +1,284 @@
+"""`StanceModel`: load a trained model and label sentences.
+
+Example:
+    >>> from stance import StanceModel
+    >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
+    >>> pred = model.predict("Critics say the so-called reform failed.", targets=[(16, 33)])  # doctest: +SKIP
+    >>> pred.targets[0].stance, [d.label for d in pred.devices]  # doctest: +SKIP
+    ('negative', ['unsourced_claim', 'discrediting_attribution'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+from stance.bases import resolve_base
+from stance.encoding import MARKERS, Encoded, decode_spans, encode_batch
+from stance.network import StanceConfig, StanceNetwork
+from stance.resources import MODELS_DIR
+
+
+@dataclass(frozen=True)
+class TargetPrediction:
+    """Stance toward one target span of a sentence."""
+
+    start: int
+    end: int
+    text: str
+    stance: str | None
+    probs: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DevicePrediction:
+    """One framing-device span."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SentencePrediction:
+    """Everything the model says about one sentence. ``truncated``: the sentence was longer
+    than the model's maximum length; spans past the cut are missing and targets there have
+    ``stance=None``."""
+
+    text: str
+    targets: tuple[TargetPrediction, ...]
+    devices: tuple[DevicePrediction, ...]
+    truncated: bool = False
+
+
+def resolve_model(name_or_path: str | Path) -> str:
+    """``default`` (or any name under stance/models/) -> shipped directory; else path or hub id."""
+    candidate = MODELS_DIR / str(name_or_path)
+    if str(name_or_path) and "/" not in str(name_or_path) and (candidate / "config.json").exists():
+        return str(candidate)
+    if str(name_or_path) == "default":
+        raise ValueError(f"the default model is missing from {candidate}; reinstall the package")
+    return str(name_or_path)
+
+
+class StanceModel:
+    """A trained stance + framing-device model with its tokenizer.
+
+    Example:
+        >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
+        >>> model.predict(["Moscow slammed the move."], targets=[[(0, 6)]])[0].targets[0].stance  # doctest: +SKIP
+        'negative'
+    """
+
+    def __init__(self, network: StanceNetwork, tokenizer, *, name: str = "", device: str = "cpu", bf16: bool | None = None):
+        self.network = network.to(device).eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.device = torch.device(device)
+        self.bf16 = _bf16_supported(self.device) if bf16 is None else bf16
+
+    # ----------------------------------------------------------------- loading / saving
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path = "default", *, device: str = "cpu", bf16: bool | None = None
+    ) -> StanceModel:
+        """Load ``default``, a local directory or a Hugging Face hub id."""
+        path = resolve_model(name_or_path)
+        network = StanceNetwork.from_pretrained(path, dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        return cls(network, tokenizer, name=str(name_or_path), device=device, bf16=bf16)
+
+    @classmethod
+    def from_base(
+        cls,
+        base: str,
+        device_labels: Sequence[str],
+        *,
+        internal_device_labels: Sequence[str] = (),
+        device: str = "cpu",
+        **config: Any,
+    ) -> StanceModel:
+        """A new model on a pretrained encoder (``minilm``, ``mpnet``, a path or hub id), heads untrained."""
+        path = resolve_base(base)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.add_special_tokens({"additional_special_tokens": list(MARKERS)})
+        encoder = AutoModel.from_pretrained(path)
+        encoder.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+        network = StanceNetwork(
+            StanceConfig(
+                encoder=encoder.config.to_dict(),
+                device_labels=list(device_labels),
+                internal_device_labels=list(internal_device_labels),
+                **config,
+            )
+        )
+        weights = {k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")}
+        missing, unexpected = network.encoder.load_state_dict(weights, strict=False)
+        if unexpected or missing:
+            raise ValueError(f"base encoder weights do not fit: unexpected {unexpected[:5]}, missing {missing[:5]}")
+        return cls(network, tokenizer, name=base, device=device)
+
+    def save_pretrained(self, path: str | Path, *, dtype: torch.dtype = torch.bfloat16, card: str | None = None) -> None:
+        """Save config, safetensors weights (bf16 by default), tokenizer and model card."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        original = next(self.network.parameters()).dtype
+        self.network.to(dtype).save_pretrained(path, safe_serialization=True)
+        self.network.to(original)
+        self.tokenizer.save_pretrained(path)
+        if card is not None:
+            (path / "README.md").write_text(card, encoding="utf-8")
+
+    # ----------------------------------------------------------------- label sets
+    @property
+    def config(self) -> StanceConfig:
+        return self.network.config
+
+    @property
+    def stance_labels(self) -> list[str]:
+        return list(self.config.stance_labels)
+
+    @property
+    def device_labels(self) -> list[str]:
+        """Device labels the model reports (internal auxiliary labels left out)."""
+        return [x for x in self.config.device_labels if x not in self.config.internal_device_labels]
+
+    def evaluation(self) -> dict[str, Any]:
+        """The dev-set evaluation stored beside the weights (``evaluation.json``), or {}."""
+        path = Path(getattr(self.config, "_name_or_path", "") or "") / "evaluation.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    # ----------------------------------------------------------------- prediction
+    @overload
+    def predict(self, texts: str, targets: Sequence[tuple[int, int]] | None = None, **kw: Any) -> SentencePrediction: ...
+    @overload
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[Sequence[tuple[int, int]]] | None = None, **kw: Any
+    ) -> list[SentencePrediction]: ...
+
+    def predict(self, texts, targets=None, *, batch_size: int = 64, include_internal: bool = False):
+        """Label sentences; a single string in gives a single result out.
+
+        ``targets``: per sentence, the (start, end) character spans to give a stance for.
+        """
+        single = isinstance(texts, str)
+        if single:
+            texts = [texts]
+            targets = None if targets is None else [targets]
+        if not all(isinstance(t, str) for t in texts):
+            raise ValueError("texts must be strings")
+        encoded = encode_batch(self.tokenizer, texts, targets, max_length=self.config.max_seq_length)
+        results = []
+        for text, enc, (stance_probs, device_probs) in zip(texts, encoded, self.run(encoded, batch_size=batch_size)):
+            results.append(self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal))
+        return results[0] if single else results
+
+    def to_prediction(
+        self, text: str, enc: Encoded, stance_probs: np.ndarray, device_probs: np.ndarray, *, include_internal: bool = False
+    ) -> SentencePrediction:
+        """Turn one sentence's raw probabilities into typed predictions."""
+        labels = self.stance_labels
+        targets = []
+        spans_in_order = [enc.target_spans[s] if s is not None else None for s in enc.target_slots]
+        for slot, span in zip(enc.target_slots, spans_in_order):
+            if slot is None:
+                targets.append(TargetPrediction(-1, -1, "", None, {}))
+                continue
+            p = stance_probs[slot]
+            targets.append(
+                TargetPrediction(
+                    span[0], span[1], text[span[0] : span[1]], labels[int(p.argmax())], {k: float(v) for k, v in zip(labels, p)}
+                )
+            )
+        allowed = set(self.config.device_labels if include_internal else self.device_labels)
+        devices = tuple(
+            DevicePrediction(s, e, text[s:e], label, round(score, 4))
+            for s, e, label, score in decode_spans(device_probs, enc.offsets, self.config.device_labels, self.config.device_thresholds)
+            if label in allowed
+        )
+        return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)
+
+    def run(self, encoded: Sequence[Encoded], *, batch_size: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Raw probabilities per sentence, in input order: stance (targets, 3) and devices (tokens, labels, 3).
+
+        Sentences are sorted by length into batches (length bucketing) and run under bf16
+        autocast where the CPU supports it.
+        """
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(encoded)
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            for i, result in zip(idx, self._run_batch([encoded[i] for i in idx])):
+                out[i] = result
+        yield from out  # type: ignore[misc]
+
+    def _run_batch(self, batch: Sequence[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
+        tensors = collate(batch, pad_id=self.tokenizer.pad_token_id)
+        tensors = {k: v.to(self.device) for k, v in tensors.items()}
+        with torch.inference_mode(), self._autocast():
+            output = self.network(**tensors)
+        device_probs = output.device_logits.float().softmax(-1).cpu().numpy()
+        stance_probs = (
+            output.stance_logits.float().softmax(-1).cpu().numpy() if output.stance_logits is not None else None
+        )
+        results = []
+        for b, enc in enumerate(batch):
+            n_tok, n_tgt = len(enc.input_ids), len(enc.target_markers)
+            sp = stance_probs[b, :n_tgt] if stance_probs is not None else np.zeros((0, len(self.stance_labels)))
+            results.append((sp, device_probs[b, :n_tok]))
+        return results
+
+    def _autocast(self):
+        if self.bf16:
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def collate(batch: Sequence[Encoded], pad_id: int = 0, labels: Sequence[dict[str, Any]] | None = None) -> dict[str, torch.Tensor]:
+    """Pad encoded sentences into tensors; with ``labels`` (per sentence: ``stance`` ids and
+    teacher ``stance_soft`` probabilities per distinct target, ``devices`` BIO array), add the
+    training targets too."""
+    width = max(len(e.input_ids) for e in batch)
+    n_targets = max((len(e.target_markers) for e in batch), default=0)
+    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    markers = torch.full((len(batch), n_targets, 2), -1, dtype=torch.long)
+    for b, e in enumerate(batch):
+        input_ids[b, : len(e.input_ids)] = torch.tensor(e.input_ids)
+        attention[b, : len(e.input_ids)] = 1
+        if e.target_markers:
+            markers[b, : len(e.target_markers)] = torch.tensor(e.target_markers)
+    out = {"input_ids": input_ids, "attention_mask": attention, "target_markers": markers}
+    if labels is not None:
+        n_dev = labels[0]["devices"].shape[1]
+        stance = torch.full((len(batch), n_targets), -100, dtype=torch.long)
+        soft = torch.zeros((len(batch), n_targets, 3), dtype=torch.float32)
+        devices = torch.full((len(batch), width, n_dev), -100, dtype=torch.long)
+        for b, lab in enumerate(labels):
+            if len(lab["stance"]):
+                stance[b, : len(lab["stance"])] = torch.tensor(lab["stance"])
+                soft[b, : len(lab["stance"])] = torch.from_numpy(lab["stance_soft"])
+            devices[b, : lab["devices"].shape[0]] = torch.from_numpy(lab["devices"])
+        out["stance_labels"] = stance
+        out["device_labels"] = devices
+        out["stance_soft_labels"] = soft
+    return out
+
+
+def _bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

@@ -1,0 +1,133 @@
+"""The neural network: one transformer encoder with a stance head and a device-span head.
+
+Saved and loaded the Hugging Face way (``config.json`` + ``model.safetensors``). Most users
+want :class:`stance.modeling.StanceModel`, which adds the tokenizer and ``predict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from stance.labels import STANCE_LABELS
+
+
+class StanceConfig(PretrainedConfig):
+    """Configuration: the encoder's own config plus both label sets and decoding settings."""
+
+    model_type = "stance"
+
+    def __init__(
+        self,
+        encoder: dict[str, Any] | None = None,
+        stance_labels: list[str] | None = None,
+        device_labels: list[str] | None = None,
+        internal_device_labels: list[str] | None = None,
+        device_thresholds: dict[str, float] | None = None,
+        stance_loss_weight: float = 1.0,
+        device_loss_weight: float = 1.0,
+        head_dropout: float = 0.1,
+        max_seq_length: int = 256,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.encoder = encoder or {}
+        self.stance_labels = list(stance_labels or STANCE_LABELS)
+        self.device_labels = list(device_labels or [])
+        self.internal_device_labels = list(internal_device_labels or [])
+        self.device_thresholds = dict(device_thresholds or {})
+        self.stance_loss_weight = stance_loss_weight
+        self.device_loss_weight = device_loss_weight
+        self.head_dropout = head_dropout
+        self.max_seq_length = max_seq_length
+
+    @property
+    def encoder_config(self) -> PretrainedConfig:
+        config = dict(self.encoder)
+        return AutoConfig.for_model(config.pop("model_type"), **config)
+
+
+@dataclass
+class StanceOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    stance_logits: torch.Tensor | None = None  # (batch, targets, stance labels)
+    device_logits: torch.Tensor | None = None  # (batch, tokens, device labels, 3) BIO
+
+
+class StanceNetwork(PreTrainedModel):
+    """Encoder + heads. ``target_markers`` (batch, targets, 2) holds the positions of each
+    target's ``[TGT]``/``[/TGT]`` tokens, -1 for padding."""
+
+    config_class = StanceConfig
+    base_model_prefix = "encoder"
+    supports_gradient_checkpointing = True
+
+    def __init__(self, config: StanceConfig) -> None:
+        super().__init__(config)
+        self.encoder = _encoder_from_config(config.encoder_config)
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.head_dropout)
+        self.stance_head = nn.Sequential(
+            nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(config.head_dropout), nn.Linear(hidden, len(config.stance_labels))
+        )
+        self.device_head = nn.Linear(hidden, 3 * len(config.device_labels))
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        target_markers: torch.Tensor | None = None,
+        stance_labels: torch.Tensor | None = None,
+        device_labels: torch.Tensor | None = None,
+        stance_soft_labels: torch.Tensor | None = None,
+        **_: Any,
+    ) -> StanceOutput:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        batch, seq, width = hidden.shape
+        device_logits = self.device_head(self.dropout(hidden)).view(batch, seq, -1, 3)
+        stance_logits = None
+        if target_markers is not None and target_markers.shape[1] > 0:
+            idx = target_markers.clamp(min=0)
+            n_targets = idx.shape[1]
+            start = hidden.gather(1, idx[..., 0:1].expand(-1, -1, width))
+            end = hidden.gather(1, idx[..., 1:2].expand(-1, -1, width))
+            cls = hidden[:, :1].expand(-1, n_targets, -1)
+            stance_logits = self.stance_head(self.dropout(torch.cat([start, end, cls], dim=-1)))
+        loss = None
+        if stance_labels is not None or device_labels is not None:
+            loss = hidden.new_zeros((), dtype=torch.float32)
+            if stance_labels is not None and stance_logits is not None and (stance_labels != -100).any():
+                loss = loss + self.config.stance_loss_weight * self._stance_loss(stance_logits, stance_labels, stance_soft_labels)
+            if device_labels is not None and (device_labels != -100).any():
+                loss = loss + self.config.device_loss_weight * nn.functional.cross_entropy(
+                    device_logits.float().reshape(-1, 3), device_labels.reshape(-1), ignore_index=-100
+                )
+        return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits)
+
+    def _stance_loss(self, logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | None) -> torch.Tensor:
+        """Cross-entropy on the gold labels, mixed with a teacher's probabilities where given."""
+        valid = labels != -100
+        logits = logits.float()[valid]
+        loss = nn.functional.cross_entropy(logits, labels[valid])
+        weight = getattr(self.config, "distill_weight", 0.0)
+        if soft is not None and weight > 0:
+            soft = soft[valid].float()
+            has = soft.sum(-1) > 0
+            if has.any():
+                kd = -(soft[has] * logits[has].log_softmax(-1)).sum(-1).mean()
+                loss = (1 - weight) * loss + weight * kd
+        return loss
+
+
+def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
+    """The bare encoder; BERT-like models drop their (unused) pooler."""
+    try:
+        return AutoModel.from_config(config, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_config(config)

@@ -1,0 +1,90 @@
+"""The framing-device taxonomy (configs/devices.yaml) and the mapping from raw dataset labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from stance.resources import config_path
+
+FIXED_DEVICES = (
+    "loaded_language",
+    "name_calling",
+    "discrediting_attribution",
+    "unsourced_claim",
+    "speculative_interpretation",
+    "scare_quotes",
+)
+
+
+@dataclass(frozen=True)
+class Device:
+    """One device of the taxonomy."""
+
+    name: str
+    definition: str
+    examples: tuple[str, ...]
+    sources: dict[str, tuple[str, ...]]
+    internal: bool = False
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The devices and how dataset labels feed them.
+
+    Example:
+        >>> tax = Taxonomy.load()
+        >>> tax.map_label("ptc", "Loaded_Language")
+        'loaded_language'
+    """
+
+    devices: tuple[Device, ...]
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Taxonomy:
+        path = Path(path) if path else config_path("devices.yaml")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("devices"), list):
+            raise ValueError(f"{path}: expected a mapping with a 'devices' list")
+        devices = []
+        for i, d in enumerate(data["devices"]):
+            if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+                raise ValueError(f"{path}: devices[{i}] needs a 'name'")
+            devices.append(
+                Device(
+                    name=d["name"],
+                    definition=str(d.get("definition", "")),
+                    examples=tuple(d.get("examples", ())),
+                    sources={k: tuple(v) for k, v in (d.get("sources") or {}).items()},
+                    internal=bool(d.get("internal", False)),
+                )
+            )
+        names = [d.name for d in devices]
+        if missing := [n for n in FIXED_DEVICES if n not in names]:
+            raise ValueError(f"{path}: the fixed devices {missing} are missing")
+        if len(set(names)) != len(names):
+            raise ValueError(f"{path}: duplicate device names")
+        return cls(tuple(devices))
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.devices]
+
+    @property
+    def internal(self) -> list[str]:
+        return [d.name for d in self.devices if d.internal]
+
+    def map_label(self, source: str, raw: str) -> str | None:
+        """The device a raw label of a source feeds, or None."""
+        for d in self.devices:
+            if raw in d.sources.get(source, ()):
+                return d.name
+        return None
+
+    def annotated(self, source: str, raw_annotated: tuple[str, ...] | None) -> tuple[str, ...]:
+        """The devices annotated on a sentence whose raw annotated labels are ``raw_annotated``."""
+        if raw_annotated is None:
+            return tuple(d.name for d in self.devices if source in d.sources)
+        return tuple(d.name for d in self.devices if set(d.sources.get(source, ())) & set(raw_annotated))

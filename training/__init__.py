@@ -1,0 +1,1 @@
+"""Training, data conversion and evaluation for stance models (see README: Training)."""

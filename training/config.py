@@ -1,0 +1,94 @@
+"""The typed training configuration, read from YAML (see configs/default.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """One training or evaluation data source.
+
+    Either ``source`` (a converter name: newsmtsc, ptc, polnear, szeged, babe, framing) with
+    its ``split``, or ``path`` to a file in the project's label format.
+    """
+
+    source: str = ""
+    split: str = "train"
+    path: str = ""
+    max_records: int | None = field(default=None, metadata={"help": "keep at most this many (a seeded sample)"})
+    only_labelled: bool = field(default=False, metadata={"help": "drop sentences with no target and no device span"})
+    repeat: int = field(default=1, metadata={"help": "oversample: use each record this many times per epoch"})
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}:{self.split}" if self.source else Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs. Unknown keys in the YAML are an error."""
+
+    base_model: str = field(default="minilm", metadata={"help": "minilm, mpnet, a local directory or a hub id"})
+    output_dir: str = field(default="runs/default", metadata={"help": "checkpoints, logs and the final model"})
+    data_dir: str = field(default="../shared/data", metadata={"help": "where the public datasets live"})
+    train: tuple[DataSpec, ...] = ()
+    dev: tuple[DataSpec, ...] = field(default=(), metadata={"help": "evaluated each epoch; early stopping"})
+    early_stopping_metric: str = field(default="score", metadata={"help": "a key of the dev metrics, higher is better"})
+    early_stopping_patience: int = 2
+    epochs: float = 3.0
+    learning_rate: float = 5e-5
+    head_learning_rate: float = field(default=1e-3, metadata={"help": "learning rate of the two heads"})
+    batch_size: int = 16
+    warmup: float = field(default=0.06, metadata={"help": "share of steps for linear warm-up"})
+    weight_decay: float = 0.01
+    seed: int = 42
+    max_seq_length: int = 128
+    bf16: bool = True
+    stance_loss_weight: float = 1.0
+    device_loss_weight: float = 1.0
+    distill_from: str = field(default="", metadata={"help": "a teacher model directory: distil its stance probabilities"})
+    distill_weight: float = field(default=0.5, metadata={"help": "share of the stance loss taken from the teacher"})
+    tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
+    save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
+    logging_steps: int = 50
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> TrainConfig:
+        """Read a YAML config; ``overrides`` (e.g. output_dir) win over the file.
+
+        Example:
+            >>> TrainConfig.from_yaml("configs/default.yaml").base_model  # doctest: +SKIP
+            'minilm'
+        """
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping of settings")
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(raw, where=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], where: str = "config") -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        if unknown := sorted(set(raw) - known):
+            raise ValueError(f"{where}: unknown settings {unknown}")
+        values = dict(raw)
+        for key in ("train", "dev"):
+            values[key] = tuple(_spec(item, f"{where}: {key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
+        return cls(**values)
+
+
+def _spec(item: Any, where: str) -> DataSpec:
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: expected a mapping with 'source' or 'path'")
+    known = {f.name for f in fields(DataSpec)}
+    if unknown := sorted(set(item) - known):
+        raise ValueError(f"{where}: unknown keys {unknown}")
+    spec = DataSpec(**item)
+    if bool(spec.source) == bool(spec.path):
+        raise ValueError(f"{where}: give exactly one of 'source' and 'path'")
+    return spec

@@ -1,0 +1,87 @@
+"""Load the data mix of a config as label records mapped to the device taxonomy, and turn
+records into model features."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.encoding import device_tags, encode_batch
+from stance.labels import STANCE_LABELS, DeviceLabel, LabelRecord, read_label_file
+from stance.taxonomy import Taxonomy
+from training.config import DataSpec
+from training.convert import get_converter
+
+
+def load_records(spec: DataSpec, data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42) -> list[LabelRecord]:
+    """The records of one data spec with device labels mapped to the taxonomy.
+
+    Example:
+        >>> load_records(DataSpec(source="newsmtsc", split="dev_rw"), "../shared/data", Taxonomy.load())  # doctest: +SKIP
+    """
+    if spec.source:
+        raw = list(get_converter(spec.source)(Path(data_dir), spec.split))
+        records = [map_to_taxonomy(r, spec.source, taxonomy) for r in raw]
+    else:
+        records = list(read_label_file(spec.path, known_devices=taxonomy.names))
+    if spec.only_labelled:
+        records = [r for r in records if r.targets or r.devices]
+    if spec.max_records is not None and len(records) > spec.max_records:
+        records = random.Random(seed).sample(records, spec.max_records)
+    return records * max(1, spec.repeat)
+
+
+def map_to_taxonomy(record: LabelRecord, source: str, taxonomy: Taxonomy) -> LabelRecord:
+    """Rename a converter's raw device labels to taxonomy devices; drop the ones no device uses."""
+    devices = []
+    for d in record.devices:
+        name = taxonomy.map_label(source, d.label)
+        if name is not None:
+            devices.append(DeviceLabel(d.start, d.end, name))
+    annotated = taxonomy.annotated(source, record.device_labels)
+    return replace(record, devices=tuple(sorted(set(devices), key=lambda d: (d.start, d.end, d.label))), device_labels=annotated)
+
+
+def build_features(
+    records: Iterable[LabelRecord], tokenizer, device_labels: list[str], max_length: int
+) -> list[dict[str, Any]]:
+    """Model features with training labels, one dict per record (``input_ids`` for length grouping)."""
+    records = list(records)
+    label_index = {name: i for i, name in enumerate(device_labels)}
+    stance_index = {name: i for i, name in enumerate(STANCE_LABELS)}
+    encoded = encode_batch(tokenizer, [r.text for r in records], [[(t.start, t.end) for t in r.targets] for r in records], max_length=max_length)
+    features = []
+    for r, enc in zip(records, encoded):
+        stance = [-100] * len(enc.target_spans)
+        soft = np.zeros((len(enc.target_spans), len(STANCE_LABELS)), dtype=np.float32)
+        teacher = r.meta.get("teacher_probs")
+        for j, (t, slot) in enumerate(zip(r.targets, enc.target_slots)):
+            if slot is not None and t.stance is not None and stance[slot] == -100:
+                stance[slot] = stance_index[t.stance]
+                if teacher is not None:
+                    soft[slot] = teacher[j]
+        annotated = r.annotated_devices(device_labels)
+        tags = device_tags(enc, [(d.start, d.end, d.label) for d in r.devices], label_index, annotated)
+        features.append({"input_ids": enc.input_ids, "enc": enc, "stance": stance, "stance_soft": soft, "devices": tags})
+    return features
+
+
+def describe(records_by_spec: dict[str, list[LabelRecord]]) -> dict[str, dict[str, int]]:
+    """What each source contributes: sentences, articles, targets and spans per device."""
+    out = {}
+    for name, records in records_by_spec.items():
+        row = {
+            "sentences": len(records),
+            "articles": len({r.doc_id for r in records if r.doc_id}),
+            "targets": sum(len(r.targets) for r in records),
+        }
+        for r in records:
+            for d in r.devices:
+                row[f"spans:{d.label}"] = row.get(f"spans:{d.label}", 0) + 1
+        out[name] = row
+    return out

@@ -1,0 +1,125 @@
+"""Evaluate a model on label-format records: stance, device spans, PTC span identification.
+
+``python -m training.evaluate MODEL --data newsmtsc:dev_rw --data ptc:test --out metrics.json``
+(the same as ``stance evaluate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from stance.encoding import Encoded, decode_spans, encode_batch
+from stance.labels import LabelRecord
+from stance.modeling import StanceModel
+from training.metrics import merge_spans, span_prf, stance_metrics
+
+SI_LABEL = "propaganda_span"  # the auxiliary label-agnostic PTC span label
+FIXED_FRAMING = "framing"
+
+
+@dataclass
+class RawPredictions:
+    """Model outputs for records, kept so that spans can be decoded again with other thresholds."""
+
+    records: list[LabelRecord]
+    encoded: list[Encoded]
+    stance: list[np.ndarray]
+    devices: list[np.ndarray]
+
+
+def predict_raw(model: StanceModel, records: Sequence[LabelRecord], batch_size: int = 64) -> RawPredictions:
+    """Run the model once over records (their gold targets are the targets)."""
+    records = list(records)
+    encoded = encode_batch(
+        model.tokenizer,
+        [r.text for r in records],
+        [[(t.start, t.end) for t in r.targets] for r in records],
+        max_length=model.config.max_seq_length,
+    )
+    stance, devices = [], []
+    for sp, dp in model.run(encoded, batch_size=batch_size):
+        stance.append(sp)
+        devices.append(dp)
+    return RawPredictions(records, encoded, stance, devices)
+
+
+def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, float] | None = None) -> dict:
+    """Metrics for one dataset from raw predictions."""
+    thresholds = model.config.device_thresholds if thresholds is None else thresholds
+    labels = model.stance_labels
+    gold_st, pred_st = [], []
+    for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
+        for t, slot in zip(r.targets, enc.target_slots):
+            if t.stance is None:
+                continue
+            gold_st.append(t.stance)
+            pred_st.append(labels[int(sp[slot].argmax())] if slot is not None else "neutral")
+    out: dict = {}
+    if gold_st:
+        out["stance"] = stance_metrics(gold_st, pred_st)
+    names = model.config.device_labels
+    predicted = [decode_spans(dp, enc.offsets, names, thresholds) for enc, dp in zip(raw.encoded, raw.devices)]
+    per_label = {}
+    for label in names:
+        rows = [i for i, r in enumerate(raw.records) if label in r.annotated_devices(names)]
+        gold = [[(d.start, d.end) for d in raw.records[i].devices if d.label == label] for i in rows]
+        if not rows or not any(gold):
+            continue
+        pred = [[(s, e) for s, e, lab, _ in predicted[i] if lab == label] for i in rows]
+        per_label[label] = span_prf(gold, pred)
+    if per_label:
+        out["devices"] = per_label
+    si_rows = [i for i, r in enumerate(raw.records) if SI_LABEL in r.annotated_devices(names)]
+    if si_rows and SI_LABEL in names:
+        gold = [merge_spans((d.start, d.end) for d in raw.records[i].devices if d.label == SI_LABEL) for i in si_rows]
+        out["span_identification"] = {
+            "from_propaganda_span": span_prf(gold, [merge_spans((s, e) for s, e, lab, _ in predicted[i] if lab == SI_LABEL) for i in si_rows]),
+            "from_all_devices": span_prf(gold, [merge_spans((s, e) for s, e, _, _ in predicted[i]) for i in si_rows]),
+        }
+    return out
+
+
+def tune_thresholds(raws: Sequence[RawPredictions], model: StanceModel, grid: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6)) -> dict[str, float]:
+    """Per device label, the threshold with the best partial-overlap F1 on the given dev data."""
+    best: dict[str, float] = {}
+    for label in model.config.device_labels:
+        scores = []
+        for thr in grid:
+            f1s = [
+                m["devices"][label]["partial"]["f1"]
+                for m in (evaluate_raw(raw, model, {label: thr}) for raw in raws)
+                if label in m.get("devices", {})
+            ]
+            if f1s:
+                scores.append((float(np.mean(f1s)), -abs(thr - 0.5), thr))
+        if scores:
+            best[label] = max(scores)[2]
+    return best
+
+
+def headline(metrics: dict[str, dict]) -> dict[str, float]:
+    """A few numbers per dataset, and ``score``: their mean, the early-stopping metric."""
+    flat = {}
+    for name, m in metrics.items():
+        if "stance" in m:
+            flat[f"{name}/stance_macro_f1"] = m["stance"]["macro_f1"]
+        if "span_identification" in m:
+            flat[f"{name}/si_f1"] = m["span_identification"]["from_propaganda_span"]["partial"]["f1"]
+        elif "devices" in m:
+            f1s = [v["partial"]["f1"] for v in m["devices"].values()]
+            flat[f"{name}/device_partial_f1"] = float(np.mean(f1s))
+    flat["score"] = float(np.mean(list(flat.values()))) if flat else 0.0
+    return flat
+
+
+def evaluate_model(model: StanceModel, datasets: dict[str, Sequence[LabelRecord]], batch_size: int = 64) -> dict:
+    """Metrics per dataset plus ``headline``.
+
+    Example:
+        >>> evaluate_model(model, {"newsmtsc:dev_rw": records})["headline"]["score"]  # doctest: +SKIP
+    """
+    metrics = {name: evaluate_raw(predict_raw(model, recs, batch_size), model) for name, recs in datasets.items()}
+    return {"datasets": metrics, "headline": headline(metrics)}

@@ -1,0 +1,74 @@
+"""Metrics: stance macro-F1 and confusion matrix; device spans (exact and SemEval-2020 Task 11
+partial overlap); PTC span identification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, f1_score
+
+from stance.labels import STANCE_LABELS
+
+Span = tuple[int, int]
+
+
+def stance_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict:
+    """Macro-F1, per-class F1 and the confusion matrix (rows: gold, columns: predicted).
+
+    Example:
+        >>> stance_metrics(["negative", "neutral"], ["negative", "positive"])["macro_f1"]
+        0.3333...
+    """
+    labels = list(STANCE_LABELS)
+    per_class = f1_score(gold, pred, labels=labels, average=None, zero_division=0)
+    return {
+        "n": len(gold),
+        "macro_f1": float(np.mean(per_class)) if len(gold) else 0.0,
+        "f1": {k: float(v) for k, v in zip(labels, per_class)},
+        "accuracy": float(np.mean([g == p for g, p in zip(gold, pred)])) if len(gold) else 0.0,
+        "confusion": {"labels": labels, "matrix": confusion_matrix(gold, pred, labels=labels).tolist()},
+    }
+
+
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
+    """Union of overlapping spans."""
+    out: list[list[int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _overlap(a: Span, b: Span) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def span_prf(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> dict:
+    """Exact-match and partial-overlap precision/recall/F1 over sentences.
+
+    ``gold[i]`` and ``pred[i]`` are the spans of sentence i. Partial overlap is the SemEval-2020
+    Task 11 (span identification) measure: each predicted span earns |s ∩ t| / |s| of every gold
+    span it overlaps (precision), each gold span |s ∩ t| / |t| (recall).
+
+    Example:
+        >>> span_prf([[(0, 10)]], [[(0, 5)]])["partial"]["recall"]
+        0.5
+    """
+    n_gold = sum(len(g) for g in gold)
+    n_pred = sum(len(p) for p in pred)
+    exact = sum(len(set(g) & set(p)) for g, p in zip(gold, pred))
+    prec_sum = sum(_overlap(s, t) / (s[1] - s[0]) for g, p in zip(gold, pred) for s in p for t in g)
+    rec_sum = sum(_overlap(s, t) / (t[1] - t[0]) for g, p in zip(gold, pred) for s in p for t in g)
+    return {
+        "gold": n_gold,
+        "predicted": n_pred,
+        "exact": _prf(exact / n_pred if n_pred else 0.0, exact / n_gold if n_gold else 0.0),
+        "partial": _prf(prec_sum / n_pred if n_pred else 0.0, rec_sum / n_gold if n_gold else 0.0),
+    }
+
+
+def _prf(p: float, r: float) -> dict:
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}

@@ -1,0 +1,217 @@
+"""Train a stance + framing-device model from a YAML config.
+
+    python -m training.train configs/default.yaml [--output-dir DIR] [--resume]
+    stance train configs/default.yaml            # the same
+
+Steps: 1. read the config; 2. load and map the data mix; 3. (optional) label the training
+targets with a teacher; 4. build the model on its base encoder; 5. train with the transformers
+Trainer, evaluating on the dev sets every epoch (early stopping, best checkpoint kept);
+6. tune the device thresholds on the dev sets; 7. save the model, its card and the metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, set_seed
+
+from stance.card import write_card
+from stance.labels import LabelRecord
+from stance.modeling import StanceModel, collate
+from stance.taxonomy import Taxonomy
+from training.config import TrainConfig
+from training.data import build_features, describe, load_records
+from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds
+
+logger = logging.getLogger("stance.train")
+
+
+class Collator:
+    """Pads a list of features (see training.data.build_features) into a training batch."""
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        return collate([f["enc"] for f in features], pad_id=self.pad_id, labels=features)
+
+
+class JsonLogCallback(TrainerCallback):
+    """Appends every log and evaluation to ``log.jsonl`` in the output directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **(logs or {})}) + "\n")
+
+
+class StanceTrainer(Trainer):
+    """Trainer whose evaluation runs the real prediction path on the dev sets."""
+
+    def __init__(self, *args: Any, dev_sets: dict[str, list[LabelRecord]], head_learning_rate: float, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.dev_sets = dev_sets
+        self.head_learning_rate = head_learning_rate
+
+    def create_optimizer(self, model=None):
+        if self.optimizer is None:
+            named = list(self.model.named_parameters())
+            groups = [
+                {"params": [p for n, p in named if n.startswith("encoder.")], "lr": self.args.learning_rate},
+                {"params": [p for n, p in named if not n.startswith("encoder.")], "lr": self.head_learning_rate},
+            ]
+            self.optimizer = torch.optim.AdamW(groups, weight_decay=self.args.weight_decay)
+        return self.optimizer
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        model = StanceModel(self.model, self.processing_class, device=str(self.args.device), bf16=self.args.bf16)
+        started = time.perf_counter()
+        per_set = {name: evaluate_raw(predict_raw(model, recs), model) for name, recs in self.dev_sets.items()}
+        self.model.train()
+        metrics = {f"{metric_key_prefix}_{k}": v for k, v in headline(per_set).items()}
+        metrics[f"{metric_key_prefix}_runtime"] = time.perf_counter() - started
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Run a whole training; returns the final metrics (also written to the output directory).
+
+    Example:
+        >>> train(TrainConfig.from_yaml("configs/default.yaml", output_dir="runs/try"))  # doctest: +SKIP
+    """
+    # 1. Set-up
+    started = time.perf_counter()
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+    taxonomy = Taxonomy.load()
+    (out / "config.json").write_text(json.dumps(_asdict(config), indent=2))
+
+    # 2. Data
+    train_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.train}
+    dev_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.dev}
+    summary = {"train": describe(train_sets), "dev": describe(dev_sets)}
+    (out / "data_summary.json").write_text(json.dumps(summary, indent=2))
+    train_records = [r for recs in train_sets.values() for r in recs]
+    logger.info("training on %d sentences from %s", len(train_records), ", ".join(train_sets))
+
+    # 3. Teacher
+    if config.distill_from:
+        train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from))
+
+    # 4. Model
+    model = StanceModel.from_base(
+        config.base_model,
+        taxonomy.names,
+        internal_device_labels=taxonomy.internal,
+        stance_loss_weight=config.stance_loss_weight,
+        device_loss_weight=config.device_loss_weight,
+        max_seq_length=config.max_seq_length,
+        distill_weight=config.distill_weight if config.distill_from else 0.0,
+    )
+    features = build_features(train_records, model.tokenizer, model.config.device_labels, config.max_seq_length)
+
+    # 5. Training
+    args = TrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        per_device_train_batch_size=config.batch_size,
+        warmup_steps=config.warmup,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        bf16=config.bf16,
+        use_cpu=not torch.cuda.is_available(),
+        eval_strategy="epoch" if dev_sets else "no",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=bool(dev_sets),
+        metric_for_best_model=f"eval_{config.early_stopping_metric}" if dev_sets else None,
+        greater_is_better=True,
+        logging_steps=config.logging_steps,
+        report_to=[],
+        remove_unused_columns=False,
+        train_sampling_strategy="group_by_length",
+        dataloader_num_workers=0,
+    )
+    callbacks: list[TrainerCallback] = [JsonLogCallback(out / "log.jsonl")]
+    if dev_sets:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    trainer = StanceTrainer(
+        model=model.network,
+        args=args,
+        train_dataset=features,
+        eval_dataset=features[:1] if dev_sets else None,  # unused: evaluate() reads dev_sets
+        data_collator=Collator(model.tokenizer.pad_token_id),
+        processing_class=model.tokenizer,
+        callbacks=callbacks,
+        dev_sets=dev_sets,
+        head_learning_rate=config.head_learning_rate,
+    )
+    trainer.train(resume_from_checkpoint=resume if resume and any((out / "checkpoints").glob("checkpoint-*")) else None)
+    model = StanceModel(trainer.model, model.tokenizer, name=config.base_model)
+    train_seconds = time.perf_counter() - started
+
+    # 6. Thresholds and final dev metrics
+    raws = {name: predict_raw(model, recs) for name, recs in dev_sets.items()}
+    if config.tune_thresholds and raws:
+        model.config.device_thresholds = tune_thresholds(list(raws.values()), model)
+    dev_metrics = {name: evaluate_raw(raw, model) for name, raw in raws.items()}
+
+    # 7. Save
+    model_dir = out / "model"
+    result = {
+        "headline": headline(dev_metrics),
+        "datasets": dev_metrics,
+        "train_seconds": train_seconds,
+        "train_data": summary["train"],
+        "base_model": config.base_model,
+        "distilled_from": config.distill_from or None,
+        "config": _asdict(config),
+    }
+    model.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
+    (model_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
+    write_card(model_dir)
+    (out / "metrics.json").write_text(json.dumps(result, indent=2))
+    logger.info("done in %.0f s: %s", train_seconds, json.dumps(result["headline"]))
+    return result
+
+
+def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[LabelRecord]:
+    """Attach the teacher's stance probabilities (meta ``teacher_probs``, one row per target)."""
+    with_targets = [r for r in records if r.targets]
+    preds = teacher.predict([r.text for r in with_targets], [[(t.start, t.end) for t in r.targets] for r in with_targets])
+    for r, p in zip(with_targets, preds):
+        r.meta["teacher_probs"] = [[t.probs.get(k, 0.0) for k in teacher.stance_labels] for t in p.targets]
+    return records
+
+
+def _asdict(config: TrainConfig) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(config)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Train a stance + framing-device model from a YAML config.")
+    parser.add_argument("config", help="YAML training config, e.g. configs/default.yaml")
+    parser.add_argument("--output-dir", help="overrides output_dir of the config")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output directory")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    train(TrainConfig.from_yaml(args.config, output_dir=args.output_dir), resume=args.resume)
+
+
+if __name__ == "__main__":
+    main()
