@@ -11,8 +11,9 @@ swappable implementations:
 - :class:`NewsSentenceSplitter` (the default, ``get_splitter("news")``): spaCy's tokenizer (its
   abbreviation exceptions, plus a few news ones it lacks) and rule-based ``sentencizer`` in a blank
   English pipeline propose boundaries; news rules on top move, veto or add them (quotations with
-  attribution, datelines, sentence-final abbreviations, ellipses, paragraphs). No model is needed and
-  it runs at tens of thousands of sentences per second.
+  attribution, datelines, sentence-final abbreviations, ellipses, paragraphs). No model is needed;
+  on generated news text it does about 25,000 sentences per second of CPU time (one core), of which
+  spaCy's tokenizer takes roughly half.
 - :class:`SpacySentenceSplitter` (``get_splitter("spacy")``, ``"spacy-parser"``, ``"sentencizer"``):
   plain spaCy sentences from a trained pipeline's ``senter`` or ``parser``, or the bare
   ``sentencizer``, for comparison. It shares the line and boilerplate handling.
@@ -29,21 +30,28 @@ The news rules themselves (quotes, datelines, boilerplate) are hand-written regu
 small loops over candidate boundaries rather than extra spaCy components: they run once per line or
 per candidate boundary (not per token), which keeps the splitter fast, and each rule stays readable
 and testable on its own.
+
+Known limits: English only; a sentence that really ends with an abbreviation is split only when a
+common sentence starter follows ("in the U.S. The ..."), not before a name ("in the U.S. Biden ...");
+a boundary before a lower-case word is always dropped (a sentence starting "iPhone ..." joins the
+previous one); a quotation spanning paragraphs is split at each paragraph; boilerplate rules are
+English patterns and a headline above the story is recognised only as a short unpunctuated line or
+by ``title``.
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
+from itertools import islice, repeat
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
 
 __all__ = [
     "NewsSentenceSplitter",
@@ -117,42 +125,55 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 # Boilerplate rules
 # --------------------------------------------------------------------------------------------
 
-# Link lines: "See also ...", "Read more: ...", "Related: ...". The weak openers need a separator.
-_LINK_RE = re.compile(
+# Lines and sentences that are boilerplate wherever they stand, matched at their start:
+_BOILERPLATE_START_RE = re.compile(
+    # link lines: "See also ...", "Read more: ...", "Related: ..." (the weaker openers need a separator)
     r"(?:see\s+also|read\s+more|read\s+also|also\s+read|read\s+next|click\s+here|more\s+on\s+this\s+story)\b"
     r"|(?:related(?:\s+(?:coverage|content|articles?|stories|news|topics|reading|links?))?|more\s+coverage"
     r"|further\s+reading|recommended(?:\s+(?:reading|stories|articles?|videos?))?|most\s+read|trending"
-    r"|editor['’]?s\s+picks?|watch|listen|learn\s+more|more)\s*(?:[:|›»>]|[-–—]\s)",
-    re.IGNORECASE,
-)
-
-# Credits and legal lines: "Reporting by ...; Editing by ...", "X contributed to this report.", ...
-_CREDIT_RE = re.compile(
-    r"\(?\s*(?:additional\s+|editing\s+and\s+)?(?:reporting|writing|editing|research|compiled|translation"
-    r"|translated|graphics|fact-checking|production)\s+by\b"
-    r"|.{0,150}?\bcontributed\s+(?:additional\s+)?(?:to\s+(?:this|the)\s+(?:report|story|article|reporting)"
-    r"|reporting)\W*$"
-    r"|[-–—]?\s*with\s+(?:additional\s+)?(?:assistance|reporting)\s+(?:from|by)\b"
-    r"|our\s+standards:|copyright\b|©|\(c\)\s*\d{4}|.{0,150}?\ball\s+rights\s+reserved\W*$"
-    r"|(?:this|the)\s+(?:article|story|report)\s+(?:was|has\s+been)\s+(?:updated|amended|corrected)\b"
-    r"|(?:file\s+)?(?:photo|photograph|image|picture|video|credit|illustration)s?\s*(?::|by\b)",
-    re.IGNORECASE,
-)
-
-# Share / subscribe / follow lines.
-_SOCIAL_RE = re.compile(
-    r"(?:sign\s+up|subscribe|register)\b.{0,80}?\b(?:newsletters?|updates|alerts|briefings?|digest|podcast)\b"
-    r"|.{0,60}?\bsign\s+up\s+(?:for|to)\s+(?:our|the)\b.{0,40}?\bnewsletter"
+    r"|editor['’]?s\s+picks?|watch|listen|learn\s+more|more)\s*(?:[:|›»>]|[-–—]\s)"
+    # credits and legal lines: "— With assistance from ...", "With assistance from Jane Doe.", "© 2025 ..."
+    r"|[-–—]\s*with\s+(?:additional\s+)?(?:assistance|reporting)\s+(?:from|by)\b"
+    r"|with\s+(?:additional\s+)?(?:assistance|reporting)\s+(?:from|by)\s+[^,;.]{1,80}\.?$"
+    r"|our\s+standards:|copyright\s+(?:©|\(c\)|\d{4})|©|\(c\)\s*\d{4}"
+    r"|this\s+(?:article|story|report)\s+(?:was|has\s+been)\s+(?:updated|amended|corrected)\b"
+    # picture credits: "Photo: Reuters", "(Photo by Jane Doe/AFP)"
+    r"|(?:file\s+)?(?:photo|photograph|image|picture|video|credit|illustration)s?\s*:"
+    r"|\(?(?:file\s+)?(?:photo|photograph|image|picture|illustration)s?\s+by\s+[^.]{1,60}\)?$"
+    # share / subscribe / follow lines
+    r"|(?:sign\s+up|subscribe|register)\b.{0,80}?\b(?:newsletters?|updates|alerts|briefings?|digest|podcast)\b"
     r"|(?:sign\s+up|subscribe)(?:\s+(?:now|today|here|for\s+free))?\W*$"
-    r"|follow\s+(?:us|@?[\w.]+(?:\s+[A-Z][\w.'’\-]*){0,3})\s+on\s+(?:twitter|x|facebook|instagram|linkedin"
+    r"|follow\s+(?:us|@?[\w.]+(?:\s+[\w.'’\-]+){0,3})\s+on\s+(?:twitter|x|facebook|instagram|linkedin"
     r"|threads|bluesky|telegram|tiktok|youtube|mastodon|whatsapp|google\s+news)\b"
     r"|(?:like|find)\s+us\s+on\b"
     r"|(?:download|get)\s+(?:our|the)\s+.{0,30}?\bapp\b"
-    r"|(?:advertisement|sponsored(?:\s+content)?|skip\s+advert(?:isement)?|continue\s+reading(?:\s+below)?)\W*$",
+    r"|(?:advertisement|sponsored(?:\s+content)?|skip\s+advert(?:isement)?|continue\s+reading(?:\s+below)?)\W*$"
+    # a bare link
+    r"|(?:https?://|www\.)\S+$",
     re.IGNORECASE,
 )
+# ... and at their end ("Jane Doe in Moscow contributed to this report."), searched only when one of
+# the keywords occurs.
+_BOILERPLATE_END_RE = re.compile(
+    r"\bcontributed\s+(?:additional\s+)?(?:to\s+(?:this|the)\s+(?:report|story|article|reporting)|reporting)\W*$"
+    r"|\ball\s+rights\s+reserved\W*$"
+    r"|\bsign\s+up\s+(?:for|to)\s+(?:our|the)\b.{0,40}?\bnewsletter",
+    re.IGNORECASE,
+)
+_BOILERPLATE_END_KEYWORDS = ("contribut", "reserved", "newsletter")
 
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+$", re.IGNORECASE)
+# Credit lines: "Reporting by Jane Doe in Moscow; Editing by John Roe", "(Writing by ...)". Their
+# other words are names or from _CREDIT_WORDS, so "Reporting by the BBC showed that ..." is story.
+_CREDIT_START_RE = re.compile(
+    r"\(?\s*(?:additional\s+|editing\s+and\s+)?(?:reporting|writing|editing|research|compiled|translation"
+    r"|translated|graphics|fact-checking|production)\s+by\b",
+    re.IGNORECASE,
+)
+_CREDIT_WORDS = frozenset(
+    "additional reporting writing editing research compiled translation translated graphics fact checking "
+    "production by and in at from of the for with staff bureau newsroom desk team de van von der al el bin da "
+    "du le la y".split()
+)
 
 # A line made only of button labels ("Share | Tweet | Email", "5 min read", "Listen").
 _BUTTON_STRONG = frozenset(
@@ -164,6 +185,7 @@ _BUTTON_WORDS = _BUTTON_STRONG | frozenset(
     "to top the show hide caption expand toggle ad x".split()
 )
 _WORD_RE = re.compile(r"[^\W\d_]+")
+_DIGIT_RE = re.compile(r"\d")
 
 # Date / time lines: "March 3, 2024", "Updated 3:45 PM ET", "Published Tue 4 Mar 2025 09.12 GMT".
 _DATE_LABEL_RE = re.compile(
@@ -189,16 +211,16 @@ _BYLINE_LOWER_OK = frozenset(
 
 _CLOSERS = "\"”’')]»"
 _TERMINAL = ".!?" + _CLOSERS + ":;…"
+_HEADER_MAX_WORDS = 12
 _BREADCRUMB_RE = re.compile(r"\s(?:\||›|»|>|/)\s")
 
 
 def _is_date_line(line: str) -> bool:
-    label = _DATE_LABEL_RE.match(line)
-    rest = line[label.end():] if label else line
-    if not rest:
+    if len(line) > 90:
         return False
-    has_digit = any(ch.isdigit() for ch in rest)
-    if not (has_digit or label):
+    label = _DATE_LABEL_RE.match(line)
+    rest = line[label.end() :] if label else line
+    if not rest or not (label or _DIGIT_RE.search(rest)):
         return False
     return all(word.lower() in _DATE_WORDS for word in _WORD_RE.findall(rest))
 
@@ -213,6 +235,8 @@ def _is_byline(line: str) -> bool:
 
 
 def _is_button_line(line: str) -> bool:
+    if len(line) > 100:
+        return False
     words = [word.lower() for word in _WORD_RE.findall(line)]
     if not words or len(words) > 12:
         return False
@@ -240,29 +264,53 @@ def _is_repeated_headline(line: str, title: str | None) -> bool:
     return norm_line.startswith(norm_title) and bool(_HEADLINE_SUFFIX_RE.fullmatch(norm_line, len(norm_title)))
 
 
+def _is_credit(text: str) -> bool:
+    if len(text) > 300 or not _CREDIT_START_RE.match(text):
+        return False
+    return all(word[0].isupper() or word.lower() in _CREDIT_WORDS for word in _WORD_RE.findall(text))
+
+
 def _is_boilerplate_sentence(text: str) -> bool:
     """Rules that hold for a sentence inside a story paragraph as well as for a whole line."""
-    return bool(
-        _LINK_RE.match(text)
-        or _CREDIT_RE.match(text)
-        or _SOCIAL_RE.match(text)
-        or _URL_RE.match(text)
-        or _is_date_line(text)
-    )
+    if _BOILERPLATE_START_RE.match(text) or _is_date_line(text) or _is_credit(text):
+        return True
+    if len(text) > 300:
+        return False
+    lowered = text.lower()
+    return any(keyword in lowered for keyword in _BOILERPLATE_END_KEYWORDS) and bool(_BOILERPLATE_END_RE.search(text))
 
 
 def _is_header_line(line: str) -> bool:
-    """Lines that are boilerplate only above the story: site names, section labels, breadcrumbs."""
+    """Lines that are boilerplate only above the story: site names, section labels, breadcrumbs,
+    headlines and decks (short lines that do not end like a sentence)."""
     if line[-1] in _TERMINAL:
         return False
-    return len(line.split()) <= 5 or bool(_BREADCRUMB_RE.search(line))
+    return len(line.split()) <= _HEADER_MAX_WORDS or bool(_BREADCRUMB_RE.search(line))
+
+
+def _line_flags(lines: list[str], title: str | None) -> list[bool]:
+    """Boilerplate flag of each (stripped, non-blank) line of one article.
+
+    The header zone is the lines before the first story line. When no story line follows, the
+    header-only rule is dropped, so that a bare headline-like text ("Putin slams NATO") is not lost.
+    """
+    flags = []
+    in_header = True
+    for line in lines:
+        flag = is_boilerplate_line(line, title, header=in_header)
+        in_header = in_header and flag
+        flags.append(flag)
+    if in_header:
+        flags = [is_boilerplate_line(line, title) for line in lines]
+    return flags
 
 
 def is_boilerplate_line(line: str, title: str | None = None, *, header: bool = False) -> bool:
     """Whether a whole line of an article is boilerplate (not part of the story).
 
-    ``header=True`` says the line comes before the story's first line, where short unpunctuated
-    lines (site names, section labels, headlines) and breadcrumbs also count as boilerplate.
+    ``header=True`` says the line comes before the story's first line, where lines of up to 12
+    words that do not end like a sentence (site names, section labels, headlines, decks) and
+    breadcrumbs also count as boilerplate.
     ``title`` lets a repeated headline be recognised. A dateline line ("MOSCOW (Reuters) -") is
     never boilerplate.
 
@@ -310,7 +358,7 @@ _DATELINE_RE = re.compile(
         (?:,\s*[{_UPPER}][\w.'’\-]*(?:\s+[\w.'’\-]+){{0,3}}){{0,2}}
         \s*\([^()\n]{{1,40}}\)                                                 # agency tag required
     )
-    \s*(?:--?\s|[–—])\s*
+    \s*(?:--?(?:\s|$)|[–—])\s*
     """,
     re.VERBOSE,
 )
@@ -343,9 +391,9 @@ _STARTERS = (
     "Who Where Such Neither Either Instead Nevertheless Moreover Separately Elsewhere"
 ).split()
 _WEAK_END_RE = re.compile(
-    r"(?P<word>\b[A-Za-z][A-Za-z.]*\.|\.\.\.|…|\.\s\.\s\.)[\"”’')\]]*\s+(?=[\"“‘(]?(?:"
-    + "|".join(_STARTERS)
-    + r")\b)"
+    r"(?P<word>\b[A-Za-z][A-Za-z.]*\.|\.\.\.|…|\.\s\.\s\.)"  # an abbreviation or an ellipsis
+    r"[\"”’')\]]*\s+"  # closing quotes or brackets, space
+    rf"(?=[\"“‘(]?(?:{'|'.join(_STARTERS)})\b)"  # a sentence starter
 )
 # A sentence-end character followed by whitespace: without one, a line is a single sentence.
 _CANDIDATE_RE = re.compile(r"[.!?！？。‼⁇⁈⁉‽…][\"”’')\]»]*\s")
@@ -356,7 +404,9 @@ _NUMBER_ABBREVIATION_RE = re.compile(r"\b(?:No|Nos|no|nos|Art|Arts|Fig|Figs|Vol|
 _OPENERS = "\"“‘'([«„"
 _QUOTE_CHAR_RE = re.compile(r"[\"“”‘’'«»]")
 _REPORTING_VERB_RE = re.compile(
-    r"(?:[A-Z][\w.'’\-]*\s+){0,4}(?:said|says|say|asked|asks|added|adds|told|tells|wrote|writes|insisted|insists"
+    # up to eight words of a name ("Chinese Foreign Minister Wang Yi", "Ursula von der Leyen"), then the verb
+    r"(?:(?:[A-Z][\w.'’\-]*|of|the|von|der|de|van|al|bin|da|la|le|in|for|at|and)\s+){0,8}?"
+    r"(?:said|says|say|asked|asks|added|adds|told|tells|wrote|writes|insisted|insists"
     r"|warned|warns|replied|replies|argued|argues|noted|notes|declared|declares|stated|states|explained|explains"
     r"|continued|continues|claimed|claims|tweeted|posted|responded|responds|shouted|demanded|demands|recalled"
     r"|recalls|cautioned|quipped|stressed|stresses|conceded|admitted|acknowledged|countered|remarked)\b"
@@ -431,20 +481,15 @@ def _first_letter_after(line: str, gap: int) -> str:
     return line[i] if i < n else ""
 
 
-def _news_gaps(line: str, doc: Doc | None) -> list[int]:
-    """Sentence starts inside one line (offsets into ``line``), spaCy's proposals with news rules applied."""
+def _news_gaps(line: str, starts: Iterable[int]) -> list[int]:
+    """Sentence starts inside one line (offsets into ``line``): spaCy's proposals with news rules applied."""
     gaps: set[int] = set()
-    if doc is not None:
-        for sent in doc.sents:
-            start = sent.start_char
-            if start == 0:
-                continue
-            # The sentencizer leaves an opening quote or bracket on the previous sentence: move it over.
-            j = start
-            while j > 0 and line[j - 1] in _OPENERS:
-                j -= 1
-            if j == 0:
-                continue
+    for start in starts:
+        # The sentencizer leaves an opening quote or bracket on the previous sentence: move it over.
+        j = start
+        while j > 0 and line[j - 1] in _OPENERS:
+            j -= 1
+        if j > 0:
             gaps.add(j if line[j - 1].isspace() else start)
     if "." in line or "…" in line:
         for match in _WEAK_END_RE.finditer(line):
@@ -455,15 +500,18 @@ def _news_gaps(line: str, doc: Doc | None) -> list[int]:
     dateline = _DATELINE_RE.match(line)
     if dateline:
         gaps = {gap for gap in gaps if gap >= dateline.end()}
-    if gaps and ('"' in line or "“" in line or "‘" in line or "'" in line or "«" in line):
+    ordered = sorted(gaps)
+    if ordered and ('"' in line or "“" in line or "‘" in line or "'" in line or "«" in line):
+        vetoed: set[int] = set()
         for opening, resume in _attributed_quotes(line):
-            gaps = {gap for gap in gaps if not opening < gap <= resume}
+            vetoed.update(ordered[bisect_right(ordered, opening) : bisect_right(ordered, resume)])
+        ordered = [gap for gap in ordered if gap not in vetoed]
     kept = []
-    for gap in sorted(gaps):
+    for gap in ordered:
         first = _first_letter_after(line, gap)
         if first.islower():  # "... prevail?" she asked.
             continue
-        if first.isdigit() and _NUMBER_ABBREVIATION_RE.search(line[max(0, gap - 8):gap]):
+        if first.isdigit() and _NUMBER_ABBREVIATION_RE.search(line[max(0, gap - 8) : gap]):
             continue
         kept.append(gap)
     return kept
@@ -473,7 +521,7 @@ def _spans_from_gaps(line: str, gaps: Sequence[int]) -> list[tuple[int, int]]:
     """Stripped (start, end) spans of the pieces of ``line`` between the gaps."""
     spans = []
     bounds = [0, *gaps, len(line)]
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in zip(bounds, bounds[1:], strict=False):
         piece = line[start:end]
         left = len(piece) - len(piece.lstrip())
         if left == len(piece):
@@ -489,6 +537,7 @@ def _news_pipeline() -> Language:
     from spacy.symbols import ORTH
 
     nlp = English()
+    nlp.max_length = 10_000_000  # the tokenizer and sentencizer need little memory per character
     for abbreviation in _EXTRA_ABBREVIATIONS:
         nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("sentencizer", config={"punct_chars": _SENTENCE_PUNCT})
@@ -520,9 +569,7 @@ class SentenceSplitter(ABC):
             ['Mr. Smith left.', 'He said so.']
         """
 
-    def split_many(
-        self, texts: Iterable[str], titles: Iterable[str | None] | None = None
-    ) -> Iterator[list[Sentence]]:
+    def split_many(self, texts: Iterable[str], titles: Iterable[str | None] | None = None) -> Iterator[list[Sentence]]:
         """:meth:`split` for each text (lazily); implementations may batch.
 
         Example:
@@ -531,18 +578,18 @@ class SentenceSplitter(ABC):
         """
         if isinstance(texts, str):
             raise ValueError("split_many takes an iterable of texts, not a single str")
-        title_iter: Iterator[str | None] = iter(titles) if titles is not None else _nones()
+        title_iter: Iterator[str | None] = iter(titles) if titles is not None else repeat(None)
         for text in texts:
-            yield self.split(text, title=next(title_iter, None))
-
-
-def _nones() -> Iterator[None]:
-    while True:
-        yield None
+            try:
+                title = next(title_iter)
+            except StopIteration:
+                raise ValueError("split_many got fewer titles than texts") from None
+            yield self.split(text, title=title)
 
 
 class _LineSplitter(SentenceSplitter):
-    """Shared machinery: lines, boilerplate lines, batching; subclasses split a story line."""
+    """Shared machinery: lines, boilerplate lines, batching. Subclasses provide a spaCy pipeline that
+    sets sentence starts (run once per article) and may adjust the boundaries inside each line."""
 
     #: Texts handled per batch by :meth:`split_many`.
     batch_size: int = 64
@@ -550,10 +597,14 @@ class _LineSplitter(SentenceSplitter):
     detect_boilerplate: bool = True
     #: Whether a line that is only a dateline joins the first sentence of the next line.
     attach_dateline_lines: bool = False
+    _nlp: Language
 
-    @abstractmethod
-    def _segment_lines(self, lines: list[str]) -> list[list[tuple[int, int]]]:
-        """Stripped (start, end) sentence spans, relative to the line, for each story line."""
+    def _line_gaps(self, line: str, starts: list[int]) -> list[int]:
+        """Sentence starts inside ``line`` (relative offsets), from spaCy's starts in it."""
+        return starts
+
+    def _needs_spacy(self, text: str) -> bool:
+        return True
 
     def split(self, text: str, title: str | None = None) -> list[Sentence]:
         """Sentences of ``text``; see the class docstring for the rules.
@@ -564,21 +615,21 @@ class _LineSplitter(SentenceSplitter):
         """
         return self._split_batch([_check_text(text)], [_check_title(title)])[0]
 
-    def split_many(
-        self, texts: Iterable[str], titles: Iterable[str | None] | None = None
-    ) -> Iterator[list[Sentence]]:
+    def split_many(self, texts: Iterable[str], titles: Iterable[str | None] | None = None) -> Iterator[list[Sentence]]:
         """:meth:`split` for each text, batched (one spaCy ``pipe`` call per batch of texts).
 
         ``titles``, when given, pairs one title (or None) with each text.
 
         Example:
-            >>> [[s.text for s in sents] for sents in get_splitter().split_many(["A b. C d.", "E f."])]
-            [['A b.', 'C d.'], ['E f.']]
+            >>> texts = ["Talks ended. Troops left.", "Markets fell."]
+            >>> [[s.text for s in sents] for sents in get_splitter().split_many(texts)]
+            [['Talks ended.', 'Troops left.'], ['Markets fell.']]
         """
         if isinstance(texts, str):
             raise ValueError("split_many takes an iterable of texts, not a single str")
         text_iter = iter(texts)
-        title_iter: Iterator[str | None] = iter(titles) if titles is not None else _nones()
+        title_iter: Iterator[str | None] = iter(titles) if titles is not None else repeat(None)
+        done = 0
         while True:
             batch = list(islice(text_iter, self.batch_size))
             if not batch:
@@ -586,41 +637,59 @@ class _LineSplitter(SentenceSplitter):
             batch_titles = list(islice(title_iter, len(batch)))
             if len(batch_titles) < len(batch):
                 raise ValueError("split_many got fewer titles than texts")
-            for i, (text, title) in enumerate(zip(batch, batch_titles)):
+            for i, (text, title) in enumerate(zip(batch, batch_titles, strict=True), start=done):
                 _check_text(text, f"texts[{i}]")
-                _check_title(title)
+                if title is not None and not isinstance(title, str):
+                    raise ValueError(f"titles[{i}] must be a str or None, got {type(title).__name__}")
+            done += len(batch)
             yield from self._split_batch(batch, batch_titles)
 
+    def _sentence_starts(self, texts: list[str]) -> list[list[int] | None]:
+        """spaCy's sentence start offsets for each text (None where the text needs no spaCy pass).
+
+        Whole articles go through ``nlp.pipe`` (one Doc per article, which is much faster than one per
+        line); an article longer than ``nlp.max_length`` goes line by line.
+        """
+        starts: list[list[int] | None] = [None] * len(texts)
+        max_length = self._nlp.max_length
+        whole = [i for i, text in enumerate(texts) if len(text) <= max_length and self._needs_spacy(text)]
+        docs = self._nlp.pipe((texts[i] for i in whole), batch_size=self.batch_size)
+        for i, doc in zip(whole, docs, strict=True):
+            starts[i] = [sent.start_char for sent in doc.sents]
+        for i, text in enumerate(texts):
+            if len(text) > max_length:
+                spans = _line_spans(text)
+                docs = self._nlp.pipe(text[start:end] for start, end in spans)
+                starts[i] = [
+                    start + sent.start_char for (start, _), doc in zip(spans, docs, strict=True) for sent in doc.sents
+                ]
+        return starts
+
     def _split_batch(self, texts: list[str], titles: list[str | None]) -> list[list[Sentence]]:
-        # 1. lines and their boilerplate flags, per text
-        plans: list[list[tuple[int, int, bool]]] = []
-        story_lines: list[str] = []
-        for text, title in zip(texts, titles):
-            plan = []
-            in_header = True
-            for start, end in _line_spans(text):
-                line = text[start:end]
-                boilerplate = self.detect_boilerplate and is_boilerplate_line(line, title, header=in_header)
-                if not boilerplate:
-                    in_header = False
-                    story_lines.append(line)
-                plan.append((start, end, boilerplate))
-            plans.append(plan)
-        # 2. sentences of the story lines, all texts at once
-        segmented = iter(self._segment_lines(story_lines))
-        # 3. assemble
         results = []
-        for text, plan in zip(texts, plans):
+        for text, title, starts in zip(texts, titles, self._sentence_starts(texts), strict=True):
             sentences: list[Sentence] = []
-            pending_start = -1  # start of a dateline-only line waiting for the next line
-            for start, end, boilerplate in plan:
+            pending_start = pending_end = -1  # a dateline-only line waiting for the next line
+            line_spans = _line_spans(text)
+            lines = [text[start:end] for start, end in line_spans]
+            flags = _line_flags(lines, title) if self.detect_boilerplate else [False] * len(lines)
+            for (start, end), line, boilerplate in zip(line_spans, lines, flags, strict=True):
                 if boilerplate:
-                    sentences.append(Sentence(start, end, text[start:end], True))
+                    if pending_start >= 0:  # a dateline followed by boilerplate: keep it on its own
+                        sentences.append(Sentence(pending_start, pending_end, text[pending_start:pending_end]))
+                        pending_start = -1
+                    sentences.append(Sentence(start, end, line, True))
                     continue
-                spans = next(segmented)
-                if self.attach_dateline_lines and len(spans) == 1 and _is_dateline_only(text[start:end]):
+                if starts is None:
+                    line_starts: list[int] = []
+                else:
+                    lo, hi = bisect_right(starts, start), bisect_left(starts, end)
+                    line_starts = [offset - start for offset in starts[lo:hi]]
+                spans = _spans_from_gaps(line, self._line_gaps(line, line_starts))
+                if self.attach_dateline_lines and len(spans) == 1 and _is_dateline_only(line):
                     if pending_start < 0:
                         pending_start = start
+                    pending_end = end
                     continue
                 for k, (rel_start, rel_end) in enumerate(spans):
                     s_start, s_end = start + rel_start, start + rel_end
@@ -630,8 +699,7 @@ class _LineSplitter(SentenceSplitter):
                     flag = self.detect_boilerplate and _is_boilerplate_sentence(sentence_text)
                     sentences.append(Sentence(s_start, s_end, sentence_text, flag))
             if pending_start >= 0:  # a dateline with nothing after it
-                end = plan[-1][1]
-                sentences.append(Sentence(pending_start, end, text[pending_start:end], False))
+                sentences.append(Sentence(pending_start, pending_end, text[pending_start:pending_end]))
             results.append(sentences)
         return results
 
@@ -671,12 +739,11 @@ class NewsSentenceSplitter(_LineSplitter):
         self.batch_size = batch_size
         self._nlp = _news_pipeline()
 
-    def _segment_lines(self, lines: list[str]) -> list[list[tuple[int, int]]]:
-        needs_spacy = [i for i, line in enumerate(lines) if _CANDIDATE_RE.search(line)]
-        docs: list[Doc | None] = [None] * len(lines)
-        for i, doc in zip(needs_spacy, self._nlp.pipe((lines[i] for i in needs_spacy), batch_size=256)):
-            docs[i] = doc
-        return [_spans_from_gaps(line, _news_gaps(line, doc)) for line, doc in zip(lines, docs)]
+    def _needs_spacy(self, text: str) -> bool:
+        return bool(_CANDIDATE_RE.search(text))
+
+    def _line_gaps(self, line: str, starts: list[int]) -> list[int]:
+        return _news_gaps(line, starts)
 
 
 # Tried in order when SpacySentenceSplitter is given no pipeline.
@@ -723,13 +790,6 @@ class SpacySentenceSplitter(_LineSplitter):
                 raise ValueError("the spaCy pipeline sets no sentence boundaries (no senter, parser or sentencizer)")
             self._nlp = nlp
 
-    def _segment_lines(self, lines: list[str]) -> list[list[tuple[int, int]]]:
-        results = []
-        for line, doc in zip(lines, self._nlp.pipe(lines, batch_size=256)):
-            gaps = [sent.start_char for sent in doc.sents if sent.start_char > 0]
-            results.append(_spans_from_gaps(line, gaps))
-        return results
-
 
 def _load_spacy(name: str | None, mode: str) -> Language:
     import spacy
@@ -741,22 +801,21 @@ def _load_spacy(name: str | None, mode: str) -> Language:
         nlp.add_pipe("sentencizer")
         return nlp
     names = DEFAULT_SPACY_MODELS if name is None else (name,)
-    keep = {"senter": ("senter",), "parser": ("tok2vec", "parser")}[mode]
     errors = []
     for candidate in names:
         try:
-            info = spacy.info(candidate)
-        except (OSError, ValueError, ImportError) as error:
+            nlp = spacy.load(candidate)
+        except (OSError, ImportError) as error:
             errors.append(f"{candidate}: {error}")
             continue
-        components = list(info.get("components") or info.get("pipeline") or [])
-        if mode not in components:
+        if mode not in nlp.component_names:
             errors.append(f"{candidate}: has no {mode!r} component")
             continue
-        exclude = [component for component in components if component not in keep]
-        nlp = spacy.load(candidate, exclude=exclude)
         if mode in nlp.disabled:
             nlp.enable_pipe(mode)
+        # Run only what the sentences need (the parser listens to tok2vec / transformer).
+        needed = {mode} if mode == "senter" else {mode, "tok2vec", "transformer"}
+        nlp.select_pipes(enable=[component for component in nlp.pipe_names if component in needed])
         return nlp
     raise ValueError(f"could not load a spaCy pipeline for mode {mode!r}: " + "; ".join(errors))
 

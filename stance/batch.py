@@ -1,0 +1,303 @@
+"""Score a collection of articles to a file: streaming, sharded, resumable, nothing lost.
+
+Layout while running (``OUT`` is e.g. ``scores.parquet``)::
+
+    OUT.parts/manifest.json          committed shards, in input order
+    OUT.parts/part-00000.parquet     rows of shard 0
+    OUT.parts/errors-00000.jsonl     input records of shard 0 that could not be scored
+
+A shard is committed by renaming its files into place and then rewriting the manifest
+(atomically). After a crash or ``kill -9``, ``--resume`` skips the input records of committed
+shards (the input order is stable) and redoes the rest, so no article is missing or written
+twice. At the end the shards are merged into ``OUT`` and ``OUT.errors.jsonl`` (or ``--errors``),
+``run.json`` is written beside them and the parts directory is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from stance import __version__
+from stance.readers import MAX_CHARS, Article, InputError, iter_inputs
+from stance.writers import merge_shards, output_format, write_shard
+
+
+class OutputExistsError(ValueError):
+    """The output (or an unfinished run for it) exists and --resume / --overwrite was not given."""
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Settings of a scoring run (the ones that change the output are in the run's fingerprint)."""
+
+    model: str = "default"
+    actors: tuple[str, ...] = ()
+    use_ner: bool = True
+    id_from: str = "field"
+    max_chars: int = MAX_CHARS
+    batch_size: int = 64
+    chunk_articles: int = 64
+    shard_articles: int = 2000
+    workers: int = 1
+    device: str = "cpu"
+
+    def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
+        relevant = {
+            "inputs": [str(Path(p).resolve()) if p != "-" else "-" for p in inputs],
+            "out": str(out.resolve()),
+            "model": self.model,
+            "actors": [str(Path(a).resolve()) for a in self.actors],
+            "use_ner": self.use_ner,
+            "id_from": self.id_from,
+            "max_chars": self.max_chars,
+        }
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class RunSummary:
+    """Counts and timings of a run (also written to run.json)."""
+
+    articles_read: int = 0
+    articles_scored: int = 0
+    errors: int = 0
+    sentences: int = 0
+    sentences_scored: int = 0
+    mentions: int = 0
+    devices: int = 0
+    resumed_records: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    out: str = ""
+    errors_path: str = ""
+
+
+def _worker_init(options: ScoreOptions, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    global _WORKER_SCORER
+    _WORKER_SCORER = _make_scorer(options)
+
+
+def _worker_run(articles: list[Article]) -> list[list[dict[str, Any]]]:
+    return [[s.to_row() for s in rows] for rows in _WORKER_SCORER.score_articles(articles)]
+
+
+_WORKER_SCORER = None
+
+
+def _make_scorer(options: ScoreOptions):
+    from stance.scoring import StanceScorer
+
+    return StanceScorer.from_pretrained(
+        options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size
+    )
+
+
+def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[Article | InputError]]:
+    chunk: list[Article | InputError] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def score_collection(
+    inputs: Sequence[str],
+    out: str | Path,
+    options: ScoreOptions = ScoreOptions(),
+    *,
+    errors_path: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Score every article of the inputs into ``out``; returns the run summary.
+
+    Example:
+        >>> score_collection(["examples/articles.jsonl"], "scores.parquet")  # doctest: +SKIP
+        RunSummary(articles_read=8, articles_scored=8, errors=0, ...)
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    fmt = output_format(out)
+    errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
+    parts_dir = out.with_name(out.name + ".parts")
+    fingerprint = options.fingerprint(inputs, out)
+    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite)
+    done_records = sum(s["records"] for s in manifest["shards"])
+    summary = RunSummary(resumed_records=done_records, out=str(out), errors_path=str(errors_file))
+    for s in manifest["shards"]:
+        summary.articles_read += s["articles"] + s["errors"]
+        summary.articles_scored += s["articles"]
+        summary.errors += s["errors"]
+        summary.sentences += s["sentences"]
+
+    records = iter_inputs(list(inputs), id_from=options.id_from, max_chars=options.max_chars)
+    for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
+        next(records, None)
+
+    scorer_times: dict[str, float] = {}
+    shard_rows: list[dict[str, Any]] = []
+    shard_errors: list[InputError] = []
+    shard_records = shard_articles = 0
+
+    def commit() -> None:
+        nonlocal shard_rows, shard_errors, shard_records, shard_articles
+        index = len(manifest["shards"])
+        part = parts_dir / f"part-{index:05d}.{fmt}"
+        err = parts_dir / f"errors-{index:05d}.jsonl"
+        write_shard(shard_rows, part, fmt)
+        _write_errors(shard_errors, err)
+        manifest["shards"].append(
+            {"part": part.name, "errors_part": err.name, "records": shard_records, "articles": shard_articles,
+             "errors": len(shard_errors), "sentences": len(shard_rows)}
+        )
+        _write_json_atomic(parts_dir / "manifest.json", manifest)
+        shard_rows, shard_errors, shard_records, shard_articles = [], [], 0, 0
+
+    for chunk, scored_rows in _scored_chunks(records, options, scorer_times):
+        for item in chunk:
+            shard_records += 1
+            summary.articles_read += 1
+            if isinstance(item, InputError):
+                shard_errors.append(item)
+                summary.errors += 1
+        for rows in scored_rows:
+            shard_articles += 1
+            summary.articles_scored += 1
+            shard_rows.extend(rows)
+            summary.sentences += len(rows)
+            summary.sentences_scored += sum(not r["boilerplate"] for r in rows)
+            summary.mentions += sum(len(r["mentions"]) for r in rows)
+            summary.devices += sum(len(r["devices"]) for r in rows)
+        if on_progress:
+            on_progress(summary.articles_read, summary.sentences)
+        if shard_records >= options.shard_articles:
+            commit()
+    if shard_records or not manifest["shards"]:
+        commit()
+
+    parts = [parts_dir / s["part"] for s in manifest["shards"]]
+    merge_shards(parts, out, fmt)
+    _merge_errors([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.stage_seconds = scorer_times
+    _write_run_json(out, options, summary, fingerprint)
+    shutil.rmtree(parts_dir)
+    return summary
+
+
+def _scored_chunks(
+    records: Iterator[Article | InputError], options: ScoreOptions, times: dict[str, float]
+) -> Iterator[tuple[list[Article | InputError], list[list[dict[str, Any]]]]]:
+    """(chunk, rows per scored article) in input order; in-process or on a pool of workers."""
+    chunks = _chunks(records, min(options.chunk_articles, options.shard_articles))
+    if options.workers <= 1:
+        scorer = _make_scorer(options)
+        for chunk in chunks:
+            articles = [a for a in chunk if isinstance(a, Article)]
+            yield chunk, [[s.to_row() for s in rows] for rows in scorer.score_articles(articles)] if articles else []
+        times.update(scorer.times.as_dict())
+        return
+    threads = max(1, (os.cpu_count() or 1) // options.workers)
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:  # keep a bounded number of chunks in flight, so memory stays flat
+            articles = [a for a in chunk if isinstance(a, Article)]
+            pending.append((chunk, pool.apply_async(_worker_run, (articles,))))
+            if len(pending) >= 2 * options.workers:
+                done_chunk, result = pending.popleft()
+                yield done_chunk, result.get()
+        while pending:
+            done_chunk, result = pending.popleft()
+            yield done_chunk, result.get()
+
+
+def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool) -> dict[str, Any]:
+    manifest_path = parts_dir / "manifest.json"
+    if parts_dir.exists() and manifest_path.exists() and resume:
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("fingerprint") != fingerprint:
+            raise OutputExistsError(f"{parts_dir} belongs to a run with other inputs or settings; use --overwrite to start again")
+        committed = {s["part"] for s in manifest["shards"]} | {s["errors_part"] for s in manifest["shards"]} | {"manifest.json"}
+        for stray in parts_dir.iterdir():  # a shard written but not committed before the crash
+            if stray.name not in committed:
+                stray.unlink()
+        return manifest
+    if not overwrite and (parts_dir.exists() or out.exists()):
+        what = "an unfinished run" if parts_dir.exists() else "the output"
+        raise OutputExistsError(f"{what} for {out} exists; use --resume to finish it or --overwrite to start again")
+    if parts_dir.exists():
+        shutil.rmtree(parts_dir)
+    parts_dir.mkdir(parents=True)
+    manifest = {"fingerprint": fingerprint, "shards": []}
+    _write_json_atomic(manifest_path, manifest)
+    return manifest
+
+
+def _write_errors(errors: Sequence[InputError], path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for e in errors:
+            fh.write(json.dumps({"source": e.source, "line": e.line, "id": e.id, "reason": e.reason}, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _merge_errors(parts: Sequence[Path], out: Path) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        for p in parts:
+            fh.write(p.read_bytes())
+    os.replace(tmp, out)
+
+
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
+    from stance.actors import ActorRegistry
+    from stance.modeling import resolve_model
+
+    model_dir = Path(resolve_model(options.model))
+    config_file = model_dir / "config.json"
+    model_version = hashlib.sha256(config_file.read_bytes() + (model_dir / "model.safetensors").read_bytes()[:1_000_000]).hexdigest()[:12] if config_file.exists() else None
+    run = {
+        "stance_version": __version__,
+        "model": {"name": options.model, "path": str(model_dir), "version": model_version},
+        "registry_hash": ActorRegistry.load(*options.actors).hash,
+        "options": asdict(options),
+        "fingerprint": fingerprint,
+        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path")},
+        "timings": {"seconds": summary.seconds, "stages": summary.stage_seconds},
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "output": str(out),
+        "errors": summary.errors_path,
+    }
+    _write_json_atomic(out.with_name("run.json"), run)

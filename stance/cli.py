@@ -1,0 +1,197 @@
+"""The ``stance`` command. Each sub-command is a thin layer over the library; heavy modules
+are imported inside the commands so that ``stance --help`` is instant."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="YAML training config, e.g. configs/default.yaml")],
+    output_dir: Annotated[str | None, typer.Option(help="overrides output_dir of the config")] = None,
+    resume: Annotated[bool, typer.Option(help="continue from the last checkpoint in the output directory")] = False,
+) -> None:
+    """Train a model from a YAML config (checkpoints, early stopping, metrics in the output directory)."""
+    import logging
+
+    from training.config import TrainConfig
+    from training.train import train as run_training
+
+    if not config.exists():
+        fail(f"config {config} does not exist")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        cfg = TrainConfig.from_yaml(config, output_dir=output_dir)
+    except ValueError as exc:
+        fail(str(exc))
+    result = run_training(cfg, resume=resume)
+    console.print_json(json.dumps(result["headline"]))
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Argument(help="'default', a model directory or a hub id")],
+    data: Annotated[
+        list[str],
+        typer.Option(help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable"),
+    ],
+    out: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
+    data_dir: Annotated[str, typer.Option(help="where the public datasets live")] = "../shared/data",
+    update_card: Annotated[bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")] = False,
+) -> None:
+    """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
+    from stance.modeling import StanceModel, resolve_model
+    from stance.taxonomy import Taxonomy
+    from training.config import DataSpec
+    from training.data import load_records
+    from training.evaluate import evaluate_model
+
+    taxonomy = Taxonomy.load()
+    datasets = {}
+    for item in data:
+        spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
+        try:
+            datasets[item] = load_records(spec, data_dir, taxonomy)
+        except (ValueError, OSError) as exc:
+            fail(f"{item}: {exc}")
+    result = evaluate_model(StanceModel.from_pretrained(model), datasets)
+    text = json.dumps(result, indent=2)
+    if out:
+        out.write_text(text)
+    if update_card:
+        from stance.card import write_card
+
+        model_dir = Path(resolve_model(model))
+        path = model_dir / "evaluation.json"
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        stored.setdefault("datasets", {}).update(result["datasets"])
+        stored["held_out"] = {**stored.get("held_out", {}), **result["headline"]}
+        path.write_text(json.dumps(stored, indent=2))
+        write_card(model_dir)
+    console.print_json(json.dumps(result["headline"]))
+
+
+@app.command("predict-stance")
+def predict_stance(
+    input: Annotated[Path, typer.Argument(help="JSONL: {'text': ..., 'targets': [{'start', 'end'}, ...]} per line")],
+    out: Annotated[Path, typer.Option(help="output JSONL (targets gain 'stance' and 'probs')")],
+    model: Annotated[str, typer.Option(help="'default', a model directory or a hub id")] = "default",
+    on_error: Annotated[str, typer.Option(help="'stop' at the first bad line, or 'skip' it to the errors file")] = "stop",
+    errors: Annotated[Path | None, typer.Option(help="errors file (default: OUT.errors.jsonl)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+) -> None:
+    """Stance toward given target spans (for users with their own entity annotations)."""
+    from stance.modeling import StanceModel
+    from stance.predict_stance import BadLineError, predict_stance_file
+
+    if not input.is_file():
+        fail(f"cannot read {input}")
+    if on_error not in ("stop", "skip"):
+        fail("--on-error must be 'stop' or 'skip'")
+    try:
+        summary = predict_stance_file(StanceModel.from_pretrained(model), input, out, on_error=on_error, errors_path=errors, batch_size=batch_size)
+    except BadLineError as exc:
+        fail(f"{exc} (use --on-error skip to skip bad lines)", code=1)
+    console.print(f"wrote {summary.written} lines to {out}" + (f"; {summary.errors} bad lines in {summary.errors_path}" if summary.errors else ""))
+
+
+@app.command()
+def score(
+    inputs: Annotated[list[str], typer.Argument(help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
+    out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
+    model: Annotated[str, typer.Option(help="'default', a model directory or a hub id")] = "default",
+    actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable")] = None,
+    ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = True,
+    errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
+    id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
+    max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes (each runs the whole pipeline)")] = 1,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
+    shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing output")] = False,
+) -> None:
+    """Score article collections: one row per sentence with actor stances and framing devices."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from stance.batch import OutputExistsError, ScoreOptions, score_collection
+    from stance.readers import InputPathError, check_paths
+    from stance.writers import output_format
+
+    try:
+        check_paths(inputs)
+        output_format(out)
+        if id_from not in ("field", "line"):
+            raise ValueError("--id-from must be 'field' or 'line'")
+    except ValueError as exc:
+        fail(str(exc))
+    options = ScoreOptions(
+        model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, id_from=id_from, max_chars=max_chars,
+        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size,
+    )
+    started = time.perf_counter()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+    ) as progress:
+        task = progress.add_task("loading the model", total=None)
+
+        def on_progress(articles: int, sentences: int) -> None:
+            dt = max(time.perf_counter() - started, 1e-9)
+            progress.update(task, description=f"{articles:,} articles ({articles / dt:,.1f}/s), {sentences:,} sentences ({sentences / dt:,.0f}/s)")
+
+        try:
+            summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
+        except (OutputExistsError, InputPathError) as exc:
+            fail(str(exc))
+    console.print(
+        f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "
+        f"{summary.articles_scored:,} articles scored ({summary.sentences:,} sentences, "
+        f"{summary.sentences_scored / max(summary.seconds, 1e-9):,.0f} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
+        + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
+    )
+    console.print(f"output: {out}   run metadata: {out.with_name('run.json')}")
+
+
+@app.command()
+def convert(
+    source: Annotated[str, typer.Argument(help="newsmtsc, ptc, polnear, szeged, babe or framing")],
+    split: Annotated[str, typer.Option(help="the split to convert")] = "train",
+    out: Annotated[Path, typer.Option(help="output JSONL in the project's label format")] = Path("converted.jsonl"),
+    data_dir: Annotated[Path, typer.Option(help="where the public datasets live")] = Path("../shared/data"),
+    raw_labels: Annotated[bool, typer.Option(help="keep the dataset's own device labels instead of the taxonomy's")] = False,
+) -> None:
+    """Convert a public dataset to the project's label format (see README: Label format)."""
+    from stance.labels import write_label_file
+    from stance.taxonomy import Taxonomy
+    from training.convert import get_converter
+    from training.data import map_to_taxonomy
+
+    try:
+        records = get_converter(source)(data_dir, split)
+        if not raw_labels:
+            taxonomy = Taxonomy.load()
+            records = (map_to_taxonomy(r, source, taxonomy) for r in records)
+        n = write_label_file(records, out)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    console.print(f"wrote {n} sentences to {out}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,234 @@
+"""Read article collections: JSONL, JSON arrays, CSV, Parquet, directories of .txt / .html /
+.jsonl files, or JSONL on standard input (``-``).
+
+Every input record comes out exactly once, either as an :class:`Article` or as an
+:class:`InputError` with its source file, line and reason, so that the scorer can account for
+all of them. Paths that cannot be read and unknown formats raise :class:`InputPathError` at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_CHARS = 1_000_000
+TABULAR = {".csv", ".parquet", ".json"}
+SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt", ".html", ".htm"}
+KNOWN_FIELDS = ("id", "title", "outlet", "date", "url")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+class InputPathError(ValueError):
+    """An input path that cannot be read, or a format the scorer does not know."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article to score. ``meta``: every other input field, carried through to the output."""
+
+    id: str
+    text: str
+    title: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input record that was not scored, and why."""
+
+    source: str
+    line: int
+    id: str | None
+    reason: str
+
+
+def check_paths(paths: list[str]) -> list[str]:
+    """Fail fast: every path must exist and be readable, with a known format."""
+    if not paths:
+        raise InputPathError("no input given")
+    for p in paths:
+        if p == "-":
+            continue
+        path = Path(p)
+        if not path.exists():
+            raise InputPathError(f"{p}: no such file or directory")
+        if path.is_file():
+            if path.suffix.lower() not in SUFFIXES:
+                raise InputPathError(f"{p}: unknown format {path.suffix or '(no suffix)'}; expected one of {', '.join(sorted(SUFFIXES))}")
+            try:
+                with open(path, "rb") as fh:
+                    fh.read(1)
+            except OSError as exc:
+                raise InputPathError(f"{p}: cannot read ({exc.strerror})") from None
+    return paths
+
+
+def iter_inputs(paths: list[str], *, id_from: str = "field", max_chars: int = MAX_CHARS) -> Iterator[Article | InputError]:
+    """Every record of every input, in a stable order (directories sorted by name).
+
+    Example:
+        >>> for item in iter_inputs(["examples/articles.jsonl"]):  # doctest: +SKIP
+        ...     print(item.id)
+    """
+    if id_from not in ("field", "line"):
+        raise ValueError("id_from must be 'field' or 'line'")
+    seen: set[str] = set()
+    for p in check_paths(paths):
+        for item in _iter_path(p, id_from):
+            yield _validate(item, seen, max_chars, id_from)
+
+
+def _iter_path(p: str, id_from: str) -> Iterator[tuple[str, int, Any]]:
+    if p == "-":
+        yield from _jsonl_lines(sys.stdin.buffer, "<stdin>")
+        return
+    path = Path(p)
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in {".txt", ".html", ".htm", ".jsonl", ".ndjson"})
+        for f in files:
+            yield from _iter_path(str(f), id_from)
+        return
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        with open(path, "rb") as fh:
+            yield from _jsonl_lines(fh, str(path))
+    elif suffix == ".json":
+        yield from _json_array(path)
+    elif suffix == ".csv":
+        yield from _csv_rows(path)
+    elif suffix == ".parquet":
+        yield from _parquet_rows(path)
+    elif suffix == ".txt":
+        yield str(path), 1, _text_file(path)
+    else:
+        yield str(path), 1, _html_file(path)
+
+
+def _jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
+    for lineno, raw in enumerate(fh, start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield source, lineno, InputError(source, lineno, None, f"invalid UTF-8 at byte {exc.start}")
+            continue
+        try:
+            yield source, lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield source, lineno, InputError(source, lineno, None, f"malformed JSON ({exc.msg} at column {exc.colno})")
+
+
+def _json_array(path: Path) -> Iterator[tuple[str, int, Any]]:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputPathError(f"{path}: not a readable JSON array ({exc})") from None
+    if not isinstance(data, list):
+        raise InputPathError(f"{path}: a .json input must hold an array of articles (use .jsonl for one per line)")
+    for i, obj in enumerate(data, start=1):
+        yield str(path), i, obj
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+    csv.field_size_limit(sys.maxsize)
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+        reader = csv.DictReader(text)
+        row_no = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise InputPathError(f"{path}: invalid UTF-8 near row {row_no + 1} ({exc.reason})") from None
+            row_no += 1
+            yield str(path), row_no, {k: v for k, v in row.items() if k is not None}
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise InputPathError(f"{path}: not a readable Parquet file ({exc})") from None
+    row = 0
+    for batch in pf.iter_batches(batch_size=1024):
+        for obj in batch.to_pylist():
+            row += 1
+            yield str(path), row, obj
+
+
+def _text_file(path: Path) -> Any:
+    try:
+        return {"id": path.stem, "text": path.read_bytes().decode("utf-8")}
+    except UnicodeDecodeError as exc:
+        return InputError(str(path), 1, path.stem, f"invalid UTF-8 at byte {exc.start}")
+
+
+def _html_file(path: Path) -> Any:
+    try:
+        html = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InputError(str(path), 1, path.stem, f"invalid UTF-8 at byte {exc.start}")
+    text, title = html_to_text(html)
+    if not text:
+        return InputError(str(path), 1, path.stem, "no article text found in the HTML")
+    return {"id": path.stem, "text": text, "title": title}
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """The article text and title of an HTML page, with trafilatura (boilerplate removed).
+
+    Example:
+        >>> html_to_text("<html><body><article><p>Moscow said no.</p></article></body></html>")[0]  # doctest: +SKIP
+        'Moscow said no.'
+    """
+    try:
+        import trafilatura
+    except ImportError as exc:
+        raise InputPathError("reading .html needs trafilatura: pip install 'stance[html]'") from exc
+    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True) or ""
+    meta = trafilatura.extract_metadata(html)
+    return text, (meta.title if meta is not None else None)
+
+
+def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_from: str = "field") -> Article | InputError:
+    source, line, obj = item
+    if isinstance(obj, InputError):
+        return obj
+    if not isinstance(obj, dict):
+        return InputError(source, line, None, f"expected a JSON object, got {type(obj).__name__}")
+    raw_id = obj.get("id") if id_from == "field" else None
+    doc_id = None if raw_id is None or raw_id == "" else str(raw_id)
+    if id_from == "line":
+        doc_id = f"{Path(source).name}:{line}"
+    if doc_id is None:
+        if source.endswith((".csv", ".parquet", ".json")):
+            return InputError(source, line, None, "missing 'id' (tabular input needs an id column, or use --id-from line)")
+        doc_id = f"{Path(source).name}:{line}"
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return InputError(source, line, doc_id, "missing or empty 'text'")
+    if len(text) > max_chars:
+        return InputError(source, line, doc_id, f"text has {len(text):,} characters, over the limit of {max_chars:,} (--max-chars)")
+    if m := _CONTROL.search(text):
+        return InputError(source, line, doc_id, f"text contains a control character (U+{ord(m.group()):04X}) at {m.start()}")
+    if doc_id in seen:
+        return InputError(source, line, doc_id, f"duplicate id {doc_id!r}")
+    seen.add(doc_id)
+    title = obj.get("title")
+    title = title.strip() if isinstance(title, str) and title.strip() else None
+    meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}
+    return Article(id=doc_id, text=text, title=title, meta=meta, source=source, line=line)

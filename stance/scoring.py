@@ -1,0 +1,264 @@
+"""Score articles: split into sentences, find the actors, run the model once per sentence.
+
+Example:
+    >>> from stance import StanceScorer
+    >>> scorer = StanceScorer.from_pretrained("default")  # doctest: +SKIP
+    >>> result = scorer.score("MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan.")  # doctest: +SKIP
+    >>> result.to_pandas()[["sentence_id", "text", "mentions", "devices"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from stance.actors import ActorFinder, ActorRegistry, Mention
+from stance.encoding import decode_spans, encode_batch
+from stance.modeling import StanceModel
+from stance.readers import Article
+from stance.sentences import Sentence, SentenceSplitter, get_splitter
+
+BASE_COLUMNS = ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")
+
+
+@dataclass(frozen=True)
+class MentionResult:
+    """An actor mention in a sentence (offsets relative to the sentence) and the stance toward it."""
+
+    actor: str
+    type: str
+    text: str
+    start: int
+    end: int
+    stance: str
+    probs: dict[str, float]
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """A framing-device span in a sentence (offsets relative to the sentence)."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """One output row. ``start``/``end`` are offsets in the article's ``text`` (in its ``title``
+    for ``section == "title"``); ``text`` equals that slice."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+    section: str
+    boilerplate: bool
+    mentions: tuple[MentionResult, ...]
+    devices: tuple[DeviceResult, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as written to files: the contract columns, then the carried-through metadata."""
+        row = {
+            "doc_id": self.doc_id,
+            "sentence_id": self.sentence_id,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "section": self.section,
+            "boilerplate": self.boilerplate,
+            "mentions": [m.__dict__.copy() for m in self.mentions],
+            "devices": [d.__dict__.copy() for d in self.devices],
+        }
+        for key, value in self.meta.items():
+            if key not in row:
+                row[key] = value
+        return row
+
+
+class ScoreResult(list):
+    """A list of :class:`ScoredSentence` with ``to_pandas()`` (the same columns as the file output)."""
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame([s.to_row() for s in self])
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per pipeline stage (for run.json and profiling)."""
+
+    split: float = 0.0
+    actors: float = 0.0
+    encode: float = 0.0
+    model: float = 0.0
+    assemble: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.__dict__.items()}
+
+
+class StanceScorer:
+    """The scoring pipeline; one instance serves the CLI, the HTTP service and Ray workers.
+
+    Example:
+        >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)  # doctest: +SKIP
+        >>> scorer.score({"id": "a1", "text": "Beijing hailed the deal.", "outlet": "Ledger"})[0].mentions[0].actor  # doctest: +SKIP
+        'China'
+    """
+
+    def __init__(
+        self,
+        model: StanceModel,
+        finder: ActorFinder,
+        splitter: SentenceSplitter | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> None:
+        self.model = model
+        self.finder = finder
+        self.splitter = splitter or get_splitter("news")
+        self.batch_size = batch_size
+        self.times = StageTimes()
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model: str = "default",
+        *,
+        actors: Sequence[str] = (),
+        use_ner: bool = True,
+        device: str = "cpu",
+        batch_size: int = 64,
+        splitter: str = "news",
+    ) -> StanceScorer:
+        """Load the model, the actor registry (plus ``actors`` files) and the sentence splitter."""
+        registry = ActorRegistry.load(*actors)
+        return cls(
+            StanceModel.from_pretrained(model, device=device),
+            ActorFinder(registry, use_ner=use_ner),
+            get_splitter(splitter),
+            batch_size=batch_size,
+        )
+
+    @property
+    def registry(self) -> ActorRegistry:
+        return self.finder.registry
+
+    def score(self, articles: str | dict | Article | Iterable[str | dict | Article]) -> ScoreResult:
+        """Score one article (a string or a dict with ``text``) or many; bad input raises ValueError."""
+        if isinstance(articles, (str, dict, Article)):
+            articles = [articles]
+        items = [to_article(a, i) for i, a in enumerate(articles)]
+        result = ScoreResult()
+        for rows in self.score_articles(items):
+            result.extend(rows)
+        return result
+
+    def score_articles(self, articles: Sequence[Article]) -> list[list[ScoredSentence]]:
+        """The rows of each article, in order. The per-batch work of every engine."""
+        t0 = time.perf_counter()
+        units: list[tuple[int, str, str, list[Sentence]]] = []  # (article index, section, text, sentences)
+        for i, art in enumerate(articles):
+            if art.title:
+                units.append((i, "title", art.title, [Sentence(0, len(art.title), art.title)]))
+            units.append((i, "body", art.text, self.splitter.split(art.text, title=art.title)))
+        t1 = time.perf_counter()
+        mentions_per_unit = list(self.finder.find_many([u[2] for u in units]))
+        t2 = time.perf_counter()
+
+        scored: list[tuple[int, int, Sentence, list[Mention]]] = []  # (unit, sentence index, sentence, mentions)
+        for u, ((_, _, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
+            for k, (sent, inside) in enumerate(zip(sentences, _assign(sentences, mentions))):
+                if not sent.boilerplate:
+                    scored.append((u, k, sent, inside))
+        encoded = encode_batch(
+            self.model.tokenizer,
+            [s.text for _, _, s, _ in scored],
+            [[(m.start - s.start, m.end - s.start) for m in ms] for _, _, s, ms in scored],
+            max_length=self.model.config.max_seq_length,
+        )
+        t3 = time.perf_counter()
+        outputs = list(self.model.run(encoded, batch_size=self.batch_size))
+        t4 = time.perf_counter()
+
+        labels = self.model.stance_labels
+        reported = set(self.model.device_labels)
+        results: dict[tuple[int, int], tuple[tuple[MentionResult, ...], tuple[DeviceResult, ...]]] = {}
+        for (u, k, sent, ms), enc, (stance_probs, device_probs) in zip(scored, encoded, outputs):
+            mention_results = []
+            for m, slot in zip(ms, enc.target_slots):
+                if slot is None:  # cut off by truncation: no stance rather than a guess
+                    stance, probs = None, {}
+                else:
+                    p = stance_probs[slot]
+                    stance, probs = labels[int(p.argmax())], {k2: round(float(v), 4) for k2, v in zip(labels, p)}
+                s0 = m.start - sent.start
+                mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs))
+            devices = tuple(
+                DeviceResult(label, sent.text[s:e], s, e, round(score, 4))
+                for s, e, label, score in decode_spans(device_probs, enc.offsets, self.model.config.device_labels, self.model.config.device_thresholds)
+                if label in reported
+            )
+            results[(u, k)] = (tuple(mention_results), devices)
+
+        out: list[list[ScoredSentence]] = [[] for _ in articles]
+        for u, (i, section, _, sentences) in enumerate(units):
+            art = articles[i]
+            for k, sent in enumerate(sentences):
+                mentions, devices = results.get((u, k), ((), ()))
+                out[i].append(
+                    ScoredSentence(
+                        doc_id=art.id,
+                        sentence_id=len(out[i]),
+                        start=sent.start,
+                        end=sent.end,
+                        text=sent.text,
+                        section=section,
+                        boilerplate=sent.boilerplate,
+                        mentions=mentions,
+                        devices=devices,
+                        meta=art.meta,
+                    )
+                )
+        t5 = time.perf_counter()
+        for name, dt in zip(("split", "actors", "encode", "model", "assemble"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            setattr(self.times, name, getattr(self.times, name) + dt)
+        return out
+
+
+def _assign(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[list[Mention]]:
+    """Mentions per sentence (a mention that crosses a sentence boundary is left out)."""
+    per: list[list[Mention]] = [[] for _ in sentences]
+    j = 0
+    for m in sorted(mentions, key=lambda m: m.start):
+        while j < len(sentences) and sentences[j].end <= m.start:
+            j += 1
+        if j < len(sentences) and sentences[j].start <= m.start and m.end <= sentences[j].end:
+            per[j].append(m)
+    return per
+
+
+def to_article(obj: str | dict | Article, index: int = 0) -> Article:
+    """An :class:`Article` from a string, a dict with ``text`` (and ``id``, ``title``, metadata) or an Article."""
+    if isinstance(obj, Article):
+        return obj
+    if isinstance(obj, str):
+        if not obj.strip():
+            raise ValueError(f"article {index} is empty")
+        return Article(id=str(index), text=obj)
+    if isinstance(obj, dict):
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"article {index}: 'text' is missing or empty")
+        title = obj.get("title") if isinstance(obj.get("title"), str) and obj.get("title").strip() else None
+        meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}
+        return Article(id=str(obj.get("id", index)), text=text, title=title, meta=meta)
+    raise ValueError(f"article {index}: expected a string or a dict, got {type(obj).__name__}")

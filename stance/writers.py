@@ -1,0 +1,128 @@
+"""Write scored rows as Parquet, JSONL or CSV shards, and merge shards into one file.
+
+Parquet keeps ``mentions`` and ``devices`` as lists of structs; CSV stores them as JSON text.
+Carried-through metadata columns are written as strings (JSON for non-string values), so that
+shards always agree on their types.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from stance.scoring import BASE_COLUMNS
+
+FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
+
+PROBS = pa.struct([("negative", pa.float32()), ("neutral", pa.float32()), ("positive", pa.float32())])
+MENTION = pa.struct(
+    [("actor", pa.string()), ("type", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()),
+     ("stance", pa.string()), ("probs", PROBS)]
+)
+DEVICE = pa.struct([("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float32())])
+BASE_SCHEMA = pa.schema(
+    [("doc_id", pa.string()), ("sentence_id", pa.int32()), ("start", pa.int32()), ("end", pa.int32()), ("text", pa.string()),
+     ("section", pa.string()), ("boilerplate", pa.bool_()), ("mentions", pa.list_(MENTION)), ("devices", pa.list_(DEVICE))]
+)
+
+
+def output_format(path: str | Path) -> str:
+    """``parquet``, ``jsonl`` or ``csv`` from the output file's suffix; ValueError otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"--out must end in .parquet, .jsonl or .csv, not {suffix or '(no suffix)'}")
+    return FORMATS[suffix]
+
+
+def _meta_value(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _normalise(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row[k] for k in BASE_COLUMNS}
+    for m in out["mentions"]:
+        m["probs"] = m["probs"] or None
+    for key, value in row.items():
+        if key not in out:
+            out[key] = _meta_value(value)
+    return out
+
+
+def rows_to_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """Rows (``ScoredSentence.to_row()``) as an Arrow table with the fixed schema plus metadata."""
+    rows = [_normalise(r) for r in rows]
+    meta_keys: list[str] = []
+    for r in rows:
+        meta_keys += [k for k in r if k not in BASE_COLUMNS and k not in meta_keys]
+    schema = pa.schema(list(BASE_SCHEMA) + [(k, pa.string()) for k in meta_keys])
+    return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
+
+
+def write_shard(rows: Sequence[dict[str, Any]], path: Path, fmt: str) -> None:
+    """Write one shard atomically (temporary file, fsync, rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    if fmt == "parquet":
+        pq.write_table(rows_to_table(rows), tmp)
+    elif fmt == "jsonl":
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(_normalise(r), ensure_ascii=False) + "\n")
+    else:
+        table = rows_to_table(rows)
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(table.schema.names)
+            for r in table.to_pylist():
+                writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for v in r.values()])
+    _fsync_rename(tmp, path)
+
+
+def merge_shards(parts: Sequence[Path], out: Path, fmt: str) -> None:
+    """Merge shards in order into ``out`` (atomically), unifying metadata columns."""
+    tmp = out.with_name(out.name + ".tmp")
+    if fmt == "parquet":
+        names = list(BASE_SCHEMA.names)
+        for p in parts:
+            names += [n for n in pq.read_schema(p).names if n not in names]
+        schema = pa.schema(list(BASE_SCHEMA) + [(n, pa.string()) for n in names[len(BASE_SCHEMA) :]])
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for p in parts:
+                table = pq.read_table(p)
+                columns = [table[n] if n in table.column_names else pa.nulls(len(table), pa.string()) for n in schema.names]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            if not parts:
+                writer.write_table(schema.empty_table())
+    elif fmt == "jsonl":
+        with open(tmp, "wb") as fh:
+            for p in parts:
+                with open(p, "rb") as src:
+                    shutil.copyfileobj(src, fh)
+    else:
+        header: list[str] = []
+        for p in parts:
+            with open(p, encoding="utf-8", newline="") as src:
+                header += [h for h in next(csv.reader(src), []) if h not in header]
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header or list(BASE_COLUMNS))
+            writer.writeheader()
+            for p in parts:
+                with open(p, encoding="utf-8", newline="") as src:
+                    for row in csv.DictReader(src):
+                        writer.writerow(row)
+    _fsync_rename(tmp, out)
+
+
+def _fsync_rename(tmp: Path, final: Path) -> None:
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)

@@ -1,0 +1,60 @@
+"""Shared fixtures: tiny randomly initialised models built from a config (never a real training run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from transformers import AutoTokenizer, BertConfig, BertModel
+
+from stance.bases import resolve_base
+from stance.encoding import MARKERS
+from stance.modeling import StanceModel
+from stance.network import StanceConfig, StanceNetwork
+
+TINY_DEVICES = ["loaded_language", "scare_quotes", "unsourced_claim", "propaganda_span"]
+
+
+def tiny_encoder_config(vocab_size: int) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512
+    )
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    tok = AutoTokenizer.from_pretrained(resolve_base("minilm"))
+    tok.add_special_tokens({"additional_special_tokens": list(MARKERS)})
+    return tok
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tokenizer) -> StanceModel:
+    import torch
+
+    torch.manual_seed(0)
+    config = StanceConfig(
+        encoder=tiny_encoder_config(len(tokenizer)).to_dict(),
+        device_labels=TINY_DEVICES,
+        internal_device_labels=["propaganda_span"],
+        max_seq_length=64,
+    )
+    return StanceModel(StanceNetwork(config), tokenizer, name="tiny", bf16=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory, tokenizer) -> Path:
+    """A tiny plain BERT encoder saved as a base model directory (for training tests)."""
+    path = tmp_path_factory.mktemp("tiny-base")
+    base_tok = AutoTokenizer.from_pretrained(resolve_base("minilm"))
+    BertModel(tiny_encoder_config(len(base_tok))).save_pretrained(path)
+    base_tok.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tiny_model) -> Path:
+    """The tiny model saved like a real one (for the CLI and the scorer)."""
+    path = tmp_path_factory.mktemp("tiny-model")
+    tiny_model.save_pretrained(path)
+    return path

@@ -1,0 +1,54 @@
+import numpy as np
+
+from stance.encoding import BEGIN, IGNORE, INSIDE, NO_OFFSET, OUTSIDE, decode_spans, device_tags, encode_batch
+
+
+def test_markers_wrap_each_target_and_keep_offsets(tokenizer):
+    text = "Sergei Lavrov met Wang Yi in Beijing."
+    [enc] = encode_batch(tokenizer, [text], [[(0, 13), (18, 25), (0, 13)]])
+    tokens = tokenizer.convert_ids_to_tokens(enc.input_ids)
+    assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
+    assert len(enc.target_spans) == 2  # the repeated span is marked once
+    assert enc.target_slots == [0, 1, 0]
+    for (s, e), (open_pos, close_pos) in zip(enc.target_spans, enc.target_markers):
+        assert tokens[open_pos] == "[TGT]" and tokens[close_pos] == "[/TGT]"
+        inner = [enc.offsets[i] for i in range(open_pos + 1, close_pos)]
+        assert inner[0][0] == s and inner[-1][1] == e
+    for token, (a, b) in zip(tokens, enc.offsets):
+        if (a, b) != NO_OFFSET:
+            assert text[a:b].lower() == token.removeprefix("##")
+
+
+def test_truncation_drops_targets_past_the_cut(tokenizer):
+    text = " ".join(["word"] * 100) + " Putin"
+    [enc] = encode_batch(tokenizer, [text], [[(len(text) - 5, len(text))]], max_length=32)
+    assert enc.truncated and len(enc.input_ids) == 32
+    assert enc.target_slots == [None]
+
+
+def test_device_tags_align_subwords_and_ignore_special(tokenizer):
+    text = "They denounced the unprecedentedly draconian rules."
+    start = text.index("unprecedentedly draconian")
+    [enc] = encode_batch(tokenizer, [text])
+    tags = device_tags(enc, [(start, start + len("unprecedentedly draconian"), "loaded_language")], {"loaded_language": 0, "x": 1}, ["loaded_language"])
+    assert tags[0, 0] == IGNORE and tags[-1, 0] == IGNORE
+    assert (tags[:, 1] == IGNORE).all()  # label not annotated on this sentence
+    inside = [i for i, t in enumerate(tags[:, 0]) if t in (BEGIN, INSIDE)]
+    assert tags[inside[0], 0] == BEGIN and all(tags[i, 0] == INSIDE for i in inside[1:])
+    assert len(inside) > 2  # several sub-words
+    assert enc.offsets[inside[0]][0] == start and enc.offsets[inside[-1]][1] == start + len("unprecedentedly draconian")
+
+
+def test_decode_recovers_character_spans(tokenizer):
+    text = 'Officials defended the "temporary" curfew; critics say it is permanent.'
+    spans = [(23, 34, "scare_quotes"), (43, 54, "unsourced_claim")]
+    labels = ["scare_quotes", "unsourced_claim"]
+    [enc] = encode_batch(tokenizer, [text])
+    tags = device_tags(enc, spans, {k: i for i, k in enumerate(labels)}, labels)
+    probs = np.zeros(tags.shape + (3,))
+    for i in range(tags.shape[0]):
+        for j in range(tags.shape[1]):
+            probs[i, j, tags[i, j] if tags[i, j] != IGNORE else OUTSIDE] = 1.0
+    decoded = decode_spans(probs, enc.offsets, labels)
+    assert [(s, e, lab) for s, e, lab, _ in decoded] == spans
+    assert text[23:34] == '"temporary"'

@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from stance.labels import LabelFileError, LabelRecord, read_label_file, write_label_file
+
+
+def write_lines(path, objs):
+    path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o) for o in objs) + "\n")
+    return path
+
+
+GOOD = {
+    "text": "Critics say the so-called reform failed.",
+    "targets": [{"start": 16, "end": 32, "stance": "negative"}],
+    "devices": [{"start": 0, "end": 11, "label": "unsourced_claim", "text": "Critics say"}],
+    "source": "test",
+    "doc_id": "a1",
+    "outlet": "Ledger",
+}
+
+
+def test_round_trip(tmp_path):
+    path = write_lines(tmp_path / "l.jsonl", [GOOD])
+    [record] = read_label_file(path, known_devices=["unsourced_claim"])
+    assert record.targets[0].stance == "negative"
+    assert record.meta == {"outlet": "Ledger"}
+    assert record.annotated_devices(["unsourced_claim", "scare_quotes"]) == ("unsourced_claim", "scare_quotes")
+    out = tmp_path / "o.jsonl"
+    write_label_file([record], out)
+    [again] = read_label_file(out)
+    assert again == record
+
+
+def test_no_devices_key_means_not_annotated():
+    record = LabelRecord.from_dict({"text": "Putin spoke.", "targets": [{"start": 0, "end": 5, "stance": "neutral"}]})
+    assert record.annotated_devices(["loaded_language"]) == ()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"devices": [{"start": 0, "end": 7, "label": "made_up"}]}, "unknown device label 'made_up'"),
+        ({"devices": [{"start": 0, "end": 99, "label": "unsourced_claim"}]}, "out of range"),
+        ({"devices": [{"start": 0, "end": 7, "label": "unsourced_claim", "text": "Critic"}]}, "does not match"),
+        ({"targets": [{"start": 0, "end": 7, "stance": "angry"}]}, "unknown stance 'angry'"),
+        ({"targets": [{"start": "0", "end": 7}]}, "must be integers"),
+        ({"text": ""}, "'text' is missing or empty"),
+    ],
+)
+def test_bad_lines_name_file_and_line(tmp_path, change, message):
+    path = write_lines(tmp_path / "bad.jsonl", [GOOD, {**GOOD, **change}])
+    with pytest.raises(LabelFileError) as err:
+        list(read_label_file(path, known_devices=["unsourced_claim"]))
+    assert f"{path}:2:" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_bad_json_names_line(tmp_path):
+    path = write_lines(tmp_path / "bad.jsonl", [GOOD, "{not json"])
+    with pytest.raises(LabelFileError, match=r"bad.jsonl:2:"):
+        list(read_label_file(path))

@@ -1,0 +1,202 @@
+"""`stance score`: input formats, bad records, exactly-once output, resume after kill -9, offsets."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from stance.batch import OutputExistsError, ScoreOptions, score_collection
+from stance.cli import app
+
+ARTICLES = [
+    {"id": "a1", "title": "Kremlin rejects plan", "outlet": "Ledger", "date": "2025-03-01",
+     "text": "MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan on Monday. Sergei Lavrov called it a \"provocation\".\n\nLavrov said talks could resume."},
+    {"id": "a2", "outlet": "Wire", "date": "2025-03-02", "topic": {"name": "trade"},
+     "text": "Beijing hailed the trade deal with the U.S. as a breakthrough. Wang Yi met officials in Washington. Wang said both sides gained."},
+    {"id": "a3", "outlet": "Star", "text": "Critics say the EU's new rules are draconian. Brussels disagrees."},
+]
+
+
+def score(tmp_path, inputs, out_name="out.parquet", model_dir=None, **kw):
+    options = ScoreOptions(model=str(model_dir), use_ner=False, shard_articles=kw.pop("shard_articles", 2), **kw)
+    return score_collection([str(i) for i in inputs], tmp_path / out_name, options)
+
+
+def write_jsonl(path: Path, objs) -> Path:
+    path.write_text("".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objs), encoding="utf-8")
+    return path
+
+
+def test_rows_offsets_and_schema(tmp_path, tiny_model_dir):
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
+    summary = score(tmp_path, [src], model_dir=tiny_model_dir)
+    assert summary.articles_scored == 3 and summary.errors == 0
+    df = pd.read_parquet(tmp_path / "out.parquet")
+    assert list(df.columns[:9]) == ["doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices"]
+    assert {"outlet", "date", "topic"} <= set(df.columns)
+    by_id = {a["id"]: a for a in ARTICLES}
+    for _, row in df.iterrows():
+        art = by_id[row.doc_id]
+        source = art["title"] if row.section == "title" else art["text"]
+        assert source[row.start : row.end] == row.text
+        for m in row.mentions:
+            assert row.text[m["start"] : m["end"]] == m["text"]
+            assert m["stance"] in ("negative", "neutral", "positive")
+            assert abs(sum(m["probs"].values()) - 1) < 1e-3
+        for d in row.devices:
+            assert row.text[d["start"] : d["end"]] == d["text"]
+    a1 = df[df.doc_id == "a1"].sort_values("sentence_id")
+    assert list(a1.sentence_id) == list(range(len(a1)))
+    assert a1.iloc[0].section == "title"
+    actors = {m["actor"] for ms in df.mentions for m in ms}
+    assert {"Russia", "China"} <= actors  # the Kremlin, Beijing via the registry
+    assert json.loads(df[df.doc_id == "a2"].iloc[0].topic) == {"name": "trade"}
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["counts"]["articles_scored"] == 3 and run["registry_hash"] and run["model"]["version"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet", "txt-dir", "html-dir"])
+def test_input_formats(tmp_path, tiny_model_dir, fmt):
+    rows = [{k: v for k, v in a.items() if k in ("id", "text", "outlet")} for a in ARTICLES]
+    if fmt == "jsonl":
+        inputs = [write_jsonl(tmp_path / "in.jsonl", rows)]
+    elif fmt == "json":
+        (tmp_path / "in.json").write_text(json.dumps(rows))
+        inputs = [tmp_path / "in.json"]
+    elif fmt == "csv":
+        pd.DataFrame(rows).to_csv(tmp_path / "in.csv", index=False)
+        inputs = [tmp_path / "in.csv"]
+    elif fmt == "parquet":
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / "in.parquet")
+        inputs = [tmp_path / "in.parquet"]
+    else:
+        d = tmp_path / "docs"
+        d.mkdir()
+        for r in rows:
+            if fmt == "txt-dir":
+                (d / f"{r['id']}.txt").write_text(r["text"])
+            else:
+                paras = "".join(f"<p>{p}</p>" for p in r["text"].split("\n") if p.strip())
+                (d / f"{r['id']}.html").write_text(
+                    f"<html><head><title>T {r['id']}</title></head><body><nav>Home | World</nav><article>{paras}</article>"
+                    "<footer>Subscribe to our newsletter</footer></body></html>"
+                )
+        inputs = [d]
+    summary = score(tmp_path, inputs, model_dir=tiny_model_dir)
+    assert summary.errors == 0, (tmp_path / "out.errors.jsonl").read_text()
+    df = pd.read_parquet(tmp_path / "out.parquet")
+    assert sorted(df.doc_id.unique()) == ["a1", "a2", "a3"]
+    if fmt == "html-dir":
+        assert not df.text.str.contains("Subscribe|Home \\| World").any()
+
+
+def test_stdin_input(tmp_path, tiny_model_dir):
+    data = "".join(json.dumps(a) + "\n" for a in ARTICLES)
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "stance.cli", "score", "-", "--out", str(out), "--model", str(tiny_model_dir), "--no-ner"],
+        input=data, text=True, capture_output=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["doc_id"] for r in rows} == {"a1", "a2", "a3"}
+
+
+def test_bad_records_go_to_errors_exactly_once(tmp_path, tiny_model_dir):
+    good = ARTICLES
+    lines = [json.dumps(a) for a in good] + [
+        '{"id": "broken", "text": "no closing brace"',
+        json.dumps({"id": "empty", "text": "   "}),
+        json.dumps({"id": "notext"}),
+        json.dumps({"id": "ctrl", "text": "Bad \x00 byte in text."}),
+        json.dumps({"id": "huge", "text": "word " * 3000}),
+        json.dumps({"id": "a1", "text": "A duplicate id."}),
+        json.dumps(["not", "an", "object"]),
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n')
+    summary = score(tmp_path, [src], model_dir=tiny_model_dir, max_chars=10_000)
+    errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    reasons = {e["line"]: e["reason"] for e in errors}
+    assert summary.articles_read == 11 and summary.articles_scored == 3 and summary.errors == 8
+    assert "malformed JSON" in reasons[4]
+    assert "missing or empty 'text'" in reasons[5] and "missing or empty 'text'" in reasons[6]
+    assert "control character" in reasons[7]
+    assert "over the limit" in reasons[8]
+    assert "duplicate id 'a1'" in reasons[9]
+    assert "expected a JSON object" in reasons[10]
+    assert "invalid UTF-8" in reasons[11]
+    assert all(e["source"] == str(src) for e in errors)
+    df = pd.read_parquet(tmp_path / "out.parquet")
+    assert sorted(df.doc_id.unique()) == ["a1", "a2", "a3"]
+    assert df[df.doc_id == "a1"].text.str.contains("duplicate").sum() == 0
+
+
+def test_unreadable_path_and_unknown_format_exit_2(tmp_path, tiny_model_dir):
+    runner = CliRunner()
+    r = runner.invoke(app, ["score", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o.parquet")])
+    assert r.exit_code == 2 and "no such file" in r.output
+    (tmp_path / "data.xml").write_text("<x/>")
+    r = runner.invoke(app, ["score", str(tmp_path / "data.xml"), "--out", str(tmp_path / "o.parquet")])
+    assert r.exit_code == 2 and "unknown format" in r.output
+    r = runner.invoke(app, ["score", str(tmp_path / "data.xml"), "--out", str(tmp_path / "o.txt")])
+    assert r.exit_code == 2
+
+
+def test_output_formats_agree(tmp_path, tiny_model_dir):
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
+    score(tmp_path, [src], "o.parquet", model_dir=tiny_model_dir)
+    score(tmp_path, [src], "o.jsonl", model_dir=tiny_model_dir)
+    score(tmp_path, [src], "o.csv", model_dir=tiny_model_dir)
+    p = pd.read_parquet(tmp_path / "o.parquet")
+    j = pd.read_json(tmp_path / "o.jsonl", lines=True)
+    c = pd.read_csv(tmp_path / "o.csv")
+    assert list(p.text) == list(j.text) == list(c.text)
+    assert [len(m) for m in p.mentions] == [len(m) for m in j.mentions] == [len(json.loads(m)) for m in c.mentions]
+
+
+def test_existing_output_needs_resume_or_overwrite(tmp_path, tiny_model_dir):
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
+    score(tmp_path, [src], model_dir=tiny_model_dir)
+    with pytest.raises(OutputExistsError):
+        score(tmp_path, [src], model_dir=tiny_model_dir)
+
+
+def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
+    n = 600
+    articles = [{"id": f"doc{i}", "text": f"Moscow and Beijing met on day {i}. The EU said talks went well. Critics say nothing changed."} for i in range(n)]
+    src = write_jsonl(tmp_path / "in.jsonl", articles)
+    out = tmp_path / "out.parquet"
+    cmd = [sys.executable, "-m", "stance.cli", "score", str(src), "--out", str(out), "--model", str(tiny_model_dir),
+           "--no-ner", "--shard-size", "5", "--batch-size", "8"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = Path(str(out) + ".parts") / "manifest.json"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if manifest.exists() and len(json.loads(manifest.read_text())["shards"]) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists(), "the run was killed before it finished"
+    done = len(json.loads(manifest.read_text())["shards"])
+    assert 2 <= done < n // 5
+    result = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    df = pd.read_parquet(out)
+    per_doc = df.groupby("doc_id").sentence_id.apply(list)
+    assert sorted(per_doc.index) == sorted(a["id"] for a in articles)
+    assert all(ids == list(range(len(ids))) for ids in per_doc)  # no sentence twice
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["counts"]["resumed_records"] == done * 5
+    assert run["counts"]["articles_read"] == n

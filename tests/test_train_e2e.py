@@ -1,0 +1,70 @@
+"""Train a tiny model for a few steps on a few examples written here, save, reload, predict the same."""
+
+import json
+
+import numpy as np
+
+from stance.modeling import StanceModel
+from training.config import TrainConfig
+from training.train import train
+
+EXAMPLES = [
+    {"text": "Critics say the so-called reform by Moscow failed.", "targets": [{"start": 36, "end": 42, "stance": "negative"}],
+     "devices": [{"start": 0, "end": 11, "label": "unsourced_claim"}, {"start": 16, "end": 25, "label": "discrediting_attribution"}]},
+    {"text": "Beijing hailed the landmark deal as a triumph.", "targets": [{"start": 0, "end": 7, "stance": "positive"}],
+     "devices": [{"start": 37, "end": 44, "label": "loaded_language"}]},
+    {"text": "The minister said the talks would resume on Monday.", "targets": [{"start": 4, "end": 12, "stance": "neutral"}], "devices": []},
+    {"text": 'Officials defended the "temporary" curfew.', "targets": [], "devices": [{"start": 23, "end": 34, "label": "scare_quotes"}]},
+]
+
+
+def test_train_save_reload_predict(tmp_path, tiny_base):
+    data = tmp_path / "labels.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in EXAMPLES * 4) + "\n")
+    config = TrainConfig.from_dict(
+        {
+            "base_model": str(tiny_base),
+            "output_dir": str(tmp_path / "run"),
+            "train": [{"path": str(data)}],
+            "dev": [{"path": str(data)}],
+            "epochs": 2,
+            "batch_size": 4,
+            "max_seq_length": 48,
+            "bf16": False,
+            "save_dtype": "float32",
+            "logging_steps": 1,
+        }
+    )
+    result = train(config)
+    run = tmp_path / "run"
+    assert (run / "model" / "model.safetensors").exists()
+    assert (run / "model" / "README.md").read_text().startswith("---")
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert any("eval_score" in row for row in log), "per-epoch dev metrics are logged"
+    assert any(p.name.startswith("checkpoint-") for p in (run / "checkpoints").iterdir())
+    assert "labels/stance_macro_f1" in result["headline"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["train_data"]["labels"]["sentences"] == 16
+
+    model = StanceModel.from_pretrained(run / "model", bf16=False)
+    again = StanceModel.from_pretrained(run / "model", bf16=False)
+    texts = [e["text"] for e in EXAMPLES]
+    targets = [[(t["start"], t["end"]) for t in e["targets"]] for e in EXAMPLES]
+    for a, b in zip(model.predict(texts, targets), again.predict(texts, targets)):
+        assert [t.stance for t in a.targets] == [t.stance for t in b.targets]
+        for ta, tb in zip(a.targets, b.targets):
+            assert np.allclose(list(ta.probs.values()), list(tb.probs.values()), atol=1e-6)
+
+
+def test_resume_continues_from_checkpoint(tmp_path, tiny_base):
+    data = tmp_path / "labels.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in EXAMPLES * 2) + "\n")
+    settings = {
+        "base_model": str(tiny_base), "output_dir": str(tmp_path / "run"), "train": [{"path": str(data)}],
+        "epochs": 1, "batch_size": 4, "max_seq_length": 48, "bf16": False, "tune_thresholds": False,
+    }
+    train(TrainConfig.from_dict(settings))
+    settings["epochs"] = 2
+    train(TrainConfig.from_dict(settings), resume=True)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert max(steps) == 4  # 2 steps per epoch; the second run added only the second epoch
