@@ -55,16 +55,7 @@ DEFAULT_NER_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "NORP")
 _ENTRY_FIELDS = ("name", "type", "aliases", "affiliation")
 _FILE_FIELDS = ("as_of", "actors", "ignore")
 # Components the finder does not need. The model's NER has its own tok2vec, so the shared one goes too.
-_UNNEEDED = [
-    "tok2vec",
-    "tagger",
-    "parser",
-    "senter",
-    "attribute_ruler",
-    "lemmatizer",
-    "morphologizer",
-    "trainable_lemmatizer",
-]
+_UNNEEDED = "tok2vec tagger parser senter attribute_ruler lemmatizer morphologizer trainable_lemmatizer".split()
 
 # Words dropped from the start of a PERSON entity ("President Biden" -> "Biden").
 _TITLES = frozenset(
@@ -78,9 +69,15 @@ _CONNECTORS = _TITLES | frozenset(
     home office military army navy air force forces armed embassy consulate mission delegation presidency
     presidential parliament federal national leadership officials troops security intelligence council""".split()
 )
+# Words before a name that are part of how the person is called, so not stripped, but not a given name either.
+_HONORIFICS = frozenset(
+    """king queen prince princess emperor empress pope sheikh emir sultan ayatollah crown lord lady sir dame cardinal
+    archbishop bishop rabbi imam father commissioner envoy director chief justice judge professor prof admiral
+    marshal captain sergeant inspector officer attorney mp mep""".split()
+)
 _CALENDAR = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august"
-    " september october november december".split()
+    """yesterday today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday january february
+    march april may june july august september october november december""".split()
 )
 _STOPS = frozenset({".", "!", "?", "…"})
 _CLOSERS = frozenset({'"', "”", "'", "’", ")"})
@@ -111,9 +108,7 @@ class Actor:
             raise ValueError(f"{self.name!r}: 'aliases' must be a list of strings")
         for alias in self.aliases:
             if not isinstance(alias, str) or not alias.strip() or alias != alias.strip():
-                raise ValueError(
-                    f"{self.name!r}: alias {alias!r} must be a non-empty string without surrounding spaces"
-                )
+                raise ValueError(f"{self.name!r}: alias {alias!r} must be a non-empty string, not padded")
         if self.affiliation is not None and (not isinstance(self.affiliation, str) or not self.affiliation.strip()):
             raise ValueError(f"{self.name!r}: 'affiliation' must be a non-empty string or null")
         object.__setattr__(self, "aliases", tuple(a for a in dict.fromkeys(self.aliases) if a != self.name))
@@ -184,9 +179,8 @@ class ActorRegistry:
         shorts = {a.name: set(a.short_forms) for a in self._actors.values()}
         for actor in self._actors.values():
             if actor.affiliation is not None and actor.affiliation not in self._actors:
-                raise ValueError(
-                    f"{origin[actor.name]}: actor {actor.name!r}: affiliation {actor.affiliation!r} is not an actor name"
-                )
+                where = f"{origin[actor.name]}: actor {actor.name!r}"
+                raise ValueError(f"{where}: affiliation {actor.affiliation!r} names no actor")
             for alias in (actor.name, *actor.aliases):
                 owners = table.setdefault(alias, [])
                 for other in owners:
@@ -242,16 +236,11 @@ class ActorRegistry:
             >>> len(ActorRegistry.load().hash)
             64
         """
-        payload = {
-            "actors": sorted(
-                (
-                    {"name": a.name, "type": a.type, "aliases": sorted(a.aliases), "affiliation": a.affiliation}
-                    for a in self
-                ),
-                key=lambda d: d["name"],
-            ),
-            "ignore": sorted(self._ignore),
-        }
+        entries = [
+            {"name": a.name, "type": a.type, "aliases": sorted(a.aliases), "affiliation": a.affiliation}
+            for a in sorted(self, key=lambda a: a.name)
+        ]
+        payload = {"actors": entries, "ignore": sorted(self._ignore)}
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -353,6 +342,8 @@ class _Candidate:
     short: bool = False  # a registry person short form
     label: str = ""  # NER label
     lead: int = 0  # characters of a leading "the " left out of the reported span
+    token: int = -1  # token range (registry matches)
+    token_end: int = -1
 
     @property
     def size(self) -> int:
@@ -364,8 +355,12 @@ class ActorFinder:
 
     Example:
         >>> finder = ActorFinder()
-        >>> [(m.actor, m.text) for m in finder.find("Sergei Lavrov met Wang Yi. Lavrov said Washington erred.")]
-        [('Sergei Lavrov', 'Sergei Lavrov'), ('Wang Yi', 'Wang Yi'), ('Sergei Lavrov', 'Lavrov'), ('United States', 'Washington')]
+        >>> for m in finder.find("Sergei Lavrov met Wang Yi. Lavrov said Washington erred."):
+        ...     print(m.start, m.end, m.text, "->", m.actor)
+        0 13 Sergei Lavrov -> Sergei Lavrov
+        18 25 Wang Yi -> Wang Yi
+        27 33 Lavrov -> Sergei Lavrov
+        39 49 Washington -> United States
     """
 
     def __init__(
@@ -459,8 +454,9 @@ class ActorFinder:
             jobs: list[tuple[int, int, Doc]] = []
             for i, (doc, cands) in enumerate(zip(docs, found, strict=True)):
                 parts = _sentences(doc) if self._gate else [(0, len(doc))]
+                covered = {t for c in cands if c.source == 1 for t in range(c.token, c.token_end)}
                 for start, end in parts:
-                    if not self._gate or _needs_ner(doc[start:end], cands):
+                    if not self._gate or _needs_ner(doc[start:end], covered):
                         jobs.append((i, start, doc if end - start == len(doc) else doc[start:end].as_doc()))
             tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
             for (i, offset, _), part in zip(jobs, tagged, strict=True):
@@ -468,9 +464,16 @@ class ActorFinder:
         return [self._mentions(*args) for args in zip(docs, found, ents, strict=True)]
 
     def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span]) -> list[Mention]:
-        chosen = [c for c in _select(found) if c.source != 0]
+        first = _select(found)
+        chosen = _given_names(doc, [c for c in first if c.source != 0])
         if self.use_ner:
-            chosen = _select(chosen + self._entity_candidates(ents, [c for c in chosen if c.source == 1]))
+            ignored = [c for c in first if c.source == 0]
+            entities = [
+                e
+                for e in self._entity_candidates(ents, [c for c in chosen if c.source == 1])
+                if not any(g.start <= e.start and e.end <= g.end and e.size < g.size for g in ignored)
+            ]
+            chosen = _select(chosen + entities)
         chosen.sort(key=lambda c: c.start)
         return list(self._resolve(chosen, doc.text))
 
@@ -514,16 +517,10 @@ class ActorFinder:
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
             words = tuple(t.text for t in span)[1 if lead else 0 :]
-            first = s
-            while short and first > 0 and _other_given_name(doc, first - 1):
-                first -= 1
-            if first < s:  # "Hunter Biden", "Mike Johnson": someone else with the same surname
-                span = doc[first:e]
-                out.append(_Candidate(span.start_char, span.end_char, tuple(t.text for t in span), 2, label="PERSON"))
-                continue
-            out.append(
-                _Candidate(span.start_char, span.end_char, words, 0 if not actors else 1, actors, short, lead=lead)
-            )
+            source = 1 if actors else 0
+            cand = _Candidate(span.start_char, span.end_char, words, source, actors, short, lead=lead)
+            cand.token, cand.token_end = s, e
+            out.append(cand)
         # "U.S.-led": the tokenizer keeps a dotted abbreviation and a hyphenated word together.
         for tok in doc:
             if "-" in tok.text and "." in tok.text and tok.i not in covered:
@@ -531,7 +528,9 @@ class ActorFinder:
                 key = self._single.get(head)
                 if key is not None and self._keys[key][0]:
                     actors, short = self._keys[key]
-                    out.append(_Candidate(tok.idx, tok.idx + len(head), (head,), 1, actors, short))
+                    cand = _Candidate(tok.idx, tok.idx + len(head), (head,), 1, actors, short)
+                    cand.token, cand.token_end = tok.i, tok.i + 1
+                    out.append(cand)
         return out
 
     def _entity_candidates(self, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
@@ -618,29 +617,43 @@ def _sentences(doc: Doc) -> list[tuple[int, int]]:
     return parts
 
 
-def _needs_ner(span: Span, found: list[_Candidate]) -> bool:
-    """Whether ``span`` has a capitalised word outside every alias match that is not a title, stop word or date."""
-    covered = [(c.start, c.end) for c in found if c.source == 1]  # ignore phrases may well be entities
+def _needs_ner(span: Span, covered: set[int]) -> bool:
+    """Whether ``span`` has a capitalised word, outside the ``covered`` tokens of registry aliases (ignore phrases may
+    well be entities), that is not a stop word, title or date."""
     for tok in span:
-        if not tok.text[:1].isupper() or tok.is_stop:
+        if tok.i in covered or not tok.text[:1].isupper() or tok.is_stop:
             continue
-        if tok.lower_ in _TITLES or tok.lower_ in _CALENDAR:
-            continue
-        if not any(s <= tok.idx < e for s, e in covered):
+        if not (tok.lower_ in _TITLES or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR):
             return True
     return False
+
+
+def _given_names(doc: Doc, chosen: list[_Candidate]) -> list[_Candidate]:
+    """Turn a registry surname preceded by other given names ("Hunter Biden") into a person of its own."""
+    out = []
+    for c in chosen:
+        first = c.token
+        while c.short and first > max(c.token - 2, 0) and _other_given_name(doc, first - 1):
+            if any(o.start <= doc[first - 1].idx < o.end for o in chosen):
+                break
+            first -= 1
+        if first < c.token:
+            span = doc[first : c.token_end]
+            c = _Candidate(span.start_char, span.end_char, tuple(t.text for t in span), 2, label="PERSON")
+        out.append(c)
+    return out
 
 
 def _other_given_name(doc: Doc, i: int) -> bool:
     """Whether token ``i``, just before a registry surname, looks like another person's given name."""
     tok = doc[i]
-    if not (tok.is_alpha and tok.is_title) or tok.is_stop or tok.lower_ in _TITLES or tok.lower_ in _CALENDAR:
+    if not (tok.is_alpha and tok.is_title) or tok.is_stop:
         return False
-    return tok.lower_ not in _CONNECTORS
+    return not (tok.lower_ in _CONNECTORS or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR)
 
 
 def _select(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Non-overlapping candidates: longest first; on a tie ignore phrases, then registry, then entities, then leftmost."""
+    """Non-overlapping candidates: longest first; on a tie ignore phrase, registry, entity, then the leftmost."""
     taken: list[_Candidate] = []
     for c in sorted(candidates, key=lambda c: (-c.size, c.source, c.start)):
         if all(c.end <= t.start or t.end <= c.start for t in taken):

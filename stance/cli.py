@@ -193,5 +193,15 @@ def convert(
     console.print(f"wrote {n} sentences to {out}")
 
 
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (each keeps its heavy imports inside the command)."""
+    from stance.commands import compare, serve
+
+    app.command("compare")(compare.compare)
+    app.command("serve")(serve.serve)
+
+
+_register_optional_commands()
+
 if __name__ == "__main__":
     app()

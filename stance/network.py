@@ -102,7 +102,7 @@ class StanceNetwork(PreTrainedModel):
         loss = None
         if stance_labels is not None or device_labels is not None:
             loss = hidden.new_zeros((), dtype=torch.float32)
-            if stance_labels is not None and stance_logits is not None and (stance_labels != -100).any():
+            if stance_logits is not None and stance_labels is not None:
                 loss = loss + self.config.stance_loss_weight * self._stance_loss(stance_logits, stance_labels, stance_soft_labels)
             if device_labels is not None and (device_labels != -100).any():
                 loss = loss + self.config.device_loss_weight * nn.functional.cross_entropy(
@@ -111,18 +111,17 @@ class StanceNetwork(PreTrainedModel):
         return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits)
 
     def _stance_loss(self, logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | None) -> torch.Tensor:
-        """Cross-entropy on the gold labels, mixed with a teacher's probabilities where given."""
-        valid = labels != -100
-        logits = logits.float()[valid]
-        loss = nn.functional.cross_entropy(logits, labels[valid])
+        """Cross-entropy on gold labels; with a teacher (``distill_weight`` > 0), mixed with the
+        cross-entropy against its probabilities, which also covers targets without a gold label."""
+        logits = logits.float()
+        hard = labels != -100
+        ce = nn.functional.cross_entropy(logits[hard], labels[hard]) if hard.any() else None
         weight = getattr(self.config, "distill_weight", 0.0)
-        if soft is not None and weight > 0:
-            soft = soft[valid].float()
-            has = soft.sum(-1) > 0
-            if has.any():
-                kd = -(soft[has] * logits[has].log_softmax(-1)).sum(-1).mean()
-                loss = (1 - weight) * loss + weight * kd
-        return loss
+        has_soft = soft.float().sum(-1) > 0 if soft is not None and weight > 0 else None
+        if has_soft is None or not has_soft.any():
+            return ce if ce is not None else logits.sum() * 0.0
+        kd = -(soft[has_soft].float() * logits[has_soft].log_softmax(-1)).sum(-1).mean()
+        return kd if ce is None else (1 - weight) * ce + weight * kd
 
 
 def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:

@@ -204,6 +204,20 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return text, (meta.title if meta is not None else None)
 
 
+def validate_record(obj: Any, seen: set[str], *, max_chars: int = MAX_CHARS, source: str = "", line: int = 0) -> Article | InputError:
+    """The checks ``stance score`` makes on one input record (for callers with records in hand,
+    such as the HTTP service): an :class:`Article`, or an :class:`InputError` saying why not.
+    ``seen`` collects the ids so far (duplicates are errors).
+
+    Example:
+        >>> validate_record({"id": "a1", "text": "Moscow said no."}, set()).id
+        'a1'
+        >>> validate_record({"id": "a2", "text": " "}, set()).reason
+        "missing or empty 'text'"
+    """
+    return _validate((source, line, obj), seen, max_chars)
+
+
 def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_from: str = "field") -> Article | InputError:
     source, line, obj = item
     if isinstance(obj, InputError):

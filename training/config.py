@@ -38,6 +38,9 @@ class TrainConfig:
     data_dir: str = field(default="../shared/data", metadata={"help": "where the public datasets live"})
     train: tuple[DataSpec, ...] = ()
     dev: tuple[DataSpec, ...] = field(default=(), metadata={"help": "evaluated each epoch; early stopping"})
+    transfer: tuple[DataSpec, ...] = field(
+        default=(), metadata={"help": "unlabelled targets that the teacher labels (distillation only)"}
+    )
     early_stopping_metric: str = field(default="score", metadata={"help": "a key of the dev metrics, higher is better"})
     early_stopping_patience: int = 2
     epochs: float = 3.0
@@ -77,7 +80,7 @@ class TrainConfig:
         if unknown := sorted(set(raw) - known):
             raise ValueError(f"{where}: unknown settings {unknown}")
         values = dict(raw)
-        for key in ("train", "dev"):
+        for key in ("train", "dev", "transfer"):
             values[key] = tuple(_spec(item, f"{where}: {key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
         return cls(**values)
 

@@ -61,10 +61,12 @@ def build_features(
         soft = np.zeros((len(enc.target_spans), len(STANCE_LABELS)), dtype=np.float32)
         teacher = r.meta.get("teacher_probs")
         for j, (t, slot) in enumerate(zip(r.targets, enc.target_slots)):
-            if slot is not None and t.stance is not None and stance[slot] == -100:
+            if slot is None:
+                continue
+            if t.stance is not None and stance[slot] == -100:
                 stance[slot] = stance_index[t.stance]
-                if teacher is not None:
-                    soft[slot] = teacher[j]
+            if teacher is not None:
+                soft[slot] = teacher[j]
         annotated = r.annotated_devices(device_labels)
         tags = device_tags(enc, [(d.start, d.end, d.label) for d in r.devices], label_index, annotated)
         features.append({"input_ids": enc.input_ids, "enc": enc, "stance": stance, "stance_soft": soft, "devices": tags})

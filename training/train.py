@@ -100,13 +100,17 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     train_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.train}
     dev_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.dev}
     summary = {"train": describe(train_sets), "dev": describe(dev_sets)}
-    (out / "data_summary.json").write_text(json.dumps(summary, indent=2))
     train_records = [r for recs in train_sets.values() for r in recs]
     logger.info("training on %d sentences from %s", len(train_records), ", ".join(train_sets))
 
-    # 3. Teacher
+    # 3. Teacher: soft stance labels on the training targets and on the transfer set
     if config.distill_from:
-        train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from))
+        transfer = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.transfer}
+        summary["transfer"] = describe(transfer)
+        train_records += [r for recs in transfer.values() for r in recs]
+        train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=_device()))
+    elif config.transfer:
+        raise ValueError("'transfer' data needs 'distill_from' (a teacher model)")
 
     # 4. Model
     model = StanceModel.from_base(
@@ -117,7 +121,9 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         device_loss_weight=config.device_loss_weight,
         max_seq_length=config.max_seq_length,
         distill_weight=config.distill_weight if config.distill_from else 0.0,
+        device=_device(),
     )
+    (out / "data_summary.json").write_text(json.dumps(summary, indent=2))
     features = build_features(train_records, model.tokenizer, model.config.device_labels, config.max_seq_length)
 
     # 5. Training
@@ -140,7 +146,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         logging_steps=config.logging_steps,
         report_to=[],
         remove_unused_columns=False,
-        train_sampling_strategy="group_by_length",
+        **_length_grouping(),
         dataloader_num_workers=0,
     )
     callbacks: list[TrainerCallback] = [JsonLogCallback(out / "log.jsonl")]
@@ -158,7 +164,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         head_learning_rate=config.head_learning_rate,
     )
     trainer.train(resume_from_checkpoint=resume if resume and any((out / "checkpoints").glob("checkpoint-*")) else None)
-    model = StanceModel(trainer.model, model.tokenizer, name=config.base_model)
+    model = StanceModel(trainer.model, model.tokenizer, name=config.base_model, device=_device())
     train_seconds = time.perf_counter() - started
 
     # 6. Thresholds and final dev metrics
@@ -173,7 +179,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "headline": headline(dev_metrics),
         "datasets": dev_metrics,
         "train_seconds": train_seconds,
-        "train_data": summary["train"],
+        "train_data": {**summary["train"], **summary.get("transfer", {})},
         "base_model": config.base_model,
         "distilled_from": config.distill_from or None,
         "config": _asdict(config),
@@ -189,10 +195,22 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
 def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[LabelRecord]:
     """Attach the teacher's stance probabilities (meta ``teacher_probs``, one row per target)."""
     with_targets = [r for r in records if r.targets]
-    preds = teacher.predict([r.text for r in with_targets], [[(t.start, t.end) for t in r.targets] for r in with_targets])
+    preds = teacher.predict([r.text for r in with_targets], [[(t.start, t.end) for t in r.targets] for r in with_targets], batch_size=128)
     for r, p in zip(with_targets, preds):
         r.meta["teacher_probs"] = [[t.probs.get(k, 0.0) for k in teacher.stance_labels] for t in p.targets]
     return records
+
+
+def _length_grouping() -> dict[str, Any]:
+    """Batches of similar length: ``train_sampling_strategy`` in newer transformers, ``group_by_length`` before."""
+    from dataclasses import fields
+
+    names = {f.name for f in fields(TrainingArguments)}
+    return {"train_sampling_strategy": "group_by_length"} if "train_sampling_strategy" in names else {"group_by_length": True}
+
+
+def _device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _asdict(config: TrainConfig) -> dict[str, Any]:

@@ -18,6 +18,7 @@ CONVERTERS: dict[str, str] = {
     "polnear": "training.convert.polnear",
     "szeged": "training.convert.szeged",
     "babe": "training.convert.babe",
+    "directed": "training.convert.directed",
     "framing": "training.convert.markup",
 }
 

@@ -1,0 +1,126 @@
+"""End-to-end scoring benchmark: `stance score` against a naive baseline, in the same run.
+
+    python bench/score.py --sentences 20000 [--baseline-sentences 2000] [--repeats 3] [--no-ner]
+
+1. Generates a corpus (bench/corpus.py) of news-like articles with a realistic density of actors.
+2. Times the whole pipeline (reading, sentence splitting, actor finding, model, writing Parquet)
+   `--repeats` times and reports the median sentences/s and the peak RSS of the scoring process.
+3. Times the naive baseline on a sample of the same articles: the same splitter and actor finder,
+   then a transformers `pipeline("text-classification")` called once per (sentence, actor) pair,
+   with the target wrapped in [TGT] markers, on the same encoder weights.
+4. Profiles the stages (run.json) and writes everything to bench/results/score.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import generate  # noqa: E402
+
+
+def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
+    cmd = [sys.executable, "-c", _CHILD, str(corpus), str(out), *extra]
+    started = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(result.stderr[-3000:])
+    wall = time.perf_counter() - started
+    child = json.loads(result.stdout.strip().splitlines()[-1])
+    run = json.loads((out.parent / "run.json").read_text())
+    return {"wall_s": wall, "score_s": child["score_s"], "peak_rss_mb": child["peak_rss_mb"], "sentences": run["counts"]["sentences"],
+            "sentences_scored": run["counts"]["sentences_scored"], "stages": run["timings"]["stages"], "load_s": child["load_s"]}
+
+
+# Scores in a child process so that its peak RSS is measured alone; model loading is timed apart.
+_CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+from stance.batch import ScoreOptions, score_collection, _make_scorer
+corpus, out, *flags = sys.argv[1:]
+opts = ScoreOptions(use_ner="--no-ner" not in flags, workers=2 if "--workers2" in flags else 1)
+_make_scorer(opts)  # warm: load model and spaCy once (cached by the OS), timed separately
+t1 = time.perf_counter()
+summary = score_collection([corpus], out, opts, overwrite=True)
+t2 = time.perf_counter()
+print(json.dumps({"load_s": t1 - t0, "score_s": t2 - t1, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def naive_baseline(articles: list[dict], use_ner: bool) -> dict:
+    import torch
+    from transformers import BertForSequenceClassification, pipeline
+
+    from stance.actors import ActorFinder, ActorRegistry
+    from stance.modeling import StanceModel
+    from stance.sentences import get_splitter
+
+    model = StanceModel.from_pretrained("default")
+    clf = BertForSequenceClassification(model.network.encoder.config)
+    clf.bert.load_state_dict(model.network.encoder.state_dict(), strict=False)
+    pipe = pipeline("text-classification", model=clf.eval(), tokenizer=model.tokenizer, device="cpu", torch_dtype=torch.bfloat16)
+    splitter, finder = get_splitter("news"), ActorFinder(ActorRegistry.load(), use_ner=use_ner)
+    started = time.perf_counter()
+    n_sent = n_pairs = 0
+    for art in articles:
+        sentences = [s for s in splitter.split(art["text"]) if not s.boilerplate]
+        mentions = finder.find(art["text"])
+        for s in sentences:
+            n_sent += 1
+            for m in (m for m in mentions if s.start <= m.start and m.end <= s.end):
+                a, b = m.start - s.start, m.end - s.start
+                pipe(s.text[:a] + "[TGT] " + s.text[a:b] + " [/TGT]" + s.text[b:])
+                n_pairs += 1
+    seconds = time.perf_counter() - started
+    return {"sentences": n_sent, "pairs": n_pairs, "seconds": seconds, "sentences_per_s": n_sent / seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sentences", type=int, default=20000)
+    parser.add_argument("--baseline-sentences", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-ner", action="store_true")
+    parser.add_argument("--workers2", action="store_true", help="also time --workers 2")
+    parser.add_argument("--out", default="bench/results/score.json")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    corpus = tmp / "corpus.jsonl"
+    articles = generate(args.sentences)
+    corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
+    flags = ["--no-ner"] if args.no_ner else []
+    configs = {"workers1": flags} | ({"workers2": flags + ["--workers2"]} if args.workers2 else {})
+    results: dict = {"date": str(date.today()), "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
+                     "use_ner": not args.no_ner, "articles": len(articles)}
+    baseline_articles = generate(args.baseline_sentences, seed=1)
+    for name, extra in configs.items():
+        runs = []
+        for i in range(args.repeats):
+            (tmp / f"{name}-{i}").mkdir()
+            runs.append(run_stance(corpus, tmp / f"{name}-{i}" / "scores.parquet", extra))
+        rates = [r["sentences_scored"] / r["score_s"] for r in runs]
+        results[name] = {"runs": runs, "median_sentences_per_s": statistics.median(rates), "rates": rates,
+                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+        print(name, f"median {statistics.median(rates):.0f} sentences/s", flush=True)
+    base = [naive_baseline(baseline_articles, not args.no_ner) for _ in range(max(1, args.repeats // 2))]
+    results["naive_baseline"] = {"runs": base, "median_sentences_per_s": statistics.median(b["sentences_per_s"] for b in base)}
+    results["speedup_vs_naive"] = results["workers1"]["median_sentences_per_s"] / results["naive_baseline"]["median_sentences_per_s"]
+    print(json.dumps({k: v for k, v in results.items() if k in ("speedup_vs_naive",)}, indent=1))
+    print("naive", f"{results['naive_baseline']['median_sentences_per_s']:.0f} sentences/s")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB (children)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""The numerical core of ``stance compare``: confusion matrices, adjusted classify-and-count,
+article-level bootstrap resampling and the Benjamini-Hochberg correction. Pure numpy/scipy;
+no pandas, no I/O beyond reading a confusion matrix.
+
+Example:
+    >>> import numpy as np
+    >>> confusion = Confusion.from_dict({"labels": ["negative", "neutral", "positive"],
+    ...                                  "matrix": [[80, 20, 0], [10, 80, 10], [0, 20, 80]]})
+    >>> predicted = np.array([0.21, 0.50, 0.29])  # shares the classifier reports
+    >>> adjust_shares(predicted, confusion.rates).round(3)  # shares corrected for its known errors
+    array([0.2, 0.5, 0.3])
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+DEV_SET = "newsmtsc:dev_rw"
+MAX_CONDITION = 1e6  # beyond this the confusion matrix cannot separate the classes
+NOISY_CONDITION = 25.0  # beyond this the corrected shares are much noisier than the raw ones
+
+
+@dataclass(frozen=True, eq=False)
+class Confusion:
+    """A stance confusion matrix: ``counts[i, j]`` = dev sentences with gold ``LABELS[i]`` predicted ``LABELS[j]``.
+
+    Example:
+        >>> c = Confusion.from_dict({"labels": ["positive", "neutral", "negative"], "matrix": [[9, 1, 0], [1, 8, 1], [0, 1, 9]]})
+        >>> c.rates[0].tolist()  # P(predicted | gold negative), reordered to negative, neutral, positive
+        [0.9, 0.1, 0.0]
+    """
+
+    counts: np.ndarray
+    source: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "") -> Confusion:
+        """From ``{"labels": [...], "matrix": rows gold x columns predicted}``, or from a whole
+        ``evaluation.json`` (its ``datasets["newsmtsc:dev_rw"]["stance"]["confusion"]``)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{source or 'confusion'}: expected a JSON object, got {type(data).__name__}")
+        if "datasets" in data:
+            try:
+                data = data["datasets"][DEV_SET]["stance"]["confusion"]
+            except (KeyError, TypeError):
+                raise ValueError(f"{source or 'evaluation'}: no stance confusion matrix for {DEV_SET}") from None
+        labels, matrix = data.get("labels"), data.get("matrix")
+        if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(LABELS):
+            raise ValueError(f"{source or 'confusion'}: 'labels' must list {', '.join(LABELS)} (in any order), got {labels!r}")
+        try:
+            m = np.asarray(matrix, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{source or 'confusion'}: 'matrix' must be a 3x3 list of numbers") from None
+        if m.shape != (3, 3) or not np.isfinite(m).all() or (m < 0).any():
+            raise ValueError(f"{source or 'confusion'}: 'matrix' must be 3x3 non-negative numbers, got shape {m.shape}")
+        order = [labels.index(x) for x in LABELS]
+        return cls(m[np.ix_(order, order)], source)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Confusion:
+        """Read a JSON file holding a confusion matrix or a model's ``evaluation.json``."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_dict(data, str(path))
+
+    @property
+    def rates(self) -> np.ndarray:
+        """Row-normalised matrix: ``rates[i, j]`` = P(predicted j | gold i)."""
+        totals = self.counts.sum(axis=1, keepdims=True)
+        return np.divide(self.counts, totals, out=np.zeros_like(self.counts), where=totals > 0)
+
+    @property
+    def condition(self) -> float:
+        """Condition number of the rates (inf when singular)."""
+        with np.errstate(divide="ignore"):
+            return float(np.linalg.cond(self.rates))
+
+    def problem(self) -> str | None:
+        """Why the matrix cannot be used for correction, or None when it can."""
+        missing = [x for x, n in zip(LABELS, self.counts.sum(axis=1)) if n == 0]
+        if missing:
+            return f"the dev set has no gold {', '.join(map(repr, missing))} sentences"
+        if not self.condition < MAX_CONDITION:
+            never = [x for x, n in zip(LABELS, self.counts.sum(axis=0)) if n == 0]
+            why = f": the model never predicts {', '.join(map(repr, never))}" if never else ""
+            return f"the confusion matrix is singular{why}"
+        return None
+
+
+def adjust_shares(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Adjusted classify-and-count: the true shares ``p`` that best explain the predicted shares ``q``
+    through ``q = rates.T @ p``, by least squares over the simplex (``p >= 0``, ``sum(p) == 1``).
+
+    Exact and vectorised: the optimum is the equality-constrained least-squares solution on its
+    support, so every support is solved in closed form and the best feasible one is kept.
+    ``predicted``: (..., k); NaN rows stay NaN.
+
+    Example:
+        >>> adjust_shares(np.array([[0.5, 0.5, 0.0]]), np.eye(3)).round(6).tolist()
+        [[0.5, 0.5, 0.0]]
+    """
+    q = np.asarray(predicted, dtype=float)
+    k = rates.shape[0]
+    flat = q.reshape(-1, k)
+    a = np.asarray(rates, dtype=float).T  # q = a @ p
+    best = np.full(flat.shape, np.nan)
+    best_loss = np.full(flat.shape[0], np.inf)
+    for size in range(1, k + 1):
+        for support in combinations(range(k), size):
+            s = list(support)
+            a_s = a[:, s]
+            kkt = np.zeros((size + 1, size + 1))
+            kkt[:size, :size] = 2 * a_s.T @ a_s
+            kkt[:size, size] = kkt[size, :size] = 1.0
+            inv = np.linalg.pinv(kkt)
+            x = flat @ (2 * a_s) @ inv[:size, :size].T + inv[:size, size]
+            feasible = (x >= -1e-10).all(axis=1)
+            p = np.zeros_like(flat)
+            p[:, s] = np.clip(x, 0.0, None)
+            loss = ((p @ a.T - flat) ** 2).sum(axis=1)
+            better = feasible & (loss < best_loss - 1e-15)
+            best[better] = p[better]
+            best_loss[better] = loss[better]
+    best /= best.sum(axis=1, keepdims=True)
+    best[np.isnan(flat).any(axis=1)] = np.nan
+    return best.reshape(q.shape)
+
+
+def resample_weights(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """(size, n) counts: how often each of ``n`` units is drawn in each of ``size`` bootstrap resamples.
+
+    Example:
+        >>> resample_weights(4, 2, np.random.default_rng(0)).sum(axis=1).tolist()
+        [4, 4]
+    """
+    draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+    return np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
+
+
+def bootstrap_sums(values: sparse.spmatrix | np.ndarray, replicates: int, rng: np.random.Generator, *, chunk_cells: int = 4_000_000) -> np.ndarray:
+    """Column sums of ``values`` (units x columns) over ``replicates`` resamples of its rows (the units, e.g. articles).
+
+    Returns (replicates, columns). Memory stays bounded by drawing the resamples in chunks.
+
+    Example:
+        >>> bootstrap_sums(np.ones((5, 2)), 3, np.random.default_rng(0)).tolist()
+        [[5.0, 5.0], [5.0, 5.0], [5.0, 5.0]]
+    """
+    n, m = values.shape
+    out = np.empty((replicates, m))
+    values_t = sparse.csr_matrix(values.T) if sparse.issparse(values) else np.asarray(values, dtype=float).T
+    step = max(1, chunk_cells // max(n, 1))
+    for lo in range(0, replicates, step):
+        w = resample_weights(n, min(step, replicates - lo), rng).T.astype(float)  # (n, b)
+        out[lo : lo + w.shape[1]] = np.asarray(values_t @ w).T
+    return out
+
+
+def interval(replicates: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over axis 0, ignoring NaN replicates (all NaN gives NaN).
+
+    Example:
+        >>> [round(float(x), 6) for x in interval(np.arange(101.0))]
+        [2.5, 97.5]
+    """
+    alpha = (1 - level) / 2
+    if replicates.shape[0] == 0:
+        nan = np.full(replicates.shape[1:], np.nan)
+        return nan, nan
+    with np.errstate(invalid="ignore"), _quiet_nan_warnings():
+        lo, hi = np.nanquantile(replicates, [alpha, 1 - alpha], axis=0)
+    return lo, hi
+
+
+def wald_p_values(estimate: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+    """Two-sided p-values for ``estimate == 0`` using the bootstrap standard error of ``replicates``
+    (axis 0). A zero standard error gives 1 for a zero estimate, else ``1 / (replicates + 1)``.
+
+    Example:
+        >>> wald_p_values(np.array([0.0]), np.array([[1.0], [-1.0]])).tolist()
+        [1.0]
+    """
+    from scipy.stats import norm
+
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan_warnings():
+        se = np.nanstd(replicates, axis=0, ddof=1)
+        p = 2 * norm.sf(np.abs(estimate) / se)
+    b = replicates.shape[0]
+    p = np.where(se > 0, p, np.where(estimate == 0, 1.0, 1.0 / (b + 1)))
+    return np.where(np.isfinite(estimate), p, np.nan)
+
+
+def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values; NaN p-values stay NaN and are not counted as tests.
+
+    Example:
+        >>> benjamini_hochberg(np.array([0.01, 0.04, np.nan, 0.03])).round(3).tolist()
+        [0.03, 0.04, nan, 0.04]
+    """
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        from scipy.stats import false_discovery_control
+
+        q[ok] = false_discovery_control(np.clip(p[ok], 0.0, 1.0), method="bh")
+    return q
+
+
+class _quiet_nan_warnings:
+    """Silence numpy's 'All-NaN slice' / 'Degrees of freedom' warnings (NaN results are intended)."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)

@@ -1,0 +1,145 @@
+"""Request and response bodies of the HTTP service (pydantic models; they also make /docs).
+
+Example:
+    >>> ScoreRequest.model_validate({"articles": [{"id": "a1", "text": "Beijing hailed the deal.", "outlet": "Wire"}]}).articles[0].outlet
+    'Wire'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+
+class ArticleIn(BaseModel):
+    """One article: ``text`` (required), ``id`` (default: its position in the request), ``title``;
+    any other field is metadata, carried through to every row of the article."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"id": "a1", "title": "Kremlin rejects plan", "outlet": "Ledger",
+                                                                              "text": "MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan."}]})
+
+    id: StrictStr | StrictInt | None = None
+    text: StrictStr
+    title: StrictStr | None = None
+
+
+class ScoreRequest(BaseModel):
+    """``POST /v1/score``: one or more articles."""
+
+    articles: list[ArticleIn] = Field(min_length=1)
+
+
+class MentionOut(BaseModel):
+    actor: str
+    type: str
+    text: str
+    start: int
+    end: int
+    stance: str | None
+    probs: dict[str, float] | None
+
+
+class DeviceOut(BaseModel):
+    label: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class RowOut(BaseModel):
+    """A row of the batch output (``stance score``): one sentence. Metadata fields follow, as
+    strings (JSON text for non-strings)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+    section: str
+    boilerplate: bool
+    mentions: list[MentionOut]
+    devices: list[DeviceOut]
+
+
+class ArticleError(BaseModel):
+    """An article of the request that could not be scored (the others were)."""
+
+    index: int
+    id: str
+    reason: str
+
+
+class ScoreResponse(BaseModel):
+    """Rows of every article, in request order; ``errors``: articles that failed while scoring
+    (a request whose articles all fail gets a 500 instead)."""
+
+    model: str
+    rows: list[RowOut]
+    errors: list[ArticleError] = []
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    start: StrictInt
+    end: StrictInt
+
+
+class SentenceIn(BaseModel):
+    """The ``stance predict-stance`` line format: ``text`` and target spans (other fields kept)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}]}]})
+
+    text: StrictStr
+    targets: list[TargetIn]
+
+
+class StanceRequest(BaseModel):
+    """``POST /v1/stance``: sentences with their target spans."""
+
+    sentences: list[SentenceIn] = Field(min_length=1)
+
+
+class StanceResponse(BaseModel):
+    """The sentences as sent, each target with ``stance`` and ``probs`` added."""
+
+    model: str
+    sentences: list[dict[str, Any]]
+
+
+class DeviceInfo(BaseModel):
+    name: str
+    definition: str
+    internal: bool
+    reported: bool
+
+
+class ModelInfo(BaseModel):
+    """``GET /v1/model``."""
+
+    name: str
+    path: str | None
+    version: str | None
+    stance_version: str
+    labels: dict[str, list[str]]
+    taxonomy: list[DeviceInfo]
+    metrics: dict[str, Any]
+    registry_hash: str | None
+    use_ner: bool
+    limits: dict[str, float | int]
+
+
+class Status(BaseModel):
+    status: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a code, a message for people and, for 422, the failing fields."""
+
+    error: str
+    message: str
+    detail: list[dict[str, Any]] | None = None

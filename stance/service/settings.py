@@ -1,0 +1,111 @@
+"""Settings of the HTTP service: defaults, overridden by ``STANCE_*`` environment variables,
+overridden by ``stance serve`` flags.
+
+Example:
+    >>> s = ServiceSettings.from_env({"STANCE_MAX_BATCH_SIZE": "16", "STANCE_CORS_ORIGINS": "https://a.example,https://b.example"})
+    >>> s.max_batch_size, s.cors_origins
+    (16, ('https://a.example', 'https://b.example'))
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ENV_PREFIX = "STANCE_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything the service needs; every field can be set as ``STANCE_<FIELD>`` (upper case).
+
+    Lists (``actors``, ``cors_origins``) are comma-separated in the environment. ``api_key``
+    unset or empty: no authentication.
+
+    Example:
+        >>> ServiceSettings(model="runs/default/model", use_ner=False).max_wait_ms
+        10.0
+    """
+
+    model: str = "default"
+    actors: tuple[str, ...] = ()
+    use_ner: bool = True
+    device: str = "cpu"
+    batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
+    max_batch_size: int = 32  # articles per micro-batch
+    max_wait_ms: float = 10.0  # how long the first article of a micro-batch waits for company
+    max_queue: int = 256  # articles waiting; more -> 503
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_article_chars: int = 100_000
+    request_timeout_s: float = 30.0
+    api_key: str | None = field(default=None, repr=False)
+    cors_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.max_wait_ms < 0:
+            raise ValueError(f"max_wait_ms must not be negative, not {self.max_wait_ms}")
+        if self.request_timeout_s <= 0:
+            raise ValueError(f"request_timeout_s must be positive, not {self.request_timeout_s}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
+        """Defaults, then ``STANCE_*`` variables, then ``overrides`` (None values are ignored).
+
+        A malformed variable raises ValueError naming it.
+
+        Example:
+            >>> ServiceSettings.from_env({"STANCE_USE_NER": "false"}, model="runs/m").use_ner
+            False
+        """
+        environ = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            var = ENV_PREFIX + f.name.upper()
+            raw = environ.get(var)
+            if raw is not None and raw.strip() != "":
+                try:
+                    values[f.name] = _parse(raw.strip(), hints[f.name])
+                except ValueError as exc:
+                    raise ValueError(f"{var}={raw!r}: {exc}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> ServiceSettings:
+        """A copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _parse(raw: str, hint: Any) -> Any:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _parse(raw, args[0])
+    if origin is tuple:
+        return tuple(x.strip() for x in raw.split(",") if x.strip())
+    if hint is bool:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ValueError("expected true or false")
+    if hint is int:
+        try:
+            return int(raw.replace("_", ""))
+        except ValueError:
+            raise ValueError("expected an integer") from None
+    if hint is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("expected a number") from None
+    return raw

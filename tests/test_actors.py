@@ -1,0 +1,298 @@
+"""Tests for the actor registry (configs/actors.yaml) and the actor finder (stance/actors.py)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stance.actors import Actor, ActorFinder, ActorRegistry, Mention, load_pipeline
+
+
+@pytest.fixture(scope="module")
+def registry() -> ActorRegistry:
+    return ActorRegistry.load()
+
+
+@pytest.fixture(scope="module")
+def finder(registry: ActorRegistry) -> ActorFinder:
+    """NER finder; the spaCy model is loaded once per module (and cached by load_pipeline)."""
+    return ActorFinder(registry)
+
+
+@pytest.fixture(scope="module")
+def tok_finder(registry: ActorRegistry) -> ActorFinder:
+    """Tokenizer-only finder: registry aliases only."""
+    return ActorFinder(registry, use_ner=False)
+
+
+@pytest.fixture(params=["ner", "tokenizer"])
+def any_finder(request: pytest.FixtureRequest, finder: ActorFinder, tok_finder: ActorFinder) -> ActorFinder:
+    return finder if request.param == "ner" else tok_finder
+
+
+def pairs(mentions: list[Mention]) -> list[tuple[str, str]]:
+    return [(m.text, m.actor) for m in mentions]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+# --- the shipped registry ------------------------------------------------------------------------------
+
+
+def test_shipped_registry_covers_all_states_and_major_actors(registry: ActorRegistry) -> None:
+    states = [a for a in registry if a.type == "state"]
+    assert len(states) == 193 + 4  # UN members, Holy See, State of Palestine, Taiwan, Kosovo
+    for name in (
+        "United Nations", "NATO", "European Union", "African Union", "ASEAN", "OPEC", "World Health Organization",
+        "International Monetary Fund", "World Bank", "World Trade Organization", "G7", "G20", "BRICS", "Arab League",
+        "OSCE", "International Criminal Court", "International Court of Justice", "Hamas", "Hezbollah", "Taliban",
+        "the West",
+    ):  # fmt: skip
+        assert name in registry, name
+    assert registry["Sergei Lavrov"].affiliation == "Russia"
+    assert registry["Wang Yi"].affiliation == "China"
+    assert registry["Ursula von der Leyen"].affiliation == "European Union"
+    assert registry["the West"].type == "bloc"
+    assert registry.lookup("Beijing") == (registry["China"],)
+
+
+def test_every_name_and_alias_of_the_registry_is_found(registry: ActorRegistry, tok_finder: ActorFinder) -> None:
+    names = [(a.name, (a.name,)) for a in registry]
+    names += [(alias, owners) for alias, owners in registry.alias_table().items()]
+    texts = [f"Yesterday {name} said nothing." for name, _ in names]
+    for (name, owners), mentions in zip(names, tok_finder.find_many(texts, batch_size=500), strict=True):
+        assert mentions, name
+        expected = owners[0] if len(owners) == 1 else name  # a shared short form stays unresolved
+        assert mentions[0].actor == expected, (name, mentions)
+
+
+def test_hash_is_stable_and_order_independent(tmp_path: Path) -> None:
+    first = """\
+        actors:
+          - {name: Atlantis, type: state, aliases: [Atlantean, Poseidonia]}
+          - {name: Lemuria, type: state}
+        """
+    same_in_other_order = """\
+        - {name: Lemuria, type: state}
+        - {name: Atlantis, type: state, aliases: [Poseidonia, Atlantean]}
+        """
+    a = write(tmp_path, "a.yaml", first)
+    b = write(tmp_path, "b.yaml", same_in_other_order)
+    ha = ActorRegistry.load(a, include_default=False).hash
+    assert ha == ActorRegistry.load(b, include_default=False).hash
+    assert len(ha) == 64 and ha != ActorRegistry.load().hash
+    assert ActorRegistry.load().hash == ActorRegistry.load().hash
+
+
+# --- matching --------------------------------------------------------------------------------------
+
+
+def test_metonyms(any_finder: ActorFinder) -> None:
+    text = "Beijing said on Tuesday that the Kremlin and the White House had misread Brussels and Downing Street."
+    assert pairs(any_finder.find(text)) == [
+        ("Beijing", "China"),
+        ("Kremlin", "Russia"),
+        ("White House", "United States"),
+        ("Brussels", "European Union"),
+        ("Downing Street", "United Kingdom"),
+    ]
+    assert pairs(any_finder.find("Moscow rejected Washington's offer, Kyiv said.")) == [
+        ("Moscow", "Russia"),
+        ("Washington", "United States"),
+        ("Kyiv", "Ukraine"),
+    ]
+
+
+def test_demonyms_as_adjectives_name_the_state(any_finder: ActorFinder) -> None:
+    mentions = any_finder.find("Chinese officials met Israeli and Turkish diplomats.")
+    assert pairs(mentions) == [("Chinese", "China"), ("Israeli", "Israel"), ("Turkish", "Turkey")]
+    assert {m.type for m in mentions} == {"state"}
+
+
+def test_plural_demonyms_are_groups_not_states(finder: ActorFinder, tok_finder: ActorFinder) -> None:
+    text = "Palestinians and Israelis marched as Democrats and Republicans argued."
+    assert tok_finder.find(text) == []
+    found = {(m.text, m.actor, m.type) for m in finder.find(text)}
+    assert ("Palestinians", "Palestinians", "group") in found
+    assert not any(actor in ("State of Palestine", "Israel") for _, actor, _ in found)
+
+
+def test_us_the_country_is_not_us_the_pronoun(any_finder: ActorFinder) -> None:
+    assert pairs(any_finder.find("Let us hope the US and the UN agree, he told us.")) == [
+        ("US", "United States"),
+        ("UN", "United Nations"),
+    ]
+    assert any_finder.find("Who knows what turkey and china cost us?") == []
+    assert pairs(any_finder.find("The WHO, who warned us, and the U.S.-led coalition.")) == [
+        ("WHO", "World Health Organization"),
+        ("U.S.", "United States"),
+    ]
+
+
+def test_ignore_phrases_block_aliases_inside_them(any_finder: ActorFinder) -> None:
+    text = "The Washington Post said Latin American leaders visited the West Bank, not the West."
+    actors = [m.actor for m in any_finder.find(text)]
+    assert "United States" not in actors
+    assert actors.count("the West") == 1
+
+
+def test_entity_wrapping_a_state_is_the_state(finder: ActorFinder) -> None:
+    (m, *rest) = finder.find("The Russian Defence Ministry said Ukrainian forces had retreated.")
+    assert (m.text, m.actor, m.type) == ("Russian Defence Ministry", "Russia", "state")
+    assert pairs(rest) == [("Ukrainian", "Ukraine")]
+
+
+def test_entities_outside_the_registry(finder: ActorFinder) -> None:
+    mentions = finder.find("Opposition leader Olena Petrenko told reporters that Acme Energy had misled investors.")
+    assert [(m.text, m.actor, m.type) for m in mentions] == [
+        ("Olena Petrenko", "Olena Petrenko", "person"),
+        ("Acme Energy", "Acme Energy", "organisation"),
+    ]
+
+
+# --- names within a document ---------------------------------------------------------------------
+
+
+def test_surname_resolves_to_the_full_name(any_finder: ActorFinder) -> None:
+    text = "Russian Foreign Minister Sergei Lavrov arrived. Lavrov later met President Biden."
+    assert pairs(any_finder.find(text)) == [
+        ("Russian", "Russia"),
+        ("Sergei Lavrov", "Sergei Lavrov"),
+        ("Lavrov", "Sergei Lavrov"),
+        ("Biden", "Joe Biden"),
+    ]
+
+
+def test_short_forms_of_names_outside_the_registry(finder: ActorFinder) -> None:
+    text = "Olena Petrenko, a lawmaker, met Wang Yi. Petrenko said Wang had listened."
+    found = pairs(finder.find(text))
+    assert ("Petrenko", "Olena Petrenko") in found
+    assert ("Wang", "Wang Yi") in found
+
+
+def test_ambiguous_surname_stays_unresolved(any_finder: ActorFinder) -> None:
+    mentions = any_finder.find("Mike Johnson and Boris Johnson spoke separately; Johnson later denied it.")
+    assert pairs(mentions) == [
+        ("Mike Johnson", "Mike Johnson"),
+        ("Boris Johnson", "Boris Johnson"),
+        ("Johnson", "Johnson"),
+    ]
+    assert mentions[-1].type == "person"
+
+
+def test_short_form_shared_by_two_registry_entries(any_finder: ActorFinder) -> None:
+    assert pairs(any_finder.find("Sharif thanked voters.")) == [("Sharif", "Sharif")]
+    assert pairs(any_finder.find("Shehbaz Sharif won. Sharif thanked voters.")) == [
+        ("Shehbaz Sharif", "Shehbaz Sharif"),
+        ("Sharif", "Shehbaz Sharif"),
+    ]
+
+
+def test_offsets_round_trip(any_finder: ActorFinder) -> None:
+    texts = [
+        "“Beijing’s  move,” said Wang Yi,\nwas aimed at the U.S.-led bloc and the E.U.",
+        "Recep Tayyip Erdoğan and Erdogan's critics in Türkiye; Côte d'Ivoire; N’Djamena.",
+        "The Gambia, the Bahamas and The West\tdisagreed with Kremlin-backed al-Qaeda.",
+        "",
+        "   ",
+    ]
+    for text, mentions in zip(texts, any_finder.find_many(texts), strict=True):
+        assert mentions == any_finder.find(text)
+        for m in mentions:
+            assert text[m.start : m.end] == m.text, (text, m)
+            assert not m.text.startswith(("the ", "The ")), m
+        spans = [(m.start, m.end) for m in mentions]
+        assert spans == sorted(spans)
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_find_many_streams_a_generator(tok_finder: ActorFinder) -> None:
+    texts = (f"NATO met Chad {i}." for i in range(130))
+    results = tok_finder.find_many(texts, batch_size=7)
+    assert not isinstance(results, list)
+    results = list(results)
+    assert len(results) == 130
+    assert all(pairs(r) == [("NATO", "NATO"), ("Chad", "Chad")] for r in results)
+
+
+# --- registry files --------------------------------------------------------------------------------
+
+
+def test_extra_file_adds_and_overrides(tmp_path: Path, registry: ActorRegistry) -> None:
+    content = """\
+        actors:
+          - name: Georgia
+            type: state
+            aliases: [Tbilisi, Georgian, Sakartvelo]
+          - name: Maria Kovalenko
+            type: person
+            aliases: [Kovalenko]
+            affiliation: Ukraine
+        ignore: [Georgia Tech]
+        """
+    merged = ActorRegistry.load(write(tmp_path, "extra.yaml", content))
+    assert len(merged) == len(registry) + 1
+    assert merged["Georgia"].aliases == ("Tbilisi", "Georgian", "Sakartvelo")
+    assert merged.hash != registry.hash
+    finder = ActorFinder(merged, use_ner=False)
+    assert pairs(finder.find("Sakartvelo and Kovalenko, not Georgia Tech, replied.")) == [
+        ("Sakartvelo", "Georgia"),
+        ("Kovalenko", "Maria Kovalenko"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("actors: [ {name: X, type: state", "not valid YAML"),
+        ("actors:\n  - {type: state, aliases: [X]}\n", "'name' is missing"),
+        ("actors:\n  - {name: X, type: state, alias: [Y]}\n", "unknown field(s) ['alias']"),
+        ("actors:\n  - {name: X, type: organization}\n", "unknown type 'organization'"),
+        ("actors:\n  - {name: X}\n", "'type' is missing"),
+        ("actors:\n  - {name: X, type: state, aliases: Y}\n", "'aliases' must be a list"),
+        ("actors:\n  - {name: X, type: state, aliases: [1]}\n", "alias 1"),
+        ("actors:\n  - {name: X, type: state}\n  - {name: X, type: bloc}\n", "defined twice"),
+        ("actors:\n  - {name: X, type: person, affiliation: Nowhere}\n", "affiliation 'Nowhere' names no actor"),
+        ("actors:\n  - {name: X, type: state, aliases: [Moscow]}\n", "'Moscow' already names 'Russia'"),
+        ("actorz: []\n", "unknown top-level field(s) ['actorz']"),
+        ("ignore: [1]\n", "'ignore' must be a list"),
+        ("- just a string\n", "expected a mapping"),
+    ],
+)
+def test_bad_registry_file_names_the_file(tmp_path: Path, content: str, message: str) -> None:
+    path = write(tmp_path, "bad_actors.yaml", content)
+    with pytest.raises(ValueError) as info:
+        ActorRegistry.load(path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_bad_input_raises_value_error(tok_finder: ActorFinder) -> None:
+    with pytest.raises(ValueError, match="must be a str"):
+        tok_finder.find(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a single string"):
+        tok_finder.find_many("NATO")
+    with pytest.raises(ValueError, match="batch_size"):
+        tok_finder.find_many(["NATO"], batch_size=0)
+    with pytest.raises(ValueError, match=r"texts\[1\]"):
+        list(tok_finder.find_many(["NATO", 3]))  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="unknown NER label"):
+        ActorFinder(tok_finder.registry, ner_labels=["DATE"])
+    with pytest.raises(ValueError, match="needs a pipeline with 'ner'"):
+        ActorFinder(tok_finder.registry, nlp=load_pipeline(use_ner=False))
+    with pytest.raises(ValueError, match="unknown type"):
+        Actor("X", "country")
+    with pytest.raises(FileNotFoundError, match="no_such_file"):
+        ActorRegistry.load("no_such_file.yaml")
+
+
+def test_pipelines_carry_only_what_is_needed() -> None:
+    assert load_pipeline(use_ner=True).pipe_names == ["ner"]
+    assert load_pipeline(use_ner=False).pipe_names == []
+    assert load_pipeline(use_ner=True) is load_pipeline(use_ner=True)

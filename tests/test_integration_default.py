@@ -1,0 +1,60 @@
+"""Tests that load the shipped default model (marked `integration`)."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from stance.batch import ScoreOptions, score_collection
+from stance.modeling import StanceModel
+from stance.taxonomy import FIXED_DEVICES
+
+pytestmark = pytest.mark.integration
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles.jsonl"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return StanceModel.from_pretrained("default")
+
+
+def test_labels_and_card(model):
+    assert model.stance_labels == ["negative", "neutral", "positive"]
+    assert set(FIXED_DEVICES) <= set(model.device_labels)
+    assert "propaganda_span" not in model.device_labels
+    card = (Path(model.network.config._name_or_path) / "README.md").read_text()
+    assert "Training data" in card and "NewsMTSC" in card and "Confusion matrix" in card
+    evaluation = model.evaluation()
+    assert evaluation["datasets"]["newsmtsc:dev_rw"]["stance"]["confusion"]["matrix"]
+
+
+def test_clear_stances(model):
+    preds = model.predict(
+        [
+            "Jones was praised by voters for her brave and honest leadership.",
+            "Smith was convicted of fraud and widely condemned as a liar.",
+        ],
+        targets=[[(0, 5)], [(0, 5)]],
+    )
+    assert preds[0].targets[0].stance == "positive"
+    assert preds[1].targets[0].stance == "negative"
+
+
+def test_finds_fixed_devices(model):
+    pred = model.predict('Critics say the so-called reform, in an apparent dig at Paris, was a "temporary" fix.')
+    labels = {d.label for d in pred.devices}
+    assert {"unsourced_claim", "discrediting_attribution"} <= labels, pred.devices
+
+
+def test_scores_the_example_articles(tmp_path):
+    summary = score_collection([str(EXAMPLES)], tmp_path / "scores.parquet", ScoreOptions())
+    articles = [json.loads(line) for line in EXAMPLES.read_text().splitlines()]
+    assert summary.articles_scored == len(articles) and summary.errors == 0
+    df = pd.read_parquet(tmp_path / "scores.parquet")
+    texts = {a["id"]: a for a in articles}
+    for row in df.itertuples():
+        source = texts[row.doc_id]["title"] if row.section == "title" else texts[row.doc_id]["text"]
+        assert source[row.start : row.end] == row.text
+    assert df.mentions.map(len).sum() > 50
+    assert df.devices.map(len).sum() > 5

@@ -1,0 +1,47 @@
+import json
+
+from typer.testing import CliRunner
+
+from stance.cli import app
+
+LINES = [
+    {"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}], "id": 1},
+    {"text": "Moscow and Kyiv traded blame.", "targets": [{"start": 0, "end": 6}, {"start": 11, "end": 15}], "id": 2},
+]
+
+
+def write(path, lines):
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return path
+
+
+def test_adds_stance_and_probs_keeping_fields(tmp_path, tiny_model_dir):
+    src = write(tmp_path / "in.jsonl", LINES)
+    out = tmp_path / "out.jsonl"
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir)])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [row["id"] for row in rows] == [1, 2]
+    for row in rows:
+        for t in row["targets"]:
+            assert t["stance"] in ("negative", "neutral", "positive")
+            assert set(t["probs"]) == {"negative", "neutral", "positive"}
+
+
+def test_bad_line_stops_naming_the_line(tmp_path, tiny_model_dir):
+    src = write(tmp_path / "in.jsonl", [LINES[0], {"text": "Short.", "targets": [{"start": 0, "end": 50}]}, LINES[1]])
+    out = tmp_path / "out.jsonl"
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir)])
+    assert r.exit_code == 1
+    assert "in.jsonl:2" in r.output and "out of range" in r.output
+    assert not out.exists()
+
+
+def test_skip_sends_bad_lines_to_errors_file(tmp_path, tiny_model_dir):
+    src = write(tmp_path / "in.jsonl", [LINES[0], "{broken", {"targets": []}, LINES[1]])
+    out = tmp_path / "out.jsonl"
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--on-error", "skip"])
+    assert r.exit_code == 0, r.output
+    assert len(out.read_text().splitlines()) == 2
+    errors = [json.loads(x) for x in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [2, 3]
