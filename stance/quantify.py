@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -91,11 +92,11 @@ class Confusion:
 
     def problem(self) -> str | None:
         """Why the matrix cannot be used for correction, or None when it can."""
-        missing = [x for x, n in zip(LABELS, self.counts.sum(axis=1)) if n == 0]
+        missing = [x for x, n in zip(LABELS, self.counts.sum(axis=1), strict=True) if n == 0]
         if missing:
             return f"the dev set has no gold {', '.join(map(repr, missing))} sentences"
         if not self.condition < MAX_CONDITION:
-            never = [x for x, n in zip(LABELS, self.counts.sum(axis=0)) if n == 0]
+            never = [x for x, n in zip(LABELS, self.counts.sum(axis=0), strict=True) if n == 0]
             why = f": the model never predicts {', '.join(map(repr, never))}" if never else ""
             return f"the confusion matrix is singular{why}"
         return None
@@ -114,11 +115,32 @@ def adjust_shares(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
         [[0.5, 0.5, 0.0]]
     """
     q = np.asarray(predicted, dtype=float)
+    rates = np.asarray(rates, dtype=float)
     k = rates.shape[0]
     flat = q.reshape(-1, k)
-    a = np.asarray(rates, dtype=float).T  # q = a @ p
+    a = rates.T  # q = a @ p
     best = np.full(flat.shape, np.nan)
     best_loss = np.full(flat.shape[0], np.inf)
+    for support, project, offset in _support_solvers(rates.tobytes(), k):
+        x = flat @ project + offset
+        feasible = (x >= -1e-10).all(axis=1)
+        p = np.zeros_like(flat)
+        p[:, support] = np.clip(x, 0.0, None)
+        loss = ((p @ a.T - flat) ** 2).sum(axis=1)
+        better = feasible & (loss < best_loss - 1e-15)
+        best[better] = p[better]
+        best_loss[better] = loss[better]
+    best /= best.sum(axis=1, keepdims=True)
+    best[np.isnan(flat).any(axis=1)] = np.nan
+    return best.reshape(q.shape)
+
+
+@lru_cache(maxsize=8)
+def _support_solvers(rates_bytes: bytes, k: int) -> tuple[tuple[list[int], np.ndarray, np.ndarray], ...]:
+    """Per support S: the linear map giving the least-squares solution on S with sum 1, ``x_S = q @ project + offset``
+    (from the KKT system of min |A_S x - q|^2 s.t. sum x = 1; pinv copes with a singular A)."""
+    a = np.frombuffer(rates_bytes).reshape(k, k).T
+    out = []
     for size in range(1, k + 1):
         for support in combinations(range(k), size):
             s = list(support)
@@ -127,17 +149,8 @@ def adjust_shares(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
             kkt[:size, :size] = 2 * a_s.T @ a_s
             kkt[:size, size] = kkt[size, :size] = 1.0
             inv = np.linalg.pinv(kkt)
-            x = flat @ (2 * a_s) @ inv[:size, :size].T + inv[:size, size]
-            feasible = (x >= -1e-10).all(axis=1)
-            p = np.zeros_like(flat)
-            p[:, s] = np.clip(x, 0.0, None)
-            loss = ((p @ a.T - flat) ** 2).sum(axis=1)
-            better = feasible & (loss < best_loss - 1e-15)
-            best[better] = p[better]
-            best_loss[better] = loss[better]
-    best /= best.sum(axis=1, keepdims=True)
-    best[np.isnan(flat).any(axis=1)] = np.nan
-    return best.reshape(q.shape)
+            out.append((s, (2 * a_s) @ inv[:size, :size].T, inv[:size, size].copy()))
+    return tuple(out)
 
 
 def resample_weights(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -170,35 +183,67 @@ def bootstrap_sums(values: sparse.spmatrix | np.ndarray, replicates: int, rng: n
     return out
 
 
-def interval(replicates: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over axis 0, ignoring NaN replicates (all NaN gives NaN).
+def expanded_tail(level: float, n: np.ndarray | float) -> np.ndarray:
+    """Tail probability for an *expanded* percentile interval from ``n`` independent units (Hesterberg 2015):
+    the plain percentile interval is too narrow in small samples (the bootstrap variance is ``(n - 1) / n`` of
+    the sampling variance, and a normal quantile stands in for a t quantile); using the percentiles at
+    ``Phi(-sqrt(n / (n - 1)) * t_{n-1, 1 - alpha/2})`` corrects both. Tends to ``alpha / 2`` for large ``n``.
+
+    Example:
+        >>> round(float(expanded_tail(0.95, 1e9)), 4), round(float(expanded_tail(0.95, 30)), 4)
+        (0.025, 0.0188)
+    """
+    from scipy.stats import norm, t
+
+    n = np.maximum(np.asarray(n, dtype=float), 2.0)
+    return norm.sf(np.sqrt(n / (n - 1)) * t.ppf(1 - (1 - level) / 2, n - 1))
+
+
+def interval(replicates: np.ndarray, level: float = 0.95, n: np.ndarray | float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over axis 0 (linear interpolation, as ``np.quantile``), ignoring NaN replicates;
+    a column without finite replicates gives NaN. With ``n`` (units resampled, broadcastable to a column), the
+    expanded percentile interval of :func:`expanded_tail`. Vectorised, also when NaNs are present.
 
     Example:
         >>> [round(float(x), 6) for x in interval(np.arange(101.0))]
         [2.5, 97.5]
     """
-    alpha = (1 - level) / 2
-    if replicates.shape[0] == 0:
-        nan = np.full(replicates.shape[1:], np.nan)
-        return nan, nan
-    with np.errstate(invalid="ignore"), _quiet_nan_warnings():
-        lo, hi = np.nanquantile(replicates, [alpha, 1 - alpha], axis=0)
-    return lo, hi
+    x = np.sort(np.asarray(replicates, dtype=float), axis=0)  # NaNs sort last
+    shape = x.shape[1:]
+    if x.shape[0] == 0:
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    tail = np.broadcast_to((1 - level) / 2 if n is None else expanded_tail(level, n), shape)
+    last = np.maximum((~np.isnan(x)).sum(axis=0) - 1, 0)
+    bounds = []
+    for q in (tail, 1 - tail):
+        pos = q * last
+        below = np.floor(pos).astype(int)
+        above = np.minimum(below + 1, last)
+        lo = np.take_along_axis(x, below[None, ...], axis=0)[0]
+        hi = np.take_along_axis(x, above[None, ...], axis=0)[0]
+        bounds.append(lo + (hi - lo) * (pos - below))  # NaN where no replicate is finite
+    return bounds[0], bounds[1]
 
 
-def wald_p_values(estimate: np.ndarray, replicates: np.ndarray) -> np.ndarray:
-    """Two-sided p-values for ``estimate == 0`` using the bootstrap standard error of ``replicates``
-    (axis 0). A zero standard error gives 1 for a zero estimate, else ``1 / (replicates + 1)``.
+def wald_p_values(estimate: np.ndarray, replicates: np.ndarray, n: np.ndarray | float | None = None) -> np.ndarray:
+    """Two-sided p-values for ``estimate == 0`` from the bootstrap standard error of ``replicates`` (axis 0).
+    With ``n`` (units resampled), the same small-sample correction as :func:`expanded_tail`: the standard error
+    is scaled by ``sqrt(n / (n - 1))`` and compared with a t distribution on ``n - 1`` degrees of freedom.
+    A zero standard error gives 1 for a zero estimate, else ``1 / (replicates + 1)``.
 
     Example:
         >>> wald_p_values(np.array([0.0]), np.array([[1.0], [-1.0]])).tolist()
         [1.0]
     """
-    from scipy.stats import norm
+    from scipy.stats import norm, t
 
     with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan_warnings():
         se = np.nanstd(replicates, axis=0, ddof=1)
-        p = 2 * norm.sf(np.abs(estimate) / se)
+        if n is None:
+            p = 2 * norm.sf(np.abs(estimate) / se)
+        else:
+            n = np.maximum(np.asarray(n, dtype=float), 2.0)
+            p = 2 * t.sf(np.abs(estimate) / (se * np.sqrt(n / (n - 1))), n - 1)
     b = replicates.shape[0]
     p = np.where(se > 0, p, np.where(estimate == 0, 1.0, 1.0 / (b + 1)))
     return np.where(np.isfinite(estimate), p, np.nan)

@@ -198,7 +198,7 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     try:
         import trafilatura
     except ImportError as exc:
-        raise InputPathError("reading .html needs trafilatura: pip install 'stance[html]'") from exc
+        raise InputPathError("reading .html needs trafilatura (pip install trafilatura)") from exc
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True) or ""
     meta = trafilatura.extract_metadata(html)
     return text, (meta.title if meta is not None else None)

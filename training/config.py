@@ -54,11 +54,17 @@ class TrainConfig:
     bf16: bool = True
     stance_loss_weight: float = 1.0
     device_loss_weight: float = 1.0
+    device_loss_reduction: str = field(
+        default="token", metadata={"help": "'token': BIO loss summed over device labels, mean over tokens; 'entry': mean over both"}
+    )
     distill_from: str = field(default="", metadata={"help": "a teacher model directory: distil its stance probabilities"})
     distill_weight: float = field(default=0.5, metadata={"help": "share of the stance loss taken from the teacher"})
     tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
     save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
     logging_steps: int = 50
+    max_train_minutes: float | None = field(
+        default=None, metadata={"help": "stop after this much training time, keeping the best checkpoint so far"}
+    )
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> TrainConfig:

@@ -52,6 +52,23 @@ class JsonLogCallback(TrainerCallback):
             fh.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **(logs or {})}) + "\n")
 
 
+class TimeBudgetCallback(TrainerCallback):
+    """Stops training after ``minutes`` of training time, evaluating and saving at that step, so that
+    the best checkpoint so far is kept (``max_train_minutes`` in the config)."""
+
+    def __init__(self, minutes: float) -> None:
+        self.seconds = minutes * 60
+        self.started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.perf_counter() - self.started > self.seconds:
+            logger.warning("time budget of %.1f min reached at step %d: stopping", self.seconds / 60, state.global_step)
+            control.should_training_stop = True
+            control.should_evaluate = bool(args.eval_strategy != "no")
+            control.should_save = True
+        return control
+
+
 class StanceTrainer(Trainer):
     """Trainer whose evaluation runs the real prediction path on the dev sets."""
 
@@ -108,7 +125,10 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         transfer = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.transfer}
         summary["transfer"] = describe(transfer)
         train_records += [r for recs in transfer.values() for r in recs]
-        train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=_device()))
+        if config.distill_from.endswith(".jsonl"):
+            train_records = add_cached_teacher_probs(train_records, config.distill_from)
+        else:
+            train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=_device()))
     elif config.transfer:
         raise ValueError("'transfer' data needs 'distill_from' (a teacher model)")
 
@@ -119,6 +139,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         internal_device_labels=taxonomy.internal,
         stance_loss_weight=config.stance_loss_weight,
         device_loss_weight=config.device_loss_weight,
+        device_loss_reduction=config.device_loss_reduction,
         max_seq_length=config.max_seq_length,
         distill_weight=config.distill_weight if config.distill_from else 0.0,
         device=_device(),
@@ -152,6 +173,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     callbacks: list[TrainerCallback] = [JsonLogCallback(out / "log.jsonl")]
     if dev_sets:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    if config.max_train_minutes:
+        callbacks.append(TimeBudgetCallback(config.max_train_minutes))
     trainer = StanceTrainer(
         model=model.network,
         args=args,
@@ -198,6 +221,35 @@ def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[
     preds = teacher.predict([r.text for r in with_targets], [[(t.start, t.end) for t in r.targets] for r in with_targets], batch_size=128)
     for r, p in zip(with_targets, preds):
         r.meta["teacher_probs"] = [[t.probs.get(k, 0.0) for k in teacher.stance_labels] for t in p.targets]
+    return records
+
+
+def export_teacher_probs(teacher: StanceModel, records: list[LabelRecord], path: str | Path) -> int:
+    """Write a teacher's stance probabilities for the records' targets as JSONL (a cache that
+    ``distill_from: FILE.jsonl`` reads instead of running the teacher). Returns lines written."""
+    records = add_teacher_probs([r for r in records if r.targets], teacher)
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in records:
+            spans = [[t.start, t.end] for t in r.targets]
+            fh.write(json.dumps({"text": r.text, "targets": spans, "probs": r.meta["teacher_probs"]}) + "\n")
+    return len(records)
+
+
+def add_cached_teacher_probs(records: list[LabelRecord], path: str | Path) -> list[LabelRecord]:
+    """Attach teacher probabilities from a file written by :func:`export_teacher_probs`;
+    records missing from it keep gold labels only."""
+    cache = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            obj = json.loads(line)
+            cache[(obj["text"], tuple(map(tuple, obj["targets"])))] = obj["probs"]
+    hits = 0
+    for r in records:
+        probs = cache.get((r.text, tuple((t.start, t.end) for t in r.targets)))
+        if probs is not None:
+            r.meta["teacher_probs"] = probs
+            hits += 1
+    logger.info("teacher probabilities for %d of %d sentences with targets", hits, sum(1 for r in records if r.targets))
     return records
 
 

@@ -1,8 +1,58 @@
-"""`stance compare` (placeholder until implemented)."""
+"""`stance compare`: how outlets (or months, or any metadata column) treat actors, with intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
-def compare() -> None:
-    """Compare how outlets frame actors (not implemented yet)."""
-    raise typer.Exit(2)
+def compare(
+    inputs: Annotated[list[Path], typer.Argument(help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
+    by: Annotated[str, typer.Option(help="metadata column to group by, or COLUMN:PERIOD, e.g. date:month (day, week, month, quarter, year)")] = "outlet",
+    out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path("report"),
+    rollup: Annotated[str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")] = "none",
+    method: Annotated[str, typer.Option(help="shares to show: 'acc' (corrected for the model's errors), 'cc' (classify-and-count) or 'pa' (mean probabilities)")] = "acc",
+    model: Annotated[str, typer.Option(help="model whose evaluation.json gives the confusion matrix for 'acc' (the network is not loaded)")] = "default",
+    confusion: Annotated[Path | None, typer.Option(help="JSON {labels, matrix: rows gold x columns predicted} or an evaluation.json; overrides --model")] = None,
+    bootstrap: Annotated[int, typer.Option(min=100, help="bootstrap resamples of articles")] = 1000,
+    min_mentions: Annotated[int, typer.Option(min=1, help="cells with fewer mentions are flagged low_support (not hidden)")] = 20,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same intervals")] = 0,
+    actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries (for --rollup); repeatable")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="keep only this actor (name after rollup); repeatable")] = None,
+    max_actors: Annotated[int, typer.Option(min=1, help="most mentioned actors in the heatmap and examples (the tables hold all)")] = 30,
+    drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
+) -> None:
+    """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals."""
+    from stance.cli import console, fail
+    from stance.compare import METHODS, compare_scores
+    from stance.report import write_report
+
+    try:
+        registry = None
+        if rollup == "affiliation":
+            from stance.actors import ActorRegistry
+
+            registry = ActorRegistry.load(*(actors or ()))
+        result = compare_scores(
+            [str(p) for p in inputs], by, rollup=None if rollup == "none" else rollup, method=method, model=model,
+            confusion=confusion, bootstrap=bootstrap, min_mentions=min_mentions, seed=seed, only=only,
+            registry=registry, drop_small_groups=drop_small_groups,
+        )
+    except (ValueError, OSError) as exc:  # bad input, options, registry files: a message, exit code 2
+        fail(str(exc))
+    try:
+        result.write_tables(out)
+        report = write_report(result, out, max_actors=max_actors)
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc}")
+    if actors and rollup != "affiliation":
+        console.print("[yellow]note:[/yellow] --actors only matters with --rollup affiliation; it was not used")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    console.print(
+        f"[green]done[/green]: {len(result.groups)} groups, {result.groups['n_articles'].sum():,} articles, "
+        f"{result.groups['n_mentions'].sum():,} mentions; shares shown: {METHODS[result.method]}"
+    )
+    console.print(f"report: {report}   tables: {out}/stance.csv, devices.csv, differences.csv (+ .parquet)")

@@ -22,11 +22,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -43,11 +43,13 @@ from stance.service.schemas import (
     ScoreResponse,
     StanceRequest,
     StanceResponse,
+    StatsOut,
     Status,
 )
 from stance.service.settings import ServiceSettings
 
 log = logging.getLogger("stance.service")
+SENTENCES_PER_ARTICLE = 8  # /v1/stance queues sentences: max_queue articles' worth of them
 
 
 class Scorer(Protocol):
@@ -166,7 +168,11 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
         loop = asyncio.get_running_loop()
         try:
             started = time.perf_counter()
-            state.scorer = scorer if scorer is not None else await loop.run_in_executor(executor, load_scorer, settings)
+            try:
+                state.scorer = scorer if scorer is not None else await loop.run_in_executor(executor, load_scorer, settings)
+            except Exception as exc:
+                log.error("could not load the model %r: %s: %s", settings.model, type(exc).__name__, exc)
+                raise RuntimeError(f"could not load the model {settings.model!r}") from None
             state.info = describe(state.scorer, settings)
             log.info("model %s (version %s) loaded in %.1f s", state.info["name"], state.info["version"], time.perf_counter() - started)
             state.articles = MicroBatcher(
@@ -175,7 +181,7 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
             )
             state.sentences = MicroBatcher(
                 _stance_fn(state.scorer, settings.batch_size), max_batch_size=settings.batch_size, max_wait_ms=settings.max_wait_ms,
-                max_queue=settings.max_queue * 8, executor=executor, name="sentences",
+                max_queue=settings.max_queue * SENTENCES_PER_ARTICLE, executor=executor, name="sentences",
             )
             await state.articles.start()
             await state.sentences.start()
@@ -227,7 +233,7 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
         results = await _submit(state, state.articles, articles)
         rows: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        for i, (article, result) in enumerate(zip(articles, results)):
+        for i, (article, result) in enumerate(zip(articles, results, strict=True)):
             if isinstance(result, ItemError):
                 errors.append({"index": i, "id": article.id, "reason": f"scoring failed: {str(result)[:300]}"})
             else:
@@ -244,8 +250,8 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
         failed = [{"index": i, "reason": f"prediction failed: {str(r)[:300]}"} for i, r in enumerate(results) if isinstance(r, ItemError)]
         if failed:
             raise ApiError(500, "prediction_failed", "prediction failed for some sentences of the request", detail=failed)
-        for line, preds in zip(lines, results):
-            for target, pred in zip(line["targets"], preds):
+        for line, preds in zip(lines, results, strict=True):
+            for target, pred in zip(line["targets"], preds, strict=True):
                 target.update(pred)
         return JSONResponse({"model": state.info["name"], "sentences": lines})
 
@@ -255,6 +261,15 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
             raise ApiError(503, "unavailable", "the model is not loaded", headers={"Retry-After": "1"})
         return JSONResponse(state.info)
 
+    @router.get("/stats", response_model=StatsOut, tags=["model"], summary="Micro-batching counters since start")
+    async def stats() -> JSONResponse:
+        out = {}
+        for name, batcher in (("articles", state.articles), ("sentences", state.sentences)):
+            if batcher is not None:
+                out[name] = {**asdict(batcher.stats), "queued": batcher.queued,
+                             "mean_batch": round(batcher.stats.items / batcher.stats.batches, 2) if batcher.stats.batches else None}
+        return JSONResponse({"uptime_s": round(time.time() - state.started_at, 1), **out})
+
     app.include_router(router)
     return app
 
@@ -263,13 +278,16 @@ async def _healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+_BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>` (when the service has an API key)")
+_API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key (when the service has one)")
+
+
 def _auth_dependency(settings: ServiceSettings) -> Callable[..., Any]:
-    bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>` (when the service has an API key)")
-    api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key (when the service has one)")
     expected = (settings.api_key or "").encode("utf-8")
 
     async def require_key(
-        credentials: HTTPAuthorizationCredentials | None = Security(bearer), key: str | None = Security(api_key_header)
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+        key: Annotated[str | None, Security(_API_KEY_HEADER)],
     ) -> None:
         if not expected:
             return
@@ -323,6 +341,8 @@ def _check_sentences(body: StanceRequest, settings: ServiceSettings) -> list[dic
         raise ApiError(413, "sentence_too_long", f"sentences[{i}].text has {n:,} characters; the limit is {limit:,} (max_article_chars)",
                        detail=[{"loc": ["body", "sentences", j, "text"], "msg": f"{m:,} characters, over the limit of {limit:,}", "type": "too_long"}
                                for j, m in too_long])
+    if len(lines) > settings.max_queue * SENTENCES_PER_ARTICLE:
+        raise ApiError(413, "too_many_sentences", f"{len(lines)} sentences in one request; the limit is {settings.max_queue * SENTENCES_PER_ARTICLE} (8 x max_queue)")
     problems = []
     for i, line in enumerate(lines):
         try:

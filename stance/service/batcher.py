@@ -152,7 +152,7 @@ class MicroBatcher(Generic[T, R]):
             raise QueueFullError(f"the queue is full ({self._queue.qsize()} of {self.max_queue} waiting)")
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in items]
-        for item, fut in zip(items, futures):
+        for item, fut in zip(items, futures, strict=True):
             self._queue.put_nowait(_Entry(item, fut))
         try:
             return list(await asyncio.wait_for(asyncio.gather(*futures), timeout))
@@ -195,7 +195,7 @@ class MicroBatcher(Generic[T, R]):
             except Exception as exc:  # the executor itself failed: fail this batch, keep serving
                 log.exception("%s: batch of %d could not run", self.name, len(live))
                 results = [ItemError(exc)] * len(live)
-            for entry, result in zip(live, results):
+            for entry, result in zip(live, results, strict=True):
                 if not entry.future.done():
                     entry.future.set_result(result)
 

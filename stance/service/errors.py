@@ -65,10 +65,15 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = []
         for e in exc.errors():
             item = {"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            if e.get("type") == "json_invalid" and isinstance(e.get("ctx"), dict):
-                item["msg"] = f"invalid JSON: {e['ctx'].get('error', '')} (at character {item['loc'][-1]})"
+            if e.get("type") == "json_invalid":
+                ctx = e.get("ctx") if isinstance(e.get("ctx"), dict) else {}
+                item["msg"] = f"invalid JSON: {ctx.get('error', 'cannot decode')} (at character {item['loc'][-1]})"
+                item["loc"] = ["body"]
             detail.append(item)  # the input is not echoed back (it may be a whole article)
         message = "; ".join(f"{field_name(d['loc'])}: {d['msg']}" for d in detail[:5]) + (f" (and {len(detail) - 5} more)" if len(detail) > 5 else "")
+        content_type = request.headers.get("content-type", "")
+        if any(d["loc"] == ["body"] for d in detail) and "json" not in content_type:
+            message += f" (the body must be JSON, sent with Content-Type: application/json, not {content_type or 'no content type'})"
         return error_response(422, "validation_error", message or "invalid request", detail)
 
     @app.exception_handler(StarletteHTTPException)

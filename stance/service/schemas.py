@@ -133,6 +133,24 @@ class ModelInfo(BaseModel):
     limits: dict[str, float | int]
 
 
+class BatcherStatsOut(BaseModel):
+    batches: int
+    items: int
+    failed_batches: int
+    failed_items: int
+    largest_batch: int
+    queued: int
+    mean_batch: float | None
+
+
+class StatsOut(BaseModel):
+    """``GET /v1/stats``: micro-batching counters (articles for /v1/score, sentences for /v1/stance)."""
+
+    uptime_s: float
+    articles: BatcherStatsOut
+    sentences: BatcherStatsOut
+
+
 class Status(BaseModel):
     status: str
 

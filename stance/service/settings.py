@@ -30,7 +30,7 @@ class ServiceSettings:
 
     Example:
         >>> ServiceSettings(model="runs/default/model", use_ner=False).max_wait_ms
-        10.0
+        5.0
     """
 
     model: str = "default"
@@ -39,7 +39,7 @@ class ServiceSettings:
     device: str = "cpu"
     batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
     max_batch_size: int = 32  # articles per micro-batch
-    max_wait_ms: float = 10.0  # how long the first article of a micro-batch waits for company
+    max_wait_ms: float = 5.0  # how long the first article of a micro-batch waits for company
     max_queue: int = 256  # articles waiting; more -> 503
     max_body_bytes: int = 8 * 1024 * 1024
     max_article_chars: int = 100_000
