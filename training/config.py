@@ -57,7 +57,12 @@ class TrainConfig:
     device_loss_reduction: str = field(
         default="token", metadata={"help": "'token': BIO loss summed over device labels, mean over tokens; 'entry': mean over both"}
     )
-    distill_from: str = field(default="", metadata={"help": "a teacher model directory: distil its stance probabilities"})
+    distill_from: str = field(
+        default="", metadata={"help": "a teacher model directory, or its teacher_probs.jsonl: distil its stance probabilities"}
+    )
+    teacher_probs_for: tuple[DataSpec, ...] = field(
+        default=(), metadata={"help": "after training, write this model's stance probabilities on these data (teacher_probs.jsonl)"}
+    )
     distill_weight: float = field(default=0.5, metadata={"help": "share of the stance loss taken from the teacher"})
     tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
     save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
@@ -86,7 +91,7 @@ class TrainConfig:
         if unknown := sorted(set(raw) - known):
             raise ValueError(f"{where}: unknown settings {unknown}")
         values = dict(raw)
-        for key in ("train", "dev", "transfer"):
+        for key in ("train", "dev", "transfer", "teacher_probs_for"):
             values[key] = tuple(_spec(item, f"{where}: {key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
         return cls(**values)
 

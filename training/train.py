@@ -205,12 +205,16 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "train_data": {**summary["train"], **summary.get("transfer", {})},
         "base_model": config.base_model,
         "distilled_from": config.distill_from or None,
+        "teacher": teacher_summary(config.distill_from),
         "config": _asdict(config),
     }
     model.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
     (model_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
     write_card(model_dir)
     (out / "metrics.json").write_text(json.dumps(result, indent=2))
+    if config.teacher_probs_for:  # this model is a teacher: cache its probabilities for students
+        records = [r for spec in config.teacher_probs_for for r in load_records(spec, config.data_dir, taxonomy, config.seed)]
+        export_teacher_probs(model, records, out / "teacher_probs.jsonl")
     logger.info("done in %.0f s: %s", train_seconds, json.dumps(result["headline"]))
     return result
 
@@ -222,6 +226,18 @@ def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[
     for r, p in zip(with_targets, preds):
         r.meta["teacher_probs"] = [[t.probs.get(k, 0.0) for k in teacher.stance_labels] for t in p.targets]
     return records
+
+
+def teacher_summary(distill_from: str) -> dict[str, Any] | None:
+    """Base model and dev metrics of the teacher (from its run's metrics.json), for the model card."""
+    if not distill_from:
+        return None
+    run_dir = Path(distill_from).parent if distill_from.endswith(".jsonl") else Path(distill_from).parent
+    path = run_dir / "metrics.json"
+    if not path.exists():
+        return {"source": distill_from}
+    metrics = json.loads(path.read_text())
+    return {"source": distill_from, "base_model": metrics.get("base_model"), "headline": metrics.get("headline")}
 
 
 def export_teacher_probs(teacher: StanceModel, records: list[LabelRecord], path: str | Path) -> int:

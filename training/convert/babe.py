@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stance.labels import DeviceLabel, LabelRecord
+from training.convert.splits import split_of
 
 SOURCE = "babe"
 SPLITS = ("train", "dev")
-DEV_PERCENT = 10
 FILE_NAME = "final_labels_SG2.csv"
 LABEL = "biased_word"
 DEVICE_LABELS = (LABEL,)
@@ -37,17 +37,6 @@ BIAS_LABELS = frozenset({"Biased", "Non-biased", "No agreement"})
 _OPEN_QUOTES = '"“'
 _CLOSE_QUOTES = '"”'
 _APOSTROPHE = re.compile(r"\\?['’‘]")
-
-
-def split_of(doc_id: str, dev_percent: int = DEV_PERCENT) -> str:
-    """``"dev"`` for about ``dev_percent`` % of article ids (by SHA-1), ``"train"`` for the rest; stable across runs.
-
-    Example:
-        >>> split_of("https://example.com/news/1") in ("train", "dev")
-        True
-    """
-    bucket = int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % 100
-    return "dev" if bucket < dev_percent else "train"
 
 
 def parse_biased_words(raw: str) -> list[str]:

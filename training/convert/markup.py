@@ -13,13 +13,13 @@ Files: ``training/data/framing_examples/train_*.txt`` (training) and ``heldout_*
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from stance.labels import DeviceLabel, LabelRecord
 from stance.taxonomy import FIXED_DEVICES
+from training.convert.splits import sha256_percent
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "framing_examples"
 _MARK = re.compile(r"\[\[([a-z_]+)\|([^\[\]|]+)\]\]")
@@ -84,4 +84,4 @@ def convert(data_dir: Path | None = None, split: str = "train") -> Iterator[Labe
 
 
 def _dev_bucket(text: str) -> bool:
-    return int(hashlib.sha256(text.encode()).hexdigest(), 16) % 10 == 0
+    return sha256_percent(text) % 10 == 0

@@ -12,12 +12,12 @@ trained or tuned on: the held-out measure of span identification).
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 from stance.labels import DeviceLabel, LabelRecord
+from training.convert.splits import sha256_percent
 
 TECHNIQUES = (
     "Appeal_to_Authority",
@@ -46,7 +46,7 @@ def article_split(article_id: str) -> str:
         >>> article_split("111111111") in ("train", "dev", "test")
         True
     """
-    bucket = int(hashlib.sha256(article_id.encode()).hexdigest(), 16) % 100
+    bucket = sha256_percent(article_id)
     return "train" if bucket < 75 else "dev" if bucket < 85 else "test"
 
 

@@ -17,17 +17,16 @@ SHA-1 hash of the DocID (see ``split_of``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 from stance.labels import DeviceLabel, LabelRecord
+from training.convert.splits import split_of
 
 SOURCE = "szeged"
 SPLITS = ("train", "dev")
-DEV_PERCENT = 10
 CUE_TAG = "ccue"
 
 
@@ -39,17 +38,6 @@ def normalise_type(raw: str) -> str:
         'speculation_hypo_doxastic'
     """
     return re.sub(r"[\s_]+", "_", raw).strip("_")
-
-
-def split_of(doc_id: str, dev_percent: int = DEV_PERCENT) -> str:
-    """``"dev"`` for about ``dev_percent`` % of article ids (by SHA-1), ``"train"`` for the rest; stable across runs.
-
-    Example:
-        >>> split_of("Tim Witherspoon_2358") in ("train", "dev")
-        True
-    """
-    bucket = int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % 100
-    return "dev" if bucket < dev_percent else "train"
 
 
 def _sentence(elem: ET.Element, where: str) -> tuple[str, list[tuple[int, int, str]]]:
