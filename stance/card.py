@@ -11,6 +11,7 @@ DATA_SOURCES = {
     "babe": ("BABE / MBIC (Spinde et al. 2021)", "AGPL-3.0 (repository licence)", "biased words -> weak loaded_language labels"),
     "polnear": ("PolNeAR (Newell et al., LREC 2018)", "none stated", "attribution cues without a source -> weak unsourced_claim labels"),
     "szeged": ("Szeged Uncertainty Corpus, Wikipedia part", "none stated; text CC BY-SA", "hedge cues"),
+    "directed": ("Directed sentiment (Park, Pan & Joo, Findings of ACL 2021)", "none stated", "entity mentions as unlabelled targets (transfer set for distillation)"),
     "framing": ("stance project's own hand-written examples (training/data/framing_examples/)", "same as this project", "the six fixed devices"),
 }
 
@@ -77,11 +78,17 @@ def write_card(model_dir: str | Path) -> Path:
         "(75% train / 10% dev / 15% test, stable hash); the hand-written framing examples keep a separate held-out "
         "set written independently of the training examples.",
         "",
-        "## Metrics (dev sets)",
+        "## Metrics",
+        "",
+        "Dev sets (early stopping and span thresholds were chosen on them):",
         "",
     ]
     for key, value in (ev.get("headline") or {}).items():
         lines.append(f"- {key}: {value:.3f}")
+    if ev.get("held_out"):
+        lines += ["", "Latest `stance evaluate --update-card` (ptc:test and framing:heldout were never trained or tuned on):", ""]
+        lines += [f"- {key}: {value:.3f}" for key, value in ev["held_out"].items() if key != "score"]
+    lines += ["", "Device spans are scored per device, exact match and SemEval-2020 Task 11 partial overlap."]
     for name, m in (ev.get("datasets") or {}).items():
         if "stance" in m:
             s = m["stance"]

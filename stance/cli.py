@@ -53,6 +53,9 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
     data_dir: Annotated[str, typer.Option(help="where the public datasets live")] = "../shared/data",
     update_card: Annotated[bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")] = False,
+    tune_on: Annotated[
+        list[str] | None, typer.Option(help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
+    ] = None,
 ) -> None:
     """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
     from stance.modeling import StanceModel, resolve_model
@@ -62,14 +65,26 @@ def evaluate(
     from training.evaluate import evaluate_model
 
     taxonomy = Taxonomy.load()
-    datasets = {}
-    for item in data:
-        spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
-        try:
-            datasets[item] = load_records(spec, data_dir, taxonomy)
-        except (ValueError, OSError) as exc:
-            fail(f"{item}: {exc}")
-    result = evaluate_model(StanceModel.from_pretrained(model), datasets)
+
+    def load(items: list[str]) -> dict:
+        out = {}
+        for item in items:
+            spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
+            try:
+                out[item] = load_records(spec, data_dir, taxonomy)
+            except (ValueError, OSError) as exc:
+                fail(f"{item}: {exc}")
+        return out
+
+    datasets = load(data)
+    stance_model = StanceModel.from_pretrained(model)
+    if tune_on:
+        from training.evaluate import predict_raw, tune_thresholds
+
+        raws = [predict_raw(stance_model, recs) for recs in load(tune_on).values()]
+        stance_model.config.device_thresholds = tune_thresholds(raws, stance_model)
+        console.print(f"thresholds tuned on {', '.join(tune_on)}: {stance_model.config.device_thresholds}")
+    result = evaluate_model(stance_model, datasets)
     text = json.dumps(result, indent=2)
     if out:
         out.write_text(text)
@@ -77,6 +92,8 @@ def evaluate(
         from stance.card import write_card
 
         model_dir = Path(resolve_model(model))
+        if tune_on:
+            stance_model.config.to_json_file(model_dir / "config.json")
         path = model_dir / "evaluation.json"
         stored = json.loads(path.read_text()) if path.exists() else {}
         stored.setdefault("datasets", {}).update(result["datasets"])

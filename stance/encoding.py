@@ -166,32 +166,48 @@ def decode_spans(
     offsets: Sequence[tuple[int, int]],
     labels: Sequence[str],
     thresholds: dict[str, float] | None = None,
+    text: str | None = None,
 ) -> list[tuple[int, int, str, float]]:
     """Spans from per-token BIO probabilities of shape (tokens, labels, 3).
 
-    A token is inside a span of a label when P(B) + P(I) reaches the label's threshold
-    (default 0.5); a span starts at an inside token that follows an outside token or whose
-    P(B) exceeds P(I). The score is the mean inside-probability of the span's tokens.
-    Returns ``(start, end, label, score)`` with character offsets.
+    A token is inside a span of a label when P(B) + P(I) reaches the label's threshold (default
+    0.5); a single outside token between two inside ones is taken as inside, and each run of
+    inside tokens is one span (this keeps a scare quote's marks and word, or a word split into
+    sub-words, together). With ``text``, a span that starts or ends inside a word (hyphenated
+    words included) is widened to the whole word. The score is the mean inside-probability of
+    the span's tokens. Returns ``(start, end, label, score)`` with character offsets.
     """
     thresholds = thresholds or {}
     real = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET]
     out = []
     for j, label in enumerate(labels):
-        thr = thresholds.get(label, 0.5)
         p_in = probs[real, j, BEGIN] + probs[real, j, INSIDE]
-        current: list[int] = []
-        for pos, i in enumerate(real):
-            inside = p_in[pos] >= thr
-            begins = inside and probs[i, j, BEGIN] > probs[i, j, INSIDE]
-            if current and (not inside or begins):
-                out.append(_span(current, offsets, p_in, real, label))
-                current = []
-            if inside:
-                current.append(pos)
-        if current:
-            out.append(_span(current, offsets, p_in, real, label))
+        inside = p_in >= thresholds.get(label, 0.5)
+        inside[1:-1] |= inside[:-2] & inside[2:]
+        pos = 0
+        while pos < len(real):
+            if not inside[pos]:
+                pos += 1
+                continue
+            end = pos
+            while end + 1 < len(real) and inside[end + 1]:
+                end += 1
+            out.append(_span(list(range(pos, end + 1)), offsets, p_in, real, label))
+            pos = end + 1
+    if text is not None:
+        out = [(*_whole_words(text, s, e), label, score) for s, e, label, score in out]
     return sorted(out, key=lambda x: (x[0], x[1], x[2]))
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    def joined(i: int) -> bool:  # text[i] continues the word around it (letters, digits, inner - and ')
+        return text[i].isalnum() or (text[i] in "-'’" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum())
+
+    while start > 0 and joined(start - 1) and joined(start):
+        start -= 1
+    while end < len(text) and joined(end) and joined(end - 1):
+        end += 1
+    return start, end
 
 
 def _span(current, offsets, p_in, real, label):

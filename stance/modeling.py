@@ -203,7 +203,7 @@ class StanceModel:
         allowed = set(self.config.device_labels if include_internal else self.device_labels)
         devices = tuple(
             DevicePrediction(s, e, text[s:e], label, round(score, 4))
-            for s, e, label, score in decode_spans(device_probs, enc.offsets, self.config.device_labels, self.config.device_thresholds)
+            for s, e, label, score in decode_spans(device_probs, enc.offsets, self.config.device_labels, self.config.device_thresholds, text)
             if label in allowed
         )
         return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)

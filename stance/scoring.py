@@ -204,7 +204,9 @@ class StanceScorer:
                 mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs))
             devices = tuple(
                 DeviceResult(label, sent.text[s:e], s, e, round(score, 4))
-                for s, e, label, score in decode_spans(device_probs, enc.offsets, self.model.config.device_labels, self.model.config.device_thresholds)
+                for s, e, label, score in decode_spans(
+                    device_probs, enc.offsets, self.model.config.device_labels, self.model.config.device_thresholds, sent.text
+                )
                 if label in reported
             )
             results[(u, k)] = (tuple(mention_results), devices)

@@ -52,3 +52,18 @@ def test_decode_recovers_character_spans(tokenizer):
     decoded = decode_spans(probs, enc.offsets, labels)
     assert [(s, e, lab) for s, e, lab, _ in decoded] == spans
     assert text[23:34] == '"temporary"'
+
+
+def test_decode_widens_spans_to_whole_words(tokenizer):
+    text = "They denounced the unprecedentedly draconian rules."
+    [enc] = encode_batch(tokenizer, [text])
+    start = text.index("unprecedentedly")
+    inside = [i for i, (a, b) in enumerate(enc.offsets) if a >= start and b <= start + len("unprecedentedly")]
+    assert len(inside) >= 2
+    probs = np.zeros((len(enc.input_ids), 1, 3))
+    probs[:, 0, OUTSIDE] = 1.0
+    probs[inside[-1], 0] = [0.0, 1.0, 0.0]  # only the last sub-word is tagged
+    [(s, e, _, _)] = decode_spans(probs, enc.offsets, ["loaded_language"], text=text)
+    assert text[s:e] == "unprecedentedly"
+    [(s, e, _, _)] = decode_spans(probs, enc.offsets, ["loaded_language"])
+    assert text[s:e] != "unprecedentedly"

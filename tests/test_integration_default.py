@@ -41,10 +41,24 @@ def test_clear_stances(model):
     assert preds[1].targets[0].stance == "negative"
 
 
-def test_finds_fixed_devices(model):
-    pred = model.predict('Critics say the so-called reform, in an apparent dig at Paris, was a "temporary" fix.')
-    labels = {d.label for d in pred.devices}
-    assert {"unsourced_claim", "discrediting_attribution"} <= labels, pred.devices
+CLEAR_DEVICES = [
+    ("The senator falsely claimed that the election had been stolen.", "discrediting_attribution"),
+    ("It is widely believed that the central bank will cut rates again.", "unsourced_claim"),
+    ("In a thinly veiled swipe at Brussels, the prime minister praised national sovereignty.", "speculative_interpretation"),
+    ('The government defended its "voluntary" relocation programme for the villagers.', "scare_quotes"),
+    ("Protesters denounced the draconian and cruel crackdown on the students.", "loaded_language"),
+    ("The thugs of the ruling junta beat the marchers.", "name_calling"),
+]
+
+
+def test_finds_most_clear_fixed_devices(model):
+    """One clear example per fixed device; the model's held-out recall is 0.6-0.99, so most are found."""
+    preds = model.predict([text for text, _ in CLEAR_DEVICES])
+    found = [label in {d.label for d in p.devices} for p, (_, label) in zip(preds, CLEAR_DEVICES)]
+    assert sum(found) >= 4, list(zip([label for _, label in CLEAR_DEVICES], found))
+    for p in preds:
+        for d in p.devices:
+            assert p.text[d.start : d.end] == d.text
 
 
 def test_scores_the_example_articles(tmp_path):

@@ -61,7 +61,9 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, 
     if gold_st:
         out["stance"] = stance_metrics(gold_st, pred_st)
     names = model.config.device_labels
-    predicted = [decode_spans(dp, enc.offsets, names, thresholds) for enc, dp in zip(raw.encoded, raw.devices)]
+    predicted = [
+        decode_spans(dp, enc.offsets, names, thresholds, r.text) for r, enc, dp in zip(raw.records, raw.encoded, raw.devices)
+    ]
     per_label = {}
     for label in names:
         rows = [i for i, r in enumerate(raw.records) if label in r.annotated_devices(names)]
