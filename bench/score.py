@@ -38,7 +38,8 @@ def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
     wall = time.perf_counter() - started
     child = json.loads(result.stdout.strip().splitlines()[-1])
     run = json.loads((out.parent / "run.json").read_text())
-    return {"wall_s": wall, "score_s": child["score_s"], "peak_rss_mb": child["peak_rss_mb"], "sentences": run["counts"]["sentences"],
+    return {"wall_s": wall, "score_s": child["score_s"], "peak_rss_mb": child["peak_rss_mb"],
+            "peak_rss_worker_mb": child["peak_rss_worker_mb"], "sentences": run["counts"]["sentences"],
             "sentences_scored": run["counts"]["sentences_scored"], "stages": run["timings"]["stages"], "load_s": child["load_s"]}
 
 
@@ -53,7 +54,8 @@ _make_scorer(opts)  # warm: load model and spaCy once (cached by the OS), timed 
 t1 = time.perf_counter()
 summary = score_collection([corpus], out, opts, overwrite=True)
 t2 = time.perf_counter()
-print(json.dumps({"load_s": t1 - t0, "score_s": t2 - t1, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+rss = [resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+print(json.dumps({"load_s": t1 - t0, "score_s": t2 - t1, "peak_rss_mb": rss[0], "peak_rss_worker_mb": rss[1]}))
 """
 
 
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--no-ner", action="store_true")
     parser.add_argument("--workers2", action="store_true", help="also time --workers 2")
     parser.add_argument("--out", default="bench/results/score.json")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     corpus = tmp / "corpus.jsonl"
@@ -110,13 +113,14 @@ def main() -> None:
             runs.append(run_stance(corpus, tmp / f"{name}-{i}" / "scores.parquet", extra))
         rates = [r["sentences_scored"] / r["score_s"] for r in runs]
         results[name] = {"runs": runs, "median_sentences_per_s": statistics.median(rates), "rates": rates,
-                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "peak_rss_worker_mb": max(r["peak_rss_worker_mb"] for r in runs)}
         print(name, f"median {statistics.median(rates):.0f} sentences/s", flush=True)
-    base = [naive_baseline(baseline_articles, not args.no_ner) for _ in range(max(1, args.repeats // 2))]
-    results["naive_baseline"] = {"runs": base, "median_sentences_per_s": statistics.median(b["sentences_per_s"] for b in base)}
-    results["speedup_vs_naive"] = results["workers1"]["median_sentences_per_s"] / results["naive_baseline"]["median_sentences_per_s"]
-    print(json.dumps({k: v for k, v in results.items() if k in ("speedup_vs_naive",)}, indent=1))
-    print("naive", f"{results['naive_baseline']['median_sentences_per_s']:.0f} sentences/s")
+    if not args.no_baseline:
+        base = [naive_baseline(baseline_articles, not args.no_ner) for _ in range(max(1, args.repeats // 2))]
+        results["naive_baseline"] = {"runs": base, "median_sentences_per_s": statistics.median(b["sentences_per_s"] for b in base)}
+        for name in configs:
+            results[f"speedup_{name}_vs_naive"] = results[name]["median_sentences_per_s"] / results["naive_baseline"]["median_sentences_per_s"]
+        print("naive", f"{results['naive_baseline']['median_sentences_per_s']:.0f} sentences/s")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB (children)")

@@ -84,6 +84,15 @@ class RunSummary:
     errors_path: str = ""
 
 
+def auto_workers(limit: int = 4) -> int:
+    """One worker process per CPU core available to this process, at most ``limit``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, limit))
+
+
 def _worker_init(options: ScoreOptions, threads: int) -> None:
     import torch
 

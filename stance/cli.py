@@ -138,7 +138,9 @@ def score(
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
     batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes (each runs the whole pipeline)")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=0, help="worker processes, each running the whole pipeline; 0 = one per CPU core, at most 4")
+    ] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
     shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
     resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
@@ -147,7 +149,7 @@ def score(
     """Score article collections: one row per sentence with actor stances and framing devices."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from stance.batch import OutputExistsError, ScoreOptions, score_collection
+    from stance.batch import OutputExistsError, ScoreOptions, auto_workers, score_collection
     from stance.readers import InputPathError, check_paths
     from stance.writers import output_format
 
@@ -158,6 +160,8 @@ def score(
             raise ValueError("--id-from must be 'field' or 'line'")
     except ValueError as exc:
         fail(str(exc))
+    if workers == 0:
+        workers = auto_workers()
     options = ScoreOptions(
         model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, id_from=id_from, max_chars=max_chars,
         batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size,

@@ -179,10 +179,12 @@ def decode_spans(
     """
     thresholds = thresholds or {}
     real = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET]
+    p_all = probs[real, :, BEGIN] + probs[real, :, INSIDE]  # (tokens, labels)
+    limits = np.array([thresholds.get(label, 0.5) for label in labels])
     out = []
-    for j, label in enumerate(labels):
-        p_in = probs[real, j, BEGIN] + probs[real, j, INSIDE]
-        inside = p_in >= thresholds.get(label, 0.5)
+    for j in np.flatnonzero((p_all >= limits).any(axis=0)):  # most labels have no span: skip them at once
+        label, p_in = labels[j], p_all[:, j]
+        inside = p_in >= limits[j]
         inside[1:-1] |= inside[:-2] & inside[2:]
         pos = 0
         while pos < len(real):
