@@ -238,6 +238,8 @@ def _scored_chunks(
         while pending:
             done_chunk, result = pending.popleft()
             yield done_chunk, result.get()
+        pool.close()  # let the workers exit on their own (terminate() leaves semaphores behind)
+        pool.join()
 
 
 def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool) -> dict[str, Any]:

@@ -140,3 +140,8 @@ def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
         return AutoModel.from_config(config, add_pooling_layer=False)
     except TypeError:
         return AutoModel.from_config(config)
+
+
+# Let AutoConfig / AutoModel (and AutoTokenizer, which reads the config) recognise saved models.
+AutoConfig.register("stance", StanceConfig, exist_ok=True)
+AutoModel.register(StanceConfig, StanceNetwork, exist_ok=True)
