@@ -17,14 +17,7 @@ from typer.testing import CliRunner
 
 from stance.batch import OutputExistsError, ScoreOptions, score_collection
 from stance.cli import app
-
-ARTICLES = [
-    {"id": "a1", "title": "Kremlin rejects plan", "outlet": "Ledger", "date": "2025-03-01",
-     "text": "MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan on Monday. Sergei Lavrov called it a \"provocation\".\n\nLavrov said talks could resume."},
-    {"id": "a2", "outlet": "Wire", "date": "2025-03-02", "topic": {"name": "trade"},
-     "text": "Beijing hailed the trade deal with the U.S. as a breakthrough. Wang Yi met officials in Washington. Wang said both sides gained."},
-    {"id": "a3", "outlet": "Star", "text": "Critics say the EU's new rules are draconian. Brussels disagrees."},
-]
+from tests.sample_articles import ARTICLES
 
 
 def score(tmp_path, inputs, out_name="out.parquet", model_dir=None, **kw):

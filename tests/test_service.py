@@ -25,14 +25,8 @@ from stance.cli import app as cli_app  # noqa: E402
 from stance.predict_stance import predict_stance_file  # noqa: E402
 from stance.scoring import ScoredSentence  # noqa: E402
 from stance.service import ItemError, MicroBatcher, QueueFullError, ServiceSettings, create_app  # noqa: E402
+from tests.sample_articles import ARTICLES  # noqa: E402
 
-ARTICLES = [
-    {"id": "a1", "title": "Kremlin rejects plan", "outlet": "Ledger", "date": "2025-03-01",
-     "text": "MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan on Monday. Sergei Lavrov called it a \"provocation\".\n\nLavrov said talks could resume."},
-    {"id": "a2", "outlet": "Wire", "date": "2025-03-02", "topic": {"name": "trade"},
-     "text": "Beijing hailed the trade deal with the U.S. as a breakthrough. Wang Yi met officials in Washington. Wang said both sides gained."},
-    {"id": "a3", "outlet": "Star", "text": "Critics say the EU's new rules are draconian. Brussels disagrees."},
-]
 LINES = [
     {"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}], "id": 1},
     {"text": "Moscow and Kyiv traded blame.", "targets": [{"start": 0, "end": 6}, {"start": 11, "end": 15}], "id": 2},
