@@ -293,14 +293,12 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
 
 def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
     from stance.actors import ActorRegistry
-    from stance.modeling import resolve_model
+    from stance.modeling import model_version, resolve_model
 
     model_dir = Path(resolve_model(options.model))
-    config_file = model_dir / "config.json"
-    model_version = hashlib.sha256(config_file.read_bytes() + (model_dir / "model.safetensors").read_bytes()[:1_000_000]).hexdigest()[:12] if config_file.exists() else None
     run = {
         "stance_version": __version__,
-        "model": {"name": options.model, "path": str(model_dir), "version": model_version},
+        "model": {"name": options.model, "path": str(model_dir), "version": model_version(model_dir)},
         "registry_hash": ActorRegistry.load(*options.actors).hash,
         "options": asdict(options),
         "fingerprint": fingerprint,

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,28 @@ def resolve_model(name_or_path: str | Path) -> str:
     if str(name_or_path) == "default":
         raise ValueError(f"the default model is missing from {candidate}; reinstall the package")
     return str(name_or_path)
+
+
+def model_version(path: str | Path | None) -> str | None:
+    """A short hash of a model directory's config and first megabyte of weights: the version that
+    ``stance score`` records in run.json and ``stance serve`` reports (None without files).
+
+    Example:
+        >>> model_version(resolve_model("default"))  # doctest: +SKIP
+        '2dbebcc1226d'
+    """
+    if not path:
+        return None
+    model_dir = Path(path)
+    config_file = model_dir / "config.json"
+    if not config_file.exists():
+        return None
+    weights = model_dir / "model.safetensors"
+    head = b""
+    if weights.exists():
+        with open(weights, "rb") as fh:
+            head = fh.read(1_000_000)
+    return hashlib.sha256(config_file.read_bytes() + head).hexdigest()[:12]
 
 
 class StanceModel:

@@ -232,8 +232,7 @@ def teacher_summary(distill_from: str) -> dict[str, Any] | None:
     """Base model and dev metrics of the teacher (from its run's metrics.json), for the model card."""
     if not distill_from:
         return None
-    run_dir = Path(distill_from).parent if distill_from.endswith(".jsonl") else Path(distill_from).parent
-    path = run_dir / "metrics.json"
+    path = Path(distill_from).parent / "metrics.json"  # the teacher's run directory holds both
     if not path.exists():
         return {"source": distill_from}
     metrics = json.loads(path.read_text())

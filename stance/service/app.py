@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import time
@@ -23,7 +22,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Security
@@ -86,22 +84,6 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
     )
 
 
-def model_version(path: str | Path | None) -> str | None:
-    """The model version hash that ``stance score`` writes to run.json (None for a model without files)."""
-    if not path:
-        return None
-    model_dir = Path(path)
-    config_file = model_dir / "config.json"
-    if not config_file.exists():
-        return None
-    weights = model_dir / "model.safetensors"
-    head = b""
-    if weights.exists():
-        with open(weights, "rb") as fh:
-            head = fh.read(1_000_000)
-    return hashlib.sha256(config_file.read_bytes() + head).hexdigest()[:12]
-
-
 def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
     """The ``GET /v1/model`` body: name, version, labels, device taxonomy, model-card metrics, limits."""
     from stance.taxonomy import Taxonomy
@@ -116,10 +98,12 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
         log.warning("device taxonomy not available: %s", exc)
         taxonomy = []
     registry = getattr(getattr(scorer, "finder", None), "registry", None)
+    from stance.modeling import model_version  # torch is loaded by now: the model is
+
     return ModelInfo(
         name=settings.model if getattr(model, "name", None) in (None, "") else str(model.name),
         path=path,
-        version=model_version(path),
+        version=model_version(path) if path else None,
         stance_version=__version__,
         labels={"stance": list(model.stance_labels), "devices": list(model.device_labels)},
         taxonomy=taxonomy,
