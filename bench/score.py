@@ -49,7 +49,8 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from stance.batch import ScoreOptions, score_collection, _make_scorer
 corpus, out, *flags = sys.argv[1:]
-opts = ScoreOptions(use_ner="--no-ner" not in flags, workers=2 if "--workers2" in flags else 1)
+batch = int(next((f.split("=")[1] for f in flags if f.startswith("--batch-size=")), 64))
+opts = ScoreOptions(use_ner="--no-ner" not in flags, workers=2 if "--workers2" in flags else 1, batch_size=batch)
 _make_scorer(opts)  # warm: load model and spaCy once (cached by the OS), timed separately
 t1 = time.perf_counter()
 summary = score_collection([corpus], out, opts, overwrite=True)
@@ -96,12 +97,13 @@ def main() -> None:
     parser.add_argument("--workers2", action="store_true", help="also time --workers 2")
     parser.add_argument("--out", default="bench/results/score.json")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    parser.add_argument("--batch-size", type=int, default=64, help="sentences per model batch")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     corpus = tmp / "corpus.jsonl"
     articles = generate(args.sentences)
     corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
-    flags = ["--no-ner"] if args.no_ner else []
+    flags = (["--no-ner"] if args.no_ner else []) + [f"--batch-size={args.batch_size}"]
     configs = {"workers1": flags} | ({"workers2": flags + ["--workers2"]} if args.workers2 else {})
     results: dict = {"date": str(date.today()), "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
                      "use_ner": not args.no_ner, "articles": len(articles)}
