@@ -48,7 +48,9 @@ def _meta_value(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _normalise(row: dict[str, Any]) -> dict[str, Any]:
+def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as every writer (and the HTTP service) emits it: contract columns first, empty
+    ``probs`` as null, metadata as strings."""
     out = {k: row[k] for k in BASE_COLUMNS}
     for m in out["mentions"]:
         m["probs"] = m["probs"] or None
@@ -60,7 +62,7 @@ def _normalise(row: dict[str, Any]) -> dict[str, Any]:
 
 def rows_to_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     """Rows (``ScoredSentence.to_row()``) as an Arrow table with the fixed schema plus metadata."""
-    rows = [_normalise(r) for r in rows]
+    rows = [normalise_row(r) for r in rows]
     meta_keys: list[str] = []
     for r in rows:
         meta_keys += [k for k in r if k not in BASE_COLUMNS and k not in meta_keys]
@@ -76,7 +78,7 @@ def write_shard(rows: Sequence[dict[str, Any]], path: Path, fmt: str) -> None:
     elif fmt == "jsonl":
         with open(tmp, "w", encoding="utf-8") as fh:
             for r in rows:
-                fh.write(json.dumps(_normalise(r), ensure_ascii=False) + "\n")
+                fh.write(json.dumps(normalise_row(r), ensure_ascii=False) + "\n")
     else:
         table = rows_to_table(rows)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:

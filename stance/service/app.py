@@ -117,7 +117,7 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
 
 
 def _score_fn(scorer: Scorer) -> Callable[[list[Article]], list[list[dict[str, Any]]]]:
-    from stance.writers import _normalise as normalise_row  # the row as `stance score` writes it
+    from stance.writers import normalise_row  # the row as `stance score` writes it
 
     def score(articles: list[Article]) -> list[list[dict[str, Any]]]:
         return [[normalise_row(s.to_row()) for s in rows] for rows in scorer.score_articles(articles)]
