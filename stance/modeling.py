@@ -63,7 +63,17 @@ class SentencePrediction:
 
 
 def resolve_model(name_or_path: str | Path) -> str:
-    """``default`` (or any name under stance/models/) -> shipped directory; else path or hub id."""
+    """``default`` (or any name under stance/models/) -> shipped directory; ``active`` -> the model
+    registry's active version (the shipped ``default`` when none is active); a registry version id
+    -> its model directory (see stance.registry); else path or hub id."""
+    if str(name_or_path) and "/" not in str(name_or_path) and not Path(str(name_or_path)).exists():
+        from stance.registry import resolve_registry_name
+
+        registered = resolve_registry_name(str(name_or_path))
+        if registered is not None:
+            return str(registered)
+        if str(name_or_path) == "active":
+            name_or_path = "default"
     candidate = MODELS_DIR / str(name_or_path)
     if str(name_or_path) and "/" not in str(name_or_path) and (candidate / "config.json").exists():
         return str(candidate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,66 @@ def _spec(item: Any, where: str) -> DataSpec:
     if bool(spec.source) == bool(spec.path):
         raise ValueError(f"{where}: give exactly one of 'source' and 'path'")
     return spec
+
+
+TRAINING_DATA_FILE = "training.json"
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The data a model was trained and checked on, stored beside its weights (``training.json``):
+    ``stance retrain`` replays a sample of ``train`` and gates on the ``dev`` sets."""
+
+    train: tuple[DataSpec, ...]
+    dev: tuple[DataSpec, ...]
+    data_dir: str
+
+
+def write_training_data(model_dir: str | Path, train: tuple[DataSpec, ...], dev: tuple[DataSpec, ...], data_dir: str) -> Path:
+    """Write ``training.json`` into a model directory. File specs inside the model directory are stored
+    relative to it (so the directory can be copied); other paths and ``data_dir`` absolute.
+
+    Example:
+        >>> write_training_data("runs/default/model", config.train, config.dev, config.data_dir)  # doctest: +SKIP
+    """
+    from dataclasses import asdict, replace
+
+    model_dir = Path(model_dir).resolve()
+
+    def portable(spec: DataSpec) -> dict[str, Any]:
+        if spec.path:
+            path = Path(spec.path).resolve()
+            spec = replace(spec, path=str(path.relative_to(model_dir)) if path.is_relative_to(model_dir) else str(path))
+        return {k: v for k, v in asdict(spec).items() if v not in ("", None) and not (k == "repeat" and v == 1) and v is not False}
+
+    data = {"train": [portable(s) for s in train], "dev": [portable(s) for s in dev], "data_dir": str(Path(data_dir).resolve())}
+    path = model_dir / TRAINING_DATA_FILE
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def read_training_data(model_dir: str | Path) -> TrainingData | None:
+    """The ``training.json`` of a model directory (relative file specs resolved against it), or
+    None when the directory has none (e.g. the shipped model, trained before it existed).
+
+    Example:
+        >>> read_training_data("runs/default/model").dev[0].name  # doctest: +SKIP
+        'newsmtsc:dev_rw'
+    """
+    from dataclasses import replace
+
+    model_dir = Path(model_dir)
+    path = model_dir / TRAINING_DATA_FILE
+    if not path.exists():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+
+    def spec(item: dict[str, Any], where: str) -> DataSpec:
+        s = _spec(item, where)
+        return replace(s, path=str(model_dir / s.path)) if s.path and not Path(s.path).is_absolute() else s
+
+    return TrainingData(
+        train=tuple(spec(x, f"{path}: train[{i}]") for i, x in enumerate(raw.get("train", []))),
+        dev=tuple(spec(x, f"{path}: dev[{i}]") for i, x in enumerate(raw.get("dev", []))),
+        data_dir=str(raw.get("data_dir") or "../shared/data"),
+    )

@@ -24,7 +24,7 @@ from stance.card import write_card
 from stance.labels import LabelRecord
 from stance.modeling import StanceModel, collate
 from stance.taxonomy import Taxonomy
-from training.config import TrainConfig
+from training.config import TrainConfig, write_training_data
 from training.data import build_features, describe, load_records
 from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds
 
@@ -145,49 +145,9 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         device=_device(),
     )
     (out / "data_summary.json").write_text(json.dumps(summary, indent=2))
-    features = build_features(train_records, model.tokenizer, model.config.device_labels, config.max_seq_length)
 
     # 5. Training
-    args = TrainingArguments(
-        output_dir=str(out / "checkpoints"),
-        num_train_epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        per_device_train_batch_size=config.batch_size,
-        warmup_steps=config.warmup,
-        weight_decay=config.weight_decay,
-        seed=config.seed,
-        bf16=config.bf16,
-        use_cpu=not torch.cuda.is_available(),
-        eval_strategy="epoch" if dev_sets else "no",
-        save_strategy="epoch",
-        save_total_limit=2,
-        load_best_model_at_end=bool(dev_sets),
-        metric_for_best_model=f"eval_{config.early_stopping_metric}" if dev_sets else None,
-        greater_is_better=True,
-        logging_steps=config.logging_steps,
-        report_to=[],
-        remove_unused_columns=False,
-        **_length_grouping(),
-        dataloader_num_workers=0,
-    )
-    callbacks: list[TrainerCallback] = [JsonLogCallback(out / "log.jsonl")]
-    if dev_sets:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    if config.max_train_minutes:
-        callbacks.append(TimeBudgetCallback(config.max_train_minutes))
-    trainer = StanceTrainer(
-        model=model.network,
-        args=args,
-        train_dataset=features,
-        eval_dataset=features[:1] if dev_sets else None,  # unused: evaluate() reads dev_sets
-        data_collator=Collator(model.tokenizer.pad_token_id),
-        processing_class=model.tokenizer,
-        callbacks=callbacks,
-        dev_sets=dev_sets,
-        head_learning_rate=config.head_learning_rate,
-    )
-    trainer.train(resume_from_checkpoint=resume if resume and any((out / "checkpoints").glob("checkpoint-*")) else None)
-    model = StanceModel(trainer.model, model.tokenizer, name=config.base_model, device=_device())
+    model = fit(model, train_records, dev_sets, config, out, resume=resume, name=config.base_model)
     train_seconds = time.perf_counter() - started
 
     # 6. Thresholds and final dev metrics
@@ -210,6 +170,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     }
     model.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
     (model_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
+    write_training_data(model_dir, config.train, config.dev, config.data_dir)  # what `stance retrain` replays and gates on
     write_card(model_dir)
     (out / "metrics.json").write_text(json.dumps(result, indent=2))
     if config.teacher_probs_for:  # this model is a teacher: cache its probabilities for students
@@ -217,6 +178,75 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         export_teacher_probs(model, records, out / "teacher_probs.jsonl")
     logger.info("done in %.0f s: %s", train_seconds, json.dumps(result["headline"]))
     return result
+
+
+def fit(
+    model: StanceModel,
+    train_records: list[LabelRecord],
+    dev_sets: dict[str, list[LabelRecord]],
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    name: str = "",
+    save_checkpoints: bool = True,
+) -> StanceModel:
+    """Train ``model`` on ``train_records`` with the transformers Trainer (the one training loop that
+    ``train`` and ``training.retrain`` share): the config's epochs, learning rates, batch size, warm-up,
+    bf16, seed and time budget; with ``dev_sets``, evaluation after every epoch, early stopping and the
+    best checkpoint kept. Logs go to ``out/log.jsonl``, checkpoints to ``out/checkpoints``.
+
+    Example:
+        >>> trained = fit(StanceModel.from_pretrained("default"), records, {}, config, "runs/x")  # doctest: +SKIP
+    """
+    if not train_records:
+        raise ValueError("no training records")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+    features = build_features(train_records, model.tokenizer, model.config.device_labels, config.max_seq_length)
+    save = "epoch" if save_checkpoints else "no"
+    args = TrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        per_device_train_batch_size=config.batch_size,
+        warmup_steps=config.warmup,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        bf16=config.bf16,
+        use_cpu=not torch.cuda.is_available(),
+        eval_strategy="epoch" if dev_sets else "no",
+        save_strategy=save,
+        save_total_limit=2,
+        load_best_model_at_end=bool(dev_sets) and save_checkpoints,
+        metric_for_best_model=f"eval_{config.early_stopping_metric}" if dev_sets else None,
+        greater_is_better=True,
+        logging_steps=config.logging_steps,
+        report_to=[],
+        remove_unused_columns=False,
+        **_length_grouping(),
+        dataloader_num_workers=0,
+    )
+    callbacks: list[TrainerCallback] = [JsonLogCallback(out / "log.jsonl")]
+    if dev_sets and save_checkpoints:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    if config.max_train_minutes:
+        callbacks.append(TimeBudgetCallback(config.max_train_minutes))
+    trainer = StanceTrainer(
+        model=model.network,
+        args=args,
+        train_dataset=features,
+        eval_dataset=features[:1] if dev_sets else None,  # unused: evaluate() reads dev_sets
+        data_collator=Collator(model.tokenizer.pad_token_id),
+        processing_class=model.tokenizer,
+        callbacks=callbacks,
+        dev_sets=dev_sets,
+        head_learning_rate=config.head_learning_rate,
+    )
+    checkpoints = out / "checkpoints"
+    trainer.train(resume_from_checkpoint=resume if resume and any(checkpoints.glob("checkpoint-*")) else None)
+    return StanceModel(trainer.model, model.tokenizer, name=name or model.name, device=_device())
 
 
 def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[LabelRecord]:

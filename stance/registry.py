@@ -1,0 +1,268 @@
+"""The local model registry: a directory of model versions, one of them active.
+
+Layout (root: ``$STANCE_HOME/models``, default ``~/.stance/models``)::
+
+    <id>/model/          the model files (config.json, model.safetensors, tokenizer, evaluation.json, ...)
+    <id>/version.json    id, parent, created, config, data file hashes, metrics, gate report
+    active               the id of the active version (absent: the shipped ``default`` model is in use)
+    history.jsonl        every change of the active version: {time, action, active, previous}
+
+The model name ``active`` (the default ``--model`` of ``stance score``, ``serve`` and
+``predict-stance``) resolves to the active version's model, or to the shipped ``default`` when the
+registry is empty or has no active version. A version id (or a unique prefix of one) works as a
+model name too. This module imports neither torch nor transformers.
+
+Example:
+    >>> reg = ModelRegistry()                          # doctest: +SKIP
+    >>> version = reg.add("runs/retrain/model", parent="default", activate=True)  # doctest: +SKIP
+    >>> reg.active().id == version.id                  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SHIPPED = "default"  # what "active" means when no registry version is active
+VERSION_FILE = "version.json"
+
+
+def registry_root() -> Path:
+    """``$STANCE_HOME/models`` (default ``~/.stance/models``)."""
+    home = os.environ.get("STANCE_HOME") or str(Path("~/.stance").expanduser())
+    return Path(home).expanduser() / "models"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered model version."""
+
+    id: str
+    path: Path
+    parent: str | None
+    created: str
+    info: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
+
+
+class ModelRegistry:
+    """Model versions under ``root`` (default :func:`registry_root`).
+
+    Example:
+        >>> reg = ModelRegistry("/tmp/stance-home/models")   # doctest: +SKIP
+        >>> [v.id for v in reg.versions()]                   # doctest: +SKIP
+        ['20261126-120000-1a2b3c4d']
+    """
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else registry_root()
+
+    # ------------------------------------------------------------------ reading
+    def versions(self) -> list[ModelVersion]:
+        """All versions, oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = [self._load(p) for p in self.root.iterdir() if (p / VERSION_FILE).is_file()]
+        return sorted(found, key=lambda v: (v.created, v.id))
+
+    def get(self, id_or_prefix: str) -> ModelVersion:
+        """A version by id or unique id prefix; ValueError when there is none or several."""
+        if not id_or_prefix or "/" in id_or_prefix or id_or_prefix in (".", ".."):
+            raise ValueError(f"not a version id: {id_or_prefix!r}")
+        exact = self.root / id_or_prefix
+        if (exact / VERSION_FILE).is_file():
+            return self._load(exact)
+        matches = [v for v in self.versions() if v.id.startswith(id_or_prefix)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise ValueError(f"no model version {id_or_prefix!r} in {self.root} (see `stance models list`)")
+        raise ValueError(f"{id_or_prefix!r} is ambiguous: {', '.join(v.id for v in matches)}")
+
+    def active(self) -> ModelVersion | None:
+        """The active version, or None (the shipped default is in use)."""
+        pointer = self.root / "active"
+        if not pointer.is_file():
+            return None
+        active_id = pointer.read_text(encoding="utf-8").strip()
+        if not active_id:
+            return None
+        try:
+            return self.get(active_id)
+        except ValueError:
+            return None
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every change of the active version, oldest first."""
+        path = self.root / "history.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def version_of(self, model_dir: str | Path) -> str | None:
+        """The id of the version whose model directory is ``model_dir``, or None."""
+        try:
+            resolved = Path(model_dir).resolve()
+            root = self.root.resolve()
+        except OSError:
+            return None
+        if resolved.parent.parent != root or resolved.name != "model" or not (resolved.parent / VERSION_FILE).is_file():
+            return None
+        return resolved.parent.name
+
+    # ------------------------------------------------------------------ changing
+    def add(
+        self,
+        model_dir: str | Path,
+        *,
+        parent: str | None,
+        activate: bool = False,
+        **info: Any,
+    ) -> ModelVersion:
+        """Copy a saved model into the registry as a new version; ``info`` (config, data hashes,
+        metrics, gate report, ...) goes into version.json. With ``activate``, make it the active one.
+
+        Example:
+            >>> ModelRegistry().add("runs/retrain/model", parent="default", metrics={"x": 1.0})  # doctest: +SKIP
+        """
+        model_dir = Path(model_dir)
+        if not (model_dir / "config.json").is_file():
+            raise ValueError(f"{model_dir} is not a model directory (no config.json)")
+        created = datetime.now(timezone.utc)
+        digest = _dir_hash(model_dir)
+        version_id = f"{created:%Y%m%d-%H%M%S}-{digest[:8]}"
+        target = self.root / version_id
+        if target.exists():
+            raise ValueError(f"version {version_id} exists already")
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".{version_id}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(model_dir, staging / "model", ignore=shutil.ignore_patterns("checkpoints"))
+        record = {"id": version_id, "parent": parent, "created": created.isoformat(timespec="seconds"), "model_sha256": digest, **info}
+        (staging / VERSION_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        os.replace(staging, target)
+        version = self._load(target)
+        if activate:
+            self.use(version.id, action="promote")
+        return version
+
+    def use(self, id_or_prefix: str, *, action: str = "use") -> ModelVersion | None:
+        """Make a version the active one (``default`` for the shipped model: returns None)."""
+        version = None if id_or_prefix == SHIPPED else self.get(id_or_prefix)
+        self._set_active(version.id if version else None, action)
+        return version
+
+    def rollback(self) -> ModelVersion | None:
+        """Make the previously active version active again (from the history); without history,
+        the parent of the active version. Returns the now active version (None: the shipped default).
+        ValueError when nothing is active.
+
+        Example:
+            >>> ModelRegistry().rollback()  # doctest: +SKIP
+        """
+        current = self.active()
+        if current is None:
+            raise ValueError("no registry version is active (the shipped default is in use): nothing to roll back")
+        target: str | None = SHIPPED
+        for event in reversed(self.history()):
+            if event.get("active") == current.id and event.get("action") != "rollback":
+                target = event.get("previous") or SHIPPED
+                break
+        else:
+            target = current.parent or SHIPPED
+        if target != SHIPPED:
+            try:
+                self.get(target)
+            except ValueError:
+                target = SHIPPED
+        self._set_active(None if target == SHIPPED else target, "rollback")
+        return self.active()
+
+    # ------------------------------------------------------------------ internals
+    def _set_active(self, version_id: str | None, action: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        previous = self.active()
+        tmp = self.root / ".active.tmp"
+        tmp.write_text((version_id or "") + "\n", encoding="utf-8")
+        os.replace(tmp, self.root / "active")
+        event = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "action": action,
+            "active": version_id or SHIPPED,
+            "previous": previous.id if previous else SHIPPED,
+        }
+        with open(self.root / "history.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(event) + "\n")
+
+    def _load(self, path: Path) -> ModelVersion:
+        info = json.loads((path / VERSION_FILE).read_text(encoding="utf-8"))
+        return ModelVersion(id=path.name, path=path, parent=info.get("parent"), created=str(info.get("created", "")), info=info)
+
+
+def resolve_registry_name(name: str, root: str | Path | None = None) -> Path | None:
+    """The model directory a registry name stands for: ``active`` -> the active version's model
+    (None when none is active); a version id or unique prefix -> its model; else None.
+
+    Example:
+        >>> resolve_registry_name("active")  # doctest: +SKIP
+        PosixPath('/home/me/.stance/models/20261126-120000-1a2b3c4d/model')
+    """
+    reg = ModelRegistry(root)
+    if name == "active":
+        version = reg.active()
+        return version.model_dir if version else None
+    if not name or "/" in name or os.sep in name or not reg.root.is_dir():
+        return None
+    try:
+        return reg.get(name).model_dir
+    except ValueError:
+        return None
+
+
+def registry_version(model_dir: str | Path | None) -> str | None:
+    """The registry version id of a model directory (None when it is not a registry version);
+    ``stance score`` records it in run.json."""
+    return ModelRegistry().version_of(model_dir) if model_dir else None
+
+
+def local_model_dir(name: str) -> Path | None:
+    """The local directory of a model name without importing torch: a directory, ``active``, a
+    registry version or a shipped name. None for hub ids and unknown names."""
+    from stance.resources import MODELS_DIR
+
+    if Path(name).is_dir():
+        return Path(name)
+    found = resolve_registry_name(name)
+    if found is not None:
+        return found
+    shipped = MODELS_DIR / (SHIPPED if name == "active" else name)
+    return shipped if "/" not in name and (shipped / "config.json").is_file() else None
+
+
+def _dir_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and "checkpoints" not in p.parts):
+        digest.update(str(file.relative_to(path)).encode())
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file (data hashes in version.json)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
