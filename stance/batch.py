@@ -294,11 +294,13 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
 def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
     from stance.actors import ActorRegistry
     from stance.modeling import model_version, resolve_model
+    from stance.registry import registry_version
 
     model_dir = Path(resolve_model(options.model))
     run = {
         "stance_version": __version__,
-        "model": {"name": options.model, "path": str(model_dir), "version": model_version(model_dir)},
+        "model": {"name": options.model, "path": str(model_dir), "version": model_version(model_dir),
+                  "registry_version": registry_version(model_dir)},
         "registry_hash": ActorRegistry.load(*options.actors).hash,
         "options": asdict(options),
         "fingerprint": fingerprint,

@@ -107,7 +107,7 @@ def evaluate(
 def predict_stance(
     input: Annotated[Path, typer.Argument(help="JSONL: {'text': ..., 'targets': [{'start', 'end'}, ...]} per line")],
     out: Annotated[Path, typer.Option(help="output JSONL (targets gain 'stance' and 'probs')")],
-    model: Annotated[str, typer.Option(help="'default', a model directory or a hub id")] = "default",
+    model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
     on_error: Annotated[str, typer.Option(help="'stop' at the first bad line, or 'skip' it to the errors file")] = "stop",
     errors: Annotated[Path | None, typer.Option(help="errors file (default: OUT.errors.jsonl)")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
@@ -131,7 +131,7 @@ def predict_stance(
 def score(
     inputs: Annotated[list[str], typer.Argument(help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
     out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
-    model: Annotated[str, typer.Option(help="'default', a model directory or a hub id")] = "default",
+    model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
     actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable")] = None,
     ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = True,
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
@@ -216,10 +216,13 @@ def convert(
 
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (each keeps its heavy imports inside the command)."""
-    from stance.commands import compare, serve
+    from stance.commands import compare, labels, models, retrain, serve
 
     app.command("compare")(compare.compare)
     app.command("serve")(serve.serve)
+    app.add_typer(labels.app, name="labels")
+    app.add_typer(models.app, name="models")
+    app.command("retrain")(retrain.retrain)
 
 
 _register_optional_commands()

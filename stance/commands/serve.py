@@ -9,7 +9,7 @@ import typer
 
 
 def serve(
-    model: Annotated[str | None, typer.Option(help="'default', a model directory or a hub id (default: default; env STANCE_MODEL)")] = None,
+    model: Annotated[str | None, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id (default: active; env STANCE_MODEL)")] = None,
     host: Annotated[str, typer.Option(help="address to listen on (127.0.0.1: this machine only)", envvar="STANCE_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on", envvar="STANCE_PORT")] = 8000,
     actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable (env STANCE_ACTORS, comma-separated)")] = None,

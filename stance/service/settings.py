@@ -33,7 +33,7 @@ class ServiceSettings:
         5.0
     """
 
-    model: str = "default"
+    model: str = "active"  # the model registry's active version, else the shipped default
     actors: tuple[str, ...] = ()
     use_ner: bool = True
     device: str = "cpu"

@@ -1,0 +1,90 @@
+"""`stance models`: the local model registry (list, show, use, rollback)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="The local model registry ($STANCE_HOME/models): list, show, use, rollback.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_() -> None:
+    """List the registered versions (the active one marked with *).
+
+    Example:
+        stance models list
+    """
+    from rich.table import Table
+
+    from stance.cli import console
+    from stance.registry import ModelRegistry
+
+    reg = ModelRegistry()
+    active = reg.active()
+    table = Table(title=f"models in {reg.root}" + ("" if active else " (active: the shipped default)"))
+    for column in ("", "id", "created", "parent", "gate", "new labels", "devices added"):
+        table.add_column(column)
+    for v in reg.versions():
+        gate = v.info.get("gate") or {}
+        table.add_row("*" if active and v.id == active.id else "", v.id, v.created, str(v.parent),
+                      "passed" if gate.get("passed") else "failed" if gate else "-",
+                      str((v.info.get("counts") or {}).get("new_sentences", "-")), ", ".join(v.info.get("added_devices") or []))
+    console.print(table)
+
+
+@app.command()
+def show(version: Annotated[str, typer.Argument(help="version id or unique prefix; 'active' for the active one")] = "active") -> None:
+    """Print a version's record (version.json: parent, config, data hashes, metrics, gate report).
+
+    Example:
+        stance models show 20261126
+    """
+    import json
+
+    from stance.cli import fail
+    from stance.registry import ModelRegistry
+
+    reg = ModelRegistry()
+    try:
+        v = reg.active() if version == "active" else reg.get(version)
+    except ValueError as exc:
+        fail(str(exc))
+    if v is None:
+        fail("no registry version is active: the shipped default model is in use")
+    typer.echo(json.dumps({**v.info, "path": str(v.model_dir)}, indent=2))
+
+
+@app.command()
+def use(version: Annotated[str, typer.Argument(help="version id or unique prefix, or 'default' for the shipped model")]) -> None:
+    """Make a version the active one (what `--model active`, the default, loads).
+
+    Example:
+        stance models use 20261126-101500-1a2b3c4d
+    """
+    from stance.cli import console, fail
+    from stance.registry import ModelRegistry
+
+    try:
+        v = ModelRegistry().use(version)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"active: {v.id if v else 'the shipped default model'}")
+
+
+@app.command()
+def rollback() -> None:
+    """Make the previously active version active again (or the active version's parent).
+
+    Example:
+        stance models rollback
+    """
+    from stance.cli import console, fail
+    from stance.registry import ModelRegistry
+
+    try:
+        v = ModelRegistry().rollback()
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"rolled back; active: {v.id if v else 'the shipped default model'}")

@@ -1,0 +1,437 @@
+"""Retrain a model on newly labelled sentences without forgetting, and gate the result.
+
+    stance retrain --base active --new new_labels.jsonl --output-dir runs/retrain [--promote]
+
+Steps: 1. load the base model and check the new label files (``stance.label_check``); 2. split the
+new labels by article into a training part and a held-out part; 3. sample a replay set from the
+base's own training data (``training.json`` beside the model; for the shipped model its
+``evaluation.json`` config, i.e. configs/default.yaml); 4. grow the device head for new device
+labels; 5. continue training from the base (training.train.fit: the same Trainer, bf16, time
+budget) on new + replay with the retrain config (configs/retrain.yaml: few epochs, small learning
+rates); 6. save the model with its ``training.json`` (replay sources and evaluation sets, the new
+labels included, so that the next retrain replays and gates on them too); 7. evaluate base and new
+on the base's fixed evaluation sets and the held-out new labels and compare them
+(``training.gate``); 8. register the new version in the model registry, active only with
+``promote`` and a passed gate.
+
+Example:
+    >>> result = retrain(RetrainOptions(base="default", new=("new_labels.jsonl",), output_dir="runs/retrain"))  # doctest: +SKIP
+    >>> result.gate.passed, result.version  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from stance.labels import LabelRecord, read_label_file, write_label_file
+from training.config import DataSpec, TrainConfig, read_training_data, write_training_data
+from training.gate import GateReport
+
+logger = logging.getLogger("stance.retrain")
+
+NEW_HELDOUT = "new:heldout"
+
+
+@dataclass(frozen=True)
+class RetrainOptions:
+    """What ``stance retrain`` does (its options)."""
+
+    new: tuple[str, ...]
+    output_dir: str
+    base: str = "active"
+    config: str | None = field(default=None, metadata={"help": "retrain YAML (TrainConfig keys); default configs/retrain.yaml"})
+    replay: tuple[str, ...] = ()  # label files to replay instead of the base's training data
+    no_replay: bool = False
+    replay_ratio: float = 2.0  # replay sentences per new training sentence
+    replay_max: int = 4000
+    eval: tuple[str, ...] = ()  # label files evaluated instead of the base's dev sets
+    heldout_fraction: float = 0.2
+    add_devices: tuple[str, ...] = ()
+    tolerance: float = 0.01
+    min_improvement: float = 0.0
+    require_significant: bool = True
+    bootstrap: int = 1000
+    seed: int | None = None  # default: the config's seed
+    data_dir: str | None = None
+    register: bool = True
+    promote: bool = False
+    registry_root: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """The new model, the gate's report and what happened to the new version."""
+
+    model_dir: Path
+    gate: GateReport
+    version: str | None
+    promoted: bool
+    parent: str
+    added_devices: tuple[str, ...]
+    counts: dict[str, int]
+    seconds: dict[str, float]
+
+
+def retrain(options: RetrainOptions) -> RetrainResult:
+    """Retrain, gate, register (see the module docstring). Raises ValueError on bad input (label
+    problems, missing replay data, too few articles to hold some out).
+
+    Example:
+        >>> retrain(RetrainOptions(base="active", new=("labels.jsonl",), output_dir="runs/rt", promote=True)).promoted  # doctest: +SKIP
+    """
+    import torch
+
+    from stance.modeling import StanceModel, resolve_model
+    from stance.registry import SHIPPED, ModelRegistry, file_sha256
+    from stance.taxonomy import Taxonomy
+    from training.data import describe
+    from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds
+    from training.gate import compare_models
+    from training.train import _device, fit
+
+    _check_options(options)
+    clock = _Clock()
+    out = Path(options.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # 1. Base model, config, new labels
+    base_dir = Path(resolve_model(options.base))
+    if not (base_dir / "config.json").is_file():
+        raise ValueError(f"base model {options.base!r} is not a local model directory ({base_dir})")
+    registry = ModelRegistry(options.registry_root)
+    parent = registry.version_of(base_dir) or (SHIPPED if options.base in ("active", SHIPPED) else str(base_dir))
+    config = _retrain_config(options)
+    seed = config.seed if options.seed is None else options.seed
+    config = replace(config, seed=seed, output_dir=str(out))
+    base = StanceModel.from_pretrained(base_dir, device=_device())
+    config = replace(config, max_seq_length=base.config.max_seq_length)
+    taxonomy = Taxonomy.load()
+    known = set(base.config.device_labels) | set(taxonomy.names) | set(options.add_devices)
+    new_records = _read_new(options.new, known)
+    added = tuple(dict.fromkeys([*options.add_devices, *(d.label for r in new_records for d in r.devices)]))
+    added = tuple(d for d in added if d not in base.config.device_labels)
+    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed)
+    clock.lap("load_new")
+
+    # 2. Replay data and fixed evaluation sets
+    sources = _data_sources(base_dir, options, config)
+    replay = _replay(sources, options, len(train_new), seed, taxonomy, known)
+    fixed = _fixed_sets(sources, options, taxonomy, seed, known)
+    datasets = {**fixed, NEW_HELDOUT: heldout}
+    clock.lap("load_replay_and_eval")
+    logger.info("retraining on %d new + %d replayed sentences; evaluating on %s", len(train_new), len(replay), ", ".join(datasets))
+
+    # 3. Base predictions (before any change), then the model to train
+    base_raw = {name: predict_raw(base, recs) for name, recs in datasets.items()}
+    clock.lap("base_eval")
+    model = StanceModel.from_pretrained(base_dir, device=_device())
+    if added:
+        grow_device_head(model, added)
+    trained = fit(model, train_new + replay, {}, config, out, name=str(options.base), save_checkpoints=False)
+    clock.lap("train")
+    if config.tune_thresholds and fixed:
+        raws = [predict_raw(trained, recs) for recs in fixed.values()]
+        trained.config.device_thresholds = {**trained.config.device_thresholds, **tune_thresholds(raws, trained)}
+
+    # 4. Save: the model, its data and training.json
+    model_dir = out / "model"
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    trained.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
+    data_dir = model_dir / "training_data"
+    train_file = _save_records(train_new, data_dir, "new-train")
+    heldout_file = _save_records(heldout, data_dir, "new-heldout")
+    inherited_train = tuple(_carry(s, base_dir, data_dir) for s in sources.train)
+    inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in sources.dev)
+    write_training_data(
+        model_dir,
+        inherited_train + (DataSpec(path=str(train_file)),),
+        inherited_dev + (DataSpec(path=str(heldout_file)),),
+        sources.data_dir,
+    )
+    clock.lap("save")
+
+    # 5. Evaluate what was saved (bf16 weights), compare, report
+    new = StanceModel.from_pretrained(model_dir, device=_device())
+    new_raw = {name: predict_raw(new, recs) for name, recs in datasets.items()}
+    clock.lap("new_eval")
+    report = compare_models(
+        base, new, datasets, new_sets={NEW_HELDOUT}, tolerance=options.tolerance, min_improvement=options.min_improvement,
+        require_significant=options.require_significant, bootstrap=options.bootstrap, seed=seed, base_raw=base_raw, new_raw=new_raw,
+    )
+    report.write(out)
+    metrics = {name: evaluate_raw(raw, new) for name, raw in new_raw.items()}
+    counts = {"new_sentences": len(new_records), "new_train": len(train_new), "new_heldout": len(heldout), "replay": len(replay),
+              "new_articles_heldout": len({r.doc_id for r in heldout})}
+    hashes = {str(p): file_sha256(p) for p in [*options.new, *options.replay, *options.eval]}
+    base_eval = base.evaluation()
+    evaluation = {
+        "headline": headline(metrics),
+        "datasets": metrics,
+        "train_seconds": clock.seconds.get("train", 0.0),
+        "train_data": describe({"new labels": train_new, "replay": replay}),
+        "base_model": base_eval.get("base_model", str(base_dir)),
+        "distilled_from": base_eval.get("distilled_from"),
+        "teacher": base_eval.get("teacher"),
+        "retrained_from": {"model": str(options.base), "path": str(base_dir), "parent": parent, "added_devices": list(added)},
+        "gate": report.to_dict(),
+        "config": asdict(config),
+        "counts": counts,
+        "data_sha256": hashes,
+    }
+    (model_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2), encoding="utf-8")
+    _write_card(model_dir, report, parent, added, counts)
+    clock.lap("gate")
+
+    # 6. Register (active only with --promote and a passed gate)
+    version, promoted = None, False
+    if options.register:
+        promoted = options.promote and report.passed
+        registered = registry.add(
+            model_dir, parent=parent, activate=promoted, base=str(options.base), config=asdict(config),
+            options=asdict(options), data_sha256=hashes, counts=counts, added_devices=list(added),
+            metrics=report.metrics("new"), gate=report.to_dict(),
+        )
+        version = registered.id
+    clock.lap("register")
+    summary = {"version": version, "promoted": promoted, "parent": parent, "passed": report.passed, "counts": counts, "seconds": clock.seconds}
+    (out / "retrain.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return RetrainResult(model_dir, report, version, promoted, parent, added, counts, dict(clock.seconds))
+
+
+# --------------------------------------------------------------------------- pieces
+def split_by_article(records: list[LabelRecord], fraction: float, seed: int) -> tuple[list[LabelRecord], list[LabelRecord]]:
+    """(train, held out): a seeded share of the articles (``doc_id``; a sentence without one is its
+    own article) is held out. ValueError when there are fewer than two articles.
+
+    Example:
+        >>> train, held = split_by_article(records, 0.2, seed=42)  # doctest: +SKIP
+    """
+    docs = sorted({_doc(r) for r in records})
+    if len(docs) < 2:
+        raise ValueError(f"the new labels come from {len(docs)} article(s): at least 2 are needed to hold some out for the gate")
+    random.Random(seed).shuffle(docs)
+    n_held = min(len(docs) - 1, max(1, round(fraction * len(docs))))
+    held = set(docs[:n_held])
+    return [r for r in records if _doc(r) not in held], [r for r in records if _doc(r) in held]
+
+
+def grow_device_head(model, labels: tuple[str, ...]) -> None:
+    """Add device labels to a model: the device head gets three more output rows (B/I/O) per label,
+    the old rows kept, the new ones started from the mean of the old ones (so a new label starts as
+    "mostly outside", like the others); the labels join the config (threshold 0.5).
+
+    Example:
+        >>> grow_device_head(model, ("attribution_cue",))  # doctest: +SKIP
+    """
+    import torch
+    from torch import nn
+
+    network = model.network
+    config = network.config
+    if dup := [x for x in labels if x in config.device_labels]:
+        raise ValueError(f"the model has the device labels {dup} already")
+    old = network.device_head
+    n_old = len(config.device_labels)
+    head = nn.Linear(old.in_features, 3 * (n_old + len(labels)), dtype=old.weight.dtype, device=old.weight.device)
+    with torch.no_grad():
+        head.weight[: 3 * n_old] = old.weight
+        head.bias[: 3 * n_old] = old.bias
+        mean_w = old.weight.view(n_old, 3, -1).mean(0)
+        mean_b = old.bias.view(n_old, 3).mean(0)
+        for i in range(len(labels)):
+            rows = slice(3 * (n_old + i), 3 * (n_old + i + 1))
+            head.weight[rows] = mean_w
+            head.bias[rows] = mean_b
+    network.device_head = head
+    config.device_labels = [*config.device_labels, *labels]
+    config.device_thresholds = {**config.device_thresholds, **{x: 0.5 for x in labels}}
+
+
+@dataclass(frozen=True)
+class _Sources:
+    train: tuple[DataSpec, ...]
+    dev: tuple[DataSpec, ...]
+    data_dir: str
+
+
+def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) -> _Sources:
+    """Replay sources and fixed evaluation sets: the --config's train/dev lists, else the base
+    model's training.json, else the config stored in its evaluation.json (the shipped model: that of
+    configs/default.yaml)."""
+    from stance.resources import PACKAGE_DIR
+
+    stored = read_training_data(base_dir)
+    if config.train or config.dev:
+        train, dev, data_dir = config.train, config.dev, config.data_dir
+    elif stored is not None:
+        train, dev, data_dir = stored.train, stored.dev, stored.data_dir
+    else:
+        evaluation = base_dir / "evaluation.json"
+        raw = json.loads(evaluation.read_text()).get("config") if evaluation.exists() else None
+        if not raw:
+            train, dev, data_dir = (), (), config.data_dir
+        else:
+            stored_config = TrainConfig.from_dict({k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation))
+            train, dev, data_dir = stored_config.train, stored_config.dev, stored_config.data_dir
+    data_dir = options.data_dir or data_dir
+    if not Path(data_dir).is_dir() and (PACKAGE_DIR.parent / data_dir).is_dir():
+        data_dir = str((PACKAGE_DIR.parent / data_dir).resolve())  # a source checkout: relative to the project
+    return _Sources(tuple(train), tuple(dev), str(data_dir))
+
+
+def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, taxonomy, known: set[str]) -> list[LabelRecord]:
+    if options.no_replay:
+        return []
+    specs = tuple(DataSpec(path=p) for p in options.replay) or tuple(replace(s, repeat=1) for s in sources.train)
+    if not specs:
+        raise ValueError("the base model does not say what it was trained on: give --replay FILE (label-format records to replay) or --no-replay")
+    pool: list[LabelRecord] = []
+    for spec in specs:
+        try:
+            pool += _load(spec, sources.data_dir, taxonomy, seed, known)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"cannot load the replay data {spec.name} (data dir {sources.data_dir}): {exc}. "
+                "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
+            ) from None
+    size = min(len(pool), options.replay_max, round(options.replay_ratio * n_new))
+    return random.Random(seed).sample(pool, size) if size < len(pool) else pool
+
+
+def _load(spec: DataSpec, data_dir: str, taxonomy, seed: int, known: set[str]) -> list[LabelRecord]:
+    """training.data.load_records, but label files may hold device labels outside the shipped
+    taxonomy that the model has (added by an earlier retrain)."""
+    from training.data import load_records
+
+    if spec.source:
+        return load_records(spec, data_dir, taxonomy, seed)
+    records = list(read_label_file(spec.path, known_devices=known))
+    if spec.only_labelled:
+        records = [r for r in records if r.targets or r.devices]
+    if spec.max_records is not None and len(records) > spec.max_records:
+        records = random.Random(seed).sample(records, spec.max_records)
+    return records * max(1, spec.repeat)
+
+
+def _fixed_sets(sources: _Sources, options: RetrainOptions, taxonomy, seed: int, known: set[str]) -> dict[str, list[LabelRecord]]:
+    specs = tuple(DataSpec(path=p) for p in options.eval) or sources.dev
+    out = {}
+    for spec in specs:
+        try:
+            records = _load(spec, sources.data_dir, taxonomy, seed, known)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"cannot load the evaluation set {spec.name} (data dir {sources.data_dir}): {exc}. Give --data-dir or --eval FILE"
+            ) from None
+        if records:
+            out[spec.name] = records
+    return out
+
+
+def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:
+    from stance.label_check import validate_label_file
+
+    records: list[LabelRecord] = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise ValueError(f"cannot read the new labels {path}")
+        problems = validate_label_file(path, known_devices=known)
+        if problems:
+            shown = "\n  ".join(str(p) for p in problems[:10])
+            more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
+            raise ValueError(f"{path} has {len(problems)} problem(s) (see `stance labels validate`; new device labels need --add-device):\n  {shown}{more}")
+        records += list(read_label_file(path, known_devices=known, require_stance=True))
+    if not records:
+        raise ValueError("the new label files hold no sentences")
+    return records
+
+
+def _retrain_config(options: RetrainOptions) -> TrainConfig:
+    from stance.resources import config_path
+
+    path = options.config or config_path("retrain.yaml")
+    return TrainConfig.from_yaml(path)
+
+
+def _save_records(records: list[LabelRecord], directory: Path, stem: str) -> Path:
+    import hashlib
+
+    directory.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
+    path = directory / f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.jsonl"
+    write_label_file(records, path)
+    return path
+
+
+def _carry(spec: DataSpec, base_dir: Path, data_dir: Path) -> DataSpec:
+    """A file spec that lives in the base model's directory is copied into the new one."""
+    if not spec.path:
+        return spec
+    path = Path(spec.path).resolve()
+    if path.is_relative_to(base_dir.resolve()) and path.is_file():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        target = data_dir / path.name
+        if not target.exists():
+            shutil.copyfile(path, target)
+        return replace(spec, path=str(target))
+    return spec
+
+
+def _write_card(model_dir: Path, report: GateReport, parent: str, added: tuple[str, ...], counts: dict[str, int]) -> None:
+    from stance.card import write_card
+
+    path = write_card(model_dir)
+    extra = [
+        "",
+        "## Retraining",
+        "",
+        f"Retrained from `{parent}` on {counts['new_train']} newly labelled sentences (plus {counts['replay']} replayed from "
+        f"its training data); {counts['new_heldout']} held out by article for the gate."
+        + (f" New device labels: {', '.join(added)}." if added else ""),
+        "",
+        report.table(),
+    ]
+    path.write_text(path.read_text(encoding="utf-8") + "\n".join(extra) + "\n", encoding="utf-8")
+
+
+def _doc(record: LabelRecord) -> str:
+    return record.doc_id or f"text:{record.text}"
+
+
+def _check_options(o: RetrainOptions) -> None:
+    if not o.new:
+        raise ValueError("give at least one new label file (--new FILE)")
+    if not 0 < o.heldout_fraction < 1:
+        raise ValueError(f"--heldout-fraction must be between 0 and 1, got {o.heldout_fraction}")
+    if o.replay_ratio < 0 or o.replay_max < 0:
+        raise ValueError("--replay-ratio and --replay-max must not be negative")
+    if o.no_replay and o.replay:
+        raise ValueError("--no-replay and --replay FILE contradict each other")
+    if o.tolerance < 0:
+        raise ValueError(f"--tolerance must not be negative, got {o.tolerance}")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.last, 2)
+        self.seconds["total"] = round(now - self.started, 2)
+        self.last = now
+
+
+def describe_result(result: RetrainResult) -> dict[str, Any]:
+    """A JSON-able summary of a retrain (what the CLI prints)."""
+    return {"model_dir": str(result.model_dir), "version": result.version, "promoted": result.promoted, "parent": result.parent,
+            "gate_passed": result.gate.passed, "added_devices": list(result.added_devices), "counts": result.counts, "seconds": result.seconds}
