@@ -94,18 +94,17 @@ def auto_workers(limit: int = 4) -> int:
 
 
 def _worker_init(options: ScoreOptions, threads: int) -> None:
-    import torch
+    from stance.predictor import ScoringPredictor
 
-    torch.set_num_threads(threads)
-    global _WORKER_SCORER
-    _WORKER_SCORER = _make_scorer(options)
+    global _WORKER_PREDICTOR
+    _WORKER_PREDICTOR = ScoringPredictor(options, threads=threads)
 
 
 def _worker_run(articles: list[Article]) -> list[list[dict[str, Any]]]:
-    return [[s.to_row() for s in rows] for rows in _WORKER_SCORER.score_articles(articles)]
+    return _WORKER_PREDICTOR.score_rows(articles)
 
 
-_WORKER_SCORER = None
+_WORKER_PREDICTOR = None
 
 
 def _make_scorer(options: ScoreOptions):
@@ -219,11 +218,12 @@ def _scored_chunks(
     """(chunk, rows per scored article) in input order; in-process or on a pool of workers."""
     chunks = _chunks(records, min(options.chunk_articles, options.shard_articles))
     if options.workers <= 1:
-        scorer = _make_scorer(options)
+        from stance.predictor import ScoringPredictor
+
+        predictor = ScoringPredictor(options)
         for chunk in chunks:
-            articles = [a for a in chunk if isinstance(a, Article)]
-            yield chunk, [[s.to_row() for s in rows] for rows in scorer.score_articles(articles)] if articles else []
-        times.update(scorer.times.as_dict())
+            yield chunk, predictor.score_rows([a for a in chunk if isinstance(a, Article)])
+        times.update(predictor.scorer.times.as_dict())
         return
     threads = max(1, (os.cpu_count() or 1) // options.workers)
     ctx = mp.get_context("spawn")

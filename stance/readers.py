@@ -204,10 +204,13 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return text, (meta.title if meta is not None else None)
 
 
-def validate_record(obj: Any, seen: set[str], *, max_chars: int = MAX_CHARS, source: str = "", line: int = 0) -> Article | InputError:
+def validate_record(
+    obj: Any, seen: set[str], *, max_chars: int = MAX_CHARS, source: str = "", line: int = 0, id_from: str = "field"
+) -> Article | InputError:
     """The checks ``stance score`` makes on one input record (for callers with records in hand,
-    such as the HTTP service): an :class:`Article`, or an :class:`InputError` saying why not.
-    ``seen`` collects the ids so far (duplicates are errors).
+    such as the HTTP service and the Ray engine): an :class:`Article`, or an :class:`InputError`
+    saying why not. ``seen`` collects the ids so far (duplicates are errors); ``obj`` may itself be
+    an :class:`InputError` (a line that could not be parsed), which is returned as it is.
 
     Example:
         >>> validate_record({"id": "a1", "text": "Moscow said no."}, set()).id
@@ -215,7 +218,9 @@ def validate_record(obj: Any, seen: set[str], *, max_chars: int = MAX_CHARS, sou
         >>> validate_record({"id": "a2", "text": " "}, set()).reason
         "missing or empty 'text'"
     """
-    return _validate((source, line, obj), seen, max_chars)
+    if id_from not in ("field", "line"):
+        raise ValueError("id_from must be 'field' or 'line'")
+    return _validate((source, line, obj), seen, max_chars, id_from)
 
 
 def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_from: str = "field") -> Article | InputError:

@@ -60,12 +60,24 @@ def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rows_to_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows (``ScoredSentence.to_row()``) as an Arrow table with the fixed schema plus metadata."""
+def rows_to_table(rows: Sequence[dict[str, Any]], meta_keys: Sequence[str] | None = None) -> pa.Table:
+    """Rows (``ScoredSentence.to_row()``) as an Arrow table with the fixed schema plus metadata:
+    the metadata columns in order of first appearance, or exactly ``meta_keys`` when given (a row
+    with another metadata key is a ValueError).
+
+    Example:
+        >>> rows_to_table([], meta_keys=["outlet"]).schema.names[-2:]
+        ['devices', 'outlet']
+    """
     rows = [normalise_row(r) for r in rows]
-    meta_keys: list[str] = []
-    for r in rows:
-        meta_keys += [k for k in r if k not in BASE_COLUMNS and k not in meta_keys]
+    if meta_keys is None:
+        meta_keys = []
+        for r in rows:
+            meta_keys += [k for k in r if k not in BASE_COLUMNS and k not in meta_keys]
+    else:
+        unknown = sorted({k for r in rows for k in r if k not in BASE_COLUMNS} - set(meta_keys))
+        if unknown:
+            raise ValueError(f"metadata columns {unknown} are not among meta_keys {list(meta_keys)}")
     schema = pa.schema(list(BASE_SCHEMA) + [(k, pa.string()) for k in meta_keys])
     return pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in rows], schema=schema)
 
