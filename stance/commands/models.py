@@ -16,22 +16,19 @@ def list_() -> None:
     Example:
         stance models list
     """
-    from rich.table import Table
-
-    from stance.cli import console
     from stance.registry import ModelRegistry
 
     reg = ModelRegistry()
     active = reg.active()
-    table = Table(title=f"models in {reg.root}" + ("" if active else " (active: the shipped default)"))
-    for column in ("", "id", "created", "parent", "gate", "new labels", "devices added"):
-        table.add_column(column)
+    typer.echo(f"# models in {reg.root}; active: {active.id if active else 'the shipped default'}")
+    typer.echo(f"  {'id':<26} {'created':<26} {'gate':<7} {'new':>5}  parent")
     for v in reg.versions():
         gate = v.info.get("gate") or {}
-        table.add_row("*" if active and v.id == active.id else "", v.id, v.created, str(v.parent),
-                      "passed" if gate.get("passed") else "failed" if gate else "-",
-                      str((v.info.get("counts") or {}).get("new_sentences", "-")), ", ".join(v.info.get("added_devices") or []))
-    console.print(table)
+        verdict = "passed" if gate.get("passed") else "failed" if gate else "-"
+        mark = "*" if active and v.id == active.id else " "
+        added = v.info.get("added_devices") or []
+        typer.echo(f"{mark} {v.id:<26} {v.created:<26} {verdict:<7} {(v.info.get('counts') or {}).get('new_sentences', '-'):>5}  {v.parent}"
+                   + (f"  (+devices: {', '.join(added)})" if added else ""))
 
 
 @app.command()

@@ -1,0 +1,283 @@
+"""The retraining loop on a tiny model: score -> suggest -> label -> retrain -> gate -> promote -> rollback.
+
+The tiny base model learns a trivially learnable synthetic pattern ("X praised Y" is positive toward
+both actors, "X condemned Y" negative, "X met Y" neutral); the new labels teach it verbs it has never
+seen ("X applauded Y", "X slammed Y", "X phoned Y"). Correct new labels improve it on held-out new
+sentences; shuffled ones cannot, and the gate must reject them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stance.cli import app
+from stance.labels import read_label_file
+from stance.registry import ModelRegistry
+
+ACTORS = ["Russia", "China", "France", "Germany", "Japan", "Brazil", "India", "Canada"]
+STANCES = ("negative", "neutral", "positive")
+OLD = {"positive": ["praised", "welcomed"], "negative": ["condemned", "attacked"], "neutral": ["met", "visited"]}
+NEW = {"positive": ["applauded", "celebrated"], "negative": ["denounced", "slammed"], "neutral": ["called", "phoned"]}
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+VERB_STANCE = {v: s for verbs in (OLD, NEW) for s, vs in verbs.items() for v in vs}
+
+RETRAIN_YAML = """
+epochs: 6
+learning_rate: 3.0e-3
+head_learning_rate: 3.0e-3
+batch_size: 16
+warmup: 0.1
+bf16: false
+save_dtype: float32
+tune_thresholds: false
+logging_steps: 10
+seed: 7
+"""
+
+
+def sentence(rng: random.Random, verbs: dict[str, list[str]], stance: str) -> tuple[str, list[dict]]:
+    a, b = rng.sample(ACTORS, 2)
+    text = f"{a} {rng.choice(verbs[stance])} {b} on {rng.choice(DAYS)}."
+    start_b = text.index(b, len(a))
+    return text, [{"start": 0, "end": len(a), "stance": stance}, {"start": start_b, "end": start_b + len(b), "stance": stance}]
+
+
+def labelled(verbs, n: int, seed: int, prefix: str, per_doc: int = 4) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        text, targets = sentence(rng, verbs, STANCES[i % 3])
+        rows.append({"text": text, "targets": targets, "doc_id": f"{prefix}{i // per_doc}"})
+    return rows
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def rule_stance(text: str) -> str:
+    """The annotator: the stance follows from the verb."""
+    return next(VERB_STANCE[w] for w in re.findall(r"[a-z]+", text) if w in VERB_STANCE)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, tokenizer):
+    """A tiny base model trained on the old verbs (its training.json names its data), and a retrain config."""
+    import torch
+    from transformers import AutoTokenizer, BertModel
+
+    from stance.bases import resolve_base
+    from tests.conftest import tiny_encoder_config
+    from training.config import TrainConfig
+    from training.train import train
+
+    root = tmp_path_factory.mktemp("retrain-world")
+    base_tok = AutoTokenizer.from_pretrained(resolve_base("minilm"))
+    torch.manual_seed(0)  # a fixed tiny encoder, so that the test does not depend on the session's random state
+    BertModel(tiny_encoder_config(len(base_tok))).save_pretrained(root / "encoder")
+    base_tok.save_pretrained(root / "encoder")
+    old_train = write_jsonl(root / "old_train.jsonl", labelled(OLD, 240, 1, "a"))
+    old_dev = write_jsonl(root / "old_dev.jsonl", labelled(OLD, 60, 2, "d"))
+    result = train(TrainConfig.from_dict({
+        "base_model": str(root / "encoder"), "output_dir": str(root / "base-run"), "train": [{"path": str(old_train)}],
+        "dev": [{"path": str(old_dev)}], "epochs": 10, "early_stopping_patience": 100, "batch_size": 16, "max_seq_length": 32,
+        "bf16": False, "save_dtype": "float32", "learning_rate": 2e-3, "head_learning_rate": 2e-3, "warmup": 0.1,
+        "tune_thresholds": False, "seed": 0,
+    }))
+    assert result["headline"]["old_dev/stance_macro_f1"] > 0.9, "the tiny base must learn the old pattern"
+    config = root / "retrain.yaml"
+    config.write_text(RETRAIN_YAML)
+    return {"root": root, "base": root / "base-run" / "model", "config": config}
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def articles(n_docs: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for d in range(n_docs):
+        sentences = [sentence(rng, NEW, STANCES[(d + i) % 3])[0] for i in range(5)]
+        out.append({"id": f"art{d}", "text": " ".join(sentences), "outlet": "Ledger"})
+    return out
+
+
+def invoke(*args: str, code: int = 0):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
+    return result
+
+
+def annotate(tasks: list[dict]) -> list[dict]:
+    """What an annotator's Label Studio export looks like: the pre-filled stance regions corrected by the rule."""
+    export = []
+    for i, task in enumerate(tasks):
+        result = []
+        for region in task["predictions"][0]["result"]:
+            if region["from_name"] != "stance":
+                continue
+            value = dict(region["value"], labels=[rule_stance(task["data"]["text"])])
+            result.append({"id": region["id"], "from_name": "stance", "to_name": "text", "type": "labels", "value": value})
+        export.append({"id": 100 + i, "data": task["data"], "annotations": [{"id": i, "was_cancelled": False, "result": result}],
+                       "predictions": task["predictions"]})
+    return export
+
+
+def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp_path):
+    base = world["base"]
+    # 1. Score unlabelled articles with the base model
+    src = write_jsonl(tmp_path / "articles.jsonl", articles(40, seed=5))
+    invoke("score", src, "--out", tmp_path / "scores.parquet", "--model", base, "--no-ner", "--workers", "1")
+    assert json.loads((tmp_path / "run.json").read_text())["model"]["registry_version"] is None
+
+    # 2. Suggest what to label: Label Studio tasks with predictions, and the labelling config
+    invoke("labels", "suggest", tmp_path / "scores.parquet", "--n", "150", "--out", tmp_path / "tolabel.json", "--model", base,
+           "--max-similarity", "0.99")
+    tasks = json.loads((tmp_path / "tolabel.json").read_text())
+    assert 100 <= len(tasks) <= 150
+    assert all(t["predictions"][0]["result"] for t in tasks)
+    assert '<Labels name="stance"' in (tmp_path / "tolabel.label_config.xml").read_text()
+    uncertainty = [t["data"]["uncertainty"] for t in tasks]
+    assert uncertainty[0] == max(uncertainty)
+
+    # 3. Label (the test is the annotator), export, import, validate
+    (tmp_path / "export.json").write_text(json.dumps(annotate(tasks)))
+    invoke("labels", "import", tmp_path / "export.json", "--format", "labelstudio", "--out", tmp_path / "new.jsonl", "--model", base)
+    invoke("labels", "validate", tmp_path / "new.jsonl", "--model", base)
+    good = list(read_label_file(tmp_path / "new.jsonl"))
+    assert len(good) == len(tasks) and all(t.stance == rule_stance(r.text) for r in good for t in r.targets)
+
+    # 4. A corrupted copy: the same sentences with shuffled stances
+    rng = random.Random(3)
+    bad_rows = []
+    for r in good:
+        row = r.to_dict()
+        wrong = rng.choice(STANCES)
+        row["targets"] = [dict(t, stance=wrong) for t in row["targets"]]
+        bad_rows.append(row)
+    bad = write_jsonl(tmp_path / "bad.jsonl", bad_rows)
+
+    common = ["--config", world["config"], "--tolerance", "0.05", "--bootstrap", "300", "--heldout-fraction", "0.3"]
+    # 5. The corrupted set is rejected and not promoted
+    r = invoke("retrain", "--base", base, "--new", bad, "--output-dir", tmp_path / "rt-bad", "--promote", *common, code=1)
+    assert "not promoted" in r.output
+    bad_gate = json.loads((tmp_path / "rt-bad" / "gate.json").read_text())
+    assert not bad_gate["passed"]
+    assert any(row["failed"] and row["kind"] == "new" for row in bad_gate["rows"])
+    reg = ModelRegistry()
+    assert reg.active() is None and len(reg.versions()) == 1  # registered, inactive
+
+    # 6. The good set passes the gate and is promoted
+    invoke("retrain", "--base", base, "--new", tmp_path / "new.jsonl", "--output-dir", tmp_path / "rt-good", "--promote", *common)
+    gate = json.loads((tmp_path / "rt-good" / "gate.json").read_text())
+    assert gate["passed"], (tmp_path / "rt-good" / "gate.md").read_text()
+    rows = {(row["dataset"], row["metric"]): row for row in gate["rows"]}
+    new_row = rows[("new:heldout", "stance_macro_f1")]
+    assert new_row["new"] > new_row["base"] and new_row["ci_low"] > 0
+    assert ("old_dev", "stance_macro_f1") in rows  # the base's fixed evaluation set
+    active = reg.active()
+    assert active is not None and active.parent == str(base.resolve())
+    assert active.info["data_sha256"] and active.info["metrics"] and active.info["gate"]["passed"]
+    assert "Retraining" in (active.model_dir / "README.md").read_text()
+
+    # 7. The default model name 'active' now gives the promoted version, and run.json says so
+    invoke("score", src, "--out", tmp_path / "scores2.jsonl", "--no-ner", "--workers", "1")
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["model"]["name"] == "active" and run["model"]["registry_version"] == active.id
+    listed = invoke("models", "list").output
+    assert active.id in listed
+    assert json.loads(invoke("models", "show", active.id).output)["id"] == active.id
+    assert "ambiguous" in invoke("models", "show", active.id[:4], code=2).output
+
+    # 8. Use the rejected version by hand, roll back to the good one, then to the shipped default
+    rejected = next(v for v in reg.versions() if v.id != active.id)
+    invoke("models", "use", rejected.id)
+    assert reg.active().id == rejected.id
+    invoke("models", "rollback")
+    assert reg.active().id == active.id
+    invoke("models", "rollback")
+    assert reg.active() is None
+    invoke("models", "rollback", code=2)
+    from stance.modeling import resolve_model
+    from stance.resources import MODELS_DIR
+
+    assert resolve_model("active") == str(MODELS_DIR / "default")
+
+
+def test_same_inputs_and_seed_give_the_same_metrics(world, home, tmp_path):
+    from training.retrain import RetrainOptions, retrain
+
+    new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 90, 11, "n", per_doc=3))
+    reports = []
+    for run in ("a", "b"):
+        options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / run), base=str(world["base"]), config=str(world["config"]),
+                                 bootstrap=200, register=False)
+        reports.append(retrain(options).gate)
+    assert [r.__dict__ for r in reports[0].rows] == [r.__dict__ for r in reports[1].rows]
+    assert reports[0].passed, reports[0].table()
+    training = json.loads((tmp_path / "a" / "model" / "training.json").read_text())
+    assert any(s.get("path", "").startswith("training_data/new-heldout") for s in training["dev"])  # the next retrain gates on it too
+
+
+def test_new_device_label_grows_the_head(world, home, tmp_path):
+    import torch
+
+    from stance.modeling import StanceModel
+    from training.retrain import RetrainOptions, grow_device_head, retrain
+
+    model = StanceModel.from_pretrained(world["base"], bf16=False)
+    text = "Russia reportedly praised China on Monday."
+    before = model.predict(text, [(0, 6)])
+    old_logits = model.network.device_head.weight.detach().clone()
+    grow_device_head(model, ("hedge",))
+    assert model.config.device_labels[-1] == "hedge" and model.config.device_thresholds["hedge"] == 0.5
+    assert torch.equal(model.network.device_head.weight[: old_logits.shape[0]], old_logits)
+    after = model.predict(text, [(0, 6)])
+    assert after.targets[0].probs == pytest.approx(before.targets[0].probs)
+    with pytest.raises(ValueError, match="already"):
+        grow_device_head(model, ("hedge",))
+
+    rows = labelled(NEW, 60, 12, "h", per_doc=3)
+    for row in rows:
+        row["text"] = row["text"].replace(" on ", " reportedly on ")
+        row["devices"] = [{"start": row["text"].index("reportedly"), "end": row["text"].index("reportedly") + 10, "label": "hedge"}]
+        row["device_labels"] = ["hedge"]
+    new = write_jsonl(tmp_path / "hedge.jsonl", rows)
+    invoke("labels", "validate", new, "--model", world["base"], code=1)  # an unknown label without --add-device
+    with pytest.raises(ValueError, match="add-device"):
+        retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "x"), base=str(world["base"]), config=str(world["config"])))
+    invoke("labels", "validate", new, "--model", world["base"], "--add-device", "hedge")
+    result = retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "h"), base=str(world["base"]), config=str(world["config"]),
+                                    add_devices=("hedge",), bootstrap=100, require_significant=False))
+    assert result.added_devices == ("hedge",) and result.version is not None
+    grown = StanceModel.from_pretrained(result.model_dir, bf16=False)
+    assert "hedge" in grown.device_labels
+    assert any(r.dataset == "new:heldout" and r.metric == "device_partial_f1" for r in result.gate.rows)
+
+
+def test_missing_replay_data_fails_clearly(world, home, tmp_path):
+    import shutil
+
+    from training.retrain import RetrainOptions, retrain
+
+    base = tmp_path / "base"
+    shutil.copytree(world["base"], base)
+    spec = json.loads((base / "training.json").read_text())
+    spec["train"] = [{"path": str(tmp_path / "gone.jsonl")}]
+    (base / "training.json").write_text(json.dumps(spec))
+    new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 30, 13, "m", per_doc=3))
+    with pytest.raises(ValueError, match="--replay FILE"):
+        retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"])))
+    with pytest.raises(ValueError, match="at least 2"):
+        one = write_jsonl(tmp_path / "one.jsonl", [dict(r, doc_id="same") for r in labelled(NEW, 6, 1, "x")])
+        retrain(RetrainOptions(new=(str(one),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"]), no_replay=True))
