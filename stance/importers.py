@@ -143,7 +143,10 @@ def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: 
             for name in names:
                 raw = name
                 if control == STANCE_CONTROL and mapping.get(name, name) not in STANCE_LABELS:
-                    raise LabelImportError(f"{where}: result {j}: the stance control has the label {name!r}; expected {', '.join(STANCE_LABELS)}")
+                    raise LabelImportError(
+                        f"{where}: result {j}: the stance control has the label {name!r}; expected {', '.join(STANCE_LABELS)} "
+                        f"(map it with --map '{name}=negative' or the like)"
+                    )
                 if control == DEVICE_CONTROL and mapping.get(name, name) in STANCE_LABELS:
                     raise LabelImportError(f"{where}: result {j}: the devices control has the stance label {name!r}")
                 spans.append((value.get("start"), value.get("end"), raw))

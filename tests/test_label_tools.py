@@ -1,0 +1,232 @@
+"""Label tooling without a model: importers (Label Studio, doccano), validation, suggestion, the registry, the gate's rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from stance.cli import app
+from stance.importers import LabelImportError, import_labels, parse_label_map
+from stance.label_check import validate_label_file
+from stance.registry import ModelRegistry, registry_version, resolve_registry_name
+from stance.suggest import label_config, suggest, to_label_studio_tasks
+
+TEXT = "Critics say the so-called reform by Moscow failed."  # Moscow: 36-42, "so-called": 16-25
+
+LABEL_STUDIO_EXPORT = [
+    {
+        "id": 11,
+        "data": {"text": TEXT, "doc_id": "art-1", "device_labels": ["loaded_language", "discrediting_attribution"]},
+        "annotations": [
+            {"id": 1, "was_cancelled": True, "result": []},
+            {"id": 2, "result": [
+                {"from_name": "stance", "to_name": "text", "type": "labels", "value": {"start": 36, "end": 42, "text": "Moscow", "labels": ["Neg"]}},
+                {"from_name": "devices", "to_name": "text", "type": "labels",
+                 "value": {"start": 16, "end": 25, "text": "so-called", "labels": ["Discrediting"]}},
+                {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["fine"]}},
+            ]},
+        ],
+    },
+    {"id": 12, "data": {"text": "Nobody labelled this one."}, "annotations": []},
+    {"id": 13, "data": {"text": "Beijing hailed the deal."}, "annotations": [
+        {"id": 3, "ground_truth": True, "result": [
+            {"from_name": "stance", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 7, "labels": ["positive"]}}]},
+        {"id": 4, "result": [
+            {"from_name": "stance", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 7, "labels": ["negative"]}}]},
+    ]},
+]
+
+MAP = {"Neg": "negative", "Discrediting": "discrediting_attribution"}
+
+
+def test_label_studio_import_maps_labels_and_picks_the_annotation(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(LABEL_STUDIO_EXPORT))
+    records = import_labels(path, "labelstudio", label_map=MAP)
+    assert len(records) == 2  # the task without annotation is skipped
+    first, second = records
+    assert [(t.start, t.end, t.stance) for t in first.targets] == [(36, 42, "negative")]
+    assert [(d.start, d.end, d.label) for d in first.devices] == [(16, 25, "discrediting_attribution")]
+    assert first.doc_id == "art-1" and first.device_labels == ("loaded_language", "discrediting_attribution")
+    assert first.meta["task_id"] == 11 and first.source == "labelstudio"
+    assert second.targets[0].stance == "positive"  # ground truth wins over the later annotation
+
+
+def test_label_studio_errors_name_the_task(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(LABEL_STUDIO_EXPORT))
+    with pytest.raises(LabelImportError, match=r"task id 11 \(#0\).*'Neg'.*--map"):
+        import_labels(path, "labelstudio")
+    bad = json.loads(json.dumps(LABEL_STUDIO_EXPORT))
+    bad[2]["annotations"][0]["result"][0]["value"]["end"] = 99
+    path.write_text(json.dumps(bad))
+    with pytest.raises(LabelImportError, match="task id 13.*out of range"):
+        import_labels(path, "labelstudio", label_map=MAP)
+    path.write_text("{not json")
+    with pytest.raises(LabelImportError, match="not a Label Studio JSON export"):
+        import_labels(path, "labelstudio")
+
+
+def test_doccano_both_layouts_and_line_numbers(tmp_path):
+    path = tmp_path / "doccano.jsonl"
+    lines = [
+        {"id": 1, "text": TEXT, "label": [[36, 42, "negative"], [16, 25, "LL"]], "doc_id": "a"},
+        {"id": 2, "text": "Beijing hailed the deal.", "entities": [{"id": 9, "start_offset": 0, "end_offset": 7, "label": "positive"}]},
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n")
+    records = import_labels(path, "doccano", label_map={"LL": "loaded_language"})
+    assert records[0].devices[0].label == "loaded_language" and records[0].targets[0].stance == "negative" and records[0].doc_id == "a"
+    assert records[1].targets[0].stance == "positive" and records[1].meta["doccano_id"] == 2
+    path.write_text(json.dumps(lines[0]) + "\n" + json.dumps({"id": 7, "text": "x y", "label": [[0, 1, "Mystery"]]}) + "\n")
+    with pytest.raises(LabelImportError, match=r"doccano.jsonl:1 \(id 1\): unknown label 'LL'"):
+        import_labels(path, "doccano")
+    with pytest.raises(LabelImportError, match=r":2 \(id 7\): unknown label 'Mystery'"):
+        import_labels(path, "doccano", label_map={"LL": "loaded_language"})
+    with pytest.raises(ValueError, match="unknown import format"):
+        import_labels(path, "brat")
+    assert parse_label_map(["a = b"]) == {"a": "b"}
+    with pytest.raises(ValueError, match="TOOL_LABEL=OUR_LABEL"):
+        parse_label_map(["nothing"])
+
+
+def test_cli_import_writes_the_label_format(tmp_path):
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps(LABEL_STUDIO_EXPORT))
+    out = tmp_path / "labels.jsonl"
+    r = CliRunner().invoke(app, ["labels", "import", str(src), "--out", str(out), "--map", "Neg=negative", "--map", "Discrediting=discrediting_attribution"])
+    assert r.exit_code == 0, r.output
+    assert len(out.read_text().splitlines()) == 2
+    assert validate_label_file(out) == []
+
+
+def test_validate_reports_every_problem_with_its_line(tmp_path):
+    rows = [
+        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "negative"}], "doc_id": "a"},  # 1 good
+        "{broken json",  # 2
+        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "angry"}], "devices": [{"start": 0, "end": 7, "label": "sarcasm"}]},  # 3
+        {"text": TEXT, "targets": [{"start": 40, "end": 99, "stance": "neutral"}, {"start": 0, "end": 7, "text": "Critic", "stance": "neutral"}]},  # 4 (and the same sentence as 3)
+        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "positive"}], "doc_id": "a"},  # 5: repeats line 1, contradicts
+        {"text": TEXT, "targets": [{"start": 0, "end": 7, "stance": "neutral"}, {"start": 0, "end": 7, "stance": "negative"}],
+         "devices": [{"start": 16, "end": 25, "label": "scare_quotes"}, {"start": 16, "end": 25, "label": "scare_quotes"}]},  # 6
+        {"text": "", "targets": []},  # 7
+    ]
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    problems = validate_label_file(path)
+    found = {(p.line, p.kind) for p in problems}
+    assert found == {
+        (2, "json"), (3, "unknown_label"), (4, "offsets"), (4, "text_mismatch"), (4, "duplicate"), (5, "duplicate"), (5, "contradiction"),
+        (6, "contradiction"), (6, "duplicate"), (7, "format"),
+    }
+    assert sum(1 for p in problems if p.line == 3) == 2  # both the stance and the device label
+    assert str(problems[0]).startswith(f"{path}:2: json:")
+    r = CliRunner().invoke(app, ["labels", "validate", str(path)])
+    assert r.exit_code == 1 and f"{path}:4: offsets" in r.output
+    assert validate_label_file(path, known_devices=["sarcasm", "scare_quotes"]).count  # still problems
+    assert not any(p.line == 3 and "sarcasm" in p.message for p in validate_label_file(path, known_devices=["sarcasm", "scare_quotes"]))
+
+
+def _row(doc, sid, text, mentions=(), devices=(), boilerplate=False, outlet="Ledger"):
+    return {"doc_id": doc, "sentence_id": sid, "start": 0, "end": len(text), "text": text, "section": "body", "boilerplate": boilerplate,
+            "mentions": list(mentions), "devices": list(devices), "outlet": outlet}
+
+
+def _mention(actor, start, end, neg, neu, pos):
+    probs = {"negative": neg, "neutral": neu, "positive": pos}
+    return {"actor": actor, "type": "state", "text": actor, "start": start, "end": end, "stance": max(probs, key=probs.get), "probs": probs}
+
+
+def test_suggest_ranks_by_uncertainty_keeps_diversity_and_filters(tmp_path):
+    rows = [
+        _row("d1", 0, "Russia rejected the plan on Monday.", [_mention("Russia", 0, 6, 0.45, 0.44, 0.11)]),  # margin 0.01
+        _row("d1", 1, "Russia rejected the plan on Tuesday.", [_mention("Russia", 0, 6, 0.46, 0.44, 0.10)]),  # near-duplicate
+        _row("d2", 0, "China praised the new trade agreement warmly.", [_mention("China", 0, 5, 0.1, 0.5, 0.4)]),  # margin 0.1
+        _row("d3", 0, "France met officials.", [_mention("France", 0, 6, 0.01, 0.98, 0.01)]),  # certain
+        _row("d4", 0, "Read more", boilerplate=True),
+        _row("d5", 0, "Critics say it failed badly.", [], [{"label": "unsourced_claim", "text": "Critics say", "start": 0, "end": 11, "score": 0.62}]),
+    ]
+    path = tmp_path / "scores.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = suggest(path, n=3, thresholds={"unsourced_claim": 0.6}, max_similarity=0.5)
+    texts = [c.text for c in result.chosen]
+    assert texts[0] == "Russia rejected the plan on Monday."
+    assert "Russia rejected the plan on Tuesday." not in texts  # too similar to a chosen one
+    assert "Critics say it failed badly." in texts  # device score just above its threshold: uncertain
+    assert result.considered == 5  # boilerplate skipped
+    only_china = suggest(path, n=5, actors=["China"])
+    assert [c.text for c in only_china.chosen] == ["China praised the new trade agreement warmly."]
+    only_devices = suggest(path, n=5, devices=["unsourced_claim"])
+    assert [c.doc_id for c in only_devices.chosen] == ["d5"]
+    tasks = to_label_studio_tasks(result)
+    first = tasks[0]
+    assert first["data"]["text"] == texts[0] and first["data"]["outlet"] == "Ledger"
+    region = first["predictions"][0]["result"][0]
+    assert region["from_name"] == "stance" and region["value"] == {"start": 0, "end": 6, "text": "Russia", "labels": ["negative"]}
+    assert "unsourced_claim" in label_config(result.device_labels)
+    with pytest.raises(ValueError, match="no sentences left"):
+        suggest(path, n=2, actors=["Atlantis"])
+    with pytest.raises(ValueError, match="strategy"):
+        suggest(path, n=2, strategy="random")
+    # CSV output of `stance score` holds mentions as JSON text
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["mentions"] = frame["mentions"].map(json.dumps)
+    frame["devices"] = frame["devices"].map(json.dumps)
+    frame.to_csv(tmp_path / "scores.csv", index=False)
+    assert [c.text for c in suggest(tmp_path / "scores.csv", n=3, thresholds={"unsourced_claim": 0.6}, max_similarity=0.5).chosen] == texts
+
+
+def _fake_model(path):
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"device_labels": ["x"]}))
+    (path / "model.safetensors").write_bytes(path.name.encode())
+    return path
+
+
+def test_registry_use_rollback_history_and_resolution(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    from stance.modeling import resolve_model
+    from stance.resources import MODELS_DIR
+
+    reg = ModelRegistry()
+    assert reg.active() is None and reg.versions() == []
+    assert resolve_model("active") == str(MODELS_DIR / "default")  # empty registry: the shipped model
+    v1 = reg.add(_fake_model(tmp_path / "m1"), parent="default", activate=True, metrics={"a": 1.0})
+    v2 = reg.add(_fake_model(tmp_path / "m2"), parent=v1.id)
+    assert reg.active().id == v1.id and v2.info["parent"] == v1.id
+    assert resolve_model("active") == str(v1.model_dir) and resolve_registry_name(v2.id) == v2.model_dir
+    assert resolve_model(v2.id) == str(v2.model_dir)
+    assert registry_version(v2.model_dir) == v2.id and registry_version(tmp_path / "m2") is None
+    reg.use(v2.id)
+    assert reg.rollback().id == v1.id  # the previously active one
+    assert reg.rollback() is None  # v1 was promoted over the shipped default
+    with pytest.raises(ValueError, match="nothing to roll back"):
+        reg.rollback()
+    reg.use(v2.id)
+    assert reg.rollback() is None  # previously: the shipped default
+    (reg.root / "history.jsonl").unlink()
+    reg.use(v2.id)
+    (reg.root / "history.jsonl").unlink()
+    assert reg.rollback().id == v1.id  # no history: the parent
+    assert [e["action"] for e in reg.history()] == ["rollback"]
+    with pytest.raises(ValueError, match="no model version"):
+        reg.get("nope")
+    with pytest.raises(ValueError, match="not a model directory"):
+        reg.add(tmp_path, parent=None)
+
+
+def test_gate_rules():
+    from training.gate import GateReport, GateRow, _verdict
+
+    assert _verdict("fixed", -0.02, -0.05, 0.01, 0.0, True) == (True, "dropped 0.020 > tolerance 0.01")
+    assert _verdict("fixed", -0.005, -0.05, 0.01, 0.0, True) == (False, "")
+    assert _verdict("new", 0.0, -0.1, 0.01, 0.0, True)[0]  # no improvement
+    assert _verdict("new", 0.05, -0.01, 0.01, 0.0, True)[1].startswith("improvement not significant")
+    assert _verdict("new", 0.05, -0.01, 0.01, 0.0, False) == (False, "")
+    row = GateRow("dev", "stance_macro_f1", "fixed", 0.8, 0.7, -0.1, -0.2, 0.0, 10, 30, True, "dropped 0.100 > tolerance 0.01")
+    report = GateReport((row,), False, 0.01, 0.0, True, 100, 0.95, 0)
+    assert "| dev | stance_macro_f1 | fixed | 0.800 | 0.700 | -0.100 |" in report.table() and "FAILED" in report.table()
+    assert report.metrics() == {"dev/stance_macro_f1": 0.7}
