@@ -145,8 +145,20 @@ def score(
     shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
     resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output")] = False,
+    engine: Annotated[
+        str, typer.Option(help="'local' (this machine) or 'ray' (Ray Data on a cluster; pip install 'stance[ray]'; --out is a directory of Parquet parts)")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="--engine ray: 'auto' (the cluster of this machine), ray://host:port (Ray Client); default: start a local Ray")
+    ] = None,
+    actors_per_node: Annotated[
+        int, typer.Option(min=0, help="--engine ray: scoring actors per node, each loading the model once; 0 = one per CPU core, at most 4")
+    ] = 0,
 ) -> None:
-    """Score article collections: one row per sentence with actor stances and framing devices."""
+    """Score article collections: one row per sentence with actor stances and framing devices.
+
+    Example: stance score news/ --out scores.parquet --engine ray --address auto --actors-per-node 8
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from stance.batch import OutputExistsError, ScoreOptions, auto_workers, score_collection
@@ -154,7 +166,12 @@ def score(
     from stance.writers import output_format
 
     try:
-        check_paths(inputs)
+        if engine not in ("local", "ray"):
+            raise ValueError(f"--engine must be 'local' or 'ray', not {engine!r}")
+        if engine == "local":
+            check_paths(inputs)
+        elif resume:
+            raise ValueError("--resume is for the local engine; a Ray run retries failed work itself (rerun with --overwrite)")
         output_format(out)
         if id_from not in ("field", "line"):
             raise ValueError("--id-from must be 'field' or 'line'")
@@ -167,19 +184,22 @@ def score(
         batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size,
     )
     started = time.perf_counter()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
-    ) as progress:
-        task = progress.add_task("loading the model", total=None)
+    if engine == "ray":
+        summary = _score_on_ray(inputs, out, options, errors=errors, overwrite=overwrite, address=address, actors_per_node=actors_per_node)
+    else:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+        ) as progress:
+            task = progress.add_task("loading the model", total=None)
 
-        def on_progress(articles: int, sentences: int) -> None:
-            dt = max(time.perf_counter() - started, 1e-9)
-            progress.update(task, description=f"{articles:,} articles ({articles / dt:,.1f}/s), {sentences:,} sentences ({sentences / dt:,.0f}/s)")
+            def on_progress(articles: int, sentences: int) -> None:
+                dt = max(time.perf_counter() - started, 1e-9)
+                progress.update(task, description=f"{articles:,} articles ({articles / dt:,.1f}/s), {sentences:,} sentences ({sentences / dt:,.0f}/s)")
 
-        try:
-            summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
-        except (OutputExistsError, InputPathError) as exc:
-            fail(str(exc))
+            try:
+                summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
+            except (OutputExistsError, InputPathError) as exc:
+                fail(str(exc))
     console.print(
         f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "
         f"{summary.articles_scored:,} articles scored ({summary.sentences:,} sentences, "
@@ -187,6 +207,25 @@ def score(
         + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
     )
     console.print(f"output: {out}   run metadata: {out.with_name('run.json')}")
+
+
+def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int):
+    """``stance score --engine ray``: the run summary, or exit 2 with a message (no Ray, bad input)."""
+    from stance.batch import OutputExistsError
+    from stance.readers import InputPathError
+
+    try:
+        import ray.data  # noqa: F401  (an optional extra)
+
+        from stance.ray_engine import RayOptions, score_collection_ray
+    except ImportError as exc:
+        fail(f"--engine ray needs Ray Data: pip install 'stance[ray]' ({exc})")
+    try:
+        ray_options = RayOptions(address=address, actors_per_node=actors_per_node)
+        console.print(f"scoring on Ray ({address or 'a local Ray instance'}); Ray Data logs its progress")
+        return score_collection_ray(inputs, out, options, ray_options, errors_path=errors, overwrite=overwrite)
+    except (OutputExistsError, InputPathError, ValueError) as exc:
+        fail(str(exc))
 
 
 @app.command()

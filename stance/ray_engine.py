@@ -11,8 +11,8 @@ The pipeline (each stage a Ray Data operator; nothing here schedules work itself
    whole collection (a Ray Data groupby) and the metadata columns of the output, so that the
    scoring pass gives exactly the local engine's rows, errors and schema.
 3. The scoring pass runs :class:`stance.predictor.ScoringPredictor`, the class the local engine's
-   workers run, in ``map_batches`` with an actor pool: each actor loads the model once. Ray
-   restarts an actor that dies and retries its batches (``max_restarts``, ``max_task_retries``).
+   workers run, in ``map_batches`` with an actor pool: each actor loads the model once. Ray Data
+   restarts an actor that dies and retries its batches (its actor-pool defaults).
 4. Write tasks split each batch into a Parquet part (the local engine's schema) and an errors
    part, both named by a hash of their content and committed by an atomic rename, so a retried
    write replaces its own file. The driver keeps only the parts that the finished write tasks
@@ -34,7 +34,6 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +53,12 @@ IO_TASK_CPUS = 0.1  # reading, validating and writing tasks (the actors hold the
 @dataclass(frozen=True)
 class RayOptions:
     """How to run on Ray: ``address`` (None starts a local Ray; ``auto`` joins the cluster this
-    machine belongs to; ``ray://host:port`` uses Ray Client), ``actors_per_node`` (0: one per CPU
-    core of the smallest node, at most 4), ``max_restarts`` (per actor) and ``max_task_retries``."""
+    machine belongs to; ``ray://host:port`` uses Ray Client) and ``actors_per_node`` (0: one per
+    CPU core of the smallest node, at most 4). Dead actors are restarted and their batches retried
+    by Ray Data's actor-pool defaults (``max_restarts=-1``, ``max_task_retries=-1``)."""
 
     address: str | None = None
     actors_per_node: int = 0
-    max_restarts: int = 3
-    max_task_retries: int = 3
 
     def __post_init__(self) -> None:
         if self.actors_per_node < 0:
@@ -349,7 +347,6 @@ def score_collection_ray(
             fn_constructor_kwargs={"options": options, "meta_keys": meta_keys, "first_seen": first_seen, "threads": threads},
             batch_size=min(options.chunk_articles, options.shard_articles), batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
-            ray_remote_args_fn=partial(_actor_args, ray_options.max_restarts, ray_options.max_task_retries),
         )
         summaries = scored.map_batches(
             write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
@@ -399,11 +396,6 @@ def auto_workers_for(cpus: float, limit: int = 4) -> int:
     """Actors per node when ``--actors-per-node`` is 0: one per CPU core, at most ``limit``
     (the local engine's ``--workers 0``, :func:`stance.batch.auto_workers`)."""
     return max(1, min(int(cpus), limit))
-
-
-def _actor_args(max_restarts: int, max_task_retries: int) -> dict[str, int]:
-    """Remote arguments of the scoring actors: Ray restarts a dead actor and retries its batches."""
-    return {"max_restarts": max_restarts, "max_task_retries": max_task_retries}
 
 
 def _valid_ids(batch: pa.Table) -> pa.Table:

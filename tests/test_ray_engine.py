@@ -1,0 +1,152 @@
+"""`stance score --engine ray`: the same rows and errors as the local engine, exactly once after a
+worker dies; input listing and CLI checks. Ray runs locally (ray.init(num_cpus=2))."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from stance.batch import ScoreOptions, score_collection
+from stance.cli import app
+from stance.predictor import ScoringPredictor, records_to_items
+from stance.ray_engine import RayOptions, list_input_files
+from stance.readers import Article, InputPathError
+from tests.sample_articles import ARTICLES
+
+BAD_LINES = [
+    '{"id": "broken", "text": "no closing brace"',
+    json.dumps({"id": "empty", "text": "   "}),
+    json.dumps({"id": "ctrl", "text": "Bad \x00 byte in text."}),
+    json.dumps({"id": "a1", "text": "A duplicate id in the same file."}),
+    json.dumps(["not", "an", "object"]),
+]
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]'")
+    pytest.importorskip("ray.data", reason="Ray Data is missing: pip install -e '.[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def read_sorted(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path).sort_values(["doc_id", "sentence_id"]).reset_index(drop=True)
+
+
+def errors_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_engines_agree_row_for_row(tmp_path, tiny_model_dir, ray_local):
+    from stance.ray_engine import score_collection_ray
+
+    first = tmp_path / "in.jsonl"
+    first.write_bytes(("\n".join([json.dumps(a) for a in ARTICLES] + BAD_LINES) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n')
+    second = tmp_path / "more.parquet"  # a second file, in Parquet: a new metadata column and a duplicate across files
+    pq.write_table(pa.Table.from_pylist([
+        {"id": "b1", "text": "Washington welcomed the landmark deal. NATO said little.", "outlet": "Post", "section_name": "world"},
+        {"id": "a2", "text": "A duplicate of an id from the first file.", "outlet": "Post", "section_name": "world"},
+    ]), second)
+    inputs = [str(first), str(second)]
+    options = ScoreOptions(model=str(tiny_model_dir), use_ner=False, shard_articles=3, chunk_articles=3, workers=1)
+    local = score_collection(inputs, tmp_path / "local.parquet", options)
+    ray_summary = score_collection_ray(inputs, tmp_path / "ray.parquet", options, RayOptions(actors_per_node=2))
+
+    assert (tmp_path / "ray.parquet").is_dir() and not (tmp_path / "ray.parquet.ray-tmp").exists()
+    a, b = read_sorted(tmp_path / "local.parquet"), read_sorted(tmp_path / "ray.parquet")
+    assert list(a.columns) == list(b.columns)
+    assert pq.read_schema(tmp_path / "local.parquet") == pq.read_schema(next((tmp_path / "ray.parquet").glob("part-*.parquet")))
+    pd.testing.assert_frame_equal(a, b)
+    assert sorted(a.doc_id.unique()) == ["a1", "a2", "a3", "b1"]
+
+    local_errors, ray_errors = errors_of(tmp_path / "local.errors.jsonl"), errors_of(tmp_path / "ray.errors.jsonl")
+    assert ray_errors == local_errors  # same records, same reasons, same (input) order
+    reasons = {(Path(e["source"]).name, e["line"]): e["reason"] for e in ray_errors}
+    assert reasons[("more.parquet", 2)] == "duplicate id 'a2'" and reasons[("in.jsonl", 7)] == "duplicate id 'a1'"
+    assert "malformed JSON" in reasons[("in.jsonl", 4)] and "invalid UTF-8" in reasons[("in.jsonl", 9)]
+
+    for field in ("articles_read", "articles_scored", "errors", "sentences", "sentences_scored", "mentions", "devices"):
+        assert getattr(ray_summary, field) == getattr(local, field), field
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["engine"]["name"] == "ray" and run["engine"]["actors"] == 2
+    assert run["counts"]["articles_read"] == 11 and run["counts"]["articles_scored"] == 4
+
+
+def test_a_dead_worker_is_retried_and_every_article_is_written_once(tmp_path, tiny_model_dir, ray_local):
+    from stance.ray_engine import score_collection_ray
+
+    flag = tmp_path / "crashed"
+
+    class CrashingPredictor(ScoringPredictor):  # kills its actor process the first time it sees doc7
+        def __call__(self, batch):
+            if not flag.exists() and any(raw and '"doc7"' in raw for raw in batch.column("raw").to_pylist()):
+                flag.touch()
+                os._exit(1)
+            return super().__call__(batch)
+
+    articles = [{"id": f"doc{i}", "text": f"Moscow and Beijing met on day {i}. The EU said talks went well."} for i in range(24)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(a) + "\n" for a in articles) + '{"id": "bad"}\n')
+    options = ScoreOptions(model=str(tiny_model_dir), use_ner=False, chunk_articles=4, shard_articles=4)
+    summary = score_collection_ray([str(src)], tmp_path / "out.parquet", options, RayOptions(actors_per_node=2),
+                                   predictor_cls=CrashingPredictor)
+    assert flag.exists(), "the worker did not die: the test tested nothing"
+    df = pd.read_parquet(tmp_path / "out.parquet")
+    per_doc = df.groupby("doc_id").sentence_id.apply(list)
+    assert sorted(per_doc.index) == sorted(a["id"] for a in articles)
+    assert all(ids == list(range(len(ids))) for ids in per_doc)  # no sentence twice, none missing
+    assert summary.articles_scored == 24 and summary.errors == 1 and summary.articles_read == 25
+    assert [e["id"] for e in errors_of(tmp_path / "out.errors.jsonl")] == ["bad"]
+
+
+def test_records_to_items_is_the_local_validation():
+    batch = {"order": [1, 2, 3, 4], "source": ["x.jsonl"] * 4, "line": [1, 2, 3, 4],
+             "raw": [json.dumps({"id": "a", "text": "Kyiv said yes.", "outlet": "O"}), json.dumps({"id": "b", "text": ""}), None,
+                     json.dumps({"id": "a", "text": "again"})],
+             "error": [None, None, "malformed JSON (x)", None]}
+    items = records_to_items(batch, max_chars=100, first_seen={"a": 1})
+    assert isinstance(items[0][1], Article) and items[0][1].meta == {"outlet": "O"}
+    assert [getattr(i, "reason", None) for _, i in items[1:]] == ["missing or empty 'text'", "malformed JSON (x)", "duplicate id 'a'"]
+    with pytest.raises(ValueError, match="missing raw"):
+        records_to_items({"order": [1], "source": ["x"], "line": [1], "error": [None]}, max_chars=10)
+
+
+def test_input_listing(tmp_path):
+    d = tmp_path / "news"
+    (d / "b").mkdir(parents=True)
+    (d / "b" / "2.jsonl").write_text("{}\n")
+    (d / "1.parquet").write_bytes(b"")
+    files = list_input_files([str(d), f"file://{d / 'b' / '2.jsonl'}"])
+    assert [(Path(f.source.split("://")[-1]).name, f.format, f.index) for f in files] == [("1.parquet", "parquet", 0), ("2.jsonl", "jsonl", 1),
+                                                                                          ("2.jsonl", "jsonl", 2)]
+    (d / "notes.txt").write_text("x")
+    with pytest.raises(InputPathError, match="other file"):
+        list_input_files([str(d)])
+    with pytest.raises(InputPathError, match="standard input"):
+        list_input_files(["-"])
+    with pytest.raises(InputPathError, match="no such file"):
+        list_input_files([f"file://{tmp_path / 'missing'}"])
+    with pytest.raises(ValueError, match="actors_per_node"):
+        RayOptions(actors_per_node=-1)
+
+
+def test_cli_rejects_bad_ray_options(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(ARTICLES[0]) + "\n")
+    runner = CliRunner()
+    r = runner.invoke(app, ["score", str(src), "--out", str(tmp_path / "o.parquet"), "--engine", "spark"])
+    assert r.exit_code == 2 and "--engine must be" in r.output
+    r = runner.invoke(app, ["score", str(src), "--out", str(tmp_path / "o.parquet"), "--engine", "ray", "--resume"])
+    assert r.exit_code == 2 and "--resume" in r.output
+    pytest.importorskip("ray.data", reason="Ray is an optional extra")
+    r = runner.invoke(app, ["score", str(src), "--out", str(tmp_path / "o.jsonl"), "--engine", "ray"])
+    assert r.exit_code == 2 and "must end in .parquet" in r.output
