@@ -24,7 +24,7 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ class ScoreOptions:
     shard_articles: int = 2000
     workers: int = 1
     device: str = "cpu"
+    backend: str = "auto"
 
     def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
         relevant = {
@@ -82,6 +83,7 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     out: str = ""
     errors_path: str = ""
+    backend: str = ""
 
 
 def auto_workers(limit: int = 4) -> int:
@@ -111,8 +113,19 @@ def _make_scorer(options: ScoreOptions):
     from stance.scoring import StanceScorer
 
     return StanceScorer.from_pretrained(
-        options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size
+        options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size,
+        backend=options.backend,
     )
+
+
+def _backend_decided(options: ScoreOptions) -> ScoreOptions:
+    """``--backend auto`` decided once, here, so that worker processes do not each time the backends."""
+    if options.backend != "auto":
+        return options
+    from stance.backends import choose_backend
+    from stance.modeling import StanceModel
+
+    return replace(options, backend=choose_backend(StanceModel.from_pretrained(options.model, device=options.device)))
 
 
 def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[Article | InputError]]:
@@ -161,7 +174,7 @@ def score_collection(
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         next(records, None)
 
-    scorer_times: dict[str, float] = {}
+    scorer_times: dict[str, Any] = {}  # stage seconds, plus the backend that ran
     shard_rows: list[dict[str, Any]] = []
     shard_errors: list[InputError] = []
     shard_records = shard_articles = 0
@@ -206,6 +219,7 @@ def score_collection(
     merge_shards(parts, out, fmt)
     _merge_errors([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
     summary.seconds = round(time.perf_counter() - started, 3)
+    summary.backend = scorer_times.pop("backend", "")  # the backend that ran: 'auto' decided
     summary.stage_seconds = scorer_times
     _write_run_json(out, options, summary, fingerprint)
     shutil.rmtree(parts_dir)
@@ -213,7 +227,7 @@ def score_collection(
 
 
 def _scored_chunks(
-    records: Iterator[Article | InputError], options: ScoreOptions, times: dict[str, float]
+    records: Iterator[Article | InputError], options: ScoreOptions, times: dict[str, Any]
 ) -> Iterator[tuple[list[Article | InputError], list[list[dict[str, Any]]]]]:
     """(chunk, rows per scored article) in input order; in-process or on a pool of workers."""
     chunks = _chunks(records, min(options.chunk_articles, options.shard_articles))
@@ -224,7 +238,10 @@ def _scored_chunks(
         for chunk in chunks:
             yield chunk, predictor.score_rows([a for a in chunk if isinstance(a, Article)])
         times.update(predictor.scorer.times.as_dict())
+        times["backend"] = predictor.scorer.model.backend.name
         return
+    options = _backend_decided(options)
+    times["backend"] = options.backend
     threads = max(1, (os.cpu_count() or 1) // options.workers)
     ctx = mp.get_context("spawn")
     with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
@@ -300,11 +317,11 @@ def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finge
     run = {
         "stance_version": __version__,
         "model": {"name": options.model, "path": str(model_dir), "version": model_version(model_dir),
-                  "registry_version": registry_version(model_dir)},
+                  "registry_version": registry_version(model_dir), "backend": summary.backend},
         "registry_hash": ActorRegistry.load(*options.actors).hash,
         "options": asdict(options),
         "fingerprint": fingerprint,
-        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path")},
+        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")},
         "timings": {"seconds": summary.seconds, "stages": summary.stage_seconds},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},

@@ -142,6 +142,9 @@ def score(
         int, typer.Option(min=0, help="worker processes, each running the whole pipeline; 0 = one per CPU core, at most 4")
     ] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
+    backend: Annotated[
+        str, typer.Option(help="torch, onnx, onnx-int8 (pip install 'stance[onnx]') or auto (onnx-int8 only where measured faster and agreeing)")
+    ] = "auto",
     shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
     resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output")] = False,
@@ -161,6 +164,7 @@ def score(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from stance.backends import BACKENDS
     from stance.batch import OutputExistsError, ScoreOptions, auto_workers, score_collection
     from stance.readers import InputPathError, check_paths
     from stance.writers import output_format
@@ -175,13 +179,15 @@ def score(
         output_format(out)
         if id_from not in ("field", "line"):
             raise ValueError("--id-from must be 'field' or 'line'")
+        if backend not in BACKENDS:
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     except ValueError as exc:
         fail(str(exc))
     if workers == 0:
         workers = auto_workers()
     options = ScoreOptions(
         model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, id_from=id_from, max_chars=max_chars,
-        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size,
+        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend,
     )
     started = time.perf_counter()
     if engine == "ray":

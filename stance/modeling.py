@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from stance.backends import BACKENDS, InferenceBackend, make_backend
 from stance.bases import resolve_base
 from stance.encoding import MARKERS, Encoded, decode_spans, encode_batch
 from stance.network import StanceConfig, StanceNetwork
@@ -113,23 +113,55 @@ class StanceModel:
         'negative'
     """
 
-    def __init__(self, network: StanceNetwork, tokenizer, *, name: str = "", device: str = "cpu", bf16: bool | None = None):
+    def __init__(
+        self,
+        network: StanceNetwork,
+        tokenizer,
+        *,
+        name: str = "",
+        device: str = "cpu",
+        bf16: bool | None = None,
+        backend: str = "torch",
+        path: str | Path | None = None,
+    ):
         self.network = network.to(device).eval()
         self.tokenizer = tokenizer
         self.name = name
         self.device = torch.device(device)
         self.bf16 = _bf16_supported(self.device) if bf16 is None else bf16
+        self.path = str(path) if path else None
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self._backend_name = backend
+        self._backend: InferenceBackend | None = None
+
+    @property
+    def backend(self) -> InferenceBackend:
+        """What runs the network (see :mod:`stance.backends`); made on first use."""
+        if self._backend is None:
+            self._backend = make_backend(self, self._backend_name)
+        return self._backend
+
+    @property
+    def version(self) -> str | None:
+        """Short hash of the saved model (None for a model not loaded from a directory)."""
+        return model_version(self.path)
 
     # ----------------------------------------------------------------- loading / saving
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path = "default", *, device: str = "cpu", bf16: bool | None = None
+        cls, name_or_path: str | Path = "default", *, device: str = "cpu", bf16: bool | None = None, backend: str = "torch"
     ) -> StanceModel:
-        """Load ``default``, a local directory or a Hugging Face hub id."""
+        """Load ``default``, a local directory or a Hugging Face hub id; ``backend``: ``torch``
+        (default), ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.backends`)."""
         path = resolve_model(name_or_path)
         network = StanceNetwork.from_pretrained(path, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        return cls(network, tokenizer, name=str(name_or_path), device=device, bf16=bf16)
+        local = Path(network.config._name_or_path or path)
+        return cls(
+            network, tokenizer, name=str(name_or_path), device=device, bf16=bf16, backend=backend,
+            path=local if (local / "config.json").exists() else None,
+        )
 
     @classmethod
     def from_base(
@@ -244,8 +276,8 @@ class StanceModel:
     def run(self, encoded: Sequence[Encoded], *, batch_size: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Raw probabilities per sentence, in input order: stance (targets, 3) and devices (tokens, labels, 3).
 
-        Sentences are sorted by length into batches (length bucketing) and run under bf16
-        autocast where the CPU supports it.
+        Sentences are sorted by length into batches (length bucketing) and run by the model's
+        backend (bf16 weights where the CPU supports it; see :mod:`stance.backends`).
         """
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(encoded)
@@ -256,25 +288,10 @@ class StanceModel:
         yield from out  # type: ignore[misc]
 
     def _run_batch(self, batch: Sequence[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
-        tensors = collate(batch, pad_id=self.tokenizer.pad_token_id)
-        tensors = {k: v.to(self.device) for k, v in tensors.items()}
-        with torch.inference_mode(), self._autocast():
-            output = self.network(**tensors)
-        device_probs = output.device_logits.float().softmax(-1).cpu().numpy()
-        stance_probs = (
-            output.stance_logits.float().softmax(-1).cpu().numpy() if output.stance_logits is not None else None
-        )
-        results = []
-        for b, enc in enumerate(batch):
-            n_tok, n_tgt = len(enc.input_ids), len(enc.target_markers)
-            sp = stance_probs[b, :n_tgt] if stance_probs is not None else np.zeros((0, len(self.stance_labels)))
-            results.append((sp, device_probs[b, :n_tok]))
-        return results
-
-    def _autocast(self):
-        if self.bf16:
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        stance_probs, device_probs = self.backend(collate(batch, pad_id=self.tokenizer.pad_token_id))
+        return [
+            (stance_probs[b, : len(enc.target_markers)], device_probs[b, : len(enc.input_ids)]) for b, enc in enumerate(batch)
+        ]
 
 
 def collate(batch: Sequence[Encoded], pad_id: int = 0, labels: Sequence[dict[str, Any]] | None = None) -> dict[str, torch.Tensor]:

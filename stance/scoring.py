@@ -138,11 +138,13 @@ class StanceScorer:
         device: str = "cpu",
         batch_size: int = 64,
         splitter: str = "news",
+        backend: str = "auto",
     ) -> StanceScorer:
-        """Load the model, the actor registry (plus ``actors`` files) and the sentence splitter."""
+        """Load the model (run by ``backend``: see :mod:`stance.backends`), the actor registry
+        (plus ``actors`` files) and the sentence splitter."""
         registry = ActorRegistry.load(*actors)
         return cls(
-            StanceModel.from_pretrained(model, device=device),
+            StanceModel.from_pretrained(model, device=device, backend=backend),
             ActorFinder(registry, use_ner=use_ner),
             get_splitter(splitter),
             batch_size=batch_size,

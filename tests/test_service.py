@@ -388,11 +388,11 @@ def test_batcher_timeout_drops_waiting_items():
 def test_settings_from_env():
     s = ServiceSettings.from_env(
         {"STANCE_MODEL": "m", "STANCE_USE_NER": "no", "STANCE_MAX_QUEUE": "1_000", "STANCE_MAX_WAIT_MS": "2.5",
-         "STANCE_ACTORS": "a.yaml, b.yaml", "STANCE_API_KEY": "k", "STANCE_CORS_ORIGINS": ""},
+         "STANCE_ACTORS": "a.yaml, b.yaml", "STANCE_API_KEY": "s3cret-k3y", "STANCE_CORS_ORIGINS": ""},
         max_queue=7, model=None,
     )
-    assert (s.model, s.use_ner, s.max_queue, s.max_wait_ms, s.actors, s.api_key, s.cors_origins) == ("m", False, 7, 2.5, ("a.yaml", "b.yaml"), "k", ())
-    assert "k" not in repr(s)
+    assert (s.model, s.use_ner, s.max_queue, s.max_wait_ms, s.actors, s.api_key, s.cors_origins) == ("m", False, 7, 2.5, ("a.yaml", "b.yaml"), "s3cret-k3y", ())
+    assert "s3cret-k3y" not in repr(s)
     with pytest.raises(ValueError, match="STANCE_MAX_BATCH_SIZE"):
         ServiceSettings.from_env({"STANCE_MAX_BATCH_SIZE": "lots"})
     with pytest.raises(ValueError, match="max_queue"):

@@ -15,6 +15,9 @@ def serve(
     actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable (env STANCE_ACTORS, comma-separated)")] = None,
     ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help="find actors missing from the registry with spaCy NER (default: on; env STANCE_USE_NER)")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: cpu; env STANCE_DEVICE)")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="torch, onnx, onnx-int8 or auto (default: auto; env STANCE_BACKEND)")
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="sentences per model batch (default: 64; env STANCE_BATCH_SIZE)")] = None,
     max_batch_size: Annotated[int | None, typer.Option(min=1, help="articles scored together (micro-batch) (default: 32; env STANCE_MAX_BATCH_SIZE)")] = None,
     max_wait_ms: Annotated[float | None, typer.Option(min=0, help="how long an article waits for others to batch with (default: 5; env STANCE_MAX_WAIT_MS)")] = None,
@@ -43,7 +46,7 @@ def serve(
         fail(f"the service needs its extra dependencies: pip install 'stance[serve]' ({exc})")
     try:
         settings = ServiceSettings.from_env(
-            model=model, actors=tuple(str(a) for a in actors) if actors else None, use_ner=ner, device=device, batch_size=batch_size,
+            model=model, actors=tuple(str(a) for a in actors) if actors else None, use_ner=ner, device=device, backend=backend, batch_size=batch_size,
             max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, max_queue=max_queue, max_body_bytes=max_body_bytes,
             max_article_chars=max_article_chars, request_timeout_s=request_timeout_s, cors_origins=tuple(cors_origin) if cors_origin else None,
         )

@@ -80,7 +80,8 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
     from stance.scoring import StanceScorer
 
     return StanceScorer.from_pretrained(
-        settings.model, actors=settings.actors, use_ner=settings.use_ner, device=settings.device, batch_size=settings.batch_size
+        settings.model, actors=settings.actors, use_ner=settings.use_ner, device=settings.device, batch_size=settings.batch_size,
+        backend=settings.backend,
     )
 
 
@@ -110,6 +111,7 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
         metrics=model.evaluation() if hasattr(model, "evaluation") else {},
         registry_hash=registry.hash if registry is not None else None,
         use_ner=settings.use_ner,
+        backend=model.backend.name if hasattr(model, "backend") else None,
         limits={"max_body_bytes": settings.max_body_bytes, "max_article_chars": settings.max_article_chars,
                 "max_batch_size": settings.max_batch_size, "max_queue": settings.max_queue,
                 "request_timeout_s": settings.request_timeout_s},

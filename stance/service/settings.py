@@ -37,6 +37,7 @@ class ServiceSettings:
     actors: tuple[str, ...] = ()
     use_ner: bool = True
     device: str = "cpu"
+    backend: str = "auto"  # torch, onnx, onnx-int8 or auto (see stance.backends)
     batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
     max_batch_size: int = 32  # articles per micro-batch
     max_wait_ms: float = 5.0  # how long the first article of a micro-batch waits for company
@@ -51,6 +52,10 @@ class ServiceSettings:
         for name in ("batch_size", "max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        from stance.backends import BACKENDS
+
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.max_wait_ms < 0:
             raise ValueError(f"max_wait_ms must not be negative, not {self.max_wait_ms}")
         if self.request_timeout_s <= 0:

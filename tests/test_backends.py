@@ -1,0 +1,103 @@
+"""Inference backends: torch (bf16 copy / fp32), ONNX Runtime (fp32 / int8), and the auto choice."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from stance.backends import TorchBackend, choose_backend, make_backend, onnx_dir
+from stance.encoding import encode_batch
+from stance.modeling import StanceModel, collate
+
+TEXTS = ["Moscow slammed the so-called reform.", "Nothing here at all.", "The EU and NATO met in Brussels on Monday to talk."]
+TARGETS = [[(0, 6)], [], [(4, 6), (11, 15)]]
+
+
+def _batch(model: StanceModel):
+    return collate(encode_batch(model.tokenizer, TEXTS, TARGETS, max_length=64), pad_id=model.tokenizer.pad_token_id)
+
+
+def _mask(batch):
+    return batch["attention_mask"].numpy().astype(bool)
+
+
+def test_torch_bf16_copy_is_close_to_fp32_and_follows_weight_updates(tiny_model):
+    batch = _batch(tiny_model)
+    fp32 = TorchBackend(tiny_model.network, torch.device("cpu"), bf16=False)
+    bf16 = TorchBackend(tiny_model.network, torch.device("cpu"), bf16=True)
+    assert (fp32.name, bf16.name) == ("torch-fp32", "torch-bf16")
+    (s32, d32), (s16, d16) = fp32(batch), bf16(batch)
+    assert s16.shape == s32.shape == (3, 2, 3) and d16.shape == d32.shape
+    assert np.abs(s16 - s32).max() < 0.05 and np.abs(d16 - d32)[_mask(batch)].max() < 0.05
+    assert next(tiny_model.network.parameters()).dtype == torch.float32  # the live network is untouched
+    # an in-place update (what an optimiser step does) must reach the bf16 copy
+    head = tiny_model.network.stance_head[-1]
+    saved = head.bias.detach().clone()
+    try:
+        with torch.no_grad():
+            head.bias.add_(torch.tensor([10.0, 0.0, 0.0]))
+        s_after, _ = bf16(batch)
+        assert (s_after[0, 0].argmax(), s_after[2, 1].argmax()) == (0, 0)
+    finally:
+        with torch.no_grad():
+            head.bias.copy_(saved)
+    assert np.abs(bf16(batch)[0] - s16).max() < 1e-6
+
+
+def test_onnx_backends_match_torch(tiny_model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model = StanceModel.from_pretrained(tiny_model_dir, bf16=False)
+    batch = _batch(model)
+    s_ref, d_ref = model.backend(batch)
+    onnx = make_backend(model, "onnx")
+    assert onnx.name == "onnx" and onnx.path.parent == onnx_dir(model.path, model.version)
+    s, d = onnx(batch)
+    assert s.shape == s_ref.shape and np.abs(s - s_ref).max() < 1e-4 and np.abs(d - d_ref)[_mask(batch)].max() < 1e-4
+    # a batch whose sentences have no targets at all
+    empty = collate(encode_batch(model.tokenizer, ["No one here."], [[]], max_length=64), pad_id=model.tokenizer.pad_token_id)
+    s0, d0 = onnx(empty)
+    assert s0.shape == (1, 0, 3) and np.allclose(d0, model.backend(empty)[1], atol=1e-4)
+    int8 = make_backend(model, "onnx-int8")
+    s8, d8 = int8(batch)
+    assert int8.path.name == "model.int8.onnx" and s8.shape == s_ref.shape
+    assert np.abs(s8 - s_ref).max() < 0.1  # quantisation moves probabilities a little, not a lot
+
+
+def test_model_predictions_identical_across_backend_names(tiny_model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    torch_model = StanceModel.from_pretrained(tiny_model_dir, bf16=False, backend="torch")
+    onnx_model = StanceModel.from_pretrained(tiny_model_dir, bf16=False, backend="onnx")
+    a, b = torch_model.predict(TEXTS, TARGETS), onnx_model.predict(TEXTS, TARGETS)
+    assert [[t.stance for t in p.targets] for p in a] == [[t.stance for t in p.targets] for p in b]
+    assert onnx_model.backend.name == "onnx"
+
+
+def test_auto_needs_a_recorded_agreement_then_times_once(tiny_model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    import shutil
+
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    model = StanceModel.from_pretrained(model_dir, backend="auto")
+    assert choose_backend(model) == "torch"  # no backends.json: no agreement on record
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True}}))
+    chosen = choose_backend(model)
+    assert chosen in ("torch", "onnx-int8")
+    (record,) = (model_dir / "onnx").glob("auto-*.json")
+    timing = json.loads(record.read_text())
+    assert timing["chosen"] == chosen and set(timing["seconds"]) == {"torch", "onnx-int8"}
+    timing["chosen"] = "onnx-int8"  # the cached decision is what auto uses from then on
+    record.write_text(json.dumps(timing))
+    assert choose_backend(model) == "onnx-int8"
+    assert StanceModel.from_pretrained(model_dir, backend="auto").backend.name == "onnx-int8"
+
+
+def test_unknown_backend_is_a_clear_error(tiny_model_dir):
+    with pytest.raises(ValueError, match="unknown backend 'tensorrt'"):
+        StanceModel.from_pretrained(tiny_model_dir, backend="tensorrt")
