@@ -228,7 +228,7 @@ def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None,
         fail(f"--engine ray needs Ray Data: pip install 'stance[ray]' ({exc})")
     try:
         ray_options = RayOptions(address=address, actors_per_node=actors_per_node)
-        console.print(f"scoring on Ray ({address or 'a local Ray instance'}); Ray Data logs its progress")
+        console.print(f"scoring on Ray ({address or 'a local Ray instance'}); Ray Data logs each stage as it finishes")
         return score_collection_ray(inputs, out, options, ray_options, errors_path=errors, overwrite=overwrite)
     except (OutputExistsError, InputPathError, ValueError) as exc:
         fail(str(exc))

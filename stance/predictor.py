@@ -46,7 +46,12 @@ ERROR_COLUMNS = tuple(name for name, _ in ERROR_FIELDS)
 
 def output_schema(meta_keys: Sequence[str]) -> pa.Schema:
     """The schema of :meth:`ScoringPredictor.__call__`'s tables: the file output's schema for these
-    metadata columns, then the ``_error_*`` columns (null on sentence rows)."""
+    metadata columns, then the ``_error_*`` columns (null on sentence rows).
+
+    Example:
+        >>> output_schema(["outlet"]).names[-6:]
+        ['outlet', '_error_order', '_error_source', '_error_line', '_error_id', '_error_reason']
+    """
     return pa.schema(list(rows_to_table([], meta_keys=meta_keys).schema) + ERROR_FIELDS)
 
 

@@ -55,7 +55,12 @@ class RayOptions:
     """How to run on Ray: ``address`` (None starts a local Ray; ``auto`` joins the cluster this
     machine belongs to; ``ray://host:port`` uses Ray Client) and ``actors_per_node`` (0: one per
     CPU core of the smallest node, at most 4). Dead actors are restarted and their batches retried
-    by Ray Data's actor-pool defaults (``max_restarts=-1``, ``max_task_retries=-1``)."""
+    by Ray Data's actor-pool defaults (``max_restarts=-1``, ``max_task_retries=-1``).
+
+    Example:
+        >>> RayOptions(address="auto", actors_per_node=8).actors_per_node
+        8
+    """
 
     address: str | None = None
     actors_per_node: int = 0
@@ -194,7 +199,7 @@ def _lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:
         yield buffer
 
 
-def index_records(batch: pa.Table, *, id_from: str, max_chars: int) -> pa.Table:
+def _index_records(batch: pa.Table, *, id_from: str, max_chars: int) -> pa.Table:
     """First pass: per record its ``order``, the ``doc_id`` when it is a valid article (else
     null) and its metadata keys (JSON list), for duplicate detection and the output schema."""
     from stance.predictor import records_to_items
@@ -217,7 +222,7 @@ def _first_keys(batch: pa.Table, *, first_seen: dict[str, int]) -> pa.Table:
     return pa.table({"keys": pa.array(list(best), pa.string()), "order": pa.array(list(best.values()), pa.int64())})
 
 
-def write_parts(batch: pa.Table, *, staging: str, meta_keys: Sequence[str]) -> pa.Table:
+def _write_parts(batch: pa.Table, *, staging: str, meta_keys: Sequence[str]) -> pa.Table:
     """Write stage: the sentence rows of ``batch`` as ``rows/part-<hash>.parquet`` (the output
     schema) and its error rows as ``errors/errors-<hash>.parquet``, each by an atomic rename; the
     name is a hash of the content, so a retried write replaces its own file. Returns one summary
@@ -327,7 +332,7 @@ def score_collection_ray(
         )
         t0 = time.perf_counter()
         index = records.map_batches(
-            index_records, batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
+            _index_records, batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
             fn_kwargs={"id_from": options.id_from, "max_chars": options.max_chars},
         ).materialize()
         records_total = index.count()
@@ -349,7 +354,7 @@ def score_collection_ray(
             compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
         )
         summaries = scored.map_batches(
-            write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
+            _write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
             fn_kwargs={"staging": str(staging.resolve()), "meta_keys": meta_keys},
         ).take_all()
         t2 = time.perf_counter()
@@ -394,7 +399,12 @@ def score_collection_ray(
 
 def auto_workers_for(cpus: float, limit: int = 4) -> int:
     """Actors per node when ``--actors-per-node`` is 0: one per CPU core, at most ``limit``
-    (the local engine's ``--workers 0``, :func:`stance.batch.auto_workers`)."""
+    (the local engine's ``--workers 0``, :func:`stance.batch.auto_workers`).
+
+    Example:
+        >>> auto_workers_for(16.0), auto_workers_for(2.0)
+        (4, 2)
+    """
     return max(1, min(int(cpus), limit))
 
 
