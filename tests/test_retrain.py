@@ -227,6 +227,12 @@ def test_same_inputs_and_seed_give_the_same_metrics(world, home, tmp_path):
     assert reports[0].passed, reports[0].table()
     training = json.loads((tmp_path / "a" / "model" / "training.json").read_text())
     assert any(s.get("path", "").startswith("training_data/new-heldout") for s in training["dev"])  # the next retrain gates on it too
+    more = write_jsonl(tmp_path / "more.jsonl", labelled(NEW, 30, 21, "m", per_doc=3))
+    second = retrain(RetrainOptions(new=(str(more),), output_dir=str(tmp_path / "c"), base=str(tmp_path / "a" / "model"),
+                                    config=str(world["config"]), bootstrap=50, register=False, require_significant=False))
+    fixed = {r.dataset for r in second.gate.rows if r.kind == "fixed"}
+    assert "old_dev" in fixed and any(name.startswith("new-heldout-") for name in fixed)
+    assert second.counts["replay"] > 0  # replayed from the old data and the first retrain's new labels
 
 
 def test_new_device_label_grows_the_head(world, home, tmp_path):

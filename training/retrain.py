@@ -49,7 +49,7 @@ class RetrainOptions:
     config: str | None = field(default=None, metadata={"help": "retrain YAML (TrainConfig keys); default configs/retrain.yaml"})
     replay: tuple[str, ...] = ()  # label files to replay instead of the base's training data
     no_replay: bool = False
-    replay_ratio: float = 2.0  # replay sentences per new training sentence
+    replay_ratio: float = 3.0  # replay sentences per new training sentence
     replay_max: int = 4000
     eval: tuple[str, ...] = ()  # label files evaluated instead of the base's dev sets
     heldout_fraction: float = 0.2
@@ -136,9 +136,10 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         grow_device_head(model, added)
     trained = fit(model, train_new + replay, {}, config, out, name=str(options.base), save_checkpoints=False)
     clock.lap("train")
-    if config.tune_thresholds and fixed:
-        raws = [predict_raw(trained, recs) for recs in fixed.values()]
+    if config.tune_thresholds:  # as `stance train` does, on the fixed dev sets; added labels on the new training labels
+        raws = [predict_raw(trained, recs) for recs in fixed.values()] + ([predict_raw(trained, train_new)] if added else [])
         trained.config.device_thresholds = {**trained.config.device_thresholds, **tune_thresholds(raws, trained)}
+        clock.lap("tune_thresholds")
 
     # 4. Save: the model, its data and training.json
     model_dir = out / "model"
@@ -260,6 +261,7 @@ class _Sources:
     train: tuple[DataSpec, ...]
     dev: tuple[DataSpec, ...]
     data_dir: str
+    teacher_probs: str = ""  # the base's cached teacher probabilities (distill_from: FILE.jsonl), if any
 
 
 def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) -> _Sources:
@@ -284,7 +286,24 @@ def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) 
     data_dir = options.data_dir or data_dir
     if not Path(data_dir).is_dir() and (PACKAGE_DIR.parent / data_dir).is_dir():
         data_dir = str((PACKAGE_DIR.parent / data_dir).resolve())  # a source checkout: relative to the project
-    return _Sources(tuple(train), tuple(dev), str(data_dir))
+    return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir))
+
+
+def _teacher_probs(base_dir: Path) -> str:
+    """The base's cached teacher stance probabilities (``distill_from: FILE.jsonl`` of the config in its
+    evaluation.json), when the file is still there: replayed sentences then keep the soft targets the
+    base was trained on. '' otherwise."""
+    from stance.resources import PACKAGE_DIR
+
+    evaluation = base_dir / "evaluation.json"
+    config = (json.loads(evaluation.read_text()).get("config") or {}) if evaluation.exists() else {}
+    source = str(config.get("distill_from") or "")
+    if not source.endswith(".jsonl"):
+        return ""
+    for candidate in (Path(source), PACKAGE_DIR.parent / source):
+        if candidate.is_file():
+            return str(candidate.resolve())
+    return ""
 
 
 def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, taxonomy, known: set[str]) -> list[LabelRecord]:
@@ -303,7 +322,12 @@ def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, t
                 "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
             ) from None
     size = min(len(pool), options.replay_max, round(options.replay_ratio * n_new))
-    return random.Random(seed).sample(pool, size) if size < len(pool) else pool
+    sample = random.Random(seed).sample(pool, size) if size < len(pool) else pool
+    if sources.teacher_probs and not options.replay:
+        from training.train import add_cached_teacher_probs
+
+        sample = add_cached_teacher_probs([replace(r, meta=dict(r.meta)) for r in sample], sources.teacher_probs)
+    return sample
 
 
 def _load(spec: DataSpec, data_dir: str, taxonomy, seed: int, known: set[str]) -> list[LabelRecord]:

@@ -15,7 +15,7 @@ def retrain(
     config: Annotated[Path | None, typer.Option(help="retrain settings (YAML, TrainConfig keys; default configs/retrain.yaml)")] = None,
     replay: Annotated[list[Path] | None, typer.Option(help="label file to replay instead of the base's training data; repeatable")] = None,
     no_replay: Annotated[bool, typer.Option("--no-replay", help="train on the new labels only (risks forgetting)")] = False,
-    replay_ratio: Annotated[float, typer.Option(min=0, help="replayed sentences per new training sentence")] = 2.0,
+    replay_ratio: Annotated[float, typer.Option(min=0, help="replayed sentences per new training sentence")] = 3.0,
     replay_max: Annotated[int, typer.Option(min=0, help="at most this many replayed sentences")] = 4000,
     eval: Annotated[list[Path] | None, typer.Option("--eval", help="label file to gate on instead of the base's dev sets; repeatable")] = None,
     heldout_fraction: Annotated[float, typer.Option(help="share of the new labels' articles held out for the gate")] = 0.2,
