@@ -56,6 +56,7 @@ def evaluate(
     tune_on: Annotated[
         list[str] | None, typer.Option(help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
     ] = None,
+    backend: Annotated[str, typer.Option(help="torch, onnx, onnx-int8 or auto: evaluate the model as that backend runs it")] = "torch",
 ) -> None:
     """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
     from stance.modeling import StanceModel, resolve_model
@@ -77,7 +78,11 @@ def evaluate(
         return out
 
     datasets = load(data)
-    stance_model = StanceModel.from_pretrained(model)
+    try:
+        stance_model = StanceModel.from_pretrained(model, backend=backend)
+        stance_model.backend  # noqa: B018 (export / load now: a missing ONNX Runtime is reported here)
+    except ValueError as exc:
+        fail(str(exc))
     if tune_on:
         from training.evaluate import predict_raw, tune_thresholds
 

@@ -101,3 +101,30 @@ def test_auto_needs_a_recorded_agreement_then_times_once(tiny_model_dir, tmp_pat
 def test_unknown_backend_is_a_clear_error(tiny_model_dir):
     with pytest.raises(ValueError, match="unknown backend 'tensorrt'"):
         StanceModel.from_pretrained(tiny_model_dir, backend="tensorrt")
+
+
+def test_evaluate_command_with_a_backend(tiny_model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    from typer.testing import CliRunner
+
+    from stance.cli import app
+
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "dev.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"id": f"s{i}", "text": text, "targets": [{"start": 0, "end": 6, "stance": stance}]}) + "\n"
+            for i, (text, stance) in enumerate([("Moscow slammed it.", "negative"), ("Berlin hailed it.", "positive"), ("London noted it.", "neutral")])
+        )
+    )
+    metrics = {}
+    for backend in ("torch", "onnx"):
+        out = tmp_path / f"{backend}.json"
+        r = CliRunner().invoke(app, ["evaluate", str(tiny_model_dir), "--data", str(data), "--backend", backend, "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        metrics[backend] = json.loads(out.read_text())["datasets"][str(data)]["stance"]
+    # (labels themselves are compared against fp32 torch above; a random tiny model's near-ties may differ in bf16)
+    assert metrics["torch"]["n"] == metrics["onnx"]["n"] == 3
+    assert sum(map(sum, metrics["onnx"]["confusion"]["matrix"])) == 3
+    r = CliRunner().invoke(app, ["evaluate", str(tiny_model_dir), "--data", str(data), "--backend", "tensorrt"])
+    assert r.exit_code == 2 and "unknown backend 'tensorrt'" in r.output
