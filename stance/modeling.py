@@ -104,6 +104,9 @@ def model_version(path: str | Path | None) -> str | None:
     return hashlib.sha256(config_file.read_bytes() + head).hexdigest()[:12]
 
 
+SHAPE_MULTIPLE = 8  # inference batches are padded to multiples of this in both dimensions (see collate)
+
+
 class StanceModel:
     """A trained stance + framing-device model with its tokenizer.
 
@@ -288,21 +291,34 @@ class StanceModel:
         yield from out  # type: ignore[misc]
 
     def _run_batch(self, batch: Sequence[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
-        stance_probs, device_probs = self.backend(collate(batch, pad_id=self.tokenizer.pad_token_id))
+        tensors = collate(batch, pad_id=self.tokenizer.pad_token_id, multiple_of=SHAPE_MULTIPLE)
+        stance_probs, device_probs = self.backend(tensors)
         return [
             (stance_probs[b, : len(enc.target_markers)], device_probs[b, : len(enc.input_ids)]) for b, enc in enumerate(batch)
         ]
 
 
-def collate(batch: Sequence[Encoded], pad_id: int = 0, labels: Sequence[dict[str, Any]] | None = None) -> dict[str, torch.Tensor]:
+def collate(
+    batch: Sequence[Encoded], pad_id: int = 0, labels: Sequence[dict[str, Any]] | None = None, *, multiple_of: int = 1
+) -> dict[str, torch.Tensor]:
     """Pad encoded sentences into tensors; with ``labels`` (per sentence: ``stance`` ids and
     teacher ``stance_soft`` probabilities per distinct target, ``devices`` BIO array), add the
-    training targets too."""
-    width = max(len(e.input_ids) for e in batch)
+    training targets too.
+
+    ``multiple_of`` rounds both the width and the number of rows up (extra rows attend to their
+    first token only; their outputs are dropped). Inference uses 8: the CPU kernels (oneDNN) cache
+    a compiled primitive per input shape, so a long run over sentences of every length would
+    otherwise keep growing in memory; rounding bounds the shapes to a few dozen.
+    """
+    if labels is not None and multiple_of != 1:
+        raise ValueError("collate: multiple_of is for inference batches, not for batches with labels")
+    width = -(-max(len(e.input_ids) for e in batch) // multiple_of) * multiple_of
+    rows = -(-len(batch) // multiple_of) * multiple_of
     n_targets = max((len(e.target_markers) for e in batch), default=0)
-    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(batch), width), dtype=torch.long)
-    markers = torch.full((len(batch), n_targets, 2), -1, dtype=torch.long)
+    input_ids = torch.full((rows, width), pad_id, dtype=torch.long)
+    attention = torch.zeros((rows, width), dtype=torch.long)
+    attention[len(batch) :, 0] = 1
+    markers = torch.full((rows, n_targets, 2), -1, dtype=torch.long)
     for b, e in enumerate(batch):
         input_ids[b, : len(e.input_ids)] = torch.tensor(e.input_ids)
         attention[b, : len(e.input_ids)] = 1

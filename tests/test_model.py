@@ -53,3 +53,24 @@ def test_save_and_reload_predicts_the_same(tiny_model, tmp_path):
 def test_unknown_model_name_is_clear(tmp_path):
     with pytest.raises((OSError, ValueError)):
         StanceModel.from_pretrained(tmp_path / "nothing-here")
+
+
+def test_inference_batches_are_padded_to_a_few_shapes(tiny_model):
+    """Rows and width are rounded up to multiples of 8 (bounded oneDNN primitive cache); the
+    padding changes no result."""
+    from stance.encoding import encode_batch
+    from stance.modeling import collate
+
+    texts = ["Moscow slammed the so-called reform.", "Berlin hailed it.", "A much longer sentence about NATO and the EU in Brussels."]
+    enc = encode_batch(tiny_model.tokenizer, texts, [[(0, 6)], [(0, 6)], [(36, 40)]], max_length=64)
+    plain = collate(enc, pad_id=0)
+    padded = collate(enc, pad_id=0, multiple_of=8)
+    assert padded["input_ids"].shape[0] == 8 and padded["input_ids"].shape[1] % 8 == 0
+    assert plain["input_ids"].shape[1] % 8 != 0 or plain["input_ids"].shape[0] != 8
+    assert (padded["attention_mask"][3:, 0] == 1).all() and (padded["attention_mask"][3:, 1:] == 0).all()
+    a, b = tiny_model.backend(plain), tiny_model.backend(padded)
+    assert np.allclose(a[0], b[0][:3], atol=1e-5)
+    for i, e in enumerate(enc):
+        assert np.allclose(a[1][i, : len(e.input_ids)], b[1][i, : len(e.input_ids)], atol=1e-5)
+    with pytest.raises(ValueError, match="multiple_of"):
+        collate(enc, pad_id=0, labels=[{}] * 3, multiple_of=8)
