@@ -250,9 +250,7 @@ def choose_backend(model: StanceModel) -> str:
 
     if model.device.type != "cpu" or not onnx_available() or not model.path:
         return "torch"
-    record = Path(model.path) / "backends.json"
-    agreement = json.loads(record.read_text()).get("onnx-int8", {}) if record.exists() else {}
-    if not agreement.get("agrees"):
+    if not agreement_recorded(model.path):
         return "torch"
     threads = torch.get_num_threads()
     cached = onnx_dir(model.path, model.version) / f"auto-{_machine_key()}-{threads}threads.json"
@@ -263,6 +261,14 @@ def choose_backend(model: StanceModel) -> str:
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps({"chosen": chosen, "seconds": timings, "threads": threads}, indent=2))
     return chosen
+
+
+def agreement_recorded(model_dir: str | Path | None) -> bool:
+    """Whether the model directory's ``backends.json`` records that ``onnx-int8`` agrees with torch."""
+    record = Path(model_dir) / "backends.json" if model_dir else None
+    if record is None or not record.exists():
+        return False
+    return bool(json.loads(record.read_text()).get("onnx-int8", {}).get("agrees"))
 
 
 _CALIBRATION = (

@@ -122,7 +122,11 @@ def _backend_decided(options: ScoreOptions) -> ScoreOptions:
     """``--backend auto`` decided once, here, so that worker processes do not each time the backends."""
     if options.backend != "auto":
         return options
-    from stance.backends import choose_backend
+    from stance.backends import agreement_recorded, choose_backend
+    from stance.model_files import resolve_model
+
+    if not agreement_recorded(resolve_model(options.model)):  # the common case, decided without loading torch
+        return replace(options, backend="torch")
     from stance.modeling import StanceModel
 
     return replace(options, backend=choose_backend(StanceModel.from_pretrained(options.model, device=options.device)))
@@ -310,7 +314,7 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
 
 def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
     from stance.actors import ActorRegistry
-    from stance.modeling import model_version, resolve_model
+    from stance.model_files import model_version, resolve_model
     from stance.registry import registry_version
 
     model_dir = Path(resolve_model(options.model))

@@ -596,15 +596,8 @@ def resolve_confusion(model: str | None, confusion: Confusion | Mapping[str, Any
 
 
 def _model_dir(model: str) -> Path | str:
-    """The model's local directory, or a reason why there is none. Shipped names are looked up the
-    way stance.modeling.resolve_model does, without importing torch for the common cases."""
-    from stance.resources import MODELS_DIR
-
-    if Path(model).is_dir():
-        return Path(model)
-    if "/" not in model and (MODELS_DIR / model / "config.json").exists():
-        return MODELS_DIR / model
-    from stance.modeling import resolve_model
+    """The model's local directory, or a reason why there is none."""
+    from stance.model_files import resolve_model
 
     try:
         resolved = Path(resolve_model(model))

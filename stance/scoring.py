@@ -20,8 +20,6 @@ from stance.modeling import StanceModel
 from stance.readers import Article
 from stance.sentences import Sentence, SentenceSplitter, get_splitter
 
-BASE_COLUMNS = ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")
-
 
 @dataclass(frozen=True)
 class MentionResult:

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stance.scoring import BASE_COLUMNS
+BASE_COLUMNS = ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")
 
 FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
 
