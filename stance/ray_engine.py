@@ -142,8 +142,8 @@ def _list_uri(uri: str) -> list[str]:
 
 def read_records(batch: dict[str, Any], block_records: int = READ_BLOCK_RECORDS) -> Iterator[pa.Table]:
     """Ray Data read stage: the raw records of each file in ``batch`` (columns ``index``,
-    ``source``, ``format``), in blocks of ``block_records``, with the local reader's line numbers
-    and read errors. Small blocks spread a large file over the whole actor pool.
+    ``source``, ``format``), in batches of ``block_records``, with the local reader's line numbers
+    and read errors.
 
     Example:
         >>> next(read_records({"index": [0], "source": ["examples/articles.jsonl"], "format": ["jsonl"]})).num_rows > 0
@@ -321,7 +321,7 @@ def score_collection_ray(
         node_cpus = min(n["Resources"]["CPU"] for n in nodes)
         per_node = ray_options.actors_per_node or auto_workers_for(node_cpus)
         actors = per_node * len(nodes)
-        actor_cpus = max(0.1, (node_cpus - 0.5) / per_node)
+        actor_cpus = max(0.1, (node_cpus - 1.5) / per_node)  # leaves a CPU for the repartition tasks, 0.5 for reading and writing
         threads = max(1, int(node_cpus // per_node))
         partitions = max(1, int(sum(n["Resources"]["CPU"] for n in nodes)))
 
@@ -347,11 +347,13 @@ def score_collection_ray(
         expected_articles = ids.count() - sum(int(r["n"]) - 1 for r in duplicated)
         t1 = time.perf_counter()
 
-        scored = records.map_batches(
+        # Ray Data merges what a read task yields into large blocks, and an actor takes a whole block:
+        # blocks of one batch each spread a big file over the whole actor pool
+        batch = min(options.chunk_articles, options.shard_articles)
+        scored = records.repartition(target_num_rows_per_block=batch).map_batches(
             predictor_cls or ScoringPredictor,
             fn_constructor_kwargs={"options": options, "meta_keys": meta_keys, "first_seen": first_seen, "threads": threads},
-            batch_size=min(options.chunk_articles, options.shard_articles), batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
+            batch_size=batch, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
         )
         summaries = scored.map_batches(
             _write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
