@@ -8,6 +8,8 @@ shards always agree on their types.
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import json
 import os
 import shutil
@@ -43,9 +45,13 @@ def output_format(path: str | Path) -> str:
 
 
 def _meta_value(value: Any) -> str | None:
+    """Metadata as text: strings as they are, dates and decimals (Parquet input) as ``str()``,
+    anything else as JSON."""
     if value is None or isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (datetime.date, datetime.time, decimal.Decimal)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def normalise_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -193,3 +193,24 @@ def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["counts"]["resumed_records"] == done * 5
     assert run["counts"]["articles_read"] == n
+
+
+def test_parquet_metadata_of_any_type_is_carried_as_text(tmp_path, tiny_model_dir):
+    """Parquet input may hold dates, timestamps, decimals and lists: carried through as text, never a crash."""
+    import datetime
+    import decimal
+
+    table = pa.table({
+        "id": ["p1", "p2"],
+        "text": ["Moscow slammed the plan.", "Berlin hailed the plan."],
+        "date": [datetime.date(2025, 3, 4), datetime.date(2025, 3, 5)],
+        "seen": [datetime.datetime(2025, 3, 4, 10, 30), None],
+        "price": [decimal.Decimal("1.50"), decimal.Decimal("2.00")],
+        "tags": [["a", "b"], []],
+    })
+    pq.write_table(table, tmp_path / "in.parquet")
+    summary = score(tmp_path, [tmp_path / "in.parquet"], model_dir=tiny_model_dir)
+    assert summary.articles_scored == 2 and summary.errors == 0
+    df = pd.read_parquet(tmp_path / "out.parquet").set_index("doc_id")
+    assert df.loc["p1", "date"] == "2025-03-04" and df.loc["p1", "seen"] == "2025-03-04 10:30:00" and pd.isna(df.loc["p2", "seen"])
+    assert df.loc["p1", "price"] == "1.50" and json.loads(df.loc["p1", "tags"]) == ["a", "b"]
