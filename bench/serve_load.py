@@ -51,7 +51,7 @@ _BATCH_CHILD = r"""
 import json, sys, time
 from stance.batch import ScoreOptions, _make_scorer
 from stance.readers import iter_inputs
-from stance.writers import _normalise
+from stance.writers import normalise_row as _normalise
 path, model, use_ner = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 scorer = _make_scorer(ScoreOptions(model=model, use_ner=use_ner))
 articles = [a for a in iter_inputs([path])]

@@ -151,6 +151,8 @@ def test_model_health_ready_docs(client):
     names = {d["name"]: d for d in info["taxonomy"]}
     assert names["loaded_language"]["reported"] and not names["name_calling"]["reported"]
     assert info["version"] and info["metrics"] == {} and info["limits"]["max_article_chars"] == 100_000
+    assert info["registry_version"] is None  # a plain directory, not a registry version
+    assert info["backend"] in ("torch-bf16", "torch-fp32")  # auto: no agreement on record for onnx-int8
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
     assert client.get("/docs").status_code == 200

@@ -99,12 +99,14 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
         log.warning("device taxonomy not available: %s", exc)
         taxonomy = []
     registry = getattr(getattr(scorer, "finder", None), "registry", None)
-    from stance.modeling import model_version  # torch is loaded by now: the model is
+    from stance.model_files import model_version
+    from stance.registry import registry_version
 
     return ModelInfo(
         name=settings.model if getattr(model, "name", None) in (None, "") else str(model.name),
         path=path,
         version=model_version(path) if path else None,
+        registry_version=registry_version(path),
         stance_version=__version__,
         labels={"stance": list(model.stance_labels), "devices": list(model.device_labels)},
         taxonomy=taxonomy,

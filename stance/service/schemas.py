@@ -124,6 +124,7 @@ class ModelInfo(BaseModel):
     name: str
     path: str | None
     version: str | None
+    registry_version: str | None = None  # the model registry's version id, when the model is one (stance models list)
     stance_version: str
     labels: dict[str, list[str]]
     taxonomy: list[DeviceInfo]
