@@ -93,7 +93,7 @@ class TorchBackend(InferenceBackend):
         batch = {k: v.to(self.device) for k, v in batch.items()}
         autocast = (
             torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-            if self.bf16 and network is self.network and next(network.parameters()).dtype != torch.bfloat16
+            if self.bf16 and next(network.parameters()).dtype != torch.bfloat16  # live fp32 weights (training)
             else contextlib.nullcontext()
         )
         with torch.inference_mode(), autocast:
@@ -205,7 +205,7 @@ def onnx_dir(model_dir: str | Path | None, version: str | None) -> Path:
     """Where the ONNX export of a model is cached: ``<model>/onnx`` if writable, else the user cache."""
     if model_dir and Path(model_dir).is_dir():
         beside = Path(model_dir) / "onnx"
-        if beside.exists() and os.access(beside, os.W_OK) or not beside.exists() and os.access(model_dir, os.W_OK):
+        if os.access(beside if beside.exists() else model_dir, os.W_OK):
             return beside
     cache = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
     return cache / "onnx" / (version or "unversioned")
@@ -233,9 +233,8 @@ def make_backend(model: StanceModel, name: str = "torch") -> InferenceBackend:
         raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name == "auto":
         name = choose_backend(model)
-    torch_backend = TorchBackend(model.network, model.device, model.bf16)
     if name == "torch":
-        return torch_backend
+        return TorchBackend(model.network, model.device, model.bf16)
     if not onnx_available():
         raise ValueError(f"backend {name!r} needs ONNX Runtime: pip install 'stance[onnx]'")
     if model.device.type != "cpu":

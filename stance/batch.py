@@ -178,7 +178,6 @@ def score_collection(
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         next(records, None)
 
-    scorer_times: dict[str, Any] = {}  # stage seconds, plus the backend that ran
     shard_rows: list[dict[str, Any]] = []
     shard_errors: list[InputError] = []
     shard_records = shard_articles = 0
@@ -197,7 +196,7 @@ def score_collection(
         _write_json_atomic(parts_dir / "manifest.json", manifest)
         shard_rows, shard_errors, shard_records, shard_articles = [], [], 0, 0
 
-    for chunk, scored_rows in _scored_chunks(records, options, scorer_times):
+    for chunk, scored_rows in _scored_chunks(records, options, summary):
         for item in chunk:
             shard_records += 1
             summary.articles_read += 1
@@ -223,17 +222,16 @@ def score_collection(
     merge_shards(parts, out, fmt)
     _merge_errors([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
     summary.seconds = round(time.perf_counter() - started, 3)
-    summary.backend = scorer_times.pop("backend", "")  # the backend that ran: 'auto' decided
-    summary.stage_seconds = scorer_times
     _write_run_json(out, options, summary, fingerprint)
     shutil.rmtree(parts_dir)
     return summary
 
 
 def _scored_chunks(
-    records: Iterator[Article | InputError], options: ScoreOptions, times: dict[str, Any]
+    records: Iterator[Article | InputError], options: ScoreOptions, summary: RunSummary
 ) -> Iterator[tuple[list[Article | InputError], list[list[dict[str, Any]]]]]:
-    """(chunk, rows per scored article) in input order; in-process or on a pool of workers."""
+    """(chunk, rows per scored article) in input order; in-process or on a pool of workers. Records
+    the backend that ran (and, in-process, the stage times) in ``summary``."""
     chunks = _chunks(records, min(options.chunk_articles, options.shard_articles))
     if options.workers <= 1:
         from stance.predictor import ScoringPredictor
@@ -241,11 +239,11 @@ def _scored_chunks(
         predictor = ScoringPredictor(options)
         for chunk in chunks:
             yield chunk, predictor.score_rows([a for a in chunk if isinstance(a, Article)])
-        times.update(predictor.scorer.times.as_dict())
-        times["backend"] = predictor.scorer.model.backend.name
+        summary.stage_seconds = predictor.scorer.times.as_dict()
+        summary.backend = predictor.scorer.model.backend.name
         return
     options = _backend_decided(options)
-    times["backend"] = options.backend
+    summary.backend = options.backend  # 'auto' decided; stage times stay in the workers
     threads = max(1, (os.cpu_count() or 1) // options.workers)
     ctx = mp.get_context("spawn")
     with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
