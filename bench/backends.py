@@ -4,12 +4,12 @@ torch bf16 backend on dev sets.
     python bench/backends.py [--model default] [--repeats 3] [--threads 2] [--record]
 
 For each backend (torch bf16 copy, torch bf16 autocast (the previous path, for reference),
-torch fp32, onnx fp32, onnx int8): sentences/s on the NewsMTSC dev sentences with their targets
+torch fp32, OpenVINO (bf16 where the CPU has it), onnx fp32, onnx int8): sentences/s on the NewsMTSC dev sentences with their targets
 (median of ``--repeats``), stance macro-F1 on newsmtsc:dev_rw and dev_mt, device partial F1 on the
 framing and PTC dev splits, and against torch bf16: the share of identical stance labels and of
 sentences with identical device spans. ``--record`` writes ``backends.json`` into the model
-directory: ``onnx-int8`` "agrees" when no stance macro-F1 drops by 0.005 or more (the rule for
-letting ``--backend auto`` consider it).
+directory: each accelerated backend (``openvino``, ``onnx-int8``) "agrees" when no stance macro-F1
+drops by 0.005 or more (the rule for letting ``--backend auto`` consider it).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from stance.backends import TorchBackend
+from stance.backends import ACCELERATED, TorchBackend
 from stance.modeling import StanceModel, resolve_model
 from stance.taxonomy import Taxonomy
 from training.config import DataSpec
@@ -47,6 +47,7 @@ def backend_models(model_name: str) -> dict[str, StanceModel]:
         "torch-bf16": StanceModel.from_pretrained(model_name, backend="torch"),
         "torch-autocast": StanceModel.from_pretrained(model_name),
         "torch-fp32": StanceModel.from_pretrained(model_name, bf16=False),
+        "openvino": StanceModel.from_pretrained(model_name, backend="openvino"),
         "onnx": StanceModel.from_pretrained(model_name, backend="onnx"),
         "onnx-int8": StanceModel.from_pretrained(model_name, backend="onnx-int8"),
     }
@@ -117,16 +118,19 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
     if args.record:
-        int8 = results["backends"]["onnx-int8"]
         record = {
-            "onnx-int8": {
-                "agrees": int8["max_stance_macro_f1_drop"] < MAX_DROP,
+            name: {
+                "agrees": row["max_stance_macro_f1_drop"] < MAX_DROP,
                 "rule": f"stance macro-F1 drop < {MAX_DROP} on {', '.join(STANCE_SETS)}",
-                "max_stance_macro_f1_drop": int8["max_stance_macro_f1_drop"],
-                "identical_stance_labels": int8["identical_stance_labels"],
-                "identical_device_spans": int8["identical_device_spans"],
+                "max_stance_macro_f1_drop": row["max_stance_macro_f1_drop"],
+                "identical_stance_labels": row["identical_stance_labels"],
+                "identical_device_spans": row["identical_device_spans"],
+                "speedup_vs_torch_bf16": row["speedup_vs_torch_bf16"],
+                "threads": args.threads,
                 "measured": results["date"],
             }
+            for name, row in results["backends"].items()
+            if name in ACCELERATED
         }
         path = Path(resolve_model(args.model)) / "backends.json"
         path.write_text(json.dumps(record, indent=2) + "\n")

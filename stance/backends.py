@@ -5,13 +5,17 @@ A small base class with swappable implementations (as flair's sentence splitters
 - ``torch``: PyTorch. Where the CPU has native bf16 (AVX512-BF16 / AMX) the weights run in
   bf16 directly, from a bf16 copy of the network made once (the saved weights are bf16
   already); elsewhere fp32. This is the default.
+- ``openvino``: OpenVINO on a graph converted from the model, in bf16 where the CPU has it
+  (AMX / AVX512-BF16), else fp32. It fuses the encoder's small operations that PyTorch runs one
+  by one. Converted once and cached beside the model (or, where that directory is read-only,
+  under ``$STANCE_CACHE/openvino/<version>``).
 - ``onnx`` / ``onnx-int8``: ONNX Runtime on a graph exported from the model, optionally with
-  int8 dynamic quantisation. Exported once and cached beside the model (or, where that
-  directory is read-only, under ``$STANCE_CACHE/onnx/<version>``). Needs ``pip install stance[onnx]``.
-- ``auto``: ``onnx-int8`` only where the model's directory records that its labels agree with
-  the torch backend (``backends.json``, written by ``bench/backend_agreement.py --record``)
-  *and* a timing on this machine finds it faster; otherwise ``torch``. The timing is done
-  once per model, machine and thread count and cached.
+  int8 dynamic quantisation; cached the same way (``onnx/``). Needs ``pip install stance[onnx]``.
+- ``auto``: the fastest of the accelerated backends (:data:`ACCELERATED`) whose labels the model's
+  directory records to agree with the torch backend (``backends.json``, written by
+  ``bench/backends.py --record``), if a timing on this machine finds it at least 10% faster than
+  ``torch``; otherwise ``torch``. The timing is done once per model, machine and thread count
+  and cached.
 
 Every backend returns the same thing: stance probabilities (batch, targets, 3) and device
 probabilities (batch, tokens, device labels, 3) as numpy arrays.
@@ -42,8 +46,10 @@ if TYPE_CHECKING:
     from stance.modeling import StanceModel
     from stance.network import StanceNetwork
 
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
-ONNX_INPUTS = ("input_ids", "attention_mask", "target_markers")
+BACKENDS = ("auto", "torch", "openvino", "onnx", "onnx-int8")
+ACCELERATED = ("openvino", "onnx-int8")
+"""The backends ``auto`` may pick, given a recorded agreement with ``torch``."""
+GRAPH_INPUTS = ("input_ids", "attention_mask", "target_markers")
 
 
 class InferenceBackend(ABC):
@@ -121,12 +127,39 @@ class OnnxBackend(InferenceBackend):
         self.path = Path(path)
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
-        feeds = {k: batch[k].numpy() for k in ONNX_INPUTS}
-        n_targets = feeds["target_markers"].shape[1]
-        if n_targets == 0:  # the graph always has one target slot at least
-            feeds["target_markers"] = np.full((feeds["input_ids"].shape[0], 1, 2), -1, dtype=np.int64)
+        feeds, n_targets = graph_feeds(batch)
         stance_probs, device_probs = self.session.run(None, feeds)
         return stance_probs[:, :n_targets], device_probs
+
+
+class OpenVinoBackend(InferenceBackend):
+    """OpenVINO on a converted graph; bf16 inference where the CPU has it, else fp32."""
+
+    def __init__(self, path: str | Path, *, bf16: bool, threads: int | None = None) -> None:
+        import openvino as ov
+
+        if threads is None:
+            import torch
+
+            threads = torch.get_num_threads()
+        config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32"}
+        self._request = ov.Core().compile_model(str(path), "CPU", config).create_infer_request()
+        self.name = "openvino-bf16" if bf16 else "openvino-fp32"
+        self.path = Path(path)
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+        feeds, n_targets = graph_feeds(batch)
+        result = self._request.infer(feeds)
+        return result[0][:, :n_targets].copy(), result[1].copy()  # the request reuses its output buffers
+
+
+def graph_feeds(batch: dict[str, torch.Tensor]) -> tuple[dict[str, np.ndarray], int]:
+    """A batch as the exported graphs take it (numpy; one target slot at least), and its real number of targets."""
+    feeds = {k: batch[k].numpy() for k in GRAPH_INPUTS}
+    n_targets = feeds["target_markers"].shape[1]
+    if n_targets == 0:  # the graphs are traced with a target; an unused slot (-1) stands in
+        feeds["target_markers"] = np.full((feeds["input_ids"].shape[0], 1, 2), -1, dtype=np.int64)
+    return feeds, n_targets
 
 
 # ----------------------------------------------------------------------------- export
@@ -140,33 +173,19 @@ def export_onnx(network: StanceNetwork, directory: str | Path, *, quantize: bool
         >>> export_onnx(StanceModel.from_pretrained("default").network, "/tmp/onnx")  # doctest: +SKIP
         PosixPath('/tmp/onnx/model.int8.onnx')
     """
-    import copy
-
     import torch
-
-    class ProbabilityGraph(torch.nn.Module):  # the network with its softmaxes: ids, mask, markers -> probabilities
-        def __init__(self, network: StanceNetwork) -> None:
-            super().__init__()
-            self.network = network
-
-        def forward(self, input_ids, attention_mask, target_markers):
-            out = self.network(input_ids=input_ids, attention_mask=attention_mask, target_markers=target_markers)
-            return out.stance_logits.softmax(-1), out.device_logits.softmax(-1)
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fp32 = directory / "model.onnx"
     if not fp32.exists():
-        graph = ProbabilityGraph(copy.deepcopy(network).float().eval())
-        ids = torch.full((2, 8), 1000, dtype=torch.long)
-        example = (ids, torch.ones_like(ids), torch.tensor([[[1, 3]], [[2, 5]]]))
         tmp = directory / f"model.onnx.tmp{os.getpid()}"
         with warnings_silenced():
             torch.onnx.export(
-                graph,
-                example,
+                _probability_graph(network),
+                _example_inputs(),
                 str(tmp),
-                input_names=list(ONNX_INPUTS),
+                input_names=list(GRAPH_INPUTS),
                 output_names=["stance_probs", "device_probs"],
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "tokens"},
@@ -192,6 +211,61 @@ def export_onnx(network: StanceNetwork, directory: str | Path, *, quantize: bool
     return int8
 
 
+def export_openvino(network: StanceNetwork, directory: str | Path) -> Path:
+    """Convert ``network`` to OpenVINO IR in ``directory`` (``model.xml`` + ``model.bin``, fp32
+    weights) unless it is there already; returns the ``.xml`` to load.
+
+    Example:
+        >>> export_openvino(StanceModel.from_pretrained("default").network, "/tmp/ov")  # doctest: +SKIP
+        PosixPath('/tmp/ov/model.xml')
+    """
+    import openvino as ov
+    import torch
+
+    directory = Path(directory)
+    xml = directory / "model.xml"
+    if xml.exists():
+        return xml
+    directory.mkdir(parents=True, exist_ok=True)
+    shapes = {"input_ids": [-1, -1], "attention_mask": [-1, -1], "target_markers": [-1, -1, 2]}
+    with warnings_silenced(), torch.no_grad():
+        graph = ov.convert_model(
+            _probability_graph(network),
+            example_input=_example_inputs(),
+            input=[(name, shapes[name], ov.Type.i64) for name in GRAPH_INPUTS],
+        )
+    tmp = directory / f"model.tmp{os.getpid()}.xml"
+    ov.save_model(graph, str(tmp), compress_to_fp16=False)
+    tmp.with_suffix(".bin").rename(directory / "model.bin")  # the .xml last: its presence means done
+    tmp.rename(xml)
+    return xml
+
+
+def _probability_graph(network: StanceNetwork) -> torch.nn.Module:
+    """An fp32 copy of ``network`` with its softmaxes: (ids, mask, markers) -> (stance, device) probabilities."""
+    import copy
+
+    import torch
+
+    class ProbabilityGraph(torch.nn.Module):
+        def __init__(self, network: StanceNetwork) -> None:
+            super().__init__()
+            self.network = network
+
+        def forward(self, input_ids, attention_mask, target_markers):
+            out = self.network(input_ids=input_ids, attention_mask=attention_mask, target_markers=target_markers)
+            return out.stance_logits.softmax(-1), out.device_logits.softmax(-1)
+
+    return ProbabilityGraph(copy.deepcopy(network).float().eval())
+
+
+def _example_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    import torch
+
+    ids = torch.full((2, 8), 1000, dtype=torch.long)
+    return ids, torch.ones_like(ids), torch.tensor([[[1, 3]], [[2, 5]]])
+
+
 @contextlib.contextmanager
 def warnings_silenced():
     import warnings
@@ -201,22 +275,32 @@ def warnings_silenced():
         yield
 
 
-def onnx_dir(model_dir: str | Path | None, version: str | None) -> Path:
-    """Where the ONNX export of a model is cached: ``<model>/onnx`` if writable, else the user cache."""
+def export_dir(model_dir: str | Path | None, version: str | None, kind: str = "onnx") -> Path:
+    """Where a model's ``kind`` export (``onnx``, ``openvino``) is cached: ``<model>/<kind>`` if
+    writable, else ``$STANCE_CACHE/<kind>/<version>`` (``~/.cache/stance`` by default).
+
+    Example:
+        >>> export_dir(None, "abc123", "openvino").parts[-2:]
+        ('openvino', 'abc123')
+    """
     if model_dir and Path(model_dir).is_dir():
-        beside = Path(model_dir) / "onnx"
+        beside = Path(model_dir) / kind
         if os.access(beside if beside.exists() else model_dir, os.W_OK):
             return beside
     cache = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
-    return cache / "onnx" / (version or "unversioned")
+    return cache / kind / (version or "unversioned")
 
 
-def onnx_available() -> bool:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+_RUNTIMES = {"openvino": ("openvino", "stance[openvino]"), "onnx": ("onnxruntime", "stance[onnx]"), "onnx-int8": ("onnxruntime", "stance[onnx]")}
+
+
+def runtime_available(backend: str) -> bool:
+    """Whether the runtime a backend needs is installed (``torch`` always is)."""
+    if backend not in _RUNTIMES:
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec(_RUNTIMES[backend][0]) is not None
 
 
 # ----------------------------------------------------------------------------- choice
@@ -235,39 +319,58 @@ def make_backend(model: StanceModel, name: str = "torch") -> InferenceBackend:
         name = choose_backend(model)
     if name == "torch":
         return TorchBackend(model.network, model.device, model.bf16)
-    if not onnx_available():
-        raise ValueError(f"backend {name!r} needs ONNX Runtime: pip install 'stance[onnx]'")
+    if not runtime_available(name):
+        module, extra = _RUNTIMES[name]
+        raise ValueError(f"backend {name!r} needs {module}: pip install '{extra}'")
     if model.device.type != "cpu":
         raise ValueError(f"backend {name!r} runs on the CPU only (device is {model.device})")
-    path = export_onnx(model.network, onnx_dir(model.path, model.version), quantize=name == "onnx-int8")
+    if name == "openvino":
+        return OpenVinoBackend(export_openvino(model.network, export_dir(model.path, model.version, "openvino")), bf16=model.bf16)
+    path = export_onnx(model.network, export_dir(model.path, model.version, "onnx"), quantize=name == "onnx-int8")
     return OnnxBackend(path, quantized=name == "onnx-int8")
 
 
 def choose_backend(model: StanceModel) -> str:
-    """``onnx-int8`` where its labels are recorded to agree and it is faster here; else ``torch``."""
+    """The fastest accelerated backend recorded to agree with ``torch``, where it is at least 10%
+    faster here; else ``torch``. Timed once per model, machine and thread count, then cached."""
     import torch
 
-    if model.device.type != "cpu" or not onnx_available() or not model.path:
-        return "torch"
-    if not agreement_recorded(model.path):
+    candidates = auto_candidates(model.path) if model.device.type == "cpu" else []
+    if not candidates:
         return "torch"
     threads = torch.get_num_threads()
-    cached = onnx_dir(model.path, model.version) / f"auto-{_machine_key()}-{threads}threads.json"
-    if cached.exists():
-        return json.loads(cached.read_text())["chosen"]
-    timings = {name: _time_backend(make_backend(model, name), model) for name in ("torch", "onnx-int8")}
-    chosen = "onnx-int8" if timings["onnx-int8"] < 0.9 * timings["torch"] else "torch"
+    cached = auto_choice_file(model.path, model.version, threads)
+    if (chosen := cached_choice(cached, candidates)) is not None:
+        return chosen
+    timings = _time_backends({name: make_backend(model, name) for name in ("torch", *candidates)}, model)
+    fastest = min(candidates, key=timings.__getitem__)
+    chosen = fastest if timings[fastest] < 0.9 * timings["torch"] else "torch"
     cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps({"chosen": chosen, "seconds": timings, "threads": threads}, indent=2))
+    cached.write_text(json.dumps({"chosen": chosen, "candidates": candidates, "seconds": timings, "threads": threads}, indent=2))
     return chosen
 
 
-def agreement_recorded(model_dir: str | Path | None) -> bool:
-    """Whether the model directory's ``backends.json`` records that ``onnx-int8`` agrees with torch."""
+def auto_candidates(model_dir: str | Path | None) -> list[str]:
+    """The accelerated backends that are installed and whose labels the model directory's
+    ``backends.json`` records to agree with ``torch``."""
     record = Path(model_dir) / "backends.json" if model_dir else None
     if record is None or not record.exists():
-        return False
-    return bool(json.loads(record.read_text()).get("onnx-int8", {}).get("agrees"))
+        return []
+    verdicts = json.loads(record.read_text())
+    return [name for name in ACCELERATED if verdicts.get(name, {}).get("agrees") and runtime_available(name)]
+
+
+def auto_choice_file(model_dir: str | Path | None, version: str | None, threads: int) -> Path:
+    """Where ``auto``'s timing-based choice for this machine and thread count is cached."""
+    return export_dir(model_dir, version, "backends") / f"auto-{_machine_key()}-{threads}threads.json"
+
+
+def cached_choice(path: Path, candidates: list[str]) -> str | None:
+    """The choice cached at ``path``, if it was made among the same candidates."""
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    return record["chosen"] if record.get("candidates") == candidates else None
 
 
 _CALIBRATION = (
@@ -279,22 +382,26 @@ _CALIBRATION = (
 )
 
 
-def _time_backend(backend: InferenceBackend, model: StanceModel, repeats: int = 3) -> float:
-    """Median seconds for a fixed calibration workload (256 sentences of varied length)."""
+def _time_backends(backends: dict[str, InferenceBackend], model: StanceModel, repeats: int = 5) -> dict[str, float]:
+    """Seconds per backend for a fixed calibration workload (256 sentences of varied length): the
+    fastest of ``repeats`` rounds, interleaved so that a busy spell on the machine hits every backend
+    alike (the minimum estimates the undisturbed cost; other load only ever adds time)."""
     from stance.encoding import encode_batch
     from stance.modeling import collate
 
     texts = [_CALIBRATION[i % len(_CALIBRATION)] for i in range(256)]
     encoded = encode_batch(model.tokenizer, texts, [[(0, 3)]] * len(texts), max_length=model.config.max_seq_length)
     batches = [collate(encoded[i : i + 64], pad_id=model.tokenizer.pad_token_id) for i in range(0, len(encoded), 64)]
-    backend(batches[0])  # warm-up
-    times = []
+    times: dict[str, list[float]] = {name: [] for name in backends}
+    for backend in backends.values():
+        backend(batches[0])  # warm-up
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for batch in batches:
-            backend(batch)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+        for name, backend in backends.items():
+            t0 = time.perf_counter()
+            for batch in batches:
+                backend(batch)
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}
 
 
 def _machine_key() -> str:

@@ -38,6 +38,10 @@ class OutputExistsError(ValueError):
     """The output (or an unfinished run for it) exists and --resume / --overwrite was not given."""
 
 
+class WorkerStartError(RuntimeError):
+    """A worker process could not load the scoring pipeline (the model or spaCy); the run stops."""
+
+
 @dataclass(frozen=True)
 class ScoreOptions:
     """Settings of a scoring run (the ones that change the output are in the run's fingerprint)."""
@@ -98,15 +102,21 @@ def auto_workers(limit: int = 4) -> int:
 def _worker_init(options: ScoreOptions, threads: int) -> None:
     from stance.predictor import ScoringPredictor
 
-    global _WORKER_PREDICTOR
-    _WORKER_PREDICTOR = ScoringPredictor(options, threads=threads)
+    global _WORKER_PREDICTOR, _WORKER_FAILURE
+    try:
+        _WORKER_PREDICTOR = ScoringPredictor(options, threads=threads)
+    except Exception as exc:  # noqa: BLE001 (an initializer that raises makes the pool restart the worker forever)
+        _WORKER_FAILURE = exc
 
 
 def _worker_run(articles: list[Article]) -> list[list[dict[str, Any]]]:
+    if _WORKER_PREDICTOR is None:
+        raise WorkerStartError(f"a worker process could not load the scoring pipeline: {_WORKER_FAILURE!r}") from _WORKER_FAILURE
     return _WORKER_PREDICTOR.score_rows(articles)
 
 
 _WORKER_PREDICTOR = None
+_WORKER_FAILURE: Exception | None = None
 
 
 def _make_scorer(options: ScoreOptions):
@@ -118,18 +128,38 @@ def _make_scorer(options: ScoreOptions):
     )
 
 
-def _backend_decided(options: ScoreOptions) -> ScoreOptions:
-    """``--backend auto`` decided once, here, so that worker processes do not each time the backends."""
+def _backend_decided(options: ScoreOptions, threads: int) -> ScoreOptions:
+    """``--backend auto`` decided once, here, so that worker processes do not each time the backends.
+
+    Without a recorded agreement, or with a cached choice, this needs no torch; otherwise the timing
+    runs once in a child process with the workers' thread count, so that this process stays light.
+    """
     if options.backend != "auto":
         return options
-    from stance.backends import agreement_recorded, choose_backend
-    from stance.model_files import resolve_model
+    from stance.backends import auto_candidates, auto_choice_file, cached_choice
+    from stance.model_files import model_version, resolve_model
 
-    if not agreement_recorded(resolve_model(options.model)):  # the common case, decided without loading torch
+    path = resolve_model(options.model)
+    candidates = auto_candidates(path)
+    if not candidates or options.device != "cpu":
         return replace(options, backend="torch")
+    chosen = cached_choice(auto_choice_file(path, model_version(path), threads), candidates)
+    if chosen is None:
+        pool = mp.get_context("spawn").Pool(1)
+        chosen = pool.apply(_choose_backend, (options, threads))
+        pool.close()  # let the process exit on its own (terminate() leaves semaphores behind)
+        pool.join()
+    return replace(options, backend=chosen)
+
+
+def _choose_backend(options: ScoreOptions, threads: int) -> str:
+    import torch
+
+    from stance.backends import choose_backend
     from stance.modeling import StanceModel
 
-    return replace(options, backend=choose_backend(StanceModel.from_pretrained(options.model, device=options.device)))
+    torch.set_num_threads(threads)
+    return choose_backend(StanceModel.from_pretrained(options.model, device=options.device))
 
 
 def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[Article | InputError]]:
@@ -242,9 +272,9 @@ def _scored_chunks(
         summary.stage_seconds = predictor.scorer.times.as_dict()
         summary.backend = predictor.scorer.model.backend.name
         return
-    options = _backend_decided(options)
-    summary.backend = options.backend  # 'auto' decided; stage times stay in the workers
     threads = max(1, (os.cpu_count() or 1) // options.workers)
+    options = _backend_decided(options, threads)
+    summary.backend = options.backend  # 'auto' decided; stage times stay in the workers
     ctx = mp.get_context("spawn")
     with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
         pending: deque = deque()

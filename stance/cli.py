@@ -170,7 +170,7 @@ def score(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from stance.backends import BACKENDS
-    from stance.batch import OutputExistsError, ScoreOptions, auto_workers, score_collection
+    from stance.batch import OutputExistsError, ScoreOptions, WorkerStartError, auto_workers, score_collection
     from stance.readers import InputPathError, check_paths
     from stance.writers import output_format
 
@@ -209,7 +209,7 @@ def score(
 
             try:
                 summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
-            except (OutputExistsError, InputPathError) as exc:
+            except (OutputExistsError, InputPathError, WorkerStartError) as exc:
                 fail(str(exc))
     console.print(
         f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "

@@ -1,4 +1,4 @@
-"""Inference backends: torch (bf16 copy / fp32), ONNX Runtime (fp32 / int8), and the auto choice."""
+"""Inference backends: torch (bf16 copy / fp32), OpenVINO, ONNX Runtime (fp32 / int8), and the auto choice."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from stance.backends import TorchBackend, choose_backend, make_backend, onnx_dir
+from stance.backends import TorchBackend, auto_choice_file, choose_backend, export_dir, make_backend
 from stance.encoding import encode_batch
 from stance.modeling import StanceModel, collate
 
@@ -54,7 +54,7 @@ def test_onnx_backends_match_torch(tiny_model_dir, tmp_path, monkeypatch):
     batch = _batch(model)
     s_ref, d_ref = model.backend(batch)
     onnx = make_backend(model, "onnx")
-    assert onnx.name == "onnx" and onnx.path.parent == onnx_dir(model.path, model.version)
+    assert onnx.name == "onnx" and onnx.path.parent == export_dir(model.path, model.version, "onnx")
     s, d = onnx(batch)
     assert s.shape == s_ref.shape and np.abs(s - s_ref).max() < 1e-4 and np.abs(d - d_ref)[_mask(batch)].max() < 1e-4
     # a batch whose sentences have no targets at all
@@ -65,6 +65,27 @@ def test_onnx_backends_match_torch(tiny_model_dir, tmp_path, monkeypatch):
     s8, d8 = int8(batch)
     assert int8.path.name == "model.int8.onnx" and s8.shape == s_ref.shape
     assert np.abs(s8 - s_ref).max() < 0.1  # quantisation moves probabilities a little, not a lot
+
+
+def test_openvino_matches_torch_in_fp32_and_bf16(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model = StanceModel.from_pretrained(tiny_model_dir, bf16=False)
+    batch = _batch(model)
+    s_ref, d_ref = model.backend(batch)
+    ov32 = make_backend(model, "openvino")
+    assert ov32.name == "openvino-fp32" and ov32.path == export_dir(model.path, model.version, "openvino") / "model.xml"
+    s, d = ov32(batch)
+    assert s.shape == s_ref.shape and np.abs(s - s_ref).max() < 1e-4 and np.abs(d - d_ref)[_mask(batch)].max() < 1e-4
+    empty = collate(encode_batch(model.tokenizer, ["No one here."], [[]], max_length=64), pad_id=model.tokenizer.pad_token_id)
+    s0, d0 = ov32(empty)
+    assert s0.shape == (1, 0, 3) and np.allclose(d0, model.backend(empty)[1], atol=1e-4)
+    # a second backend reuses the converted graph; bf16 stays close to fp32
+    mtime = ov32.path.stat().st_mtime_ns
+    bf16_model = StanceModel.from_pretrained(tiny_model_dir, bf16=True)
+    ov16 = make_backend(bf16_model, "openvino")
+    assert ov16.name == "openvino-bf16" and ov16.path.stat().st_mtime_ns == mtime
+    s16, d16 = ov16(batch)
+    assert np.abs(s16 - s_ref).max() < 0.05 and np.abs(d16 - d_ref)[_mask(batch)].max() < 0.05
 
 
 def test_model_predictions_identical_across_backend_names(tiny_model_dir, tmp_path, monkeypatch):
@@ -86,16 +107,20 @@ def test_auto_needs_a_recorded_agreement_then_times_once(tiny_model_dir, tmp_pat
     shutil.copytree(tiny_model_dir, model_dir)
     model = StanceModel.from_pretrained(model_dir, backend="auto")
     assert choose_backend(model) == "torch"  # no backends.json: no agreement on record
-    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True}}))
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True}, "openvino": {"agrees": False}}))
     chosen = choose_backend(model)
     assert chosen in ("torch", "onnx-int8")
-    (record,) = (model_dir / "onnx").glob("auto-*.json")
+    record = auto_choice_file(model_dir, model.version, torch.get_num_threads())
     timing = json.loads(record.read_text())
-    assert timing["chosen"] == chosen and set(timing["seconds"]) == {"torch", "onnx-int8"}
+    assert timing["chosen"] == chosen and set(timing["seconds"]) == {"torch", "onnx-int8"}  # openvino: no agreement
     timing["chosen"] = "onnx-int8"  # the cached decision is what auto uses from then on
     record.write_text(json.dumps(timing))
     assert choose_backend(model) == "onnx-int8"
     assert StanceModel.from_pretrained(model_dir, backend="auto").backend.name == "onnx-int8"
+    # a new agreement on record makes auto time again, among the new candidates
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True}, "openvino": {"agrees": True}}))
+    assert choose_backend(model) in ("torch", "onnx-int8", "openvino")
+    assert set(json.loads(record.read_text())["seconds"]) == {"torch", "onnx-int8", "openvino"}
 
 
 def test_unknown_backend_is_a_clear_error(tiny_model_dir):

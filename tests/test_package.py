@@ -14,17 +14,29 @@ def test_cli_help_lists_the_commands():
         assert command in out
 
 
-def test_the_main_process_of_a_worker_run_stays_without_torch():
+def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tmp_path):
     """`stance score --workers N`: the parent reads, writes and decides the backend without
-    importing torch (hundreds of MB); only the workers load the model."""
-    import subprocess
-    import sys
+    importing torch (hundreds of MB); only the workers load the model. ``auto`` is decided
+    without torch both where no agreement is recorded and where the timing is cached."""
+    import json
+    import shutil
 
+    from stance.backends import auto_choice_file
+    from stance.model_files import model_version
+
+    bare, agreed = tmp_path / "bare", tmp_path / "agreed"
+    shutil.copytree(tiny_model_dir, bare)
+    shutil.copytree(tiny_model_dir, agreed)
+    (agreed / "backends.json").write_text(json.dumps({"openvino": {"agrees": True}}))
+    cached = auto_choice_file(agreed, model_version(agreed), 1)
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps({"chosen": "openvino", "candidates": ["openvino"]}))
     code = (
         "import sys\n"
         "import stance.batch, stance.cli, stance.writers, stance.readers, stance.model_files\n"
         "from stance.batch import ScoreOptions, _backend_decided\n"
-        "assert _backend_decided(ScoreOptions()).backend == 'torch'\n"
+        f"assert _backend_decided(ScoreOptions(model={str(bare)!r}), 1).backend == 'torch'\n"
+        f"assert _backend_decided(ScoreOptions(model={str(agreed)!r}), 1).backend == 'openvino'\n"
         "print(sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

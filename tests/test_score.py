@@ -214,3 +214,18 @@ def test_parquet_metadata_of_any_type_is_carried_as_text(tmp_path, tiny_model_di
     df = pd.read_parquet(tmp_path / "out.parquet").set_index("doc_id")
     assert df.loc["p1", "date"] == "2025-03-04" and df.loc["p1", "seen"] == "2025-03-04 10:30:00" and pd.isna(df.loc["p2", "seen"])
     assert df.loc["p1", "price"] == "1.50" and json.loads(df.loc["p1", "tags"]) == ["a", "b"]
+
+
+def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_dir):
+    """A pool initializer that raises would be restarted forever; the run must stop with the reason."""
+    import shutil
+
+    from stance.batch import ScoreOptions, WorkerStartError, score_collection
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Moscow said no."}) + "\n")
+    with pytest.raises(WorkerStartError, match="could not load the scoring pipeline"):
+        score_collection([str(src)], tmp_path / "out.parquet", ScoreOptions(model=str(broken), workers=2, use_ner=False, backend="torch"))
