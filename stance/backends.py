@@ -325,9 +325,16 @@ def make_backend(model: StanceModel, name: str = "torch") -> InferenceBackend:
     if model.device.type != "cpu":
         raise ValueError(f"backend {name!r} runs on the CPU only (device is {model.device})")
     if name == "openvino":
-        return OpenVinoBackend(export_openvino(model.network, export_dir(model.path, model.version, "openvino")), bf16=model.bf16)
-    path = export_onnx(model.network, export_dir(model.path, model.version, "onnx"), quantize=name == "onnx-int8")
-    return OnnxBackend(path, quantized=name == "onnx-int8")
+        directory = export_dir(model.path, model.version, "openvino")
+        graph = directory / "model.xml"
+        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
+            graph = export_openvino(model.network, directory)
+        return OpenVinoBackend(graph, bf16=model.bf16)
+    directory = export_dir(model.path, model.version, "onnx")
+    graph = directory / ("model.int8.onnx" if name == "onnx-int8" else "model.onnx")
+    if not graph.exists():
+        graph = export_onnx(model.network, directory, quantize=name == "onnx-int8")
+    return OnnxBackend(graph, quantized=name == "onnx-int8")
 
 
 def choose_backend(model: StanceModel) -> str:

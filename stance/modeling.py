@@ -11,20 +11,23 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import torch
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
 from stance.backends import BACKENDS, InferenceBackend, make_backend
 from stance.bases import resolve_base
 from stance.encoding import MARKERS, Encoded, decode_spans, encode_batch
+from stance.model_config import StanceConfig
 from stance.model_files import model_version, resolve_model  # noqa: F401 (re-exported: stance.modeling.resolve_model)
-from stance.network import StanceConfig, StanceNetwork
+
+if TYPE_CHECKING:
+    from stance.network import StanceNetwork
 
 
 @dataclass(frozen=True)
@@ -75,16 +78,26 @@ class StanceModel:
 
     def __init__(
         self,
-        network: StanceNetwork,
+        network: StanceNetwork | Callable[[], StanceNetwork],
         tokenizer,
         *,
+        config: StanceConfig | None = None,
         name: str = "",
         device: str = "cpu",
         bf16: bool | None = None,
         backend: str = "torch",
         path: str | Path | None = None,
     ):
-        self.network = network.to(device).eval()
+        """``network`` may be a function that loads it (with ``config`` given): an exported backend
+        whose graph is cached then never loads the PyTorch network at all."""
+        if callable(network) and not isinstance(network, torch.nn.Module):
+            if config is None:
+                raise ValueError("StanceModel: a network loaded on demand needs its config")
+            self._network, self._load_network = None, network
+        else:
+            self._network, self._load_network = network.to(device).eval(), None
+            config = network.config
+        self._config = config
         self.tokenizer = tokenizer
         self.name = name
         self.device = torch.device(device)
@@ -94,6 +107,13 @@ class StanceModel:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self._backend_name = backend
         self._backend: InferenceBackend | None = None
+
+    @property
+    def network(self) -> StanceNetwork:
+        """The PyTorch network (loaded on first use where the model was loaded for another backend)."""
+        if self._network is None:
+            self._network = self._load_network().to(self.device).eval()
+        return self._network
 
     @property
     def backend(self) -> InferenceBackend:
@@ -113,14 +133,23 @@ class StanceModel:
         cls, name_or_path: str | Path = "default", *, device: str = "cpu", bf16: bool | None = None, backend: str = "torch"
     ) -> StanceModel:
         """Load ``default``, a local directory or a Hugging Face hub id; ``backend``: ``torch``
-        (default), ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.backends`)."""
+        (default), ``openvino``, ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.backends`).
+        For a backend other than ``torch`` the PyTorch network is loaded only if it is needed (to
+        export a graph not cached yet)."""
         path = resolve_model(name_or_path)
-        network = StanceNetwork.from_pretrained(path, dtype=torch.float32)
+        config = StanceConfig.from_pretrained(path)
+        config.name_or_path = str(path)  # as PreTrainedModel.from_pretrained sets it
+
+        def load_network() -> StanceNetwork:
+            from stance.network import StanceNetwork
+
+            return StanceNetwork.from_pretrained(path, dtype=torch.float32)
+
         tokenizer = AutoTokenizer.from_pretrained(path)
-        local = Path(network.config._name_or_path or path)
+        local = Path(config._name_or_path or path)
         return cls(
-            network, tokenizer, name=str(name_or_path), device=device, bf16=bf16, backend=backend,
-            path=local if (local / "config.json").exists() else None,
+            load_network() if backend == "torch" else load_network, tokenizer, config=config, name=str(name_or_path),
+            device=device, bf16=bf16, backend=backend, path=local if (local / "config.json").exists() else None,
         )
 
     @classmethod
@@ -134,6 +163,10 @@ class StanceModel:
         **config: Any,
     ) -> StanceModel:
         """A new model on a pretrained encoder (``minilm``, ``mpnet``, a path or hub id), heads untrained."""
+        from transformers import AutoModel
+
+        from stance.network import StanceNetwork
+
         path = resolve_base(base)
         tokenizer = AutoTokenizer.from_pretrained(path)
         tokenizer.add_special_tokens({"additional_special_tokens": list(MARKERS)})
@@ -167,7 +200,7 @@ class StanceModel:
     # ----------------------------------------------------------------- label sets
     @property
     def config(self) -> StanceConfig:
-        return self.network.config
+        return self._config
 
     @property
     def stance_labels(self) -> list[str]:
@@ -180,8 +213,8 @@ class StanceModel:
 
     def evaluation(self) -> dict[str, Any]:
         """The dev-set evaluation stored beside the weights (``evaluation.json``), or {}."""
-        path = Path(getattr(self.config, "_name_or_path", "") or "") / "evaluation.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        path = Path(self.path) / "evaluation.json" if self.path else None
+        return json.loads(path.read_text()) if path and path.exists() else {}
 
     # ----------------------------------------------------------------- prediction
     @overload

@@ -11,47 +11,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
-from stance.labels import STANCE_LABELS
-
-
-class StanceConfig(PretrainedConfig):
-    """Configuration: the encoder's own config plus both label sets and decoding settings."""
-
-    model_type = "stance"
-
-    def __init__(
-        self,
-        encoder: dict[str, Any] | None = None,
-        stance_labels: list[str] | None = None,
-        device_labels: list[str] | None = None,
-        internal_device_labels: list[str] | None = None,
-        device_thresholds: dict[str, float] | None = None,
-        stance_loss_weight: float = 1.0,
-        device_loss_weight: float = 1.0,
-        head_dropout: float = 0.1,
-        device_loss_reduction: str = "token",
-        max_seq_length: int = 256,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.encoder = encoder or {}
-        self.stance_labels = list(stance_labels or STANCE_LABELS)
-        self.device_labels = list(device_labels or [])
-        self.internal_device_labels = list(internal_device_labels or [])
-        self.device_thresholds = dict(device_thresholds or {})
-        self.stance_loss_weight = stance_loss_weight
-        self.device_loss_weight = device_loss_weight
-        self.head_dropout = head_dropout
-        self.device_loss_reduction = device_loss_reduction
-        self.max_seq_length = max_seq_length
-
-    @property
-    def encoder_config(self) -> PretrainedConfig:
-        config = dict(self.encoder)
-        return AutoConfig.for_model(config.pop("model_type"), **config)
+from stance.model_config import StanceConfig
 
 
 @dataclass
@@ -143,5 +106,4 @@ def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
 
 
 # Let AutoConfig / AutoModel (and AutoTokenizer, which reads the config) recognise saved models.
-AutoConfig.register("stance", StanceConfig, exist_ok=True)
 AutoModel.register(StanceConfig, StanceNetwork, exist_ok=True)

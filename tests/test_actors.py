@@ -296,3 +296,38 @@ def test_pipelines_carry_only_what_is_needed() -> None:
     assert load_pipeline(use_ner=True).pipe_names == ["ner"]
     assert load_pipeline(use_ner=False).pipe_names == []
     assert load_pipeline(use_ner=True) is load_pipeline(use_ner=True)
+
+
+# --- where the NER runs ----------------------------------------------------------------------------
+
+
+def test_ner_windows_cover_the_unexplained_words_with_context_and_never_cut_a_name(tok_finder: ActorFinder) -> None:
+    from stance.actors import _ner_windows
+
+    nlp = tok_finder.nlp
+    doc = nlp.make_doc("the talks went on and on and on and on and on until Maria Lopez Garcia spoke and then and then and then it ended")
+    i = [t.text for t in doc].index("Lopez")
+    assert _ner_windows(doc, 0, len(doc), set(), None) == [(0, len(doc))]
+    ((lo, hi),) = _ner_windows(doc, 0, len(doc), set(), 2)  # Maria, Lopez, Garcia: one merged window
+    assert lo <= i - 1 - 2 and hi >= i + 2 + 2 and 0 < lo and hi < len(doc)
+    # a window edge that lands inside a run of capitalised words is widened to the run's end
+    doc = nlp.make_doc("a b c d Acme Bank Of New Zealand Holdings")
+    assert _ner_windows(doc, 0, len(doc), set(), 1) == [(3, len(doc))]
+    # covered (registry) words and sentences without capitalised words need no NER
+    doc = nlp.make_doc("nothing capitalised here at all")
+    assert _ner_windows(doc, 0, len(doc), set(), 8) == []
+    doc = nlp.make_doc("talks with Acme went on")
+    assert _ner_windows(doc, 0, len(doc), {2}, 8) == []
+
+
+def test_windowed_ner_finds_what_whole_sentence_ner_finds(registry: ActorRegistry) -> None:
+    text = (
+        "GENEVA (Wire) - Opposition leader Olena Petrenko told reporters on Monday that Acme Energy, a company "
+        "based far away from the capital and long accused of polluting the river that runs through the valley, "
+        "had misled investors about the plan. Petrenko later met Sergei Lavrov and officials of the Global Fund "
+        "for Nature in a hotel near the lake, where the talks, which went on for hours, ended without a deal."
+    )
+    whole, windowed = ActorFinder(registry), ActorFinder(registry)
+    whole._ner_context = None
+    assert [(m.start, m.end, m.actor, m.type) for m in windowed.find(text)] == [(m.start, m.end, m.actor, m.type) for m in whole.find(text)]
+    assert {"Olena Petrenko", "Acme Energy", "Sergei Lavrov"} <= {m.actor for m in windowed.find(text)}

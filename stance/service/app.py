@@ -90,7 +90,7 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
     from stance.taxonomy import Taxonomy
 
     model = scorer.model
-    path = getattr(model.config, "_name_or_path", "") or None
+    path = model.path
     reported = set(model.device_labels)
     try:
         taxonomy = [{"name": d.name, "definition": d.definition, "internal": d.internal, "reported": d.name in reported}
