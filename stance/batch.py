@@ -109,10 +109,11 @@ def _worker_init(options: ScoreOptions, threads: int) -> None:
         _WORKER_FAILURE = exc
 
 
-def _worker_run(articles: list[Article]) -> list[list[dict[str, Any]]]:
+def _worker_run(articles: list[Article]) -> tuple[list[list[dict[str, Any]]], str]:
+    """The rows of each article, and the name of the backend that ran (as in a single-process run)."""
     if _WORKER_PREDICTOR is None:
         raise WorkerStartError(f"a worker process could not load the scoring pipeline: {_WORKER_FAILURE!r}") from _WORKER_FAILURE
-    return _WORKER_PREDICTOR.score_rows(articles)
+    return _WORKER_PREDICTOR.score_rows(articles), _WORKER_PREDICTOR.scorer.model.backend.name
 
 
 _WORKER_PREDICTOR = None
@@ -274,7 +275,7 @@ def _scored_chunks(
         return
     threads = max(1, (os.cpu_count() or 1) // options.workers)
     options = _backend_decided(options, threads)
-    summary.backend = options.backend  # 'auto' decided; stage times stay in the workers
+    summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant; stage times stay with them
     ctx = mp.get_context("spawn")
     with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
         pending: deque = deque()
@@ -283,10 +284,12 @@ def _scored_chunks(
             pending.append((chunk, pool.apply_async(_worker_run, (articles,))))
             if len(pending) >= 2 * options.workers:
                 done_chunk, result = pending.popleft()
-                yield done_chunk, result.get()
+                rows, summary.backend = result.get()
+                yield done_chunk, rows
         while pending:
             done_chunk, result = pending.popleft()
-            yield done_chunk, result.get()
+            rows, summary.backend = result.get()
+            yield done_chunk, rows
         pool.close()  # let the workers exit on their own (terminate() leaves semaphores behind)
         pool.join()
 

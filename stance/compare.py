@@ -311,18 +311,9 @@ def _read_file(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}, line {number}: expected a JSON object, got {type(row).__name__}")
-            rows.append(row)
+    from stance.readers import json_objects
+
+    rows = [row for _, row in json_objects(path)]
     return pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=list(REQUIRED_COLUMNS))
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.labels import STANCE_LABELS, LabelRecord
+from stance.readers import json_objects
 
 FORMATS = ("labelstudio", "doccano")
 STANCE_CONTROL = "stance"
@@ -174,35 +175,26 @@ def _chosen_annotation(annotations: Any, where: str) -> dict[str, Any] | None:
 
 
 def _doccano(path: Path, mapping: dict[str, str], known: set[str], source: str):
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LabelImportError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise LabelImportError(f"{where}: expected a JSON object")
-            if "id" in obj:
-                where += f" (id {obj['id']})"
-            text = obj.get("text", obj.get("data"))
-            spans = []
-            if isinstance(obj.get("entities"), list):
-                for ent in obj["entities"]:
-                    if not isinstance(ent, dict):
-                        raise LabelImportError(f"{where}: each entity must be an object")
-                    spans.append((ent.get("start_offset"), ent.get("end_offset"), str(ent.get("label"))))
-            else:
-                for item in obj.get("label", obj.get("labels", [])) or []:
-                    if not isinstance(item, (list, tuple)) or len(item) != 3:
-                        raise LabelImportError(f"{where}: labels must be [start, end, label] triples, got {item!r}")
-                    spans.append((item[0], item[1], str(item[2])))
-            extra: dict[str, Any] = {"source": str(obj.get("source") or source)}
-            doc = obj.get("doc_id", obj.get("meta", {}).get("doc_id") if isinstance(obj.get("meta"), dict) else None)
-            if doc not in (None, ""):
-                extra["doc_id"] = str(doc)
-            if "id" in obj:
-                extra["doccano_id"] = obj["id"]
-            yield _record(text, spans, where, mapping, known, extra)
+    for lineno, obj in json_objects(path, error=LabelImportError):
+        where = f"{path}:{lineno}"
+        if "id" in obj:
+            where += f" (id {obj['id']})"
+        text = obj.get("text", obj.get("data"))
+        spans = []
+        if isinstance(obj.get("entities"), list):
+            for ent in obj["entities"]:
+                if not isinstance(ent, dict):
+                    raise LabelImportError(f"{where}: each entity must be an object")
+                spans.append((ent.get("start_offset"), ent.get("end_offset"), str(ent.get("label"))))
+        else:
+            for item in obj.get("label", obj.get("labels", [])) or []:
+                if not isinstance(item, (list, tuple)) or len(item) != 3:
+                    raise LabelImportError(f"{where}: labels must be [start, end, label] triples, got {item!r}")
+                spans.append((item[0], item[1], str(item[2])))
+        extra: dict[str, Any] = {"source": str(obj.get("source") or source)}
+        doc = obj.get("doc_id", obj.get("meta", {}).get("doc_id") if isinstance(obj.get("meta"), dict) else None)
+        if doc not in (None, ""):
+            extra["doc_id"] = str(doc)
+        if "id" in obj:
+            extra["doccano_id"] = obj["id"]
+        yield _record(text, spans, where, mapping, known, extra)

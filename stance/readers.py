@@ -128,6 +128,28 @@ def _jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
             yield source, lineno, InputError(source, lineno, None, f"malformed JSON ({exc.msg} at column {exc.colno})")
 
 
+def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file that must be well formed
+    (``stance compare`` input, doccano exports), unlike scoring input, whose bad lines become
+    error records. A line that is not a JSON object raises ``error`` naming the file and line.
+
+    Example:
+        >>> next(json_objects("examples/articles.jsonl"))[0]
+        1
+    """
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise error(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise error(f"{path}, line {lineno}: expected a JSON object, got {type(obj).__name__}")
+            yield lineno, obj
+
+
 def _json_array(path: Path) -> Iterator[tuple[str, int, Any]]:
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))

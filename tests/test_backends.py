@@ -74,6 +74,8 @@ def test_openvino_matches_torch_in_fp32_and_bf16(tiny_model_dir, tmp_path, monke
     s_ref, d_ref = model.backend(batch)
     ov32 = make_backend(model, "openvino")
     assert ov32.name == "openvino-fp32" and ov32.path == export_dir(model.path, model.version, "openvino") / "model.xml"
+    # threads not pinned to cores: two worker processes would otherwise share one core
+    assert ov32._request.get_compiled_model().get_property("ENABLE_CPU_PINNING") is False
     s, d = ov32(batch)
     assert s.shape == s_ref.shape and np.abs(s - s_ref).max() < 1e-4 and np.abs(d - d_ref)[_mask(batch)].max() < 1e-4
     empty = collate(encode_batch(model.tokenizer, ["No one here."], [[]], max_length=64), pad_id=model.tokenizer.pad_token_id)

@@ -229,3 +229,16 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_
     src.write_text(json.dumps({"id": "a", "text": "Moscow said no."}) + "\n")
     with pytest.raises(WorkerStartError, match="could not load the scoring pipeline"):
         score_collection([str(src)], tmp_path / "out.parquet", ScoreOptions(model=str(broken), workers=2, use_ner=False, backend="torch"))
+
+
+def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, tiny_model_dir):
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}" / "out.jsonl"
+        score_collection([str(src)], out, ScoreOptions(model=str(tiny_model_dir), workers=workers, use_ner=False, backend="torch"))
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        keys = [(r["doc_id"], r["sentence_id"], r["text"], [(m["actor"], m["start"]) for m in r["mentions"]]) for r in rows]
+        runs[workers] = (keys, json.loads((out.parent / "run.json").read_text())["model"]["backend"])
+    assert runs[1][0] == runs[2][0]
+    assert runs[1][1] == runs[2][1] and runs[1][1].startswith("torch-")
