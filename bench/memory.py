@@ -1,11 +1,14 @@
 """Memory over a long `stance score` run: RSS of the main process and of each worker, sampled.
 
     python bench/memory.py --sentences 1000000 [--workers 1] [--no-ner] [--interval 5]
+    python bench/memory.py --real ../shared/data/ptc/train-articles --copies 6 --workers 0
 
 Generates a corpus (bench/corpus.py) of about ``--sentences`` sentences, runs the real command
 (`stance score CORPUS --out OUT.parquet`) and samples, every ``--interval`` seconds, the resident
 memory of the command and of each of its worker processes, and the progress from the shard
-manifest. Writes the trace and the peaks to bench/results/memory-<sentences>.json. "Flat" means:
+manifest. ``--real DIR`` scores ``--copies`` copies of a directory of real ``.txt`` articles
+(new ids each time) instead: real sentences come in many more lengths, hence many more batch
+shapes, than generated ones. Writes the trace and the peaks to bench/results/memory-<sentences>.json. "Flat" means:
 the RSS in the last tenth of the run is no higher than in the second tenth, plus noise.
 """
 
@@ -24,6 +27,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
+
+
+def write_real_corpus(path: Path, directory: Path, copies: int) -> int:
+    """``copies`` copies of the .txt articles in ``directory`` as JSONL, each copy with its own ids."""
+    files = sorted(directory.glob("*.txt"))
+    with open(path, "w") as fh:
+        for copy in range(copies):
+            for f in files:
+                fh.write(json.dumps({"id": f"{copy}-{f.stem}", "text": f.read_text(encoding="utf-8")}) + "\n")
+    return copies * len(files)
 
 
 def write_corpus(path: Path, n_sentences: int) -> int:
@@ -45,10 +58,12 @@ def main() -> None:
     parser.add_argument("--no-ner", action="store_true")
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--real", help="a directory of real .txt articles to score instead of a generated corpus")
+    parser.add_argument("--copies", type=int, default=1, help="with --real: how many copies of it to score")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     corpus = tmp / "corpus.jsonl"
-    articles = write_corpus(corpus, args.sentences)
+    articles = write_real_corpus(corpus, Path(args.real), args.copies) if args.real else write_corpus(corpus, args.sentences)
     out = tmp / "scores.parquet"
     cmd = [str(Path(sys.executable).with_name("stance")), "score", str(corpus), "--out", str(out), "--workers", str(args.workers)]
     cmd += ["--no-ner"] if args.no_ner else []
