@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stance.readers import json_objects
+
 STANCE_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 
 
@@ -193,16 +195,12 @@ def read_label_file(
         >>> records = list(read_label_file("labels.jsonl", known_devices=["loaded_language"]))  # doctest: +SKIP
     """
     known = list(known_devices) if known_devices is not None else None
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                record = LabelRecord.from_dict(obj, known_devices=known, require_stance=require_stance)
-            except (json.JSONDecodeError, ValueError) as exc:
-                raise LabelFileError(f"{path}:{lineno}: {exc}") from None
-            yield record
+    for lineno, obj in json_objects(path, error=LabelFileError):
+        try:
+            record = LabelRecord.from_dict(obj, known_devices=known, require_stance=require_stance)
+        except ValueError as exc:
+            raise LabelFileError(f"{path}:{lineno}: {exc}") from None
+        yield record
 
 
 def write_label_file(records: Iterable[LabelRecord], path: str | Path) -> int:

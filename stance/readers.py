@@ -130,7 +130,7 @@ def _jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
 
 def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSONL file that must be well formed
-    (``stance compare`` input, doccano exports), unlike scoring input, whose bad lines become
+    (``stance compare`` input, label files, doccano exports), unlike scoring input, whose bad lines become
     error records. A line that is not a JSON object raises ``error`` naming the file and line.
 
     Example:
@@ -144,9 +144,9 @@ def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iter
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise error(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from None
+                raise error(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
             if not isinstance(obj, dict):
-                raise error(f"{path}, line {lineno}: expected a JSON object, got {type(obj).__name__}")
+                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             yield lineno, obj
 
 
