@@ -99,6 +99,11 @@ def auto_workers(limit: int = 4) -> int:
     return max(1, min(cores, limit))
 
 
+def worker_threads(workers: int) -> int:
+    """Threads per worker process: the cores shared out among ``workers``."""
+    return max(1, (os.cpu_count() or 1) // max(workers, 1))
+
+
 def _worker_init(options: ScoreOptions, threads: int) -> None:
     from stance.predictor import ScoringPredictor
 
@@ -129,8 +134,9 @@ def _make_scorer(options: ScoreOptions):
     )
 
 
-def _backend_decided(options: ScoreOptions, threads: int) -> ScoreOptions:
-    """``--backend auto`` decided once, here, so that worker processes do not each time the backends.
+def decide_backend(options: ScoreOptions, threads: int) -> ScoreOptions:
+    """``options`` with ``--backend auto`` decided for processes of ``threads`` threads: once, in the
+    parent of a worker run, so that the workers do not each time the backends.
 
     Without a recorded agreement, or with a cached choice, this needs no torch; otherwise the timing
     runs once in a child process with the workers' thread count, so that this process stays light.
@@ -273,8 +279,8 @@ def _scored_chunks(
         summary.stage_seconds = predictor.scorer.times.as_dict()
         summary.backend = predictor.scorer.model.backend.name
         return
-    threads = max(1, (os.cpu_count() or 1) // options.workers)
-    options = _backend_decided(options, threads)
+    threads = worker_threads(options.workers)
+    options = decide_backend(options, threads)
     summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant; stage times stay with them
     ctx = mp.get_context("spawn")
     with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:

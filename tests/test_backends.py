@@ -155,3 +155,27 @@ def test_evaluate_command_with_a_backend(tiny_model_dir, tmp_path, monkeypatch):
     assert sum(map(sum, metrics["onnx"]["confusion"]["matrix"])) == 3
     r = CliRunner().invoke(app, ["evaluate", str(tiny_model_dir), "--data", str(data), "--backend", "tensorrt"])
     assert r.exit_code == 2 and "unknown backend 'tensorrt'" in r.output
+
+
+def test_models_prepare_converts_and_caches_the_auto_choice(tiny_model_dir, tmp_path, monkeypatch):
+    """`stance models prepare` (run by setup.sh) leaves a cached choice for worker runs and single-process runs."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from stance.batch import worker_threads
+    from stance.cli import app
+
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    (model_dir / "backends.json").write_text(json.dumps({"openvino": {"agrees": True}}))
+    result = CliRunner().invoke(app, ["models", "prepare", str(model_dir), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    version = StanceModel.from_pretrained(model_dir).version
+    for threads in {worker_threads(2), worker_threads(1)}:
+        record = json.loads(auto_choice_file(model_dir, version, threads).read_text())
+        assert record["chosen"] in ("torch", "openvino") and f"runs {record['chosen']} here with {threads} thread" in result.output
+    assert (model_dir / "openvino" / "model.xml").exists()
+    bad = CliRunner().invoke(app, ["models", "prepare", str(tmp_path / "missing")])
+    assert bad.exit_code == 2

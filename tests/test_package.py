@@ -34,9 +34,9 @@ def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tm
     code = (
         "import sys\n"
         "import stance.batch, stance.cli, stance.writers, stance.readers, stance.model_files\n"
-        "from stance.batch import ScoreOptions, _backend_decided\n"
-        f"assert _backend_decided(ScoreOptions(model={str(bare)!r}), 1).backend == 'torch'\n"
-        f"assert _backend_decided(ScoreOptions(model={str(agreed)!r}), 1).backend == 'openvino'\n"
+        "from stance.batch import ScoreOptions, decide_backend\n"
+        f"assert decide_backend(ScoreOptions(model={str(bare)!r}), 1).backend == 'torch'\n"
+        f"assert decide_backend(ScoreOptions(model={str(agreed)!r}), 1).backend == 'openvino'\n"
         "print(sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -1,4 +1,4 @@
-"""`stance models`: the local model registry (list, show, use, rollback)."""
+"""`stance models`: the local model registry (list, show, use, rollback) and `prepare`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,37 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="The local model registry ($STANCE_HOME/models): list, show, use, rollback.", no_args_is_help=True)
+app = typer.Typer(
+    help="The local model registry ($STANCE_HOME/models): list, show, use, rollback; prepare a model for this machine.", no_args_is_help=True
+)
+
+
+@app.command()
+def prepare(
+    model: Annotated[str, typer.Argument(help="model: 'active' (default), 'default', a directory or a hub id")] = "active",
+    workers: Annotated[int, typer.Option(help="the --workers of the runs to prepare for (0 = one per core)")] = 0,
+) -> None:
+    """Convert the model for the faster backends and time them on this machine, once, so that the
+    first `stance score --backend auto` starts at once (setup.sh runs this for the shipped model).
+
+    Example:
+        stance models prepare default
+    """
+    from pathlib import Path
+
+    from stance.batch import ScoreOptions, auto_workers, decide_backend, worker_threads
+    from stance.cli import fail
+    from stance.model_files import resolve_model
+
+    n = workers or auto_workers()
+    try:
+        if not (Path(resolve_model(model)) / "config.json").is_file():
+            fail(f"{model}: not a local model directory (a hub model is prepared on its first use)")
+        for threads in sorted({worker_threads(n), worker_threads(1)}):  # worker runs, and single-process runs
+            chosen = decide_backend(ScoreOptions(model=model), threads).backend
+            typer.echo(f"{model}: --backend auto runs {chosen} here with {threads} thread(s) per process")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
 
 
 @app.command("list")
