@@ -301,7 +301,8 @@ def export_dir(model_dir: str | Path | None, version: str | None, kind: str = "o
     return cache / kind / (version or "unversioned")
 
 
-_RUNTIMES = {"openvino": ("openvino", "stance[openvino]"), "onnx": ("onnxruntime", "stance[onnx]"), "onnx-int8": ("onnxruntime", "stance[onnx]")}
+_RUNTIMES = {"openvino": ("openvino", "openvino"), "onnx": ("onnxruntime", "stance[onnx]"), "onnx-int8": ("onnxruntime", "stance[onnx]")}
+"""Backend -> (the module it imports, what to ``pip install`` for it: openvino is a dependency of stance itself)."""
 
 
 def runtime_available(backend: str) -> bool:
@@ -352,13 +353,13 @@ def choose_backend(model: StanceModel) -> str:
     faster here; else ``torch``. Timed once per model, machine and thread count, then cached."""
     import torch
 
-    candidates = auto_candidates(model.path) if model.device.type == "cpu" else []
-    if not candidates:
+    if model.device.type != "cpu":
         return "torch"
     threads = torch.get_num_threads()
-    cached = auto_choice_file(model.path, model.version, threads)
-    if (chosen := cached_choice(cached, candidates)) is not None:
+    if (chosen := known_choice(model.path, model.version, threads)) is not None:
         return chosen
+    candidates = auto_candidates(model.path)
+    cached = auto_choice_file(model.path, model.version, threads)
     timings = _time_backends({name: make_backend(model, name) for name in ("torch", *candidates)}, model)
     fastest = min(candidates, key=timings.__getitem__)
     chosen = fastest if timings[fastest] < 0.9 * timings["torch"] else "torch"
@@ -382,8 +383,14 @@ def auto_choice_file(model_dir: str | Path | None, version: str | None, threads:
     return export_dir(model_dir, version, "backends") / f"auto-{_machine_key()}-{threads}threads.json"
 
 
-def cached_choice(path: Path, candidates: list[str]) -> str | None:
-    """The choice cached at ``path``, if it was made among the same candidates."""
+def known_choice(model_dir: str | Path | None, version: str | None, threads: int) -> str | None:
+    """``auto``'s choice for a CPU where it needs no timing (and no torch): ``torch`` when no
+    accelerated backend is recorded to agree, else the choice cached for this machine and thread
+    count if it was made among the same candidates; None when a timing is due."""
+    candidates = auto_candidates(model_dir)
+    if not candidates:
+        return "torch"
+    path = auto_choice_file(model_dir, version, threads)
     if not path.exists():
         return None
     record = json.loads(path.read_text())

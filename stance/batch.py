@@ -143,14 +143,13 @@ def decide_backend(options: ScoreOptions, threads: int) -> ScoreOptions:
     """
     if options.backend != "auto":
         return options
-    from stance.backends import auto_candidates, auto_choice_file, cached_choice
+    from stance.backends import known_choice
     from stance.model_files import model_version, resolve_model
 
-    path = resolve_model(options.model)
-    candidates = auto_candidates(path)
-    if not candidates or options.device != "cpu":
+    if options.device != "cpu":
         return replace(options, backend="torch")
-    chosen = cached_choice(auto_choice_file(path, model_version(path), threads), candidates)
+    path = resolve_model(options.model)
+    chosen = known_choice(path, model_version(path), threads)
     if chosen is None:
         pool = mp.get_context("spawn").Pool(1)
         chosen = pool.apply(_choose_backend, (options, threads))

@@ -56,7 +56,7 @@ def evaluate(
     tune_on: Annotated[
         list[str] | None, typer.Option(help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
     ] = None,
-    backend: Annotated[str, typer.Option(help="torch, onnx, onnx-int8 or auto: evaluate the model as that backend runs it")] = "torch",
+    backend: Annotated[str, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto: evaluate the model as that backend runs it")] = "torch",
 ) -> None:
     """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
     from stance.modeling import StanceModel, resolve_model
@@ -148,7 +148,7 @@ def score(
     ] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
     backend: Annotated[
-        str, typer.Option(help="torch, onnx, onnx-int8 (pip install 'stance[onnx]') or auto (onnx-int8 only where measured faster and agreeing)")
+        str, typer.Option(help="torch, openvino, onnx, onnx-int8 (pip install 'stance[onnx]') or auto (the fastest backend recorded to agree, where measured faster)")
     ] = "auto",
     shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
     resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,

@@ -146,7 +146,7 @@ class StanceModel:
             return StanceNetwork.from_pretrained(path, dtype=torch.float32)
 
         tokenizer = AutoTokenizer.from_pretrained(path)
-        local = Path(config._name_or_path or path)
+        local = Path(path)
         return cls(
             load_network() if backend == "torch" else load_network, tokenizer, config=config, name=str(name_or_path),
             device=device, bf16=bf16, backend=backend, path=local if (local / "config.json").exists() else None,

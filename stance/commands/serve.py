@@ -16,7 +16,7 @@ def serve(
     ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help="find actors missing from the registry with spaCy NER (default: on; env STANCE_USE_NER)")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: cpu; env STANCE_DEVICE)")] = None,
     backend: Annotated[
-        str | None, typer.Option(help="torch, onnx, onnx-int8 or auto (default: auto; env STANCE_BACKEND)")
+        str | None, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto (default: auto; env STANCE_BACKEND)")
     ] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="sentences per model batch (default: 64; env STANCE_BATCH_SIZE)")] = None,
     max_batch_size: Annotated[int | None, typer.Option(min=1, help="articles scored together (micro-batch) (default: 32; env STANCE_MAX_BATCH_SIZE)")] = None,

@@ -131,7 +131,7 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
     registry_hash: str | None
     use_ner: bool
-    backend: str | None = None  # what runs the network: torch-bf16, torch-fp32, onnx, onnx-int8
+    backend: str | None = None  # what runs the network: torch-bf16, torch-fp32, openvino-bf16, openvino-fp32, onnx, onnx-int8
     limits: dict[str, float | int]
 
 

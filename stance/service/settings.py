@@ -37,7 +37,7 @@ class ServiceSettings:
     actors: tuple[str, ...] = ()
     use_ner: bool = True
     device: str = "cpu"
-    backend: str = "auto"  # torch, onnx, onnx-int8 or auto (see stance.backends)
+    backend: str = "auto"  # torch, openvino, onnx, onnx-int8 or auto (see stance.backends)
     batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
     max_batch_size: int = 32  # articles per micro-batch
     max_wait_ms: float = 5.0  # how long the first article of a micro-batch waits for company
