@@ -319,6 +319,36 @@ class Mention:
     end: int
 
 
+def import_spacy_without_torch() -> bool:
+    """Import spaCy with torch hidden from it, where neither is imported yet; True if it did so.
+
+    thinc, spaCy's machine-learning library, imports torch whenever it is installed, only to offer
+    wrappers for PyTorch layers, which the CNN pipeline the finder uses never needs. That import costs
+    each scoring worker about 2 s and 180 MB. With ``sys.modules["torch"]`` set to None during the
+    import, Python raises ImportError there and thinc goes on without those wrappers (its
+    ``has_torch`` stays False in this process); torch itself stays importable afterwards.
+
+    Called only in processes that ``stance score`` owns (its workers, the command itself) and only
+    for a backend other than torch, never on import: a library user's process may need thinc's
+    PyTorch wrappers (spacy-transformers pipelines).
+
+    Example:
+        >>> import_spacy_without_torch()  # doctest: +SKIP
+        True
+    """
+    import sys
+
+    if "torch" in sys.modules or "thinc" in sys.modules:
+        return False
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy  # noqa: F401
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return True
+
+
 @cache
 def load_pipeline(use_ner: bool = True, model: str = DEFAULT_MODEL) -> Language:
     """The spaCy pipeline the finder uses, loaded once: the model with only its NER, or a bare English tokenizer.

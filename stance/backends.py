@@ -33,6 +33,7 @@ import contextlib
 import json
 import os
 import platform
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -54,12 +55,12 @@ GRAPH_INPUTS = ("input_ids", "attention_mask", "target_markers")
 
 
 class InferenceBackend(ABC):
-    """Runs the network on one padded batch (the tensors of :func:`stance.modeling.collate`)."""
+    """Runs the network on one padded batch (the arrays of :func:`stance.modeling.collate`)."""
 
     name: str = ""
 
     @abstractmethod
-    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(stance probabilities (batch, targets, 3), device probabilities (batch, tokens, labels, 3))."""
 
 
@@ -93,11 +94,11 @@ class TorchBackend(InferenceBackend):
             self._copy_key = key
         return self._copy
 
-    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
         network = self._inference_network()
-        batch = {k: v.to(self.device) for k, v in batch.items()}
+        batch = {k: torch.as_tensor(v).to(self.device) for k, v in batch.items()}
         autocast = (
             torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
             if self.bf16 and next(network.parameters()).dtype != torch.bfloat16  # live fp32 weights (training)
@@ -118,54 +119,60 @@ class OnnxBackend(InferenceBackend):
 
     def __init__(self, path: str | Path, *, quantized: bool, threads: int | None = None) -> None:
         import onnxruntime as ort
-        import torch
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.name = "onnx-int8" if quantized else "onnx"
         self.path = Path(path)
 
-    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         feeds, n_targets = graph_feeds(batch)
         stance_probs, device_probs = self.session.run(None, feeds)
         return stance_probs[:, :n_targets], device_probs
 
 
 class OpenVinoBackend(InferenceBackend):
-    """OpenVINO on a converted graph; bf16 inference where the CPU has it, else fp32."""
+    """OpenVINO on a converted graph; bf16 inference where the CPU has it (``bf16=None``: ask
+    OpenVINO), else fp32."""
 
-    def __init__(self, path: str | Path, *, bf16: bool, threads: int | None = None) -> None:
+    def __init__(self, path: str | Path, *, bf16: bool | None = None, threads: int | None = None) -> None:
         import openvino as ov
 
-        if threads is None:
-            import torch
-
-            threads = torch.get_num_threads()
+        core = ov.Core()
+        if bf16 is None:
+            bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         config = {
-            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_NUM_THREADS": threads or default_threads(),
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
             # OpenVINO pins its threads to cores by default: two worker processes then share one core
             # (measured: half the throughput), and NER in the same process competes with a pinned thread.
             "ENABLE_CPU_PINNING": False,
         }
-        self._request = ov.Core().compile_model(str(path), "CPU", config).create_infer_request()
+        self._request = core.compile_model(str(path), "CPU", config).create_infer_request()
         self._lock = threading.Lock()  # one infer request: callers on several threads take turns
         self.name = "openvino-bf16" if bf16 else "openvino-fp32"
         self.path = Path(path)
 
-    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         feeds, n_targets = graph_feeds(batch)
         with self._lock:
             result = self._request.infer(feeds)
             return result[0][:, :n_targets].copy(), result[1].copy()  # the request reuses its output buffers
 
 
-def graph_feeds(batch: dict[str, torch.Tensor]) -> tuple[dict[str, np.ndarray], int]:
-    """A batch as the exported graphs take it (numpy; one target slot at least), and its real number of targets."""
-    feeds = {k: batch[k].numpy() for k in GRAPH_INPUTS}
+def default_threads() -> int:
+    """Threads for a backend not told how many: torch's setting where torch is loaded, else every core."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"].get_num_threads()
+    return os.cpu_count() or 1
+
+
+def graph_feeds(batch: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
+    """A batch as the exported graphs take it (one target slot at least), and its real number of targets."""
+    feeds = {k: np.asarray(batch[k]) for k in GRAPH_INPUTS}
     n_targets = feeds["target_markers"].shape[1]
     if n_targets == 0:  # the graphs are traced with a target; an unused slot (-1) stands in
         feeds["target_markers"] = np.full((feeds["input_ids"].shape[0], 1, 2), -1, dtype=np.int64)
@@ -329,33 +336,35 @@ def make_backend(model: StanceModel, name: str = "torch") -> InferenceBackend:
     if name == "auto":
         name = choose_backend(model)
     if name == "torch":
+        if model.threads:
+            import torch
+
+            torch.set_num_threads(model.threads)
         return TorchBackend(model.network, model.device, model.bf16)
     if not runtime_available(name):
         module, extra = _RUNTIMES[name]
         raise ValueError(f"backend {name!r} needs {module}: pip install '{extra}'")
-    if model.device.type != "cpu":
-        raise ValueError(f"backend {name!r} runs on the CPU only (device is {model.device})")
+    if model.device_type != "cpu":
+        raise ValueError(f"backend {name!r} runs on the CPU only (device is {model.device_name})")
     if name == "openvino":
         directory = export_dir(model.path, model.version, "openvino")
         graph = directory / "model.xml"
         if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
             graph = export_openvino(model.network, directory)
-        return OpenVinoBackend(graph, bf16=model.bf16)
+        return OpenVinoBackend(graph, bf16=model.requested_bf16, threads=model.threads)
     directory = export_dir(model.path, model.version, "onnx")
     graph = directory / ("model.int8.onnx" if name == "onnx-int8" else "model.onnx")
     if not graph.exists():
         graph = export_onnx(model.network, directory, quantize=name == "onnx-int8")
-    return OnnxBackend(graph, quantized=name == "onnx-int8")
+    return OnnxBackend(graph, quantized=name == "onnx-int8", threads=model.threads)
 
 
 def choose_backend(model: StanceModel) -> str:
     """The fastest accelerated backend recorded to agree with ``torch``, where it is at least 10%
     faster here; else ``torch``. Timed once per model, machine and thread count, then cached."""
-    import torch
-
-    if model.device.type != "cpu":
+    if model.device_type != "cpu":
         return "torch"
-    threads = torch.get_num_threads()
+    threads = model.threads or default_threads()
     if (chosen := known_choice(model.path, model.version, threads)) is not None:
         return chosen
     candidates = auto_candidates(model.path)
@@ -414,8 +423,8 @@ def _time_backends(backends: dict[str, InferenceBackend], model: StanceModel, re
     from stance.modeling import collate
 
     texts = [_CALIBRATION[i % len(_CALIBRATION)] for i in range(256)]
-    encoded = encode_batch(model.tokenizer, texts, [[(0, 3)]] * len(texts), max_length=model.config.max_seq_length)
-    batches = [collate(encoded[i : i + 64], pad_id=model.tokenizer.pad_token_id) for i in range(0, len(encoded), 64)]
+    encoded = encode_batch(model.subwords, texts, [[(0, 3)]] * len(texts), max_length=model.settings.max_seq_length)
+    batches = [collate(encoded[i : i + 64], pad_id=model.subwords.pad_token_id) for i in range(0, len(encoded), 64)]
     times: dict[str, list[float]] = {name: [] for name in backends}
     for backend in backends.values():
         backend(batches[0])  # warm-up

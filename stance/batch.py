@@ -105,10 +105,11 @@ def worker_threads(workers: int) -> int:
 
 
 def _worker_init(options: ScoreOptions, threads: int) -> None:
-    from stance.predictor import ScoringPredictor
-
     global _WORKER_PREDICTOR, _WORKER_FAILURE
     try:
+        light_process(options)
+        from stance.predictor import ScoringPredictor
+
         _WORKER_PREDICTOR = ScoringPredictor(options, threads=threads)
     except Exception as exc:  # noqa: BLE001 (an initializer that raises makes the pool restart the worker forever)
         _WORKER_FAILURE = exc
@@ -125,12 +126,22 @@ _WORKER_PREDICTOR = None
 _WORKER_FAILURE: Exception | None = None
 
 
-def _make_scorer(options: ScoreOptions):
+def light_process(options: ScoreOptions) -> None:
+    """In a process that only scores (a worker, the ``stance score`` command), with a backend other
+    than torch decided: load spaCy without torch (see :func:`stance.actors.import_spacy_without_torch`),
+    so that, with the model's graph cached, the process never imports torch or transformers."""
+    if options.backend not in ("torch", "auto"):
+        from stance.actors import import_spacy_without_torch
+
+        import_spacy_without_torch()
+
+
+def _make_scorer(options: ScoreOptions, threads: int | None = None):
     from stance.scoring import StanceScorer
 
     return StanceScorer.from_pretrained(
         options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size,
-        backend=options.backend,
+        backend=options.backend, threads=threads,
     )
 
 

@@ -170,7 +170,16 @@ def score(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from stance.backends import BACKENDS
-    from stance.batch import OutputExistsError, ScoreOptions, WorkerStartError, auto_workers, score_collection
+    from stance.batch import (
+        OutputExistsError,
+        ScoreOptions,
+        WorkerStartError,
+        auto_workers,
+        decide_backend,
+        light_process,
+        score_collection,
+        worker_threads,
+    )
     from stance.readers import InputPathError, check_paths
     from stance.writers import output_format
 
@@ -195,6 +204,9 @@ def score(
         batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend,
     )
     started = time.perf_counter()
+    if engine == "local" and workers == 1:  # this process scores: with an exported backend it needs no torch
+        options = decide_backend(options, worker_threads(1))
+        light_process(options)
     if engine == "ray":
         summary = _score_on_ray(inputs, out, options, errors=errors, overwrite=overwrite, address=address, actors_per_node=actors_per_node)
     else:

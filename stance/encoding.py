@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stance.subwords import SubwordTokenizer
+
 TARGET_START = "[TGT]"
 TARGET_END = "[/TGT]"
 MARKERS = (TARGET_START, TARGET_END)
@@ -50,7 +52,8 @@ def encode_batch(
     *,
     max_length: int = 256,
 ) -> list[Encoded]:
-    """Tokenise sentences once (fast tokenizer, offsets) and insert target markers.
+    """Tokenise sentences once (fast tokenizer, offsets) and insert target markers. ``tokenizer``:
+    a :class:`~stance.subwords.SubwordTokenizer` or a transformers fast tokenizer.
 
     Example:
         >>> enc = encode_batch(tok, ["Putin met Xi."], [[(0, 5), (10, 12)]])  # doctest: +SKIP
@@ -61,15 +64,15 @@ def encode_batch(
         targets = [()] * len(texts)
     if len(targets) != len(texts):
         raise ValueError(f"got {len(texts)} texts but {len(targets)} target lists")
-    start_id, end_id = tokenizer.convert_tokens_to_ids(list(MARKERS))
+    tokenizer = SubwordTokenizer.of(tokenizer)
+    start_id, end_id = (tokenizer.token_id(m) for m in MARKERS)
     if start_id == tokenizer.unk_token_id:
         raise ValueError("the tokenizer lacks the target marker tokens; load it with StanceModel")
-    batch = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False)
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
-    out = []
-    for ids, offs, spans in zip(batch["input_ids"], batch["offset_mapping"], targets):
-        out.append(_insert_markers(ids, offs, spans, cls_id, sep_id, start_id, end_id, max_length))
-    return out
+    return [
+        _insert_markers(ids, offs, spans, cls_id, sep_id, start_id, end_id, max_length)
+        for (ids, offs), spans in zip(tokenizer.encode(list(texts)), targets)
+    ]
 
 
 def _insert_markers(ids, offs, spans, cls_id, sep_id, start_id, end_id, max_length) -> Encoded:

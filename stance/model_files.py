@@ -1,5 +1,6 @@
-"""Where a model name points, and the version hash of a model directory; light (no torch), so
-that the main process of `stance score --workers N`, `stance compare` and run.json can use them.
+"""Where a model name points, the version hash of a model directory, and what inference needs of its
+config; light (no torch, no transformers), so that the main process of `stance score --workers N`,
+`stance compare`, run.json and the scoring workers of an exported backend can use them.
 
 Example:
     >>> Path(resolve_model("default")).name
@@ -9,8 +10,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from stance.labels import STANCE_LABELS
 from stance.resources import MODELS_DIR
 
 
@@ -54,3 +59,46 @@ def model_version(path: str | Path | None) -> str | None:
         with open(weights, "rb") as fh:
             head = fh.read(1_000_000)
     return hashlib.sha256(config_file.read_bytes() + head).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """What inference needs of a model's ``config.json``: the label sets, the device thresholds
+    and the maximum length (the full :class:`~stance.model_config.StanceConfig` needs transformers).
+
+    Example:
+        >>> InferenceSettings(device_labels=("doubt", "propaganda_span"), internal_device_labels=("propaganda_span",)).reported_device_labels
+        ['doubt']
+    """
+
+    stance_labels: tuple[str, ...] = STANCE_LABELS
+    device_labels: tuple[str, ...] = ()
+    internal_device_labels: tuple[str, ...] = ()
+    device_thresholds: dict[str, float] = field(default_factory=dict)
+    max_seq_length: int = 256
+
+    @property
+    def reported_device_labels(self) -> list[str]:
+        """The device labels a model reports (its internal auxiliary labels left out)."""
+        return [x for x in self.device_labels if x not in self.internal_device_labels]
+
+    @classmethod
+    def from_config(cls, config: Any) -> InferenceSettings:
+        """From a StanceConfig (or anything with the same attributes)."""
+        return cls(
+            tuple(config.stance_labels), tuple(config.device_labels), tuple(config.internal_device_labels),
+            dict(config.device_thresholds), int(config.max_seq_length),
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> InferenceSettings:
+        """From a saved model's ``config.json`` (the defaults of StanceConfig where a key is missing)."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("model_type") != "stance":
+            raise ValueError(f"{path}: not a stance model config (model_type {data.get('model_type')!r})")
+        defaults = cls()
+        return cls(
+            tuple(data.get("stance_labels") or defaults.stance_labels), tuple(data.get("device_labels") or ()),
+            tuple(data.get("internal_device_labels") or ()), dict(data.get("device_thresholds") or {}),
+            int(data.get("max_seq_length", defaults.max_seq_length)),
+        )

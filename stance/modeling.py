@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-import torch
-from transformers import AutoTokenizer
 
 from stance.backends import BACKENDS, InferenceBackend, make_backend
 from stance.bases import resolve_base
 from stance.encoding import MARKERS, Encoded, decode_spans, encode_batch
-from stance.model_config import StanceConfig
-from stance.model_files import model_version, resolve_model  # noqa: F401 (re-exported: stance.modeling.resolve_model)
+from stance.model_files import InferenceSettings, model_version, resolve_model  # noqa: F401 (re-exported: stance.modeling.resolve_model)
+from stance.subwords import SubwordTokenizer
 
 if TYPE_CHECKING:
+    import torch
+
+    from stance.model_config import StanceConfig
     from stance.network import StanceNetwork
 
 
@@ -79,41 +80,82 @@ class StanceModel:
     def __init__(
         self,
         network: StanceNetwork | Callable[[], StanceNetwork],
-        tokenizer,
+        tokenizer: Any,
         *,
-        config: StanceConfig | None = None,
+        config: StanceConfig | InferenceSettings | None = None,
         name: str = "",
         device: str = "cpu",
         bf16: bool | None = None,
         backend: str = "torch",
         path: str | Path | None = None,
+        subwords: SubwordTokenizer | None = None,
+        threads: int | None = None,
     ):
-        """``network`` may be a function that loads it (with ``config`` given): an exported backend
-        whose graph is cached then never loads the PyTorch network at all."""
-        if callable(network) and not isinstance(network, torch.nn.Module):
+        """``network`` and ``tokenizer`` may be functions that load them (with ``config`` given): a
+        model loaded for an exported backend whose graph is cached then never loads the PyTorch
+        network or transformers at all. ``config`` may then be just the :class:`InferenceSettings`
+        (the full config is read on first use of :attr:`config`); ``subwords`` is the tokenizer
+        inference uses (by default made from ``tokenizer``); ``threads``: the backend's threads."""
+        if not hasattr(network, "state_dict"):  # a function that loads it
             if config is None:
                 raise ValueError("StanceModel: a network loaded on demand needs its config")
             self._network, self._load_network = None, network
         else:
             self._network, self._load_network = network.to(device).eval(), None
             config = network.config
-        self._config = config
-        self.tokenizer = tokenizer
+        self._config = None if isinstance(config, InferenceSettings) else config
+        self._settings = config if isinstance(config, InferenceSettings) else None
+        self._tokenizer = tokenizer
+        self._subwords = subwords
         self.name = name
-        self.device = torch.device(device)
-        self.bf16 = _bf16_supported(self.device) if bf16 is None else bf16
+        self.device_name = str(device)
+        self.requested_bf16 = bf16
+        self.threads = threads
         self.path = str(path) if path else None
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self._backend_name = backend
         self._backend: InferenceBackend | None = None
+        self._bf16: bool | None = bf16
 
     @property
     def network(self) -> StanceNetwork:
         """The PyTorch network (loaded on first use where the model was loaded for another backend)."""
         if self._network is None:
-            self._network = self._load_network().to(self.device).eval()
+            self._network = self._load_network().to(self.device_name).eval()
         return self._network
+
+    @property
+    def tokenizer(self):
+        """The transformers tokenizer (loaded on first use where the model was loaded for another backend)."""
+        if callable(self._tokenizer) and not hasattr(self._tokenizer, "backend_tokenizer"):
+            self._tokenizer = self._tokenizer()
+        return self._tokenizer
+
+    @property
+    def subwords(self) -> SubwordTokenizer:
+        """The tokenizer inference uses (ids and offsets; see :mod:`stance.subwords`)."""
+        if self._subwords is None:
+            self._subwords = SubwordTokenizer.of(self.tokenizer)
+        return self._subwords
+
+    @property
+    def device(self) -> torch.device:
+        import torch
+
+        return torch.device(self.device_name)
+
+    @property
+    def device_type(self) -> str:
+        """``cpu``, ``cuda``, ... (without importing torch)."""
+        return self.device_name.split(":", 1)[0]
+
+    @property
+    def bf16(self) -> bool:
+        """Whether the torch backend runs in bf16 (given, or whether the hardware has bf16)."""
+        if self._bf16 is None:
+            self._bf16 = _bf16_supported(self.device)
+        return self._bf16
 
     @property
     def backend(self) -> InferenceBackend:
@@ -130,27 +172,54 @@ class StanceModel:
     # ----------------------------------------------------------------- loading / saving
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path = "default", *, device: str = "cpu", bf16: bool | None = None, backend: str = "torch"
+        cls,
+        name_or_path: str | Path = "default",
+        *,
+        device: str = "cpu",
+        bf16: bool | None = None,
+        backend: str = "torch",
+        threads: int | None = None,
     ) -> StanceModel:
         """Load ``default``, a local directory or a Hugging Face hub id; ``backend``: ``torch``
-        (default), ``openvino``, ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.backends`).
+        (default), ``openvino``, ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.backends`);
+        ``threads``: the backend's threads (default: torch's setting, else all cores).
+
         For a backend other than ``torch`` the PyTorch network is loaded only if it is needed (to
-        export a graph not cached yet)."""
+        export a graph not cached yet), and from a local directory neither transformers nor torch
+        is imported: the tokenizer and labels are read from its files.
+        """
         path = resolve_model(name_or_path)
-        config = StanceConfig.from_pretrained(path)
-        config.name_or_path = str(path)  # as PreTrainedModel.from_pretrained sets it
+        local = Path(path)
 
         def load_network() -> StanceNetwork:
+            import torch
+
             from stance.network import StanceNetwork
 
             return StanceNetwork.from_pretrained(path, dtype=torch.float32)
 
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        local = Path(path)
-        return cls(
-            load_network() if backend == "torch" else load_network, tokenizer, config=config, name=str(name_or_path),
-            device=device, bf16=bf16, backend=backend, path=local if (local / "config.json").exists() else None,
-        )
+        def load_tokenizer():
+            from transformers import AutoTokenizer
+
+            from stance.model_config import StanceConfig  # noqa: F401 (registers the "stance" config type first)
+
+            return AutoTokenizer.from_pretrained(path)
+
+        common = {"name": str(name_or_path), "device": device, "bf16": bf16, "backend": backend, "threads": threads,
+                  "path": local if (local / "config.json").exists() else None}
+        if backend != "torch" and (local / "config.json").is_file():
+            try:
+                subwords = SubwordTokenizer.from_directory(local)
+            except ValueError:
+                subwords = None
+            if subwords is not None:
+                settings = InferenceSettings.from_file(local / "config.json")
+                return cls(load_network, load_tokenizer, config=settings, subwords=subwords, **common)
+        from stance.model_config import StanceConfig
+
+        config = StanceConfig.from_pretrained(path)
+        config.name_or_path = str(path)  # as PreTrainedModel.from_pretrained sets it
+        return cls(load_network() if backend == "torch" else load_network, load_tokenizer(), config=config, **common)
 
     @classmethod
     def from_base(
@@ -163,8 +232,9 @@ class StanceModel:
         **config: Any,
     ) -> StanceModel:
         """A new model on a pretrained encoder (``minilm``, ``mpnet``, a path or hub id), heads untrained."""
-        from transformers import AutoModel
+        from transformers import AutoModel, AutoTokenizer
 
+        from stance.model_config import StanceConfig
         from stance.network import StanceNetwork
 
         path = resolve_base(base)
@@ -186,8 +256,11 @@ class StanceModel:
             raise ValueError(f"base encoder weights do not fit: unexpected {unexpected[:5]}, missing {missing[:5]}")
         return cls(network, tokenizer, name=base, device=device)
 
-    def save_pretrained(self, path: str | Path, *, dtype: torch.dtype = torch.bfloat16, card: str | None = None) -> None:
-        """Save config, safetensors weights (bf16 by default), tokenizer and model card."""
+    def save_pretrained(self, path: str | Path, *, dtype: torch.dtype | None = None, card: str | None = None) -> None:
+        """Save config, safetensors weights (``dtype``, bf16 by default), tokenizer and model card."""
+        import torch
+
+        dtype = dtype or torch.bfloat16
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         original = next(self.network.parameters()).dtype
@@ -200,16 +273,29 @@ class StanceModel:
     # ----------------------------------------------------------------- label sets
     @property
     def config(self) -> StanceConfig:
+        """The full configuration (read on first use where the model was loaded with its settings only)."""
+        if self._config is None:
+            from stance.model_config import StanceConfig
+
+            self._config = StanceConfig.from_pretrained(self.path)
+            self._settings = None
         return self._config
 
     @property
+    def settings(self) -> InferenceSettings:
+        """What inference needs of the configuration: label sets, thresholds, maximum length."""
+        if self._config is not None:  # the full config, which callers may have changed (thresholds)
+            return InferenceSettings.from_config(self._config)
+        return self._settings  # type: ignore[return-value]
+
+    @property
     def stance_labels(self) -> list[str]:
-        return list(self.config.stance_labels)
+        return list(self.settings.stance_labels)
 
     @property
     def device_labels(self) -> list[str]:
         """Device labels the model reports (internal auxiliary labels left out)."""
-        return [x for x in self.config.device_labels if x not in self.config.internal_device_labels]
+        return self.settings.reported_device_labels
 
     def evaluation(self) -> dict[str, Any]:
         """The dev-set evaluation stored beside the weights (``evaluation.json``), or {}."""
@@ -235,7 +321,7 @@ class StanceModel:
             targets = None if targets is None else [targets]
         if not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be strings")
-        encoded = encode_batch(self.tokenizer, texts, targets, max_length=self.config.max_seq_length)
+        encoded = encode_batch(self.subwords, texts, targets, max_length=self.settings.max_seq_length)
         results = []
         for text, enc, (stance_probs, device_probs) in zip(texts, encoded, self.run(encoded, batch_size=batch_size)):
             results.append(self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal))
@@ -258,10 +344,11 @@ class StanceModel:
                     span[0], span[1], text[span[0] : span[1]], labels[int(p.argmax())], {k: float(v) for k, v in zip(labels, p)}
                 )
             )
-        allowed = set(self.config.device_labels if include_internal else self.device_labels)
+        settings = self.settings
+        allowed = set(settings.device_labels if include_internal else settings.reported_device_labels)
         devices = tuple(
             DevicePrediction(s, e, text[s:e], label, round(score, 4))
-            for s, e, label, score in decode_spans(device_probs, enc.offsets, self.config.device_labels, self.config.device_thresholds, text)
+            for s, e, label, score in decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)
             if label in allowed
         )
         return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)
@@ -281,7 +368,7 @@ class StanceModel:
         yield from out  # type: ignore[misc]
 
     def _run_batch(self, batch: Sequence[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
-        tensors = collate(batch, pad_id=self.tokenizer.pad_token_id, multiple_of=SHAPE_MULTIPLE)
+        tensors = collate(batch, pad_id=self.subwords.pad_token_id, multiple_of=SHAPE_MULTIPLE)
         stance_probs, device_probs = self.backend(tensors)
         return [
             (stance_probs[b, : len(enc.target_markers)], device_probs[b, : len(enc.input_ids)]) for b, enc in enumerate(batch)
@@ -290,10 +377,11 @@ class StanceModel:
 
 def collate(
     batch: Sequence[Encoded], pad_id: int = 0, labels: Sequence[dict[str, Any]] | None = None, *, multiple_of: int = 1
-) -> dict[str, torch.Tensor]:
-    """Pad encoded sentences into tensors; with ``labels`` (per sentence: ``stance`` ids and
-    teacher ``stance_soft`` probabilities per distinct target, ``devices`` BIO array), add the
-    training targets too.
+) -> dict[str, np.ndarray]:
+    """Pad encoded sentences into arrays (numpy: the exported backends take them as they are, torch
+    wraps them without a copy); with ``labels`` (per sentence: ``stance`` ids and teacher
+    ``stance_soft`` probabilities per distinct target, ``devices`` BIO array), add the training
+    targets too.
 
     ``multiple_of`` rounds both the width and the number of rows up (extra rows attend to their
     first token only; their outputs are dropped). Inference uses 8: the CPU kernels (oneDNN) cache
@@ -305,26 +393,26 @@ def collate(
     width = -(-max(len(e.input_ids) for e in batch) // multiple_of) * multiple_of
     rows = -(-len(batch) // multiple_of) * multiple_of
     n_targets = max((len(e.target_markers) for e in batch), default=0)
-    input_ids = torch.full((rows, width), pad_id, dtype=torch.long)
-    attention = torch.zeros((rows, width), dtype=torch.long)
+    input_ids = np.full((rows, width), pad_id, dtype=np.int64)
+    attention = np.zeros((rows, width), dtype=np.int64)
     attention[len(batch) :, 0] = 1
-    markers = torch.full((rows, n_targets, 2), -1, dtype=torch.long)
+    markers = np.full((rows, n_targets, 2), -1, dtype=np.int64)
     for b, e in enumerate(batch):
-        input_ids[b, : len(e.input_ids)] = torch.tensor(e.input_ids)
+        input_ids[b, : len(e.input_ids)] = e.input_ids
         attention[b, : len(e.input_ids)] = 1
         if e.target_markers:
-            markers[b, : len(e.target_markers)] = torch.tensor(e.target_markers)
+            markers[b, : len(e.target_markers)] = e.target_markers
     out = {"input_ids": input_ids, "attention_mask": attention, "target_markers": markers}
     if labels is not None:
         n_dev = labels[0]["devices"].shape[1]
-        stance = torch.full((len(batch), n_targets), -100, dtype=torch.long)
-        soft = torch.zeros((len(batch), n_targets, 3), dtype=torch.float32)
-        devices = torch.full((len(batch), width, n_dev), -100, dtype=torch.long)
+        stance = np.full((len(batch), n_targets), -100, dtype=np.int64)
+        soft = np.zeros((len(batch), n_targets, 3), dtype=np.float32)
+        devices = np.full((len(batch), width, n_dev), -100, dtype=np.int64)
         for b, lab in enumerate(labels):
             if len(lab["stance"]):
-                stance[b, : len(lab["stance"])] = torch.tensor(lab["stance"])
-                soft[b, : len(lab["stance"])] = torch.from_numpy(lab["stance_soft"])
-            devices[b, : lab["devices"].shape[0]] = torch.from_numpy(lab["devices"])
+                stance[b, : len(lab["stance"])] = lab["stance"]
+                soft[b, : len(lab["stance"])] = lab["stance_soft"]
+            devices[b, : lab["devices"].shape[0]] = lab["devices"]
         out["stance_labels"] = stance
         out["device_labels"] = devices
         out["stance_soft_labels"] = soft
@@ -332,6 +420,8 @@ def collate(
 
 
 def _bf16_supported(device: torch.device) -> bool:
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     try:

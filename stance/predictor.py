@@ -101,7 +101,7 @@ class ScoringPredictor:
 
     ``meta_keys`` fixes the metadata columns of the tables ``__call__`` returns (so that every
     shard has the same schema); ``first_seen`` is the duplicate-id map of :func:`records_to_items`;
-    ``threads`` sets torch's thread count for this process.
+    ``threads``: the model backend's threads (torch's thread count for this process, for the torch backend).
 
     Example:
         >>> from stance.batch import ScoreOptions
@@ -118,15 +118,11 @@ class ScoringPredictor:
         first_seen: Mapping[str, int] | None = None,
         threads: int | None = None,
     ) -> None:
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(max(1, threads))
         self.options = options
         self.meta_keys = tuple(meta_keys)
         self.first_seen = dict(first_seen) if first_seen is not None else None
         self.schema = output_schema(self.meta_keys)
-        self.scorer = _make_scorer(options)
+        self.scorer = _make_scorer(options, threads=max(1, threads) if threads is not None else None)
 
     def score_rows(self, articles: Sequence[Article]) -> list[list[dict[str, Any]]]:
         """The output rows (``ScoredSentence.to_row()``) of each article, in order."""

@@ -137,12 +137,13 @@ class StanceScorer:
         batch_size: int = 64,
         splitter: str = "news",
         backend: str = "auto",
+        threads: int | None = None,
     ) -> StanceScorer:
-        """Load the model (run by ``backend``: see :mod:`stance.backends`), the actor registry
-        (plus ``actors`` files) and the sentence splitter."""
+        """Load the model (run by ``backend`` on ``threads`` threads: see :mod:`stance.backends`),
+        the actor registry (plus ``actors`` files) and the sentence splitter."""
         registry = ActorRegistry.load(*actors)
         return cls(
-            StanceModel.from_pretrained(model, device=device, backend=backend),
+            StanceModel.from_pretrained(model, device=device, backend=backend, threads=threads),
             ActorFinder(registry, use_ner=use_ner),
             get_splitter(splitter),
             batch_size=batch_size,
@@ -179,18 +180,19 @@ class StanceScorer:
             for k, (sent, inside) in enumerate(zip(sentences, _assign(sentences, mentions))):
                 if not sent.boilerplate:
                     scored.append((u, k, sent, inside))
+        settings = self.model.settings
         encoded = encode_batch(
-            self.model.tokenizer,
+            self.model.subwords,
             [s.text for _, _, s, _ in scored],
             [[(m.start - s.start, m.end - s.start) for m in ms] for _, _, s, ms in scored],
-            max_length=self.model.config.max_seq_length,
+            max_length=settings.max_seq_length,
         )
         t3 = time.perf_counter()
         outputs = list(self.model.run(encoded, batch_size=self.batch_size))
         t4 = time.perf_counter()
 
-        labels = self.model.stance_labels
-        reported = set(self.model.device_labels)
+        labels = list(settings.stance_labels)
+        reported = set(settings.reported_device_labels)
         results: dict[tuple[int, int], tuple[tuple[MentionResult, ...], tuple[DeviceResult, ...]]] = {}
         for (u, k, sent, ms), enc, (stance_probs, device_probs) in zip(scored, encoded, outputs):
             mention_results = []
@@ -205,7 +207,7 @@ class StanceScorer:
             devices = tuple(
                 DeviceResult(label, sent.text[s:e], s, e, round(score, 4))
                 for s, e, label, score in decode_spans(
-                    device_probs, enc.offsets, self.model.config.device_labels, self.model.config.device_thresholds, sent.text
+                    device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, sent.text
                 )
                 if label in reported
             )

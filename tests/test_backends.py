@@ -21,7 +21,7 @@ def _batch(model: StanceModel):
 
 
 def _mask(batch):
-    return batch["attention_mask"].numpy().astype(bool)
+    return np.asarray(batch["attention_mask"]).astype(bool)
 
 
 def test_torch_bf16_copy_is_close_to_fp32_and_follows_weight_updates(tiny_model):

@@ -38,7 +38,8 @@ class Collator:
         self.pad_id = pad_id
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        return collate([f["enc"] for f in features], pad_id=self.pad_id, labels=features)
+        arrays = collate([f["enc"] for f in features], pad_id=self.pad_id, labels=features)
+        return {k: torch.from_numpy(v) for k, v in arrays.items()}
 
 
 class JsonLogCallback(TrainerCallback):
