@@ -479,6 +479,7 @@ class ActorFinder:
             yield from self._find_batch(batch)
 
     def _find_batch(self, texts: list[str]) -> list[list[Mention]]:
+        from spacy.attrs import NORM
         from spacy.tokens import Span
 
         nlp = self.nlp
@@ -493,8 +494,9 @@ class ActorFinder:
                 parts = [(0, len(doc))]
                 if self._gate:
                     parts = [w for start, end in _sentences(doc) for w in _ner_windows(doc, start, end, covered, self._ner_context)]
+                norms = doc.to_array([NORM]) if parts and parts != [(0, len(doc))] else None
                 for start, end in parts:
-                    jobs.append((i, start, doc if end - start == len(doc) else doc[start:end].as_doc()))
+                    jobs.append((i, start, doc if end - start == len(doc) else _window_doc(doc, start, end, norms)))
             tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
             for (i, offset, _), part in zip(jobs, tagged, strict=True):
                 ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)
@@ -691,6 +693,20 @@ def _ner_windows(doc: Doc, start: int, end: int, covered: set[int], context: int
         else:
             windows.append((lo, hi))
     return windows
+
+
+def _window_doc(doc: Doc, start: int, end: int, norms: Any) -> Doc:
+    """``doc[start:end]`` as a document of its own, for the NER: its words with the norms the
+    tokenizer gave them ("Calif." -> "california"; ``norms`` is ``doc.to_array([NORM])``), which is
+    all an unannotated document holds that the NER reads. Gives the entities ``Span.as_doc`` would, 5-10x
+    faster: that copies every attribute of the whole document, its vector and entities per call."""
+    from spacy.attrs import NORM
+    from spacy.tokens import Doc
+
+    tokens = doc[start:end]
+    window = Doc(doc.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens])
+    window.from_array([NORM], norms[start:end])
+    return window
 
 
 def _given_names(doc: Doc, chosen: list[_Candidate]) -> list[_Candidate]:

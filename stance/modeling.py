@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -105,7 +106,8 @@ class StanceModel:
             config = network.config
         self._config = None if isinstance(config, InferenceSettings) else config
         self._settings = config if isinstance(config, InferenceSettings) else None
-        self._tokenizer = tokenizer
+        loads_tokenizer = inspect.isfunction(tokenizer)  # (a transformers tokenizer is callable too)
+        self._tokenizer, self._load_tokenizer = (None, tokenizer) if loads_tokenizer else (tokenizer, None)
         self._subwords = subwords
         self.name = name
         self.device_name = str(device)
@@ -128,8 +130,8 @@ class StanceModel:
     @property
     def tokenizer(self):
         """The transformers tokenizer (loaded on first use where the model was loaded for another backend)."""
-        if callable(self._tokenizer) and not hasattr(self._tokenizer, "backend_tokenizer"):
-            self._tokenizer = self._tokenizer()
+        if self._tokenizer is None:
+            self._tokenizer = self._load_tokenizer()
         return self._tokenizer
 
     @property
