@@ -472,7 +472,7 @@ class ActorFinder:
             >>> finder.find_doc(finder.nlp("Kyiv replied."))[0].actor
             'Ukraine'
         """
-        return self._mentions(doc, self._registry_candidates(doc), doc.ents)
+        return self._mentions(doc, self._registry_candidates(doc, [t.text for t in doc]), doc.ents, doc.text)
 
     def _stream(self, texts: Iterator[str], batch_size: int) -> Iterator[list[Mention]]:
         while batch := list(islice(texts, batch_size)):
@@ -484,7 +484,8 @@ class ActorFinder:
 
         nlp = self.nlp
         docs = [nlp.make_doc(t) for t in texts]
-        found = [self._registry_candidates(d) for d in docs]
+        words = [[t.text for t in d] for d in docs]  # read once: each spaCy token access builds an object
+        found = [self._registry_candidates(d, w) for d, w in zip(docs, words, strict=True)]
         ents: list[list[Span]] = [[] for _ in docs]
         if self.use_ner:
             # NER runs on the parts of sentences that need it (see find_many), each as a document of its own.
@@ -493,16 +494,18 @@ class ActorFinder:
                 covered = {t for c in cands if c.source == 1 for t in range(c.token, c.token_end)}
                 parts = [(0, len(doc))]
                 if self._gate:
-                    parts = [w for start, end in _sentences(doc) for w in _ner_windows(doc, start, end, covered, self._ner_context)]
+                    parts = [
+                        w for start, end in _sentences(words[i]) for w in _ner_windows(doc, words[i], start, end, covered, self._ner_context)
+                    ]
                 norms = doc.to_array([NORM]) if parts and parts != [(0, len(doc))] else None
                 for start, end in parts:
                     jobs.append((i, start, doc if end - start == len(doc) else _window_doc(doc, start, end, norms)))
             tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
             for (i, offset, _), part in zip(jobs, tagged, strict=True):
                 ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)
-        return [self._mentions(*args) for args in zip(docs, found, ents, strict=True)]
+        return [self._mentions(*args) for args in zip(docs, found, ents, texts, strict=True)]
 
-    def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span]) -> list[Mention]:
+    def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str) -> list[Mention]:
         first = _select(found)
         chosen = _given_names(doc, [c for c in first if c.source != 0])
         if self.use_ner:
@@ -514,7 +517,7 @@ class ActorFinder:
             ]
             chosen = _select(chosen + entities)
         chosen.sort(key=lambda c: c.start)
-        return list(self._resolve(chosen, doc.text))
+        return list(self._resolve(chosen, text))
 
     # -- matching --------------------------------------------------------------------------------------
 
@@ -543,8 +546,8 @@ class ActorFinder:
             if len(d) == 1 and "." in d.text:
                 self._single.setdefault(d.text, key)
 
-    def _registry_candidates(self, doc: Doc) -> list[_Candidate]:
-        """Registry aliases and ignore phrases in ``doc`` (overlapping; :func:`_select` picks)."""
+    def _registry_candidates(self, doc: Doc, token_texts: Sequence[str]) -> list[_Candidate]:
+        """Registry aliases and ignore phrases in ``doc`` (overlapping: :func:`_select` picks); ``token_texts``: its tokens' texts."""
         if self._matcher is None:
             self._build_matcher()
         out = []
@@ -561,9 +564,10 @@ class ActorFinder:
             cand.token, cand.token_end = s, e
             out.append(cand)
         # "U.S.-led": the tokenizer keeps a dotted abbreviation and a hyphenated word together.
-        for tok in doc:
-            if "-" in tok.text and "." in tok.text and tok.i not in covered:
-                head = tok.text.split("-", 1)[0]
+        for i, word in enumerate(token_texts):
+            if "-" in word and "." in word and i not in covered:
+                tok = doc[i]
+                head = word.split("-", 1)[0]
                 key = self._single.get(head)
                 if key is not None and self._keys[key][0]:
                     actors, short = self._keys[key]
@@ -643,16 +647,17 @@ class ActorFinder:
             yield Mention(_normalise(surface), own_type, surface, start, c.end)
 
 
-def _sentences(doc: Doc) -> list[tuple[int, int]]:
-    """Rough sentence token ranges: a break after . ! ? (and a closing quote) before a capital or a quote."""
+def _sentences(words: Sequence[str]) -> list[tuple[int, int]]:
+    """Rough sentence token ranges of a document's token texts: a break after . ! ? (and a closing
+    quote) before a capital or a quote."""
     parts, start = [], 0
-    for i in range(1, len(doc)):
-        prev, tok = doc[i - 1].text, doc[i].text
-        ends = prev in _STOPS or (prev in _CLOSERS and i > 1 and doc[i - 2].text in _STOPS)
+    for i in range(1, len(words)):
+        prev, tok = words[i - 1], words[i]
+        ends = prev in _STOPS or (prev in _CLOSERS and i > 1 and words[i - 2] in _STOPS)
         if ends and (tok[:1].isupper() or tok[:1] in _OPENERS) and not (prev in _STOPS and tok in _CLOSERS):
             parts.append((start, i))
             start = i
-    parts.append((start, len(doc)))
+    parts.append((start, len(words)))
     return parts
 
 
@@ -665,7 +670,7 @@ def _needs_ner(tok: Token, covered: set[int]) -> bool:
     return not (tok.lower_ in _TITLES or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR)
 
 
-def _ner_windows(doc: Doc, start: int, end: int, covered: set[int], context: int | None) -> list[tuple[int, int]]:
+def _ner_windows(doc: Doc, words: Sequence[str], start: int, end: int, covered: set[int], context: int | None) -> list[tuple[int, int]]:
     """The token ranges of ``doc[start:end]`` the NER must see: none if no word there needs it
     (:func:`_needs_ner`); with ``context=None`` the whole range; else ``context`` tokens either side
     of each such word, widened so that no run of capitalised words (a name) is cut, and merged where
@@ -678,15 +683,15 @@ def _ner_windows(doc: Doc, start: int, end: int, covered: set[int], context: int
     where an entity ends, either way; ``bench/ner_windows.py``).
     """
     windows: list[tuple[int, int]] = []
-    for tok in doc[start:end]:
-        if not _needs_ner(tok, covered):
+    for i in range(start, end):
+        if not words[i][:1].isupper() or not _needs_ner(doc[i], covered):
             continue
         if context is None:
             return [(start, end)]
-        lo, hi = max(start, tok.i - context), min(end, tok.i + context + 1)
-        while lo > start and doc[lo].text[:1].isupper():
+        lo, hi = max(start, i - context), min(end, i + context + 1)
+        while lo > start and words[lo][:1].isupper():
             lo -= 1
-        while hi < end and doc[hi - 1].text[:1].isupper():
+        while hi < end and words[hi - 1][:1].isupper():
             hi += 1
         if windows and lo <= windows[-1][1]:
             windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))

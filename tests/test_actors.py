@@ -307,17 +307,17 @@ def test_ner_windows_cover_the_unexplained_words_with_context_and_never_cut_a_na
     nlp = tok_finder.nlp
     doc = nlp.make_doc("the talks went on and on and on and on and on until Maria Lopez Garcia spoke and then and then and then it ended")
     i = [t.text for t in doc].index("Lopez")
-    assert _ner_windows(doc, 0, len(doc), set(), None) == [(0, len(doc))]
-    ((lo, hi),) = _ner_windows(doc, 0, len(doc), set(), 2)  # Maria, Lopez, Garcia: one merged window
+    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), None) == [(0, len(doc))]
+    ((lo, hi),) = _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 2)  # Maria, Lopez, Garcia: one merged window
     assert lo <= i - 1 - 2 and hi >= i + 2 + 2 and 0 < lo and hi < len(doc)
     # a window edge that lands inside a run of capitalised words is widened to the run's end
     doc = nlp.make_doc("a b c d Acme Bank Of New Zealand Holdings")
-    assert _ner_windows(doc, 0, len(doc), set(), 1) == [(3, len(doc))]
+    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 1) == [(3, len(doc))]
     # covered (registry) words and sentences without capitalised words need no NER
     doc = nlp.make_doc("nothing capitalised here at all")
-    assert _ner_windows(doc, 0, len(doc), set(), 8) == []
+    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 8) == []
     doc = nlp.make_doc("talks with Acme went on")
-    assert _ner_windows(doc, 0, len(doc), {2}, 8) == []
+    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), {2}, 8) == []
 
 
 def test_windowed_ner_finds_what_whole_sentence_ner_finds(registry: ActorRegistry) -> None:
