@@ -18,7 +18,7 @@ from stance.actors import ActorFinder, ActorRegistry, Mention
 from stance.encoding import decode_spans, encode_batch
 from stance.modeling import StanceModel
 from stance.readers import Article
-from stance.sentences import Sentence, SentenceSplitter, get_splitter
+from stance.sentences import Sentence, SentenceSplitter, dateline_length, get_splitter
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,9 @@ class StanceScorer:
         t2 = time.perf_counter()
 
         scored: list[tuple[int, int, Sentence, list[Mention]]] = []  # (unit, sentence index, sentence, mentions)
-        for u, ((_, _, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
+        for u, ((_, section, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
+            if section == "body":
+                mentions = _outside_dateline(sentences, mentions)
             for k, (sent, inside) in enumerate(zip(sentences, _assign(sentences, mentions))):
                 if not sent.boilerplate:
                     scored.append((u, k, sent, inside))
@@ -236,6 +238,22 @@ class StanceScorer:
         for name, dt in zip(("split", "actors", "encode", "model", "assemble"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
             setattr(self.times, name, getattr(self.times, name) + dt)
         return out
+
+
+def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> Sequence[Mention]:
+    """The mentions, less those in the dateline the story starts with ("MOSCOW (Reuters) - ": a
+    place of filing and an agency, not actors the sentence takes a stance on; wire copy would
+    otherwise add them to nearly every article). A leading organisation, bloc or person ("NATO - the
+    alliance said ...") means the line does not start with a dateline, and nothing is dropped."""
+    first = next((s for s in sentences if not s.boilerplate), None)
+    length = dateline_length(first.text) if first else 0
+    if not length:
+        return mentions
+    cut = first.start + length
+    inside = [m for m in mentions if m.start < cut and m.start >= first.start]
+    if inside and inside[0].start == first.start and inside[0].type in ("organisation", "bloc", "person"):
+        return mentions
+    return [m for m in mentions if m not in inside]
 
 
 def _assign(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[list[Mention]]:

@@ -58,6 +58,7 @@ __all__ = [
     "Sentence",
     "SentenceSplitter",
     "SpacySentenceSplitter",
+    "dateline_length",
     "get_splitter",
     "is_boilerplate_line",
 ]
@@ -367,6 +368,19 @@ _DATELINE_RE = re.compile(
 def _is_dateline_only(line: str) -> bool:
     match = _DATELINE_RE.match(line)
     return bool(match) and match.end() == len(line)
+
+
+def dateline_length(text: str) -> int:
+    """The length of the dateline ``text`` starts with ("MOSCOW (Reuters) - "), or 0.
+
+    Example:
+        >>> dateline_length("MOSCOW (Reuters) - The Kremlin said no.")
+        19
+        >>> dateline_length("The Kremlin said no.")
+        0
+    """
+    match = _DATELINE_RE.match(text)
+    return match.end() if match else 0
 
 
 # Abbreviations that spaCy's English tokenizer exceptions lack (it already has Mr., Mrs., Dr., Gen.,

@@ -242,3 +242,25 @@ def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, t
         runs[workers] = (keys, json.loads((out.parent / "run.json").read_text())["model"]["backend"])
     assert runs[1][0] == runs[2][0]
     assert runs[1][1] == runs[2][1] and runs[1][1].startswith("torch-")
+
+
+def test_a_dateline_place_and_agency_are_not_mentions(tiny_model):
+    """Wire copy starts nearly every story with a dateline: its place and agency must not become
+    stance mentions (a capital there would otherwise count as its state in every article)."""
+    from stance.actors import ActorFinder
+    from stance.scoring import StanceScorer
+
+    scorer = StanceScorer(tiny_model, ActorFinder())
+    articles = [
+        "MOSCOW (Reuters) - The Kremlin rejected the plan. Moscow later softened.",
+        "Moscow (Reuters) - The Kremlin rejected the plan.",
+        "Daily Wire Online\n\nWASHINGTON, Jan. 5 (AP) — Biden met Xi Jinping.",
+        "NATO - the alliance's chief said Russia was to blame.",  # not a dateline: a leading organisation
+        "The Kremlin (Reuters) said no.",
+    ]
+    found = [[(m.actor, m.text) for row in scorer.score(text) for m in row.mentions] for text in articles]
+    assert found[0] == [("Russia", "Kremlin"), ("Russia", "Moscow")]
+    assert found[1] == [("Russia", "Kremlin")]
+    assert found[2] == [("Joe Biden", "Biden"), ("Xi Jinping", "Xi Jinping")]
+    assert found[3] == [("NATO", "NATO"), ("Russia", "Russia")]
+    assert ("Russia", "Kremlin") in found[4]
