@@ -497,9 +497,10 @@ class ActorFinder:
                     parts = [
                         w for start, end in _sentences(words[i]) for w in _ner_windows(doc, words[i], start, end, covered, self._ner_context)
                     ]
-                norms = doc.to_array([NORM]) if parts and parts != [(0, len(doc))] else None
+                whole = [(0, len(doc))]
+                norms = doc.to_array([NORM]) if parts and parts != whole else None  # read once per document, for its windows
                 for start, end in parts:
-                    jobs.append((i, start, doc if end - start == len(doc) else _window_doc(doc, start, end, norms)))
+                    jobs.append((i, start, doc if parts == whole else _window_doc(doc, start, end, norms)))
             tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
             for (i, offset, _), part in zip(jobs, tagged, strict=True):
                 ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)

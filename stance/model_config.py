@@ -16,6 +16,7 @@ from typing import Any
 from transformers import AutoConfig, PretrainedConfig
 
 from stance.labels import STANCE_LABELS
+from stance.model_files import InferenceSettings
 
 
 class StanceConfig(PretrainedConfig):
@@ -34,7 +35,7 @@ class StanceConfig(PretrainedConfig):
         device_loss_weight: float = 1.0,
         head_dropout: float = 0.1,
         device_loss_reduction: str = "token",
-        max_seq_length: int = 256,
+        max_seq_length: int = InferenceSettings.max_seq_length,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -249,11 +249,11 @@ def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]
     length = dateline_length(first.text) if first else 0
     if not length:
         return mentions
-    cut = first.start + length
-    inside = [m for m in mentions if m.start < cut and m.start >= first.start]
-    if inside and inside[0].start == first.start and inside[0].type in ("organisation", "bloc", "person"):
+    start, cut = first.start, first.start + length
+    leading = min((m for m in mentions if start <= m.start < cut), key=lambda m: m.start, default=None)
+    if leading is not None and leading.start == start and leading.type in ("organisation", "bloc", "person"):
         return mentions
-    return [m for m in mentions if m not in inside]
+    return [m for m in mentions if not start <= m.start < cut]
 
 
 def _assign(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[list[Mention]]:
