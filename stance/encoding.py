@@ -128,6 +128,47 @@ def _insert_markers(ids, offs, spans, cls_id, sep_id, start_id, end_id, max_leng
     )
 
 
+def target_windows(
+    tokenizer, texts: Sequence[str], spans: Sequence[tuple[int, int]], *, max_length: int = 256
+) -> list[tuple[int, int]]:
+    """For targets that truncation cut off a long sentence: a window ``(start, end)`` of characters
+    of each text, centred on its target span, that fits ``max_length`` tokens with the markers.
+    Windows start and end at word boundaries; the text is cut, the offsets are the original's.
+
+    Example:
+        >>> target_windows(tok, [long_sentence], [(900, 905)], max_length=128)  # doctest: +SKIP
+        [(611, 1187)]
+    """
+    tokenizer = SubwordTokenizer.of(tokenizer)
+    budget = max(8, max_length - 4 - 8)  # [CLS], [SEP], two markers; slack for re-tokenising the cut text
+    out = []
+    for text, (_ids, offs), (s, e) in zip(texts, tokenizer.encode(list(texts)), spans):
+        if not offs:
+            out.append((0, len(text)))
+            continue
+        inside = [i for i, (a, b) in enumerate(offs) if a < e and b > s] or [_position_of(offs, s) if s < len(text) else len(offs) - 1]
+        lo, hi = inside[0], min(inside[-1], len(offs) - 1)
+        while hi - lo + 1 < budget and (lo > 0 or hi < len(offs) - 1):
+            if lo > 0:
+                lo -= 1
+            if hi < len(offs) - 1 and hi - lo + 1 < budget:
+                hi += 1
+        while lo < inside[0] and not _word_start(text, offs[lo][0]):  # do not start inside a word
+            lo += 1
+        while hi > inside[-1] and not _word_end(text, offs[hi][1]):
+            hi -= 1
+        out.append((offs[lo][0], offs[hi][1]))
+    return out
+
+
+def _word_start(text: str, i: int) -> bool:
+    return i == 0 or not (text[i - 1].isalnum() and text[i].isalnum())
+
+
+def _word_end(text: str, i: int) -> bool:
+    return i >= len(text) or not (text[i - 1].isalnum() and text[i].isalnum())
+
+
 def _position_of(offs, char: int) -> int:
     """Index of the first token starting at or after ``char`` (for spans that cover no token)."""
     for i, (a, _) in enumerate(offs):
@@ -200,8 +241,93 @@ def decode_spans(
             out.append(_span(list(range(pos, end + 1)), offsets, p_in, real, label))
             pos = end + 1
     if text is not None:
-        out = [(*_whole_words(text, s, e), label, score) for s, e, label, score in out]
+        tidy = (_tidy(text, *_whole_words(text, s, e), label) for s, e, label, _ in out)
+        out = sorted({(t[0], t[1], label): score for t, (_, _, label, score) in zip(tidy, out) if t is not None}.items())
+        out = [(s, e, label, score) for (s, e, label), score in out]
     return sorted(out, key=lambda x: (x[0], x[1], x[2]))
+
+
+PROPAGANDA = "propaganda"  # the reported name of the label-agnostic PTC span
+PROPAGANDA_SPAN = "propaganda_span"  # its training label
+
+
+def decode_devices(
+    probs: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
+    text: str,
+    *,
+    labels: Sequence[str],
+    reported: Sequence[str],
+    thresholds: dict[str, float] | None = None,
+    fixed: Sequence[str] = (),
+) -> list[tuple[int, int, str, float, str | None]]:
+    """The device spans a user gets, ``(start, end, label, score, technique)``: the ``fixed`` devices
+    as decoded; and, where the model has the label-agnostic PTC span head, each of its spans as
+    ``propaganda`` with the most likely PTC technique (any other reported label) as ``technique``,
+    instead of separate technique spans, whose head finds fewer of them. A model without that head
+    reports every reported label as before (technique None). The one decoding path of scoring and
+    prediction.
+
+    Example:
+        >>> decode_devices(probs, enc.offsets, text, labels=labels, reported=labels, fixed=FIXED_DEVICES)  # doctest: +SKIP
+        [(4, 11, 'scare_quotes', 0.91, None), (30, 52, 'propaganda', 0.62, 'loaded_language')]
+    """
+    spans = decode_spans(probs, offsets, labels, thresholds, text)
+    if PROPAGANDA_SPAN not in labels:
+        allowed = set(reported)
+        return [(s, e, label, score, None) for s, e, label, score in spans if label in allowed]
+    techniques = [j for j, label in enumerate(labels) if label in set(reported) - set(fixed)]
+    real = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET]
+    p_in = probs[real][:, :, BEGIN] + probs[real][:, :, INSIDE]
+    out = []
+    for s, e, label, score in spans:
+        if label in fixed:
+            out.append((s, e, label, score, None))
+        elif label == PROPAGANDA_SPAN:
+            rows = [k for k, i in enumerate(real) if offsets[i][0] < e and offsets[i][1] > s]
+            technique = labels[techniques[int(p_in[rows][:, techniques].mean(0).argmax())]] if rows and techniques else None
+            out.append((s, e, PROPAGANDA, score, technique))
+    return out
+
+
+OPENING_QUOTES = "\"“‘'«"
+CLOSING_QUOTES = "\"”’'»"
+# Words that alone never carry a device. Hand-written rather than spaCy's STOP_WORDS, which also
+# holds words devices are made of ("say", "many", "some", "several", "serious").
+FUNCTION_WORDS = frozenset(
+    "a an the is are was were be been being am of to in on at by for with from as and or but nor if whether that this "
+    "these those it its he she they we you i his her their our your my me him them us who whom which what when where "
+    "not no so than then there here has have had do does did will would can could should may might must".split()
+)
+SCARE_QUOTE_REACH = 40  # characters to look for a scare quote's missing mark
+
+
+def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
+    """A decoded span made presentable, or None to drop it: scare quotes widened to hold both
+    marks (dropped if they have none); other spans trimmed of edge punctuation; spans left with no
+    letters, or only function words ("a", "is a", "Whether"), dropped."""
+    if label == "scare_quotes":
+        if start > 0 and text[start - 1] in OPENING_QUOTES and text[start] not in OPENING_QUOTES:
+            start -= 1
+        if end < len(text) and text[end] in CLOSING_QUOTES and text[end - 1] not in CLOSING_QUOTES:
+            end += 1
+        if text[start] in OPENING_QUOTES and (end - start < 2 or text[end - 1] not in CLOSING_QUOTES):
+            close = next((i for i in range(end, min(len(text), end + SCARE_QUOTE_REACH)) if text[i] in CLOSING_QUOTES), None)
+            end = close + 1 if close is not None else end
+        elif text[end - 1] in CLOSING_QUOTES and text[start] not in OPENING_QUOTES:
+            opening = next((i for i in range(start - 1, max(-1, start - SCARE_QUOTE_REACH), -1) if text[i] in OPENING_QUOTES), None)
+            start = opening if opening is not None else start
+        if end - start < 3 or text[start] not in OPENING_QUOTES or text[end - 1] not in CLOSING_QUOTES:
+            return None
+    else:
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+    words = [w.strip(OPENING_QUOTES + CLOSING_QUOTES + ".,;:!?()[]-").lower() for w in text[start:end].split()]
+    if not any(c.isalnum() for c in text[start:end]) or all(w in FUNCTION_WORDS or not w for w in words):
+        return None
+    return start, end
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:

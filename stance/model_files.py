@@ -82,6 +82,17 @@ class InferenceSettings:
         """The device labels a model reports (its internal auxiliary labels left out)."""
         return [x for x in self.device_labels if x not in self.internal_device_labels]
 
+    def decode_devices(self, probs: Any, offsets: Any, text: str) -> list[tuple[int, int, str, float, str | None]]:
+        """The device spans users get from one sentence's token probabilities (see
+        :func:`stance.encoding.decode_devices`)."""
+        from stance.encoding import decode_devices
+        from stance.taxonomy import FIXED_DEVICES
+
+        return decode_devices(
+            probs, offsets, text, labels=self.device_labels, reported=self.reported_device_labels,
+            thresholds=self.device_thresholds, fixed=FIXED_DEVICES,
+        )
+
     @classmethod
     def from_config(cls, config: Any) -> InferenceSettings:
         """From a StanceConfig (or anything with the same attributes)."""

@@ -52,6 +52,7 @@ class DevicePrediction:
     text: str
     label: str
     score: float
+    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
 
 
 @dataclass(frozen=True)
@@ -347,12 +348,12 @@ class StanceModel:
                 )
             )
         settings = self.settings
-        allowed = set(settings.device_labels if include_internal else settings.reported_device_labels)
-        devices = tuple(
-            DevicePrediction(s, e, text[s:e], label, round(score, 4))
-            for s, e, label, score in decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)
-            if label in allowed
-        )
+        if include_internal:  # every label as decoded, internal ones too (evaluation)
+            spans = decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)
+            decoded = [(s, e, label, score, None) for s, e, label, score in spans]
+        else:
+            decoded = settings.decode_devices(device_probs, enc.offsets, text)
+        devices = tuple(DevicePrediction(s, e, text[s:e], label, round(score, 4), technique) for s, e, label, score, technique in decoded)
         return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)
 
     def run(self, encoded: Sequence[Encoded], *, batch_size: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from stance.actors import ActorFinder, ActorRegistry, Mention
-from stance.encoding import decode_spans, encode_batch
+from stance.encoding import Encoded, encode_batch, target_windows
 from stance.modeling import StanceModel
 from stance.readers import Article
 from stance.sentences import Sentence, SentenceSplitter, dateline_length, get_splitter
@@ -43,6 +45,7 @@ class DeviceResult:
     start: int
     end: int
     score: float
+    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,26 @@ class StanceScorer:
             batch_size=batch_size,
         )
 
+    def _stance_in_windows(self, scored: Sequence[Target], encoded: Sequence[Encoded]) -> dict[tuple[int, int], np.ndarray]:
+        """Stance probabilities of the mentions that truncation cut off a long sentence, each read
+        from a window of its sentence centred on it (one more pass per such mention)."""
+        jobs = _window_jobs(scored, encoded)
+        if not jobs:
+            return {}
+        max_length = self.model.settings.max_seq_length
+        windows = target_windows(self.model.subwords, [t for _, _, t, _ in jobs], [span for *_, span in jobs], max_length=max_length)
+        enc = encode_batch(
+            self.model.subwords,
+            [text[a:b] for (_, _, text, _), (a, b) in zip(jobs, windows)],
+            [[(s - a, e - a)] for (*_, (s, e)), (a, _) in zip(jobs, windows)],
+            max_length=max_length,
+        )
+        out = {}
+        for (n, j, _, _), e, (stance_probs, _) in zip(jobs, enc, self.model.run(enc, batch_size=self.batch_size)):
+            if e.target_slots[0] is not None:
+                out[(n, j)] = stance_probs[e.target_slots[0]]
+        return out
+
     @property
     def registry(self) -> ActorRegistry:
         return self.finder.registry
@@ -165,23 +188,7 @@ class StanceScorer:
 
     def score_articles(self, articles: Sequence[Article]) -> list[list[ScoredSentence]]:
         """The rows of each article, in order. The per-batch work of every engine."""
-        t0 = time.perf_counter()
-        units: list[tuple[int, str, str, list[Sentence]]] = []  # (article index, section, text, sentences)
-        for i, art in enumerate(articles):
-            if art.title:
-                units.append((i, "title", art.title, [Sentence(0, len(art.title), art.title)]))
-            units.append((i, "body", art.text, self.splitter.split(art.text, title=art.title)))
-        t1 = time.perf_counter()
-        mentions_per_unit = list(self.finder.find_many([u[2] for u in units]))
-        t2 = time.perf_counter()
-
-        scored: list[tuple[int, int, Sentence, list[Mention]]] = []  # (unit, sentence index, sentence, mentions)
-        for u, ((_, section, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
-            if section == "body":
-                mentions = _outside_dateline(sentences, mentions)
-            for k, (sent, inside) in enumerate(zip(sentences, _assign(sentences, mentions))):
-                if not sent.boilerplate:
-                    scored.append((u, k, sent, inside))
+        units, scored, (t0, t1, t2) = find_targets(articles, self.splitter, self.finder)
         settings = self.model.settings
         encoded = encode_batch(
             self.model.subwords,
@@ -191,27 +198,24 @@ class StanceScorer:
         )
         t3 = time.perf_counter()
         outputs = list(self.model.run(encoded, batch_size=self.batch_size))
+        windowed = self._stance_in_windows(scored, encoded)
         t4 = time.perf_counter()
 
         labels = list(settings.stance_labels)
-        reported = set(settings.reported_device_labels)
         results: dict[tuple[int, int], tuple[tuple[MentionResult, ...], tuple[DeviceResult, ...]]] = {}
-        for (u, k, sent, ms), enc, (stance_probs, device_probs) in zip(scored, encoded, outputs):
+        for n, ((u, k, sent, ms), enc, (stance_probs, device_probs)) in enumerate(zip(scored, encoded, outputs)):
             mention_results = []
-            for m, slot in zip(ms, enc.target_slots):
-                if slot is None:  # cut off by truncation: no stance rather than a guess
+            for j, (m, slot) in enumerate(zip(ms, enc.target_slots)):
+                p = stance_probs[slot] if slot is not None else windowed.get((n, j))
+                if p is None:  # no window could hold it either (cannot happen with a sane max_seq_length)
                     stance, probs = None, {}
                 else:
-                    p = stance_probs[slot]
                     stance, probs = labels[int(p.argmax())], {k2: round(float(v), 4) for k2, v in zip(labels, p)}
                 s0 = m.start - sent.start
                 mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs))
             devices = tuple(
-                DeviceResult(label, sent.text[s:e], s, e, round(score, 4))
-                for s, e, label, score in decode_spans(
-                    device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, sent.text
-                )
-                if label in reported
+                DeviceResult(label, sent.text[s:e], s, e, round(score, 4), technique)
+                for s, e, label, score, technique in settings.decode_devices(device_probs, enc.offsets, sent.text)
             )
             results[(u, k)] = (tuple(mention_results), devices)
 
@@ -238,6 +242,52 @@ class StanceScorer:
         for name, dt in zip(("split", "actors", "encode", "model", "assemble"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
             setattr(self.times, name, getattr(self.times, name) + dt)
         return out
+
+
+Unit = tuple[int, str, str, list[Sentence]]  # (article index, section, text, sentences)
+Target = tuple[int, int, Sentence, list[Mention]]  # (unit, sentence index, sentence, its mentions)
+
+
+def find_targets(
+    articles: Sequence[Article], splitter: SentenceSplitter, finder: ActorFinder
+) -> tuple[list[Unit], list[Target], tuple[float, float, float]]:
+    """The sentences to label and their mentions, as ``stance score`` finds them: each article's
+    title and body as units, split into sentences; mentions found, the leading dateline's left out,
+    and assigned to sentences; boilerplate sentences not returned as targets. Also the clock times
+    (start, after splitting, after actor finding).
+
+    Example:
+        >>> units, targets, _ = find_targets([to_article("Beijing hailed the deal.")], get_splitter(), finder)  # doctest: +SKIP
+        >>> targets[0][3][0].actor  # doctest: +SKIP
+        'China'
+    """
+    t0 = time.perf_counter()
+    units: list[Unit] = []
+    for i, art in enumerate(articles):
+        if art.title:
+            units.append((i, "title", art.title, [Sentence(0, len(art.title), art.title)]))
+        units.append((i, "body", art.text, splitter.split(art.text, title=art.title)))
+    t1 = time.perf_counter()
+    mentions_per_unit = list(finder.find_many([u[2] for u in units]))
+    t2 = time.perf_counter()
+    targets: list[Target] = []
+    for u, ((_, section, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
+        if section == "body":
+            mentions = _outside_dateline(sentences, mentions)
+        for k, (sent, inside) in enumerate(zip(sentences, _assign(sentences, mentions))):
+            if not sent.boilerplate:
+                targets.append((u, k, sent, inside))
+    return units, targets, (t0, t1, t2)
+
+
+def _window_jobs(scored: Sequence[Target], encoded: Sequence[Encoded]) -> list[tuple[int, int, str, tuple[int, int]]]:
+    """(sentence number, mention number, sentence text, span) of each mention truncation cut off."""
+    return [
+        (n, j, sent.text, (m.start - sent.start, m.end - sent.start))
+        for n, ((_, _, sent, ms), enc) in enumerate(zip(scored, encoded))
+        for j, (m, slot) in enumerate(zip(ms, enc.target_slots))
+        if slot is None
+    ]
 
 
 def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> Sequence[Mention]:

@@ -29,7 +29,9 @@ MENTION = pa.struct(
     [("actor", pa.string()), ("type", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()),
      ("stance", pa.string()), ("probs", PROBS)]
 )
-DEVICE = pa.struct([("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float32())])
+DEVICE = pa.struct(
+    [("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float32()), ("technique", pa.string())]
+)
 BASE_SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("sentence_id", pa.int32()), ("start", pa.int32()), ("end", pa.int32()), ("text", pa.string()),
      ("section", pa.string()), ("boilerplate", pa.bool_()), ("mentions", pa.list_(MENTION)), ("devices", pa.list_(DEVICE))]

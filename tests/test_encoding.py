@@ -67,3 +67,16 @@ def test_decode_widens_spans_to_whole_words(tokenizer):
     assert text[s:e] == "unprecedentedly"
     [(s, e, _, _)] = decode_spans(probs, enc.offsets, ["loaded_language"])
     assert text[s:e] != "unprecedentedly"
+
+
+def test_target_windows_fit_and_keep_the_target(tokenizer):
+    from stance.encoding import target_windows
+
+    text = "In a long statement " + " ".join(["that went on and on about many things"] * 40) + ", officials said Russia was to blame."
+    start = text.index("Russia")
+    [(a, b)] = target_windows(tokenizer, [text], [(start, start + 6)], max_length=64)
+    assert a <= start and start + 6 <= b
+    [enc] = encode_batch(tokenizer, [text[a:b]], [[(start - a, start - a + 6)]], max_length=64)
+    assert enc.target_slots == [0] and not enc.truncated
+    assert text[a:b][start - a : start - a + 6] == "Russia"
+    assert a == 0 or not text[a - 1].isalnum()  # starts at a word boundary

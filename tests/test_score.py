@@ -264,3 +264,18 @@ def test_a_dateline_place_and_agency_are_not_mentions(tiny_model):
     assert found[2] == [("Joe Biden", "Biden"), ("Xi Jinping", "Xi Jinping")]
     assert found[3] == [("NATO", "NATO"), ("Russia", "Russia")]
     assert ("Russia", "Kremlin") in found[4]
+
+
+def test_a_mention_past_the_models_cut_gets_a_stance_from_a_window(tiny_model):
+    from stance.actors import ActorFinder
+    from stance.scoring import StanceScorer
+
+    scorer = StanceScorer(tiny_model, ActorFinder(use_ner=False))
+    filler = " ".join(["that went on and on about many things"] * 30)
+    text = f"In a statement {filler}, officials said Russia was to blame."
+    [row] = scorer.score(text)
+    [mention] = [m for m in row.mentions if m.actor == "Russia"]
+    assert mention.start > 300  # far past the tiny model's 64 tokens
+    assert row.text[mention.start : mention.end] == "Russia"
+    assert mention.stance in ("negative", "neutral", "positive")
+    assert sum(mention.probs.values()) == pytest.approx(1.0, abs=1e-3)

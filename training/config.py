@@ -65,6 +65,13 @@ class TrainConfig:
         default=(), metadata={"help": "after training, write this model's stance probabilities on these data (teacher_probs.jsonl)"}
     )
     distill_weight: float = field(default=0.5, metadata={"help": "share of the stance loss taken from the teacher"})
+    distill_temperature: float = field(
+        default=1.0, metadata={"help": "soften the teacher's probabilities: p ** (1/T), renormalised (1 = as they are)"}
+    )
+    one_target_per_pass: bool = field(
+        default=False,
+        metadata={"help": "encode each target in its own pass (a teacher: slower, more accurate); saved in the model's config"},
+    )
     tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
     save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
     logging_steps: int = 50

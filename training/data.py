@@ -36,6 +36,28 @@ def load_records(spec: DataSpec, data_dir: str | Path, taxonomy: Taxonomy, seed:
     return records * max(1, spec.repeat)
 
 
+def one_target_per_record(records: Iterable[LabelRecord]) -> list[LabelRecord]:
+    """Each record with k targets as k records with one target each (their device labels kept on
+    the first only; the copies annotate no device), for models that encode one target per pass; records without targets stay.
+
+    Example:
+        >>> [len(r.targets) for r in one_target_per_record([two_target_record])]  # doctest: +SKIP
+        [1, 1]
+    """
+    out = []
+    for r in records:
+        if len(r.targets) <= 1:
+            out.append(r)
+            continue
+        for k, t in enumerate(r.targets):
+            meta = dict(r.meta)
+            if "teacher_probs" in meta:
+                meta["teacher_probs"] = [meta["teacher_probs"][k]]
+            first = k == 0
+            out.append(replace(r, targets=(t,), devices=r.devices if first else (), device_labels=r.device_labels if first else (), meta=meta))
+    return out
+
+
 def map_to_taxonomy(record: LabelRecord, source: str, taxonomy: Taxonomy) -> LabelRecord:
     """Rename a converter's raw device labels to taxonomy devices; drop the ones no device uses."""
     devices = []

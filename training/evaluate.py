@@ -31,19 +31,38 @@ class RawPredictions:
 
 
 def predict_raw(model: StanceModel, records: Sequence[LabelRecord], batch_size: int = 64) -> RawPredictions:
-    """Run the model once over records (their gold targets are the targets)."""
+    """Run the model once over records (their gold targets are the targets); a model saved with
+    ``one_target_per_pass`` (a teacher) gives each target's stance from a pass of its own."""
     records = list(records)
+    texts = [r.text for r in records]
     encoded = encode_batch(
-        model.tokenizer,
-        [r.text for r in records],
-        [[(t.start, t.end) for t in r.targets] for r in records],
-        max_length=model.config.max_seq_length,
+        model.tokenizer, texts, [[(t.start, t.end) for t in r.targets] for r in records], max_length=model.config.max_seq_length
     )
     stance, devices = [], []
     for sp, dp in model.run(encoded, batch_size=batch_size):
         stance.append(sp)
         devices.append(dp)
+    if getattr(model.config, "one_target_per_pass", False):
+        stance = stance_one_target_per_pass(model, texts, encoded, batch_size=batch_size)
     return RawPredictions(records, encoded, stance, devices)
+
+
+def stance_one_target_per_pass(
+    model: StanceModel, texts: Sequence[str], encoded: Sequence[Encoded], batch_size: int = 64
+) -> list[np.ndarray]:
+    """Stance probabilities (targets, labels) per sentence in ``encoded``'s target order, each
+    distinct target encoded alone with its markers (passes batched by length).
+
+    Example:
+        >>> probs = stance_one_target_per_pass(teacher, texts, encode_batch(tok, texts, spans))  # doctest: +SKIP
+    """
+    jobs = [(i, k, span) for i, enc in enumerate(encoded) for k, span in enumerate(enc.target_spans)]
+    single = encode_batch(model.subwords, [texts[i] for i, _, _ in jobs], [[span] for _, _, span in jobs], max_length=model.settings.max_seq_length)
+    out = [np.zeros((len(enc.target_spans), len(model.stance_labels)), dtype=np.float32) for enc in encoded]
+    for (i, k, _), enc, (sp, _) in zip(jobs, single, model.run(single, batch_size=batch_size)):
+        if enc.target_slots[0] is not None:
+            out[i][k] = sp[enc.target_slots[0]]
+    return out
 
 
 def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, float] | None = None) -> dict:

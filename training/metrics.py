@@ -70,5 +70,20 @@ def span_prf(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> 
     }
 
 
+def overlap_prf(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> dict:
+    """Precision: share of predicted spans that overlap a gold span; recall: share of gold spans
+    that some predicted span overlaps (per sentence, one label at a time).
+
+    Example:
+        >>> overlap_prf([[(0, 10)]], [[(5, 12), (20, 22)]])["precision"]
+        0.5
+    """
+    n_gold = sum(len(g) for g in gold)
+    n_pred = sum(len(p) for p in pred)
+    hit_pred = sum(any(_overlap(s, t) for t in g) for g, p in zip(gold, pred) for s in p)
+    hit_gold = sum(any(_overlap(s, t) for s in p) for g, p in zip(gold, pred) for t in g)
+    return {"gold": n_gold, "predicted": n_pred, **_prf(hit_pred / n_pred if n_pred else 0.0, hit_gold / n_gold if n_gold else 0.0)}
+
+
 def _prf(p: float, r: float) -> dict:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, set_seed
 
@@ -25,7 +26,8 @@ from stance.labels import LabelRecord
 from stance.modeling import StanceModel, collate
 from stance.taxonomy import Taxonomy
 from training.config import TrainConfig, write_training_data
-from training.data import build_features, describe, load_records
+from training.convert.allsides import text_hash
+from training.data import build_features, describe, load_records, one_target_per_record
 from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds
 
 logger = logging.getLogger("stance.train")
@@ -126,10 +128,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         transfer = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.transfer}
         summary["transfer"] = describe(transfer)
         train_records += [r for recs in transfer.values() for r in recs]
-        if config.distill_from.endswith(".jsonl"):
+        if config.distill_from.endswith((".jsonl", ".jsonl.gz")):
             train_records = add_cached_teacher_probs(train_records, config.distill_from)
         else:
             train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=_device()))
+        train_records = soften(train_records, config.distill_temperature)
     elif config.transfer:
         raise ValueError("'transfer' data needs 'distill_from' (a teacher model)")
 
@@ -143,8 +146,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         device_loss_reduction=config.device_loss_reduction,
         max_seq_length=config.max_seq_length,
         distill_weight=config.distill_weight if config.distill_from else 0.0,
+        one_target_per_pass=config.one_target_per_pass,
         device=_device(),
     )
+    if config.one_target_per_pass:  # the dev sets are scored per target by predict_raw, reading the saved flag
+        train_records = one_target_per_record(train_records)
     (out / "data_summary.json").write_text(json.dumps(summary, indent=2))
 
     # 5. Training
@@ -176,7 +182,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     (out / "metrics.json").write_text(json.dumps(result, indent=2))
     if config.teacher_probs_for:  # this model is a teacher: cache its probabilities for students
         records = [r for spec in config.teacher_probs_for for r in load_records(spec, config.data_dir, taxonomy, config.seed)]
-        export_teacher_probs(model, records, out / "teacher_probs.jsonl")
+        export_teacher_probs(model, records, out / "teacher_probs.jsonl.gz")
     logger.info("done in %.0f s: %s", train_seconds, json.dumps(result["headline"]))
     return result
 
@@ -251,11 +257,29 @@ def fit(
 
 
 def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[LabelRecord]:
-    """Attach the teacher's stance probabilities (meta ``teacher_probs``, one row per target)."""
+    """Attach the teacher's stance probabilities (meta ``teacher_probs``, one row per target; a
+    target the teacher's encoding cut off gets none, an all-zero row). A teacher saved with
+    ``one_target_per_pass`` encodes each target alone."""
     with_targets = [r for r in records if r.targets]
-    preds = teacher.predict([r.text for r in with_targets], [[(t.start, t.end) for t in r.targets] for r in with_targets], batch_size=128)
-    for r, p in zip(with_targets, preds):
-        r.meta["teacher_probs"] = [[t.probs.get(k, 0.0) for k in teacher.stance_labels] for t in p.targets]
+    raw = predict_raw(teacher, with_targets, batch_size=128)
+    for r, enc, probs in zip(with_targets, raw.encoded, raw.stance):
+        r.meta["teacher_probs"] = [
+            [float(x) for x in probs[slot]] if slot is not None else [0.0] * len(teacher.stance_labels) for slot in enc.target_slots
+        ]
+    return records
+
+
+def soften(records: list[LabelRecord], temperature: float) -> list[LabelRecord]:
+    """Teacher probabilities raised to 1/T and renormalised (T > 1 softer, T < 1 sharper)."""
+    if temperature <= 0:
+        raise ValueError(f"distill_temperature must be positive, got {temperature}")
+    if temperature == 1.0:
+        return records
+    for r in records:
+        if "teacher_probs" in r.meta:
+            p = np.asarray(r.meta["teacher_probs"], dtype=np.float64) ** (1.0 / temperature)
+            sums = p.sum(-1, keepdims=True)
+            r.meta["teacher_probs"] = np.divide(p, sums, out=np.zeros_like(p), where=sums > 0).tolist()
     return records
 
 
@@ -271,32 +295,43 @@ def teacher_summary(distill_from: str) -> dict[str, Any] | None:
 
 
 def export_teacher_probs(teacher: StanceModel, records: list[LabelRecord], path: str | Path) -> int:
-    """Write a teacher's stance probabilities for the records' targets as JSONL (a cache that
-    ``distill_from: FILE.jsonl`` reads instead of running the teacher). Returns lines written."""
+    """Write a teacher's stance probabilities for the records' targets as JSONL, gzipped when the
+    name ends in ``.gz`` (a cache that ``distill_from: FILE`` reads instead of running the teacher).
+    Each line holds a hash of the sentence, not its text, so the file can be committed. Returns lines written."""
     records = add_teacher_probs([r for r in records if r.targets], teacher)
-    with open(path, "w", encoding="utf-8") as fh:
+    with _open_text(path, "w") as fh:
         for r in records:
             spans = [[t.start, t.end] for t in r.targets]
-            fh.write(json.dumps({"text": r.text, "targets": spans, "probs": r.meta["teacher_probs"]}) + "\n")
+            probs = [[round(x, 4) for x in row] for row in r.meta["teacher_probs"]]
+            fh.write(json.dumps({"hash": text_hash(r.text), "targets": spans, "probs": probs}) + "\n")
     return len(records)
 
 
 def add_cached_teacher_probs(records: list[LabelRecord], path: str | Path) -> list[LabelRecord]:
-    """Attach teacher probabilities from a file written by :func:`export_teacher_probs`;
-    records missing from it keep gold labels only."""
+    """Attach teacher probabilities from a file written by :func:`export_teacher_probs` (lines keyed
+    by a hash of the sentence, or by its ``text`` in older files); records missing from it keep gold labels only."""
     cache = {}
-    with open(path, encoding="utf-8") as fh:
+    with _open_text(path, "r") as fh:
         for line in fh:
             obj = json.loads(line)
-            cache[(obj["text"], tuple(map(tuple, obj["targets"])))] = obj["probs"]
+            key = obj["hash"] if "hash" in obj else text_hash(obj["text"])
+            cache[(key, tuple(map(tuple, obj["targets"])))] = obj["probs"]
     hits = 0
     for r in records:
-        probs = cache.get((r.text, tuple((t.start, t.end) for t in r.targets)))
+        if "teacher_probs" in r.meta:  # already labelled (the transfer set)
+            continue
+        probs = cache.get((text_hash(r.text), tuple((t.start, t.end) for t in r.targets)))
         if probs is not None:
             r.meta["teacher_probs"] = probs
             hits += 1
     logger.info("teacher probabilities for %d of %d sentences with targets", hits, sum(1 for r in records if r.targets))
     return records
+
+
+def _open_text(path: str | Path, mode: str):
+    import gzip
+
+    return gzip.open(path, mode + "t", encoding="utf-8") if str(path).endswith(".gz") else open(path, mode, encoding="utf-8")
 
 
 def _length_grouping() -> dict[str, Any]:

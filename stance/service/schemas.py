@@ -46,6 +46,7 @@ class DeviceOut(BaseModel):
     start: int
     end: int
     score: float
+    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
 
 
 class RowOut(BaseModel):

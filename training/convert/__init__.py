@@ -20,6 +20,8 @@ CONVERTERS: dict[str, str] = {
     "babe": "training.convert.babe",
     "directed": "training.convert.directed",
     "framing": "training.convert.markup",
+    "allsides": "training.convert.allsides",
+    "transfer": "training.transfer",
 }
 
 

@@ -1,0 +1,131 @@
+"""The six framing devices on real news, measured on what `stance score` outputs.
+
+    python bench/devices_real.py --model default --out bench/results/devices_real_default.json
+    python bench/devices_real.py --agreement     # annotator agreement on the doubly labelled sentences
+
+Reads the device-labelled AllSides sentences of a split (default ``heldout``: articles that no
+training sentence comes from; training/data/real_devices/), scores their whole articles with the
+real pipeline (StanceScorer, as `stance score` does; NER off, which does not touch devices), takes the
+device spans of the rows at the labelled sentences, and reports per device: precision and recall by
+overlap (a predicted span counts where it overlaps a gold span of the same device) and the
+partial-overlap measure beside it; recall by sentence length (<= 20, 21-35, > 35 words); and the
+share of device-free sentences given any device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stance.taxonomy import FIXED_DEVICES  # noqa: E402
+from training.convert.allsides import article_texts, convert, read_standoff  # noqa: E402
+from training.metrics import overlap_prf, span_prf  # noqa: E402
+
+LENGTHS = (("<=20", 0, 20), ("21-35", 21, 35), (">35", 36, 10**6))
+
+
+def predicted_spans(model: str, records, data_dir: str, backend: str = "auto") -> list[list[tuple[int, int, str]]]:
+    """Device spans `stance score` gives at each record's sentence (offsets relative to it)."""
+    from stance.readers import Article
+    from stance.scoring import StanceScorer
+
+    scorer = StanceScorer.from_pretrained(model, use_ner=False, backend=backend)
+    texts = article_texts(data_dir)
+    docs = sorted({r.doc_id for r in records})
+    rows_at: dict[tuple[str, int], list] = {}
+    for lo in range(0, len(docs), 16):
+        batch = [Article(id=d, text=texts[d]) for d in docs[lo : lo + 16]]
+        for rows in scorer.score_articles(batch):
+            for row in rows:
+                rows_at[(row.doc_id, row.start)] = row
+    out = []
+    for r in records:
+        row = rows_at.get((r.doc_id, r.meta["sentence_start"]))
+        if row is None or row.text != r.text:
+            raise ValueError(f"the pipeline did not give the sentence {r.doc_id}@{r.meta['sentence_start']} as one row")
+        out.append([(d.start, d.end, d.label) for d in row.devices if d.label in FIXED_DEVICES])
+    return out
+
+
+def score(gold_records, pred: list[list[tuple[int, int, str]]]) -> dict:
+    """Per-device overlap and partial P/R/F1, recall by length, false-alarm rate on device-free sentences."""
+    out: dict = {"sentences": len(gold_records), "devices": {}}
+    for label in FIXED_DEVICES:
+        gold = [[(d.start, d.end) for d in r.devices if d.label == label] for r in gold_records]
+        got = [[(s, e) for s, e, lab in p if lab == label] for p in pred]
+        out["devices"][label] = {"overlap": overlap_prf(gold, got), "partial": span_prf(gold, got)["partial"]}
+    words = [len(r.text.split()) for r in gold_records]
+    by_length = {}
+    for name, lo, hi in LENGTHS:
+        idx = [i for i, w in enumerate(words) if lo <= w <= hi]
+        gold = [[(d.start, d.end, d.label) for d in gold_records[i].devices] for i in idx]
+        got = [pred[i] for i in idx]
+        found = sum(any(lab == gl and s < ge and e > gs for s, e, lab in p) for g, p in zip(gold, got) for gs, ge, gl in g)
+        n = sum(len(g) for g in gold)
+        by_length[name] = {"sentences": len(idx), "gold_spans": n, "recall": found / n if n else None}
+    out["recall_by_length"] = by_length
+    free = [i for i, r in enumerate(gold_records) if not r.devices]
+    out["device_free_sentences"] = len(free)
+    out["device_free_flagged_share"] = sum(bool(pred[i]) for i in free) / len(free) if free else None
+    macro = [out["devices"][d]["overlap"] for d in FIXED_DEVICES]
+    out["macro"] = {k: sum(m[k] for m in macro) / len(macro) for k in ("precision", "recall", "f1")}
+    return out
+
+
+def agreement(data_dir: str) -> dict:
+    """Per device, span F1 between the two annotators (overlap) and token-level Cohen's kappa."""
+    from sklearn.metrics import cohen_kappa_score
+
+    texts = article_texts(data_dir)
+    second = [r for p in sorted((ROOT / "training/data/real_devices_second").glob("*.jsonl")) for r in read_standoff(p, texts)]
+    first = {(r.doc_id, r.meta["sentence_start"]): r for r in convert(Path(data_dir), "heldout")}
+    pairs = [(first[(r.doc_id, r.meta["sentence_start"])], r) for r in second if (r.doc_id, r.meta["sentence_start"]) in first]
+    out = {"sentences": len(pairs), "devices": {}}
+    for label in FIXED_DEVICES:
+        a = [[(d.start, d.end) for d in x.devices if d.label == label] for x, _ in pairs]
+        b = [[(d.start, d.end) for d in y.devices if d.label == label] for _, y in pairs]
+        ta, tb = [], []
+        for (x, _), sa, sb in zip(pairs, a, b):
+            for pos in _word_starts(x.text):
+                ta.append(any(s <= pos < e for s, e in sa))
+                tb.append(any(s <= pos < e for s, e in sb))
+        f1 = overlap_prf(a, b)["f1"]
+        kappa = cohen_kappa_score(ta, tb) if any(ta) or any(tb) else None
+        out["devices"][label] = {"spans_a": sum(map(len, a)), "spans_b": sum(map(len, b)), "span_f1": f1, "token_kappa": kappa}
+    return out
+
+
+def _word_starts(text: str) -> list[int]:
+    import re
+
+    return [m.start() for m in re.finditer(r"\S+", text)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--split", default="heldout", choices=["heldout", "dev", "train"])
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--agreement", action="store_true", help="annotator agreement instead of a model")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.agreement:
+        result = agreement(args.data_dir)
+    else:
+        records = list(convert(Path(args.data_dir), args.split))
+        result = {"model": args.model, "split": args.split, **score(records, predicted_spans(args.model, records, args.data_dir, args.backend))}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The project's device label files use the guide's device names, and standoff labels are read
+back only while the text still matches their hash."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from stance.taxonomy import FIXED_DEVICES
+from training.convert import allsides
+from training.convert.allsides import read_standoff, text_hash
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE_NAMES = set(FIXED_DEVICES)
+
+
+def test_standoff_label_files_use_the_guides_device_names_and_valid_offsets():
+    files = sorted((ROOT / "training/data/real_devices").glob("*.jsonl")) + sorted((ROOT / "training/data/real_devices_second").glob("*.jsonl"))
+    assert files, "no real device label files"
+    for path in files:
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            obj = json.loads(line)
+            assert {"doc_id", "start", "end", "hash", "spans", "annotator"} <= set(obj), f"{path}:{n}"
+            assert "text" not in obj, f"{path}:{n}: standoff must not carry the text"
+            for s, e, label in obj["spans"]:
+                assert label in GUIDE_NAMES, f"{path}:{n}: {label}"
+                assert 0 <= s < e <= obj["end"] - obj["start"], f"{path}:{n}"
+
+
+def test_markup_examples_use_the_guides_device_names():
+    mark = re.compile(r"\[\[([a-z_]+)\|")
+    for path in sorted((ROOT / "training/data/framing_examples").glob("*.txt")):
+        labels = {m for line in path.read_text().splitlines() if not line.startswith("#") for m in mark.findall(line)}
+        assert labels <= GUIDE_NAMES, f"{path}: {labels - GUIDE_NAMES}"
+
+
+def _write(tmp_path: Path, rows: list[dict]) -> Path:
+    path = tmp_path / "labels.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_standoff_reads_text_from_the_data_and_stops_on_a_changed_sentence(tmp_path):
+    article = "Intro line. The regime in Tehran ignored the ruling. End."
+    start = article.index("The regime")
+    end = article.index(" End.")
+    row = {"doc_id": "a1", "start": start, "end": end, "hash": text_hash(article[start:end]), "spans": [[4, 10, "name_calling"]], "annotator": "t"}
+    [record] = read_standoff(_write(tmp_path, [row]), {"a1": article})
+    assert record.text == "The regime in Tehran ignored the ruling."
+    assert [(record.text[d.start : d.end], d.label) for d in record.devices] == [("regime", "name_calling")]
+    assert record.device_labels == FIXED_DEVICES
+    with pytest.raises(ValueError, match="no longer matches"):
+        list(read_standoff(_write(tmp_path, [row]), {"a1": article.replace("regime", "govern")}))
+
+
+def test_article_split_is_stable_and_has_all_three_parts():
+    ids = [f"id{i}" for i in range(400)]
+    splits = [allsides.article_split(i) for i in ids]
+    assert splits == [allsides.article_split(i) for i in ids]
+    assert {"train", "dev", "heldout"} == set(splits)

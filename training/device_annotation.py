@@ -1,0 +1,225 @@
+"""Real news sentences for device annotation, and annotators' answers back to standoff labels.
+
+    python -m training.device_annotation sample --out /tmp/annot      # 1. choose sentences, write batches
+    # 2. annotators label each batch by ../shared/annotation-guide.md
+    python -m training.device_annotation collect /tmp/annot/answers/*.jsonl --annotator NAME \
+        --out training/data/real_devices/NAME.jsonl                     # 3. answers -> standoff
+
+Sentences come from the project's own splitter over ../shared/data/allsides (body sentences, no
+boilerplate, 8-80 words). ``sample`` chooses, per article split (training.convert.allsides), cue-word
+candidates for each of the six devices, near misses (neutral attribution, named sources, quotations,
+official titles) and random sentences; candidates are only where to look: every label comes from
+reading. Batches hold ``sid`` (doc_id:start:end) and the sentence text and stay outside the project;
+the standoff written by ``collect`` holds only ids, offsets, labels, a hash and the annotator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from stance.taxonomy import FIXED_DEVICES
+from training.convert.allsides import article_split, text_hash
+
+CUES: dict[str, re.Pattern[str]] = {
+    "loaded_language": re.compile(
+        r"\b(slamm|blast|lash(?:ed)? out|brag|outrage|disastrous|reckless|draconian|unprovoked|parrot|tirade|rant(?:s|ed)?\b|"
+        r"scheme|ploy|brutal|vicious|shameful|disgrace|assault on|war on|crackdown|catastroph|hysteri|chaos|smear|"
+        r"rammed|gutted|slash|rigged|onslaught|bombshell|explosive|scathing|furious|fury|horrif|atroc|massive|"
+        r"extremist|radical|stunning|shocking|debacle|fiasco|meltdown|gimmick|handout|giveaway|power grab)",
+        re.I,
+    ),
+    "name_calling": re.compile(
+        r"\b(regime|thugs?|illegal aliens?|illegals|extremists?|radical left|far-left|far-right|socialists?|snowflakes?|"
+        r"elites?|globalists?|mob\b|puppet|tyrant|dictator|demagogue|cronies|zealots?|hardliners?|hawks?\b|"
+        r"apologists?|propagandists?|leftists?|right-wingers?|liberals?|alarmists?|deniers?|fanatics?|racists?)",
+        re.I,
+    ),
+    "discrediting_attribution": re.compile(
+        r"\b(falsely|wrongly|without (?:any )?evidence|baseless|debunked|unfounded|bogus|so-called|unsubstantiated|"
+        r"misleading|false claims?|conspiracy theor|dubious|discredited|spurious|erroneously)",
+        re.I,
+    ),
+    "unsourced_claim": re.compile(
+        r"\b(widely (?:believed|seen|expected|considered|viewed|regarded)|critics (?:say|said|argue|contend|charge)|"
+        r"some (?:say|argue|have|believe|fear)|many (?:believe|say|observers|fear)|it is (?:thought|believed|said|widely)|"
+        r"(?:is|are|was|were) (?:said|believed|thought|seen) to|reportedly|analysts (?:say|said|believe)|"
+        r"experts (?:say|said|believe|warn)|observers|(?:is|was) seen as|many (?:americans|people))",
+        re.I,
+    ),
+    "speculative_interpretation": re.compile(
+        r"\b(apparent(?:ly)? (?:dig|jab|reference|swipe|shot|attempt|nod|effort)|veiled|thinly|seen as an? (?:rebuke|snub|signal|message|warning|sign)|"
+        r"a nod to|hinted|implied|code for|referring to|in what appeared|appeared to|signal(?:ing|led|s)? that|"
+        r"in an apparent|an allusion|alluding|not-so-subtle|a swipe at|a dig at|a jab at|a shot at|sending a message)",
+        re.I,
+    ),
+    "scare_quotes": re.compile(r"[\"“][^\"“”]{2,30}[\"”]"),
+}
+NEAR_MISS = re.compile(
+    r"\b(said|told reporters|according to|spokesm[ae]n|spokeswoman|secretary|minister|senator|reported|statement)\b", re.I
+)
+SHORT_QUOTE_WORDS = 4
+
+
+def sentences(data_dir: str | Path, *, max_articles: int | None = None, seed: int = 13) -> Iterator[dict]:
+    """Body sentences of AllSides articles (dicts: sid, doc_id, start, end, text, split), in a seeded order."""
+    import pyarrow.parquet as pq
+
+    from stance.sentences import get_splitter
+
+    table = pq.read_table(Path(data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text"]).to_pylist()
+    random.Random(seed).shuffle(table)
+    splitter = get_splitter("news")
+    for row in table[:max_articles]:
+        for s in splitter.split(row["text"], title=row["title"]):
+            words = len(s.text.split())
+            if s.boilerplate or not 8 <= words <= 80:
+                continue
+            yield {
+                "sid": f"{row['id']}:{s.start}:{s.end}",
+                "doc_id": row["id"],
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "split": article_split(row["id"]),
+            }
+
+
+def cue_devices(text: str) -> list[str]:
+    """The devices whose cue words occur in ``text`` (a scare-quote cue is a quotation of at most four words)."""
+    found = []
+    for name, pattern in CUES.items():
+        for m in pattern.finditer(text):
+            if name != "scare_quotes" or len(m.group(0).split()) <= SHORT_QUOTE_WORDS:
+                found.append(name)
+                break
+    return found
+
+
+def choose(pool: list[dict], per_device: dict[str, int], near_misses: int, randoms: int, seed: int = 13) -> list[dict]:
+    """Cue candidates per device (one sentence per article and device), near misses and random sentences, no repeats."""
+    rng = random.Random(seed)
+    rng.shuffle(pool)
+    chosen: dict[str, dict] = {}
+    for device, n in per_device.items():
+        seen_docs: set[str] = set()
+        for s in pool:
+            if len([c for c in chosen.values() if c["why"] == device]) >= n:
+                break
+            if s["sid"] not in chosen and s["doc_id"] not in seen_docs and device in cue_devices(s["text"]):
+                chosen[s["sid"]] = {**s, "why": device}
+                seen_docs.add(s["doc_id"])
+    near = [s for s in pool if s["sid"] not in chosen and not cue_devices(s["text"]) and NEAR_MISS.search(s["text"])]
+    for s in near[:near_misses]:
+        chosen[s["sid"]] = {**s, "why": "near_miss"}
+    rest = [s for s in pool if s["sid"] not in chosen]
+    for s in rest[:randoms]:
+        chosen[s["sid"]] = {**s, "why": "random"}
+    out = list(chosen.values())
+    rng.shuffle(out)
+    return out
+
+
+def write_batches(rows: list[dict], out: Path, prefix: str, size: int) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(0, len(rows), size):
+        path = out / f"{prefix}_{i // size:02d}.jsonl"
+        with open(path, "w", encoding="utf-8") as fh:
+            for r in rows[i : i + size]:
+                fh.write(json.dumps({"sid": r["sid"], "text": r["text"]}, ensure_ascii=False) + "\n")
+        paths.append(path)
+    (out / f"{prefix}_meta.jsonl").write_text("".join(json.dumps({k: r[k] for k in ("sid", "why", "split")}) + "\n" for r in rows))
+    return paths
+
+
+def resolve_span(text: str, span: dict) -> tuple[int, int]:
+    """Character offsets of an answer span given as its exact ``text`` and 1-based ``occurrence``."""
+    needle, occurrence = span["text"], int(span.get("occurrence", 1))
+    pos = -1
+    for _ in range(occurrence):
+        pos = text.find(needle, pos + 1)
+        if pos < 0:
+            raise ValueError(f"span {needle!r} (occurrence {occurrence}) not found in: {text[:80]}...")
+    return pos, pos + len(needle)
+
+
+def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> dict[str, int]:
+    """Turn answer files (``{"sid", "spans": [{"label", "text", "occurrence"}]}``) into standoff lines."""
+    texts = {}
+    for path in batches.glob("*.jsonl"):
+        if path.name.endswith("_meta.jsonl"):
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            texts[obj["sid"]] = obj["text"]
+    counts = {"sentences": 0, "spans": 0, "errors": 0}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seen = set()
+    with open(out, "w", encoding="utf-8") as fh:
+        for path in answers:
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                sid = obj["sid"]
+                if sid not in texts or sid in seen:
+                    counts["errors"] += 1
+                    continue
+                text = texts[sid]
+                spans = []
+                for span in obj.get("spans", []):
+                    if span.get("label") not in FIXED_DEVICES:
+                        print(f"{path}:{n}: unknown label {span.get('label')!r}")
+                        counts["errors"] += 1
+                        continue
+                    try:
+                        s, e = resolve_span(text, span)
+                    except ValueError as exc:
+                        print(f"{path}:{n}: {exc}")
+                        counts["errors"] += 1
+                        continue
+                    spans.append([s, e, span["label"]])
+                doc_id, start, end = sid.rsplit(":", 2)
+                row = {"doc_id": doc_id, "start": int(start), "end": int(end), "hash": text_hash(text), "spans": sorted(spans), "annotator": annotator}
+                fh.write(json.dumps(row) + "\n")
+                seen.add(sid)
+                counts["sentences"] += 1
+                counts["spans"] += len(spans)
+    return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("sample", help="choose sentences and write annotation batches")
+    s.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--articles", type=int, default=6000, help="articles to read (seeded sample)")
+    s.add_argument("--batch-size", type=int, default=150)
+    c = sub.add_parser("collect", help="answers -> standoff labels")
+    c.add_argument("answers", type=Path, nargs="+")
+    c.add_argument("--batches", type=Path, required=True, help="the folder the batches were written to")
+    c.add_argument("--annotator", required=True)
+    c.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if args.command == "sample":
+        pool = list(sentences(args.data_dir, max_articles=args.articles))
+        train_pool = [s for s in pool if s["split"] in ("train", "dev")]
+        held_pool = [s for s in pool if s["split"] == "heldout"]
+        per_device = {d: 400 if d in ("scare_quotes", "speculative_interpretation", "discrediting_attribution") else 330 for d in FIXED_DEVICES}
+        train = choose(train_pool, per_device, near_misses=550, randoms=550)
+        held = choose(held_pool, {d: 45 for d in FIXED_DEVICES}, near_misses=80, randoms=190)
+        print(f"pool {len(pool)} sentences; training batches {len(train)}, held-out {len(held)}")
+        write_batches(train, args.out / "train", "train", args.batch_size)
+        write_batches(held, args.out / "heldout", "heldout", args.batch_size)
+    else:
+        print(collect(args.answers, args.batches, args.annotator, args.out))
+
+
+if __name__ == "__main__":
+    main()
