@@ -36,6 +36,7 @@ class StanceConfig(PretrainedConfig):
         head_dropout: float = 0.1,
         device_loss_reduction: str = "token",
         max_seq_length: int = InferenceSettings.max_seq_length,
+        stance_temperature: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -49,6 +50,7 @@ class StanceConfig(PretrainedConfig):
         self.head_dropout = head_dropout
         self.device_loss_reduction = device_loss_reduction
         self.max_seq_length = max_seq_length
+        self.stance_temperature = stance_temperature  # calibration, fitted on the dev sets (InferenceSettings.calibrate)
 
     @property
     def encoder_config(self) -> PretrainedConfig:

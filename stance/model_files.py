@@ -76,6 +76,17 @@ class InferenceSettings:
     internal_device_labels: tuple[str, ...] = ()
     device_thresholds: dict[str, float] = field(default_factory=dict)
     max_seq_length: int = 256
+    stance_temperature: float = 1.0  # fitted on the dev sets after training (calibration); 1 = as the network says
+
+    def calibrate(self, stance_probs: Any) -> Any:
+        """Temperature-scaled stance probabilities: softmax(logits / T), computed from the network's
+        probabilities as p ** (1/T) renormalised (the same thing), over the last axis."""
+        if self.stance_temperature == 1.0 or stance_probs.size == 0:
+            return stance_probs
+        import numpy as np
+
+        scaled = np.power(np.clip(stance_probs, 1e-12, None), 1.0 / self.stance_temperature)
+        return (scaled / scaled.sum(-1, keepdims=True)).astype(stance_probs.dtype)
 
     @property
     def reported_device_labels(self) -> list[str]:
@@ -98,7 +109,7 @@ class InferenceSettings:
         """From a StanceConfig (or anything with the same attributes)."""
         return cls(
             tuple(config.stance_labels), tuple(config.device_labels), tuple(config.internal_device_labels),
-            dict(config.device_thresholds), int(config.max_seq_length),
+            dict(config.device_thresholds), int(config.max_seq_length), float(getattr(config, "stance_temperature", 1.0)),
         )
 
     @classmethod
@@ -111,5 +122,5 @@ class InferenceSettings:
         return cls(
             tuple(data.get("stance_labels") or defaults.stance_labels), tuple(data.get("device_labels") or ()),
             tuple(data.get("internal_device_labels") or ()), dict(data.get("device_thresholds") or {}),
-            int(data.get("max_seq_length", defaults.max_seq_length)),
+            int(data.get("max_seq_length", defaults.max_seq_length)), float(data.get("stance_temperature", 1.0)),
         )

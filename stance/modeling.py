@@ -373,6 +373,7 @@ class StanceModel:
     def _run_batch(self, batch: Sequence[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
         tensors = collate(batch, pad_id=self.subwords.pad_token_id, multiple_of=SHAPE_MULTIPLE)
         stance_probs, device_probs = self.backend(tensors)
+        stance_probs = self.settings.calibrate(stance_probs)
         return [
             (stance_probs[b, : len(enc.target_markers)], device_probs[b, : len(enc.input_ids)]) for b, enc in enumerate(batch)
         ]

@@ -115,3 +115,32 @@ def test_temperature_softens_and_sharpens_teacher_probabilities():
     assert np.argmax(soft.meta["teacher_probs"][0]) == 0
     with pytest.raises(ValueError):
         soften([record(p)], 0.0)
+
+
+def test_stance_temperature_is_fitted_saved_and_applied(tiny_model, tmp_path):
+    from stance.model_files import InferenceSettings
+    from stance.modeling import StanceModel
+    from training.metrics import expected_calibration_error, fit_temperature
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 300)
+    logits = rng.normal(0, 1, (300, 3))
+    logits[np.arange(300), gold] += 1.0
+    overconfident = np.exp(4 * logits) / np.exp(4 * logits).sum(-1, keepdims=True)
+    t = fit_temperature(overconfident, gold)
+    assert t > 2
+    calibrated = InferenceSettings(stance_temperature=t).calibrate(overconfident.astype(np.float32))
+    assert expected_calibration_error(calibrated, gold) < expected_calibration_error(overconfident, gold)
+    assert (calibrated.argmax(-1) == overconfident.argmax(-1)).all()
+    # saved in config.json and applied by every prediction path
+    text, span = "Russia accused Ukraine.", [(0, 6)]
+    before = tiny_model.predict(text, span).targets[0].probs
+    tiny_model.config.stance_temperature = 3.0
+    try:
+        tiny_model.save_pretrained(tmp_path / "m")
+    finally:
+        tiny_model.config.stance_temperature = 1.0
+    loaded = StanceModel.from_pretrained(str(tmp_path / "m"), backend="torch")
+    assert loaded.settings.stance_temperature == 3.0
+    after = loaded.predict(text, span).targets[0].probs
+    assert max(after.values()) < max(before.values())

@@ -73,6 +73,9 @@ class TrainConfig:
         metadata={"help": "encode each target in its own pass (a teacher: slower, more accurate); saved in the model's config"},
     )
     tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
+    calibrate_stance: bool = field(
+        default=True, metadata={"help": "fit a temperature for the stance probabilities on the dev data (saved in the model's config)"}
+    )
     save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
     logging_steps: int = 50
     max_train_minutes: float | None = field(

@@ -14,7 +14,7 @@ import numpy as np
 from stance.encoding import Encoded, decode_spans, encode_batch
 from stance.labels import LabelRecord
 from stance.modeling import StanceModel
-from training.metrics import merge_spans, span_prf, stance_metrics
+from training.metrics import expected_calibration_error, fit_temperature, merge_spans, span_prf, stance_metrics
 
 SI_LABEL = "propaganda_span"  # the auxiliary label-agnostic PTC span label
 FIXED_FRAMING = "framing"
@@ -69,16 +69,18 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, 
     """Metrics for one dataset from raw predictions."""
     thresholds = model.config.device_thresholds if thresholds is None else thresholds
     labels = model.stance_labels
-    gold_st, pred_st = [], []
+    gold_st, pred_st, probs_st = [], [], []
     for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
         for t, slot in zip(r.targets, enc.target_slots):
             if t.stance is None:
                 continue
             gold_st.append(t.stance)
             pred_st.append(labels[int(sp[slot].argmax())] if slot is not None else "neutral")
+            probs_st.append(sp[slot] if slot is not None else np.full(len(labels), 1.0 / len(labels)))
     out: dict = {}
     if gold_st:
         out["stance"] = stance_metrics(gold_st, pred_st)
+        out["stance"]["ece"] = expected_calibration_error(np.array(probs_st), [labels.index(g) for g in gold_st])
     names = model.config.device_labels
     predicted = [
         decode_spans(dp, enc.offsets, names, thresholds, r.text) for r, enc, dp in zip(raw.records, raw.encoded, raw.devices)
@@ -119,6 +121,27 @@ def tune_thresholds(raws: Sequence[RawPredictions], model: StanceModel, grid: Se
         if scores:
             best[label] = max(scores)[2]
     return best
+
+
+def calibrate_stance(raws: Sequence[RawPredictions], model: StanceModel) -> float:
+    """Fit the stance temperature on the gold targets of ``raws`` (predicted at temperature 1) and
+    store it in the model's config; returns it. The raw predictions are rescaled in place."""
+    labels = model.stance_labels
+    probs, gold = [], []
+    for raw in raws:
+        for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
+            for t, slot in zip(r.targets, enc.target_slots):
+                if t.stance is not None and slot is not None:
+                    probs.append(sp[slot])
+                    gold.append(labels.index(t.stance))
+    if not gold:
+        return 1.0
+    temperature = fit_temperature(np.array(probs), gold)
+    model.config.stance_temperature = temperature
+    settings = model.settings
+    for raw in raws:
+        raw.stance = [settings.calibrate(sp) for sp in raw.stance]
+    return temperature
 
 
 def headline(metrics: dict[str, dict]) -> dict[str, float]:

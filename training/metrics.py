@@ -31,6 +31,42 @@ def stance_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict:
     }
 
 
+def expected_calibration_error(probs: np.ndarray, gold: Sequence[int], bins: int = 15) -> float:
+    """ECE of the top-label confidence: the bin-weighted gap between confidence and accuracy.
+
+    Example:
+        >>> round(expected_calibration_error(np.array([[0.9, 0.1], [0.6, 0.4]]), [0, 1]), 2)
+        0.35
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    if not len(probs):
+        return 0.0
+    confidence = probs.max(-1)
+    correct = probs.argmax(-1) == np.asarray(gold)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    return float(sum(abs(confidence[which == b].mean() - correct[which == b].mean()) * (which == b).mean() for b in range(bins) if (which == b).any()))
+
+
+def fit_temperature(probs: np.ndarray, gold: Sequence[int], grid: Sequence[float] | None = None) -> float:
+    """The temperature T minimising the negative log-likelihood of softmax(log p / T) on ``gold``.
+
+    Example:
+        >>> fit_temperature(np.array([[0.99, 0.01]] * 6 + [[0.01, 0.99]] * 4), [0] * 5 + [1] * 5) > 1
+        True
+    """
+    logp = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, None))
+    gold = np.asarray(gold)
+    grid = grid if grid is not None else np.round(np.arange(0.5, 4.01, 0.05), 2)
+
+    def nll(t: float) -> float:
+        z = logp / t
+        z = z - z.max(-1, keepdims=True)
+        return float(-(z[np.arange(len(gold)), gold] - np.log(np.exp(z).sum(-1))).mean())
+
+    return float(min(grid, key=nll))
+
+
 def merge_spans(spans: Iterable[Span]) -> list[Span]:
     """Union of overlapping spans."""
     out: list[list[int]] = []
