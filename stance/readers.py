@@ -87,7 +87,9 @@ def iter_inputs(paths: list[str], *, id_from: str = "field", max_chars: int = MA
             yield _validate(item, seen, max_chars, id_from)
 
 
-def _iter_path(p: str, id_from: str) -> Iterator[tuple[str, int, Any]]:
+def _iter_path(p: str, id_from: str, root: Path | None = None) -> Iterator[tuple[str, int, Any]]:
+    """Records of one input; ``root``: the folder it was found in (a file's id is then its path
+    relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart)."""
     if p == "-":
         yield from _jsonl_lines(sys.stdin.buffer, "<stdin>")
         return
@@ -95,7 +97,7 @@ def _iter_path(p: str, id_from: str) -> Iterator[tuple[str, int, Any]]:
     if path.is_dir():
         files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in {".txt", ".html", ".htm", ".jsonl", ".ndjson"})
         for f in files:
-            yield from _iter_path(str(f), id_from)
+            yield from _iter_path(str(f), id_from, root=path)
         return
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
@@ -108,9 +110,15 @@ def _iter_path(p: str, id_from: str) -> Iterator[tuple[str, int, Any]]:
     elif suffix == ".parquet":
         yield from _parquet_rows(path)
     elif suffix == ".txt":
-        yield str(path), 1, _text_file(path)
+        yield str(path), 1, _text_file(path, _file_id(path, root))
     else:
-        yield str(path), 1, _html_file(path)
+        yield str(path), 1, _html_file(path, _file_id(path, root))
+
+
+def _file_id(path: Path, root: Path | None) -> str:
+    """The id of a .txt or .html article: its path relative to the folder given, without suffix
+    (``herald/0001``), or its name without suffix when the file itself was given."""
+    return path.relative_to(root).with_suffix("").as_posix() if root is not None else path.stem
 
 
 def _jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
@@ -192,22 +200,22 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
             yield str(path), row, obj
 
 
-def _text_file(path: Path) -> Any:
+def _text_file(path: Path, doc_id: str) -> Any:
     try:
-        return {"id": path.stem, "text": path.read_bytes().decode("utf-8")}
+        return {"id": doc_id, "text": path.read_bytes().decode("utf-8")}
     except UnicodeDecodeError as exc:
-        return InputError(str(path), 1, path.stem, f"invalid UTF-8 at byte {exc.start}")
+        return InputError(str(path), 1, doc_id, f"invalid UTF-8 at byte {exc.start}")
 
 
-def _html_file(path: Path) -> Any:
+def _html_file(path: Path, doc_id: str) -> Any:
     try:
         html = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        return InputError(str(path), 1, path.stem, f"invalid UTF-8 at byte {exc.start}")
+        return InputError(str(path), 1, doc_id, f"invalid UTF-8 at byte {exc.start}")
     text, title = html_to_text(html)
     if not text:
-        return InputError(str(path), 1, path.stem, "no article text found in the HTML")
-    return {"id": path.stem, "text": text, "title": title}
+        return InputError(str(path), 1, doc_id, "no article text found in the HTML")
+    return {"id": doc_id, "text": text, "title": title}
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
@@ -260,7 +268,9 @@ def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_fro
             return InputError(source, line, None, "missing 'id' (tabular input needs an id column, or use --id-from line)")
         doc_id = f"{Path(source).name}:{line}"
     text = obj.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        return InputError(source, line, doc_id, f"'text' is not a string (got {type(text).__name__})")
+    if text is None or not text.strip():
         return InputError(source, line, doc_id, "missing or empty 'text'")
     if len(text) > max_chars:
         return InputError(source, line, doc_id, f"text has {len(text):,} characters, over the limit of {max_chars:,} (--max-chars)")

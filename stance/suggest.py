@@ -105,8 +105,8 @@ def suggest(
         if _truthy(row.get("boilerplate")):
             continue
         mentions = [m for m in _as_list(row.get("mentions")) if not actor_set or m.get("actor") in actor_set]
-        found = [d for d in _as_list(row.get("devices")) if not device_set or d.get("label") in device_set]
-        seen_devices.update(str(d.get("label")) for d in _as_list(row.get("devices")))
+        found = [d for d in _as_list(row.get("devices")) if not device_set or _taxonomy_label(d) in device_set]
+        seen_devices.update(_taxonomy_label(d) for d in _as_list(row.get("devices")))
         if (actor_set and not mentions) or (device_set and not found):
             continue
         stance_u = max((_stance_uncertainty(m.get("probs") or {}, strategy) for m in mentions), default=0.0)
@@ -180,6 +180,12 @@ def _truthy(value: Any) -> bool:
     return bool(value) if value is not None and value == value else False
 
 
+def _taxonomy_label(device: dict[str, Any]) -> str:
+    """The taxonomy label of an output device: a ``propaganda`` span is labelled as its technique
+    (the label it is trained and annotated under)."""
+    return str(device.get("technique") or device.get("label"))
+
+
 def _fixed_devices() -> tuple[str, ...]:
     from stance.taxonomy import FIXED_DEVICES
 
@@ -197,7 +203,7 @@ def to_label_studio_tasks(result: Suggestion) -> list[dict[str, Any]]:
                 continue
             regions.append(_region(f"m{i}", "stance", int(m["start"]), int(m["end"]), c.text, stance, float((m.get("probs") or {}).get(stance, 0.0))))
         for i, d in enumerate(c.devices):
-            regions.append(_region(f"d{i}", "devices", int(d["start"]), int(d["end"]), c.text, str(d["label"]), float(d.get("score", 0.0))))
+            regions.append(_region(f"d{i}", "devices", int(d["start"]), int(d["end"]), c.text, _taxonomy_label(d), float(d.get("score", 0.0))))
         data = {"text": c.text, "doc_id": c.doc_id, "sentence_id": c.sentence_id, "uncertainty": c.uncertainty, "rank": rank,
                 "device_labels": list(result.device_labels), **{k: v for k, v in c.meta.items() if k not in ("text", "doc_id")}}
         tasks.append({"data": data, "predictions": [{"model_version": result.model or "stance", "score": c.uncertainty, "result": regions}]})

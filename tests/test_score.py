@@ -279,3 +279,23 @@ def test_a_mention_past_the_models_cut_gets_a_stance_from_a_window(tiny_model):
     assert row.text[mention.start : mention.end] == "Russia"
     assert mention.stance in ("negative", "neutral", "positive")
     assert sum(mention.probs.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_files_in_a_folder_of_outlets_keep_apart_by_their_relative_path(tmp_path):
+    from stance.readers import iter_inputs
+
+    for outlet in ("herald", "ledger"):
+        (tmp_path / "outlets" / outlet).mkdir(parents=True)
+        (tmp_path / "outlets" / outlet / "0001.txt").write_text(f"The {outlet} reports that Canada is fine.")
+    items = list(iter_inputs([str(tmp_path / "outlets")]))
+    assert [getattr(i, "id", None) for i in items] == ["herald/0001", "ledger/0001"]
+    assert not [i for i in items if hasattr(i, "reason")]
+    [single] = list(iter_inputs([str(tmp_path / "outlets" / "herald" / "0001.txt")]))
+    assert single.id == "0001"
+
+
+def test_a_text_that_is_not_a_string_is_named_as_such():
+    from stance.readers import validate_record
+
+    assert validate_record({"id": "a", "text": 12345}, set()).reason == "'text' is not a string (got int)"
+    assert validate_record({"id": "b"}, set()).reason == "missing or empty 'text'"
