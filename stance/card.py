@@ -13,6 +13,16 @@ DATA_SOURCES = {
     "szeged": ("Szeged Uncertainty Corpus, Wikipedia part", "none stated; text CC BY-SA", "hedge cues"),
     "directed": ("Directed sentiment (Park, Pan & Joo, Findings of ACL 2021)", "none stated", "entity mentions as unlabelled targets (transfer set for distillation)"),
     "framing": ("stance project's own hand-written examples (training/data/framing_examples/)", "same as this project", "the six fixed devices"),
+    "allsides": (
+        "AllSides news articles (Baly et al., EMNLP 2020), sentences labelled by the project's annotation guide (standoff in training/data/real_devices/)",
+        "Apache-2.0 (repository licence); labels: same as this project",
+        "the six fixed devices on real news",
+    ),
+    "transfer": (
+        "AllSides news articles (Baly et al., EMNLP 2020): actor mentions found by this pipeline, labelled by the MPNet teacher (standoff in training/data/transfer/)",
+        "Apache-2.0 (repository licence)",
+        "unlabelled targets with the teacher's stance probabilities (distillation)",
+    ),
 }
 
 

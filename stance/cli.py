@@ -87,7 +87,8 @@ def evaluate(
         from training.evaluate import predict_raw, tune_thresholds
 
         raws = [predict_raw(stance_model, recs) for recs in load(tune_on).values()]
-        stance_model.config.device_thresholds = tune_thresholds(raws, stance_model)
+        # labels the tuning data does not annotate keep their thresholds
+        stance_model.config.device_thresholds = {**stance_model.config.device_thresholds, **tune_thresholds(raws, stance_model)}
         console.print(f"thresholds tuned on {', '.join(tune_on)}: {stance_model.config.device_thresholds}")
     result = evaluate_model(stance_model, datasets)
     text = json.dumps(result, indent=2)
