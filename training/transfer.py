@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from stance.labels import LabelRecord, TargetLabel
-from training.convert.allsides import article_split, article_texts, text_hash
+from training.convert.allsides import article_split, article_texts, sentence_text, text_hash
 
 logger = logging.getLogger("stance.transfer")
 PROJECT = Path(__file__).resolve().parents[1]
@@ -177,9 +177,7 @@ def read_standoff(path: str | Path, data_dir: str | Path) -> Iterator[LabelRecor
             obj = json.loads(line)
             if "header" in obj:
                 continue
-            text = texts.get(obj["doc_id"], "")[obj["start"] : obj["end"]]
-            if text_hash(text) != obj["hash"]:
-                raise ValueError(f"{path}:{n}: the sentence at {obj['doc_id']}[{obj['start']}:{obj['end']}] no longer matches its hash")
+            text = sentence_text(obj, texts, f"{path}:{n}")
             yield LabelRecord(
                 text=text,
                 targets=tuple(TargetLabel(s, e, None) for s, e in obj["targets"]),

@@ -53,6 +53,18 @@ def article_texts(data_dir: str) -> dict[str, str]:
     return dict(zip(table.column("id").to_pylist(), table.column("text").to_pylist()))
 
 
+def sentence_text(obj: dict, texts: dict[str, str], where: str) -> str:
+    """The sentence a standoff line points at (``doc_id``, ``start``, ``end``), checked against its
+    ``hash``; raises ValueError naming ``where`` when the article is missing or the text changed."""
+    doc = texts.get(obj["doc_id"])
+    if doc is None:
+        raise ValueError(f"{where}: article {obj['doc_id']!r} is not in the AllSides data")
+    text = doc[obj["start"] : obj["end"]]
+    if text_hash(text) != obj["hash"]:
+        raise ValueError(f"{where}: the sentence at {obj['doc_id']}[{obj['start']}:{obj['end']}] no longer matches its hash")
+    return text
+
+
 def read_standoff(path: Path, texts: dict[str, str]) -> Iterator[LabelRecord]:
     """Records of one standoff file; raises ValueError when a sentence's hash does not match."""
     with open(path, encoding="utf-8") as fh:
@@ -60,12 +72,7 @@ def read_standoff(path: Path, texts: dict[str, str]) -> Iterator[LabelRecord]:
             if not line.strip():
                 continue
             obj = json.loads(line)
-            doc = texts.get(obj["doc_id"])
-            if doc is None:
-                raise ValueError(f"{path}:{n}: article {obj['doc_id']!r} is not in the AllSides data")
-            text = doc[obj["start"] : obj["end"]]
-            if text_hash(text) != obj["hash"]:
-                raise ValueError(f"{path}:{n}: the sentence at {obj['doc_id']}[{obj['start']}:{obj['end']}] no longer matches its hash")
+            text = sentence_text(obj, texts, f"{path}:{n}")
             devices = tuple(DeviceLabel(s, e, label) for s, e, label in obj["spans"])
             yield LabelRecord(
                 text=text,
