@@ -43,7 +43,7 @@ def score(tree: Path, corpus: Path, out: Path, workers: int) -> float:
     wall = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"{tree}: {done.stderr[-3000:]}")
-    run = json.loads((out.parent / "run.json").read_text())
+    run = json.loads(next(p for p in (out.with_name(out.stem + ".run.json"), out.parent / "run.json") if p.exists()).read_text())  # run.json before OUT.run.json
     if not run["stance_version"] or Path(run["model"]["path"]).resolve().parents[2] != tree.resolve():
         raise SystemExit(f"{tree}: the run used another tree's package ({run['model']['path']})")
     return run["counts"]["sentences_scored"] / wall

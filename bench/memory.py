@@ -87,7 +87,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     if proc.returncode:
         raise SystemExit(proc.stderr.read().decode()[-3000:])
-    run = json.loads((tmp / "run.json").read_text())
+    run = json.loads(next(tmp.glob("*run.json")).read_text())
     total = [t["main_mb"] + sum(t["workers_mb"]) for t in trace]
     per_process = [max([t["main_mb"], *t["workers_mb"]]) for t in trace]
     tenth = max(1, len(trace) // 10)

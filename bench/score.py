@@ -13,7 +13,7 @@
 3. Times the naive baseline on a sample of the same articles: the same splitter and actor finder,
    then a transformers `pipeline("text-classification")` called once per (sentence, actor) pair,
    with the target wrapped in [TGT] markers, on the same encoder weights.
-4. Profiles the stages (run.json) and writes everything to bench/results/score.json.
+4. Profiles the stages (OUT.run.json) and writes everything to bench/results/score.json.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
         raise SystemExit(result.stderr[-3000:])
     wall = time.perf_counter() - started
     child = json.loads(result.stdout.strip().splitlines()[-1])
-    run = json.loads((out.parent / "run.json").read_text())
+    run = json.loads(out.with_name(out.stem + ".run.json").read_text())
     return {"wall_s": wall, "score_s": child["score_s"], "peak_rss_mb": child["peak_rss_mb"],
             "peak_rss_worker_mb": child["peak_rss_worker_mb"], "sentences": run["counts"]["sentences"],
             "sentences_scored": run["counts"]["sentences_scored"], "stages": run["timings"]["stages"], "load_s": child["load_s"],

@@ -10,7 +10,7 @@ A shard is committed by renaming its files into place and then rewriting the man
 (atomically). After a crash or ``kill -9``, ``--resume`` skips the input records of committed
 shards (the input order is stable) and redoes the rest, so no article is missing or written
 twice. At the end the shards are merged into ``OUT`` and ``OUT.errors.jsonl`` (or ``--errors``),
-``run.json`` is written beside them and the parts directory is removed.
+``OUT.run.json`` is written beside them and the parts directory is removed.
 """
 
 from __future__ import annotations
@@ -359,6 +359,18 @@ def _write_json_atomic(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def run_metadata_path(out: str | Path) -> Path:
+    """Where a run's metadata goes: ``OUT.run.json`` beside the output (``scores.run.json`` for
+    ``scores.parquet``), so that two outputs in one folder keep their own provenance.
+
+    Example:
+        >>> run_metadata_path("runs/scores.parquet").name
+        'scores.run.json'
+    """
+    out = Path(out)
+    return out.with_name(out.stem + ".run.json")
+
+
 def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
     from stance.actors import ActorRegistry
     from stance.model_files import model_version, resolve_model
@@ -379,4 +391,4 @@ def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finge
         "output": str(out),
         "errors": summary.errors_path,
     }
-    _write_json_atomic(out.with_name("run.json"), run)
+    _write_json_atomic(run_metadata_path(out), run)

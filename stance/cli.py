@@ -230,7 +230,9 @@ def score(
         f"{summary.sentences_scored / max(summary.seconds, 1e-9):,.0f} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
         + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
     )
-    console.print(f"output: {out}   run metadata: {out.with_name('run.json')}")
+    from stance.batch import run_metadata_path
+
+    console.print(f"output: {out}   run metadata: {run_metadata_path(out)}")
 
 
 def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int):

@@ -17,7 +17,7 @@ The pipeline (each stage a Ray Data operator; nothing here schedules work itself
    part, both named by a hash of their content and committed by an atomic rename, so a retried
    write replaces its own file. The driver keeps only the parts that the finished write tasks
    reported, checks that every input record is in exactly one of them, merges the errors into
-   ``OUT.errors.jsonl``, renames the rows directory to ``OUT`` and writes ``run.json``.
+   ``OUT.errors.jsonl``, renames the rows directory to ``OUT`` and writes ``OUT.run.json``.
 
 ``OUT`` is a directory of Parquet parts (``pd.read_parquet(OUT)``, ``stance compare OUT``); rows
 are not in input order across parts (sort by ``doc_id``, ``sentence_id``). It must be on storage
@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stance.batch import OutputExistsError, RunSummary, ScoreOptions, _write_json_atomic, _write_run_json
+from stance.batch import OutputExistsError, RunSummary, ScoreOptions, _write_json_atomic, _write_run_json, run_metadata_path
 from stance.readers import Article, InputPathError, _jsonl_lines, check_paths
 from stance.writers import BASE_COLUMNS
 
@@ -276,7 +276,7 @@ def score_collection_ray(
     predictor_cls: type | None = None,
 ) -> RunSummary:
     """Score every article of the inputs on Ray into the Parquet directory ``out``; returns the
-    run summary (also in ``run.json`` beside ``out``). Uses the Ray instance this process is
+    run summary (also in ``OUT.run.json`` beside ``out``). Uses the Ray instance this process is
     connected to, or connects to ``ray_options.address`` (starting a local one when it is None).
     ``predictor_cls`` replaces :class:`~stance.predictor.ScoringPredictor` (a subclass, for tests).
 
@@ -391,7 +391,7 @@ def score_collection_ray(
     summary.stage_seconds = {"prepass": round(t1 - t0, 3), "score_and_write": round(t2 - t1, 3)}
     fingerprint = options.fingerprint([f.source for f in files], out)
     _write_run_json(out, options, summary, fingerprint)
-    run_json = out.with_name("run.json")
+    run_json = run_metadata_path(out)
     run = json.loads(run_json.read_text())
     run["engine"] = engine
     run["counts"]["parts"] = len(parts)

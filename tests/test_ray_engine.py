@@ -76,7 +76,7 @@ def test_engines_agree_row_for_row(tmp_path, tiny_model_dir, ray_local):
 
     for field in ("articles_read", "articles_scored", "errors", "sentences", "sentences_scored", "mentions", "devices"):
         assert getattr(ray_summary, field) == getattr(local, field), field
-    run = json.loads((tmp_path / "run.json").read_text())
+    run = json.loads(next(tmp_path.glob("*.run.json")).read_text())
     assert run["engine"]["name"] == "ray" and run["engine"]["actors"] == 2
     assert run["counts"]["articles_read"] == 11 and run["counts"]["articles_scored"] == 4
 

@@ -138,7 +138,7 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
     # 1. Score unlabelled articles with the base model
     src = write_jsonl(tmp_path / "articles.jsonl", articles(40, seed=5))
     invoke("score", src, "--out", tmp_path / "scores.parquet", "--model", base, "--no-ner", "--workers", "1")
-    assert json.loads((tmp_path / "run.json").read_text())["model"]["registry_version"] is None
+    assert json.loads((tmp_path / "scores.run.json").read_text())["model"]["registry_version"] is None
 
     # 2. Suggest what to label: Label Studio tasks with predictions, and the labelling config
     invoke("labels", "suggest", tmp_path / "scores.parquet", "--n", "150", "--out", tmp_path / "tolabel.json", "--model", base,
@@ -192,7 +192,7 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
 
     # 7. The default model name 'active' now gives the promoted version, and run.json says so
     invoke("score", src, "--out", tmp_path / "scores2.jsonl", "--no-ner", "--workers", "1")
-    run = json.loads((tmp_path / "run.json").read_text())
+    run = json.loads((tmp_path / "scores2.run.json").read_text())
     assert run["model"]["name"] == "active" and run["model"]["registry_version"] == active.id
     listed = invoke("models", "list").output
     assert active.id in listed

@@ -54,7 +54,7 @@ def test_rows_offsets_and_schema(tmp_path, tiny_model_dir):
     actors = {m["actor"] for ms in df.mentions for m in ms}
     assert {"Russia", "China"} <= actors  # the Kremlin, Beijing via the registry
     assert json.loads(df[df.doc_id == "a2"].iloc[0].topic) == {"name": "trade"}
-    run = json.loads((tmp_path / "run.json").read_text())
+    run = json.loads(next(tmp_path.glob("*.run.json")).read_text())
     assert run["counts"]["articles_scored"] == 3 and run["registry_hash"] and run["model"]["version"]
 
 
@@ -190,7 +190,7 @@ def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
     per_doc = df.groupby("doc_id").sentence_id.apply(list)
     assert sorted(per_doc.index) == sorted(a["id"] for a in articles)
     assert all(ids == list(range(len(ids))) for ids in per_doc)  # no sentence twice
-    run = json.loads((tmp_path / "run.json").read_text())
+    run = json.loads(next(tmp_path.glob("*.run.json")).read_text())
     assert run["counts"]["resumed_records"] == done * 5
     assert run["counts"]["articles_read"] == n
 
@@ -239,7 +239,7 @@ def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, t
         score_collection([str(src)], out, ScoreOptions(model=str(tiny_model_dir), workers=workers, use_ner=False, backend="torch"))
         rows = [json.loads(line) for line in out.read_text().splitlines()]
         keys = [(r["doc_id"], r["sentence_id"], r["text"], [(m["actor"], m["start"]) for m in r["mentions"]]) for r in rows]
-        runs[workers] = (keys, json.loads((out.parent / "run.json").read_text())["model"]["backend"])
+        runs[workers] = (keys, json.loads((out.parent / "out.run.json").read_text())["model"]["backend"])
     assert runs[1][0] == runs[2][0]
     assert runs[1][1] == runs[2][1] and runs[1][1].startswith("torch-")
 
@@ -299,3 +299,17 @@ def test_a_text_that_is_not_a_string_is_named_as_such():
 
     assert validate_record({"id": "a", "text": 12345}, set()).reason == "'text' is not a string (got int)"
     assert validate_record({"id": "b"}, set()).reason == "missing or empty 'text'"
+
+
+def test_two_outputs_in_one_folder_keep_their_own_run_metadata(tmp_path, tiny_model_dir):
+    from stance.batch import ScoreOptions, run_metadata_path, score_collection
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a1", "text": "Canada is fine."}) + "\n")
+    for name in ("first.jsonl", "second.parquet"):
+        score_collection([str(src)], tmp_path / name, ScoreOptions(model=str(tiny_model_dir), workers=1, use_ner=False, backend="torch"))
+    assert run_metadata_path(tmp_path / "first.jsonl").name == "first.run.json"
+    first = json.loads((tmp_path / "first.run.json").read_text())
+    second = json.loads((tmp_path / "second.run.json").read_text())
+    assert first["output"].endswith("first.jsonl") and second["output"].endswith("second.parquet")
+    assert not (tmp_path / "run.json").exists()

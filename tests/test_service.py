@@ -121,7 +121,7 @@ def test_score_rows_equal_the_batch_command(tmp_path, client, tiny_model_dir):
         responses = list(pool.map(lambda a: client.post("/v1/score", json={"articles": [a]}), ARTICLES))
     assert_close([row for resp in responses for row in resp.json()["rows"]], expected)
 
-    run = json.loads((tmp_path / "run.json").read_text())
+    run = json.loads(next(tmp_path.glob("*.run.json")).read_text())
     assert client.get("/v1/model").json()["version"] == run["model"]["version"]
 
 
