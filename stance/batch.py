@@ -38,6 +38,10 @@ class OutputExistsError(ValueError):
     """The output (or an unfinished run for it) exists and --resume / --overwrite was not given."""
 
 
+class OutputCompleteError(OutputExistsError):
+    """--resume was given for an output whose run finished: there is nothing to resume."""
+
+
 class WorkerStartError(RuntimeError):
     """A worker process could not load the scoring pipeline (the model or spaCy); the run stops."""
 
@@ -321,6 +325,8 @@ def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool
             if stray.name not in committed:
                 stray.unlink()
         return manifest
+    if resume and not overwrite and out.exists() and not parts_dir.exists():
+        raise OutputCompleteError(f"{out} is complete (its run finished; run metadata: {run_metadata_path(out)}): nothing to resume")
     if not overwrite and (parts_dir.exists() or out.exists()):
         what = "an unfinished run" if parts_dir.exists() else "the output"
         raise OutputExistsError(f"{what} for {out} exists; use --resume to finish it or --overwrite to start again")

@@ -172,6 +172,7 @@ def score(
 
     from stance.backends import BACKENDS
     from stance.batch import (
+        OutputCompleteError,
         OutputExistsError,
         ScoreOptions,
         WorkerStartError,
@@ -222,6 +223,9 @@ def score(
 
             try:
                 summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
+            except OutputCompleteError as exc:
+                console.print(str(exc))
+                return
             except (OutputExistsError, InputPathError, WorkerStartError) as exc:
                 fail(str(exc))
     console.print(
@@ -233,6 +237,10 @@ def score(
     from stance.batch import run_metadata_path
 
     console.print(f"output: {out}   run metadata: {run_metadata_path(out)}")
+    if summary.articles_read == 0:
+        fail(f"no input records in {', '.join(inputs)}: nothing was scored")
+    if summary.articles_scored == 0:
+        fail(f"every one of the {summary.errors:,} input records failed: nothing was scored (why: {summary.errors_path})", code=1)
 
 
 def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int):

@@ -313,3 +313,33 @@ def test_two_outputs_in_one_folder_keep_their_own_run_metadata(tmp_path, tiny_mo
     second = json.loads((tmp_path / "second.run.json").read_text())
     assert first["output"].endswith("first.jsonl") and second["output"].endswith("second.parquet")
     assert not (tmp_path / "run.json").exists()
+
+
+def test_an_empty_input_or_one_where_every_record_fails_exits_non_zero(tmp_path, tiny_model_dir):
+    from stance.cli import app
+
+    runner = CliRunner()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    r = runner.invoke(app, ["score", str(empty), "--out", str(tmp_path / "a.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"])
+    assert r.exit_code == 2 and "no input records" in r.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "text": ""}) + "\n" + json.dumps({"id": "b", "text": 5}) + "\n")
+    r = runner.invoke(app, ["score", str(bad), "--out", str(tmp_path / "b.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"])
+    assert r.exit_code == 1 and "every one of the 2 input records failed" in r.output.replace("\n", " ")
+
+
+def test_resume_on_a_finished_run_says_it_is_complete_and_exits_0(tmp_path, tiny_model_dir):
+    from stance.cli import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Canada is fine."}) + "\n")
+    args = ["score", str(src), "--out", str(tmp_path / "o.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"]
+    runner = CliRunner()
+    assert runner.invoke(app, args).exit_code == 0
+    before = (tmp_path / "o.jsonl").read_text()
+    r = runner.invoke(app, [*args, "--resume"])
+    assert r.exit_code == 0 and "is complete" in r.output and "use --resume" not in r.output
+    assert (tmp_path / "o.jsonl").read_text() == before
+    r = runner.invoke(app, args)  # without --resume: still refuses to overwrite
+    assert r.exit_code == 2 and "--overwrite" in r.output
