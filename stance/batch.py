@@ -61,6 +61,7 @@ class ScoreOptions:
     workers: int = 1
     device: str = "cpu"
     backend: str = "auto"
+    encoding: str = "utf-8"  # of .txt and .html inputs
 
     def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
         relevant = {
@@ -71,6 +72,7 @@ class ScoreOptions:
             "use_ner": self.use_ner,
             "id_from": self.id_from,
             "max_chars": self.max_chars,
+            "encoding": self.encoding,
         }
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -225,7 +227,7 @@ def score_collection(
         summary.errors += s["errors"]
         summary.sentences += s["sentences"]
 
-    records = iter_inputs(list(inputs), id_from=options.id_from, max_chars=options.max_chars)
+    records = iter_inputs(list(inputs), id_from=options.id_from, max_chars=options.max_chars, encoding=options.encoding)
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         next(records, None)
 

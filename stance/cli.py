@@ -143,6 +143,7 @@ def score(
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
+    encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = "utf-8",
     batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
     workers: Annotated[
         int, typer.Option(min=0, help="worker processes, each running the whole pipeline; 0 = one per CPU core, at most 4")
@@ -182,7 +183,7 @@ def score(
         score_collection,
         worker_threads,
     )
-    from stance.readers import InputPathError, check_paths
+    from stance.readers import InputPathError, check_encoding, check_paths
     from stance.writers import output_format
 
     try:
@@ -195,6 +196,7 @@ def score(
         output_format(out)
         if id_from not in ("field", "line"):
             raise ValueError("--id-from must be 'field' or 'line'")
+        check_encoding(encoding)
         if backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     except ValueError as exc:
@@ -203,7 +205,7 @@ def score(
         workers = auto_workers()
     options = ScoreOptions(
         model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, id_from=id_from, max_chars=max_chars,
-        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend,
+        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend, encoding=encoding,
     )
     started = time.perf_counter()
     if engine == "local" and workers == 1:  # this process scores: with an exported backend it needs no torch
@@ -273,15 +275,19 @@ def convert(
     """Convert a public dataset to the project's label format (see README: Label format)."""
     from stance.labels import write_label_file
     from stance.taxonomy import Taxonomy
-    from training.convert import get_converter
+    from training.convert import get_converter, resolve_data_dir
     from training.data import map_to_taxonomy
 
+    folder = data_dir
     try:
-        records = get_converter(source)(data_dir, split)
+        folder = resolve_data_dir(data_dir)
+        records = get_converter(source)(folder, split)
         if not raw_labels:
             taxonomy = Taxonomy.load()
             records = (map_to_taxonomy(r, source, taxonomy) for r in records)
         n = write_label_file(records, out)
+    except FileNotFoundError as exc:
+        fail(f"{exc.filename}: not found; is --data-dir ({folder}) the folder of the public datasets, with {source}/ in it?")
     except (ValueError, OSError) as exc:
         fail(str(exc))
     console.print(f"wrote {n} sentences to {out}")

@@ -72,7 +72,9 @@ def check_paths(paths: list[str]) -> list[str]:
     return paths
 
 
-def iter_inputs(paths: list[str], *, id_from: str = "field", max_chars: int = MAX_CHARS) -> Iterator[Article | InputError]:
+def iter_inputs(
+    paths: list[str], *, id_from: str = "field", max_chars: int = MAX_CHARS, encoding: str = "utf-8"
+) -> Iterator[Article | InputError]:
     """Every record of every input, in a stable order (directories sorted by name).
 
     Example:
@@ -81,15 +83,28 @@ def iter_inputs(paths: list[str], *, id_from: str = "field", max_chars: int = MA
     """
     if id_from not in ("field", "line"):
         raise ValueError("id_from must be 'field' or 'line'")
+    check_encoding(encoding)
     seen: set[str] = set()
     for p in check_paths(paths):
-        for item in _iter_path(p, id_from):
+        for item in _iter_path(p, id_from, encoding=encoding):
             yield _validate(item, seen, max_chars, id_from)
 
 
-def _iter_path(p: str, id_from: str, root: Path | None = None) -> Iterator[tuple[str, int, Any]]:
+def check_encoding(encoding: str) -> str:
+    """``encoding`` if Python knows it (for .txt and .html files); ValueError otherwise."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown text encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)") from None
+    return encoding
+
+
+def _iter_path(p: str, id_from: str, root: Path | None = None, encoding: str = "utf-8") -> Iterator[tuple[str, int, Any]]:
     """Records of one input; ``root``: the folder it was found in (a file's id is then its path
-    relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart)."""
+    relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart);
+    ``encoding``: of .txt and .html files (JSON, CSV and Parquet are UTF-8 by definition here)."""
     if p == "-":
         yield from _jsonl_lines(sys.stdin.buffer, "<stdin>")
         return
@@ -97,7 +112,7 @@ def _iter_path(p: str, id_from: str, root: Path | None = None) -> Iterator[tuple
     if path.is_dir():
         files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in {".txt", ".html", ".htm", ".jsonl", ".ndjson"})
         for f in files:
-            yield from _iter_path(str(f), id_from, root=path)
+            yield from _iter_path(str(f), id_from, root=path, encoding=encoding)
         return
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
@@ -110,9 +125,9 @@ def _iter_path(p: str, id_from: str, root: Path | None = None) -> Iterator[tuple
     elif suffix == ".parquet":
         yield from _parquet_rows(path)
     elif suffix == ".txt":
-        yield str(path), 1, _text_file(path, _file_id(path, root))
+        yield str(path), 1, _text_file(path, _file_id(path, root), encoding)
     else:
-        yield str(path), 1, _html_file(path, _file_id(path, root))
+        yield str(path), 1, _html_file(path, _file_id(path, root), encoding)
 
 
 def _file_id(path: Path, root: Path | None) -> str:
@@ -200,18 +215,24 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
             yield str(path), row, obj
 
 
-def _text_file(path: Path, doc_id: str) -> Any:
+def _decode(path: Path, doc_id: str, encoding: str) -> str | InputError:
     try:
-        return {"id": doc_id, "text": path.read_bytes().decode("utf-8")}
+        return path.read_bytes().decode(encoding)
     except UnicodeDecodeError as exc:
-        return InputError(str(path), 1, doc_id, f"invalid UTF-8 at byte {exc.start}")
+        name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        hint = " (an archive in Latin-1 or cp1252? try --encoding cp1252)" if name == "UTF-8" else ""
+        return InputError(str(path), 1, doc_id, f"invalid {name} at byte {exc.start}{hint}")
 
 
-def _html_file(path: Path, doc_id: str) -> Any:
-    try:
-        html = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return InputError(str(path), 1, doc_id, f"invalid UTF-8 at byte {exc.start}")
+def _text_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:
+    text = _decode(path, doc_id, encoding)
+    return text if isinstance(text, InputError) else {"id": doc_id, "text": text}
+
+
+def _html_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:
+    html = _decode(path, doc_id, encoding)
+    if isinstance(html, InputError):
+        return html
     text, title = html_to_text(html)
     if not text:
         return InputError(str(path), 1, doc_id, "no article text found in the HTML")

@@ -1,6 +1,7 @@
 """NewsMTSC, PTC and marked-up example converters, on small fixtures written here."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,30 @@ def test_shipped_examples_parse_and_heldout_is_disjoint():
     heldout = {r.text for r in markup.convert(None, "heldout")}
     assert len(train) > 900 and len(heldout) > 400
     assert not train & heldout
+
+
+def test_convert_without_the_data_names_the_missing_path_and_data_dir(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from stance.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    r = runner.invoke(app, ["convert", "newsmtsc", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o.jsonl")])
+    assert r.exit_code == 2
+    assert "nowhere" in r.output.replace("\n", "") and "--data-dir" in r.output and "Errno" not in r.output
+    (tmp_path / "empty").mkdir()
+    r = runner.invoke(app, ["convert", "newsmtsc", "--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "o.jsonl")])
+    assert r.exit_code == 2 and "--data-dir" in r.output and "Errno" not in r.output
+
+
+def test_the_default_data_dir_is_found_from_any_working_directory(tmp_path, monkeypatch):
+    from training.convert import resolve_data_dir
+
+    project_data = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not project_data.is_dir():
+        pytest.skip("no ../shared/data beside this checkout")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_data_dir("../shared/data").resolve() == project_data.resolve()
+    with pytest.raises(ValueError, match="--data-dir"):
+        resolve_data_dir("no/such/folder")

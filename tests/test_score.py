@@ -343,3 +343,25 @@ def test_resume_on_a_finished_run_says_it_is_complete_and_exits_0(tmp_path, tiny
     assert (tmp_path / "o.jsonl").read_text() == before
     r = runner.invoke(app, args)  # without --resume: still refuses to overwrite
     assert r.exit_code == 2 and "--overwrite" in r.output
+
+
+def test_text_files_in_another_encoding_are_read_with_encoding(tmp_path, tiny_model_dir):
+    from stance.cli import app
+    from stance.readers import iter_inputs
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "old.txt").write_bytes("Le ministre français a visité Montréal – « enfin ».".encode("cp1252"))
+    [err] = list(iter_inputs([str(folder)]))
+    assert "invalid UTF-8" in err.reason and "--encoding" in err.reason
+    [article] = list(iter_inputs([str(folder)], encoding="cp1252"))
+    assert article.text.startswith("Le ministre français") and "«" in article.text
+    with pytest.raises(ValueError, match="unknown text encoding"):
+        list(iter_inputs([str(folder)], encoding="klingon"))
+    runner = CliRunner()
+    out = tmp_path / "o.jsonl"
+    r = runner.invoke(app, ["score", str(folder), "--out", str(out), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1", "--encoding", "cp1252"])
+    assert r.exit_code == 0, r.output
+    assert "français" in out.read_text(encoding="utf-8")
+    r = runner.invoke(app, ["score", str(folder), "--out", str(tmp_path / "p.jsonl"), "--encoding", "klingon"])
+    assert r.exit_code == 2 and "unknown text encoding" in r.output

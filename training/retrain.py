@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -268,7 +269,7 @@ def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) 
     """Replay sources and fixed evaluation sets: the --config's train/dev lists, else the base
     model's training.json, else the config stored in its evaluation.json (the shipped model: that of
     configs/default.yaml)."""
-    from stance.resources import PACKAGE_DIR
+    from training.convert import resolve_data_dir
 
     stored = read_training_data(base_dir)
     if config.train or config.dev:
@@ -284,8 +285,8 @@ def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) 
             stored_config = TrainConfig.from_dict({k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation))
             train, dev, data_dir = stored_config.train, stored_config.dev, stored_config.data_dir
     data_dir = options.data_dir or data_dir
-    if not Path(data_dir).is_dir() and (PACKAGE_DIR.parent / data_dir).is_dir():
-        data_dir = str((PACKAGE_DIR.parent / data_dir).resolve())  # a source checkout: relative to the project
+    with contextlib.suppress(ValueError):  # a source checkout: relative to the project; else the loader says what is missing
+        data_dir = str(resolve_data_dir(data_dir))
     return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir))
 
 

@@ -25,6 +25,27 @@ CONVERTERS: dict[str, str] = {
 }
 
 
+def resolve_data_dir(data_dir: str | Path) -> Path:
+    """The folder of the public datasets: ``data_dir`` as given when it exists, else (when relative)
+    the same path from the project's root, so that the default ``../shared/data`` works from any
+    working directory. Raises ValueError naming both places when neither exists.
+
+    Example:
+        >>> resolve_data_dir("../shared/data").name  # doctest: +SKIP
+        'data'
+    """
+    from stance.resources import PACKAGE_DIR
+
+    path = Path(data_dir)
+    if path.is_dir():
+        return path
+    project = (PACKAGE_DIR.parent / path).resolve()
+    if not path.is_absolute() and project.is_dir():
+        return project
+    tried = f"{path.resolve()}" + ("" if path.is_absolute() else f" or {project}")
+    raise ValueError(f"the public datasets were not found at {tried}; pass their folder with --data-dir")
+
+
 def get_converter(name: str) -> Callable[[Path, str], Iterator[LabelRecord]]:
     """The ``convert`` function of a source; raises ValueError for an unknown name."""
     if name not in CONVERTERS:
