@@ -19,7 +19,7 @@ import numpy as np
 from stance.actors import ActorFinder, ActorRegistry, Mention
 from stance.encoding import Encoded, encode_batch, target_windows
 from stance.modeling import StanceModel
-from stance.readers import Article
+from stance.readers import Article, InputError
 from stance.sentences import Sentence, SentenceSplitter, dateline_length, get_splitter
 
 
@@ -84,7 +84,13 @@ class ScoredSentence:
 
 
 class ScoreResult(list):
-    """A list of :class:`ScoredSentence` with ``to_pandas()`` (the same columns as the file output)."""
+    """A list of :class:`ScoredSentence` with ``to_pandas()`` (the same columns as the file output),
+    and ``errors``: the articles of a batch that could not be scored (:class:`~stance.readers.InputError`,
+    ``line`` = their position in the batch), as `stance score` sends them to its errors file."""
+
+    def __init__(self, rows: Iterable[ScoredSentence] = (), errors: Iterable[InputError] = ()) -> None:
+        super().__init__(rows)
+        self.errors: list[InputError] = list(errors)
 
     def to_pandas(self):
         import pandas as pd
@@ -177,14 +183,24 @@ class StanceScorer:
         return self.finder.registry
 
     def score(self, articles: str | dict | Article | Iterable[str | dict | Article]) -> ScoreResult:
-        """Score one article (a string or a dict with ``text``) or many; bad input raises ValueError."""
+        """Score one article (a string or a dict with ``text``) or many. A single bad article raises
+        ValueError; in a batch, bad articles come back in ``result.errors`` and the rest are scored.
+
+        Example:
+            >>> result = scorer.score(["Canada is fine.", ""])  # doctest: +SKIP
+            >>> result.errors[0].reason  # doctest: +SKIP
+            'article 1 is empty'
+        """
         if isinstance(articles, (str, dict, Article)):
-            articles = [articles]
-        items = [to_article(a, i) for i, a in enumerate(articles)]
-        result = ScoreResult()
-        for rows in self.score_articles(items):
-            result.extend(rows)
-        return result
+            return ScoreResult(row for rows in self.score_articles([to_article(articles, 0)]) for row in rows)
+        items, errors = [], []
+        for i, a in enumerate(articles):
+            try:
+                items.append(to_article(a, i))
+            except ValueError as exc:
+                doc_id = a.get("id") if isinstance(a, dict) else None
+                errors.append(InputError("<python>", i, None if doc_id is None else str(doc_id), str(exc)))
+        return ScoreResult((row for rows in self.score_articles(items) for row in rows), errors)
 
     def score_articles(self, articles: Sequence[Article]) -> list[list[ScoredSentence]]:
         """The rows of each article, in order. The per-batch work of every engine."""
@@ -328,7 +344,9 @@ def to_article(obj: str | dict | Article, index: int = 0) -> Article:
         return Article(id=str(index), text=obj)
     if isinstance(obj, dict):
         text = obj.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if text is not None and not isinstance(text, str):
+            raise ValueError(f"article {index}: 'text' is not a string (got {type(text).__name__})")
+        if text is None or not text.strip():
             raise ValueError(f"article {index}: 'text' is missing or empty")
         title = obj.get("title") if isinstance(obj.get("title"), str) and obj.get("title").strip() else None
         meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}

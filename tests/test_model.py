@@ -74,3 +74,17 @@ def test_inference_batches_are_padded_to_a_few_shapes(tiny_model):
         assert np.allclose(a[1][i, : len(e.input_ids)], b[1][i, : len(e.input_ids)], atol=1e-5)
     with pytest.raises(ValueError, match="multiple_of"):
         collate(enc, pad_id=0, labels=[{}] * 3, multiple_of=8)
+
+
+def test_evaluate_reports_only_the_measures_the_data_supports(tiny_model):
+    from stance.labels import LabelRecord
+    from training.evaluate import evaluate_model
+
+    records = [
+        LabelRecord.from_dict({"text": "Critics say Moscow failed.", "targets": [{"start": 12, "end": 18, "stance": "negative"}],
+                               "devices": [{"start": 0, "end": 11, "label": "unsourced_claim"}]}),
+    ]
+    result = evaluate_model(tiny_model, {"mine": records})
+    assert "span_identification" not in result["datasets"]["mine"]
+    assert not any("si_f1" in k for k in result["headline"])
+    assert "mine/stance_macro_f1" in result["headline"]

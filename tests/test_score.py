@@ -365,3 +365,16 @@ def test_text_files_in_another_encoding_are_read_with_encoding(tmp_path, tiny_mo
     assert "français" in out.read_text(encoding="utf-8")
     r = runner.invoke(app, ["score", str(folder), "--out", str(tmp_path / "p.jsonl"), "--encoding", "klingon"])
     assert r.exit_code == 2 and "unknown text encoding" in r.output
+
+
+def test_a_bad_article_in_a_python_batch_comes_back_as_an_error_and_the_rest_are_scored(tiny_model):
+    from stance.actors import ActorFinder
+    from stance.scoring import StanceScorer
+
+    scorer = StanceScorer(tiny_model, ActorFinder(use_ner=False))
+    result = scorer.score(["Canada is fine.", "", {"id": "x", "text": 5}])
+    assert [r.doc_id for r in result] == ["0"]
+    assert [(e.line, e.id) for e in result.errors] == [(1, None), (2, "x")]
+    assert "empty" in result.errors[0].reason and "not a string" in result.errors[1].reason
+    with pytest.raises(ValueError, match="empty"):
+        scorer.score("")  # a single article in: its error raised

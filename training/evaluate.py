@@ -96,8 +96,8 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, 
     if per_label:
         out["devices"] = per_label
     si_rows = [i for i, r in enumerate(raw.records) if SI_LABEL in r.annotated_devices(names)]
-    if si_rows and SI_LABEL in names:
-        gold = [merge_spans((d.start, d.end) for d in raw.records[i].devices if d.label == SI_LABEL) for i in si_rows]
+    gold = [merge_spans((d.start, d.end) for d in raw.records[i].devices if d.label == SI_LABEL) for i in si_rows]
+    if SI_LABEL in names and any(gold):  # only where the data has propaganda spans to find (PTC)
         out["span_identification"] = {
             "from_propaganda_span": span_prf(gold, [merge_spans((s, e) for s, e, lab, _ in predicted[i] if lab == SI_LABEL) for i in si_rows]),
             "from_all_devices": span_prf(gold, [merge_spans((s, e) for s, e, _, _ in predicted[i]) for i in si_rows]),
