@@ -226,7 +226,37 @@ def _decode(path: Path, doc_id: str, encoding: str) -> str | InputError:
 
 def _text_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:
     text = _decode(path, doc_id, encoding)
-    return text if isinstance(text, InputError) else {"id": doc_id, "text": text}
+    if isinstance(text, InputError):
+        return text
+    title, body = split_title(text)
+    return {"id": doc_id, "text": body, **({"title": title} if title else {})}
+
+
+TITLE_MIN_WORDS = 4  # a shorter first line is more likely a site name or section label than a headline
+TITLE_MAX_WORDS = 30
+
+
+def split_title(text: str) -> tuple[str | None, str]:
+    """``(title, body)`` of a plain-text article: its first line is the title when a blank line
+    follows it and it is clearly not something else (a date, a byline, a site name of fewer than
+    four words, a sentence ending in a full stop). Otherwise ``(None, text)``.
+
+    Example:
+        >>> split_title("Ottawa's Dairy Cartel Must Finally Fall\n\nThe quota system ...")
+        ("Ottawa's Dairy Cartel Must Finally Fall", 'The quota system ...')
+        >>> split_title("March 3, 2025\n\nThe quota system ...")[0] is None
+        True
+    """
+    from stance.sentences import is_boilerplate_line
+
+    lines = text.lstrip("\ufeff").split("\n", 2)
+    if len(lines) < 3 or lines[1].strip() or not lines[0].strip() or not lines[2].strip():
+        return None, text
+    first = lines[0].strip()
+    words = len(first.split())
+    if not TITLE_MIN_WORDS <= words <= TITLE_MAX_WORDS or first.endswith(".") or is_boilerplate_line(first):
+        return None, text
+    return first, lines[2]
 
 
 def _html_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:

@@ -378,3 +378,19 @@ def test_a_bad_article_in_a_python_batch_comes_back_as_an_error_and_the_rest_are
     assert "empty" in result.errors[0].reason and "not a string" in result.errors[1].reason
     with pytest.raises(ValueError, match="empty"):
         scorer.score("")  # a single article in: its error raised
+
+
+def test_a_title_case_headline_on_the_first_line_of_a_text_file_is_scored_as_its_title(tmp_path, tiny_model):
+    from stance.actors import ActorFinder
+    from stance.readers import iter_inputs
+    from stance.scoring import StanceScorer
+
+    (tmp_path / "oped.txt").write_text("Ottawa's Dairy Cartel Must Finally Fall\n\nCanada protects its dairy farmers with quotas.\n")
+    (tmp_path / "dated.txt").write_text("March 3, 2025\n\nCanada protects its dairy farmers with quotas.\n")
+    articles = {a.id: a for a in iter_inputs([str(tmp_path)])}
+    assert articles["oped"].title == "Ottawa's Dairy Cartel Must Finally Fall"
+    assert articles["oped"].text.startswith("Canada protects")
+    assert articles["dated"].title is None
+    rows = StanceScorer(tiny_model, ActorFinder(use_ner=False)).score_articles([articles["oped"]])[0]
+    assert (rows[0].section, rows[0].text, rows[0].boilerplate) == ("title", "Ottawa's Dairy Cartel Must Finally Fall", False)
+    assert rows[1].section == "body" and rows[1].text == articles["oped"].text[rows[1].start : rows[1].end]
