@@ -62,6 +62,10 @@ class ScoreOptions:
     device: str = "cpu"
     backend: str = "auto"
     encoding: str = "utf-8"  # of .txt and .html inputs
+    text_column: str = "text"  # of CSV and Parquet inputs
+    id_column: str = "id"
+    meta: tuple[tuple[str, str], ...] = ()  # constant fields for every record (--meta outlet=Herald)
+    outlet_from: str | None = None  # "parent": a .txt/.html file's folder name is its outlet
 
     def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
         relevant = {
@@ -73,6 +77,9 @@ class ScoreOptions:
             "id_from": self.id_from,
             "max_chars": self.max_chars,
             "encoding": self.encoding,
+            "columns": [self.text_column, self.id_column],
+            "meta": [list(kv) for kv in self.meta],
+            "outlet_from": self.outlet_from,
         }
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -227,7 +234,10 @@ def score_collection(
         summary.errors += s["errors"]
         summary.sentences += s["sentences"]
 
-    records = iter_inputs(list(inputs), id_from=options.id_from, max_chars=options.max_chars, encoding=options.encoding)
+    records = iter_inputs(
+        list(inputs), id_from=options.id_from, max_chars=options.max_chars, encoding=options.encoding,
+        text_column=options.text_column, id_column=options.id_column, meta=dict(options.meta), outlet_from=options.outlet_from,
+    )
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         next(records, None)
 

@@ -144,6 +144,10 @@ def score(
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
     encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = "utf-8",
+    text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = "text",
+    id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = "id",
+    meta: Annotated[list[str] | None, typer.Option(help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald")] = None,
+    outlet_from: Annotated[str | None, typer.Option(help="'parent': a .txt/.html file's folder name is its outlet")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
     workers: Annotated[
         int, typer.Option(min=0, help="worker processes, each running the whole pipeline; 0 = one per CPU core, at most 4")
@@ -190,9 +194,14 @@ def score(
         if engine not in ("local", "ray"):
             raise ValueError(f"--engine must be 'local' or 'ray', not {engine!r}")
         if engine == "local":
-            check_paths(inputs)
+            check_paths(inputs, text_column=text_column, id_column=id_column)
         elif resume:
             raise ValueError("--resume is for the local engine; a Ray run retries failed work itself (rerun with --overwrite)")
+        constant = tuple(_field_value(m) for m in meta or ())
+        if outlet_from not in (None, "parent"):
+            raise ValueError(f"--outlet-from must be 'parent', not {outlet_from!r}")
+        if engine == "ray" and (meta or outlet_from or text_column != "text" or id_column != "id" or encoding != "utf-8"):
+            raise ValueError("--meta, --outlet-from, --text-column, --id-column and --encoding are for the local engine")
         output_format(out)
         if id_from not in ("field", "line"):
             raise ValueError("--id-from must be 'field' or 'line'")
@@ -206,6 +215,7 @@ def score(
     options = ScoreOptions(
         model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, id_from=id_from, max_chars=max_chars,
         batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend, encoding=encoding,
+        text_column=text_column, id_column=id_column, meta=constant, outlet_from=outlet_from,
     )
     started = time.perf_counter()
     if engine == "local" and workers == 1:  # this process scores: with an exported backend it needs no torch
@@ -243,6 +253,16 @@ def score(
         fail(f"no input records in {', '.join(inputs)}: nothing was scored")
     if summary.articles_scored == 0:
         fail(f"every one of the {summary.errors:,} input records failed: nothing was scored (why: {summary.errors_path})", code=1)
+
+
+def _field_value(item: str) -> tuple[str, str]:
+    """``FIELD=VALUE`` of --meta as a pair; ValueError for anything else."""
+    field, sep, value = item.partition("=")
+    if not sep or not field.strip():
+        raise ValueError(f"--meta takes FIELD=VALUE (e.g. outlet=Herald), not {item!r}")
+    if field.strip() in ("id", "text"):
+        raise ValueError(f"--meta cannot set {field.strip()!r}")
+    return field.strip(), value
 
 
 def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int):

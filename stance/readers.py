@@ -51,8 +51,9 @@ class InputError:
     reason: str
 
 
-def check_paths(paths: list[str]) -> list[str]:
-    """Fail fast: every path must exist and be readable, with a known format."""
+def check_paths(paths: list[str], *, text_column: str = "text", id_column: str = "id") -> list[str]:
+    """Fail fast: every path must exist and be readable, with a known format; a CSV or Parquet file
+    must have the text column (and a chosen id column)."""
     if not paths:
         raise InputPathError("no input given")
     for p in paths:
@@ -69,11 +70,40 @@ def check_paths(paths: list[str]) -> list[str]:
                     fh.read(1)
             except OSError as exc:
                 raise InputPathError(f"{p}: cannot read ({exc.strerror})") from None
+            if path.suffix.lower() in (".csv", ".parquet"):
+                _check_columns(path, text_column, id_column)
     return paths
 
 
+def _check_columns(path: Path, text_column: str, id_column: str) -> None:
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+            names = next(csv.reader(fh), [])
+    else:
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except Exception as exc:  # pyarrow raises several types for a broken file
+            raise InputPathError(f"{path}: not a readable Parquet file ({exc})") from None
+    missing = [c for c in (text_column, id_column if id_column != "id" else None) if c and c not in names]
+    if missing and names:
+        raise InputPathError(
+            f"{path}: no column {', '.join(map(repr, missing))}; columns found: {', '.join(map(repr, names))} "
+            "(choose with --text-column / --id-column)"
+        )
+
+
 def iter_inputs(
-    paths: list[str], *, id_from: str = "field", max_chars: int = MAX_CHARS, encoding: str = "utf-8"
+    paths: list[str],
+    *,
+    id_from: str = "field",
+    max_chars: int = MAX_CHARS,
+    encoding: str = "utf-8",
+    text_column: str = "text",
+    id_column: str = "id",
+    meta: dict[str, str] | None = None,
+    outlet_from: str | None = None,
 ) -> Iterator[Article | InputError]:
     """Every record of every input, in a stable order (directories sorted by name).
 
@@ -84,10 +114,17 @@ def iter_inputs(
     if id_from not in ("field", "line"):
         raise ValueError("id_from must be 'field' or 'line'")
     check_encoding(encoding)
+    if outlet_from not in (None, "parent"):
+        raise ValueError(f"outlet_from must be 'parent' or None, not {outlet_from!r}")
+    columns = {"text": text_column, "id": id_column}
     seen: set[str] = set()
-    for p in check_paths(paths):
-        for item in _iter_path(p, id_from, encoding=encoding):
-            yield _validate(item, seen, max_chars, id_from)
+    for p in check_paths(paths, text_column=text_column, id_column=id_column):
+        for source, line, obj in _iter_path(p, id_from, encoding=encoding, columns=columns):
+            if isinstance(obj, dict):
+                if outlet_from == "parent" and source.endswith((".txt", ".html", ".htm")):
+                    obj.setdefault("outlet", Path(source).parent.name)
+                obj = {**(meta or {}), **obj}  # the record's own fields win over --meta
+            yield _validate((source, line, obj), seen, max_chars, id_from)
 
 
 def check_encoding(encoding: str) -> str:
@@ -101,10 +138,13 @@ def check_encoding(encoding: str) -> str:
     return encoding
 
 
-def _iter_path(p: str, id_from: str, root: Path | None = None, encoding: str = "utf-8") -> Iterator[tuple[str, int, Any]]:
+def _iter_path(
+    p: str, id_from: str, root: Path | None = None, encoding: str = "utf-8", columns: dict[str, str] | None = None
+) -> Iterator[tuple[str, int, Any]]:
     """Records of one input; ``root``: the folder it was found in (a file's id is then its path
     relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart);
-    ``encoding``: of .txt and .html files (JSON, CSV and Parquet are UTF-8 by definition here)."""
+    ``encoding``: of .txt and .html files (JSON, CSV and Parquet are UTF-8 by definition here);
+    ``columns``: the CSV / Parquet columns holding ``text`` and ``id``."""
     if p == "-":
         yield from _jsonl_lines(sys.stdin.buffer, "<stdin>")
         return
@@ -112,7 +152,7 @@ def _iter_path(p: str, id_from: str, root: Path | None = None, encoding: str = "
     if path.is_dir():
         files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in {".txt", ".html", ".htm", ".jsonl", ".ndjson"})
         for f in files:
-            yield from _iter_path(str(f), id_from, root=path, encoding=encoding)
+            yield from _iter_path(str(f), id_from, root=path, encoding=encoding, columns=columns)
         return
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
@@ -121,9 +161,9 @@ def _iter_path(p: str, id_from: str, root: Path | None = None, encoding: str = "
     elif suffix == ".json":
         yield from _json_array(path)
     elif suffix == ".csv":
-        yield from _csv_rows(path)
+        yield from _renamed(_csv_rows(path), path, columns)
     elif suffix == ".parquet":
-        yield from _parquet_rows(path)
+        yield from _renamed(_parquet_rows(path), path, columns)
     elif suffix == ".txt":
         yield str(path), 1, _text_file(path, _file_id(path, root), encoding)
     else:
@@ -215,6 +255,26 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
             yield str(path), row, obj
 
 
+def _renamed(rows: Iterator[tuple[str, int, Any]], path: Path, columns: dict[str, str] | None) -> Iterator[tuple[str, int, Any]]:
+    """Tabular rows with their text and id columns renamed to ``text`` and ``id``; a file without
+    the text column (or a chosen id column) stops the run, naming the columns it has."""
+    columns = columns or {}
+    text_column, id_column = columns.get("text", "text"), columns.get("id", "id")
+    for i, (source, line, obj) in enumerate(rows):
+        if i == 0:
+            missing = [c for c in (text_column, id_column if id_column != "id" else None) if c and c not in obj]
+            if missing:
+                raise InputPathError(
+                    f"{path}: no column {', '.join(map(repr, missing))}; columns found: {', '.join(map(repr, obj)) or '(none)'} "
+                    "(choose with --text-column / --id-column)"
+                )
+        if text_column != "text":
+            obj["text"] = obj.pop(text_column)
+        if id_column != "id":
+            obj["id"] = obj.pop(id_column)
+        yield source, line, obj
+
+
 def _decode(path: Path, doc_id: str, encoding: str) -> str | InputError:
     try:
         return path.read_bytes().decode(encoding)
@@ -263,10 +323,10 @@ def _html_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:
     html = _decode(path, doc_id, encoding)
     if isinstance(html, InputError):
         return html
-    text, title = html_to_text(html)
+    text, title, meta = html_article(html)
     if not text:
         return InputError(str(path), 1, doc_id, "no article text found in the HTML")
-    return {"id": doc_id, "text": text, "title": title}
+    return {"id": doc_id, "text": text, "title": title, **meta}
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
@@ -276,13 +336,31 @@ def html_to_text(html: str) -> tuple[str, str | None]:
         >>> html_to_text("<html><body><article><p>Moscow said no.</p></article></body></html>")[0]  # doctest: +SKIP
         'Moscow said no.'
     """
+    text, title, _ = html_article(html)
+    return text, title
+
+
+HTML_METADATA = {"date": "date", "author": "author", "sitename": "site_name"}  # trafilatura's name -> record field
+
+
+def html_article(html: str) -> tuple[str, str | None, dict[str, str]]:
+    """Text, title and metadata (``date``, ``author``, ``site_name``, where the page has them) of an
+    HTML page, with trafilatura.
+
+    Example:
+        >>> html_article(page)[2]  # doctest: +SKIP
+        {'date': '2025-03-04', 'author': 'Jane Doe', 'site_name': 'The Harbour Ledger'}
+    """
     try:
         import trafilatura
     except ImportError as exc:
         raise InputPathError("reading .html needs trafilatura (pip install trafilatura)") from exc
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True) or ""
     meta = trafilatura.extract_metadata(html)
-    return text, (meta.title if meta is not None else None)
+    if meta is None:
+        return text, None, {}
+    fields = {field: getattr(meta, attr, None) for attr, field in HTML_METADATA.items()}
+    return text, meta.title, {k: str(v) for k, v in fields.items() if v}
 
 
 def validate_record(

@@ -394,3 +394,42 @@ def test_a_title_case_headline_on_the_first_line_of_a_text_file_is_scored_as_its
     rows = StanceScorer(tiny_model, ActorFinder(use_ner=False)).score_articles([articles["oped"]])[0]
     assert (rows[0].section, rows[0].text, rows[0].boilerplate) == ("title", "Ottawa's Dairy Cartel Must Finally Fall", False)
     assert rows[1].section == "body" and rows[1].text == articles["oped"].text[rows[1].start : rows[1].end]
+
+
+def test_metadata_for_files_and_columns_for_tables(tmp_path, tiny_model_dir):
+    from stance.cli import app
+    from stance.readers import iter_inputs
+
+    for outlet in ("herald", "ledger"):
+        (tmp_path / "news" / outlet).mkdir(parents=True)
+        (tmp_path / "news" / outlet / "a.txt").write_text(f"The {outlet} says Canada is fine.")
+    items = list(iter_inputs([str(tmp_path / "news")], meta={"country": "CA", "outlet": "ignored"}, outlet_from="parent"))
+    assert [(a.id, a.meta["outlet"], a.meta["country"]) for a in items] == [("herald/a", "herald", "CA"), ("ledger/a", "ledger", "CA")]
+    # a CSV whose text is in another column: chosen with --text-column / --id-column; without, exit 2 naming the columns
+    table = tmp_path / "t.csv"
+    table.write_text("key,body,paper\nk1,Canada is fine.,Herald\n")
+    runner = CliRunner()
+    base = ["score", str(table), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"]
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "o1.jsonl")])
+    assert r.exit_code == 2 and "'text'" in r.output and "'body'" in r.output.replace("\n", "")
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "o2.jsonl"), "--text-column", "body", "--id-column", "key", "--meta", "lang=en"])
+    assert r.exit_code == 0, r.output
+    [row] = [json.loads(x) for x in (tmp_path / "o2.jsonl").read_text().splitlines()]
+    assert (row["doc_id"], row["paper"], row["lang"]) == ("k1", "Herald", "en")
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "o3.jsonl"), "--text-column", "body", "--id-column", "key", "--meta", "nonsense"])
+    assert r.exit_code == 2 and "FIELD=VALUE" in r.output
+
+
+def test_html_metadata_is_carried(tmp_path):
+    from stance.readers import iter_inputs
+
+    page = (
+        "<html><head><title>Ottawa acts</title><meta name='author' content='Jane Doe'>"
+        "<meta property='og:site_name' content='The Harbour Ledger'>"
+        "<meta property='article:published_time' content='2025-03-04'></head>"
+        "<body><article><h1>Ottawa acts</h1><p>" + "Canada said on Tuesday that it would act on dairy quotas soon. " * 5 + "</p></article></body></html>"
+    )
+    (tmp_path / "p.html").write_text(page)
+    [article] = list(iter_inputs([str(tmp_path / "p.html")]))
+    assert article.meta.get("date") == "2025-03-04"
+    assert article.meta.get("author") == "Jane Doe" and article.meta.get("site_name") == "The Harbour Ledger"
