@@ -344,7 +344,7 @@ class StanceModel:
             p = stance_probs[slot]
             targets.append(
                 TargetPrediction(
-                    span[0], span[1], text[span[0] : span[1]], labels[int(p.argmax())], {k: float(v) for k, v in zip(labels, p)}
+                    span[0], span[1], text[span[0] : span[1]], labels[int(p.argmax())], {k: round(float(v), 4) for k, v in zip(labels, p)}
                 )
             )
         settings = self.settings

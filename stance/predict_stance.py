@@ -96,7 +96,7 @@ def predict_stance_file(
                 for obj, pred in zip(good, preds):
                     for target, p in zip(obj["targets"], pred.targets):
                         target["stance"] = p.stance
-                        target["probs"] = {k: round(v, 5) for k, v in p.probs.items()}
+                        target["probs"] = dict(p.probs)  # rounded to 4 decimals by the model, as in every output
                     out.write(json.dumps(obj, ensure_ascii=False) + "\n")
                     written += 1
         tmp.replace(out_path)

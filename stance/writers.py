@@ -24,13 +24,14 @@ BASE_COLUMNS = ("doc_id", "sentence_id", "start", "end", "text", "section", "boi
 
 FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
 
-PROBS = pa.struct([("negative", pa.float32()), ("neutral", pa.float32()), ("positive", pa.float32())])
+# float64, so that the 4-decimal probabilities read back exactly as written (float32 would give 0.6603000164031982)
+PROBS = pa.struct([("negative", pa.float64()), ("neutral", pa.float64()), ("positive", pa.float64())])
 MENTION = pa.struct(
     [("actor", pa.string()), ("type", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()),
      ("stance", pa.string()), ("probs", PROBS)]
 )
 DEVICE = pa.struct(
-    [("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float32()), ("technique", pa.string())]
+    [("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float64()), ("technique", pa.string())]
 )
 BASE_SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("sentence_id", pa.int32()), ("start", pa.int32()), ("end", pa.int32()), ("text", pa.string()),
@@ -100,12 +101,12 @@ def write_shard(rows: Sequence[dict[str, Any]], path: Path, fmt: str) -> None:
             for r in rows:
                 fh.write(json.dumps(normalise_row(r), ensure_ascii=False) + "\n")
     else:
-        table = rows_to_table(rows)
+        names = rows_to_table(rows).schema.names  # the column order of the other formats
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(table.schema.names)
-            for r in table.to_pylist():
-                writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for v in r.values()])
+            writer.writerow(names)
+            for r in map(normalise_row, rows):  # the values as written, not through float32 columns
+                writer.writerow([json.dumps(r.get(k), ensure_ascii=False) if isinstance(r.get(k), list) else r.get(k) for k in names])
     _fsync_rename(tmp, path)
 
 

@@ -433,3 +433,23 @@ def test_html_metadata_is_carried(tmp_path):
     [article] = list(iter_inputs([str(tmp_path / "p.html")]))
     assert article.meta.get("date") == "2025-03-04"
     assert article.meta.get("author") == "Jane Doe" and article.meta.get("site_name") == "The Harbour Ledger"
+
+
+def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_model_dir):
+    from stance.batch import ScoreOptions, score_collection
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a1", "text": "Russia accused Ukraine of shelling. Beijing hailed the deal."}) + "\n")
+    values = {}
+    for suffix in ("csv", "jsonl", "parquet"):
+        out = tmp_path / f"o.{suffix}"
+        score_collection([str(src)], out, ScoreOptions(model=str(tiny_model_dir), workers=1, use_ner=False, backend="torch"))
+        if suffix == "parquet":
+            mentions = [m for ms in pd.read_parquet(out).mentions for m in ms]
+        elif suffix == "csv":
+            mentions = [m for ms in pd.read_csv(out).mentions for m in json.loads(ms)]
+        else:
+            mentions = [m for line in out.read_text().splitlines() for m in json.loads(line)["mentions"]]
+        values[suffix] = [float(p) for m in mentions for p in m["probs"].values()]
+        assert values[suffix] and all(round(p, 4) == p for p in values[suffix]), (suffix, values[suffix][:3])
+    assert values["csv"] == values["jsonl"] == values["parquet"]

@@ -132,7 +132,7 @@ def _score_fn(scorer: Scorer) -> Callable[[list[Article]], list[list[dict[str, A
 def _stance_fn(scorer: Scorer, batch_size: int) -> Callable[[list[tuple[str, list[tuple[int, int]]]]], list[list[dict[str, Any]]]]:
     def predict(items: list[tuple[str, list[tuple[int, int]]]]) -> list[list[dict[str, Any]]]:
         preds = scorer.model.predict([t for t, _ in items], [spans for _, spans in items], batch_size=batch_size)
-        return [[{"stance": p.stance, "probs": {k: round(v, 5) for k, v in p.probs.items()}} for p in pred.targets] for pred in preds]
+        return [[{"stance": p.stance, "probs": dict(p.probs)} for p in pred.targets] for pred in preds]  # 4 decimals, as everywhere
 
     return predict
 
