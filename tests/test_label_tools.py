@@ -230,3 +230,28 @@ def test_gate_rules():
     report = GateReport((row,), False, 0.01, 0.0, True, 100, 0.95, 0)
     assert "| dev | stance_macro_f1 | fixed | 0.800 | 0.700 | -0.100 |" in report.table() and "FAILED" in report.table()
     assert report.metrics() == {"dev/stance_macro_f1": 0.7}
+
+
+def test_models_use_refuses_a_failed_gate_without_force_and_show_knows_the_shipped_model(tmp_path, monkeypatch, tiny_model_dir):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from stance.cli import app
+    from stance.registry import ModelRegistry
+
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    # no version active: show (active and default) describes the shipped model instead of failing
+    for name in ("active", "default"):
+        r = runner.invoke(app, ["models", "show", name])
+        assert r.exit_code == 0, r.output
+        assert _json.loads(r.output)["id"] == "default"
+    failed = ModelRegistry().add(tiny_model_dir, parent="default", gate={"passed": False, "reason": "dev_rw fell by 0.03"})
+    r = runner.invoke(app, ["models", "use", failed.id])
+    assert r.exit_code == 2 and "gate failed" in r.output and "--force" in r.output
+    assert ModelRegistry().active() is None
+    r = runner.invoke(app, ["models", "use", failed.id, "--force"])
+    assert r.exit_code == 0 and "warning" in r.output
+    assert ModelRegistry().active().id == failed.id
+    assert runner.invoke(app, ["models", "use", "default"]).exit_code == 0

@@ -61,9 +61,13 @@ def list_() -> None:
                    + (f"  (+devices: {', '.join(added)})" if added else ""))
 
 
+VERSION_HELP = "'active', 'default' (the shipped model), or a version id or unique prefix"
+
+
 @app.command()
-def show(version: Annotated[str, typer.Argument(help="version id or unique prefix; 'active' for the active one")] = "active") -> None:
-    """Print a version's record (version.json: parent, config, data hashes, metrics, gate report).
+def show(version: Annotated[str, typer.Argument(help=VERSION_HELP)] = "active") -> None:
+    """Print a version's record (version.json: parent, config, data hashes, metrics, gate report);
+    for the shipped model, its path, version and dev metrics.
 
     Example:
         stance models show 20261126
@@ -75,17 +79,34 @@ def show(version: Annotated[str, typer.Argument(help="version id or unique prefi
 
     reg = ModelRegistry()
     try:
-        v = reg.active() if version == "active" else reg.get(version)
+        v = None if version == "default" else reg.active() if version == "active" else reg.get(version)
     except ValueError as exc:
         fail(str(exc))
-    if v is None:
-        fail("no registry version is active: the shipped default model is in use")
+    if v is None:  # 'default', or 'active' while no registry version is: the shipped model
+        typer.echo(json.dumps(_shipped_record(), indent=2))
+        return
     typer.echo(json.dumps({**v.info, "path": str(v.model_dir)}, indent=2))
 
 
+def _shipped_record() -> dict:
+    import json
+    from pathlib import Path
+
+    from stance.model_files import model_version, resolve_model
+
+    path = Path(resolve_model("default"))
+    evaluation = path / "evaluation.json"
+    metrics = json.loads(evaluation.read_text()).get("headline") if evaluation.exists() else None
+    return {"id": "default", "shipped": True, "path": str(path), "version": model_version(path), "metrics": metrics}
+
+
 @app.command()
-def use(version: Annotated[str, typer.Argument(help="version id or unique prefix, or 'default' for the shipped model")]) -> None:
-    """Make a version the active one (what `--model active`, the default, loads).
+def use(
+    version: Annotated[str, typer.Argument(help=VERSION_HELP)],
+    force: Annotated[bool, typer.Option(help="activate a version whose gate failed")] = False,
+) -> None:
+    """Make a version the active one (what `--model active`, the default, loads). A version whose
+    gate failed needs --force.
 
     Example:
         stance models use 20261126-101500-1a2b3c4d
@@ -93,8 +114,15 @@ def use(version: Annotated[str, typer.Argument(help="version id or unique prefix
     from stance.cli import console, fail
     from stance.registry import ModelRegistry
 
+    reg = ModelRegistry()
     try:
-        v = ModelRegistry().use(version)
+        if version not in ("default", "active"):
+            gate = reg.get(version).info.get("gate") or {}
+            if gate and not gate.get("passed"):
+                if not force:
+                    fail(f"{version}: its gate failed ({gate.get('reason') or 'see stance models show'}); use --force to activate it anyway")
+                console.print(f"[yellow]warning:[/yellow] {version} failed its gate; activating it because of --force")
+        v = reg.use(version)
     except ValueError as exc:
         fail(str(exc))
     console.print(f"active: {v.id if v else 'the shipped default model'}")
