@@ -187,6 +187,7 @@ def score(
         score_collection,
         worker_threads,
     )
+    from stance.model_files import check_hub_name, resolve_model
     from stance.readers import InputPathError, check_encoding, check_paths
     from stance.writers import output_format
 
@@ -208,6 +209,8 @@ def score(
         check_encoding(encoding)
         if backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        if not Path(resolve_model(model)).is_dir():  # a hub id: say at once if it cannot be reached
+            check_hub_name(resolve_model(model))
     except ValueError as exc:
         fail(str(exc))
     if workers == 0:

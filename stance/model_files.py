@@ -39,6 +39,34 @@ def resolve_model(name_or_path: str | Path) -> str:
     return str(name_or_path)
 
 
+HUB_HOST = ("huggingface.co", 443)
+HUB_TIMEOUT_S = 3.0
+
+
+def check_hub_name(name: str) -> None:
+    """Before a name that is no local directory is tried as a Hugging Face hub id: fail at once,
+    saying how the name was read, when the hub cannot be reached (``HF_HUB_OFFLINE`` set, or no
+    connection within a few seconds) instead of waiting on the hub's retries.
+
+    Example:
+        >>> check_hub_name("sentence-transformers/all-MiniLM-L6-v2")  # doctest: +SKIP
+    """
+    import os
+    import socket
+
+    read_as = (
+        f"{name!r} is not a local model directory, not a version of the model registry and not a shipped model "
+        "('default', 'active'); it was tried as a Hugging Face hub id"
+    )
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise ValueError(f"{read_as}, but HF_HUB_OFFLINE is set")
+    try:
+        with socket.create_connection(HUB_HOST, timeout=HUB_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{read_as}, but {HUB_HOST[0]} cannot be reached ({exc.__class__.__name__}); check the name or the network") from None
+
+
 def model_version(path: str | Path | None) -> str | None:
     """A short hash of a model directory's config and first megabyte of weights: the version that
     ``stance score`` records in run.json and ``stance serve`` reports (None without files).

@@ -22,7 +22,7 @@ import numpy as np
 from stance.backends import BACKENDS, InferenceBackend, make_backend
 from stance.bases import resolve_base
 from stance.encoding import MARKERS, Encoded, decode_spans, encode_batch
-from stance.model_files import InferenceSettings, model_version, resolve_model  # noqa: F401 (re-exported: stance.modeling.resolve_model)
+from stance.model_files import InferenceSettings, check_hub_name, model_version, resolve_model  # noqa: F401 (re-exported: stance.modeling.resolve_model)
 from stance.subwords import SubwordTokenizer
 
 if TYPE_CHECKING:
@@ -193,6 +193,8 @@ class StanceModel:
         """
         path = resolve_model(name_or_path)
         local = Path(path)
+        if not local.is_dir():
+            check_hub_name(path)
 
         def load_network() -> StanceNetwork:
             import torch

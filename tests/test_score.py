@@ -453,3 +453,19 @@ def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_
         values[suffix] = [float(p) for m in mentions for p in m["probs"].values()]
         assert values[suffix] and all(round(p, 4) == p for p in values[suffix]), (suffix, values[suffix][:3])
     assert values["csv"] == values["jsonl"] == values["parquet"]
+
+
+def test_a_mistyped_model_name_fails_at_once_saying_how_it_was_read(tmp_path, monkeypatch):
+    from stance.cli import app
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Canada is fine."}) + "\n")
+    started = time.perf_counter()
+    r = CliRunner().invoke(app, ["score", str(src), "--out", str(tmp_path / "o.jsonl"), "--model", "defualt"])
+    assert r.exit_code == 2
+    text = r.output.replace("\n", " ")
+    assert "not a local model directory" in text and "hub id" in text and "HF_HUB_OFFLINE" in text
+    assert time.perf_counter() - started < 10
+    assert not (tmp_path / "o.jsonl").exists()
