@@ -24,6 +24,7 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +41,43 @@ class OutputExistsError(ValueError):
 
 class OutputCompleteError(OutputExistsError):
     """--resume was given for an output whose run finished: there is nothing to resume."""
+
+
+class OutputLockedError(OutputExistsError):
+    """Another run is writing the same output."""
+
+
+@contextmanager
+def output_lock(out: str | Path) -> Iterator[None]:
+    """Hold ``OUT.lock`` (an exclusive, non-blocking file lock) while a run writes ``out``, so that a
+    second run on the same output stops with a message instead of corrupting the first.
+
+    Example:
+        >>> with output_lock("scores.parquet"):  # doctest: +SKIP
+        ...     pass
+    """
+    import fcntl
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.with_name(out.name + ".lock")
+    fh = open(lock_path, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip()
+        fh.close()
+        raise OutputLockedError(f"another run is writing {out}{f' (process {holder})' if holder else ''}; wait for it to finish or choose another --out") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    try:
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        fh.close()
 
 
 class WorkerStartError(RuntimeError):
@@ -219,8 +257,23 @@ def score_collection(
         >>> score_collection(["examples/articles.jsonl"], "scores.parquet")  # doctest: +SKIP
         RunSummary(articles_read=8, articles_scored=8, errors=0, ...)
     """
-    started = time.perf_counter()
     out = Path(out)
+    output_format(out)
+    with output_lock(out):
+        return _score_collection(inputs, out, options, errors_path=errors_path, resume=resume, overwrite=overwrite, on_progress=on_progress)
+
+
+def _score_collection(
+    inputs: Sequence[str],
+    out: Path,
+    options: ScoreOptions,
+    *,
+    errors_path: str | Path | None,
+    resume: bool,
+    overwrite: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> RunSummary:
+    started = time.perf_counter()
     fmt = output_format(out)
     errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
     parts_dir = out.with_name(out.name + ".parts")

@@ -469,3 +469,19 @@ def test_a_mistyped_model_name_fails_at_once_saying_how_it_was_read(tmp_path, mo
     assert "not a local model directory" in text and "hub id" in text and "HF_HUB_OFFLINE" in text
     assert time.perf_counter() - started < 10
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_second_run_on_the_same_output_is_refused_with_a_message(tmp_path, tiny_model_dir):
+    from stance.batch import output_lock
+    from stance.cli import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Canada is fine."}) + "\n")
+    out = tmp_path / "o.jsonl"
+    args = ["score", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"]
+    with output_lock(out):  # as a first run holds it
+        r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and "another run is writing" in r.output
+    assert "Traceback" not in r.output and not out.exists()
+    assert CliRunner().invoke(app, args).exit_code == 0  # the lock is gone with the first run
+    assert not (tmp_path / "o.jsonl.lock").exists()
