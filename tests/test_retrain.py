@@ -201,7 +201,9 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
 
     # 8. Use the rejected version by hand, roll back to the good one, then to the shipped default
     rejected = next(v for v in reg.versions() if v.id != active.id)
-    invoke("models", "use", rejected.id)
+    assert "--force" in invoke("models", "use", rejected.id, code=2).output  # its gate failed
+    assert reg.active().id == active.id
+    invoke("models", "use", rejected.id, "--force")
     assert reg.active().id == rejected.id
     invoke("models", "rollback")
     assert reg.active().id == active.id
