@@ -209,8 +209,7 @@ def score(
         check_encoding(encoding)
         if backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-        if not Path(resolve_model(model)).is_dir():  # a hub id: say at once if it cannot be reached
-            check_hub_name(resolve_model(model))
+        check_hub_name(resolve_model(model))  # a hub id: say at once if it cannot be reached
     except ValueError as exc:
         fail(str(exc))
     if workers == 0:

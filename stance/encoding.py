@@ -276,16 +276,16 @@ def decode_devices(
     if PROPAGANDA_SPAN not in labels:
         allowed = set(reported)
         return [(s, e, label, score, None) for s, e, label, score in spans if label in allowed]
-    techniques = [j for j, label in enumerate(labels) if label in set(reported) - set(fixed)]
-    real = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET]
-    p_in = probs[real][:, :, BEGIN] + probs[real][:, :, INSIDE]
+    technique_set = set(reported) - set(fixed)
+    techniques = [j for j, label in enumerate(labels) if label in technique_set]
     out = []
     for s, e, label, score in spans:
         if label in fixed:
             out.append((s, e, label, score, None))
-        elif label == PROPAGANDA_SPAN:
-            rows = [k for k, i in enumerate(real) if offsets[i][0] < e and offsets[i][1] > s]
-            technique = labels[techniques[int(p_in[rows][:, techniques].mean(0).argmax())]] if rows and techniques else None
+        elif label == PROPAGANDA_SPAN:  # the span's tokens' mean inside-probability of each technique
+            rows = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET and o[0] < e and o[1] > s]
+            inside = probs[rows][:, techniques, BEGIN] + probs[rows][:, techniques, INSIDE] if rows and techniques else None
+            technique = labels[techniques[int(inside.mean(0).argmax())]] if inside is not None else None
             out.append((s, e, PROPAGANDA, score, technique))
     return out
 

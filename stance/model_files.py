@@ -39,20 +39,41 @@ def resolve_model(name_or_path: str | Path) -> str:
     return str(name_or_path)
 
 
+def temperature_scaled(probs: Any, temperature: float) -> Any:
+    """Probabilities at another temperature over the last axis: p ** (1/T) renormalised, which is
+    softmax(logits / T) for p = softmax(logits). Rows of zeros (no probabilities) stay zero.
+
+    Example:
+        >>> temperature_scaled([[0.8, 0.2]], 2.0).round(3).tolist()
+        [[0.667, 0.333]]
+    """
+    import numpy as np
+
+    if temperature <= 0:
+        raise ValueError(f"a temperature must be positive, got {temperature}")
+    scaled = np.power(np.asarray(probs, dtype=np.float64), 1.0 / temperature)
+    sums = scaled.sum(-1, keepdims=True)
+    return np.divide(scaled, sums, out=np.zeros_like(scaled), where=sums > 0)
+
+
 HUB_HOST = ("huggingface.co", 443)
 HUB_TIMEOUT_S = 3.0
 
 
 def check_hub_name(name: str) -> None:
-    """Before a name that is no local directory is tried as a Hugging Face hub id: fail at once,
-    saying how the name was read, when the hub cannot be reached (``HF_HUB_OFFLINE`` set, or no
-    connection within a few seconds) instead of waiting on the hub's retries.
+    """For a resolved model name that is no local directory (so it will be tried as a Hugging Face
+    hub id): fail at once, saying how the name was read, when the hub cannot be reached
+    (``HF_HUB_OFFLINE`` set, or no connection within a few seconds) instead of waiting on the hub's
+    retries. A local directory passes without a check.
 
     Example:
-        >>> check_hub_name("sentence-transformers/all-MiniLM-L6-v2")  # doctest: +SKIP
+        >>> check_hub_name(resolve_model("default"))
     """
     import os
     import socket
+
+    if Path(name).is_dir():
+        return
 
     read_as = (
         f"{name!r} is not a local model directory, not a version of the model registry and not a shipped model "
@@ -107,14 +128,10 @@ class InferenceSettings:
     stance_temperature: float = 1.0  # fitted on the dev sets after training (calibration); 1 = as the network says
 
     def calibrate(self, stance_probs: Any) -> Any:
-        """Temperature-scaled stance probabilities: softmax(logits / T), computed from the network's
-        probabilities as p ** (1/T) renormalised (the same thing), over the last axis."""
+        """Temperature-scaled stance probabilities (see :func:`temperature_scaled`)."""
         if self.stance_temperature == 1.0 or stance_probs.size == 0:
             return stance_probs
-        import numpy as np
-
-        scaled = np.power(np.clip(stance_probs, 1e-12, None), 1.0 / self.stance_temperature)
-        return (scaled / scaled.sum(-1, keepdims=True)).astype(stance_probs.dtype)
+        return temperature_scaled(stance_probs, self.stance_temperature).astype(stance_probs.dtype)
 
     @property
     def reported_device_labels(self) -> list[str]:

@@ -193,8 +193,7 @@ class StanceModel:
         """
         path = resolve_model(name_or_path)
         local = Path(path)
-        if not local.is_dir():
-            check_hub_name(path)
+        check_hub_name(path)
 
         def load_network() -> StanceNetwork:
             import torch

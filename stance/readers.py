@@ -161,9 +161,9 @@ def _iter_path(
     elif suffix == ".json":
         yield from _json_array(path)
     elif suffix == ".csv":
-        yield from _renamed(_csv_rows(path), path, columns)
+        yield from _renamed(_csv_rows(path), columns)
     elif suffix == ".parquet":
-        yield from _renamed(_parquet_rows(path), path, columns)
+        yield from _renamed(_parquet_rows(path), columns)
     elif suffix == ".txt":
         yield str(path), 1, _text_file(path, _file_id(path, root), encoding)
     else:
@@ -255,19 +255,12 @@ def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
             yield str(path), row, obj
 
 
-def _renamed(rows: Iterator[tuple[str, int, Any]], path: Path, columns: dict[str, str] | None) -> Iterator[tuple[str, int, Any]]:
-    """Tabular rows with their text and id columns renamed to ``text`` and ``id``; a file without
-    the text column (or a chosen id column) stops the run, naming the columns it has."""
+def _renamed(rows: Iterator[tuple[str, int, Any]], columns: dict[str, str] | None) -> Iterator[tuple[str, int, Any]]:
+    """Tabular rows with their text and id columns renamed to ``text`` and ``id`` (check_paths has
+    made sure the file has them)."""
     columns = columns or {}
     text_column, id_column = columns.get("text", "text"), columns.get("id", "id")
-    for i, (source, line, obj) in enumerate(rows):
-        if i == 0:
-            missing = [c for c in (text_column, id_column if id_column != "id" else None) if c and c not in obj]
-            if missing:
-                raise InputPathError(
-                    f"{path}: no column {', '.join(map(repr, missing))}; columns found: {', '.join(map(repr, obj)) or '(none)'} "
-                    "(choose with --text-column / --id-column)"
-                )
+    for source, line, obj in rows:
         if text_column != "text":
             obj["text"] = obj.pop(text_column)
         if id_column != "id":

@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, set_seed
 
 from stance.card import write_card
 from stance.labels import LabelRecord
+from stance.model_files import temperature_scaled
 from stance.modeling import StanceModel, collate
 from stance.taxonomy import Taxonomy
 from training.config import TrainConfig, write_training_data
@@ -278,10 +278,8 @@ def soften(records: list[LabelRecord], temperature: float) -> list[LabelRecord]:
     if temperature == 1.0:
         return records
     for r in records:
-        if "teacher_probs" in r.meta:
-            p = np.asarray(r.meta["teacher_probs"], dtype=np.float64) ** (1.0 / temperature)
-            sums = p.sum(-1, keepdims=True)
-            r.meta["teacher_probs"] = np.divide(p, sums, out=np.zeros_like(p), where=sums > 0).tolist()
+        if "teacher_probs" in r.meta:  # all-zero rows (targets the teacher's encoding cut off) stay zero
+            r.meta["teacher_probs"] = temperature_scaled(r.meta["teacher_probs"], temperature).tolist()
     return records
 
 
