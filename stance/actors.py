@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -56,8 +57,14 @@ NER_CONTEXT = 4
 ACTOR_TYPES: tuple[str, ...] = ("person", "state", "organisation", "bloc", "group", "place")
 NER_TYPES: dict[str, str] = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "NORP": "group"}
 DEFAULT_NER_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "NORP")
+PARTY_MEMBERS: tuple[str, ...] = ("party", "separate")
+RESOLUTIONS: tuple[str, ...] = ("name", "article", "registry", "ambiguous", "unresolved")
+"""How a mention's actor was decided: ``name`` the text names it (a full name, alias or entity); a short
+name ("Lavrov", "President Trump") resolved by a fuller name in the ``article`` or by the ``registry``'s one
+bearer; ``ambiguous`` where several people could be meant, ``unresolved`` where nothing explains it (in
+both the actor is the short name itself)."""
 
-_ENTRY_FIELDS = ("name", "type", "aliases", "affiliation")
+_ENTRY_FIELDS = ("name", "type", "aliases", "members", "affiliation")
 _FILE_FIELDS = ("as_of", "actors", "ignore")
 # Components the finder does not need. The model's NER has its own tok2vec, so the shared one goes too.
 _UNNEEDED = "tok2vec tagger parser senter attribute_ruler lemmatizer morphologizer trainable_lemmatizer".split()
@@ -103,6 +110,7 @@ class Actor:
     type: str
     aliases: tuple[str, ...] = ()
     affiliation: str | None = None
+    members: tuple[str, ...] = ()  # a party's member plurals ("Republicans"): the party unless kept apart
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip() or self.name != self.name.strip():
@@ -111,12 +119,15 @@ class Actor:
             raise ValueError(f"{self.name!r}: unknown type {self.type!r} (expected one of {', '.join(ACTOR_TYPES)})")
         if isinstance(self.aliases, str) or not isinstance(self.aliases, Sequence):
             raise ValueError(f"{self.name!r}: 'aliases' must be a list of strings")
-        for alias in self.aliases:
+        if isinstance(self.members, str) or not isinstance(self.members, Sequence):
+            raise ValueError(f"{self.name!r}: 'members' must be a list of strings")
+        for alias in (*self.aliases, *self.members):
             if not isinstance(alias, str) or not alias.strip() or alias != alias.strip():
                 raise ValueError(f"{self.name!r}: alias {alias!r} must be a non-empty string, not padded")
         if self.affiliation is not None and (not isinstance(self.affiliation, str) or not self.affiliation.strip()):
             raise ValueError(f"{self.name!r}: 'affiliation' must be a non-empty string or null")
         object.__setattr__(self, "aliases", tuple(a for a in dict.fromkeys(self.aliases) if a != self.name))
+        object.__setattr__(self, "members", tuple(dict.fromkeys(self.members)))
 
     @property
     def short_forms(self) -> tuple[str, ...]:
@@ -186,7 +197,7 @@ class ActorRegistry:
             if actor.affiliation is not None and actor.affiliation not in self._actors:
                 where = f"{origin[actor.name]}: actor {actor.name!r}"
                 raise ValueError(f"{where}: affiliation {actor.affiliation!r} names no actor")
-            for alias in (actor.name, *actor.aliases):
+            for alias in (actor.name, *actor.aliases, *actor.members):
                 owners = table.setdefault(alias, [])
                 for other in owners:
                     if not (alias in shorts[other] and alias in shorts[actor.name]):
@@ -196,6 +207,7 @@ class ActorRegistry:
                         )
                 owners.append(actor.name)
         self._table = {alias: tuple(names) for alias, names in table.items()}
+        self._members = frozenset(m for a in self._actors.values() for m in a.members)
 
     def __len__(self) -> int:
         return len(self._actors)
@@ -229,6 +241,15 @@ class ActorRegistry:
         """
         return tuple(self._actors[n] for n in self._table.get(alias, ()))
 
+    def is_member_form(self, alias: str) -> bool:
+        """Whether ``alias`` is a party's member plural ("Republicans") rather than a name of the party.
+
+        Example:
+            >>> ActorRegistry.load().is_member_form("Republicans"), ActorRegistry.load().is_member_form("GOP")
+            (True, False)
+        """
+        return alias in self._members
+
     def alias_table(self) -> dict[str, tuple[str, ...]]:
         """Every name and alias, mapped to the names of the actors it names."""
         return dict(self._table)
@@ -243,6 +264,7 @@ class ActorRegistry:
         """
         entries = [
             {"name": a.name, "type": a.type, "aliases": sorted(a.aliases), "affiliation": a.affiliation}
+            | ({"members": sorted(a.members)} if a.members else {})
             for a in sorted(self, key=lambda a: a.name)
         ]
         payload = {"actors": entries, "ignore": sorted(self._ignore)}
@@ -289,11 +311,11 @@ def _read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
             raise ValueError(f"{where}: 'name' is missing or empty")
         if "type" not in entry:
             raise ValueError(f"{where}: 'type' is missing (expected one of {', '.join(ACTOR_TYPES)})")
-        aliases = entry.get("aliases") or []
-        if not isinstance(aliases, list):
-            raise ValueError(f"{where}: 'aliases' must be a list of strings")
+        aliases, members = entry.get("aliases") or [], entry.get("members") or []
+        if not isinstance(aliases, list) or not isinstance(members, list):
+            raise ValueError(f"{where}: 'aliases' and 'members' must be lists of strings")
         try:
-            actor = Actor(name, entry["type"], tuple(aliases), entry.get("affiliation"))
+            actor = Actor(name, entry["type"], tuple(aliases), entry.get("affiliation"), tuple(members))
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
         if name in seen:
@@ -317,6 +339,7 @@ class Mention:
     text: str
     start: int
     end: int
+    resolution: str = "name"  # see RESOLUTIONS
 
 
 def import_spacy_without_torch() -> bool:
@@ -375,6 +398,7 @@ class _Candidate:
     source: int  # 0: ignore phrase, 1: registry alias, 2: named entity
     actors: tuple[str, ...] = ()  # registry actors (several: a shared short form)
     short: bool = False  # a registry person short form
+    member: bool = False  # a party's member plural ("Republicans")
     label: str = ""  # NER label
     lead: int = 0  # characters of a leading "the " left out of the reported span
     token: int = -1  # token range (registry matches)
@@ -405,8 +429,11 @@ class ActorFinder:
         use_ner: bool = True,
         nlp: Language | None = None,
         ner_labels: Iterable[str] = DEFAULT_NER_LABELS,
+        party_members: str = "party",
     ) -> None:
         """``registry`` defaults to the shipped one; ``nlp`` defaults to :func:`load_pipeline` (loaded on first use).
+        ``party_members``: ``"party"`` counts a party's members ("Republicans") as the party; ``"separate"``
+        reports them as a group of their own ("Republicans", type group).
 
         Example:
             >>> ActorFinder(use_ner=False, ner_labels=["PERSON", "LOC"]).use_ner
@@ -419,12 +446,15 @@ class ActorFinder:
             raise ValueError(f"unknown NER label(s) {unknown} (expected some of {', '.join(NER_TYPES)})")
         if use_ner and nlp is not None and "ner" not in nlp.pipe_names:
             raise ValueError(f"use_ner=True needs a pipeline with 'ner'; this one has {nlp.pipe_names}")
+        if party_members not in PARTY_MEMBERS:
+            raise ValueError(f"party_members must be one of {', '.join(PARTY_MEMBERS)}, got {party_members!r}")
+        self.party_members = party_members
         self.registry = registry if registry is not None else ActorRegistry.load()
         self.use_ner = use_ner
         self.ner_labels = labels
         self._nlp = nlp
         self._matcher: Any = None
-        self._keys: list[tuple[tuple[str, ...], bool]] = []  # match key -> (actors, is short form); () = ignore
+        self._keys: list[tuple[tuple[str, ...], bool, bool]] = []  # match key -> (actors, short form?, member plural?); () = ignore
         self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
         self._gate = True  # run the NER only on documents that may hold an entity the registry did not match
         self._ner_context: int | None = NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
@@ -508,17 +538,44 @@ class ActorFinder:
 
     def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str) -> list[Mention]:
         first = _select(found)
+        ignored = [c for c in first if c.source == 0]
         chosen = _given_names(doc, [c for c in first if c.source != 0])
         if self.use_ner:
-            ignored = [c for c in first if c.source == 0]
             entities = [
                 e
-                for e in self._entity_candidates(ents, [c for c in chosen if c.source == 1])
+                for e in self._entity_candidates(doc, ents, [c for c in chosen if c.source == 1])
                 if not any(g.start <= e.start and e.end <= g.end and e.size < g.size for g in ignored)
             ]
             chosen = _select(chosen + entities)
+        chosen += self._surname_mentions(doc, chosen, ignored)
         chosen.sort(key=lambda c: c.start)
         return list(self._resolve(chosen, text))
+
+    def _surname_mentions(self, doc: Doc, chosen: list[_Candidate], ignored: list[_Candidate]) -> list[_Candidate]:
+        """Later mentions of a person introduced in full, by surname alone, that neither the registry
+        nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too."""
+        surnames = set()
+        for c in chosen:
+            if len(c.words) > 1 and c.words[-1][:1].isupper():
+                person = c.label == "PERSON" if c.source == 2 else (c.source == 1 and not c.short and len(c.actors) == 1 and self.registry[c.actors[0]].type == "person")
+                if person:
+                    surnames.add(c.words[-1])
+        if not surnames:
+            return []
+        taken = sorted((c.start, c.end) for c in (*chosen, *ignored))
+        out = []
+        for tok in doc:
+            if tok.text not in surnames or any(s <= tok.idx < e for s, e in taken):
+                continue
+            if tok.i > 0 and _other_given_name(doc, tok.i - 1):
+                continue  # "Andrei Patrushev": someone else
+            nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+            if nxt is not None and nxt.is_title and not nxt.is_stop:
+                continue  # "Patrushev Foundation": part of another name
+            cand = _Candidate(tok.idx, tok.idx + len(tok.text), (tok.text,), 2, label="PERSON")
+            cand.token, cand.token_end = tok.i, tok.i + 1
+            out.append(cand)
+        return out
 
     # -- matching --------------------------------------------------------------------------------------
 
@@ -531,12 +588,12 @@ class ActorFinder:
         for alias, names in table.items():
             actors = [self.registry[n] for n in names]
             short = all(alias in a.short_forms for a in actors)
-            self._add(matcher, alias, (tuple(names), short))
+            self._add(matcher, alias, (tuple(names), short, self.registry.is_member_form(alias)))
         for phrase in self.registry.ignore:
-            self._add(matcher, phrase, ((), False))
+            self._add(matcher, phrase, ((), False, False))
         self._matcher = matcher
 
-    def _add(self, matcher: Any, phrase: str, info: tuple[tuple[str, ...], bool]) -> None:
+    def _add(self, matcher: Any, phrase: str, info: tuple[tuple[str, ...], bool, bool]) -> None:
         key = len(self._keys)
         self._keys.append(info)
         variants = {phrase, phrase.replace("'", "’"), phrase.replace("’", "'")}
@@ -555,13 +612,13 @@ class ActorFinder:
         strings = doc.vocab.strings
         covered = set()
         for match_id, s, e in self._matcher(doc):
-            actors, short = self._keys[int(strings[match_id])]
+            actors, short, member = self._keys[int(strings[match_id])]
             span = doc[s:e]
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
             words = tuple(t.text for t in span)[1 if lead else 0 :]
             source = 1 if actors else 0
-            cand = _Candidate(span.start_char, span.end_char, words, source, actors, short, lead=lead)
+            cand = _Candidate(span.start_char, span.end_char, words, source, actors, short, member, lead=lead)
             cand.token, cand.token_end = s, e
             out.append(cand)
         # "U.S.-led": the tokenizer keeps a dotted abbreviation and a hyphenated word together.
@@ -571,14 +628,16 @@ class ActorFinder:
                 head = word.split("-", 1)[0]
                 key = self._single.get(head)
                 if key is not None and self._keys[key][0]:
-                    actors, short = self._keys[key]
-                    cand = _Candidate(tok.idx, tok.idx + len(head), (head,), 1, actors, short)
+                    actors, short, member = self._keys[key]
+                    cand = _Candidate(tok.idx, tok.idx + len(head), (head,), 1, actors, short, member)
                     cand.token, cand.token_end = tok.i, tok.i + 1
                     out.append(cand)
         return out
 
-    def _entity_candidates(self, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
+    def _entity_candidates(self, doc: Doc, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
         out = []
+        headlines = _headline_lines(doc.text)
+        named_outside = _capitalised_outside(doc, headlines) if headlines else frozenset()
         for ent in ents:
             if ent.label_ not in self.ner_labels:
                 continue
@@ -598,6 +657,12 @@ class ActorFinder:
             if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
                 continue  # adjectives ("Russian troops") are the registry's business
             start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+            if not _looks_like_name(doc, toks, ent.label_):
+                continue
+            if headlines and any(s <= start < e for s, e in headlines) and not all(
+                w in named_outside or w.lower() in _CONNECTORS for w in words
+            ):
+                continue  # a title-case headline: only names the article also writes elsewhere
             cand = _Candidate(start, end, words, 2, label=ent.label_)
             inside = [c for c in registry if start <= c.start and c.end <= end and c.size < end - start]
             if inside and len({(c.actors, c.short) for c in inside}) == 1:
@@ -616,36 +681,156 @@ class ActorFinder:
     # -- naming ----------------------------------------------------------------------------------------
 
     def _resolve(self, chosen: list[_Candidate], text: str) -> Iterator[Mention]:
+        """Name each candidate. Full names and aliases name their actor. A short name ("Lavrov", "President
+        Trump", "Mr. Wang") goes, in this order, to (1) the registry's bearers of that short form that the
+        article names in full, or the registry's one bearer where a mention carries an office title ("President
+        Trump"); (2) the people (or, for an organisation's short name, organisations) the article names in
+        full with those words; (3) the registry's one bearer. Within a step the most mentioned wins; a tie is
+        ``ambiguous``. "the elder Trump" and the like point to another bearer than the one chosen."""
         registry = self.registry
-        # Fuller names in the document that a short name can stand for: (words, actor, type).
-        full: list[tuple[tuple[str, ...], str, str]] = []
+        named: dict[str, _Named] = {}  # full names in the article that a short name can stand for
         for c in chosen:
-            if c.source == 1 and not c.short and len(c.actors) == 1:
+            if c.source == 1 and not c.short and not c.member and len(c.actors) == 1:
                 actor = registry[c.actors[0]]
                 if actor.type in ("person", "organisation"):
-                    full.append((c.words, actor.name, actor.type))
-                    full.append((tuple(actor.name.split()), actor.name, actor.type))
+                    n = named.setdefault(actor.name, _Named(actor.name, actor.type, True))
+                    n.words |= {c.words, tuple(actor.name.split())}
+                    n.count += 1
             elif c.source == 2 and c.label in ("PERSON", "ORG") and len(c.words) > 1:
-                full.append((c.words, _normalise(text[c.start : c.end]), NER_TYPES[c.label]))
+                name = _normalise(text[c.start : c.end])
+                n = named.setdefault(name, _Named(name, NER_TYPES[c.label], False))
+                n.words.add(c.words)
+                n.count += 1
+        titled = {c.words for c in chosen if c.short and len(c.actors) == 1 and _has_office_title(text, c.start)}
         for c in chosen:
             start = c.start + c.lead
             surface = text[start : c.end]
             if c.source == 1 and not c.short:
                 actor = registry[c.actors[0]]
-                yield Mention(actor.name, actor.type, surface, start, c.end)
+                if c.member and self.party_members == "separate":
+                    yield Mention(_normalise(surface), "group", surface, start, c.end)
+                else:
+                    yield Mention(actor.name, actor.type, surface, start, c.end)
                 continue
             own_type = "person" if c.source == 1 else NER_TYPES[c.label]
-            if c.short or c.label in ("PERSON", "ORG"):
-                fuller = {(name, typ) for words, name, typ in full if _is_part(c.words, words)}
-                if len(fuller) == 1:
-                    name, typ = fuller.pop()
-                    yield Mention(name, typ, surface, start, c.end)
-                    continue
-                if not fuller and len(c.actors) == 1:
-                    actor = registry[c.actors[0]]
-                    yield Mention(actor.name, actor.type, surface, start, c.end)
-                    continue
-            yield Mention(_normalise(surface), own_type, surface, start, c.end)
+            people_only = c.source == 1 or c.label != "ORG"
+            bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(_is_part(c.words, w) for w in n.words)]
+            if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
+                yield Mention(_normalise(surface), own_type, surface, start, c.end)  # a name of its own
+                continue
+            owners = [n for n in bearers if n.name in c.actors]
+            if not owners and len(c.actors) == 1 and c.words in titled:
+                owners = [_Named(c.actors[0], registry[c.actors[0]].type, True)]
+            others = [n for n in bearers if n.name not in c.actors]
+            sole = [_Named(c.actors[0], registry[c.actors[0]].type, True)] if len(c.actors) == 1 else []
+            tiers = [(owners, "article"), (others, "article"), (sole, "registry")]
+            pick, how = next(((_most_mentioned(t), how) for t, how in tiers if t), (None, "unresolved"))
+            if _kin_before(text, start):  # "the elder Trump": someone other than the usual bearer
+                rest = {n.name: n for t, _ in tiers for n in t if pick is None or n.name != pick.name}
+                pick, how = (next(iter(rest.values())), "article") if len(rest) == 1 else (None, "ambiguous")
+            elif pick is None and how != "unresolved" or (pick is None and len(c.actors) > 1):
+                how = "ambiguous"
+            if pick is None:
+                if how == "unresolved" and (owners or others or len(c.actors) > 1):
+                    how = "ambiguous"
+                yield Mention(_normalise(surface), own_type, surface, start, c.end, how)
+            else:
+                yield Mention(pick.name, pick.type, surface, start, c.end, how)
+
+
+@dataclass
+class _Named:
+    """A full name in the article that short names may stand for."""
+
+    name: str
+    type: str
+    in_registry: bool
+    count: int = 0
+    words: set[tuple[str, ...]] = field(default_factory=set)
+
+
+def _most_mentioned(names: list[_Named]) -> _Named | None:
+    """The most mentioned of ``names``; None on a tie."""
+    ranked = sorted(names, key=lambda n: -n.count)
+    if len(ranked) > 1 and ranked[0].count == ranked[1].count and ranked[0].name != ranked[1].name:
+        return None
+    return ranked[0]
+
+
+_OFFICE_TITLE = re.compile(
+    r"\b(?:President|Vice President|Sen\.|Senator|Speaker|Leader|Gov\.|Governor|Rep\.|Representative|Secretary|"
+    r"Minister|Chancellor|Premier|Prime Minister|Mayor|Ambassador|Attorney General|Justice|Judge|Gen\.|General|"
+    r"Chairman|Chairwoman|Director|Commissioner|Counsel|King|Queen|Prince|Pope)\s+$"
+)
+_KIN = re.compile(r"\b(?:elder|younger|senior|junior)\s+$", re.IGNORECASE)
+
+
+def _has_office_title(text: str, start: int) -> bool:
+    """Whether an office title ("President", "Sen.", "Speaker") stands right before ``start`` (not Mr./Ms.)."""
+    return bool(_OFFICE_TITLE.search(text[max(0, start - 30) : start]))
+
+
+def _kin_before(text: str, start: int) -> bool:
+    """"the elder Trump", "the younger Bush": a word before the name that points to another bearer."""
+    return bool(_KIN.search(text[max(0, start - 12) : start]))
+
+
+def _headline_lines(text: str) -> list[tuple[int, int]]:
+    """Character ranges of title-case lines ("Beijing Charms Brussels While Its Factories Flood Europe"):
+    four or more words of which at least 3 in 4 of the longer ones are capitalised, no final full stop."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        words = [w for w in line.split() if len(w) > 3 and w[:1].isalpha()]
+        if len(line.split()) >= 4 and words and not line.rstrip().endswith(".") and sum(w[0].isupper() for w in words) >= 0.75 * len(words):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def _capitalised_outside(doc: Doc, ranges: list[tuple[int, int]]) -> frozenset[str]:
+    """Capitalised words of ``doc`` outside the character ``ranges``."""
+    return frozenset(t.text for t in doc if t.text[:1].isupper() and not any(s <= t.idx < e for s, e in ranges))
+
+
+_NAME_PARTICLES = frozenset("the of and for de du des la le van von der den al el da di del y".split())
+_DEPARTMENT_WORDS = frozenset(
+    """trade commerce treasury justice defense defence energy labor labour education health interior agriculture
+    transportation transport homeland security finance foreign home housing veterans environment economy state
+    human services""".split()
+)
+_CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
+_NOT_NAMES = frozenset({"Getty Images", "Getty", "Shutterstock", "iStock", "iStockphoto", "AP Photo", "AP Images", "Image", "Advertisement"})
+
+
+def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
+    """Whether an NER entity (its tokens after trimming) looks like the name of an actor. Not: more than
+    six words; brackets, slashes, colons or @ ("BRUSSELS (CDW"); a capitalised function word inside
+    ("... While Its Factories ..."); two or more all-caps words (speaker tags "STEVE INSKEEP", datelines);
+    a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
+    title ("Trade" of "U.S. Trade Representative"); picture credits ("Getty Images", "Photo: Jane Doe /
+    Reuters"); digits in a person's name."""
+    words = [t.text for t in toks]
+    text = " ".join(words)
+    if len(toks) > 6 or text in _NOT_NAMES or any(ch in text for ch in "()[]/:@|"):
+        return False
+    if any(t.is_stop and t.text[:1].isupper() and t.lower_ not in _NAME_PARTICLES for t in toks[1:]):
+        return False
+    letters = [w for w in words if any(ch.isalpha() for ch in w)]
+    if len(letters) >= 2 and all(w.isupper() and len(w) > 1 for w in letters):
+        return False
+    if all(w.lower() in _DEPARTMENT_WORDS or w.lower() in _CONNECTORS for w in words):
+        return False
+    if label == "PERSON" and any(ch.isdigit() for ch in text):
+        return False
+    first, last = toks[0].i, toks[-1].i
+    after = doc[last + 1] if last + 1 < len(doc) else None
+    before = doc[first - 1] if first > 0 else None
+    if after is not None and after.text in (":", "/") and (before is None or "\n" in before.text or before.is_space):
+        return False
+    if (after is not None and after.text == "/") or (before is not None and before.text == "/"):
+        return False
+    near = {t.lower_ for t in doc[max(0, first - 3) : first]}
+    return not (near & _CREDIT_WORDS and near & {":", "by", "/"})
 
 
 def _sentences(words: Sequence[str]) -> list[tuple[int, int]]:

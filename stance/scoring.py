@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class MentionResult:
     end: int
     stance: str
     probs: dict[str, float]
+    resolution: str = "name"  # how the actor was decided (stance.actors.RESOLUTIONS)
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ class StanceScorer:
                 else:
                     stance, probs = labels[int(p.argmax())], {k2: round(float(v), 4) for k2, v in zip(labels, p)}
                 s0 = m.start - sent.start
-                mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs))
+                mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs, m.resolution))
             devices = tuple(
                 DeviceResult(label, sent.text[s:e], s, e, round(score, 4), technique)
                 for s, e, label, score, technique in settings.decode_devices(device_probs, enc.offsets, sent.text)
@@ -284,7 +285,7 @@ def find_targets(
             units.append((i, "title", art.title, [Sentence(0, len(art.title), art.title)]))
         units.append((i, "body", art.text, splitter.split(art.text, title=art.title)))
     t1 = time.perf_counter()
-    mentions_per_unit = list(finder.find_many([u[2] for u in units]))
+    mentions_per_unit = _per_unit(units, finder.find_many(_article_text(art) for art in articles))
     t2 = time.perf_counter()
     targets: list[Target] = []
     for u, ((_, section, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
@@ -294,6 +295,33 @@ def find_targets(
             if not sent.boilerplate:
                 targets.append((u, k, sent, inside))
     return units, targets, (t0, t1, t2)
+
+
+TITLE_GAP = "\n\n"
+
+
+def _article_text(art: Article) -> str:
+    """The text the actor finder reads for one article: its title, a blank line and its body, so that a
+    short name in either ("Lavrov slams ...") resolves against full names in both."""
+    return f"{art.title}{TITLE_GAP}{art.text}" if art.title else art.text
+
+
+def _per_unit(units: Sequence[Unit], per_article: Iterable[list[Mention]]) -> list[list[Mention]]:
+    """Each article's mentions (offsets in :func:`_article_text`) split into its title and body units,
+    with offsets in each unit's text. ``units`` as :func:`find_targets` makes them: title, then body."""
+    out: list[list[Mention]] = []
+    articles = iter(per_article)
+    mentions: list[Mention] = []
+    shift = 0
+    for u, (i, section, text, _) in enumerate(units):
+        if section == "title" or u == 0 or units[u - 1][0] != i:  # the first unit of an article
+            mentions, shift = next(articles), 0
+        if section == "title":
+            out.append([m for m in mentions if m.end <= len(text)])
+            shift = len(text) + len(TITLE_GAP)
+        else:
+            out.append([replace(m, start=m.start - shift, end=m.end - shift) for m in mentions if m.start >= shift])
+    return out
 
 
 def _window_jobs(scored: Sequence[Target], encoded: Sequence[Encoded]) -> list[tuple[int, int, str, tuple[int, int]]]:

@@ -28,7 +28,7 @@ FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
 PROBS = pa.struct([("negative", pa.float64()), ("neutral", pa.float64()), ("positive", pa.float64())])
 MENTION = pa.struct(
     [("actor", pa.string()), ("type", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()),
-     ("stance", pa.string()), ("probs", PROBS)]
+     ("stance", pa.string()), ("probs", PROBS), ("resolution", pa.string())]
 )
 DEVICE = pa.struct(
     [("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float64()), ("technique", pa.string())]

@@ -38,6 +38,7 @@ class MentionOut(BaseModel):
     end: int
     stance: str | None
     probs: dict[str, float] | None
+    resolution: str = "name"  # how the actor was decided: name, article, registry, ambiguous, unresolved
 
 
 class DeviceOut(BaseModel):
