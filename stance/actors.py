@@ -642,7 +642,7 @@ class ActorFinder:
             if ent.label_ not in self.ner_labels:
                 continue
             toks = list(ent)
-            while len(toks) > 1 and (toks[0].lower_ in ("the", "a", "an") or toks[0].is_punct):
+            while len(toks) > 1 and (toks[0].lower_ in ("the", "a", "an", "'s", "’s") or toks[0].is_punct):
                 toks.pop(0)
             if ent.label_ == "PERSON":
                 while len(toks) > 1 and toks[0].lower_ in _TITLES:
@@ -697,10 +697,15 @@ class ActorFinder:
                     n.words |= {c.words, tuple(actor.name.split())}
                     n.count += 1
             elif c.source == 2 and c.label in ("PERSON", "ORG") and len(c.words) > 1:
-                name = _normalise(text[c.start : c.end])
-                n = named.setdefault(name, _Named(name, NER_TYPES[c.label], False))
+                name = self._full_name(c, text)
+                n = named.setdefault(name, _Named(name, NER_TYPES[c.label], name in registry))
                 n.words.add(c.words)
                 n.count += 1
+        initials = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
+        for n in named.values():
+            if n.type == "organisation":
+                key = _initials(n.name)
+                initials[key] = None if initials.get(key, n.name) != n.name else n.name
         titled = {c.words for c in chosen if c.short and len(c.actors) == 1 and _has_office_title(text, c.start)}
         for c in chosen:
             start = c.start + c.lead
@@ -716,7 +721,14 @@ class ActorFinder:
             people_only = c.source == 1 or c.label != "ORG"
             bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(_is_part(c.words, w) for w in n.words)]
             if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
-                yield Mention(_normalise(surface), own_type, surface, start, c.end)  # a name of its own
+                full = initials.get(c.words[0]) if len(c.words) == 1 and c.words[0].isupper() else None
+                if full is not None:  # an acronym of an organisation the article names in full
+                    yield Mention(full, "organisation", surface, start, c.end, "article")
+                elif c.source == 2 and c.label == "PERSON":
+                    name = self._full_name(c, text)
+                    yield Mention(name, registry[name].type if name in registry else "person", surface, start, c.end)
+                else:
+                    yield Mention(_normalise(surface), own_type, surface, start, c.end)  # a name of its own
                 continue
             owners = [n for n in bearers if n.name in c.actors]
             if not owners and len(c.actors) == 1 and c.words in titled:
@@ -736,6 +748,29 @@ class ActorFinder:
                 yield Mention(_normalise(surface), own_type, surface, start, c.end, how)
             else:
                 yield Mention(pick.name, pick.type, surface, start, c.end, how)
+
+
+    def _full_name(self, c: _Candidate, text: str) -> str:
+        """The actor an NER full name stands for: a person's name without middle initials ("John A.
+        Boehner" -> "John Boehner"), the registry's entry when that names one."""
+        name = _normalise(text[c.start : c.end])
+        if c.label != "PERSON" or len(c.words) < 3:
+            return name
+        words = [c.words[0], *(w for w in c.words[1:-1] if not _is_initial(w)), c.words[-1]]
+        short = " ".join(words)
+        owners = self.registry.lookup(short)
+        return owners[0].name if len(owners) == 1 and owners[0].type == "person" else short
+
+
+def _is_initial(word: str) -> bool:
+    """"A.", "J", "H.W.": a middle initial."""
+    letters = word.replace(".", "")
+    return 0 < len(letters) <= 2 and letters.isupper() and (len(letters) == 1 or "." in word)
+
+
+def _initials(name: str) -> str:
+    """The acronym of a name: its capitalised words' first letters ("Consumer Financial Protection Bureau" -> "CFPB")."""
+    return "".join(w[0] for w in name.replace("-", " ").split() if w[:1].isupper() and w.lower() not in _NAME_PARTICLES)
 
 
 @dataclass
@@ -799,7 +834,11 @@ _DEPARTMENT_WORDS = frozenset(
     human services""".split()
 )
 _CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
-_NOT_NAMES = frozenset({"Getty Images", "Getty", "Shutterstock", "iStock", "iStockphoto", "AP Photo", "AP Images", "Image", "Advertisement"})
+_NOT_NAMES = frozenset(
+    {"Getty Images", "Getty", "Shutterstock", "iStock", "iStockphoto", "AP Photo", "AP Images", "Image", "Advertisement", "Dow",
+     "S&P", "S&P 500", "Dow Jones Industrial Average", "Shanghai Composite", "Privacy Policy", "Terms of Service", "Terms of Use",
+     "Privacy Policy and Terms"}
+)
 
 
 def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:

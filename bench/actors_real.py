@@ -1,0 +1,169 @@
+"""Actor mentions of `stance score` against the labelled actor set (training/data/actors/).
+
+    python bench/actors_real.py [--split test] [--rev REV]
+
+1. Reads the labelled articles (80 real articles from ../shared/data: AllSides and PTC; 20 ``dev``,
+   on which the rules may be tuned, and 60 ``test``, measured only) and writes them as a JSONL of
+   ``id``, ``title``, ``text`` to a temporary folder.
+2. Runs the whole `stance score` command on it, from this tree or (``--rev``) from a git worktree of an
+   earlier commit, and maps each reported mention back to the article's character offsets.
+3. Matches reported to labelled mentions one to one by the largest character overlap and reports
+   mention precision and recall, and canonical-actor accuracy over the matched pairs: both names
+   are compared after the registry of this tree maps an alias to its entry's name ("Trump" ->
+   "Donald Trump"), case and a leading "the" ignored. Per type as well. Writes
+   bench/results/actors_real[_REV].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stance.actors import ActorRegistry  # noqa: E402
+from training.actor_annotation import read_actor_set  # noqa: E402
+from training.convert import resolve_data_dir  # noqa: E402
+
+_RUN = "import sys; sys.argv[0] = 'stance'; from stance.cli import app; app()"
+
+
+def write_articles(articles: list, path: Path) -> dict[str, int]:
+    """The articles as `stance score` input; returns each id's body offset in its document."""
+    body_at = {}
+    with open(path, "w", encoding="utf-8") as fh:
+        for art in articles:
+            title = art.document[: art.title_length]
+            rest = art.document[art.title_length :]
+            body_at[art.doc_id] = art.title_length + len(rest) - len(rest.lstrip())
+            fh.write(json.dumps({"id": art.doc_id, "title": title.strip(), "text": art.document[body_at[art.doc_id] :]}) + "\n")
+    return body_at
+
+
+def score(tree: Path, corpus: Path, out: Path) -> list[dict]:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    cmd = [sys.executable, "-c", _RUN, "score", str(corpus), "--out", str(out), "--overwrite", "--workers", "1"]
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def predicted(rows: list[dict], articles: list, body_at: dict[str, int]) -> dict[str, list[tuple[int, int, str, str]]]:
+    """Reported mentions per article, in document offsets."""
+    title_start = {a.doc_id: a.document.index(a.document[: a.title_length].strip()) for a in articles}
+    out: dict[str, list] = defaultdict(list)
+    for row in rows:
+        base = title_start[row["doc_id"]] if row["section"] == "title" else body_at[row["doc_id"]]
+        for m in row["mentions"]:
+            s = base + row["start"] + m["start"]
+            out[row["doc_id"]].append((s, s + len(m["text"]), m["actor"], m["type"]))
+    return out
+
+
+def canonical(name: str, registry: ActorRegistry) -> str:
+    owners = registry.lookup(name)
+    if len(owners) == 1:
+        name = owners[0].name
+    name = name.strip().casefold()
+    return name[4:] if name.startswith("the ") else name
+
+
+def match(gold: list[tuple], pred: list[tuple]) -> list[tuple[tuple, tuple]]:
+    """One-to-one pairs of overlapping mentions, largest overlap first."""
+    pairs = []
+    for g in gold:
+        for p in pred:
+            overlap = min(g[1], p[1]) - max(g[0], p[0])
+            if overlap > 0:
+                pairs.append((overlap, g, p))
+    used_g, used_p, out = set(), set(), []
+    for _, g, p in sorted(pairs, key=lambda x: -x[0]):
+        if g not in used_g and p not in used_p:
+            used_g.add(g)
+            used_p.add(p)
+            out.append((g, p))
+    return out
+
+
+def measure(articles: list, pred: dict[str, list], registry: ActorRegistry) -> dict:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    errors: Counter = Counter()
+    for art in articles:
+        gold = list(art.mentions)
+        guess = pred.get(art.doc_id, [])
+        pairs = match(gold, guess)
+        for key in ("all", *{g[3] for g in gold}):
+            counts[key]["gold"] += sum(1 for g in gold if key in ("all", g[3]))
+        counts["all"]["predicted"] += len(guess)
+        for g, p in pairs:
+            same = canonical(g[2], registry) == canonical(p[2], registry)
+            for key in ("all", g[3]):
+                counts[key]["matched"] += 1
+                counts[key]["same_actor"] += same
+            if not same:
+                errors[("actor", art.document[p[0] : p[1]], p[2], g[2])] += 1
+        matched_g, matched_p = {g for g, _ in pairs}, {p for _, p in pairs}
+        for g in gold:
+            if g not in matched_g:
+                errors[("missed", art.document[g[0] : g[1]], "", g[2])] += 1
+        for p in guess:
+            if p not in matched_p:
+                errors[("extra", art.document[p[0] : p[1]], p[2], "")] += 1
+    out = {}
+    for key, c in counts.items():
+        row = {"gold": c["gold"], "recall": round(c["matched"] / c["gold"], 3) if c["gold"] else None,
+               "actor_accuracy": round(c["same_actor"] / c["matched"], 3) if c["matched"] else None}
+        if key == "all":
+            row["predicted"] = c["predicted"]
+            row["precision"] = round(c["matched"] / c["predicted"], 3) if c["predicted"] else None
+        out[key] = row
+    return out, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--split", default="test", choices=["dev", "test", "all"])
+    parser.add_argument("--rev", default=None, help="score with an earlier commit (a git worktree of it)")
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--show-errors", type=int, default=0, help="print the most common actor mismatches (dev only)")
+    args = parser.parse_args()
+    data_dir = resolve_data_dir(args.data_dir)
+    articles = list(read_actor_set(data_dir, None if args.split == "all" else args.split))
+    tmp = Path(tempfile.mkdtemp())
+    corpus = tmp / "articles.jsonl"
+    body_at = write_articles(articles, corpus)
+    tree = ROOT
+    if args.rev:
+        tree = tmp / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.rev], cwd=ROOT, check=True, capture_output=True)
+    try:
+        rows = score(tree, corpus, tmp / "scores.jsonl")
+    finally:
+        if args.rev:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    result, errors = measure(articles, predicted(rows, articles, body_at), ActorRegistry.load())
+    if args.show_errors and args.split == "dev":
+        for (kind, text, got, want), n in errors.most_common(args.show_errors):
+            print(f"{n:3d}  {kind:6s} {text!r}: {got!r} / {want!r}")
+    report = {
+        "date": date.today().isoformat(), "split": args.split, "rev": args.rev or "working tree",
+        "articles": len(articles), "machine": os.uname().nodename, **{"by_type": result},
+    }
+    print(json.dumps(report, indent=1))
+    name = f"actors_real_{args.split}" + (f"_{args.rev[:8]}" if args.rev else "")
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
