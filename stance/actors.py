@@ -168,7 +168,7 @@ class ActorRegistry:
         merged: dict[str, tuple[Actor, str]] = {}
         ignore: list[str] = []
         for path in paths:
-            actors, phrases = _read_registry_file(path)
+            actors, phrases = read_registry_file(path)
             for actor in actors:
                 merged[actor.name] = (actor, str(path))
             ignore.extend(phrases)
@@ -272,8 +272,14 @@ class ActorRegistry:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
-    """Parse one registry file: a mapping with ``actors`` (and optional ``ignore``, ``as_of``) or a bare list."""
+def read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
+    """Parse one registry file: a mapping with ``actors`` (and optional ``ignore``, ``as_of``) or a bare list.
+    Its entries are checked one by one (ValueError naming the file and entry); how they fit the rest of the
+    registry is :class:`ActorRegistry`'s business.
+
+    Example:
+        >>> actors, ignore = read_registry_file(Path("merges.yaml"))  # doctest: +SKIP
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -91,6 +91,7 @@ class ScoreOptions:
     model: str = "default"
     actors: tuple[str, ...] = ()
     use_ner: bool = True
+    party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
     id_from: str = "field"
     max_chars: int = MAX_CHARS
     batch_size: int = 64
@@ -112,6 +113,7 @@ class ScoreOptions:
             "model": self.model,
             "actors": [str(Path(a).resolve()) for a in self.actors],
             "use_ner": self.use_ner,
+            **({"party_members": self.party_members} if self.party_members != "party" else {}),
             "id_from": self.id_from,
             "max_chars": self.max_chars,
             "encoding": self.encoding,
@@ -192,7 +194,7 @@ def _make_scorer(options: ScoreOptions, threads: int | None = None):
 
     return StanceScorer.from_pretrained(
         options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size,
-        backend=options.backend, threads=threads,
+        backend=options.backend, threads=threads, party_members=options.party_members,
     )
 
 

@@ -140,6 +140,7 @@ def score(
     model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
     actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable")] = None,
     ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = True,
+    party_members: Annotated[str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")] = "party",
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
@@ -175,6 +176,7 @@ def score(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from stance.actors import PARTY_MEMBERS
     from stance.backends import BACKENDS
     from stance.batch import (
         OutputCompleteError,
@@ -207,6 +209,8 @@ def score(
         if id_from not in ("field", "line"):
             raise ValueError("--id-from must be 'field' or 'line'")
         check_encoding(encoding)
+        if party_members not in PARTY_MEMBERS:
+            raise ValueError(f"--party-members must be one of {', '.join(PARTY_MEMBERS)}, not {party_members!r}")
         if backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         check_hub_name(resolve_model(model))  # a hub id: say at once if it cannot be reached
@@ -215,7 +219,7 @@ def score(
     if workers == 0:
         workers = auto_workers()
     options = ScoreOptions(
-        model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, id_from=id_from, max_chars=max_chars,
+        model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, party_members=party_members, id_from=id_from, max_chars=max_chars,
         batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend, encoding=encoding,
         text_column=text_column, id_column=id_column, meta=constant, outlet_from=outlet_from,
     )
@@ -317,9 +321,10 @@ def convert(
 
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (each keeps its heavy imports inside the command)."""
-    from stance.commands import compare, labels, models, retrain, serve
+    from stance.commands import actors, compare, labels, models, retrain, serve
 
     app.command("compare")(compare.compare)
+    app.command("actors")(actors.actors)
     app.command("serve")(serve.serve)
     app.add_typer(labels.app, name="labels")
     app.add_typer(models.app, name="models")

@@ -160,12 +160,14 @@ def compare_scores(
     drop_small_groups: bool = False,
     differences: bool = True,
     examples: int = 3,
+    merges: Mapping[str, str] | None = None,
 ) -> CompareResult:
     """Compare groups of scored articles: stance toward each actor, device rates, differences.
 
     ``data``: a DataFrame of ``stance score`` rows, or paths (files or directories of shards).
     ``by``: a metadata column (``outlet``), or ``COLUMN:PERIOD`` with PERIOD one of day, week, month, quarter,
-    year (``date:month``). ``rollup="affiliation"`` counts a person under the state or organisation they
+    year (``date:month``). ``merges``: actor name -> the name to count it under, applied first (from an actor file
+    reviewed after `stance actors`: :func:`stance.actor_table.merge_map`). ``rollup="affiliation"`` counts a person under the state or organisation they
     serve (from the actor registry; ``registry`` overrides the shipped one). ``method``: the estimate shown and
     used for differences: ``acc`` (default; needs a confusion matrix from ``model``'s evaluation.json or
     ``confusion``, else falls back to ``cc`` with a note), ``cc`` or ``pa``. Intervals: percentile bootstrap
@@ -186,6 +188,10 @@ def compare_scores(
     notes: list[str] = []
     frame = read_scores(data)
     table = _prepare(frame, by, notes)
+    if merges:
+        merged = table.mentions["actor"].isin(list(merges))
+        table.mentions["actor"] = table.mentions["actor"].map(lambda a: merges.get(a, a))
+        notes.append(f"{int(merged.sum()):,} mentions counted under another name by the actor file's merges")
     if rollup == "affiliation":
         if registry is None:
             from stance.actors import ActorRegistry
@@ -374,7 +380,7 @@ def _prepare(frame: pd.DataFrame, by: str, notes: list[str]) -> _Table:
     truncated = 0
     for row, (doc, sid_, mentions, devices) in enumerate(zip(frame["doc_id"], frame["sentence_id"], frame["mentions"], frame["devices"], strict=True)):
         where = f"doc {doc!r} sentence {sid_}"
-        for m in _as_list(mentions, where, "mentions"):
+        for m in as_list(mentions, where, "mentions"):
             stance = m.get("stance") if isinstance(m, Mapping) else None
             if not isinstance(m, Mapping) or not isinstance(m.get("actor"), str) or not m["actor"]:
                 raise ValueError(f"{where}: every mention needs an 'actor' name, got {m!r}")
@@ -386,7 +392,7 @@ def _prepare(frame: pd.DataFrame, by: str, notes: list[str]) -> _Table:
             probs = m.get("probs")
             p = [_float(probs.get(k)) for k in LABELS] if probs and isinstance(probs, Mapping) else _NO_PROBS
             mention_rows.append((row, m["actor"], LABELS.index(stance), *p, _int(m.get("start")), _int(m.get("end"))))
-        for d in _as_list(devices, where, "devices"):
+        for d in as_list(devices, where, "devices"):
             if not isinstance(d, Mapping) or not isinstance(d.get("label"), str):
                 raise ValueError(f"{where}: every device needs a 'label', got {d!r}")
             device_rows.append((row, d["label"], _int(d.get("start")), _int(d.get("end"))))
@@ -489,7 +495,8 @@ def affiliation_map(actors: Iterable[str], registry: ActorRegistry) -> dict[str,
     return out
 
 
-def _as_list(value: Any, where: str, column: str) -> list:
+def as_list(value: Any, where: str = "a row", column: str = "mentions") -> list:
+    """A ``mentions`` or ``devices`` cell as a list: Parquet and JSONL give lists, CSV gives JSON text."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
     if isinstance(value, str):

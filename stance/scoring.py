@@ -148,13 +148,15 @@ class StanceScorer:
         splitter: str = "news",
         backend: str = "auto",
         threads: int | None = None,
+        party_members: str = "party",
     ) -> StanceScorer:
         """Load the model (run by ``backend`` on ``threads`` threads: see :mod:`stance.backends`),
-        the actor registry (plus ``actors`` files) and the sentence splitter."""
+        the actor registry (plus ``actors`` files) and the sentence splitter. ``party_members``:
+        ``"separate"`` reports a party's members ("Republicans") as a group, not as the party."""
         registry = ActorRegistry.load(*actors)
         return cls(
             StanceModel.from_pretrained(model, device=device, backend=backend, threads=threads),
-            ActorFinder(registry, use_ner=use_ner),
+            ActorFinder(registry, use_ner=use_ner, party_members=party_members),
             get_splitter(splitter),
             batch_size=batch_size,
         )

@@ -164,13 +164,11 @@ def _device_uncertainty(score: float, threshold: float) -> float:
 
 
 def _as_list(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = json.loads(value) if value.strip() else []
+    from stance.compare import as_list
+
     try:
-        return [dict(v) for v in value]
-    except TypeError:
+        return [dict(v) for v in as_list(value)]
+    except (TypeError, ValueError):
         return []
 
 

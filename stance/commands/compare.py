@@ -19,7 +19,10 @@ def compare(
     bootstrap: Annotated[int, typer.Option(min=100, help="bootstrap resamples of articles")] = 1000,
     min_mentions: Annotated[int, typer.Option(min=1, help="cells with fewer mentions are flagged low_support (not hidden)")] = 20,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same intervals")] = 0,
-    actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries (for --rollup); repeatable")] = None,
+    actors: Annotated[
+        list[Path] | None,
+        typer.Option(help="actor file (registry YAML, e.g. from `stance actors --overrides`): its aliases are merged into its names, and it extends the registry for --rollup; repeatable"),
+    ] = None,
     only: Annotated[list[str] | None, typer.Option(help="keep only this actor (name after rollup); repeatable")] = None,
     max_actors: Annotated[int, typer.Option(min=1, help="most mentioned actors in the heatmap and examples (the tables hold all)")] = 30,
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
@@ -30,15 +33,16 @@ def compare(
     from stance.report import write_report
 
     try:
-        registry = None
-        if rollup == "affiliation":
+        registry, merges = None, None
+        if actors:
+            from stance.actor_table import merge_map
             from stance.actors import ActorRegistry
 
-            registry = ActorRegistry.load(*(actors or ()))
+            registry, merges = ActorRegistry.load(*actors), merge_map(actors)
         result = compare_scores(
             [str(p) for p in inputs], by, rollup=None if rollup == "none" else rollup, method=method, model=model,
             confusion=confusion, bootstrap=bootstrap, min_mentions=min_mentions, seed=seed, only=only,
-            registry=registry, drop_small_groups=drop_small_groups,
+            registry=registry, drop_small_groups=drop_small_groups, merges=merges,
         )
     except (ValueError, OSError) as exc:  # bad input, options, registry files: a message, exit code 2
         fail(str(exc))
@@ -47,8 +51,6 @@ def compare(
         report = write_report(result, out, max_actors=max_actors)
     except OSError as exc:
         fail(f"cannot write to {out}: {exc}")
-    if actors and rollup != "affiliation":
-        console.print("[yellow]note:[/yellow] --actors only matters with --rollup affiliation; it was not used")
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
     console.print(

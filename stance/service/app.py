@@ -80,7 +80,8 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
     from stance.scoring import StanceScorer
 
     return StanceScorer.from_pretrained(
-        settings.model, actors=settings.actors, use_ner=settings.use_ner, device=settings.device, batch_size=settings.batch_size,
+        settings.model, actors=settings.actors, use_ner=settings.use_ner, party_members=settings.party_members, device=settings.device,
+        batch_size=settings.batch_size,
         backend=settings.backend,
     )
 

@@ -36,6 +36,7 @@ class ServiceSettings:
     model: str = "active"  # the model registry's active version, else the shipped default
     actors: tuple[str, ...] = ()
     use_ner: bool = True
+    party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
     device: str = "cpu"
     backend: str = "auto"  # torch, openvino, onnx, onnx-int8 or auto (see stance.backends)
     batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
@@ -52,7 +53,11 @@ class ServiceSettings:
         for name in ("batch_size", "max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        from stance.actors import PARTY_MEMBERS
         from stance.backends import BACKENDS
+
+        if self.party_members not in PARTY_MEMBERS:
+            raise ValueError(f"party_members must be one of {', '.join(PARTY_MEMBERS)}, not {self.party_members!r}")
 
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
