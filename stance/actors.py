@@ -760,10 +760,10 @@ class ActorFinder:
         """The actor an NER full name stands for: a person's name without middle initials ("John A.
         Boehner" -> "John Boehner"), the registry's entry when that names one."""
         name = _normalise(text[c.start : c.end])
-        if c.label != "PERSON" or len(c.words) < 3:
+        parts = name.split()
+        if c.label != "PERSON" or len(parts) < 3:
             return name
-        words = [c.words[0], *(w for w in c.words[1:-1] if not _is_initial(w)), c.words[-1]]
-        short = " ".join(words)
+        short = " ".join([parts[0], *(w for w in parts[1:-1] if not _is_initial(w)), parts[-1]])
         owners = self.registry.lookup(short)
         return owners[0].name if len(owners) == 1 and owners[0].type == "person" else short
 
