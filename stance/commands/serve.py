@@ -14,6 +14,7 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on", envvar="STANCE_PORT")] = 8000,
     actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable (env STANCE_ACTORS, comma-separated)")] = None,
     ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help="find actors missing from the registry with spaCy NER (default: on; env STANCE_USE_NER)")] = None,
+    party_members: Annotated[str | None, typer.Option(help="'party' (default) or 'separate': \"Republicans\" as the party or as a group (env STANCE_PARTY_MEMBERS)")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: cpu; env STANCE_DEVICE)")] = None,
     backend: Annotated[
         str | None, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto (default: auto; env STANCE_BACKEND)")
@@ -46,7 +47,7 @@ def serve(
         fail(f"the service needs its extra dependencies: pip install 'stance[serve]' ({exc})")
     try:
         settings = ServiceSettings.from_env(
-            model=model, actors=tuple(str(a) for a in actors) if actors else None, use_ner=ner, device=device, backend=backend, batch_size=batch_size,
+            model=model, actors=tuple(str(a) for a in actors) if actors else None, use_ner=ner, party_members=party_members, device=device, backend=backend, batch_size=batch_size,
             max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, max_queue=max_queue, max_body_bytes=max_body_bytes,
             max_article_chars=max_article_chars, request_timeout_s=request_timeout_s, cors_origins=tuple(cors_origin) if cors_origin else None,
         )
