@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import zlib
@@ -36,6 +37,7 @@ from stance.quantify import (
     NOISY_CONDITION,
     Confusion,
     adjust_shares,
+    adjust_shares_each,
     benjamini_hochberg,
     bootstrap_sums,
     interval,
@@ -56,9 +58,14 @@ DIFFERENCE_COLUMNS = [
     "group_a", "group_b", "actor", "measure", "method", "difference", "ci_low", "ci_high", "p_value", "q_value",
     "n_mentions_a", "n_mentions_b", "low_support",
 ]
+DEVICE_DIFFERENCE_COLUMNS = [
+    "group_a", "group_b", "device", "measure", "difference", "ci_low", "ci_high", "p_value", "q_value", "n_spans_a", "n_spans_b",
+]
 
 _NO_PROBS = [float("nan")] * 3
 _EXAMPLES_STREAM = 0x5EED  # keeps example draws apart from any other use of the same seed
+_CONFUSION_STREAM = 0xC0F  # likewise for the confusion matrix's resamples
+RECORDED = "recorded"  # compare_scores(model=...): the model named in the inputs' run metadata
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
 
 Source = pd.DataFrame | str | Path | Sequence[str | Path]
@@ -74,6 +81,8 @@ class CompareResult:
       n_sentences, n_articles, rank (1 = the group's most frequent device)
     - ``differences``: group_a, group_b, actor, measure (net), method, difference (a - b), ci_low, ci_high,
       p_value, q_value (Benjamini-Hochberg over the rows without low support), n_mentions_a/b, low_support
+    - ``device_differences``: group_a, group_b, device, measure (rate_per_1000_sentences), difference (a - b),
+      ci_low, ci_high, p_value, q_value (Benjamini-Hochberg over these rows), n_spans_a/b
     - ``groups``: group, n_articles, n_sentences, n_mentions
     - ``examples``: up to ``examples`` sentences per group x actor, with the spans to highlight
     - ``method``: the method shown and used for differences; ``notes``: what the reader should know
@@ -94,6 +103,7 @@ class CompareResult:
     confusion: Confusion | None
     notes: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    device_differences: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS))
 
     def shown(self, measure: str = "net") -> pd.DataFrame:
         """Rows of ``stance`` for the shown method and one measure.
@@ -132,7 +142,7 @@ class CompareResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name in ("stance", "devices", "differences", "groups"):
+        for name in ("stance", "devices", "differences", "device_differences", "groups"):
             table: pd.DataFrame = getattr(self, name)
             for suffix in (".csv", ".parquet"):
                 path = out / f"{name}{suffix}"
@@ -149,7 +159,7 @@ def compare_scores(
     *,
     rollup: str | None = None,
     method: str = "acc",
-    model: str | None = "default",
+    model: str | None = RECORDED,
     confusion: Confusion | Mapping[str, Any] | str | Path | None = None,
     bootstrap: int = 1000,
     min_mentions: int = 20,
@@ -170,10 +180,13 @@ def compare_scores(
     reviewed after `stance actors`: :func:`stance.actor_table.merge_map`). ``rollup="affiliation"`` counts a person under the state or organisation they
     serve (from the actor registry; ``registry`` overrides the shipped one). ``method``: the estimate shown and
     used for differences: ``acc`` (default; needs a confusion matrix from ``model``'s evaluation.json or
-    ``confusion``, else falls back to ``cc`` with a note), ``cc`` or ``pa``. Intervals: percentile bootstrap
+    ``confusion``, else falls back to ``cc`` with a note), ``cc`` or ``pa``. ``model="recorded"`` (default) is
+    the model named in the inputs' run metadata (:func:`recorded_model`). Intervals: percentile bootstrap
     over articles within each group (``bootstrap`` resamples, deterministic for a given ``seed``), expanded
-    for small numbers of articles (see :func:`stance.quantify.expanded_tail`). Cells with
-    fewer than ``min_mentions`` mentions (or a single article) are flagged ``low_support``. ``only``: keep
+    for small numbers of articles (see :func:`stance.quantify.expanded_tail`); for ``acc`` each resample also
+    redraws the confusion matrix's labelled targets, so a matrix from few labels widens the intervals. Cells
+    with fewer than ``min_mentions`` mentions (or a single article) are flagged ``low_support`` and get no
+    interval (NaN). ``only``: keep
     these actors (names after rollup). A group with a single article cannot be resampled: ValueError, unless
     ``drop_small_groups``. Bad input raises ValueError saying what is wrong.
 
@@ -200,21 +213,32 @@ def compare_scores(
         table.mentions["actor"] = table.mentions["actor"].map(affiliation_map(table.mentions["actor"].unique(), registry))
     if only is not None:
         wanted = set(only)
-        unknown = sorted(wanted - set(table.mentions["actor"]))
-        if unknown:
-            notes.append(f"not mentioned in the input: {', '.join(unknown)}")
+        names = sorted(set(table.mentions["actor"]))
+        unknown = sorted(wanted - set(names))
+        for name in unknown:
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+            hint = f" (actors with a close name: {', '.join(close)})" if close else ""
+            notes.append(f"--only {name!r}: no actor of that name in the input{hint}")
+        if unknown and not wanted & set(names):
+            raise ValueError(f"none of the --only actors is in the input: {', '.join(unknown)}")
         table.mentions = table.mentions[table.mentions["actor"].isin(wanted)].reset_index(drop=True)
     table.groups = _group_counts(table.sentences, table.mentions)
     _check_group_sizes(table, by, drop_small_groups, notes)
 
     conf = None
     if method == "acc" or confusion is not None:
+        if model == RECORDED and confusion is None:
+            model, how = recorded_model(data)
+            notes.append(how)
         conf, problem = resolve_confusion(model, confusion)
         if problem:
             shown_instead = "; classify-and-count is shown instead" if method == "acc" else ""
             notes.append(f"no correction for the model's errors ({problem}){shown_instead}")
         elif conf is not None and conf.condition > NOISY_CONDITION:
             notes.append(f"the confusion matrix is poorly conditioned (condition number {conf.condition:.0f}): corrected shares are noisy")
+        if conf is not None:
+            n = int(conf.counts.sum())
+            notes.append(f"corrected with the confusion matrix of {conf.source or 'the given matrix'} ({n:,} labelled targets; its uncertainty is in the intervals)")
     methods = ["cc"] + (["acc"] if conf is not None else [])
     has_probs = not table.mentions.empty and bool(table.mentions[["p_negative", "p_neutral", "p_positive"]].notna().all(axis=None))
     if has_probs:
@@ -226,13 +250,17 @@ def compare_scores(
         raise ValueError("--method pa needs 'probs' for every mention; some mentions have none")
 
     engine = _Engine(table, conf, methods, shown, bootstrap, seed, level)
-    stance, devices, replicates = engine.run()
+    stance, devices, replicates, device_replicates = engine.run()
     counts = _cell_counts(table)
     stance = stance.merge(counts, on=["group", "actor"], how="left")
     stance["low_support"] = (stance["n_mentions"] < min_mentions) | (stance["n_articles"] < 2)
+    # Below the minimum support the bootstrap has too little to resample (7 mentions, all positive, give
+    # "+1.00 [+1.00, +1.00]"): such a cell gets its estimate and no interval.
+    stance.loc[stance["low_support"], ["ci_low", "ci_high"]] = np.nan
     stance["_order"] = stance["measure"].map({m: i for i, m in enumerate(MEASURES)})
     stance = stance.sort_values(["group", "actor", "method", "_order"], ignore_index=True)[STANCE_COLUMNS]
     diffs = _differences(replicates, counts, min_mentions, shown, level) if differences else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
+    device_diffs = _device_differences(device_replicates, engine.device_names, level) if differences else pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS)
     if differences and table.groups.shape[0] < 2:
         notes.append("only one group: no differences between groups")
     low = int(stance.loc[stance["method"] == shown, "low_support"].sum() // len(MEASURES))
@@ -247,6 +275,7 @@ def compare_scores(
         differences=diffs,
         groups=table.groups,
         examples=_examples(table, examples, seed) if examples else pd.DataFrame(),
+        device_differences=device_diffs,
         confusion=conf,
         notes=tuple(notes),
         settings={"bootstrap": bootstrap, "seed": seed, "level": level, "min_mentions": min_mentions, "rollup": rollup,
@@ -366,6 +395,15 @@ def _prepare(frame: pd.DataFrame, by: str, notes: list[str]) -> _Table:
         notes.append(f"{int(dupes.sum())} duplicate sentences (same doc_id and sentence_id) were counted once")
         frame = frame[~dupes]
     frame["group"] = group_labels(frame, by)
+    if ":" in by:
+        ambiguous = _day_month_ambiguous(frame[by.partition(":")[0]])
+        if ambiguous:
+            example = ambiguous[0]
+            read = parse_dates(pd.Series([example])).iloc[0]
+            notes.append(
+                f"{len(ambiguous)} distinct date(s) such as {example!r} could be day/month or month/day; they were read "
+                f"month first ({read:%Y-%m-%d}). Write dates as YYYY-MM-DD to be sure"
+            )
     missing = frame["group"].isna()
     if missing.all():
         raise ValueError(f"--by {by}: no article has a usable value (all missing or unparseable)")
@@ -462,6 +500,19 @@ def parse_dates(values: pd.Series) -> pd.Series:
                 parsed[value] = pd.NaT
         dates = dates.where(~rest, pd.to_datetime(text[rest].map(parsed)))
     return dates
+
+
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b")
+
+
+def _day_month_ambiguous(values: pd.Series) -> list[str]:
+    """Distinct dates like ``09/03/2026`` whose first two numbers could each be the day or the month."""
+    out = []
+    for value in values.dropna().astype(str).unique():
+        m = _SLASH_DATE.match(value)
+        if m and 1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 12 and m.group(1) != m.group(2):
+            out.append(value)
+    return out
 
 
 def _periods(values: pd.Series, period: str) -> pd.Series:
@@ -561,6 +612,34 @@ def _check_group_sizes(table: _Table, by: str, drop: bool, notes: list[str]) -> 
     notes.append(f"{len(small)} group(s) with a single article were left out: {listed}")
 
 
+def recorded_model(data: Source) -> tuple[str, str]:
+    """The model the scores were made with, from each input's run metadata (``OUT.run.json``), and a
+    note saying where it came from; ``default`` when there is none or the inputs disagree (the note says so).
+
+    Example:
+        >>> recorded_model(["scores.parquet"])  # doctest: +SKIP
+        ('/home/me/.local/share/stance/models/v3', 'the confusion matrix comes from the model recorded in scores.run.json (v3)')
+    """
+    from stance.batch import run_metadata_path
+
+    if isinstance(data, pd.DataFrame):
+        return "default", "a DataFrame carries no run metadata: the correction uses the shipped default model's matrix"
+    items = [data] if isinstance(data, (str, Path)) else list(data)
+    models = {}
+    for item in items:
+        meta = run_metadata_path(item)
+        try:
+            record = json.loads(meta.read_text(encoding="utf-8"))["model"]
+            models[(record["path"], record.get("version"))] = (meta.name, record)
+        except (OSError, ValueError, KeyError, TypeError):
+            return "default", f"no run metadata beside {item} ({meta.name}): the correction uses the shipped default model's matrix"
+    if len(models) > 1:
+        listed = "; ".join(f"{name}: {r['path']}" for name, r in models.values())
+        return "default", f"the inputs were scored by different models ({listed}): the correction uses the shipped default model's matrix"
+    (path, version), (name, record) = next(iter(models.items()))
+    return path, f"the model is the one recorded in {name}: {record.get('name')} ({path}, version {version})"
+
+
 def resolve_confusion(model: str | None, confusion: Confusion | Mapping[str, Any] | str | Path | None) -> tuple[Confusion | None, str | None]:
     """The confusion matrix to correct with, and else why there is none. An explicit ``confusion`` (a
     :class:`Confusion`, a dict or a JSON file) must be valid (ValueError otherwise); the one stored in
@@ -627,8 +706,11 @@ class _Engine:
         self.table, self.conf, self.methods, self.shown = table, conf, methods, shown
         self.replicates, self.seed, self.level = replicates, seed, level
         self.device_names = sorted(table.devices["device"].unique())
+        # The confusion matrix is an estimate too: each replicate corrects with the matrix of its own
+        # resample of the labelled sentences (the same draws for every group, as one matrix serves them all).
+        self.rate_reps = conf.resampled_rates(replicates, np.random.default_rng([seed, _CONFUSION_STREAM])) if conf is not None else None
 
-    def run(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]:
+    def run(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], dict[str, tuple]]:
         from scipy import sparse
 
         t = self.table
@@ -641,7 +723,7 @@ class _Engine:
         device_code = {d: i for i, d in enumerate(self.device_names)}
         n_dev = len(self.device_names)
         stance_parts: dict[str, list] = {name: [] for name in STANCE_COLUMNS[:7]}
-        device_parts, net = [], {}
+        device_parts, net, device_reps = [], {}, {}
         for code, group in enumerate(names):
             n = int(t.groups.at[code, "n_articles"])
             ms, ds = mentions[code], devices[code]
@@ -674,11 +756,12 @@ class _Engine:
 
                 lo, hi = interval(rate(reps), self.level, n=n)
                 device_parts.append(_device_rows(group, self.device_names, rate(point)[0], lo, hi, point[0, 6 * k :], n))
+                device_reps[group] = (rate(point)[0], rate(reps).astype(np.float32), point[0, 6 * k : 6 * k + n_dev], n)
         stance = pd.DataFrame({column: np.concatenate(parts) if parts else [] for column, parts in stance_parts.items()})
         for column in ("group", "actor", "measure", "method"):
             stance[column] = stance[column].astype(object)
         devices = pd.concat(device_parts, ignore_index=True) if device_parts else pd.DataFrame(columns=DEVICE_COLUMNS)
-        return stance, devices, net
+        return stance, devices, net, device_reps
 
     def _measures(self, sums: np.ndarray, k: int, method: str) -> np.ndarray:
         """(replicates, actors, 4): the three shares and net stance."""
@@ -689,7 +772,10 @@ class _Engine:
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = numerator / total
         if method == "acc":
-            shares = adjust_shares(shares, self.conf.rates)
+            if self.rate_reps is not None and b == self.replicates:
+                shares = adjust_shares_each(shares, self.rate_reps)
+            else:
+                shares = adjust_shares(shares, self.conf.rates)
         return np.concatenate([shares, shares[:, :, 2:3] - shares[:, :, 0:1]], axis=2)
 
 
@@ -778,6 +864,30 @@ def _differences(
     out["q_value"] = np.nan
     out.loc[tested, "q_value"] = benjamini_hochberg(out.loc[tested, "p_value"].to_numpy())
     return out[DIFFERENCE_COLUMNS].sort_values(["actor", "group_a", "group_b"], ignore_index=True)
+
+
+def _device_differences(reps: dict[str, tuple], device_names: list[str], level: float) -> pd.DataFrame:
+    """Device rate of group a minus group b for every device and pair of groups, with the same bootstrap
+    intervals and p-values as net stance; q-values by Benjamini-Hochberg over all these rows. The
+    device columns are the same for every group (``_Engine.device_names``)."""
+    groups = sorted(reps)
+    parts = []
+    for i, a in enumerate(groups):
+        for b in groups[i + 1 :]:
+            (est_a, boot_a, spans_a, n_a), (est_b, boot_b, spans_b, n_b) = reps[a], reps[b]
+            diff = est_a - est_b
+            boot = boot_a.astype(float) - boot_b
+            units = min(n_a, n_b)
+            lo, hi = interval(boot, level, n=units)
+            parts.append(pd.DataFrame({
+                "group_a": a, "group_b": b, "device": device_names, "measure": "rate_per_1000_sentences", "difference": diff, "ci_low": lo,
+                "ci_high": hi, "p_value": wald_p_values(diff, boot, n=units), "n_spans_a": spans_a.astype(int), "n_spans_b": spans_b.astype(int),
+            }))
+    if not parts:
+        return pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy())
+    return out[DEVICE_DIFFERENCE_COLUMNS]
 
 
 def _examples(table: _Table, per_cell: int, seed: int) -> pd.DataFrame:

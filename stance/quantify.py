@@ -50,10 +50,7 @@ class Confusion:
         if not isinstance(data, Mapping):
             raise ValueError(f"{source or 'confusion'}: expected a JSON object, got {type(data).__name__}")
         if "datasets" in data:
-            try:
-                data = data["datasets"][DEV_SET]["stance"]["confusion"]
-            except (KeyError, TypeError):
-                raise ValueError(f"{source or 'evaluation'}: no stance confusion matrix for {DEV_SET}") from None
+            data = _evaluation_confusion(data["datasets"], source)
         labels, matrix = data.get("labels"), data.get("matrix")
         if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(LABELS):
             raise ValueError(f"{source or 'confusion'}: 'labels' must list {', '.join(LABELS)} (in any order), got {labels!r}")
@@ -77,6 +74,23 @@ class Confusion:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc})") from None
         return cls.from_dict(data, str(path))
+
+    def resampled_rates(self, replicates: int, rng: np.random.Generator) -> np.ndarray:
+        """(replicates, 3, 3) rates of the matrix's own labelled sentences resampled: each gold row
+        drawn again (multinomial, its own total and rates), so that a matrix from 150 labels carries
+        more uncertainty into the corrected shares than one from 1,500.
+
+        Example:
+            >>> c = Confusion(np.array([[8.0, 2, 0], [1, 8, 1], [0, 2, 8]]))
+            >>> c.resampled_rates(5, np.random.default_rng(0)).shape
+            (5, 3, 3)
+        """
+        totals = self.counts.sum(axis=1)
+        if (totals < 2).any():  # rates, not counts: how many sentences stand behind them is unknown
+            return np.broadcast_to(self.rates, (replicates, *self.rates.shape)).copy()
+        counts = np.stack([rng.multinomial(int(round(n)), row, size=replicates) for n, row in zip(totals, self.rates, strict=True)], axis=1)
+        sums = counts.sum(axis=2, keepdims=True)
+        return np.divide(counts, sums, out=np.zeros(counts.shape), where=sums > 0)
 
     @property
     def rates(self) -> np.ndarray:
@@ -102,6 +116,21 @@ class Confusion:
         return None
 
 
+def _evaluation_confusion(datasets: Any, source: str) -> Any:
+    """The stance confusion matrix of an ``evaluation.json``'s ``datasets``: the NewsMTSC real-world dev
+    set's when present, else the only one there is (a user's own labels evaluated with ``stance evaluate``)."""
+    if not isinstance(datasets, Mapping):
+        raise ValueError(f"{source or 'evaluation'}: 'datasets' must be an object")
+    found = {name: d["stance"]["confusion"] for name, d in datasets.items() if isinstance(d, Mapping) and isinstance(d.get("stance"), Mapping) and "confusion" in d["stance"]}
+    if DEV_SET in found:
+        return found[DEV_SET]
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise ValueError(f"{source or 'evaluation'}: no stance confusion matrix in it (datasets: {', '.join(map(str, datasets)) or 'none'})")
+    raise ValueError(f"{source or 'evaluation'}: {len(found)} stance confusion matrices ({', '.join(found)}) and none for {DEV_SET}: pass one as a file")
+
+
 def adjust_shares(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """Adjusted classify-and-count: the true shares ``p`` that best explain the predicted shares ``q``
     through ``q = rates.T @ p``, by least squares over the simplex (``p >= 0``, ``sum(p) == 1``).
@@ -117,39 +146,64 @@ def adjust_shares(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
     q = np.asarray(predicted, dtype=float)
     rates = np.asarray(rates, dtype=float)
     k = rates.shape[0]
-    flat = q.reshape(-1, k)
-    a = rates.T  # q = a @ p
+    solvers = _support_solvers(rates.tobytes(), k)
+    return _adjust(q.reshape(1, -1, k), rates[None], solvers).reshape(q.shape)
+
+
+def adjust_shares_each(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """:func:`adjust_shares` with a matrix per replicate: ``predicted`` (b, ..., k), ``rates`` (b, k, k).
+
+    Example:
+        >>> adjust_shares_each(np.array([[[0.5, 0.5, 0.0]]]), np.eye(3)[None]).round(6).tolist()
+        [[[0.5, 0.5, 0.0]]]
+    """
+    q = np.asarray(predicted, dtype=float)
+    rates = np.asarray(rates, dtype=float)
+    b, k = rates.shape[0], rates.shape[1]
+    return _adjust(q.reshape(b, -1, k), rates, _batch_solvers(rates)).reshape(q.shape)
+
+
+def _adjust(flat: np.ndarray, rates: np.ndarray, solvers: tuple) -> np.ndarray:
+    """``flat`` (b, n, k) predicted shares, ``rates`` (b, k, k), ``solvers`` per support with a leading
+    replicate axis of 1 or b: the feasible least-squares solution of lowest loss for each row."""
     best = np.full(flat.shape, np.nan)
-    best_loss = np.full(flat.shape[0], np.inf)
-    for support, project, offset in _support_solvers(rates.tobytes(), k):
-        x = flat @ project + offset
-        feasible = (x >= -1e-10).all(axis=1)
+    best_loss = np.full(flat.shape[:2], np.inf)
+    for support, project, offset in solvers:
+        x = np.einsum("bnk,bks->bns", flat, project) + offset[:, None, :]
+        feasible = (x >= -1e-10).all(axis=2)
         p = np.zeros_like(flat)
-        p[:, support] = np.clip(x, 0.0, None)
-        loss = ((p @ a.T - flat) ** 2).sum(axis=1)
+        p[:, :, support] = np.clip(x, 0.0, None)
+        loss = ((np.einsum("bnk,bjk->bnj", p, rates.transpose(0, 2, 1)) - flat) ** 2).sum(axis=2)
         better = feasible & (loss < best_loss - 1e-15)
         best[better] = p[better]
         best_loss[better] = loss[better]
-    best /= best.sum(axis=1, keepdims=True)
-    best[np.isnan(flat).any(axis=1)] = np.nan
-    return best.reshape(q.shape)
+    best /= best.sum(axis=2, keepdims=True)
+    best[np.isnan(flat).any(axis=2)] = np.nan
+    return best
 
 
 @lru_cache(maxsize=8)
 def _support_solvers(rates_bytes: bytes, k: int) -> tuple[tuple[list[int], np.ndarray, np.ndarray], ...]:
-    """Per support S: the linear map giving the least-squares solution on S with sum 1, ``x_S = q @ project + offset``
-    (from the KKT system of min |A_S x - q|^2 s.t. sum x = 1; pinv copes with a singular A)."""
-    a = np.frombuffer(rates_bytes).reshape(k, k).T
+    """The solvers of :func:`_batch_solvers` for one matrix, cached (one matrix serves a whole comparison)."""
+    return _batch_solvers(np.frombuffer(rates_bytes).reshape(1, k, k))
+
+
+def _batch_solvers(rates: np.ndarray) -> tuple[tuple[list[int], np.ndarray, np.ndarray], ...]:
+    """Per support S: the linear maps giving the least-squares solution on S with sum 1, ``x_S = q @ project + offset``,
+    for each matrix of ``rates`` (b, k, k) (from the KKT system of min |A_S x - q|^2 s.t. sum x = 1, A = rates.T;
+    pinv copes with a singular A)."""
+    b, k = rates.shape[0], rates.shape[1]
+    a = rates.transpose(0, 2, 1)
     out = []
     for size in range(1, k + 1):
         for support in combinations(range(k), size):
             s = list(support)
-            a_s = a[:, s]
-            kkt = np.zeros((size + 1, size + 1))
-            kkt[:size, :size] = 2 * a_s.T @ a_s
-            kkt[:size, size] = kkt[size, :size] = 1.0
+            a_s = a[:, :, s]  # (b, k, size)
+            kkt = np.zeros((b, size + 1, size + 1))
+            kkt[:, :size, :size] = 2 * a_s.transpose(0, 2, 1) @ a_s
+            kkt[:, :size, size] = kkt[:, size, :size] = 1.0
             inv = np.linalg.pinv(kkt)
-            out.append((s, (2 * a_s) @ inv[:size, :size].T, inv[:size, size].copy()))
+            out.append((s, (2 * a_s) @ inv[:, :size, :size].transpose(0, 2, 1), inv[:, :size, size].copy()))
     return tuple(out)
 
 

@@ -48,7 +48,8 @@ mark { padding: 0 2px; border-radius: 3px; } .m-negative { background: #f6b3b3; 
 
 
 def write_report(result: CompareResult, out_dir: str | Path, *, max_actors: int = 30, title: str | None = None) -> Path:
-    """Write ``report.html`` and the PNG figures into ``out_dir``; returns the HTML path.
+    """Write ``report.html``, the PNG figures and the tables (:meth:`CompareResult.write_tables`: CSV, Parquet,
+    summary.json) into ``out_dir``, the same files as `stance compare`; returns the HTML path.
 
     ``max_actors``: the most mentioned actors shown in the heatmap and the examples (tables hold all).
 
@@ -60,6 +61,7 @@ def write_report(result: CompareResult, out_dir: str | Path, *, max_actors: int 
     matplotlib.use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    result.write_tables(out)
     actors = top_actors(result, max_actors)
     images: dict[str, bytes] = {}
     if actors:
@@ -93,6 +95,8 @@ def heatmap_figure(result: CompareResult, actors: Sequence[str]) -> Figure:
     groups = list(result.groups["group"])
     grid = {name: net.pivot(index="actor", columns="group", values=name).reindex(index=actors, columns=groups)
             for name in ("estimate", "ci_low", "ci_high", "low_support")}
+    cc = _cc_net(result)
+    cc_grid = cc[cc["actor"].isin(actors)].pivot(index="actor", columns="group", values="estimate").reindex(index=actors, columns=groups) if cc is not None else None
     values = grid["estimate"].to_numpy(dtype=float)
     low = grid["low_support"].fillna(True).to_numpy(dtype=bool)
     strong = np.abs(values[~low & np.isfinite(values)])
@@ -115,8 +119,10 @@ def heatmap_figure(result: CompareResult, actors: Sequence[str]) -> Figure:
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#999999", linewidth=0))
             if len(groups) <= 30:
                 text = _signed(v)
-                if with_interval:
+                if with_interval and np.isfinite(grid["ci_low"].iat[i, j]):
                     text += f"\n[{_signed(grid['ci_low'].iat[i, j])}, {_signed(grid['ci_high'].iat[i, j])}]"
+                if with_interval and cc_grid is not None:
+                    text += f"\ncc {_signed(cc_grid.iat[i, j])}"
                 dark = abs(v) > 0.6 * limit
                 ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else ("#777777" if low[i, j] else "black"))
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
@@ -184,9 +190,9 @@ def render_html(result: CompareResult, actors: Sequence[str], images: dict[str, 
         f"{summary['groups']} groups. Input: {e(', '.join(summary['inputs']))}</p>",
         f"<p><b>Shares shown:</b> {e(METHODS[result.method])} ({e(result.method)}). {e(_confusion_text(result))} "
         f"Intervals: {_level(result)} percentile bootstrap over articles within each group ({summary['bootstrap']:,} resamples, "
-        f"widened for cells with few articles), "
+        f"widened for cells with few articles; corrected shares also redraw the confusion matrix's labelled targets), "
         f"seed {summary['seed']}. Cells with fewer than {summary['min_mentions']} mentions or a single article are flagged "
-        f"as low support.</p>",
+        f"as low support and get no interval.</p>",
     ]
     if result.notes:
         parts.append('<div class="notes"><b>Notes</b><ul>' + "".join(f"<li>{e(n)}</li>" for n in result.notes) + "</ul></div>")
@@ -210,6 +216,8 @@ def render_html(result: CompareResult, actors: Sequence[str], images: dict[str, 
             + _img(images[DEVICES_PNG], f"Framing device rates by {result.by}")
             + "<h3>Leading devices of each group</h3>"
             + _leading_devices(result)
+            + "<h3>Differences in device rates</h3>"
+            + _device_differences(result)
         )
     else:
         parts.append("<p>No framing-device spans in the input.</p>")
@@ -235,9 +243,19 @@ def _confusion_text(result: CompareResult) -> str:
     return f"Correction from the confusion matrix in {c.source} ({int(c.counts.sum()):,} dev mentions)."
 
 
+def _cc_net(result: CompareResult) -> pd.DataFrame | None:
+    """Classify-and-count net stance, shown beside the corrected one (None when cc is what is shown)."""
+    if result.method == "cc":
+        return None
+    rows = result.stance[(result.stance["method"] == "cc") & (result.stance["measure"] == "net")]
+    return rows.reset_index(drop=True)
+
+
 def _net_table(result: CompareResult, actors: Sequence[str]) -> str:
     net = result.shown("net")
     net = net[net["actor"].isin(actors)]
+    cc = _cc_net(result)
+    cc_of = {} if cc is None else {(g, a): v for g, a, v in zip(cc["group"], cc["actor"], cc["estimate"], strict=True)}
     groups = list(result.groups["group"])
     rows = []
     for actor in actors:
@@ -249,7 +267,8 @@ def _net_table(result: CompareResult, actors: Sequence[str]) -> str:
                 continue
             r = hit.iloc[0]
             cls = ' style="color:#999"' if r["low_support"] else ""
-            cells.append(f'<td class="num"{cls}>{_signed(r["estimate"])} [{_signed(r["ci_low"])}, {_signed(r["ci_high"])}] n={r["n_mentions"]}</td>')
+            plain = f" (cc {_signed(cc_of[(group, actor)])})" if (group, actor) in cc_of else ""
+            cells.append(f'<td class="num"{cls}>{_signed(r["estimate"])}{_interval(r)}{plain} n={r["n_mentions"]}</td>')
         rows.append(f"<tr><th>{_esc(actor)}</th>{''.join(cells)}</tr>")
     head = "<tr><th>actor</th>" + "".join(f"<th>{_esc(g)}</th>" for g in groups) + "</tr>"
     return f"<table>{head}{''.join(rows)}</table>"
@@ -291,6 +310,26 @@ def _differences(result: CompareResult) -> str:
     return text + f"<table>{head}{''.join(rows)}</table>"
 
 
+SIG = ' class="sig"'
+
+
+def _device_differences(result: CompareResult) -> str:
+    d = result.device_differences
+    if d.empty:
+        return "<p>Only one group: no differences.</p>"
+    shown = d.sort_values(["q_value", "p_value", "device"]).head(MAX_DIFFERENCE_ROWS)
+    rows = [
+        f"<tr{SIG if r.q_value < 0.05 else ''}><td>{_esc(r.device)}</td><td>{_esc(r.group_a)}</td><td>{_esc(r.group_b)}</td>"
+        f'<td class="num">{r.difference:+.1f}</td><td class="num">[{r.ci_low:+.1f}, {r.ci_high:+.1f}]</td>'
+        f'<td class="num">{_p(r.p_value)}</td><td class="num">{_p(r.q_value)}</td><td class="num">{r.n_spans_a}</td><td class="num">{r.n_spans_b}</td></tr>'
+        for r in shown.itertuples()
+    ]
+    head = "<tr><th>device</th><th>group a</th><th>group b</th><th>difference per 1,000 sentences</th><th>interval</th><th>p</th><th>q</th><th>spans a</th><th>spans b</th></tr>"
+    text = (f"<p>Device spans per 1,000 sentences, group a minus group b: {len(d):,} comparisons (all in device_differences.csv), "
+            "the same bootstrap over articles, q-values by Benjamini-Hochberg across them. Bold: q &lt; 0.05.</p>")
+    return text + f"<table>{head}{''.join(rows)}</table>"
+
+
 def _examples(result: CompareResult, actors: Sequence[str]) -> str:
     ex = result.examples
     if ex.empty:
@@ -307,7 +346,7 @@ def _examples(result: CompareResult, actors: Sequence[str]) -> str:
         out.append(f"<details{' open' if i == 0 else ''}><summary>{_esc(result.by)}: {_esc(group)}</summary>")
         for actor, cell in sorted(part.groupby("actor"), key=lambda kv: order.get(kv[0], 1 << 30)):
             r = net.loc[(group, actor)] if (group, actor) in net.index else None
-            stat = "" if r is None else f" - net {_signed(r['estimate'])} [{_signed(r['ci_low'])}, {_signed(r['ci_high'])}], {r['n_mentions']} mentions"
+            stat = "" if r is None else f" - net {_signed(r['estimate'])}{_interval(r)}, {r['n_mentions']} mentions"
             out.append(f'<div class="cell"><b>{_esc(actor)}</b>{_esc(stat)}</div>')
             for s in cell.itertuples():
                 labels = sorted({x["label"] for x in s.spans if x["kind"] == "device"})
@@ -363,6 +402,11 @@ def _p(value: float) -> str:
     if not np.isfinite(value):
         return "-"
     return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _interval(row: Any) -> str:
+    """`` [lo, hi]``, or nothing for a cell below the minimum support (it has no interval)."""
+    return f" [{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]" if np.isfinite(row["ci_low"]) else " (too few to say)"
 
 
 def _signed(value: float) -> str:

@@ -7,7 +7,12 @@ Uncertainty of a sentence (``strategy``):
   mentions (a 0.41 / 0.39 split scores 0.98);
 - ``entropy``: the largest normalised entropy of a mention's stance probabilities;
 - device spans count too: a span whose score is just above its threshold is uncertain
-  (``1 - |score - threshold| / (1 - threshold)``); the sentence takes the larger of the two.
+  (``1 - |score - threshold| / (1 - threshold)``); the sentence takes the larger of the two;
+- ``random``: a seeded uniform sample of the sentences with a mention (of ``actors``, when given),
+  without the diversity filter. The uncertain sentences teach the model most; a random sample is what
+  measures it without bias, e.g. for a confusion matrix of your own collection to correct
+  ``stance compare`` with (label them, ``stance evaluate MODEL --data labels.jsonl --out eval.json``,
+  ``stance compare ... --confusion eval.json``).
 
 Diversity: the ``pool_factor × n`` most uncertain sentences are the pool; from it sentences are picked
 greedily by ``uncertainty × (1 - max cosine similarity to the sentences already picked)`` on word
@@ -36,7 +41,7 @@ from typing import Any
 
 from stance.labels import STANCE_LABELS
 
-STRATEGIES = ("margin", "entropy")
+STRATEGIES = ("margin", "entropy", "random")
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ def suggest(
     pool_factor: int = 5,
     max_similarity: float = 0.8,
     model: str = "",
+    seed: int = 0,
 ) -> Suggestion:
     """Pick ``n`` sentences to label from ``stance score`` output (Parquet, JSONL or CSV).
 
@@ -109,7 +115,7 @@ def suggest(
         seen_devices.update(_taxonomy_label(d) for d in _as_list(row.get("devices")))
         if (actor_set and not mentions) or (device_set and not found):
             continue
-        stance_u = max((_stance_uncertainty(m.get("probs") or {}, strategy) for m in mentions), default=0.0)
+        stance_u = max((_stance_uncertainty(m.get("probs") or {}, "margin" if strategy == "random" else strategy) for m in mentions), default=0.0)
         device_u = max((_device_uncertainty(float(d.get("score", 1.0)), thresholds.get(str(d.get("label")), 0.5)) for d in found), default=0.0)
         meta = {c: str(row[c]) for c in meta_columns if row.get(c) is not None and str(row.get(c)) not in ("", "nan", "None")}
         candidates.append(
@@ -118,6 +124,15 @@ def suggest(
         )
     if not candidates:
         raise ValueError("no sentences left to choose from" + (" (check --actors / --devices)" if actor_set or device_set else ""))
+    if strategy == "random":
+        import random
+
+        with_mentions = [c for c in candidates if c.mentions]
+        if not with_mentions:
+            raise ValueError("no sentence with a mention to sample from")
+        picked = sorted(random.Random(seed).sample(range(len(with_mentions)), min(n, len(with_mentions))))
+        labels = tuple(device_labels) if device_labels else tuple(sorted(seen_devices)) or _fixed_devices()
+        return Suggestion(tuple(with_mentions[i] for i in picked), len(with_mentions), strategy, labels, model)
     order = sorted(range(len(candidates)), key=lambda i: (-candidates[i].uncertainty, i))
     pool = [candidates[i] for i in order[: max(n * pool_factor, n)]]
     chosen = _diverse(pool, n, max_similarity)

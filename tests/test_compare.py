@@ -470,3 +470,78 @@ def test_a_100k_mention_comparison_takes_seconds():
     elapsed = time.perf_counter() - started
     assert result.groups["n_mentions"].sum() > 95_000
     assert elapsed < 120, f"{elapsed:.1f} s"  # seconds on an idle 2-core machine; generous for a loaded CI
+
+
+# --------------------------------------------------------------------------- issue 16: the everyday workflow
+def test_the_recorded_model_gives_the_confusion_matrix(tmp_path):
+    """The correction uses the model named in the scores' run metadata, and says which matrix it used."""
+    model = tmp_path / "retrained"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "evaluation.json").write_text(json.dumps({"datasets": {"newsmtsc:dev_rw": {"stance": {"confusion": CONFUSION_JSON}}}}))
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text("".join(json.dumps(r) + "\n" for r in scored_rows(n_articles=8)))
+    (tmp_path / "scores.run.json").write_text(json.dumps({"model": {"name": "active", "path": str(model), "version": "abc"}}))
+    result = compare_scores(scores, by="outlet", bootstrap=200, min_mentions=5)
+    assert result.method == "acc" and result.confusion.source == str(model / "evaluation.json")
+    assert any("recorded in scores.run.json" in n for n in result.notes)
+    assert any("corrected with the confusion matrix of" in n and "retrained" in n for n in result.notes)
+    (tmp_path / "scores.run.json").unlink()
+    result = compare_scores(scores, by="outlet", bootstrap=200, min_mentions=5)
+    assert any("no run metadata beside" in n for n in result.notes)
+
+
+def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_path):
+    """An evaluation of the user's own labels (one dataset, not NewsMTSC) gives the matrix; a matrix from
+    150 labels gives wider corrected intervals than the same rates from 1,500."""
+    own = {"datasets": {"my_labels.jsonl": {"stance": {"confusion": CONFUSION_JSON}}}}
+    assert np.allclose(Confusion.from_dict(own).rates, CONFUSION, atol=1e-3)
+    two = {"datasets": {"a.jsonl": {"stance": {"confusion": CONFUSION_JSON}}, "b.jsonl": {"stance": {"confusion": CONFUSION_JSON}}}}
+    with pytest.raises(ValueError, match="2 stance confusion matrices"):
+        Confusion.from_dict(two)
+    frame = simulate(2, 60, (0.3, 0.4, 0.3), confusion=CONFUSION, seed=4)
+    widths = {}
+    for total in (150, 1500):
+        matrix = {"labels": list(LABELS), "matrix": (CONFUSION * total / 3).round().tolist()}
+        result = compare_scores(frame, by="outlet", method="acc", model=None, confusion=matrix, bootstrap=400, differences=False, examples=0)
+        net = result.stance.query("method == 'acc' and measure == 'net'")
+        widths[total] = float((net["ci_high"] - net["ci_low"]).mean())
+    assert widths[150] > 1.2 * widths[1500]
+
+
+def test_tiny_cells_get_no_interval(tmp_path):
+    frame = simulate(2, 3, (0.0, 0.0, 1.0), mean_mentions=2.0, seed=1)  # every mention positive, few of them
+    result = compare_scores(frame, by="outlet", method="cc", model=None, bootstrap=200, min_mentions=20, differences=False, examples=0)
+    rows = result.stance.query("method == 'cc'")
+    assert rows["low_support"].all() and rows["ci_low"].isna().all() and rows["estimate"].notna().all()
+    from stance.report import write_report
+
+    report = write_report(result, tmp_path / "r")
+    assert "[+1.00, +1.00]" not in Path(report).read_text(encoding="utf-8")
+
+
+def test_ambiguous_dates_and_unknown_only_actors_are_named():
+    rows = scored_rows(n_articles=6)
+    for r in rows:
+        r["date"] = "09/03/2026" if r["outlet"] == "Ledger" else "2026-03-10"
+    result = compare_scores(pd.DataFrame(rows), by="date:month", method="cc", model=None, bootstrap=200, examples=0)
+    note = next(n for n in result.notes if "09/03/2026" in n)
+    assert "month first (2026-09-03)" in note and "YYYY-MM-DD" in note
+    result = compare_scores(pd.DataFrame(rows), by="outlet", method="cc", model=None, bootstrap=200, examples=0, only=["Russia", "Rusia"])
+    assert any("'Rusia'" in n and "Russia" in n for n in result.notes)
+    with pytest.raises(ValueError, match="none of the --only actors"):
+        compare_scores(pd.DataFrame(rows), by="outlet", method="cc", model=None, bootstrap=200, only=["Atlantis"])
+
+
+def test_device_rate_differences_cc_beside_acc_and_write_report_writes_everything(tmp_path):
+    from stance.report import write_report
+
+    result = compare_scores(pd.DataFrame(scored_rows(n_articles=20)), by="outlet", confusion=CONFUSION_JSON, model=None, bootstrap=300, min_mentions=5)
+    d = result.device_differences
+    assert set(d["device"]) == {"scare_quotes", "unsourced_claim"} and list(d.columns[:4]) == ["group_a", "group_b", "device", "measure"]
+    assert d["q_value"].between(0, 1).all() and (d["ci_low"] <= d["difference"]).all() and (d["difference"] <= d["ci_high"]).all()
+    report = write_report(result, tmp_path / "api")
+    written = {p.name for p in (tmp_path / "api").iterdir()}
+    assert {"stance.csv", "devices.csv", "differences.csv", "device_differences.csv", "groups.csv", "summary.json", "report.html"} <= written
+    html = report.read_text(encoding="utf-8")
+    assert "Differences in device rates" in html and "(cc " in html

@@ -168,7 +168,12 @@ def test_suggest_ranks_by_uncertainty_keeps_diversity_and_filters(tmp_path):
     with pytest.raises(ValueError, match="no sentences left"):
         suggest(path, n=2, actors=["Atlantis"])
     with pytest.raises(ValueError, match="strategy"):
-        suggest(path, n=2, strategy="random")
+        suggest(path, n=2, strategy="loudest")
+    # a random sample (for measuring, e.g. a confusion matrix): sentences with a mention, no diversity filter, seeded
+    sample = suggest(path, n=3, strategy="random", seed=1)
+    assert len(sample.chosen) == 3 and all(c.mentions for c in sample.chosen) and sample.considered == 4
+    assert [c.text for c in sample.chosen] == [c.text for c in suggest(path, n=3, strategy="random", seed=1).chosen]
+    assert {c.text for c in suggest(path, n=4, strategy="random").chosen} >= {"Russia rejected the plan on Tuesday.", "France met officials."}
     # CSV output of `stance score` holds mentions as JSON text
     import pandas as pd
 

@@ -14,8 +14,8 @@ def compare(
     out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path("report"),
     rollup: Annotated[str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")] = "none",
     method: Annotated[str, typer.Option(help="shares to show: 'acc' (corrected for the model's errors), 'cc' (classify-and-count) or 'pa' (mean probabilities)")] = "acc",
-    model: Annotated[str, typer.Option(help="model whose evaluation.json gives the confusion matrix for 'acc' (the network is not loaded)")] = "default",
-    confusion: Annotated[Path | None, typer.Option(help="JSON {labels, matrix: rows gold x columns predicted} or an evaluation.json; overrides --model")] = None,
+    model: Annotated[str, typer.Option(help="model whose evaluation.json gives the confusion matrix for 'acc' (the network is not loaded); 'recorded': the one named in the scores' OUT.run.json")] = "recorded",
+    confusion: Annotated[Path | None, typer.Option(help="JSON {labels, matrix: counts, rows gold x columns predicted} or an evaluation.json (e.g. of your own labels: stance evaluate MODEL --data mine.jsonl --out eval.json); overrides --model")] = None,
     bootstrap: Annotated[int, typer.Option(min=100, help="bootstrap resamples of articles")] = 1000,
     min_mentions: Annotated[int, typer.Option(min=1, help="cells with fewer mentions are flagged low_support (not hidden)")] = 20,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same intervals")] = 0,
@@ -47,7 +47,6 @@ def compare(
     except (ValueError, OSError) as exc:  # bad input, options, registry files: a message, exit code 2
         fail(str(exc))
     try:
-        result.write_tables(out)
         report = write_report(result, out, max_actors=max_actors)
     except OSError as exc:
         fail(f"cannot write to {out}: {exc}")

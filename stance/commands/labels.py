@@ -87,8 +87,9 @@ def suggest(
     scores: Annotated[list[Path], typer.Argument(help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")],
     out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON); the labelling config goes beside it")] = Path("tolabel.json"),
     n: Annotated[int, typer.Option("--n", min=1, help="how many sentences to choose")] = 200,
-    strategy: Annotated[str, typer.Option(help="stance uncertainty: 'margin' (top two probabilities close) or 'entropy'")] = "margin",
-    actors: Annotated[list[str] | None, typer.Option("--actors", help="only sentences mentioning this actor; repeatable")] = None,
+    strategy: Annotated[str, typer.Option(help="'margin' (top two stance probabilities close), 'entropy', or 'random' (an unbiased sample: for measuring, e.g. a confusion matrix)")] = "margin",
+    seed: Annotated[int, typer.Option(help="seed of --strategy random")] = 0,
+    only: Annotated[list[str] | None, typer.Option("--only", help="only sentences mentioning this actor (a name, as in stance compare --only); repeatable")] = None,
     devices: Annotated[list[str] | None, typer.Option("--devices", help="only sentences where the model found this device; repeatable")] = None,
     label_device: Annotated[list[str] | None, typer.Option(help="a device label annotators will mark (default: those found in the scores); repeatable")] = None,
     model: Annotated[str, typer.Option(help="the model that scored (its span thresholds; its name in the tasks)")] = "active",
@@ -98,7 +99,7 @@ def suggest(
     them as Label Studio tasks with the model's predictions pre-filled.
 
     Example:
-        stance labels suggest scores.parquet --n 200 --out tolabel.json --actors Russia
+        stance labels suggest scores.parquet --n 200 --out tolabel.json --only Russia
     """
     import json
 
@@ -111,7 +112,7 @@ def suggest(
     thresholds = json.loads((model_dir / "config.json").read_text()).get("device_thresholds", {}) if model_dir else {}
     name = (registry_version(model_dir) if model_dir else None) or model
     try:
-        result = choose([str(s) for s in scores], n=n, strategy=strategy, actors=actors, devices=devices, thresholds=thresholds,
+        result = choose([str(s) for s in scores], n=n, strategy=strategy, seed=seed, actors=only, devices=devices, thresholds=thresholds,
                         device_labels=label_device, max_similarity=max_similarity, model=name)
     except ValueError as exc:
         fail(str(exc))
