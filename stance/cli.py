@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(rich_markup_mode=None, help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -48,13 +48,13 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="'default', a model directory or a hub id")],
     data: Annotated[
         list[str],
-        typer.Option(help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable"),
+        typer.Option(metavar="TEXT", help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable"),
     ],
     out: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
     data_dir: Annotated[str, typer.Option(help="where the public datasets live")] = "../shared/data",
     update_card: Annotated[bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")] = False,
     tune_on: Annotated[
-        list[str] | None, typer.Option(help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
+        list[str] | None, typer.Option(metavar="TEXT", help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
     ] = None,
     backend: Annotated[str, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto: evaluate the model as that backend runs it")] = "torch",
 ) -> None:
@@ -135,10 +135,10 @@ def predict_stance(
 
 @app.command()
 def score(
-    inputs: Annotated[list[str], typer.Argument(help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
+    inputs: Annotated[list[str], typer.Argument(metavar="PATH...", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
     out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
     model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
-    actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable")] = None,
+    actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")] = None,
     ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = True,
     party_members: Annotated[str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")] = "party",
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
@@ -147,7 +147,7 @@ def score(
     encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = "utf-8",
     text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = "text",
     id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = "id",
-    meta: Annotated[list[str] | None, typer.Option(help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald")] = None,
+    meta: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald")] = None,
     outlet_from: Annotated[str | None, typer.Option(help="'parent': a .txt/.html file's folder name is its outlet")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
     workers: Annotated[

@@ -155,7 +155,9 @@ def test_model_health_ready_docs(client):
     assert info["backend"] in ("torch-bf16", "torch-fp32")  # auto: no agreement on record for onnx-int8
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn.jsdelivr.net" not in docs.text  # served by the app itself: works offline
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert {"/v1/score", "/v1/stance", "/v1/model"} <= set(client.get("/openapi.json").json()["paths"])
     assert_error(client.get("/nowhere"), 404, "not_found")
     assert_error(client.get("/v1/score"), 405, "method_not_allowed")
@@ -438,3 +440,12 @@ def test_graceful_shutdown_finishes_requests_in_flight(tiny_model):
     thread.join(10)
     assert response.status_code == 200 and response.json()["rows"][0]["doc_id"] == "x0"
     assert not thread.is_alive() and app.state.stance.phase == "stopped"
+
+
+def test_responses_name_the_model_that_ran_not_active(tmp_path):
+    from stance.model_files import resolve_model
+    from stance.service.app import served_model_name
+
+    assert served_model_name(str(resolve_model("default")), "active") == "default"
+    assert served_model_name(str(tmp_path), "runs/mine") == "runs/mine"
+    assert served_model_name(None, "active") == "active"

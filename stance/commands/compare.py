@@ -9,7 +9,7 @@ import typer
 
 
 def compare(
-    inputs: Annotated[list[Path], typer.Argument(help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
+    inputs: Annotated[list[Path], typer.Argument(metavar="PATH...", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
     by: Annotated[str, typer.Option(help="metadata column to group by, or COLUMN:PERIOD, e.g. date:month (day, week, month, quarter, year)")] = "outlet",
     out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path("report"),
     rollup: Annotated[str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")] = "none",
@@ -21,9 +21,9 @@ def compare(
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same intervals")] = 0,
     actors: Annotated[
         list[Path] | None,
-        typer.Option(help="actor file (registry YAML, e.g. from `stance actors --overrides`): its aliases are merged into its names, and it extends the registry for --rollup; repeatable"),
+        typer.Option(metavar="FILE", help="actor file (registry YAML, e.g. from `stance actors --overrides`): its aliases are merged into its names, and it extends the registry for --rollup; repeatable"),
     ] = None,
-    only: Annotated[list[str] | None, typer.Option(help="keep only this actor (name after rollup); repeatable")] = None,
+    only: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="keep only this actor (name after rollup); repeatable")] = None,
     max_actors: Annotated[int, typer.Option(min=1, help="most mentioned actors in the heatmap and examples (the tables hold all)")] = 30,
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
 ) -> None:

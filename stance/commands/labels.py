@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Label files: validate, import from Label Studio / doccano, suggest what to label.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Label files: validate, import from Label Studio / doccano, suggest what to label.", no_args_is_help=True)
 
 
 def _known_devices(model: str | None, add_device: list[str] | None) -> list[str]:
@@ -28,7 +28,7 @@ def _known_devices(model: str | None, add_device: list[str] | None) -> list[str]
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="label-format JSONL file")],
-    add_device: Annotated[list[str] | None, typer.Option(help="a new device label to accept (as for `stance retrain --add-device`); repeatable")] = None,
+    add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label to accept (as for `stance retrain --add-device`); repeatable")] = None,
     model: Annotated[str, typer.Option(help="also accept this model's device labels ('active', a version id, a directory)")] = "active",
     allow_missing_stance: Annotated[bool, typer.Option(help="accept targets without a stance (prediction input)")] = False,
 ) -> None:
@@ -58,8 +58,8 @@ def import_(
     file: Annotated[Path, typer.Argument(help="Label Studio JSON export or doccano JSONL")],
     out: Annotated[Path, typer.Option(help="label-format JSONL to write")],
     format: Annotated[str, typer.Option("--format", help="labelstudio or doccano")] = "labelstudio",
-    map: Annotated[list[str] | None, typer.Option("--map", help="TOOL_LABEL=OUR_LABEL (a stance or a device); repeatable")] = None,
-    add_device: Annotated[list[str] | None, typer.Option(help="a new device label to accept; repeatable")] = None,
+    map: Annotated[list[str] | None, typer.Option("--map", metavar="TEXT", help="TOOL_LABEL=OUR_LABEL (a stance or a device); repeatable")] = None,
+    add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label to accept; repeatable")] = None,
     model: Annotated[str, typer.Option(help="also accept this model's device labels")] = "active",
     source: Annotated[str, typer.Option(help="the records' 'source' (default: the tool's name)")] = "",
 ) -> None:
@@ -84,14 +84,14 @@ def import_(
 
 @app.command()
 def suggest(
-    scores: Annotated[list[Path], typer.Argument(help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")],
+    scores: Annotated[list[Path], typer.Argument(metavar="PATH...", help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")],
     out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON); the labelling config goes beside it")] = Path("tolabel.json"),
     n: Annotated[int, typer.Option("--n", min=1, help="how many sentences to choose")] = 200,
     strategy: Annotated[str, typer.Option(help="'margin' (top two stance probabilities close), 'entropy', or 'random' (an unbiased sample: for measuring, e.g. a confusion matrix)")] = "margin",
     seed: Annotated[int, typer.Option(help="seed of --strategy random")] = 0,
-    only: Annotated[list[str] | None, typer.Option("--only", help="only sentences mentioning this actor (a name, as in stance compare --only); repeatable")] = None,
-    devices: Annotated[list[str] | None, typer.Option("--devices", help="only sentences where the model found this device; repeatable")] = None,
-    label_device: Annotated[list[str] | None, typer.Option(help="a device label annotators will mark (default: those found in the scores); repeatable")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", metavar="TEXT", help="only sentences mentioning this actor (a name, as in stance compare --only); repeatable")] = None,
+    devices: Annotated[list[str] | None, typer.Option("--devices", metavar="TEXT", help="only sentences where the model found this device; repeatable")] = None,
+    label_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a device label annotators will mark (default: those found in the scores); repeatable")] = None,
     model: Annotated[str, typer.Option(help="the model that scored (its span thresholds; its name in the tasks)")] = "active",
     max_similarity: Annotated[float, typer.Option(help="never choose two sentences more similar than this (TF-IDF cosine)")] = 0.8,
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="The local model registry ($STANCE_HOME/models): list, show, use, rollback; prepare a model for this machine.", no_args_is_help=True
 )
 

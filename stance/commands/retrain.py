@@ -9,17 +9,17 @@ import typer
 
 
 def retrain(
-    new: Annotated[list[Path], typer.Option("--new", help="newly labelled sentences (label-format JSONL); repeatable")],
+    new: Annotated[list[Path], typer.Option("--new", metavar="FILE", help="newly labelled sentences (label-format JSONL); repeatable")],
     output_dir: Annotated[Path, typer.Option(help="the new model, gate.json / gate.md, logs")],
     base: Annotated[str, typer.Option(help="the model to continue from: 'active', 'default', a version id or a directory")] = "active",
     config: Annotated[Path | None, typer.Option(help="retrain settings (YAML, TrainConfig keys; default configs/retrain.yaml)")] = None,
-    replay: Annotated[list[Path] | None, typer.Option(help="label file to replay instead of the base's training data; repeatable")] = None,
+    replay: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="label file to replay instead of the base's training data; repeatable")] = None,
     no_replay: Annotated[bool, typer.Option("--no-replay", help="train on the new labels only (risks forgetting)")] = False,
     replay_ratio: Annotated[float, typer.Option(min=0, help="replayed sentences per new training sentence")] = 3.0,
     replay_max: Annotated[int, typer.Option(min=0, help="at most this many replayed sentences")] = 4000,
-    eval: Annotated[list[Path] | None, typer.Option("--eval", help="label file to gate on instead of the base's dev sets; repeatable")] = None,
+    eval: Annotated[list[Path] | None, typer.Option("--eval", metavar="FILE", help="label file to gate on instead of the base's dev sets; repeatable")] = None,
     heldout_fraction: Annotated[float, typer.Option(help="share of the new labels' articles held out for the gate")] = 0.2,
-    add_device: Annotated[list[str] | None, typer.Option(help="a new device label (the device head grows); repeatable")] = None,
+    add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label (the device head grows); repeatable")] = None,
     tolerance: Annotated[float, typer.Option(min=0, help="largest allowed drop of any fixed-set metric")] = 0.01,
     min_improvement: Annotated[float, typer.Option(help="new-label metrics must improve by more than this")] = 0.0,
     significant: Annotated[bool, typer.Option(help="new-label improvements must have a bootstrap interval above 0")] = True,

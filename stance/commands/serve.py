@@ -8,25 +8,33 @@ from typing import Annotated
 import typer
 
 
+def _setting(name: str, text: str, shown: str | None = None) -> str:
+    """Help text of a service setting: its default (from ServiceSettings, written once) and its variable."""
+    from dataclasses import fields
+
+    from stance.service.settings import ENV_PREFIX, ServiceSettings
+
+    default = shown if shown is not None else next(f.default for f in fields(ServiceSettings) if f.name == name)
+    return f"{text} [default: {default}; env {ENV_PREFIX}{name.upper()}]"
+
+
 def serve(
-    model: Annotated[str | None, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id (default: active; env STANCE_MODEL)")] = None,
-    host: Annotated[str, typer.Option(help="address to listen on (127.0.0.1: this machine only)", envvar="STANCE_HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on", envvar="STANCE_PORT")] = 8000,
-    actors: Annotated[list[Path] | None, typer.Option(help="YAML file adding or overriding actor registry entries; repeatable (env STANCE_ACTORS, comma-separated)")] = None,
-    ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help="find actors missing from the registry with spaCy NER (default: on; env STANCE_USE_NER)")] = None,
-    party_members: Annotated[str | None, typer.Option(help="'party' (default) or 'separate': \"Republicans\" as the party or as a group (env STANCE_PARTY_MEMBERS)")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: cpu; env STANCE_DEVICE)")] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto (default: auto; env STANCE_BACKEND)")
-    ] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="sentences per model batch (default: 64; env STANCE_BATCH_SIZE)")] = None,
-    max_batch_size: Annotated[int | None, typer.Option(min=1, help="articles scored together (micro-batch) (default: 32; env STANCE_MAX_BATCH_SIZE)")] = None,
-    max_wait_ms: Annotated[float | None, typer.Option(min=0, help="how long an article waits for others to batch with (default: 5; env STANCE_MAX_WAIT_MS)")] = None,
-    max_queue: Annotated[int | None, typer.Option(min=1, help="articles waiting before requests get 503 (default: 256; env STANCE_MAX_QUEUE)")] = None,
-    max_body_bytes: Annotated[int | None, typer.Option(min=1, help="request body limit (413 over it) (default: 8 MiB; env STANCE_MAX_BODY_BYTES)")] = None,
-    max_article_chars: Annotated[int | None, typer.Option(min=1, help="article length limit (413 over it) (default: 100,000; env STANCE_MAX_ARTICLE_CHARS)")] = None,
-    request_timeout_s: Annotated[float | None, typer.Option(min=0.001, help="per-request limit (504 over it) (default: 30; env STANCE_REQUEST_TIMEOUT_S)")] = None,
-    cors_origin: Annotated[list[str] | None, typer.Option(help="allow browser requests from this origin; repeatable (default: CORS off; env STANCE_CORS_ORIGINS, comma-separated)")] = None,
+    model: Annotated[str | None, typer.Option(help=_setting("model", "'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id"))] = None,
+    host: Annotated[str, typer.Option(help="address to listen on (127.0.0.1: this machine only) [default: 127.0.0.1; env STANCE_HOST]", envvar="STANCE_HOST", show_envvar=False, show_default=False)] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on [default: 8000; env STANCE_PORT]", envvar="STANCE_PORT", show_envvar=False, show_default=False)] = 8000,
+    actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help=_setting("actors", "YAML file adding or overriding actor registry entries; repeatable (env: comma-separated)", "none"))] = None,
+    ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help=_setting("use_ner", "find actors missing from the registry with spaCy NER", "on"))] = None,
+    party_members: Annotated[str | None, typer.Option(help=_setting("party_members", "'party' or 'separate': \"Republicans\" as the party or as a group"))] = None,
+    device: Annotated[str | None, typer.Option(help=_setting("device", "cpu, cuda, ..."))] = None,
+    backend: Annotated[str | None, typer.Option(help=_setting("backend", "torch, openvino, onnx, onnx-int8 or auto"))] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help=_setting("batch_size", "sentences per model batch"))] = None,
+    max_batch_size: Annotated[int | None, typer.Option(min=1, help=_setting("max_batch_size", "articles scored together (micro-batch)"))] = None,
+    max_wait_ms: Annotated[float | None, typer.Option(min=0, help=_setting("max_wait_ms", "how long an article waits for others to batch with"))] = None,
+    max_queue: Annotated[int | None, typer.Option(min=1, help=_setting("max_queue", "articles waiting before requests get 503"))] = None,
+    max_body_bytes: Annotated[int | None, typer.Option(min=1, help=_setting("max_body_bytes", "request body limit in bytes (413 over it)"))] = None,
+    max_article_chars: Annotated[int | None, typer.Option(min=1, help=_setting("max_article_chars", "article length limit (413 over it)"))] = None,
+    request_timeout_s: Annotated[float | None, typer.Option(min=0.001, help=_setting("request_timeout_s", "per-request limit (504 over it)"))] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(metavar="TEXT", help=_setting("cors_origins", "allow browser requests from this origin; repeatable (env: comma-separated)", "CORS off"))] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
     access_log: Annotated[bool, typer.Option(help="log every request (uvicorn's access log)")] = True,
 ) -> None:

@@ -22,11 +22,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Security
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from stance import __version__
@@ -86,6 +87,48 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
     )
 
 
+def _add_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the swagger-ui-bundle package's files, served by the app itself, so
+    that the page works offline (FastAPI's default loads them from a CDN). Without the package, the
+    default page (CDN) and a log line saying so."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        log.warning("swagger-ui-bundle is not installed: /docs loads Swagger UI from a CDN (blank offline)")
+        assets = None
+    else:
+        from fastapi.staticfiles import StaticFiles
+
+        assets = "/docs-assets"
+        app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        if assets is None:
+            return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="stance - API")
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title="stance - API", swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css", swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )
+
+
+def served_model_name(path: str | None, given: str) -> str:
+    """The name responses give the model that runs: its registry version, ``default`` for the shipped
+    model, else the name it was given (never ``active``, which changes when another version is promoted)."""
+    from stance.model_files import resolve_model
+    from stance.registry import registry_version
+
+    if path:
+        version = registry_version(path)
+        if version:
+            return version
+        if Path(path).resolve() == Path(resolve_model("default")).resolve():
+            return "default"
+    return given
+
+
 def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
     """The ``GET /v1/model`` body: name, version, labels, device taxonomy, model-card metrics, limits."""
     from stance.taxonomy import Taxonomy
@@ -104,7 +147,7 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
     from stance.registry import registry_version
 
     return ModelInfo(
-        name=settings.model if getattr(model, "name", None) in (None, "") else str(model.name),
+        name=served_model_name(path, settings.model if getattr(model, "name", None) in (None, "") else str(model.name)),
         path=path,
         version=model_version(path) if path else None,
         registry_version=registry_version(path),
@@ -192,8 +235,11 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
         lifespan=lifespan,
         responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
                    503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.stance = state
+    _add_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # added last: outermost, so that errors carry the CORS headers too

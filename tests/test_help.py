@@ -1,0 +1,36 @@
+"""Every command's --help reads well at 80 columns: nothing cut off, option names whole, brackets kept
+(the extras: `pip install 'stance[onnx]'`), no type noise on options."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from stance.cli import app
+
+COMMANDS = [
+    [], ["score"], ["compare"], ["actors"], ["serve"], ["train"], ["evaluate"], ["predict-stance"], ["retrain"],
+    ["labels"], ["labels", "suggest"], ["labels", "import"], ["labels", "validate"],
+    ["models"], ["models", "use"], ["models", "show"], ["models", "list"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "stance")
+def test_help_at_80_columns(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    assert "…" not in result.output
+    options = [line for line in lines if line.lstrip().startswith("--")]
+    assert not any(re.search(r"<(bool|list\[)", line) for line in options), options
+    for name in re.findall(r"(--[a-z][a-z0-9-]+)", result.output):
+        assert not name.endswith("-"), name
+
+
+def test_extras_keep_their_brackets() -> None:
+    result = CliRunner().invoke(app, ["score", "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert "'stance[onnx]'" in result.output and "'stance[ray]'" in result.output
+    assert "--drop-small-groups" in CliRunner().invoke(app, ["compare", "--help"], terminal_width=80).output
