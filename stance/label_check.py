@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.labels import STANCE_LABELS
+from stance.readers import json_error
 
 KINDS = ("json", "format", "unknown_label", "offsets", "text_mismatch", "duplicate", "contradiction")
 
@@ -76,7 +77,7 @@ def validate_label_file(
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                add("json", f"not valid JSON ({exc.msg} at column {exc.colno})")
+                add("json", f"not valid JSON ({json_error(exc)})")
                 continue
             if not isinstance(obj, dict):
                 add("json", f"expected a JSON object, got {type(obj).__name__}")

@@ -51,6 +51,22 @@ class InputError:
     reason: str
 
 
+
+def json_error(exc: json.JSONDecodeError) -> str:
+    """What is wrong with a JSON text and where: "Unterminated string starting at column 10" (the
+    message itself may end in "at": the position is added once, not as "at at column").
+
+    Example:
+        >>> import json
+        >>> try:
+        ...     json.loads('{"text": "oops}')
+        ... except json.JSONDecodeError as exc:
+        ...     print(json_error(exc))
+        Unterminated string starting at column 10
+    """
+    where = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno}, column {exc.colno}"
+    return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
+
 def check_paths(paths: list[str], *, text_column: str = "text", id_column: str = "id") -> list[str]:
     """Fail fast: every path must exist and be readable, with a known format; a CSV or Parquet file
     must have the text column (and a chosen id column)."""
@@ -188,7 +204,7 @@ def _jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
         try:
             yield source, lineno, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield source, lineno, InputError(source, lineno, None, f"malformed JSON ({exc.msg} at column {exc.colno})")
+            yield source, lineno, InputError(source, lineno, None, f"malformed JSON ({json_error(exc)})")
 
 
 def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iterator[tuple[int, dict[str, Any]]]:

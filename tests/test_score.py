@@ -485,3 +485,18 @@ def test_a_second_run_on_the_same_output_is_refused_with_a_message(tmp_path, tin
     assert "Traceback" not in r.output and not out.exists()
     assert CliRunner().invoke(app, args).exit_code == 0  # the lock is gone with the first run
     assert not (tmp_path / "o.jsonl.lock").exists()
+
+
+def test_malformed_json_says_where_once(tmp_path):
+    """ "Unterminated string starting at" must not become "starting at at column"."""
+    from stance.label_check import validate_label_file
+    from stance.readers import InputError, iter_inputs
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "oops}\n')
+    reasons = [item.reason for item in iter_inputs([str(src)]) if isinstance(item, InputError)]
+    assert len(reasons) == 1 and reasons[0].startswith("malformed JSON (") and " at column " in reasons[0] and "at at" not in reasons[0]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"text": "oops}\n')
+    problems = [p.message for p in validate_label_file(labels)]
+    assert any("starting at column" in m for m in problems) and not any("at at" in m for m in problems)
