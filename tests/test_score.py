@@ -499,4 +499,4 @@ def test_malformed_json_says_where_once(tmp_path):
     labels = tmp_path / "labels.jsonl"
     labels.write_text('{"text": "oops}\n')
     problems = [p.message for p in validate_label_file(labels)]
-    assert any("starting at column" in m for m in problems) and not any("at at" in m for m in problems)
+    assert any(" at column " in m for m in problems) and not any("at at" in m for m in problems)
