@@ -289,3 +289,23 @@ def test_missing_replay_data_fails_clearly(world, home, tmp_path):
     with pytest.raises(ValueError, match="at least 2"):
         one = write_jsonl(tmp_path / "one.jsonl", [dict(r, doc_id="same") for r in labelled(NEW, 6, 1, "x")])
         retrain(RetrainOptions(new=(str(one),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"]), no_replay=True))
+
+
+def test_too_few_labels_for_the_gate_stop_before_training(world, home, tmp_path):
+    """32 labels from 11 articles: 2 held out, too few for a significant improvement; said before training,
+    with how many labels the gate needs and the small preset, which then runs."""
+    from training.retrain import PRESETS, RetrainOptions, retrain
+
+    new = write_jsonl(tmp_path / "few.jsonl", labelled(NEW, 32, 14, "f", per_doc=3))
+    options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "few"), base=str(world["base"]), config=str(world["config"]),
+                             bootstrap=50, register=False)
+    with pytest.raises(ValueError, match=r"needs at least 5 .*about \d+ labels from 25 articles.*--preset small") as info:
+        retrain(options)
+    assert "2 held-out article(s)" in str(info.value)
+    assert not (tmp_path / "few" / "model").exists()  # nothing was trained
+    from dataclasses import replace
+
+    result = retrain(replace(options, **PRESETS["small"]))
+    assert result.counts["new_articles_heldout"] >= 3
+    invoke("retrain", "--new", new, "--output-dir", tmp_path / "cli", "--base", world["base"], "--config", world["config"],
+           "--bootstrap", "50", "--no-register", "--preset", "tiny", code=2)

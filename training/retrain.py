@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import random
 import shutil
 import time
@@ -38,6 +39,15 @@ from training.gate import GateReport
 logger = logging.getLogger("stance.retrain")
 
 NEW_HELDOUT = "new:heldout"
+MIN_GATE_ARTICLES = {True: 5, False: 2}
+"""Held-out articles of new labels the gate needs: to show a significant improvement (an article-level
+bootstrap interval above 0), and to compare at all. Fewer, and the gate cannot pass: checked before training."""
+PRESETS: dict[str, dict[str, Any]] = {
+    "small": {"require_significant": False, "heldout_fraction": 0.3},
+}
+"""Named option sets: ``small``, for a first retrain on few labels (under about 200): a larger share held
+out and no significance required (the new-label metrics must still improve and no fixed-set metric may drop
+beyond the tolerance): weaker evidence, said in the gate report."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     replay = _replay(sources, options, len(train_new), seed, taxonomy, known)
     fixed = _fixed_sets(sources, options, taxonomy, seed, known)
     datasets = {**fixed, NEW_HELDOUT: heldout}
+    check_gate_size(new_records, heldout, options)
     clock.lap("load_replay_and_eval")
     logger.info("retraining on %d new + %d replayed sentences; evaluating on %s", len(train_new), len(replay), ", ".join(datasets))
 
@@ -223,6 +234,32 @@ def split_by_article(records: list[LabelRecord], fraction: float, seed: int) -> 
     n_held = min(len(docs) - 1, max(1, round(fraction * len(docs))))
     held = set(docs[:n_held])
     return [r for r in records if _doc(r) not in held], [r for r in records if _doc(r) in held]
+
+
+def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], options: RetrainOptions) -> None:
+    """ValueError before any training when the held-out new labels are too few for the gate to pass,
+    saying how many labels it needs and that ``--preset small`` exists.
+
+    Example:
+        >>> check_gate_size(records, heldout, RetrainOptions(new=("x.jsonl",), output_dir="out"))  # doctest: +SKIP
+    """
+    need = MIN_GATE_ARTICLES[options.require_significant]
+    held_docs = len({_doc(r) for r in heldout})
+    if held_docs >= need:
+        return
+    docs = len({_doc(r) for r in records})
+    per_doc = len(records) / max(docs, 1)
+    needed_docs = math.ceil(need / options.heldout_fraction)
+    needed_labels = math.ceil(needed_docs * per_doc)
+    why = "show a significant improvement" if options.require_significant else "compare the models on them"
+    small = "" if not options.require_significant else (
+        f", or for a first retrain use --preset small (no significance required, {PRESETS['small']['heldout_fraction']:.0%} held out)"
+    )
+    raise ValueError(
+        f"the gate would see {held_docs} held-out article(s) ({len(heldout)} labels) of the {docs} articles ({len(records)} labels) given; "
+        f"it needs at least {need} to {why}: that is about {needed_labels} labels from {needed_docs} articles at "
+        f"--heldout-fraction {options.heldout_fraction} (label about {max(needed_labels - len(records), 1)} more){small}"
+    )
 
 
 def grow_device_head(model, labels: tuple[str, ...]) -> None:

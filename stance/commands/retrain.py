@@ -27,6 +27,7 @@ def retrain(
     seed: Annotated[int | None, typer.Option(help="random seed (default: the config's)")] = None,
     data_dir: Annotated[str | None, typer.Option(help="where the public datasets live (default: as the base was trained)")] = None,
     promote: Annotated[bool, typer.Option(help="make the new version active if the gate passes")] = False,
+    preset: Annotated[str | None, typer.Option(help="'small': a first retrain on few labels (30% held out, no significance required); sets those options")] = None,
     register: Annotated[bool, typer.Option(help="add the new version to the model registry (inactive unless promoted)")] = True,
 ) -> None:
     """Retrain on newly labelled sentences (plus a replay of the base's training data), compare with the
@@ -38,9 +39,10 @@ def retrain(
     """
     import json
     import logging
+    from dataclasses import replace
 
     from stance.cli import console, fail
-    from training.retrain import RetrainOptions, describe_result
+    from training.retrain import PRESETS, RetrainOptions, describe_result
     from training.retrain import retrain as run_retrain
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -51,6 +53,10 @@ def retrain(
         tolerance=tolerance, min_improvement=min_improvement, require_significant=significant, bootstrap=bootstrap, seed=seed,
         data_dir=data_dir, register=register, promote=promote,
     )
+    if preset is not None:
+        if preset not in PRESETS:
+            fail(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
+        options = replace(options, **PRESETS[preset])
     try:
         result = run_retrain(options)
     except ValueError as exc:
