@@ -167,7 +167,9 @@ def default_threads() -> int:
     """Threads for a backend not told how many: torch's setting where torch is loaded, else every core."""
     if "torch" in sys.modules:
         return sys.modules["torch"].get_num_threads()
-    return os.cpu_count() or 1
+    from stance.resources import available_cpus
+
+    return available_cpus()
 
 
 def graph_feeds(batch: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:

@@ -32,6 +32,7 @@ from typing import Any
 
 from stance import __version__
 from stance.readers import MAX_CHARS, Article, InputError, iter_inputs
+from stance.resources import available_cpus
 from stance.writers import merge_shards, output_format, write_shard
 
 
@@ -105,12 +106,16 @@ class ScoreOptions:
     id_column: str = "id"
     meta: tuple[tuple[str, str], ...] = ()  # constant fields for every record (--meta outlet=Herald)
     outlet_from: str | None = None  # "parent": a .txt/.html file's folder name is its outlet
+    model_name: str | None = None  # the name as given ("active"), once ``model`` is pinned to its directory (see pin_model)
+    model_version: str | None = None  # the pinned model's version hash
 
     def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
         relevant = {
             "inputs": [str(Path(p).resolve()) if p != "-" else "-" for p in inputs],
             "out": str(out.resolve()),
             "model": self.model,
+            "model_version": self.model_version,
+            "backend": self.backend,
             "actors": [str(Path(a).resolve()) for a in self.actors],
             "use_ner": self.use_ner,
             **({"party_members": self.party_members} if self.party_members != "party" else {}),
@@ -145,16 +150,12 @@ class RunSummary:
 
 def auto_workers(limit: int = 4) -> int:
     """One worker process per CPU core available to this process, at most ``limit``."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, limit))
+    return max(1, min(available_cpus(), limit))
 
 
 def worker_threads(workers: int) -> int:
     """Threads per worker process: the cores shared out among ``workers``."""
-    return max(1, (os.cpu_count() or 1) // max(workers, 1))
+    return max(1, available_cpus() // max(workers, 1))
 
 
 def _worker_init(options: ScoreOptions, threads: int) -> None:
@@ -243,6 +244,26 @@ def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[A
         yield chunk
 
 
+def pin_model(options: ScoreOptions) -> ScoreOptions:
+    """``options`` with the model name resolved, once, at the start of a run: ``model`` becomes the
+    model's directory (``active`` -> the version active now) and ``model_version`` its hash, so that
+    every worker, the resume fingerprint and the run metadata use the same model even if another
+    version is promoted during the run. A hub id stays as it is. Idempotent.
+
+    Example:
+        >>> pin_model(ScoreOptions(model="default")).model_name
+        'default'
+    """
+    if options.model_name is not None:
+        return options
+    from stance.model_files import model_version, resolve_model
+
+    resolved = resolve_model(options.model)
+    if not Path(resolved).is_dir():
+        return replace(options, model_name=options.model)
+    return replace(options, model=str(Path(resolved).resolve()), model_name=options.model, model_version=model_version(resolved))
+
+
 def score_collection(
     inputs: Sequence[str],
     out: str | Path,
@@ -261,6 +282,7 @@ def score_collection(
     """
     out = Path(out)
     output_format(out)
+    options = pin_model(options)
     with output_lock(out):
         return _score_collection(inputs, out, options, errors_path=errors_path, resume=resume, overwrite=overwrite, on_progress=on_progress)
 
@@ -280,7 +302,7 @@ def _score_collection(
     errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
     parts_dir = out.with_name(out.name + ".parts")
     fingerprint = options.fingerprint(inputs, out)
-    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite)
+    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite, model=_model_label(options))
     done_records = sum(s["records"] for s in manifest["shards"])
     summary = RunSummary(resumed_records=done_records, out=str(out), errors_path=str(errors_file))
     for s in manifest["shards"]:
@@ -381,11 +403,17 @@ def _scored_chunks(
         pool.join()
 
 
-def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool) -> dict[str, Any]:
+def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool, model: str | None = None) -> dict[str, Any]:
     manifest_path = parts_dir / "manifest.json"
     if parts_dir.exists() and manifest_path.exists() and resume:
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("fingerprint") != fingerprint:
+            started_with = manifest.get("model")
+            if started_with and model and started_with != model:
+                raise OutputExistsError(
+                    f"{parts_dir} was started with the model {started_with} and would now go on with {model} (another version was "
+                    "made active, or --model names another): its rows would mix two models. Use --model with the first, or --overwrite"
+                )
             raise OutputExistsError(f"{parts_dir} belongs to a run with other inputs or settings; use --overwrite to start again")
         committed = {s["part"] for s in manifest["shards"]} | {s["errors_part"] for s in manifest["shards"]} | {"manifest.json"}
         for stray in parts_dir.iterdir():  # a shard written but not committed before the crash
@@ -400,7 +428,7 @@ def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool
     if parts_dir.exists():
         shutil.rmtree(parts_dir)
     parts_dir.mkdir(parents=True)
-    manifest = {"fingerprint": fingerprint, "shards": []}
+    manifest = {"fingerprint": fingerprint, "model": model, "shards": []}
     _write_json_atomic(manifest_path, manifest)
     return manifest
 
@@ -444,6 +472,11 @@ def run_metadata_path(out: str | Path) -> Path:
     return out.with_name(out.stem + ".run.json")
 
 
+def _model_label(options: ScoreOptions) -> str:
+    """How messages name the pinned model: its path and version."""
+    return f"{options.model} (version {options.model_version})" if options.model_version else options.model
+
+
 def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
     from stance.actors import ActorRegistry
     from stance.model_files import model_version, resolve_model
@@ -452,7 +485,7 @@ def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finge
     model_dir = Path(resolve_model(options.model))
     run = {
         "stance_version": __version__,
-        "model": {"name": options.model, "path": str(model_dir), "version": model_version(model_dir),
+        "model": {"name": options.model_name or options.model, "path": str(model_dir), "version": options.model_version or model_version(model_dir),
                   "registry_version": registry_version(model_dir), "backend": summary.backend},
         "registry_hash": ActorRegistry.load(*options.actors).hash,
         "options": asdict(options),

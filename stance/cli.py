@@ -186,6 +186,7 @@ def score(
         auto_workers,
         decide_backend,
         light_process,
+        pin_model,
         score_collection,
         worker_threads,
     )
@@ -223,6 +224,10 @@ def score(
         batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend, encoding=encoding,
         text_column=text_column, id_column=id_column, meta=constant, outlet_from=outlet_from,
     )
+    try:
+        options = pin_model(options)  # the model is decided here, once: workers, resume and run.json all use this one
+    except ValueError as exc:
+        fail(str(exc))
     started = time.perf_counter()
     if engine == "local" and workers == 1:  # this process scores: with an exported backend it needs no torch
         options = decide_backend(options, worker_threads(1))

@@ -41,7 +41,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stance.batch import OutputExistsError, RunSummary, ScoreOptions, _write_json_atomic, _write_run_json, run_metadata_path
+from stance.batch import (
+    OutputExistsError,
+    RunSummary,
+    ScoreOptions,
+    _write_json_atomic,
+    _write_run_json,
+    pin_model,
+    run_metadata_path,
+)
 from stance.readers import Article, InputPathError, _jsonl_lines, check_paths
 from stance.writers import BASE_COLUMNS
 
@@ -292,7 +300,7 @@ def score_collection_ray(
     from stance.predictor import ERROR_COLUMNS, ScoringPredictor, output_schema
 
     started = time.perf_counter()
-    options = options or ScoreOptions()
+    options = pin_model(options or ScoreOptions())  # decided once: restarted actors load the same model
     out = Path(out)
     if out.suffix.lower() != ".parquet":
         raise ValueError(f"--engine ray writes a directory of Parquet parts: --out must end in .parquet, not {out.suffix or '(no suffix)'}")

@@ -1,4 +1,4 @@
-"""Where the shipped configuration files and models live.
+"""Where the shipped configuration files and models live, and how many CPUs this process may use.
 
 In a source checkout they are ``configs/`` and ``stance/models/``; a wheel carries a copy of
 ``configs/`` inside the package as ``stance/_configs/`` (see pyproject.toml).
@@ -6,6 +6,7 @@ In a source checkout they are ``configs/`` and ``stance/models/``; a wheel carri
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -23,3 +24,17 @@ def config_path(name: str) -> Path:
         if candidate.exists():
             return candidate
     raise FileNotFoundError(f"shipped config {name!r} not found (looked in stance/_configs and configs/)")
+
+
+def available_cpus() -> int:
+    """CPU cores this process may run on: its CPU affinity (a container or ``taskset`` limit), not the
+    host's count, which would oversubscribe each worker.
+
+    Example:
+        >>> available_cpus() >= 1
+        True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -500,3 +501,37 @@ def test_malformed_json_says_where_once(tmp_path):
     labels.write_text('{"text": "oops}\n')
     problems = [p.message for p in validate_label_file(labels)]
     assert any(" at column " in m for m in problems) and not any("at at" in m for m in problems)
+
+
+def test_the_model_is_pinned_once_and_resume_refuses_another(tmp_path, tiny_model_dir):
+    """`--model active` is resolved at the start into a directory and version that the fingerprint, the
+    workers and run.json use; resuming with another model (e.g. after a promotion) is refused by name."""
+    import shutil
+
+    from stance.batch import ScoreOptions, pin_model, score_collection
+
+    pinned = pin_model(ScoreOptions(model=str(tiny_model_dir)))
+    assert pinned.model == str(tiny_model_dir.resolve()) and pinned.model_version and pinned.model_name == str(tiny_model_dir)
+    assert pin_model(pinned) == pinned
+    default = pin_model(ScoreOptions(model="default"))
+    assert default.model_name == "default" and Path(default.model).name == "default"
+    other = tmp_path / "other-model"
+    shutil.copytree(tiny_model_dir, other)
+    weights = next(p for p in other.iterdir() if p.suffix == ".safetensors")
+    weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)  # another version of the model
+    assert pin_model(ScoreOptions(model=str(other))).model_version != pinned.model_version
+    assert pinned.fingerprint(["x"], tmp_path / "o.jsonl") != pin_model(ScoreOptions(model=str(other))).fingerprint(["x"], tmp_path / "o.jsonl")
+    assert pinned.fingerprint(["x"], tmp_path / "o.jsonl") != replace(pinned, backend="onnx-int8").fingerprint(["x"], tmp_path / "o.jsonl")
+
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
+    out = tmp_path / "out.jsonl"
+    parts = tmp_path / "out.jsonl.parts"
+    parts.mkdir()
+    label = f"{pinned.model} (version {pinned.model_version})"
+    (parts / "manifest.json").write_text(json.dumps({"fingerprint": "an interrupted run", "model": label, "shards": []}))
+    with pytest.raises(OutputExistsError, match="would mix two models"):
+        score_collection([str(src)], out, ScoreOptions(model=str(other), use_ner=False), resume=True)
+    run = score_collection([str(src)], out, ScoreOptions(model=str(tiny_model_dir), use_ner=False), overwrite=True)
+    assert run.articles_scored == len(ARTICLES)
+    meta = json.loads((tmp_path / "out.run.json").read_text())
+    assert meta["model"]["name"] == str(tiny_model_dir) and meta["model"]["version"] == pinned.model_version
