@@ -55,7 +55,7 @@ GRAPH_INPUTS = ("input_ids", "attention_mask", "target_markers")
 
 
 class InferenceBackend(ABC):
-    """Runs the network on one padded batch (the arrays of :func:`stance.modeling.collate`)."""
+    """Runs the network on one padded batch (the arrays of :func:`stance.encoding.collate`)."""
 
     name: str = ""
 
@@ -421,8 +421,7 @@ def _time_backends(backends: dict[str, InferenceBackend], model: StanceModel, re
     """Seconds per backend for a fixed calibration workload (256 sentences of varied length): the
     fastest of ``repeats`` rounds, interleaved so that a busy spell on the machine hits every backend
     alike (the minimum estimates the undisturbed cost; other load only ever adds time)."""
-    from stance.encoding import encode_batch
-    from stance.modeling import collate
+    from stance.encoding import collate, encode_batch
 
     texts = [_CALIBRATION[i % len(_CALIBRATION)] for i in range(256)]
     encoded = encode_batch(model.subwords, texts, [[(0, 3)]] * len(texts), max_length=model.settings.max_seq_length)

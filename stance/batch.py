@@ -15,7 +15,6 @@ twice. At the end the shards are merged into ``OUT`` and ``OUT.errors.jsonl`` (o
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -31,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from stance import __version__
-from stance.readers import MAX_CHARS, Article, InputError, iter_inputs
+from stance.readers import Article, InputError, iter_inputs
 from stance.resources import available_cpus
+from stance.run_options import ScoreOptions, pin_model  # noqa: F401 (re-exported: the API names them from stance.batch)
 from stance.writers import merge_shards, output_format, write_shard
 
 
@@ -83,50 +83,6 @@ def output_lock(out: str | Path) -> Iterator[None]:
 
 class WorkerStartError(RuntimeError):
     """A worker process could not load the scoring pipeline (the model or spaCy); the run stops."""
-
-
-@dataclass(frozen=True)
-class ScoreOptions:
-    """Settings of a scoring run (the ones that change the output are in the run's fingerprint)."""
-
-    model: str = "default"
-    actors: tuple[str, ...] = ()
-    use_ner: bool = True
-    party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
-    id_from: str = "field"
-    max_chars: int = MAX_CHARS
-    batch_size: int = 64
-    chunk_articles: int = 64
-    shard_articles: int = 2000
-    workers: int = 1
-    device: str = "cpu"
-    backend: str = "auto"
-    encoding: str = "utf-8"  # of .txt and .html inputs
-    text_column: str = "text"  # of CSV and Parquet inputs
-    id_column: str = "id"
-    meta: tuple[tuple[str, str], ...] = ()  # constant fields for every record (--meta outlet=Herald)
-    outlet_from: str | None = None  # "parent": a .txt/.html file's folder name is its outlet
-    model_name: str | None = None  # the name as given ("active"), once ``model`` is pinned to its directory (see pin_model)
-    model_version: str | None = None  # the pinned model's version hash
-
-    def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
-        relevant = {
-            "inputs": [str(Path(p).resolve()) if p != "-" else "-" for p in inputs],
-            "out": str(out.resolve()),
-            "model": self.model,
-            "model_version": self.model_version,
-            "backend": self.backend,
-            "actors": [str(Path(a).resolve()) for a in self.actors],
-            "use_ner": self.use_ner,
-            **({"party_members": self.party_members} if self.party_members != "party" else {}),
-            "id_from": self.id_from,
-            "max_chars": self.max_chars,
-            "encoding": self.encoding,
-            "columns": [self.text_column, self.id_column],
-            "meta": [list(kv) for kv in self.meta],
-            "outlet_from": self.outlet_from,
-        }
-        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -190,15 +146,6 @@ def light_process(options: ScoreOptions) -> None:
         import_spacy_without_torch()
 
 
-def _make_scorer(options: ScoreOptions, threads: int | None = None):
-    from stance.scoring import StanceScorer
-
-    return StanceScorer.from_pretrained(
-        options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size,
-        backend=options.backend, threads=threads, party_members=options.party_members,
-    )
-
-
 def decide_backend(options: ScoreOptions, threads: int) -> ScoreOptions:
     """``options`` with ``--backend auto`` decided for processes of ``threads`` threads: once, in the
     parent of a worker run, so that the workers do not each time the backends.
@@ -244,30 +191,10 @@ def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[A
         yield chunk
 
 
-def pin_model(options: ScoreOptions) -> ScoreOptions:
-    """``options`` with the model name resolved, once, at the start of a run: ``model`` becomes the
-    model's directory (``active`` -> the version active now) and ``model_version`` its hash, so that
-    every worker, the resume fingerprint and the run metadata use the same model even if another
-    version is promoted during the run. A hub id stays as it is. Idempotent.
-
-    Example:
-        >>> pin_model(ScoreOptions(model="default")).model_name
-        'default'
-    """
-    if options.model_name is not None:
-        return options
-    from stance.model_files import model_version, resolve_model
-
-    resolved = resolve_model(options.model)
-    if not Path(resolved).is_dir():
-        return replace(options, model_name=options.model)
-    return replace(options, model=str(Path(resolved).resolve()), model_name=options.model, model_version=model_version(resolved))
-
-
 def score_collection(
     inputs: Sequence[str],
     out: str | Path,
-    options: ScoreOptions = ScoreOptions(),
+    options: ScoreOptions | None = None,
     *,
     errors_path: str | Path | None = None,
     resume: bool = False,
@@ -282,7 +209,7 @@ def score_collection(
     """
     out = Path(out)
     output_format(out)
-    options = pin_model(options)
+    options = pin_model(options or ScoreOptions())
     with output_lock(out):
         return _score_collection(inputs, out, options, errors_path=errors_path, resume=resume, overwrite=overwrite, on_progress=on_progress)
 
@@ -333,7 +260,7 @@ def _score_collection(
             {"part": part.name, "errors_part": err.name, "records": shard_records, "articles": shard_articles,
              "errors": len(shard_errors), "sentences": len(shard_rows)}
         )
-        _write_json_atomic(parts_dir / "manifest.json", manifest)
+        write_json_atomic(parts_dir / "manifest.json", manifest)
         shard_rows, shard_errors, shard_records, shard_articles = [], [], 0, 0
 
     for chunk, scored_rows in _scored_chunks(records, options, summary):
@@ -362,7 +289,7 @@ def _score_collection(
     merge_shards(parts, out, fmt)
     _merge_errors([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
     summary.seconds = round(time.perf_counter() - started, 3)
-    _write_run_json(out, options, summary, fingerprint)
+    write_run_json(out, options, summary, fingerprint)
     shutil.rmtree(parts_dir)
     return summary
 
@@ -429,7 +356,7 @@ def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool
         shutil.rmtree(parts_dir)
     parts_dir.mkdir(parents=True)
     manifest = {"fingerprint": fingerprint, "model": model, "shards": []}
-    _write_json_atomic(manifest_path, manifest)
+    write_json_atomic(manifest_path, manifest)
     return manifest
 
 
@@ -451,7 +378,12 @@ def _merge_errors(parts: Sequence[Path], out: Path) -> None:
     os.replace(tmp, out)
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename: a reader never sees half a file.
+
+    Example:
+        >>> write_json_atomic(Path("out/manifest.json"), {"shards": []})  # doctest: +SKIP
+    """
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(obj, fh, indent=1)
@@ -477,7 +409,12 @@ def _model_label(options: ScoreOptions) -> str:
     return f"{options.model} (version {options.model_version})" if options.model_version else options.model
 
 
-def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
+def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
+    """Write a run's metadata beside its output (:func:`run_metadata_path`): model, registry hash, options, counts, timings.
+
+    Example:
+        >>> write_run_json(Path("scores.parquet"), options, summary, fingerprint)  # doctest: +SKIP
+    """
     from stance.actors import ActorRegistry
     from stance.model_files import model_version, resolve_model
     from stance.registry import registry_version
@@ -497,4 +434,4 @@ def _write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finge
         "output": str(out),
         "errors": summary.errors_path,
     }
-    _write_json_atomic(run_metadata_path(out), run)
+    write_json_atomic(run_metadata_path(out), run)

@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from stance.commands.common import console, fail
 
 app = typer.Typer(rich_markup_mode=None, help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
-console = Console(stderr=True, soft_wrap=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -345,3 +346,47 @@ def _span(current, offsets, p_in, real, label):
     start = offsets[real[current[0]]][0]
     end = offsets[real[current[-1]]][1]
     return (int(start), int(end), label, float(np.mean(p_in[current])))
+
+
+def collate(
+    batch: Sequence[Encoded], pad_id: int = 0, labels: Sequence[dict[str, Any]] | None = None, *, multiple_of: int = 1
+) -> dict[str, np.ndarray]:
+    """Pad encoded sentences into arrays (numpy: the exported backends take them as they are, torch
+    wraps them without a copy); with ``labels`` (per sentence: ``stance`` ids and teacher
+    ``stance_soft`` probabilities per distinct target, ``devices`` BIO array), add the training
+    targets too.
+
+    ``multiple_of`` rounds both the width and the number of rows up (extra rows attend to their
+    first token only; their outputs are dropped). Inference uses 8: the CPU kernels (oneDNN) cache
+    a compiled primitive per input shape, so a long run over sentences of every length would
+    otherwise keep growing in memory; rounding bounds the shapes to a few dozen.
+    """
+    if labels is not None and multiple_of != 1:
+        raise ValueError("collate: multiple_of is for inference batches, not for batches with labels")
+    width = -(-max(len(e.input_ids) for e in batch) // multiple_of) * multiple_of
+    rows = -(-len(batch) // multiple_of) * multiple_of
+    n_targets = max((len(e.target_markers) for e in batch), default=0)
+    input_ids = np.full((rows, width), pad_id, dtype=np.int64)
+    attention = np.zeros((rows, width), dtype=np.int64)
+    attention[len(batch) :, 0] = 1
+    markers = np.full((rows, n_targets, 2), -1, dtype=np.int64)
+    for b, e in enumerate(batch):
+        input_ids[b, : len(e.input_ids)] = e.input_ids
+        attention[b, : len(e.input_ids)] = 1
+        if e.target_markers:
+            markers[b, : len(e.target_markers)] = e.target_markers
+    out = {"input_ids": input_ids, "attention_mask": attention, "target_markers": markers}
+    if labels is not None:
+        n_dev = labels[0]["devices"].shape[1]
+        stance = np.full((len(batch), n_targets), -100, dtype=np.int64)
+        soft = np.zeros((len(batch), n_targets, 3), dtype=np.float32)
+        devices = np.full((len(batch), width, n_dev), -100, dtype=np.int64)
+        for b, lab in enumerate(labels):
+            if len(lab["stance"]):
+                stance[b, : len(lab["stance"])] = lab["stance"]
+                soft[b, : len(lab["stance"])] = lab["stance_soft"]
+            devices[b, : lab["devices"].shape[0]] = lab["devices"]
+        out["stance_labels"] = stance
+        out["device_labels"] = devices
+        out["stance_soft_labels"] = soft
+    return out

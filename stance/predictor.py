@@ -29,8 +29,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from stance.batch import ScoreOptions, _make_scorer
 from stance.readers import Article, InputError, validate_record
+from stance.run_options import ScoreOptions
 from stance.writers import rows_to_table
 
 RECORD_SCHEMA = pa.schema(
@@ -122,7 +122,7 @@ class ScoringPredictor:
         self.meta_keys = tuple(meta_keys)
         self.first_seen = dict(first_seen) if first_seen is not None else None
         self.schema = output_schema(self.meta_keys)
-        self.scorer = _make_scorer(options, threads=max(1, threads) if threads is not None else None)
+        self.scorer = make_scorer(options, threads=max(1, threads) if threads is not None else None)
 
     def score_rows(self, articles: Sequence[Article]) -> list[list[dict[str, Any]]]:
         """The output rows (``ScoredSentence.to_row()``) of each article, in order."""
@@ -151,3 +151,17 @@ class ScoringPredictor:
             "_error_reason": pa.array([e.reason for _, e in errors], pa.string()),
         }
         return pa.concat_tables([table, pa.table(error_columns, schema=self.schema)])
+
+
+def make_scorer(options: ScoreOptions, threads: int | None = None):
+    """The scorer a run's options describe (model, backend on ``threads`` threads, actor registry, NER).
+
+    Example:
+        >>> scorer = make_scorer(ScoreOptions(model="default", use_ner=False), threads=2)  # doctest: +SKIP
+    """
+    from stance.scoring import StanceScorer
+
+    return StanceScorer.from_pretrained(
+        options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size,
+        backend=options.backend, threads=threads, party_members=options.party_members,
+    )

@@ -45,12 +45,12 @@ from stance.batch import (
     OutputExistsError,
     RunSummary,
     ScoreOptions,
-    _write_json_atomic,
-    _write_run_json,
     pin_model,
     run_metadata_path,
+    write_json_atomic,
+    write_run_json,
 )
-from stance.readers import Article, InputPathError, _jsonl_lines, check_paths
+from stance.readers import Article, InputPathError, check_paths, jsonl_lines
 from stance.writers import BASE_COLUMNS
 
 RAY_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -182,7 +182,7 @@ def _file_records(source: str, fmt: str) -> Iterator[tuple[str, int, Any]]:
         handle = open(source, "rb")
     with handle:
         if fmt == "jsonl":  # the local reader's line parser
-            yield from _jsonl_lines(_lines(handle), source)
+            yield from jsonl_lines(_lines(handle), source)
             return
         try:
             pf = pq.ParquetFile(handle)
@@ -398,12 +398,12 @@ def score_collection_ray(
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.stage_seconds = {"prepass": round(t1 - t0, 3), "score_and_write": round(t2 - t1, 3)}
     fingerprint = options.fingerprint([f.source for f in files], out)
-    _write_run_json(out, options, summary, fingerprint)
+    write_run_json(out, options, summary, fingerprint)
     run_json = run_metadata_path(out)
     run = json.loads(run_json.read_text())
     run["engine"] = engine
     run["counts"]["parts"] = len(parts)
-    _write_json_atomic(run_json, run)
+    write_json_atomic(run_json, run)
     return summary
 
 

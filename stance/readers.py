@@ -162,7 +162,7 @@ def _iter_path(
     ``encoding``: of .txt and .html files (JSON, CSV and Parquet are UTF-8 by definition here);
     ``columns``: the CSV / Parquet columns holding ``text`` and ``id``."""
     if p == "-":
-        yield from _jsonl_lines(sys.stdin.buffer, "<stdin>")
+        yield from jsonl_lines(sys.stdin.buffer, "<stdin>")
         return
     path = Path(p)
     if path.is_dir():
@@ -173,7 +173,7 @@ def _iter_path(
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         with open(path, "rb") as fh:
-            yield from _jsonl_lines(fh, str(path))
+            yield from jsonl_lines(fh, str(path))
     elif suffix == ".json":
         yield from _json_array(path)
     elif suffix == ".csv":
@@ -192,7 +192,13 @@ def _file_id(path: Path, root: Path | None) -> str:
     return path.relative_to(root).with_suffix("").as_posix() if root is not None else path.stem
 
 
-def _jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
+def jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
+    """``(source, line number, object or InputError)`` for each non-blank line of a JSONL file opened in binary mode.
+
+    Example:
+        >>> list(jsonl_lines(io.BytesIO(b'{"text": "a"}\\n'), "x.jsonl"))
+        [('x.jsonl', 1, {'text': 'a'})]
+    """
     for lineno, raw in enumerate(fh, start=1):
         if not raw.strip():
             continue
@@ -311,9 +317,9 @@ def split_title(text: str) -> tuple[str | None, str]:
     four words, a sentence ending in a full stop). Otherwise ``(None, text)``.
 
     Example:
-        >>> split_title("Ottawa's Dairy Cartel Must Finally Fall\n\nThe quota system ...")
+        >>> split_title("Ottawa's Dairy Cartel Must Finally Fall\\n\\nThe quota system ...")
         ("Ottawa's Dairy Cartel Must Finally Fall", 'The quota system ...')
-        >>> split_title("March 3, 2025\n\nThe quota system ...")[0] is None
+        >>> split_title("March 3, 2025\\n\\nThe quota system ...")[0] is None
         True
     """
     from stance.sentences import is_boilerplate_line

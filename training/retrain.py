@@ -105,7 +105,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     from training.data import describe
     from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds
     from training.gate import compare_models
-    from training.train import _device, fit
+    from training.train import fit, training_device
 
     _check_options(options)
     clock = _Clock()
@@ -121,7 +121,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     config = _retrain_config(options)
     seed = config.seed if options.seed is None else options.seed
     config = replace(config, seed=seed, output_dir=str(out))
-    base = StanceModel.from_pretrained(base_dir, device=_device())
+    base = StanceModel.from_pretrained(base_dir, device=training_device())
     config = replace(config, max_seq_length=base.config.max_seq_length)
     taxonomy = Taxonomy.load()
     known = set(base.config.device_labels) | set(taxonomy.names) | set(options.add_devices)
@@ -143,7 +143,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     # 3. Base predictions (before any change), then the model to train
     base_raw = {name: predict_raw(base, recs) for name, recs in datasets.items()}
     clock.lap("base_eval")
-    model = StanceModel.from_pretrained(base_dir, device=_device())
+    model = StanceModel.from_pretrained(base_dir, device=training_device())
     if added:
         grow_device_head(model, added)
     trained = fit(model, train_new + replay, {}, config, out, name=str(options.base), save_checkpoints=False)
@@ -172,7 +172,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     clock.lap("save")
 
     # 5. Evaluate what was saved (bf16 weights), compare, report
-    new = StanceModel.from_pretrained(model_dir, device=_device())
+    new = StanceModel.from_pretrained(model_dir, device=training_device())
     new_raw = {name: predict_raw(new, recs) for name, recs in datasets.items()}
     clock.lap("new_eval")
     report = compare_models(

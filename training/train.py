@@ -131,7 +131,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         if config.distill_from.endswith((".jsonl", ".jsonl.gz")):
             train_records = add_cached_teacher_probs(train_records, config.distill_from)
         else:
-            train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=_device()))
+            train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=training_device()))
         train_records = soften(train_records, config.distill_temperature)
     elif config.transfer:
         raise ValueError("'transfer' data needs 'distill_from' (a teacher model)")
@@ -147,7 +147,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         max_seq_length=config.max_seq_length,
         distill_weight=config.distill_weight if config.distill_from else 0.0,
         one_target_per_pass=config.one_target_per_pass,
-        device=_device(),
+        device=training_device(),
     )
     if config.one_target_per_pass:  # the dev sets are scored per target by predict_raw, reading the saved flag
         train_records = one_target_per_record(train_records)
@@ -255,7 +255,7 @@ def fit(
     )
     checkpoints = out / "checkpoints"
     trainer.train(resume_from_checkpoint=resume if resume and any(checkpoints.glob("checkpoint-*")) else None)
-    return StanceModel(trainer.model, model.tokenizer, name=name or model.name, device=_device())
+    return StanceModel(trainer.model, model.tokenizer, name=name or model.name, device=training_device())
 
 
 def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[LabelRecord]:
@@ -342,7 +342,8 @@ def _length_grouping() -> dict[str, Any]:
     return {"train_sampling_strategy": "group_by_length"} if "train_sampling_strategy" in names else {"group_by_length": True}
 
 
-def _device() -> str:
+def training_device() -> str:
+    """"cuda" where a GPU is there, else "cpu"."""
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

@@ -21,7 +21,7 @@ def actors(
     from rich.table import Table
 
     from stance.actor_table import review_actors, write_overrides
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
 
     try:
         review = review_actors([str(p) for p in inputs])

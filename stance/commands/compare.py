@@ -28,7 +28,7 @@ def compare(
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
 ) -> None:
     """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals."""
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from stance.compare import METHODS, compare_scores
     from stance.report import write_report
 

@@ -38,7 +38,7 @@ def validate(
     Example:
         stance labels validate new_labels.jsonl --add-device attribution_cue
     """
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from stance.label_check import validate_label_file
 
     if not file.is_file():
@@ -68,7 +68,7 @@ def import_(
     Example:
         stance labels import export.json --format labelstudio --out new_labels.jsonl --map "Loaded=loaded_language"
     """
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from stance.importers import import_labels, parse_label_map
     from stance.labels import write_label_file
 
@@ -103,7 +103,7 @@ def suggest(
     """
     import json
 
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from stance.registry import local_model_dir, registry_version
     from stance.suggest import suggest as choose
     from stance.suggest import write_label_studio_tasks

@@ -26,7 +26,7 @@ def prepare(
     from pathlib import Path
 
     from stance.batch import ScoreOptions, auto_workers, decide_backend, worker_threads
-    from stance.cli import fail
+    from stance.commands.common import fail
     from stance.model_files import resolve_model
 
     n = workers or auto_workers()
@@ -75,7 +75,7 @@ def show(version: Annotated[str, typer.Argument(help=VERSION_HELP)] = "active") 
     """
     import json
 
-    from stance.cli import fail
+    from stance.commands.common import fail
     from stance.registry import ModelRegistry
 
     reg = ModelRegistry()
@@ -112,7 +112,7 @@ def use(
     Example:
         stance models use 20261126-101500-1a2b3c4d
     """
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from stance.registry import ModelRegistry
 
     reg = ModelRegistry()
@@ -136,7 +136,7 @@ def rollback() -> None:
     Example:
         stance models rollback
     """
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from stance.registry import ModelRegistry
 
     try:

@@ -41,7 +41,7 @@ def retrain(
     import logging
     from dataclasses import replace
 
-    from stance.cli import console, fail
+    from stance.commands.common import console, fail
     from training.retrain import PRESETS, RetrainOptions, describe_result
     from training.retrain import retrain as run_retrain
 

@@ -45,7 +45,7 @@ def serve(
     Example:
         stance serve --model default --host 127.0.0.1 --port 8000
     """
-    from stance.cli import fail
+    from stance.commands.common import fail
 
     try:
         import uvicorn
