@@ -12,6 +12,16 @@ import typer
 
 from stance.commands.common import console, fail
 
+# typer (0.29) prints a Python type after a positional argument's name in help ("PATH... <list[Path]>"), with no
+# setting to turn it off; an argument given a metavar says enough. Options take a metavar directly.
+if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
+    _argument_type = typer.core.TyperArgument.display_type_rich
+
+    def _argument_type_unless_metavar(self, ctx):  # type: ignore[no-untyped-def]
+        return None if self.metavar else _argument_type(self, ctx)
+
+    typer.core.TyperArgument.display_type_rich = _argument_type_unless_metavar
+
 app = typer.Typer(rich_markup_mode=None, help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
 
 
@@ -130,7 +140,7 @@ def predict_stance(
 
 @app.command()
 def score(
-    inputs: Annotated[list[str], typer.Argument(metavar="PATH...", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
+    inputs: Annotated[list[str], typer.Argument(metavar="PATH", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
     out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
     model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
     actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")] = None,

@@ -9,7 +9,7 @@ import typer
 
 
 def actors(
-    inputs: Annotated[list[Path], typer.Argument(metavar="PATH...", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
+    inputs: Annotated[list[Path], typer.Argument(metavar="PATH", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
     csv: Annotated[Path | None, typer.Option(help="write the whole actor table here as CSV")] = None,
     overrides: Annotated[Path | None, typer.Option(help="write the merge proposals here as an actor file to review and pass back with --actors")] = None,
     top: Annotated[int, typer.Option(min=1, help="actors shown on screen (most mentioned first; the CSV holds all)")] = 30,

@@ -9,7 +9,7 @@ import typer
 
 
 def compare(
-    inputs: Annotated[list[Path], typer.Argument(metavar="PATH...", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
+    inputs: Annotated[list[Path], typer.Argument(metavar="PATH", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
     by: Annotated[str, typer.Option(help="metadata column to group by, or COLUMN:PERIOD, e.g. date:month (day, week, month, quarter, year)")] = "outlet",
     out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path("report"),
     rollup: Annotated[str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")] = "none",

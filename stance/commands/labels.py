@@ -84,7 +84,7 @@ def import_(
 
 @app.command()
 def suggest(
-    scores: Annotated[list[Path], typer.Argument(metavar="PATH...", help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")],
+    scores: Annotated[list[Path], typer.Argument(metavar="PATH", help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")],
     out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON); the labelling config goes beside it")] = Path("tolabel.json"),
     n: Annotated[int, typer.Option("--n", min=1, help="how many sentences to choose")] = 200,
     strategy: Annotated[str, typer.Option(help="'margin' (top two stance probabilities close), 'entropy', or 'random' (an unbiased sample: for measuring, e.g. a confusion matrix)")] = "margin",
