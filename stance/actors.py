@@ -508,7 +508,8 @@ class ActorFinder:
             >>> finder.find_doc(finder.nlp("Kyiv replied."))[0].actor
             'Ukraine'
         """
-        return self._mentions(doc, self._registry_candidates(doc, [t.text for t in doc]), doc.ents, doc.text)
+        words = [t.text for t in doc]
+        return self._mentions(doc, self._registry_candidates(doc, words), doc.ents, doc.text, words)
 
     def _stream(self, texts: Iterator[str], batch_size: int) -> Iterator[list[Mention]]:
         while batch := list(islice(texts, batch_size)):
@@ -540,24 +541,24 @@ class ActorFinder:
             tagged = nlp.pipe([job[2] for job in jobs], batch_size=max(len(jobs), 1))
             for (i, offset, _), part in zip(jobs, tagged, strict=True):
                 ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)
-        return [self._mentions(*args) for args in zip(docs, found, ents, texts, strict=True)]
+        return [self._mentions(*args) for args in zip(docs, found, ents, texts, words, strict=True)]
 
-    def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str) -> list[Mention]:
+    def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str, words: Sequence[str]) -> list[Mention]:
         first = _select(found)
         ignored = [c for c in first if c.source == 0]
         chosen = _given_names(doc, [c for c in first if c.source != 0])
         if self.use_ner:
             entities = [
                 e
-                for e in self._entity_candidates(doc, ents, [c for c in chosen if c.source == 1])
+                for e in self._entity_candidates(doc, words, text, ents, [c for c in chosen if c.source == 1])
                 if not any(g.start <= e.start and e.end <= g.end and e.size < g.size for g in ignored)
             ]
             chosen = _select(chosen + entities)
-        chosen += self._surname_mentions(doc, chosen, ignored)
+        chosen += self._surname_mentions(doc, words, chosen, ignored)
         chosen.sort(key=lambda c: c.start)
         return list(self._resolve(chosen, text))
 
-    def _surname_mentions(self, doc: Doc, chosen: list[_Candidate], ignored: list[_Candidate]) -> list[_Candidate]:
+    def _surname_mentions(self, doc: Doc, words: Sequence[str], chosen: list[_Candidate], ignored: list[_Candidate]) -> list[_Candidate]:
         """Later mentions of a person introduced in full, by surname alone, that neither the registry
         nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too."""
         surnames = set()
@@ -570,8 +571,9 @@ class ActorFinder:
             return []
         taken = sorted((c.start, c.end) for c in (*chosen, *ignored))
         out = []
-        for tok in doc:
-            if tok.text not in surnames or any(s <= tok.idx < e for s, e in taken):
+        for i in (i for i, w in enumerate(words) if w in surnames):  # the token texts: no spaCy Token objects for the rest
+            tok = doc[i]
+            if any(s <= tok.idx < e for s, e in taken):
                 continue
             if tok.i > 0 and _other_given_name(doc, tok.i - 1):
                 continue  # "Andrei Patrushev": someone else
@@ -640,10 +642,10 @@ class ActorFinder:
                     out.append(cand)
         return out
 
-    def _entity_candidates(self, doc: Doc, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
+    def _entity_candidates(self, doc: Doc, words: Sequence[str], text: str, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
         out = []
-        headlines = _headline_lines(doc.text)
-        named_outside = _capitalised_outside(doc, headlines) if headlines else frozenset()
+        headlines = _headline_lines(text)  # the string itself: Doc.text rebuilds it from the tokens on every access
+        named_outside = _capitalised_outside(doc, words, headlines) if headlines else frozenset()
         for ent in ents:
             if ent.label_ not in self.ner_labels:
                 continue
@@ -828,9 +830,12 @@ def _headline_lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _capitalised_outside(doc: Doc, ranges: list[tuple[int, int]]) -> frozenset[str]:
-    """Capitalised words of ``doc`` outside the character ``ranges``."""
-    return frozenset(t.text for t in doc if t.text[:1].isupper() and not any(s <= t.idx < e for s, e in ranges))
+def _capitalised_outside(doc: Doc, words: Sequence[str], ranges: list[tuple[int, int]]) -> frozenset[str]:
+    """Capitalised words of ``doc`` (its token texts ``words``) outside the character ``ranges``."""
+    from spacy.attrs import IDX
+
+    starts = doc.to_array([IDX]).ravel() if len(doc) else ()
+    return frozenset(w for w, at in zip(words, starts) if w[:1].isupper() and not any(s <= at < e for s, e in ranges))
 
 
 _NAME_PARTICLES = frozenset("the of and for de du des la le van von der den al el da di del y".split())
