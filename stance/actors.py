@@ -702,7 +702,9 @@ class ActorFinder:
                 actor = registry[c.actors[0]]
                 if actor.type in ("person", "organisation"):
                     n = named.setdefault(actor.name, _Named(actor.name, actor.type, True))
-                    n.words |= {c.words, tuple(actor.name.split())}
+                    # a person's alias may be a fuller name ("Donald J. Trump"); an organisation's is another name
+                    # ("Capitol Hill" for the US Congress), whose words ("Hill") are not short forms of it
+                    n.words |= {c.words, tuple(actor.name.split())} if actor.type == "person" else {tuple(actor.name.split())}
                     n.count += 1
             elif c.source == 2 and c.label in ("PERSON", "ORG") and len(c.words) > 1:
                 name = self._full_name(c, text)
@@ -726,6 +728,10 @@ class ActorFinder:
                     yield Mention(actor.name, actor.type, surface, start, c.end)
                 continue
             own_type = "person" if c.source == 1 else NER_TYPES[c.label]
+            if c.label == "ORG" and len(c.words) == 1 and c.words[0].lower() in _INSTITUTION_WORDS:
+                # "House", "Senate": a name of its own, not short for "House Judiciary Committee"
+                yield Mention(_normalise(surface), own_type, surface, start, c.end)
+                continue
             people_only = c.source == 1 or c.label != "ORG"
             bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(_is_part(c.words, w) for w in n.words)]
             if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
@@ -838,6 +844,10 @@ def _capitalised_outside(doc: Doc, words: Sequence[str], ranges: list[tuple[int,
     return frozenset(w for w, at in zip(words, starts) if w[:1].isupper() and not any(s <= at < e for s, e in ranges))
 
 
+_INSTITUTION_WORDS = frozenset(
+    """house senate congress parliament court assembly council committee commission department ministry agency
+    bureau office army navy party government administration cabinet legislature chamber board""".split()
+)
 _NAME_PARTICLES = frozenset("the of and for de du des la le van von der den al el da di del y".split())
 _DEPARTMENT_WORDS = frozenset(
     """trade commerce treasury justice defense defence energy labor labour education health interior agriculture

@@ -445,3 +445,11 @@ def test_title_and_body_resolve_together(finder: ActorFinder) -> None:
     body = [m for u, _, s, ms in targets if units[u][1] == "body" for m in ms]
     assert ("Nikolai Vostrikov", 15, 32) in [(m.actor, m.start, m.end) for m in body]
     assert article.text[15:32] == "Nikolai Vostrikov"
+
+
+def test_institution_words_and_other_names_are_not_short_forms(finder: ActorFinder) -> None:
+    text = "The House Judiciary Committee met on Capitol Hill. The House voted later, The Hill reported."
+    found = {(m.text, m.actor) for m in finder.find(text)}
+    assert ("House", "House") in found
+    assert ("House", "House Judiciary Committee") not in found
+    assert ("Hill", "US Congress") not in found
