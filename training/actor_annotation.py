@@ -130,7 +130,7 @@ def write_batches(articles: list[dict], out: Path, per_batch: int) -> list[Path]
 def collect(answers: list[Path], batches: Path, annotator: str, out: Path, data_dir: Path) -> dict[str, int]:
     """Answer files (``{"doc_id", "para", "mentions": [{"text", "occurrence", "actor", "type"}]}`` per
     paragraph) -> one standoff line per article of the answers' batches. Problems are printed and counted."""
-    from training.device_annotation import resolve_span
+    from training.device_annotation import place_span
 
     articles = {}
     for path in sorted(batches.glob("*.jsonl")):
@@ -156,13 +156,9 @@ def collect(answers: list[Path], batches: Path, annotator: str, out: Path, data_
                     print(f"{path}:{n}: bad type or actor in {m}")
                     counts["errors"] += 1
                     continue
-                try:
-                    s, e = resolve_span(text, m)
-                except ValueError as exc:
-                    print(f"{path}:{n}: {exc}")
-                    counts["errors"] += 1
-                    continue
-                spans.add((offset + s, offset + e, m["actor"].strip(), m["type"]))
+                placed = place_span(text, m, f"{path}:{n}", counts)
+                if placed is not None:
+                    spans.add((offset + placed[0], offset + placed[1], m["actor"].strip(), m["type"]))
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
         for doc_id in found:

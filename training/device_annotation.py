@@ -148,6 +148,17 @@ def resolve_span(text: str, span: dict) -> tuple[int, int]:
     return pos, pos + len(needle)
 
 
+def place_span(text: str, span: dict, where: str, counts: dict[str, int]) -> tuple[int, int] | None:
+    """:func:`resolve_span`, or None after printing why (at ``where``) and counting an error: what both
+    annotation collectors (devices, actors) do with an answer that cannot be placed."""
+    try:
+        return resolve_span(text, span)
+    except ValueError as exc:
+        print(f"{where}: {exc}")
+        counts["errors"] += 1
+        return None
+
+
 def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> dict[str, int]:
     """Turn answer files (``{"sid", "spans": [{"label", "text", "occurrence"}]}``) into standoff lines."""
     texts = {}
@@ -177,13 +188,9 @@ def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> di
                         print(f"{path}:{n}: unknown label {span.get('label')!r}")
                         counts["errors"] += 1
                         continue
-                    try:
-                        s, e = resolve_span(text, span)
-                    except ValueError as exc:
-                        print(f"{path}:{n}: {exc}")
-                        counts["errors"] += 1
-                        continue
-                    spans.append([s, e, span["label"]])
+                    placed = place_span(text, span, f"{path}:{n}", counts)
+                    if placed is not None:
+                        spans.append([*placed, span["label"]])
                 doc_id, start, end = sid.rsplit(":", 2)
                 row = {"doc_id": doc_id, "start": int(start), "end": int(end), "hash": text_hash(text), "spans": sorted(spans), "annotator": annotator}
                 fh.write(json.dumps(row) + "\n")
