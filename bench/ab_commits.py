@@ -49,6 +49,17 @@ def score(tree: Path, corpus: Path, out: Path, workers: int) -> float:
     return run["counts"]["sentences_scored"] / wall
 
 
+def checkout(rev: str, where: Path) -> Path:
+    """A git worktree of ``rev`` at ``where``, with this tree's prepared backend caches when the model is the
+    same (remove it with `git worktree remove --force`)."""
+    subprocess.run(["git", "worktree", "add", "--detach", str(where), rev], cwd=ROOT, check=True, capture_output=True)
+    if (where / MODEL / "config.json").read_bytes() == (ROOT / MODEL / "config.json").read_bytes():
+        for cache in ("openvino", "backends"):
+            if (ROOT / MODEL / cache).is_dir():
+                shutil.copytree(ROOT / MODEL / cache, where / MODEL / cache)
+    return where
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base", help="the git revision to compare against (e.g. a commit hash or HEAD~3)")
@@ -60,13 +71,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     corpus = tmp / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(a) + "\n" for a in generate(args.sentences)))
-    base = tmp / "base"
-    subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=ROOT, check=True, capture_output=True)
+    base = checkout(args.base, tmp / "base")
     try:
-        if (base / MODEL / "config.json").read_bytes() == (ROOT / MODEL / "config.json").read_bytes():
-            for cache in ("openvino", "backends"):
-                if (ROOT / MODEL / cache).is_dir():
-                    shutil.copytree(ROOT / MODEL / cache, base / MODEL / cache)
         trees = {"this tree": ROOT, args.base: base}
         rates: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(args.repeats):
