@@ -6,7 +6,7 @@
    worktree; the shipped model's converted graph and backend choice (gitignored caches) are copied
    in from this tree when the model is the same, else the base prepares its own.
 2. Runs the whole `stance score CORPUS --out ... --workers N` command from each tree in turn
-   (`python -c "from stance.cli import app; app()"` with the tree first on PYTHONPATH), `--repeats`
+   (`RUN_STANCE` with the tree first on PYTHONPATH), `--repeats`
    times, alternating, so that the machine's drifts in speed hit both alike. The time is the wall
    time of the command: Python start, imports, worker start-up, scoring and writing.
 3. Prints the median sentences/s of each and their ratio; writes bench/results/ab_commits.json.
@@ -31,13 +31,18 @@ from corpus import generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path("stance") / "models" / "default"
-_RUN = "import sys; sys.argv[0] = 'stance'; from stance.cli import app; app()"
+# The `stance` command of whichever tree is first on PYTHONPATH: its app lives in stance.cli (before the
+# relayout into wings) or stance.cli.main (after).
+RUN_STANCE = (
+    "import importlib, sys; sys.argv[0] = 'stance'; cli = importlib.import_module('stance.cli'); "
+    "(getattr(cli, 'app', None) or importlib.import_module('stance.cli.main').app)()"
+)
 
 
 def score(tree: Path, corpus: Path, out: Path, workers: int) -> float:
     """Sentences per second of one `stance score` run from ``tree`` (wall time of the whole command)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
-    cmd = [sys.executable, "-c", _RUN, "score", str(corpus), "--out", str(out), "--workers", str(workers), "--overwrite"]
+    cmd = [sys.executable, "-c", RUN_STANCE, "score", str(corpus), "--out", str(out), "--workers", str(workers), "--overwrite"]
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started

@@ -1,5 +1,5 @@
 """How bare surnames and party names are counted on real news: AllSides articles through the mentions
-`stance score` reports (stance.scoring.find_targets: the same splitter, actor finder and dateline rule).
+`stance score` reports (stance.pipeline.scorer.find_targets: the same splitter, actor finder and dateline rule).
 
     python bench/actor_resolution.py [--articles 2000]                # this tree
     PYTHONPATH=/path/to/old/tree python bench/actor_resolution.py      # an earlier tree, for a before/after
@@ -44,9 +44,14 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     import stance
-    from stance.actors import ActorFinder
-    from stance.scoring import find_targets, to_article
-    from stance.sentences import get_splitter
+    try:
+        from stance.pipeline.actors import ActorFinder
+        from stance.pipeline.scorer import find_targets, to_article
+        from stance.pipeline.sentences import get_splitter
+    except ImportError:  # a tree from before the relayout into wings
+        from stance.actors import ActorFinder  # type: ignore[no-redef]
+        from stance.scoring import find_targets, to_article  # type: ignore[no-redef]
+        from stance.sentences import get_splitter  # type: ignore[no-redef]
 
     rows = pq.read_table(Path(args.data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text"]).to_pylist()
     random.Random(2026).shuffle(rows)

@@ -27,13 +27,13 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from stance.actors import ActorRegistry  # noqa: E402
+from ab_commits import RUN_STANCE  # noqa: E402
+
+from stance.pipeline.actors import ActorRegistry  # noqa: E402
 from training.actor_annotation import read_actor_set  # noqa: E402
 from training.convert import resolve_data_dir  # noqa: E402
-
-_RUN = "import sys; sys.argv[0] = 'stance'; from stance.cli import app; app()"
 
 
 def write_articles(articles: list, path: Path) -> dict[str, int]:
@@ -50,7 +50,7 @@ def write_articles(articles: list, path: Path) -> dict[str, int]:
 
 def score(tree: Path, corpus: Path, out: Path) -> list[dict]:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    cmd = [sys.executable, "-c", _RUN, "score", str(corpus), "--out", str(out), "--overwrite", "--workers", "1"]
+    cmd = [sys.executable, "-c", RUN_STANCE, "score", str(corpus), "--out", str(out), "--overwrite", "--workers", "1"]
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])

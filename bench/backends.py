@@ -23,9 +23,9 @@ from pathlib import Path
 
 import torch
 
-from stance.backends import ACCELERATED, TorchBackend
-from stance.modeling import StanceModel, resolve_model
-from stance.taxonomy import Taxonomy
+from stance.labels.taxonomy import Taxonomy
+from stance.model.backends import ACCELERATED, TorchBackend
+from stance.model.modeling import StanceModel, resolve_model
 from training.config import DataSpec
 from training.data import load_records
 from training.evaluate import evaluate_raw, predict_raw
@@ -138,7 +138,7 @@ def main() -> None:
 
 
 def spans(raw, model: StanceModel) -> list[set]:
-    from stance.encoding import decode_spans
+    from stance.model.encoding import decode_spans
 
     cfg = model.config
     return [

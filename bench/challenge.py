@@ -23,7 +23,7 @@ CHALLENGE = ROOT / "training" / "data" / "challenge" / "stance_challenge.jsonl"
 def evaluate(model_name: str) -> dict:
     from sklearn.metrics import f1_score
 
-    from stance.modeling import StanceModel
+    from stance.model.modeling import StanceModel
 
     model = StanceModel.from_pretrained(model_name, backend="torch")
     items = [json.loads(line) for line in CHALLENGE.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stance.taxonomy import FIXED_DEVICES  # noqa: E402
+from stance.labels.taxonomy import FIXED_DEVICES  # noqa: E402
 from training.convert.allsides import article_texts, convert, read_standoff  # noqa: E402
 from training.metrics import overlap_prf, span_prf  # noqa: E402
 
@@ -31,8 +31,8 @@ LENGTHS = (("<=20", 0, 20), ("21-35", 21, 35), (">35", 36, 10**6))
 
 def predicted_spans(model: str, records, data_dir: str, backend: str = "auto") -> list[list[tuple[int, int, str]]]:
     """Device spans `stance score` gives at each record's sentence (offsets relative to it)."""
-    from stance.readers import Article
-    from stance.scoring import StanceScorer
+    from stance.io.readers import Article
+    from stance.pipeline.scorer import StanceScorer
 
     scorer = StanceScorer.from_pretrained(model, use_ner=False, backend=backend)
     texts = article_texts(data_dir)

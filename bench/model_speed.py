@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     import torch
 
-    from stance.modeling import StanceModel
-    from stance.taxonomy import Taxonomy
+    from stance.labels.taxonomy import Taxonomy
+    from stance.model.modeling import StanceModel
     from training.config import DataSpec
     from training.data import load_records
     from training.evaluate import evaluate_raw, predict_raw

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
 
-from stance.actors import NER_CONTEXT, ActorFinder  # noqa: E402
+from stance.pipeline.actors import NER_CONTEXT, ActorFinder  # noqa: E402
 
 
 def main() -> None:

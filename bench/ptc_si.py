@@ -4,7 +4,7 @@
 
 Each line of the PTC test articles (15% of PTC's training articles by hash, never trained or tuned
 on) goes through `StanceModel.predict`, whose device decoding is the one `stance score` uses
-(stance.encoding.decode_devices). The spans it reports (the six devices and `propaganda`, or for an
+(stance.model.encoding.decode_devices). The spans it reports (the six devices and `propaganda`, or for an
 older model its technique labels) are merged and compared with PTC's label-agnostic spans by the
 partial-overlap measure; `propaganda` spans alone are reported beside them.
 """
@@ -24,8 +24,8 @@ from training.metrics import merge_spans, span_prf  # noqa: E402
 
 
 def evaluate(model_name: str, data_dir: str, split: str) -> dict:
-    from stance.modeling import StanceModel
-    from stance.taxonomy import FIXED_DEVICES
+    from stance.labels.taxonomy import FIXED_DEVICES
+    from stance.model.modeling import StanceModel
 
     model = StanceModel.from_pretrained(model_name, backend="torch")
     records = list(get_converter("ptc")(Path(data_dir), split))

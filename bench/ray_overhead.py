@@ -33,11 +33,11 @@ from corpus import generate  # noqa: E402
 _CHILD = r"""
 import json, os, sys, time
 engine, corpus, out, use_ner = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
-from stance.batch import ScoreOptions, score_collection
+from stance.run.local import ScoreOptions, score_collection
 opts = ScoreOptions(use_ner=use_ner, workers=2)
 if engine == "ray":
     import ray
-    from stance.ray_engine import RayOptions, score_collection_ray
+    from stance.run.ray_engine import RayOptions, score_collection_ray
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
     t0 = time.perf_counter()
     summary = score_collection_ray([corpus], out, opts, RayOptions(actors_per_node=2), overwrite=True)

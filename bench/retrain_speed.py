@@ -26,7 +26,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from stance.labels import DeviceLabel, LabelRecord, write_label_file
+from stance.labels.format import DeviceLabel, LabelRecord, write_label_file
 from training.convert import get_converter
 
 NEW_DEVICE = "attribution_cue"
@@ -62,7 +62,7 @@ def main() -> None:
     labels = work / "new_labels.jsonl"
     write_label_file(records, labels)
     home = tempfile.mkdtemp(prefix="stance-home-")  # an empty registry: base = the shipped default
-    command = [sys.executable, "-m", "stance.cli", "retrain", "--base", "default", "--new", str(labels), "--add-device", NEW_DEVICE,
+    command = [sys.executable, "-m", "stance.cli.main", "retrain", "--base", "default", "--new", str(labels), "--add-device", NEW_DEVICE,
                "--output-dir", str(work / "out"), "--data-dir", args.data_dir, "--promote"]
     if args.config:
         command += ["--config", args.config]

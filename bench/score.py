@@ -53,7 +53,7 @@ def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
 _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from stance.batch import ScoreOptions, score_collection, _make_scorer
+from stance.run.local import ScoreOptions, score_collection, _make_scorer
 corpus, out, *flags = sys.argv[1:]
 batch = int(next((f.split("=")[1] for f in flags if f.startswith("--batch-size=")), 64))
 backend = next((f.split("=")[1] for f in flags if f.startswith("--backend=")), "auto")
@@ -71,9 +71,9 @@ def naive_baseline(articles: list[dict], use_ner: bool) -> dict:
     import torch
     from transformers import BertForSequenceClassification, pipeline
 
-    from stance.actors import ActorFinder, ActorRegistry
-    from stance.modeling import StanceModel
-    from stance.sentences import get_splitter
+    from stance.model.modeling import StanceModel
+    from stance.pipeline.actors import ActorFinder, ActorRegistry
+    from stance.pipeline.sentences import get_splitter
 
     model = StanceModel.from_pretrained("default")
     clf = BertForSequenceClassification(model.network.encoder.config)

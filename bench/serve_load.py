@@ -49,9 +49,9 @@ JSON = {"content-type": "application/json"}
 # The batch path, in a child process so that it has the CPU to itself (the server is not started yet).
 _BATCH_CHILD = r"""
 import json, sys, time
-from stance.batch import ScoreOptions, _make_scorer
-from stance.readers import iter_inputs
-from stance.writers import normalise_row as _normalise
+from stance.run.local import ScoreOptions, _make_scorer
+from stance.io.readers import iter_inputs
+from stance.io.writers import normalise_row as _normalise
 path, model, use_ner = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 scorer = _make_scorer(ScoreOptions(model=model, use_ner=use_ner))
 articles = [a for a in iter_inputs([path])]
@@ -106,7 +106,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "stance.cli", "serve", "--model", model, "--host", HOST, "--port", str(self.port),
+        cmd = [sys.executable, "-m", "stance.cli.main", "serve", "--model", model, "--host", HOST, "--port", str(self.port),
                "--log-level", "info", "--no-access-log", *([] if use_ner else ["--no-ner"]), *extra]
         env = {k: v for k, v in os.environ.items() if k != "STANCE_API_KEY"}
         started = time.perf_counter()

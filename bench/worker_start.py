@@ -22,9 +22,9 @@ from pathlib import Path
 _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-import stance.batch as batch
-from stance.batch import ScoreOptions
-from stance.readers import Article
+import stance.run.local as batch
+from stance.run.local import ScoreOptions
+from stance.io.readers import Article
 batch._worker_init(ScoreOptions(backend=sys.argv[1]), 1)
 predictor = batch._WORKER_PREDICTOR
 if predictor is None:

@@ -16,14 +16,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "StanceModel": "stance.modeling",
-    "SentencePrediction": "stance.modeling",
-    "TargetPrediction": "stance.modeling",
-    "DevicePrediction": "stance.modeling",
-    "StanceScorer": "stance.scoring",
-    "LabelRecord": "stance.labels",
-    "read_label_file": "stance.labels",
-    "STANCE_LABELS": "stance.labels",
+    "StanceModel": "stance.model.modeling",
+    "SentencePrediction": "stance.model.modeling",
+    "TargetPrediction": "stance.model.modeling",
+    "DevicePrediction": "stance.model.modeling",
+    "StanceScorer": "stance.pipeline.scorer",
+    "LabelRecord": "stance.labels.format",
+    "read_label_file": "stance.labels.format",
+    "STANCE_LABELS": "stance.labels.format",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer, BertConfig, BertModel
 
-from stance.bases import resolve_base
-from stance.encoding import MARKERS
-from stance.modeling import StanceModel
-from stance.network import StanceConfig, StanceNetwork
+from stance.model.bases import resolve_base
+from stance.model.encoding import MARKERS
+from stance.model.modeling import StanceModel
+from stance.model.network import StanceConfig, StanceNetwork
 
 TINY_DEVICES = ["loaded_language", "scare_quotes", "unsourced_claim", "propaganda_span"]
 

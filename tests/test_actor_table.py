@@ -11,10 +11,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from stance.actor_table import merge_map, review_actors, write_overrides
-from stance.actors import ActorRegistry
-from stance.cli import app
-from stance.compare import compare_scores
+from stance.analysis.actor_table import merge_map, review_actors, write_overrides
+from stance.analysis.compare import compare_scores
+from stance.cli.main import app
+from stance.pipeline.actors import ActorRegistry
 
 
 def mention(actor: str, text: str, kind: str = "person", stance: str = "neutral", resolution: str = "name") -> dict:

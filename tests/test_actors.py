@@ -1,4 +1,4 @@
-"""Tests for the actor registry (configs/actors.yaml) and the actor finder (stance/actors.py)."""
+"""Tests for the actor registry (configs/actors.yaml) and the actor finder (stance/pipeline/actors.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.actors import Actor, ActorFinder, ActorRegistry, Mention, load_pipeline
+from stance.pipeline.actors import Actor, ActorFinder, ActorRegistry, Mention, load_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -302,7 +302,7 @@ def test_pipelines_carry_only_what_is_needed() -> None:
 
 
 def test_ner_windows_cover_the_unexplained_words_with_context_and_never_cut_a_name(tok_finder: ActorFinder) -> None:
-    from stance.actors import _ner_windows
+    from stance.pipeline.actors import _ner_windows
 
     nlp = tok_finder.nlp
     doc = nlp.make_doc("the talks went on and on and on and on and on until Maria Lopez Garcia spoke and then and then and then it ended")
@@ -434,8 +434,8 @@ def test_registry_member_forms(registry: ActorRegistry) -> None:
 
 
 def test_title_and_body_resolve_together(finder: ActorFinder) -> None:
-    from stance.scoring import find_targets, to_article
-    from stance.sentences import get_splitter
+    from stance.pipeline.scorer import find_targets, to_article
+    from stance.pipeline.sentences import get_splitter
 
     article = to_article({"title": "Vostrikov warns of new sanctions", "text": "Security chief Nikolai Vostrikov spoke in Moscow. He was calm."})
     units, targets, _ = find_targets([article], get_splitter("news"), finder)

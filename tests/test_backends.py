@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from stance.backends import TorchBackend, auto_choice_file, choose_backend, export_dir, make_backend
-from stance.encoding import encode_batch
-from stance.modeling import StanceModel, collate
+from stance.model.backends import TorchBackend, auto_choice_file, choose_backend, export_dir, make_backend
+from stance.model.encoding import encode_batch
+from stance.model.modeling import StanceModel, collate
 
 TEXTS = ["Moscow slammed the so-called reform.", "Nothing here at all.", "The EU and NATO met in Brussels on Monday to talk."]
 TARGETS = [[(0, 6)], [], [(4, 6), (11, 15)]]
@@ -134,7 +134,7 @@ def test_evaluate_command_with_a_backend(tiny_model_dir, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     from typer.testing import CliRunner
 
-    from stance.cli import app
+    from stance.cli.main import app
 
     monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
     data = tmp_path / "dev.jsonl"
@@ -163,8 +163,8 @@ def test_models_prepare_converts_and_caches_the_auto_choice(tiny_model_dir, tmp_
 
     from typer.testing import CliRunner
 
-    from stance.batch import worker_threads
-    from stance.cli import app
+    from stance.cli.main import app
+    from stance.run.local import worker_threads
 
     monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
     model_dir = tmp_path / "model"

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from stance.cli import app
-from stance.compare import compare_scores, group_labels, parse_dates
-from stance.quantify import LABELS, Confusion, adjust_shares, benjamini_hochberg, interval
-from stance.report import highlight
-from stance.writers import write_shard
+from stance.analysis.compare import compare_scores, group_labels, parse_dates
+from stance.analysis.quantify import LABELS, Confusion, adjust_shares, benjamini_hochberg, interval
+from stance.analysis.report import highlight
+from stance.cli.main import app
+from stance.io.writers import write_shard
 
 MEASURES = ("share_negative", "share_neutral", "share_positive", "net")
 CONFUSION = np.array([[0.70, 0.25, 0.05], [0.15, 0.70, 0.15], [0.05, 0.25, 0.70]])  # P(predicted | gold), rows gold
@@ -245,8 +245,8 @@ def test_devices_boilerplate_truncation_and_rollup():
 
 
 def test_rollup_follows_the_affiliation_chain():
-    from stance.actors import ActorRegistry
-    from stance.compare import affiliation_map
+    from stance.analysis.compare import affiliation_map
+    from stance.pipeline.actors import ActorRegistry
 
     mapping = affiliation_map(["Sergei Lavrov", "UNHCR", "Kremlin watcher"], ActorRegistry.load())
     assert mapping == {"Sergei Lavrov": "Russia", "UNHCR": "United Nations", "Kremlin watcher": "Kremlin watcher"}
@@ -514,7 +514,7 @@ def test_tiny_cells_get_no_interval(tmp_path):
     result = compare_scores(frame, by="outlet", method="cc", model=None, bootstrap=200, min_mentions=20, differences=False, examples=0)
     rows = result.stance.query("method == 'cc'")
     assert rows["low_support"].all() and rows["ci_low"].isna().all() and rows["estimate"].notna().all()
-    from stance.report import write_report
+    from stance.analysis.report import write_report
 
     report = write_report(result, tmp_path / "r")
     assert "[+1.00, +1.00]" not in Path(report).read_text(encoding="utf-8")
@@ -534,7 +534,7 @@ def test_ambiguous_dates_and_unknown_only_actors_are_named():
 
 
 def test_device_rate_differences_cc_beside_acc_and_write_report_writes_everything(tmp_path):
-    from stance.report import write_report
+    from stance.analysis.report import write_report
 
     result = compare_scores(pd.DataFrame(scored_rows(n_articles=20)), by="outlet", confusion=CONFUSION_JSON, model=None, bootstrap=300, min_mentions=5)
     d = result.device_differences

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.taxonomy import Taxonomy
+from stance.labels.taxonomy import Taxonomy
 from training.convert import get_converter, markup
 from training.convert.ptc import article_split
 from training.data import map_to_taxonomy
@@ -74,7 +74,7 @@ def test_shipped_examples_parse_and_heldout_is_disjoint():
 def test_convert_without_the_data_names_the_missing_path_and_data_dir(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from stance.cli import app
+    from stance.cli.main import app
 
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

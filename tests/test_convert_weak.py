@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.labels import LabelRecord
+from stance.labels.format import LabelRecord
 from training.convert import babe, get_converter, polnear, szeged
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stance.encoding import OUTSIDE, decode_devices, decode_spans, encode_batch
-from stance.taxonomy import FIXED_DEVICES
+from stance.labels.taxonomy import FIXED_DEVICES
+from stance.model.encoding import OUTSIDE, decode_devices, decode_spans, encode_batch
 
 
 def _probs_for(enc, marks: dict[str, list[tuple[int, int]]], labels: list[str]) -> np.ndarray:

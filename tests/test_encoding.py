@@ -1,6 +1,6 @@
 import numpy as np
 
-from stance.encoding import BEGIN, IGNORE, INSIDE, NO_OFFSET, OUTSIDE, decode_spans, device_tags, encode_batch
+from stance.model.encoding import BEGIN, IGNORE, INSIDE, NO_OFFSET, OUTSIDE, decode_spans, device_tags, encode_batch
 
 
 def test_markers_wrap_each_target_and_keep_offsets(tokenizer):
@@ -70,7 +70,7 @@ def test_decode_widens_spans_to_whole_words(tokenizer):
 
 
 def test_target_windows_fit_and_keep_the_target(tokenizer):
-    from stance.encoding import target_windows
+    from stance.model.encoding import target_windows
 
     text = "In a long statement " + " ".join(["that went on and on about many things"] * 40) + ", officials said Russia was to blame."
     start = text.index("Russia")

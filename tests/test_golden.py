@@ -24,7 +24,7 @@ TOLERANCE = 2e-4  # probabilities are written rounded to 4 places
 def score_examples(out: Path) -> list[dict]:
     """Run the main job as a user does (default model, default backend) and read the rows back."""
     subprocess.run(
-        [sys.executable, "-m", "stance.cli", "score", str(EXAMPLES), "--out", str(out)],
+        [sys.executable, "-m", "stance.cli.main", "score", str(EXAMPLES), "--out", str(out)],
         check=True, capture_output=True, text=True, cwd=ROOT,
     )
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from stance.cli import app
+from stance.cli.main import app
 
 COMMANDS = [
     [], ["score"], ["compare"], ["actors"], ["serve"], ["train"], ["evaluate"], ["predict-stance"], ["retrain"],

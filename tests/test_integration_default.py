@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stance.batch import ScoreOptions, score_collection
-from stance.modeling import StanceModel
-from stance.taxonomy import FIXED_DEVICES
+from stance.labels.taxonomy import FIXED_DEVICES
+from stance.model.modeling import StanceModel
+from stance.run.local import ScoreOptions, score_collection
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles.jsonl"

@@ -7,11 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from stance.cli import app
-from stance.importers import LabelImportError, import_labels, parse_label_map
-from stance.label_check import validate_label_file
-from stance.registry import ModelRegistry, registry_version, resolve_registry_name
-from stance.suggest import label_config, suggest, to_label_studio_tasks
+from stance.cli.main import app
+from stance.labels.check import validate_label_file
+from stance.labels.importers import LabelImportError, import_labels, parse_label_map
+from stance.labels.suggest import label_config, suggest, to_label_studio_tasks
+from stance.store.registry import ModelRegistry, registry_version, resolve_registry_name
 
 TEXT = "Critics say the so-called reform by Moscow failed."  # Moscow: 36-42, "so-called": 16-25
 
@@ -193,7 +193,7 @@ def _fake_model(path):
 
 def test_registry_use_rollback_history_and_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
-    from stance.modeling import resolve_model
+    from stance.model.modeling import resolve_model
     from stance.resources import MODELS_DIR
 
     reg = ModelRegistry()
@@ -242,8 +242,8 @@ def test_models_use_refuses_a_failed_gate_without_force_and_show_knows_the_shipp
 
     from typer.testing import CliRunner
 
-    from stance.cli import app
-    from stance.registry import ModelRegistry
+    from stance.cli.main import app
+    from stance.store.registry import ModelRegistry
 
     monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
     runner = CliRunner()

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from stance.labels import LabelFileError, LabelRecord, read_label_file, write_label_file
+from stance.labels.format import LabelFileError, LabelRecord, read_label_file, write_label_file
 
 
 def write_lines(path, objs):

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from stance.encoding import encode_batch
-from stance.model_config import StanceConfig
-from stance.model_files import InferenceSettings
-from stance.subwords import SubwordTokenizer
+from stance.model.config import StanceConfig
+from stance.model.encoding import encode_batch
+from stance.model.subwords import SubwordTokenizer
+from stance.store.model_files import InferenceSettings
 
 TRICKY = [
     "Moscow slammed the so-called “reform” — again!",
@@ -60,9 +60,9 @@ def test_inference_settings_read_from_the_file_equal_the_full_config(tiny_model_
 
 _WORKER = r"""
 import json, sys
-from stance.batch import ScoreOptions, _worker_init
-import stance.batch as batch
-from stance.readers import Article
+from stance.run.local import ScoreOptions, _worker_init
+import stance.run.local as batch
+from stance.io.readers import Article
 _worker_init(ScoreOptions(model=sys.argv[1], backend="openvino"), 1)
 if batch._WORKER_PREDICTOR is None:
     raise SystemExit(repr(batch._WORKER_FAILURE))
@@ -75,9 +75,9 @@ ARTICLE = "Sergei Lavrov met Maria Lopez in Geneva. Lavrov said Washington had e
 
 
 def test_an_openvino_worker_scores_without_importing_torch_or_transformers(tiny_model_dir):
-    from stance.modeling import StanceModel
-    from stance.readers import Article
-    from stance.scoring import StanceScorer
+    from stance.io.readers import Article
+    from stance.model.modeling import StanceModel
+    from stance.pipeline.scorer import StanceScorer
 
     assert StanceModel.from_pretrained(tiny_model_dir, backend="openvino").backend.path.exists()  # the graph exported (needs torch) beforehand
     done = subprocess.run([sys.executable, "-c", _WORKER, str(tiny_model_dir), ARTICLE], capture_output=True, text=True, timeout=300)
@@ -93,7 +93,7 @@ def test_an_openvino_worker_scores_without_importing_torch_or_transformers(tiny_
 
 def test_spacy_imported_without_torch_leaves_torch_importable():
     code = (
-        "import sys; from stance.actors import import_spacy_without_torch as f; first = f(); import thinc.compat, torch; "
+        "import sys; from stance.pipeline.actors import import_spacy_without_torch as f; first = f(); import thinc.compat, torch; "
         "print(first, thinc.compat.has_torch, torch.tensor([1]).item(), f())"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -102,7 +102,7 @@ def test_spacy_imported_without_torch_leaves_torch_importable():
 
 
 def test_a_model_loaded_for_an_exported_backend_reads_its_full_config_and_tokenizer_on_demand(tiny_model_dir):
-    from stance.modeling import StanceModel
+    from stance.model.modeling import StanceModel
 
     model = StanceModel.from_pretrained(tiny_model_dir, backend="openvino")
     assert model.device_labels == ["loaded_language", "scare_quotes", "unsourced_claim"] and model.settings.max_seq_length == 64

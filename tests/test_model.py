@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from stance.modeling import SentencePrediction, StanceModel
+from stance.model.modeling import SentencePrediction, StanceModel
 
 TEXT = "Critics say the so-called reform by Moscow failed, Putin said."
 
@@ -58,8 +58,8 @@ def test_unknown_model_name_is_clear(tmp_path):
 def test_inference_batches_are_padded_to_a_few_shapes(tiny_model):
     """Rows and width are rounded up to multiples of 8 (bounded oneDNN primitive cache); the
     padding changes no result."""
-    from stance.encoding import encode_batch
-    from stance.modeling import collate
+    from stance.model.encoding import encode_batch
+    from stance.model.modeling import collate
 
     texts = ["Moscow slammed the so-called reform.", "Berlin hailed it.", "A much longer sentence about NATO and the EU in Brussels."]
     enc = encode_batch(tiny_model.tokenizer, texts, [[(0, 6)], [(0, 6)], [(36, 40)]], max_length=64)
@@ -77,7 +77,7 @@ def test_inference_batches_are_padded_to_a_few_shapes(tiny_model):
 
 
 def test_evaluate_reports_only_the_measures_the_data_supports(tiny_model):
-    from stance.labels import LabelRecord
+    from stance.labels.format import LabelRecord
     from training.evaluate import evaluate_model
 
     records = [

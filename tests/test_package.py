@@ -9,7 +9,7 @@ def test_import_stance_is_light():
 
 
 def test_cli_help_lists_the_commands():
-    out = subprocess.run([sys.executable, "-m", "stance.cli", "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-m", "stance.cli.main", "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("score", "train", "evaluate", "predict-stance", "compare", "serve", "convert"):
         assert command in out
 
@@ -21,8 +21,8 @@ def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tm
     import json
     import shutil
 
-    from stance.backends import auto_choice_file
-    from stance.model_files import model_version
+    from stance.model.backends import auto_choice_file
+    from stance.store.model_files import model_version
 
     bare, agreed = tmp_path / "bare", tmp_path / "agreed"
     shutil.copytree(tiny_model_dir, bare)
@@ -33,8 +33,8 @@ def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tm
     cached.write_text(json.dumps({"chosen": "openvino", "candidates": ["openvino"]}))
     code = (
         "import sys\n"
-        "import stance.batch, stance.cli, stance.writers, stance.readers, stance.model_files\n"
-        "from stance.batch import ScoreOptions, decide_backend\n"
+        "import stance.run.local, stance.cli.main, stance.io.writers, stance.io.readers, stance.store.model_files\n"
+        "from stance.run.local import ScoreOptions, decide_backend\n"
         f"assert decide_backend(ScoreOptions(model={str(bare)!r}), 1).backend == 'torch'\n"
         f"assert decide_backend(ScoreOptions(model={str(agreed)!r}), 1).backend == 'openvino'\n"
         "print(sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules))\n"

@@ -2,7 +2,7 @@ import json
 
 from typer.testing import CliRunner
 
-from stance.cli import app
+from stance.cli.main import app
 
 LINES = [
     {"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}], "id": 1},

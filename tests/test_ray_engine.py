@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from stance.batch import ScoreOptions, score_collection
-from stance.cli import app
-from stance.predictor import ScoringPredictor, records_to_items
-from stance.ray_engine import RayOptions, list_input_files
-from stance.readers import Article, InputPathError
+from stance.cli.main import app
+from stance.io.readers import Article, InputPathError
+from stance.run.local import ScoreOptions, score_collection
+from stance.run.predictor import ScoringPredictor, records_to_items
+from stance.run.ray_engine import RayOptions, list_input_files
 from tests.sample_articles import ARTICLES
 
 BAD_LINES = [
@@ -47,7 +47,7 @@ def errors_of(path: Path) -> list[dict]:
 
 
 def test_engines_agree_row_for_row(tmp_path, tiny_model_dir, ray_local):
-    from stance.ray_engine import score_collection_ray
+    from stance.run.ray_engine import score_collection_ray
 
     first = tmp_path / "in.jsonl"
     first.write_bytes(("\n".join([json.dumps(a) for a in ARTICLES] + BAD_LINES) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n')
@@ -82,7 +82,7 @@ def test_engines_agree_row_for_row(tmp_path, tiny_model_dir, ray_local):
 
 
 def test_a_dead_worker_is_retried_and_every_article_is_written_once(tmp_path, tiny_model_dir, ray_local):
-    from stance.ray_engine import score_collection_ray
+    from stance.run.ray_engine import score_collection_ray
 
     flag = tmp_path / "crashed"
 

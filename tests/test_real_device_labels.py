@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.taxonomy import FIXED_DEVICES
+from stance.labels.taxonomy import FIXED_DEVICES
 from training.convert import allsides
 from training.convert.allsides import read_standoff, text_hash
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stance.cli import app
-from stance.labels import read_label_file
-from stance.registry import ModelRegistry
+from stance.cli.main import app
+from stance.labels.format import read_label_file
+from stance.store.registry import ModelRegistry
 
 ACTORS = ["Russia", "China", "France", "Germany", "Japan", "Brazil", "India", "Canada"]
 STANCES = ("negative", "neutral", "positive")
@@ -73,7 +73,7 @@ def world(tmp_path_factory, tokenizer):
     import torch
     from transformers import AutoTokenizer, BertModel
 
-    from stance.bases import resolve_base
+    from stance.model.bases import resolve_base
     from tests.conftest import tiny_encoder_config
     from training.config import TrainConfig
     from training.train import train
@@ -210,7 +210,7 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
     invoke("models", "rollback")
     assert reg.active() is None
     invoke("models", "rollback", code=2)
-    from stance.modeling import resolve_model
+    from stance.model.modeling import resolve_model
     from stance.resources import MODELS_DIR
 
     assert resolve_model("active") == str(MODELS_DIR / "default")
@@ -240,7 +240,7 @@ def test_same_inputs_and_seed_give_the_same_metrics(world, home, tmp_path):
 def test_new_device_label_grows_the_head(world, home, tmp_path):
     import torch
 
-    from stance.modeling import StanceModel
+    from stance.model.modeling import StanceModel
     from training.retrain import RetrainOptions, grow_device_head, retrain
 
     model = StanceModel.from_pretrained(world["base"], bf16=False)

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from stance.batch import OutputExistsError, ScoreOptions, score_collection
-from stance.cli import app
+from stance.cli.main import app
+from stance.run.local import OutputExistsError, ScoreOptions, score_collection
 from tests.sample_articles import ARTICLES
 
 
@@ -98,7 +98,7 @@ def test_stdin_input(tmp_path, tiny_model_dir):
     data = "".join(json.dumps(a) + "\n" for a in ARTICLES)
     out = tmp_path / "out.jsonl"
     result = subprocess.run(
-        [sys.executable, "-m", "stance.cli", "score", "-", "--out", str(out), "--model", str(tiny_model_dir), "--no-ner"],
+        [sys.executable, "-m", "stance.cli.main", "score", "-", "--out", str(out), "--model", str(tiny_model_dir), "--no-ner"],
         input=data, text=True, capture_output=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -171,7 +171,7 @@ def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
     articles = [{"id": f"doc{i}", "text": f"Moscow and Beijing met on day {i}. The EU said talks went well. Critics say nothing changed."} for i in range(n)]
     src = write_jsonl(tmp_path / "in.jsonl", articles)
     out = tmp_path / "out.parquet"
-    cmd = [sys.executable, "-m", "stance.cli", "score", str(src), "--out", str(out), "--model", str(tiny_model_dir),
+    cmd = [sys.executable, "-m", "stance.cli.main", "score", str(src), "--out", str(out), "--model", str(tiny_model_dir),
            "--no-ner", "--shard-size", "5", "--batch-size", "8"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = Path(str(out) + ".parts") / "manifest.json"
@@ -221,7 +221,7 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_
     """A pool initializer that raises would be restarted forever; the run must stop with the reason."""
     import shutil
 
-    from stance.batch import ScoreOptions, WorkerStartError, score_collection
+    from stance.run.local import ScoreOptions, WorkerStartError, score_collection
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model_dir, broken)
@@ -248,8 +248,8 @@ def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, t
 def test_a_dateline_place_and_agency_are_not_mentions(tiny_model):
     """Wire copy starts nearly every story with a dateline: its place and agency must not become
     stance mentions (a capital there would otherwise count as its state in every article)."""
-    from stance.actors import ActorFinder
-    from stance.scoring import StanceScorer
+    from stance.pipeline.actors import ActorFinder
+    from stance.pipeline.scorer import StanceScorer
 
     scorer = StanceScorer(tiny_model, ActorFinder())
     articles = [
@@ -268,8 +268,8 @@ def test_a_dateline_place_and_agency_are_not_mentions(tiny_model):
 
 
 def test_a_mention_past_the_models_cut_gets_a_stance_from_a_window(tiny_model):
-    from stance.actors import ActorFinder
-    from stance.scoring import StanceScorer
+    from stance.pipeline.actors import ActorFinder
+    from stance.pipeline.scorer import StanceScorer
 
     scorer = StanceScorer(tiny_model, ActorFinder(use_ner=False))
     filler = " ".join(["that went on and on about many things"] * 30)
@@ -283,7 +283,7 @@ def test_a_mention_past_the_models_cut_gets_a_stance_from_a_window(tiny_model):
 
 
 def test_files_in_a_folder_of_outlets_keep_apart_by_their_relative_path(tmp_path):
-    from stance.readers import iter_inputs
+    from stance.io.readers import iter_inputs
 
     for outlet in ("herald", "ledger"):
         (tmp_path / "outlets" / outlet).mkdir(parents=True)
@@ -296,14 +296,14 @@ def test_files_in_a_folder_of_outlets_keep_apart_by_their_relative_path(tmp_path
 
 
 def test_a_text_that_is_not_a_string_is_named_as_such():
-    from stance.readers import validate_record
+    from stance.io.readers import validate_record
 
     assert validate_record({"id": "a", "text": 12345}, set()).reason == "'text' is not a string (got int)"
     assert validate_record({"id": "b"}, set()).reason == "missing or empty 'text'"
 
 
 def test_two_outputs_in_one_folder_keep_their_own_run_metadata(tmp_path, tiny_model_dir):
-    from stance.batch import ScoreOptions, run_metadata_path, score_collection
+    from stance.run.local import ScoreOptions, run_metadata_path, score_collection
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a1", "text": "Canada is fine."}) + "\n")
@@ -317,7 +317,7 @@ def test_two_outputs_in_one_folder_keep_their_own_run_metadata(tmp_path, tiny_mo
 
 
 def test_an_empty_input_or_one_where_every_record_fails_exits_non_zero(tmp_path, tiny_model_dir):
-    from stance.cli import app
+    from stance.cli.main import app
 
     runner = CliRunner()
     empty = tmp_path / "empty.jsonl"
@@ -331,7 +331,7 @@ def test_an_empty_input_or_one_where_every_record_fails_exits_non_zero(tmp_path,
 
 
 def test_resume_on_a_finished_run_says_it_is_complete_and_exits_0(tmp_path, tiny_model_dir):
-    from stance.cli import app
+    from stance.cli.main import app
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a", "text": "Canada is fine."}) + "\n")
@@ -347,8 +347,8 @@ def test_resume_on_a_finished_run_says_it_is_complete_and_exits_0(tmp_path, tiny
 
 
 def test_text_files_in_another_encoding_are_read_with_encoding(tmp_path, tiny_model_dir):
-    from stance.cli import app
-    from stance.readers import iter_inputs
+    from stance.cli.main import app
+    from stance.io.readers import iter_inputs
 
     folder = tmp_path / "archive"
     folder.mkdir()
@@ -369,8 +369,8 @@ def test_text_files_in_another_encoding_are_read_with_encoding(tmp_path, tiny_mo
 
 
 def test_a_bad_article_in_a_python_batch_comes_back_as_an_error_and_the_rest_are_scored(tiny_model):
-    from stance.actors import ActorFinder
-    from stance.scoring import StanceScorer
+    from stance.pipeline.actors import ActorFinder
+    from stance.pipeline.scorer import StanceScorer
 
     scorer = StanceScorer(tiny_model, ActorFinder(use_ner=False))
     result = scorer.score(["Canada is fine.", "", {"id": "x", "text": 5}])
@@ -382,9 +382,9 @@ def test_a_bad_article_in_a_python_batch_comes_back_as_an_error_and_the_rest_are
 
 
 def test_a_title_case_headline_on_the_first_line_of_a_text_file_is_scored_as_its_title(tmp_path, tiny_model):
-    from stance.actors import ActorFinder
-    from stance.readers import iter_inputs
-    from stance.scoring import StanceScorer
+    from stance.io.readers import iter_inputs
+    from stance.pipeline.actors import ActorFinder
+    from stance.pipeline.scorer import StanceScorer
 
     (tmp_path / "oped.txt").write_text("Ottawa's Dairy Cartel Must Finally Fall\n\nCanada protects its dairy farmers with quotas.\n")
     (tmp_path / "dated.txt").write_text("March 3, 2025\n\nCanada protects its dairy farmers with quotas.\n")
@@ -398,8 +398,8 @@ def test_a_title_case_headline_on_the_first_line_of_a_text_file_is_scored_as_its
 
 
 def test_metadata_for_files_and_columns_for_tables(tmp_path, tiny_model_dir):
-    from stance.cli import app
-    from stance.readers import iter_inputs
+    from stance.cli.main import app
+    from stance.io.readers import iter_inputs
 
     for outlet in ("herald", "ledger"):
         (tmp_path / "news" / outlet).mkdir(parents=True)
@@ -422,7 +422,7 @@ def test_metadata_for_files_and_columns_for_tables(tmp_path, tiny_model_dir):
 
 
 def test_html_metadata_is_carried(tmp_path):
-    from stance.readers import iter_inputs
+    from stance.io.readers import iter_inputs
 
     page = (
         "<html><head><title>Ottawa acts</title><meta name='author' content='Jane Doe'>"
@@ -437,7 +437,7 @@ def test_html_metadata_is_carried(tmp_path):
 
 
 def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_model_dir):
-    from stance.batch import ScoreOptions, score_collection
+    from stance.run.local import ScoreOptions, score_collection
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a1", "text": "Russia accused Ukraine of shelling. Beijing hailed the deal."}) + "\n")
@@ -457,7 +457,7 @@ def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_
 
 
 def test_a_mistyped_model_name_fails_at_once_saying_how_it_was_read(tmp_path, monkeypatch):
-    from stance.cli import app
+    from stance.cli.main import app
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
@@ -473,8 +473,8 @@ def test_a_mistyped_model_name_fails_at_once_saying_how_it_was_read(tmp_path, mo
 
 
 def test_a_second_run_on_the_same_output_is_refused_with_a_message(tmp_path, tiny_model_dir):
-    from stance.batch import output_lock
-    from stance.cli import app
+    from stance.cli.main import app
+    from stance.run.local import output_lock
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a", "text": "Canada is fine."}) + "\n")
@@ -490,8 +490,8 @@ def test_a_second_run_on_the_same_output_is_refused_with_a_message(tmp_path, tin
 
 def test_malformed_json_says_where_once(tmp_path):
     """ "Unterminated string starting at" must not become "starting at at column"."""
-    from stance.label_check import validate_label_file
-    from stance.readers import InputError, iter_inputs
+    from stance.io.readers import InputError, iter_inputs
+    from stance.labels.check import validate_label_file
 
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "oops}\n')
@@ -508,7 +508,7 @@ def test_the_model_is_pinned_once_and_resume_refuses_another(tmp_path, tiny_mode
     workers and run.json use; resuming with another model (e.g. after a promotion) is refused by name."""
     import shutil
 
-    from stance.batch import ScoreOptions, pin_model, score_collection
+    from stance.run.local import ScoreOptions, pin_model, score_collection
 
     pinned = pin_model(ScoreOptions(model=str(tiny_model_dir)))
     assert pinned.model == str(tiny_model_dir.resolve()) and pinned.model_version and pinned.model_name == str(tiny_model_dir)

@@ -1,4 +1,4 @@
-"""Tests for stance.sentences: the news sentence splitter, its boilerplate rules and the spaCy alternative."""
+"""Tests for stance.pipeline.sentences: the news sentence splitter, its boilerplate rules and the spaCy alternative."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.sentences import (
+from stance.pipeline.sentences import (
     NewsSentenceSplitter,
     Sentence,
     SentenceSplitter,

@@ -20,10 +20,10 @@ import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from stance.batch import ScoreOptions, score_collection  # noqa: E402
-from stance.cli import app as cli_app  # noqa: E402
-from stance.predict_stance import predict_stance_file  # noqa: E402
-from stance.scoring import ScoredSentence  # noqa: E402
+from stance.cli.main import app as cli_app  # noqa: E402
+from stance.pipeline.scorer import ScoredSentence  # noqa: E402
+from stance.run.local import ScoreOptions, score_collection  # noqa: E402
+from stance.run.predict_stance import predict_stance_file  # noqa: E402
 from stance.service import ItemError, MicroBatcher, QueueFullError, ServiceSettings, create_app  # noqa: E402
 from tests.sample_articles import ARTICLES  # noqa: E402
 
@@ -443,8 +443,8 @@ def test_graceful_shutdown_finishes_requests_in_flight(tiny_model):
 
 
 def test_responses_name_the_model_that_ran_not_active(tmp_path):
-    from stance.model_files import resolve_model
     from stance.service.app import served_model_name
+    from stance.store.model_files import resolve_model
 
     assert served_model_name(str(resolve_model("default")), "active") == "default"
     assert served_model_name(str(tmp_path), "runs/mine") == "runs/mine"

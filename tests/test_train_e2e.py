@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from stance.modeling import StanceModel
+from stance.model.modeling import StanceModel
 from training.config import TrainConfig
 from training.train import train
 

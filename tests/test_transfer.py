@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stance.actors import ActorFinder, ActorRegistry
-from stance.labels import LabelRecord, TargetLabel
+from stance.labels.format import LabelRecord, TargetLabel
+from stance.pipeline.actors import ActorFinder, ActorRegistry
 from training import transfer
 from training.convert.allsides import article_split, article_texts
 from training.train import soften
@@ -98,7 +98,7 @@ def test_a_changed_article_stops_reading(data_dir, tmp_path, tiny_model_dir):
 
 
 def transfer_version(path: Path) -> str:
-    from stance.model_files import model_version
+    from stance.store.model_files import model_version
 
     return model_version(path) or ""
 
@@ -118,8 +118,8 @@ def test_temperature_softens_and_sharpens_teacher_probabilities():
 
 
 def test_stance_temperature_is_fitted_saved_and_applied(tiny_model, tmp_path):
-    from stance.model_files import InferenceSettings
-    from stance.modeling import StanceModel
+    from stance.model.modeling import StanceModel
+    from stance.store.model_files import InferenceSettings
     from training.metrics import expected_calibration_error, fit_temperature
 
     rng = np.random.default_rng(0)

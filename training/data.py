@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from stance.encoding import device_tags, encode_batch
-from stance.labels import STANCE_LABELS, DeviceLabel, LabelRecord, read_label_file
-from stance.taxonomy import Taxonomy
+from stance.labels.format import STANCE_LABELS, DeviceLabel, LabelRecord, read_label_file
+from stance.labels.taxonomy import Taxonomy
+from stance.model.encoding import device_tags, encode_batch
 from training.config import DataSpec
 from training.convert import get_converter
 

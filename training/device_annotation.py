@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.taxonomy import FIXED_DEVICES
+from stance.labels.taxonomy import FIXED_DEVICES
 from training.convert.allsides import article_split, text_hash
 
 CUES: dict[str, re.Pattern[str]] = {
@@ -69,7 +69,7 @@ def sentences(data_dir: str | Path, *, max_articles: int | None = None, seed: in
     """Body sentences of AllSides articles (dicts: sid, doc_id, start, end, text, split), in a seeded order."""
     import pyarrow.parquet as pq
 
-    from stance.sentences import get_splitter
+    from stance.pipeline.sentences import get_splitter
 
     table = pq.read_table(Path(data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text"]).to_pylist()
     random.Random(seed).shuffle(table)

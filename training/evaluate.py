@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stance.encoding import Encoded, decode_spans, encode_batch
-from stance.labels import LabelRecord
-from stance.modeling import StanceModel
+from stance.labels.format import LabelRecord
+from stance.model.encoding import Encoded, decode_spans, encode_batch
+from stance.model.modeling import StanceModel
 from training.metrics import expected_calibration_error, fit_temperature, merge_spans, span_prf, stance_metrics
 
 SI_LABEL = "propaganda_span"  # the auxiliary label-agnostic PTC span label

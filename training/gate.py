@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from stance.encoding import decode_spans
-from stance.labels import STANCE_LABELS, LabelRecord
+from stance.labels.format import STANCE_LABELS, LabelRecord
+from stance.model.encoding import decode_spans
 from training.evaluate import SI_LABEL, RawPredictions, predict_raw
 from training.metrics import merge_spans, span_prf
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score
 
-from stance.labels import STANCE_LABELS
+from stance.labels.format import STANCE_LABELS
 
 Span = tuple[int, int]
 

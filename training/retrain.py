@@ -2,7 +2,7 @@
 
     stance retrain --base active --new new_labels.jsonl --output-dir runs/retrain [--promote]
 
-Steps: 1. load the base model and check the new label files (``stance.label_check``); 2. split the
+Steps: 1. load the base model and check the new label files (``stance.labels.check``); 2. split the
 new labels by article into a training part and a held-out part; 3. sample a replay set from the
 base's own training data (``training.json`` beside the model; for the shipped model its
 ``evaluation.json`` config, i.e. configs/default.yaml); 4. grow the device head for new device
@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stance.labels import LabelRecord, read_label_file, write_label_file
+from stance.labels.format import LabelRecord, read_label_file, write_label_file
 from training.config import DataSpec, TrainConfig, read_training_data, write_training_data
 from training.gate import GateReport
 
@@ -99,9 +99,9 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     """
     import torch
 
-    from stance.modeling import StanceModel, resolve_model
-    from stance.registry import SHIPPED, ModelRegistry, file_sha256
-    from stance.taxonomy import Taxonomy
+    from stance.labels.taxonomy import Taxonomy
+    from stance.model.modeling import StanceModel, resolve_model
+    from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
     from training.data import describe
     from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds
     from training.gate import compare_models
@@ -399,7 +399,7 @@ def _fixed_sets(sources: _Sources, options: RetrainOptions, taxonomy, seed: int,
 
 
 def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:
-    from stance.label_check import validate_label_file
+    from stance.labels.check import validate_label_file
 
     records: list[LabelRecord] = []
     for path in paths:
@@ -448,7 +448,7 @@ def _carry(spec: DataSpec, base_dir: Path, data_dir: Path) -> DataSpec:
 
 
 def _write_card(model_dir: Path, report: GateReport, parent: str, added: tuple[str, ...], counts: dict[str, int]) -> None:
-    from stance.card import write_card
+    from stance.store.card import write_card
 
     path = write_card(model_dir)
     extra = [

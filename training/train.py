@@ -20,11 +20,11 @@ from typing import Any
 import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments, set_seed
 
-from stance.card import write_card
-from stance.labels import LabelRecord
-from stance.model_files import temperature_scaled
-from stance.modeling import StanceModel, collate
-from stance.taxonomy import Taxonomy
+from stance.labels.format import LabelRecord
+from stance.labels.taxonomy import Taxonomy
+from stance.model.modeling import StanceModel, collate
+from stance.store.card import write_card
+from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, one_target_per_record

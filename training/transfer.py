@@ -4,7 +4,7 @@
 
 1. Read a seeded sample of AllSides articles (training.convert.allsides: ``train`` and ``dev``
    articles only; the held-out articles never enter).
-2. Find targets exactly as ``stance score`` does (stance.scoring.find_targets: the news splitter,
+2. Find targets exactly as ``stance score`` does (stance.pipeline.scorer.find_targets: the news splitter,
    the actor registry and NER), so the student learns on the mentions users get.
 3. Drop every sentence that also appears in a NewsMTSC dev split (normalised match), so that dev
    scores do not flatter the student.
@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from stance.labels import LabelRecord, TargetLabel
+from stance.labels.format import LabelRecord, TargetLabel
 from training.convert.allsides import article_split, article_texts, sentence_text, text_hash
 
 logger = logging.getLogger("stance.transfer")
@@ -99,10 +99,10 @@ def find_transfer_targets(config: TransferConfig, finder=None, exclude: set[str]
     ``exclude``: normalised sentences to drop (default: the NewsMTSC dev sentences, when the config says so)."""
     import pyarrow.parquet as pq
 
-    from stance.actors import ActorFinder, ActorRegistry
-    from stance.readers import Article
-    from stance.scoring import find_targets
-    from stance.sentences import get_splitter
+    from stance.io.readers import Article
+    from stance.pipeline.actors import ActorFinder, ActorRegistry
+    from stance.pipeline.scorer import find_targets
+    from stance.pipeline.sentences import get_splitter
 
     path = Path(config.data_dir) / "allsides" / "articles.parquet"
     if not path.exists():
@@ -140,7 +140,7 @@ def find_transfer_targets(config: TransferConfig, finder=None, exclude: set[str]
 
 def label_sentences(teacher, sentences: list[dict], batch_size: int = 64) -> list[dict]:
     """Step 4: each sentence gets ``probs`` (targets x stance labels) from the teacher."""
-    from stance.encoding import encode_batch
+    from stance.model.encoding import encode_batch
     from training.evaluate import stance_one_target_per_pass
 
     texts = [s["text"] for s in sentences]
@@ -199,8 +199,8 @@ def convert(data_dir: Path, split: str = "train") -> Iterator[LabelRecord]:
 
 def build(config: TransferConfig) -> dict[str, Any]:
     """Steps 1-5, reusing the cache when the same teacher already labelled the same config."""
-    from stance.model_files import model_version
-    from stance.modeling import StanceModel
+    from stance.model.modeling import StanceModel
+    from stance.store.model_files import model_version
 
     started = time.perf_counter()
     version = model_version(config.teacher)

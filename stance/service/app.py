@@ -31,7 +31,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from stance import __version__
-from stance.readers import Article, InputError, validate_record
+from stance.io.readers import Article, InputError, validate_record
 from stance.service.batcher import ItemError, MicroBatcher, QueueFullError
 from stance.service.errors import ApiError, install_error_handlers
 from stance.service.middleware import BodySizeLimit
@@ -52,7 +52,7 @@ SENTENCES_PER_ARTICLE = 8  # /v1/stance queues sentences: max_queue articles' wo
 
 
 class Scorer(Protocol):
-    """What the service needs of a scorer (:class:`stance.scoring.StanceScorer`, or a fake in tests)."""
+    """What the service needs of a scorer (:class:`stance.pipeline.scorer.StanceScorer`, or a fake in tests)."""
 
     model: Any
 
@@ -78,7 +78,7 @@ class ServiceState:
 
 def load_scorer(settings: ServiceSettings) -> Scorer:
     """The scorer for the settings (the model, the actor registry and its files, spaCy when ``use_ner``)."""
-    from stance.scoring import StanceScorer
+    from stance.pipeline.scorer import StanceScorer
 
     return StanceScorer.from_pretrained(
         settings.model, actors=settings.actors, use_ner=settings.use_ner, party_members=settings.party_members, device=settings.device,
@@ -117,8 +117,8 @@ def _add_docs(app: FastAPI) -> None:
 def served_model_name(path: str | None, given: str) -> str:
     """The name responses give the model that runs: its registry version, ``default`` for the shipped
     model, else the name it was given (never ``active``, which changes when another version is promoted)."""
-    from stance.model_files import resolve_model
-    from stance.registry import registry_version
+    from stance.store.model_files import resolve_model
+    from stance.store.registry import registry_version
 
     if path:
         version = registry_version(path)
@@ -131,7 +131,7 @@ def served_model_name(path: str | None, given: str) -> str:
 
 def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
     """The ``GET /v1/model`` body: name, version, labels, device taxonomy, model-card metrics, limits."""
-    from stance.taxonomy import Taxonomy
+    from stance.labels.taxonomy import Taxonomy
 
     model = scorer.model
     path = model.path
@@ -143,8 +143,8 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
         log.warning("device taxonomy not available: %s", exc)
         taxonomy = []
     registry = getattr(getattr(scorer, "finder", None), "registry", None)
-    from stance.model_files import model_version
-    from stance.registry import registry_version
+    from stance.store.model_files import model_version
+    from stance.store.registry import registry_version
 
     return ModelInfo(
         name=served_model_name(path, settings.model if getattr(model, "name", None) in (None, "") else str(model.name)),
@@ -165,7 +165,7 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
 
 
 def _score_fn(scorer: Scorer) -> Callable[[list[Article]], list[list[dict[str, Any]]]]:
-    from stance.writers import normalise_row  # the row as `stance score` writes it
+    from stance.io.writers import normalise_row  # the row as `stance score` writes it
 
     def score(articles: list[Article]) -> list[list[dict[str, Any]]]:
         return [[normalise_row(s.to_row()) for s in rows] for rows in scorer.score_articles(articles)]
@@ -366,7 +366,7 @@ def _check_articles(body: ScoreRequest, settings: ServiceSettings) -> list[Artic
 
 def _check_sentences(body: StanceRequest, settings: ServiceSettings) -> list[dict[str, Any]]:
     """The sentences as plain dicts, checked like ``stance predict-stance`` lines."""
-    from stance.labels import LabelRecord
+    from stance.labels.format import LabelRecord
 
     limit = settings.max_article_chars
     lines = [s.model_dump(exclude_unset=True) for s in body.sentences]

@@ -38,7 +38,7 @@ class ServiceSettings:
     use_ner: bool = True
     party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
     device: str = "cpu"
-    backend: str = "auto"  # torch, openvino, onnx, onnx-int8 or auto (see stance.backends)
+    backend: str = "auto"  # torch, openvino, onnx, onnx-int8 or auto (see stance.model.backends)
     batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
     max_batch_size: int = 32  # articles per micro-batch
     max_wait_ms: float = 5.0  # how long the first article of a micro-batch waits for company
@@ -53,8 +53,8 @@ class ServiceSettings:
         for name in ("batch_size", "max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
-        from stance.actors import PARTY_MEMBERS
-        from stance.backends import BACKENDS
+        from stance.model.backends import BACKENDS
+        from stance.pipeline.actors import PARTY_MEMBERS
 
         if self.party_members not in PARTY_MEMBERS:
             raise ValueError(f"party_members must be one of {', '.join(PARTY_MEMBERS)}, not {self.party_members!r}")

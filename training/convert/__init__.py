@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from pathlib import Path
 
-from stance.labels import LabelRecord
+from stance.labels.format import LabelRecord
 
 CONVERTERS: dict[str, str] = {
     "newsmtsc": "training.convert.newsmtsc",

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from stance.labels import DeviceLabel, LabelRecord
-from stance.taxonomy import FIXED_DEVICES
+from stance.labels.format import DeviceLabel, LabelRecord
+from stance.labels.taxonomy import FIXED_DEVICES
 from training.convert.splits import sha256_percent
 
 LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "real_devices"

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.labels import DeviceLabel, LabelRecord
+from stance.labels.format import DeviceLabel, LabelRecord
 from training.convert.splits import split_of
 
 SOURCE = "babe"

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.labels import LabelRecord, TargetLabel
+from stance.labels.format import LabelRecord, TargetLabel
 
 SPLITS = ("train", "valid")
 _BRACKET = re.compile(r"\[([^\[\]]+)\]")

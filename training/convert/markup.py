@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.labels import DeviceLabel, LabelRecord
-from stance.taxonomy import FIXED_DEVICES
+from stance.labels.format import DeviceLabel, LabelRecord
+from stance.labels.taxonomy import FIXED_DEVICES
 from training.convert.splits import sha256_percent
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "framing_examples"

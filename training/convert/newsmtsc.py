@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.labels import LabelRecord, TargetLabel
+from stance.labels.format import LabelRecord, TargetLabel
 
 POLARITY = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
 SPLITS = ("train", "dev_rw", "dev_mt")

@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from stance.labels import DeviceLabel, LabelRecord
+from stance.labels.format import DeviceLabel, LabelRecord
 
 SOURCE = "polnear"
 SPLITS = ("train", "dev")

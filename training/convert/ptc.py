@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.labels import DeviceLabel, LabelRecord
+from stance.labels.format import DeviceLabel, LabelRecord
 from training.convert.splits import sha256_percent
 
 TECHNIQUES = (

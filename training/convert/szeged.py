@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from stance.labels import DeviceLabel, LabelRecord
+from stance.labels.format import DeviceLabel, LabelRecord
 from training.convert.splits import split_of
 
 SOURCE = "szeged"

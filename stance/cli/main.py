@@ -1,0 +1,347 @@
+"""The ``stance`` command. Each sub-command is a thin layer over the library; heavy modules
+are imported inside the commands so that ``stance --help`` is instant."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stance.cli.common import console, fail
+
+# typer (0.29) prints a Python type after a positional argument's name in help ("PATH... <list[Path]>"), with no
+# setting to turn it off; an argument given a metavar says enough. Options take a metavar directly.
+if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
+    _argument_type = typer.core.TyperArgument.display_type_rich
+
+    def _argument_type_unless_metavar(self, ctx):  # type: ignore[no-untyped-def]
+        return None if self.metavar else _argument_type(self, ctx)
+
+    typer.core.TyperArgument.display_type_rich = _argument_type_unless_metavar
+
+app = typer.Typer(rich_markup_mode=None, help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="YAML training config, e.g. configs/default.yaml")],
+    output_dir: Annotated[str | None, typer.Option(help="overrides output_dir of the config")] = None,
+    resume: Annotated[bool, typer.Option(help="continue from the last checkpoint in the output directory")] = False,
+) -> None:
+    """Train a model from a YAML config (checkpoints, early stopping, metrics in the output directory)."""
+    import logging
+
+    from training.config import TrainConfig
+    from training.train import train as run_training
+
+    if not config.exists():
+        fail(f"config {config} does not exist")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        cfg = TrainConfig.from_yaml(config, output_dir=output_dir)
+    except ValueError as exc:
+        fail(str(exc))
+    result = run_training(cfg, resume=resume)
+    console.print_json(json.dumps(result["headline"]))
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Argument(help="'default', a model directory or a hub id")],
+    data: Annotated[
+        list[str],
+        typer.Option(metavar="TEXT", help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable"),
+    ],
+    out: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
+    data_dir: Annotated[str, typer.Option(help="where the public datasets live")] = "../shared/data",
+    update_card: Annotated[bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")] = False,
+    tune_on: Annotated[
+        list[str] | None, typer.Option(metavar="TEXT", help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto: evaluate the model as that backend runs it")] = "torch",
+) -> None:
+    """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
+    from stance.labels.taxonomy import Taxonomy
+    from stance.model.modeling import StanceModel, resolve_model
+    from training.config import DataSpec
+    from training.data import load_records
+    from training.evaluate import evaluate_model
+
+    taxonomy = Taxonomy.load()
+
+    def load(items: list[str]) -> dict:
+        out = {}
+        for item in items:
+            spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
+            try:
+                out[item] = load_records(spec, data_dir, taxonomy)
+            except (ValueError, OSError) as exc:
+                fail(f"{item}: {exc}")
+        return out
+
+    datasets = load(data)
+    try:
+        stance_model = StanceModel.from_pretrained(model, backend=backend)
+        stance_model.backend  # noqa: B018 (export / load now: a missing ONNX Runtime is reported here)
+    except ValueError as exc:
+        fail(str(exc))
+    if tune_on:
+        from training.evaluate import predict_raw, tune_thresholds
+
+        raws = [predict_raw(stance_model, recs) for recs in load(tune_on).values()]
+        # labels the tuning data does not annotate keep their thresholds
+        stance_model.config.device_thresholds = {**stance_model.config.device_thresholds, **tune_thresholds(raws, stance_model)}
+        console.print(f"thresholds tuned on {', '.join(tune_on)}: {stance_model.config.device_thresholds}")
+    result = evaluate_model(stance_model, datasets)
+    text = json.dumps(result, indent=2)
+    if out:
+        out.write_text(text)
+    if update_card:
+        from stance.store.card import write_card
+
+        model_dir = Path(resolve_model(model))
+        if tune_on:
+            stance_model.config.to_json_file(model_dir / "config.json")
+        path = model_dir / "evaluation.json"
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        stored.setdefault("datasets", {}).update(result["datasets"])
+        stored["held_out"] = {**stored.get("held_out", {}), **result["headline"]}
+        path.write_text(json.dumps(stored, indent=2))
+        write_card(model_dir)
+    console.print_json(json.dumps(result["headline"]))
+
+
+@app.command("predict-stance")
+def predict_stance(
+    input: Annotated[Path, typer.Argument(help="JSONL: {'text': ..., 'targets': [{'start', 'end'}, ...]} per line")],
+    out: Annotated[Path, typer.Option(help="output JSONL (targets gain 'stance' and 'probs')")],
+    model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
+    on_error: Annotated[str, typer.Option(help="'stop' at the first bad line, or 'skip' it to the errors file")] = "stop",
+    errors: Annotated[Path | None, typer.Option(help="errors file (default: OUT.errors.jsonl)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+) -> None:
+    """Stance toward given target spans (for users with their own entity annotations)."""
+    from stance.model.modeling import StanceModel
+    from stance.run.predict_stance import BadLineError, predict_stance_file
+
+    if not input.is_file():
+        fail(f"cannot read {input}")
+    if on_error not in ("stop", "skip"):
+        fail("--on-error must be 'stop' or 'skip'")
+    try:
+        summary = predict_stance_file(StanceModel.from_pretrained(model), input, out, on_error=on_error, errors_path=errors, batch_size=batch_size)
+    except BadLineError as exc:
+        fail(f"{exc} (use --on-error skip to skip bad lines)", code=1)
+    console.print(f"wrote {summary.written} lines to {out}" + (f"; {summary.errors} bad lines in {summary.errors_path}" if summary.errors else ""))
+
+
+@app.command()
+def score(
+    inputs: Annotated[list[str], typer.Argument(metavar="PATH", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
+    out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
+    model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
+    actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")] = None,
+    ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = True,
+    party_members: Annotated[str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")] = "party",
+    errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
+    id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
+    max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
+    encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = "utf-8",
+    text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = "text",
+    id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = "id",
+    meta: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald")] = None,
+    outlet_from: Annotated[str | None, typer.Option(help="'parent': a .txt/.html file's folder name is its outlet")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
+    workers: Annotated[
+        int, typer.Option(min=0, help="worker processes, each running the whole pipeline; 0 = one per CPU core, at most 4")
+    ] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
+    backend: Annotated[
+        str, typer.Option(help="torch, openvino, onnx, onnx-int8 (pip install 'stance[onnx]') or auto (the fastest backend recorded to agree, where measured faster)")
+    ] = "auto",
+    shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing output")] = False,
+    engine: Annotated[
+        str, typer.Option(help="'local' (this machine) or 'ray' (Ray Data on a cluster; pip install 'stance[ray]'; --out is a directory of Parquet parts)")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="--engine ray: 'auto' (the cluster of this machine), ray://host:port (Ray Client); default: start a local Ray")
+    ] = None,
+    actors_per_node: Annotated[
+        int, typer.Option(min=0, help="--engine ray: scoring actors per node, each loading the model once; 0 = one per CPU core, at most 4")
+    ] = 0,
+) -> None:
+    """Score article collections: one row per sentence with actor stances and framing devices.
+
+    Example: stance score news/ --out scores.parquet --engine ray --address auto --actors-per-node 8
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from stance.io.readers import InputPathError, check_encoding, check_paths
+    from stance.io.writers import output_format
+    from stance.model.backends import BACKENDS
+    from stance.pipeline.actors import PARTY_MEMBERS
+    from stance.run.local import (
+        OutputCompleteError,
+        OutputExistsError,
+        ScoreOptions,
+        WorkerStartError,
+        auto_workers,
+        decide_backend,
+        light_process,
+        pin_model,
+        score_collection,
+        worker_threads,
+    )
+    from stance.store.model_files import check_hub_name, resolve_model
+
+    try:
+        if engine not in ("local", "ray"):
+            raise ValueError(f"--engine must be 'local' or 'ray', not {engine!r}")
+        if engine == "local":
+            check_paths(inputs, text_column=text_column, id_column=id_column)
+        elif resume:
+            raise ValueError("--resume is for the local engine; a Ray run retries failed work itself (rerun with --overwrite)")
+        constant = tuple(_field_value(m) for m in meta or ())
+        if outlet_from not in (None, "parent"):
+            raise ValueError(f"--outlet-from must be 'parent', not {outlet_from!r}")
+        if engine == "ray" and (meta or outlet_from or text_column != "text" or id_column != "id" or encoding != "utf-8"):
+            raise ValueError("--meta, --outlet-from, --text-column, --id-column and --encoding are for the local engine")
+        output_format(out)
+        if id_from not in ("field", "line"):
+            raise ValueError("--id-from must be 'field' or 'line'")
+        check_encoding(encoding)
+        if party_members not in PARTY_MEMBERS:
+            raise ValueError(f"--party-members must be one of {', '.join(PARTY_MEMBERS)}, not {party_members!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        check_hub_name(resolve_model(model))  # a hub id: say at once if it cannot be reached
+    except ValueError as exc:
+        fail(str(exc))
+    if workers == 0:
+        workers = auto_workers()
+    options = ScoreOptions(
+        model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, party_members=party_members, id_from=id_from, max_chars=max_chars,
+        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend, encoding=encoding,
+        text_column=text_column, id_column=id_column, meta=constant, outlet_from=outlet_from,
+    )
+    try:
+        options = pin_model(options)  # the model is decided here, once: workers, resume and run.json all use this one
+    except ValueError as exc:
+        fail(str(exc))
+    started = time.perf_counter()
+    if engine == "local" and workers == 1:  # this process scores: with an exported backend it needs no torch
+        options = decide_backend(options, worker_threads(1))
+        light_process(options)
+    if engine == "ray":
+        summary = _score_on_ray(inputs, out, options, errors=errors, overwrite=overwrite, address=address, actors_per_node=actors_per_node)
+    else:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+        ) as progress:
+            task = progress.add_task("loading the model", total=None)
+
+            def on_progress(articles: int, sentences: int) -> None:
+                dt = max(time.perf_counter() - started, 1e-9)
+                progress.update(task, description=f"{articles:,} articles ({articles / dt:,.1f}/s), {sentences:,} sentences ({sentences / dt:,.0f}/s)")
+
+            try:
+                summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
+            except OutputCompleteError as exc:
+                console.print(str(exc))
+                return
+            except (OutputExistsError, InputPathError, WorkerStartError) as exc:
+                fail(str(exc))
+    console.print(
+        f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "
+        f"{summary.articles_scored:,} articles scored ({summary.sentences:,} sentences, "
+        f"{summary.sentences_scored / max(summary.seconds, 1e-9):,.0f} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
+        + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
+    )
+    from stance.run.local import run_metadata_path
+
+    console.print(f"output: {out}   run metadata: {run_metadata_path(out)}")
+    if summary.articles_read == 0:
+        fail(f"no input records in {', '.join(inputs)}: nothing was scored")
+    if summary.articles_scored == 0:
+        fail(f"every one of the {summary.errors:,} input records failed: nothing was scored (why: {summary.errors_path})", code=1)
+
+
+def _field_value(item: str) -> tuple[str, str]:
+    """``FIELD=VALUE`` of --meta as a pair; ValueError for anything else."""
+    field, sep, value = item.partition("=")
+    if not sep or not field.strip():
+        raise ValueError(f"--meta takes FIELD=VALUE (e.g. outlet=Herald), not {item!r}")
+    if field.strip() in ("id", "text"):
+        raise ValueError(f"--meta cannot set {field.strip()!r}")
+    return field.strip(), value
+
+
+def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int):
+    """``stance score --engine ray``: the run summary, or exit 2 with a message (no Ray, bad input)."""
+    from stance.io.readers import InputPathError
+    from stance.run.local import OutputExistsError
+
+    try:
+        import ray.data  # noqa: F401  (an optional extra)
+
+        from stance.run.ray_engine import RayOptions, score_collection_ray
+    except ImportError as exc:
+        fail(f"--engine ray needs Ray Data: pip install 'stance[ray]' ({exc})")
+    try:
+        ray_options = RayOptions(address=address, actors_per_node=actors_per_node)
+        console.print(f"scoring on Ray ({address or 'a local Ray instance'}); Ray Data logs each stage as it finishes")
+        return score_collection_ray(inputs, out, options, ray_options, errors_path=errors, overwrite=overwrite)
+    except (OutputExistsError, InputPathError, ValueError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def convert(
+    source: Annotated[str, typer.Argument(help="newsmtsc, ptc, polnear, szeged, babe or framing")],
+    split: Annotated[str, typer.Option(help="the split to convert")] = "train",
+    out: Annotated[Path, typer.Option(help="output JSONL in the project's label format")] = Path("converted.jsonl"),
+    data_dir: Annotated[Path, typer.Option(help="where the public datasets live")] = Path("../shared/data"),
+    raw_labels: Annotated[bool, typer.Option(help="keep the dataset's own device labels instead of the taxonomy's")] = False,
+) -> None:
+    """Convert a public dataset to the project's label format (see README: Label format)."""
+    from stance.labels.format import write_label_file
+    from stance.labels.taxonomy import Taxonomy
+    from training.convert import get_converter, resolve_data_dir
+    from training.data import map_to_taxonomy
+
+    folder = data_dir
+    try:
+        folder = resolve_data_dir(data_dir)
+        records = get_converter(source)(folder, split)
+        if not raw_labels:
+            taxonomy = Taxonomy.load()
+            records = (map_to_taxonomy(r, source, taxonomy) for r in records)
+        n = write_label_file(records, out)
+    except FileNotFoundError as exc:
+        fail(f"{exc.filename}: not found; is --data-dir ({folder}) the folder of the public datasets, with {source}/ in it?")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    console.print(f"wrote {n} sentences to {out}")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (each keeps its heavy imports inside the command)."""
+    from stance.cli import actors, compare, labels, models, retrain, serve
+
+    app.command("compare")(compare.compare)
+    app.command("actors")(actors.actors)
+    app.command("serve")(serve.serve)
+    app.add_typer(labels.app, name="labels")
+    app.add_typer(models.app, name="models")
+    app.command("retrain")(retrain.retrain)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":
+    app()

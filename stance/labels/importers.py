@@ -1,0 +1,200 @@
+"""Import labels from annotation tools into the project's label format (``LabelRecord``).
+
+- **Label Studio** JSON export (``[{"id": 7, "data": {"text": ...}, "annotations": [{"result": [...]}]}, ...]``):
+  span results (``type: labels``) whose control (``from_name``) is ``stance`` become targets with that
+  stance; those of ``devices`` become device spans. ``stance labels suggest`` writes tasks and a
+  labelling config with exactly these two controls. Of several annotations of a task, the one marked
+  ``ground_truth`` wins, else the last one not cancelled; tasks without annotation are skipped.
+  ``data.doc_id`` and ``data.device_labels`` (written by ``suggest``) are kept.
+- **doccano** JSONL (sequence labelling export): ``{"text": ..., "label": [[start, end, "name"], ...]}``
+  or ``{"text": ..., "entities": [{"start_offset": s, "end_offset": e, "label": "name"}, ...]}``.
+  A label named ``negative``/``neutral``/``positive`` is a target with that stance, any other a device.
+
+Label names of either tool are mapped with ``label_map`` (``{"Loaded Language": "loaded_language"}``);
+a name that is neither a stance nor a known device after mapping is an error naming the file, the line
+(doccano) or task id (Label Studio), and the name.
+
+Example:
+    >>> records = import_labels("export.json", "labelstudio", label_map={"Neg": "negative"})  # doctest: +SKIP
+    >>> write_label_file(records, "new_labels.jsonl")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from stance.io.readers import json_objects
+from stance.labels.format import STANCE_LABELS, LabelRecord
+
+FORMATS = ("labelstudio", "doccano")
+STANCE_CONTROL = "stance"
+DEVICE_CONTROL = "devices"
+
+
+class LabelImportError(ValueError):
+    """A task or line that cannot be imported; the message says where."""
+
+
+def import_labels(
+    path: str | Path,
+    fmt: str,
+    *,
+    label_map: Mapping[str, str] | None = None,
+    known_devices: Iterable[str] | None = None,
+    source: str = "",
+) -> list[LabelRecord]:
+    """Read a Label Studio JSON export or a doccano JSONL file as label records.
+
+    ``known_devices``: device names accepted (default: the shipped taxonomy's). ``source``: the
+    records' ``source`` field (default: the tool's name).
+
+    Example:
+        >>> recs = import_labels("admin.jsonl", "doccano", label_map={"LL": "loaded_language"})  # doctest: +SKIP
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown import format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if known_devices is None:
+        from stance.labels.taxonomy import Taxonomy
+
+        known_devices = Taxonomy.load().names
+    known = set(known_devices)
+    mapping = dict(label_map or {})
+    if fmt == "labelstudio":
+        return list(_label_studio(Path(path), mapping, known, source or "labelstudio"))
+    return list(_doccano(Path(path), mapping, known, source or "doccano"))
+
+
+def parse_label_map(items: Iterable[str]) -> dict[str, str]:
+    """``["Loaded Language=loaded_language", ...]`` -> mapping; ValueError on an item without ``=``.
+
+    Example:
+        >>> parse_label_map(["Neg=negative", "LL = loaded_language"])
+        {'Neg': 'negative', 'LL': 'loaded_language'}
+    """
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--map takes TOOL_LABEL=OUR_LABEL, got {item!r}")
+        key, value = item.split("=", 1)
+        if not key.strip() or not value.strip():
+            raise ValueError(f"--map takes TOOL_LABEL=OUR_LABEL, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _record(
+    text: Any, spans: list[tuple[int, int, str]], where: str, mapping: dict[str, str], known: set[str], extra: dict[str, Any]
+) -> LabelRecord:
+    if not isinstance(text, str) or not text.strip():
+        raise LabelImportError(f"{where}: the text is missing or empty")
+    targets, devices = [], []
+    for start, end, raw in spans:
+        name = mapping.get(raw, raw)
+        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+            raise LabelImportError(f"{where}: span {start}-{end} ({raw!r}) is out of range for a text of {len(text)} characters")
+        if name in STANCE_LABELS:
+            targets.append({"start": start, "end": end, "stance": name})
+        elif name in known:
+            devices.append({"start": start, "end": end, "label": name})
+        else:
+            raise LabelImportError(
+                f"{where}: unknown label {raw!r}" + (f" (mapped to {name!r})" if name != raw else "")
+                + f"; map it with --map '{raw}=LABEL' to a stance ({', '.join(STANCE_LABELS)}) or a device"
+            )
+    obj = {"text": text, "targets": targets, "devices": devices, **extra}
+    try:
+        return LabelRecord.from_dict(obj, known_devices=known)
+    except ValueError as exc:
+        raise LabelImportError(f"{where}: {exc}") from None
+
+
+def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: str):
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise LabelImportError(f"{path}: not a Label Studio JSON export (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(tasks, dict):
+        tasks = [tasks]
+    if not isinstance(tasks, list):
+        raise LabelImportError(f"{path}: expected a JSON list of tasks (Label Studio's JSON export)")
+    for index, task in enumerate(tasks):
+        where = f"{path}: task {index}"
+        if not isinstance(task, dict):
+            raise LabelImportError(f"{where}: expected an object")
+        if "id" in task:
+            where = f"{path}: task id {task['id']} (#{index})"
+        data = task.get("data")
+        if not isinstance(data, dict):
+            raise LabelImportError(f"{where}: no 'data' object")
+        annotation = _chosen_annotation(task.get("annotations") or task.get("completions") or [], where)
+        if annotation is None:
+            continue
+        spans = []
+        for j, result in enumerate(annotation.get("result") or []):
+            if not isinstance(result, dict) or result.get("type") not in ("labels", None):
+                continue  # relations, choices, text areas: not span labels
+            value = result.get("value") or {}
+            names = value.get("labels") or []
+            if "start" not in value or not names:
+                continue
+            control = result.get("from_name", "")
+            for name in names:
+                raw = name
+                if control == STANCE_CONTROL and mapping.get(name, name) not in STANCE_LABELS:
+                    raise LabelImportError(
+                        f"{where}: result {j}: the stance control has the label {name!r}; expected {', '.join(STANCE_LABELS)} "
+                        f"(map it with --map '{name}=negative' or the like)"
+                    )
+                if control == DEVICE_CONTROL and mapping.get(name, name) in STANCE_LABELS:
+                    raise LabelImportError(f"{where}: result {j}: the devices control has the stance label {name!r}")
+                spans.append((value.get("start"), value.get("end"), raw))
+                if "text" in value and isinstance(value.get("start"), int) and isinstance(data.get("text"), str):
+                    if data["text"][value["start"] : value.get("end")] != value["text"]:
+                        raise LabelImportError(f"{where}: result {j}: span text {value['text']!r} does not match the task text at {value['start']}-{value.get('end')}")
+        extra: dict[str, Any] = {"source": str(data.get("source") or source)}
+        if data.get("doc_id") not in (None, ""):
+            extra["doc_id"] = str(data["doc_id"])
+        if isinstance(data.get("device_labels"), list):
+            extra["device_labels"] = data["device_labels"]
+        if "id" in task:
+            extra["task_id"] = task["id"]
+        yield _record(data.get("text"), spans, where, mapping, known, extra)
+
+
+def _chosen_annotation(annotations: Any, where: str) -> dict[str, Any] | None:
+    if not isinstance(annotations, list):
+        raise LabelImportError(f"{where}: 'annotations' must be a list")
+    usable = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
+    if not usable:
+        return None
+    truth = [a for a in usable if a.get("ground_truth")]
+    return (truth or usable)[-1]
+
+
+def _doccano(path: Path, mapping: dict[str, str], known: set[str], source: str):
+    for lineno, obj in json_objects(path, error=LabelImportError):
+        where = f"{path}:{lineno}"
+        if "id" in obj:
+            where += f" (id {obj['id']})"
+        text = obj.get("text", obj.get("data"))
+        spans = []
+        if isinstance(obj.get("entities"), list):
+            for ent in obj["entities"]:
+                if not isinstance(ent, dict):
+                    raise LabelImportError(f"{where}: each entity must be an object")
+                spans.append((ent.get("start_offset"), ent.get("end_offset"), str(ent.get("label"))))
+        else:
+            for item in obj.get("label", obj.get("labels", [])) or []:
+                if not isinstance(item, (list, tuple)) or len(item) != 3:
+                    raise LabelImportError(f"{where}: labels must be [start, end, label] triples, got {item!r}")
+                spans.append((item[0], item[1], str(item[2])))
+        extra: dict[str, Any] = {"source": str(obj.get("source") or source)}
+        doc = obj.get("doc_id", obj.get("meta", {}).get("doc_id") if isinstance(obj.get("meta"), dict) else None)
+        if doc not in (None, ""):
+            extra["doc_id"] = str(doc)
+        if "id" in obj:
+            extra["doccano_id"] = obj["id"]
+        yield _record(text, spans, where, mapping, known, extra)

@@ -1,0 +1,454 @@
+"""Inference backends: what runs the network on a padded batch.
+
+A small base class with swappable implementations (as flair's sentence splitters):
+
+- ``torch``: PyTorch. Where the CPU has native bf16 (AVX512-BF16 / AMX) the weights run in
+  bf16 directly, from a bf16 copy of the network made once (the saved weights are bf16
+  already); elsewhere fp32. This is the default.
+- ``openvino``: OpenVINO on a graph converted from the model, in bf16 where the CPU has it
+  (AMX / AVX512-BF16), else fp32. It fuses the encoder's small operations that PyTorch runs one
+  by one. Converted once and cached beside the model (or, where that directory is read-only,
+  under ``$STANCE_CACHE/openvino/<version>``).
+- ``onnx`` / ``onnx-int8``: ONNX Runtime on a graph exported from the model, optionally with
+  int8 dynamic quantisation; cached the same way (``onnx/``). Needs ``pip install stance[onnx]``.
+- ``auto``: the fastest of the accelerated backends (:data:`ACCELERATED`) whose labels the model's
+  directory records to agree with the torch backend (``backends.json``, written by
+  ``bench/backends.py --record``), if a timing on this machine finds it at least 10% faster than
+  ``torch``; otherwise ``torch``. The timing is done once per model, machine and thread count
+  and cached.
+
+Every backend returns the same thing: stance probabilities (batch, targets, 3) and device
+probabilities (batch, tokens, device labels, 3) as numpy arrays.
+
+Example:
+    >>> from stance import StanceModel
+    >>> model = StanceModel.from_pretrained("default", backend="torch")  # doctest: +SKIP
+    >>> model.backend.name  # doctest: +SKIP
+    'torch-bf16'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+    from stance.model.modeling import StanceModel
+    from stance.model.network import StanceNetwork
+
+BACKENDS = ("auto", "torch", "openvino", "onnx", "onnx-int8")
+ACCELERATED = ("openvino", "onnx-int8")
+"""The backends ``auto`` may pick, given a recorded agreement with ``torch``."""
+GRAPH_INPUTS = ("input_ids", "attention_mask", "target_markers")
+
+
+class InferenceBackend(ABC):
+    """Runs the network on one padded batch (the arrays of :func:`stance.model.encoding.collate`)."""
+
+    name: str = ""
+
+    @abstractmethod
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(stance probabilities (batch, targets, 3), device probabilities (batch, tokens, labels, 3))."""
+
+
+class TorchBackend(InferenceBackend):
+    """PyTorch; native bf16 weights where the hardware has bf16, else fp32.
+
+    The bf16 copy is remade whenever the network's weights have changed in place (an optimiser
+    step bumps their version counters), so a model that is trained after use never runs stale weights.
+    """
+
+    def __init__(self, network: StanceNetwork, device: torch.device, bf16: bool) -> None:
+        self.network = network
+        self.device = device
+        self.bf16 = bf16
+        self.name = "torch-bf16" if bf16 else "torch-fp32"
+        self._copy: StanceNetwork | None = None
+        self._copy_key: tuple | None = None
+
+    def _inference_network(self) -> StanceNetwork:
+        import torch
+
+        if not self.bf16 or next(self.network.parameters()).dtype == torch.bfloat16:
+            return self.network
+        if self.network.training:  # mid-training evaluation: autocast on the live weights
+            return self.network
+        key = tuple((id(p), p._version) for p in self.network.parameters())
+        if self._copy is None or key != self._copy_key:
+            import copy
+
+            self._copy = copy.deepcopy(self.network).to(torch.bfloat16).eval()
+            self._copy_key = key
+        return self._copy
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        network = self._inference_network()
+        batch = {k: torch.as_tensor(v).to(self.device) for k, v in batch.items()}
+        autocast = (
+            torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+            if self.bf16 and next(network.parameters()).dtype != torch.bfloat16  # live fp32 weights (training)
+            else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            output = network(**batch)
+        device_probs = output.device_logits.float().softmax(-1).cpu().numpy()
+        if output.stance_logits is None:
+            stance_probs = np.zeros((device_probs.shape[0], 0, len(network.config.stance_labels)), dtype=np.float32)
+        else:
+            stance_probs = output.stance_logits.float().softmax(-1).cpu().numpy()
+        return stance_probs, device_probs
+
+
+class OnnxBackend(InferenceBackend):
+    """ONNX Runtime on an exported graph (fp32, or int8 with dynamic quantisation)."""
+
+    def __init__(self, path: str | Path, *, quantized: bool, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.name = "onnx-int8" if quantized else "onnx"
+        self.path = Path(path)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        feeds, n_targets = graph_feeds(batch)
+        stance_probs, device_probs = self.session.run(None, feeds)
+        return stance_probs[:, :n_targets], device_probs
+
+
+class OpenVinoBackend(InferenceBackend):
+    """OpenVINO on a converted graph; bf16 inference where the CPU has it (``bf16=None``: ask
+    OpenVINO), else fp32."""
+
+    def __init__(self, path: str | Path, *, bf16: bool | None = None, threads: int | None = None) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        if bf16 is None:
+            bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        config = {
+            "INFERENCE_NUM_THREADS": threads or default_threads(),
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+            # OpenVINO pins its threads to cores by default: two worker processes then share one core
+            # (measured: half the throughput), and NER in the same process competes with a pinned thread.
+            "ENABLE_CPU_PINNING": False,
+        }
+        self._request = core.compile_model(str(path), "CPU", config).create_infer_request()
+        self._lock = threading.Lock()  # one infer request: callers on several threads take turns
+        self.name = "openvino-bf16" if bf16 else "openvino-fp32"
+        self.path = Path(path)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        feeds, n_targets = graph_feeds(batch)
+        with self._lock:
+            result = self._request.infer(feeds)
+            return result[0][:, :n_targets].copy(), result[1].copy()  # the request reuses its output buffers
+
+
+def default_threads() -> int:
+    """Threads for a backend not told how many: torch's setting where torch is loaded, else every core."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"].get_num_threads()
+    from stance.resources import available_cpus
+
+    return available_cpus()
+
+
+def graph_feeds(batch: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
+    """A batch as the exported graphs take it (one target slot at least), and its real number of targets."""
+    feeds = {k: np.asarray(batch[k]) for k in GRAPH_INPUTS}
+    n_targets = feeds["target_markers"].shape[1]
+    if n_targets == 0:  # the graphs are traced with a target; an unused slot (-1) stands in
+        feeds["target_markers"] = np.full((feeds["input_ids"].shape[0], 1, 2), -1, dtype=np.int64)
+    return feeds, n_targets
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def export_onnx(network: StanceNetwork, directory: str | Path, *, quantize: bool = True) -> Path:
+    """Export ``network`` to ``directory/model.onnx`` (fp32) and, with ``quantize``, to
+    ``model.int8.onnx`` (int8 dynamic quantisation of the weights); returns the file to load.
+
+    Example:
+        >>> export_onnx(StanceModel.from_pretrained("default").network, "/tmp/onnx")  # doctest: +SKIP
+        PosixPath('/tmp/onnx/model.int8.onnx')
+    """
+    import torch
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    fp32 = directory / "model.onnx"
+    if not fp32.exists():
+        tmp = directory / f"model.onnx.tmp{os.getpid()}"
+        with warnings_silenced():
+            torch.onnx.export(
+                _probability_graph(network),
+                _example_inputs(),
+                str(tmp),
+                input_names=list(GRAPH_INPUTS),
+                output_names=["stance_probs", "device_probs"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "target_markers": {0: "batch", 1: "targets"},
+                    "stance_probs": {0: "batch", 1: "targets"},
+                    "device_probs": {0: "batch", 1: "tokens"},
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+        tmp.rename(fp32)
+    if not quantize:
+        return fp32
+    int8 = directory / "model.int8.onnx"
+    if not int8.exists():
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = directory / f"model.int8.onnx.tmp{os.getpid()}"
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        tmp.rename(int8)
+    return int8
+
+
+def export_openvino(network: StanceNetwork, directory: str | Path) -> Path:
+    """Convert ``network`` to OpenVINO IR in ``directory`` (``model.xml`` + ``model.bin``, fp32
+    weights) unless it is there already; returns the ``.xml`` to load.
+
+    Example:
+        >>> export_openvino(StanceModel.from_pretrained("default").network, "/tmp/ov")  # doctest: +SKIP
+        PosixPath('/tmp/ov/model.xml')
+    """
+    import openvino as ov
+    import torch
+
+    directory = Path(directory)
+    xml = directory / "model.xml"
+    if xml.exists():
+        return xml
+    directory.mkdir(parents=True, exist_ok=True)
+    shapes = {"input_ids": [-1, -1], "attention_mask": [-1, -1], "target_markers": [-1, -1, 2]}
+    with warnings_silenced(), torch.no_grad():
+        graph = ov.convert_model(
+            _probability_graph(network),
+            example_input=_example_inputs(),
+            input=[(name, shapes[name], ov.Type.i64) for name in GRAPH_INPUTS],
+        )
+    tmp = directory / f"model.tmp{os.getpid()}.xml"
+    ov.save_model(graph, str(tmp), compress_to_fp16=False)
+    tmp.with_suffix(".bin").rename(directory / "model.bin")  # the .xml last: its presence means done
+    tmp.rename(xml)
+    return xml
+
+
+def _probability_graph(network: StanceNetwork) -> torch.nn.Module:
+    """An fp32 copy of ``network`` with its softmaxes: (ids, mask, markers) -> (stance, device) probabilities."""
+    import copy
+
+    import torch
+
+    class ProbabilityGraph(torch.nn.Module):
+        def __init__(self, network: StanceNetwork) -> None:
+            super().__init__()
+            self.network = network
+
+        def forward(self, input_ids, attention_mask, target_markers):
+            out = self.network(input_ids=input_ids, attention_mask=attention_mask, target_markers=target_markers)
+            return out.stance_logits.softmax(-1), out.device_logits.softmax(-1)
+
+    return ProbabilityGraph(copy.deepcopy(network).float().eval())
+
+
+def _example_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    import torch
+
+    ids = torch.full((2, 8), 1000, dtype=torch.long)
+    return ids, torch.ones_like(ids), torch.tensor([[[1, 3]], [[2, 5]]])
+
+
+@contextlib.contextmanager
+def warnings_silenced():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def export_dir(model_dir: str | Path | None, version: str | None, kind: str = "onnx") -> Path:
+    """Where a model's ``kind`` export (``onnx``, ``openvino``) is cached: ``<model>/<kind>`` if
+    writable, else ``$STANCE_CACHE/<kind>/<version>`` (``~/.cache/stance`` by default).
+
+    Example:
+        >>> export_dir(None, "abc123", "openvino").parts[-2:]
+        ('openvino', 'abc123')
+    """
+    if model_dir and Path(model_dir).is_dir():
+        beside = Path(model_dir) / kind
+        if os.access(beside if beside.exists() else model_dir, os.W_OK):
+            return beside
+    cache = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
+    return cache / kind / (version or "unversioned")
+
+
+_RUNTIMES = {"openvino": ("openvino", "openvino"), "onnx": ("onnxruntime", "stance[onnx]"), "onnx-int8": ("onnxruntime", "stance[onnx]")}
+"""Backend -> (the module it imports, what to ``pip install`` for it: openvino is a dependency of stance itself)."""
+
+
+def runtime_available(backend: str) -> bool:
+    """Whether the runtime a backend needs is installed (``torch`` always is)."""
+    if backend not in _RUNTIMES:
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec(_RUNTIMES[backend][0]) is not None
+
+
+# ----------------------------------------------------------------------------- choice
+
+
+def make_backend(model: StanceModel, name: str = "torch") -> InferenceBackend:
+    """The backend called ``name`` (one of :data:`BACKENDS`) for ``model``.
+
+    Example:
+        >>> make_backend(model, "onnx-int8").name  # doctest: +SKIP
+        'onnx-int8'
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        name = choose_backend(model)
+    if name == "torch":
+        if model.threads:
+            import torch
+
+            torch.set_num_threads(model.threads)
+        return TorchBackend(model.network, model.device, model.bf16)
+    if not runtime_available(name):
+        module, extra = _RUNTIMES[name]
+        raise ValueError(f"backend {name!r} needs {module}: pip install '{extra}'")
+    if model.device_type != "cpu":
+        raise ValueError(f"backend {name!r} runs on the CPU only (device is {model.device_name})")
+    if name == "openvino":
+        directory = export_dir(model.path, model.version, "openvino")
+        graph = directory / "model.xml"
+        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
+            graph = export_openvino(model.network, directory)
+        return OpenVinoBackend(graph, bf16=model.requested_bf16, threads=model.threads)
+    directory = export_dir(model.path, model.version, "onnx")
+    graph = directory / ("model.int8.onnx" if name == "onnx-int8" else "model.onnx")
+    if not graph.exists():
+        graph = export_onnx(model.network, directory, quantize=name == "onnx-int8")
+    return OnnxBackend(graph, quantized=name == "onnx-int8", threads=model.threads)
+
+
+def choose_backend(model: StanceModel) -> str:
+    """The fastest accelerated backend recorded to agree with ``torch``, where it is at least 10%
+    faster here; else ``torch``. Timed once per model, machine and thread count, then cached."""
+    if model.device_type != "cpu":
+        return "torch"
+    threads = model.threads or default_threads()
+    if (chosen := known_choice(model.path, model.version, threads)) is not None:
+        return chosen
+    candidates = auto_candidates(model.path)
+    cached = auto_choice_file(model.path, model.version, threads)
+    timings = _time_backends({name: make_backend(model, name) for name in ("torch", *candidates)}, model)
+    fastest = min(candidates, key=timings.__getitem__)
+    chosen = fastest if timings[fastest] < 0.9 * timings["torch"] else "torch"
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps({"chosen": chosen, "candidates": candidates, "seconds": timings, "threads": threads}, indent=2))
+    return chosen
+
+
+def auto_candidates(model_dir: str | Path | None) -> list[str]:
+    """The accelerated backends that are installed and whose labels the model directory's
+    ``backends.json`` records to agree with ``torch``."""
+    record = Path(model_dir) / "backends.json" if model_dir else None
+    if record is None or not record.exists():
+        return []
+    verdicts = json.loads(record.read_text())
+    return [name for name in ACCELERATED if verdicts.get(name, {}).get("agrees") and runtime_available(name)]
+
+
+def auto_choice_file(model_dir: str | Path | None, version: str | None, threads: int) -> Path:
+    """Where ``auto``'s timing-based choice for this machine and thread count is cached."""
+    return export_dir(model_dir, version, "backends") / f"auto-{_machine_key()}-{threads}threads.json"
+
+
+def known_choice(model_dir: str | Path | None, version: str | None, threads: int) -> str | None:
+    """``auto``'s choice for a CPU where it needs no timing (and no torch): ``torch`` when no
+    accelerated backend is recorded to agree, else the choice cached for this machine and thread
+    count if it was made among the same candidates; None when a timing is due."""
+    candidates = auto_candidates(model_dir)
+    if not candidates:
+        return "torch"
+    path = auto_choice_file(model_dir, version, threads)
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    return record["chosen"] if record.get("candidates") == candidates else None
+
+
+_CALIBRATION = (
+    "The minister said on Tuesday that the talks in Geneva had failed.",
+    "Critics of the so-called reform, widely believed to favour large donors, called it a betrayal of voters.",
+    "NATO and the European Union agreed to extend sanctions.",
+    "In an apparent dig at Washington, the spokesman described the plan as reckless and said Beijing would respond "
+    "with measures of its own if the tariffs went ahead as announced last month.",
+)
+
+
+def _time_backends(backends: dict[str, InferenceBackend], model: StanceModel, repeats: int = 5) -> dict[str, float]:
+    """Seconds per backend for a fixed calibration workload (256 sentences of varied length): the
+    fastest of ``repeats`` rounds, interleaved so that a busy spell on the machine hits every backend
+    alike (the minimum estimates the undisturbed cost; other load only ever adds time)."""
+    from stance.model.encoding import collate, encode_batch
+
+    texts = [_CALIBRATION[i % len(_CALIBRATION)] for i in range(256)]
+    encoded = encode_batch(model.subwords, texts, [[(0, 3)]] * len(texts), max_length=model.settings.max_seq_length)
+    batches = [collate(encoded[i : i + 64], pad_id=model.subwords.pad_token_id) for i in range(0, len(encoded), 64)]
+    times: dict[str, list[float]] = {name: [] for name in backends}
+    for backend in backends.values():
+        backend(batches[0])  # warm-up
+    for _ in range(repeats):
+        for name, backend in backends.items():
+            t0 = time.perf_counter()
+            for batch in batches:
+                backend(batch)
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}
+
+
+def _machine_key() -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{platform.machine()}-{platform.processor()}-{_cpu_model()}".encode()).hexdigest()[:8]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""

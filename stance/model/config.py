@@ -1,0 +1,61 @@
+"""`StanceConfig`: what a saved model's ``config.json`` holds (the encoder's own config, both
+label sets, decoding settings).
+
+Kept apart from :mod:`stance.model.network` so that loading a model for an exported backend
+(OpenVINO, ONNX) reads its labels without importing the PyTorch network code.
+
+Example:
+    >>> StanceConfig(device_labels=["loaded_language"]).stance_labels
+    ['negative', 'neutral', 'positive']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, PretrainedConfig
+
+from stance.labels.format import STANCE_LABELS
+from stance.store.model_files import InferenceSettings
+
+
+class StanceConfig(PretrainedConfig):
+    """Configuration: the encoder's own config plus both label sets and decoding settings."""
+
+    model_type = "stance"
+
+    def __init__(
+        self,
+        encoder: dict[str, Any] | None = None,
+        stance_labels: list[str] | None = None,
+        device_labels: list[str] | None = None,
+        internal_device_labels: list[str] | None = None,
+        device_thresholds: dict[str, float] | None = None,
+        stance_loss_weight: float = 1.0,
+        device_loss_weight: float = 1.0,
+        head_dropout: float = 0.1,
+        device_loss_reduction: str = "token",
+        max_seq_length: int = InferenceSettings.max_seq_length,
+        stance_temperature: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.encoder = encoder or {}
+        self.stance_labels = list(stance_labels or STANCE_LABELS)
+        self.device_labels = list(device_labels or [])
+        self.internal_device_labels = list(internal_device_labels or [])
+        self.device_thresholds = dict(device_thresholds or {})
+        self.stance_loss_weight = stance_loss_weight
+        self.device_loss_weight = device_loss_weight
+        self.head_dropout = head_dropout
+        self.device_loss_reduction = device_loss_reduction
+        self.max_seq_length = max_seq_length
+        self.stance_temperature = stance_temperature  # calibration, fitted on the dev sets (InferenceSettings.calibrate)
+
+    @property
+    def encoder_config(self) -> PretrainedConfig:
+        config = dict(self.encoder)
+        return AutoConfig.for_model(config.pop("model_type"), **config)
+
+
+AutoConfig.register("stance", StanceConfig, exist_ok=True)

@@ -1,0 +1,397 @@
+"""`StanceModel`: load a trained model and label sentences.
+
+Example:
+    >>> from stance import StanceModel
+    >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
+    >>> pred = model.predict("Critics say the so-called reform failed.", targets=[(16, 33)])  # doctest: +SKIP
+    >>> pred.targets[0].stance, [d.label for d in pred.devices]  # doctest: +SKIP
+    ('negative', ['unsourced_claim', 'discrediting_attribution'])
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+from stance.model.backends import BACKENDS, InferenceBackend, make_backend
+from stance.model.bases import resolve_base
+from stance.model.encoding import (
+    MARKERS,
+    Encoded,
+    collate,  # noqa: F401 (re-exported: training and tests import it from here)
+    decode_spans,
+    encode_batch,
+)
+from stance.model.subwords import SubwordTokenizer
+from stance.store.model_files import InferenceSettings, check_hub_name, model_version, resolve_model  # noqa: F401 (re-exported: stance.model.modeling.resolve_model)
+
+if TYPE_CHECKING:
+    import torch
+
+    from stance.model.config import StanceConfig
+    from stance.model.network import StanceNetwork
+
+
+@dataclass(frozen=True)
+class TargetPrediction:
+    """Stance toward one target span of a sentence."""
+
+    start: int
+    end: int
+    text: str
+    stance: str | None
+    probs: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DevicePrediction:
+    """One framing-device span."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    score: float
+    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
+
+
+@dataclass(frozen=True)
+class SentencePrediction:
+    """Everything the model says about one sentence. ``truncated``: the sentence was longer
+    than the model's maximum length; spans past the cut are missing and targets there have
+    ``stance=None``."""
+
+    text: str
+    targets: tuple[TargetPrediction, ...]
+    devices: tuple[DevicePrediction, ...]
+    truncated: bool = False
+
+
+SHAPE_MULTIPLE = 8  # inference batches are padded to multiples of this in both dimensions (see collate)
+
+
+class StanceModel:
+    """A trained stance + framing-device model with its tokenizer.
+
+    Example:
+        >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
+        >>> model.predict(["Moscow slammed the move."], targets=[[(0, 6)]])[0].targets[0].stance  # doctest: +SKIP
+        'negative'
+    """
+
+    def __init__(
+        self,
+        network: StanceNetwork | Callable[[], StanceNetwork],
+        tokenizer: Any,
+        *,
+        config: StanceConfig | InferenceSettings | None = None,
+        name: str = "",
+        device: str = "cpu",
+        bf16: bool | None = None,
+        backend: str = "torch",
+        path: str | Path | None = None,
+        subwords: SubwordTokenizer | None = None,
+        threads: int | None = None,
+    ):
+        """``network`` and ``tokenizer`` may be functions that load them (with ``config`` given): a
+        model loaded for an exported backend whose graph is cached then never loads the PyTorch
+        network or transformers at all. ``config`` may then be just the :class:`InferenceSettings`
+        (the full config is read on first use of :attr:`config`); ``subwords`` is the tokenizer
+        inference uses (by default made from ``tokenizer``); ``threads``: the backend's threads."""
+        if not hasattr(network, "state_dict"):  # a function that loads it
+            if config is None:
+                raise ValueError("StanceModel: a network loaded on demand needs its config")
+            self._network, self._load_network = None, network
+        else:
+            self._network, self._load_network = network.to(device).eval(), None
+            config = network.config
+        self._config = None if isinstance(config, InferenceSettings) else config
+        self._settings = config if isinstance(config, InferenceSettings) else None
+        loads_tokenizer = inspect.isfunction(tokenizer)  # (a transformers tokenizer is callable too)
+        self._tokenizer, self._load_tokenizer = (None, tokenizer) if loads_tokenizer else (tokenizer, None)
+        self._subwords = subwords
+        self.name = name
+        self.device_name = str(device)
+        self.requested_bf16 = bf16
+        self.threads = threads
+        self.path = str(path) if path else None
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self._backend_name = backend
+        self._backend: InferenceBackend | None = None
+        self._bf16: bool | None = bf16
+
+    @property
+    def network(self) -> StanceNetwork:
+        """The PyTorch network (loaded on first use where the model was loaded for another backend)."""
+        if self._network is None:
+            self._network = self._load_network().to(self.device_name).eval()
+        return self._network
+
+    @property
+    def tokenizer(self):
+        """The transformers tokenizer (loaded on first use where the model was loaded for another backend)."""
+        if self._tokenizer is None:
+            self._tokenizer = self._load_tokenizer()
+        return self._tokenizer
+
+    @property
+    def subwords(self) -> SubwordTokenizer:
+        """The tokenizer inference uses (ids and offsets; see :mod:`stance.model.subwords`)."""
+        if self._subwords is None:
+            self._subwords = SubwordTokenizer.of(self.tokenizer)
+        return self._subwords
+
+    @property
+    def device(self) -> torch.device:
+        import torch
+
+        return torch.device(self.device_name)
+
+    @property
+    def device_type(self) -> str:
+        """``cpu``, ``cuda``, ... (without importing torch)."""
+        return self.device_name.split(":", 1)[0]
+
+    @property
+    def bf16(self) -> bool:
+        """Whether the torch backend runs in bf16 (given, or whether the hardware has bf16)."""
+        if self._bf16 is None:
+            self._bf16 = _bf16_supported(self.device)
+        return self._bf16
+
+    @property
+    def backend(self) -> InferenceBackend:
+        """What runs the network (see :mod:`stance.model.backends`); made on first use."""
+        if self._backend is None:
+            self._backend = make_backend(self, self._backend_name)
+        return self._backend
+
+    @property
+    def version(self) -> str | None:
+        """Short hash of the saved model (None for a model not loaded from a directory)."""
+        return model_version(self.path)
+
+    # ----------------------------------------------------------------- loading / saving
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path = "default",
+        *,
+        device: str = "cpu",
+        bf16: bool | None = None,
+        backend: str = "torch",
+        threads: int | None = None,
+    ) -> StanceModel:
+        """Load ``default``, a local directory or a Hugging Face hub id; ``backend``: ``torch``
+        (default), ``openvino``, ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.model.backends`);
+        ``threads``: the backend's threads (default: torch's setting, else all cores).
+
+        For a backend other than ``torch`` the PyTorch network is loaded only if it is needed (to
+        export a graph not cached yet), and from a local directory neither transformers nor torch
+        is imported: the tokenizer and labels are read from its files.
+        """
+        path = resolve_model(name_or_path)
+        local = Path(path)
+        check_hub_name(path)
+
+        def load_network() -> StanceNetwork:
+            import torch
+
+            from stance.model.network import StanceNetwork
+
+            return StanceNetwork.from_pretrained(path, dtype=torch.float32)
+
+        def load_tokenizer():
+            from transformers import AutoTokenizer
+
+            from stance.model.config import StanceConfig  # noqa: F401 (registers the "stance" config type first)
+
+            return AutoTokenizer.from_pretrained(path)
+
+        common = {"name": str(name_or_path), "device": device, "bf16": bf16, "backend": backend, "threads": threads,
+                  "path": local if (local / "config.json").exists() else None}
+        if backend != "torch" and (local / "config.json").is_file():
+            try:
+                subwords = SubwordTokenizer.from_directory(local)
+            except ValueError:
+                subwords = None
+            if subwords is not None:
+                settings = InferenceSettings.from_file(local / "config.json")
+                return cls(load_network, load_tokenizer, config=settings, subwords=subwords, **common)
+        from stance.model.config import StanceConfig
+
+        config = StanceConfig.from_pretrained(path)
+        config.name_or_path = str(path)  # as PreTrainedModel.from_pretrained sets it
+        return cls(load_network() if backend == "torch" else load_network, load_tokenizer(), config=config, **common)
+
+    @classmethod
+    def from_base(
+        cls,
+        base: str,
+        device_labels: Sequence[str],
+        *,
+        internal_device_labels: Sequence[str] = (),
+        device: str = "cpu",
+        **config: Any,
+    ) -> StanceModel:
+        """A new model on a pretrained encoder (``minilm``, ``mpnet``, a path or hub id), heads untrained."""
+        from transformers import AutoModel, AutoTokenizer
+
+        from stance.model.config import StanceConfig
+        from stance.model.network import StanceNetwork
+
+        path = resolve_base(base)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.add_special_tokens({"additional_special_tokens": list(MARKERS)})
+        encoder = AutoModel.from_pretrained(path)
+        encoder.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+        network = StanceNetwork(
+            StanceConfig(
+                encoder=encoder.config.to_dict(),
+                device_labels=list(device_labels),
+                internal_device_labels=list(internal_device_labels),
+                **config,
+            )
+        )
+        weights = {k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")}
+        missing, unexpected = network.encoder.load_state_dict(weights, strict=False)
+        if unexpected or missing:
+            raise ValueError(f"base encoder weights do not fit: unexpected {unexpected[:5]}, missing {missing[:5]}")
+        return cls(network, tokenizer, name=base, device=device)
+
+    def save_pretrained(self, path: str | Path, *, dtype: torch.dtype | None = None, card: str | None = None) -> None:
+        """Save config, safetensors weights (``dtype``, bf16 by default), tokenizer and model card."""
+        import torch
+
+        dtype = dtype or torch.bfloat16
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        original = next(self.network.parameters()).dtype
+        self.network.to(dtype).save_pretrained(path, safe_serialization=True)
+        self.network.to(original)
+        self.tokenizer.save_pretrained(path)
+        if card is not None:
+            (path / "README.md").write_text(card, encoding="utf-8")
+
+    # ----------------------------------------------------------------- label sets
+    @property
+    def config(self) -> StanceConfig:
+        """The full configuration (read on first use where the model was loaded with its settings only)."""
+        if self._config is None:
+            from stance.model.config import StanceConfig
+
+            self._config = StanceConfig.from_pretrained(self.path)
+            self._settings = None
+        return self._config
+
+    @property
+    def settings(self) -> InferenceSettings:
+        """What inference needs of the configuration: label sets, thresholds, maximum length."""
+        if self._config is not None:  # the full config, which callers may have changed (thresholds)
+            return InferenceSettings.from_config(self._config)
+        return self._settings  # type: ignore[return-value]
+
+    @property
+    def stance_labels(self) -> list[str]:
+        return list(self.settings.stance_labels)
+
+    @property
+    def device_labels(self) -> list[str]:
+        """Device labels the model reports (internal auxiliary labels left out)."""
+        return self.settings.reported_device_labels
+
+    def evaluation(self) -> dict[str, Any]:
+        """The dev-set evaluation stored beside the weights (``evaluation.json``), or {}."""
+        path = Path(self.path) / "evaluation.json" if self.path else None
+        return json.loads(path.read_text()) if path and path.exists() else {}
+
+    # ----------------------------------------------------------------- prediction
+    @overload
+    def predict(self, texts: str, targets: Sequence[tuple[int, int]] | None = None, **kw: Any) -> SentencePrediction: ...
+    @overload
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[Sequence[tuple[int, int]]] | None = None, **kw: Any
+    ) -> list[SentencePrediction]: ...
+
+    def predict(self, texts, targets=None, *, batch_size: int = 64, include_internal: bool = False):
+        """Label sentences; a single string in gives a single result out.
+
+        ``targets``: per sentence, the (start, end) character spans to give a stance for.
+        """
+        single = isinstance(texts, str)
+        if single:
+            texts = [texts]
+            targets = None if targets is None else [targets]
+        if not all(isinstance(t, str) for t in texts):
+            raise ValueError("texts must be strings")
+        encoded = encode_batch(self.subwords, texts, targets, max_length=self.settings.max_seq_length)
+        results = []
+        for text, enc, (stance_probs, device_probs) in zip(texts, encoded, self.run(encoded, batch_size=batch_size)):
+            results.append(self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal))
+        return results[0] if single else results
+
+    def to_prediction(
+        self, text: str, enc: Encoded, stance_probs: np.ndarray, device_probs: np.ndarray, *, include_internal: bool = False
+    ) -> SentencePrediction:
+        """Turn one sentence's raw probabilities into typed predictions."""
+        labels = self.stance_labels
+        targets = []
+        spans_in_order = [enc.target_spans[s] if s is not None else None for s in enc.target_slots]
+        for slot, span in zip(enc.target_slots, spans_in_order):
+            if slot is None:
+                targets.append(TargetPrediction(-1, -1, "", None, {}))
+                continue
+            p = stance_probs[slot]
+            targets.append(
+                TargetPrediction(
+                    span[0], span[1], text[span[0] : span[1]], labels[int(p.argmax())], {k: round(float(v), 4) for k, v in zip(labels, p)}
+                )
+            )
+        settings = self.settings
+        if include_internal:  # every label as decoded, internal ones too (evaluation)
+            spans = decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)
+            decoded = [(s, e, label, score, None) for s, e, label, score in spans]
+        else:
+            decoded = settings.decode_devices(device_probs, enc.offsets, text)
+        devices = tuple(DevicePrediction(s, e, text[s:e], label, round(score, 4), technique) for s, e, label, score, technique in decoded)
+        return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)
+
+    def run(self, encoded: Sequence[Encoded], *, batch_size: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Raw probabilities per sentence, in input order: stance (targets, 3) and devices (tokens, labels, 3).
+
+        Sentences are sorted by length into batches (length bucketing) and run by the model's
+        backend (bf16 weights where the CPU supports it; see :mod:`stance.model.backends`).
+        """
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids))
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(encoded)
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo : lo + batch_size]
+            for i, result in zip(idx, self._run_batch([encoded[i] for i in idx])):
+                out[i] = result
+        yield from out  # type: ignore[misc]
+
+    def _run_batch(self, batch: Sequence[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
+        tensors = collate(batch, pad_id=self.subwords.pad_token_id, multiple_of=SHAPE_MULTIPLE)
+        stance_probs, device_probs = self.backend(tensors)
+        stance_probs = self.settings.calibrate(stance_probs)
+        return [
+            (stance_probs[b, : len(enc.target_markers)], device_probs[b, : len(enc.input_ids)]) for b, enc in enumerate(batch)
+        ]
+
+
+def _bf16_supported(device: torch.device) -> bool:
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

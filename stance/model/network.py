@@ -1,0 +1,109 @@
+"""The neural network: one transformer encoder with a stance head and a device-span head.
+
+Saved and loaded the Hugging Face way (``config.json`` + ``model.safetensors``). Most users
+want :class:`stance.model.modeling.StanceModel`, which adds the tokenizer and ``predict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoModel, PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from stance.model.config import StanceConfig
+
+
+@dataclass
+class StanceOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    stance_logits: torch.Tensor | None = None  # (batch, targets, stance labels)
+    device_logits: torch.Tensor | None = None  # (batch, tokens, device labels, 3) BIO
+
+
+class StanceNetwork(PreTrainedModel):
+    """Encoder + heads. ``target_markers`` (batch, targets, 2) holds the positions of each
+    target's ``[TGT]``/``[/TGT]`` tokens, -1 for padding."""
+
+    config_class = StanceConfig
+    base_model_prefix = "encoder"
+    supports_gradient_checkpointing = True
+
+    def __init__(self, config: StanceConfig) -> None:
+        super().__init__(config)
+        self.encoder = _encoder_from_config(config.encoder_config)
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.head_dropout)
+        self.stance_head = nn.Sequential(
+            nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(config.head_dropout), nn.Linear(hidden, len(config.stance_labels))
+        )
+        self.device_head = nn.Linear(hidden, 3 * len(config.device_labels))
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        target_markers: torch.Tensor | None = None,
+        stance_labels: torch.Tensor | None = None,
+        device_labels: torch.Tensor | None = None,
+        stance_soft_labels: torch.Tensor | None = None,
+        **_: Any,
+    ) -> StanceOutput:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        batch, seq, width = hidden.shape
+        device_logits = self.device_head(self.dropout(hidden)).view(batch, seq, -1, 3)
+        stance_logits = None
+        if target_markers is not None and target_markers.shape[1] > 0:
+            idx = target_markers.clamp(min=0)
+            n_targets = idx.shape[1]
+            start = hidden.gather(1, idx[..., 0:1].expand(-1, -1, width))
+            end = hidden.gather(1, idx[..., 1:2].expand(-1, -1, width))
+            cls = hidden[:, :1].expand(-1, n_targets, -1)
+            stance_logits = self.stance_head(self.dropout(torch.cat([start, end, cls], dim=-1)))
+        loss = None
+        if stance_labels is not None or device_labels is not None:
+            loss = hidden.new_zeros((), dtype=torch.float32)
+            if stance_logits is not None and stance_labels is not None:
+                loss = loss + self.config.stance_loss_weight * self._stance_loss(stance_logits, stance_labels, stance_soft_labels)
+            if device_labels is not None and (device_labels != -100).any():
+                loss = loss + self.config.device_loss_weight * self._device_loss(device_logits, device_labels)
+        return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits)
+
+    def _device_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """BIO cross-entropy summed over the device labels and averaged over tokens, so that each
+        label's signal does not shrink as the taxonomy grows (``device_loss_reduction="token"``);
+        ``"entry"`` averages over every (token, label) pair instead."""
+        entries = nn.functional.cross_entropy(logits.float().reshape(-1, 3), labels.reshape(-1), ignore_index=-100, reduction="none")
+        if getattr(self.config, "device_loss_reduction", "token") == "entry":
+            return entries.sum() / (labels != -100).sum()
+        tokens = (labels != -100).any(-1).sum()
+        return entries.sum() / tokens
+
+    def _stance_loss(self, logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor | None) -> torch.Tensor:
+        """Cross-entropy on gold labels; with a teacher (``distill_weight`` > 0), mixed with the
+        cross-entropy against its probabilities, which also covers targets without a gold label."""
+        logits = logits.float()
+        hard = labels != -100
+        ce = nn.functional.cross_entropy(logits[hard], labels[hard]) if hard.any() else None
+        weight = getattr(self.config, "distill_weight", 0.0)
+        has_soft = soft.float().sum(-1) > 0 if soft is not None and weight > 0 else None
+        if has_soft is None or not has_soft.any():
+            return ce if ce is not None else logits.sum() * 0.0
+        kd = -(soft[has_soft].float() * logits[has_soft].log_softmax(-1)).sum(-1).mean()
+        return kd if ce is None else (1 - weight) * ce + weight * kd
+
+
+def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
+    """The bare encoder; BERT-like models drop their (unused) pooler."""
+    try:
+        return AutoModel.from_config(config, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_config(config)
+
+
+# Let AutoConfig / AutoModel (and AutoTokenizer, which reads the config) recognise saved models.
+AutoModel.register(StanceConfig, StanceNetwork, exist_ok=True)

@@ -1,0 +1,384 @@
+"""Score articles: split into sentences, find the actors, run the model once per sentence.
+
+Example:
+    >>> from stance import StanceScorer
+    >>> scorer = StanceScorer.from_pretrained("default")  # doctest: +SKIP
+    >>> result = scorer.score("MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan.")  # doctest: +SKIP
+    >>> result.to_pandas()[["sentence_id", "text", "mentions", "devices"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from stance.io.readers import Article, InputError
+from stance.model.encoding import Encoded, encode_batch, target_windows
+from stance.model.modeling import StanceModel
+from stance.pipeline.actors import ActorFinder, ActorRegistry, Mention
+from stance.pipeline.sentences import Sentence, SentenceSplitter, dateline_length, get_splitter
+
+
+@dataclass(frozen=True)
+class MentionResult:
+    """An actor mention in a sentence (offsets relative to the sentence) and the stance toward it."""
+
+    actor: str
+    type: str
+    text: str
+    start: int
+    end: int
+    stance: str
+    probs: dict[str, float]
+    resolution: str = "name"  # how the actor was decided (stance.pipeline.actors.RESOLUTIONS)
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """A framing-device span in a sentence (offsets relative to the sentence)."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+    score: float
+    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """One output row. ``start``/``end`` are offsets in the article's ``text`` (in its ``title``
+    for ``section == "title"``); ``text`` equals that slice."""
+
+    doc_id: str
+    sentence_id: int
+    start: int
+    end: int
+    text: str
+    section: str
+    boilerplate: bool
+    mentions: tuple[MentionResult, ...]
+    devices: tuple[DeviceResult, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as written to files: the contract columns, then the carried-through metadata."""
+        row = {
+            "doc_id": self.doc_id,
+            "sentence_id": self.sentence_id,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "section": self.section,
+            "boilerplate": self.boilerplate,
+            "mentions": [m.__dict__.copy() for m in self.mentions],
+            "devices": [d.__dict__.copy() for d in self.devices],
+        }
+        for key, value in self.meta.items():
+            if key not in row:
+                row[key] = value
+        return row
+
+
+class ScoreResult(list):
+    """A list of :class:`ScoredSentence` with ``to_pandas()`` (the same columns as the file output),
+    and ``errors``: the articles of a batch that could not be scored (:class:`~stance.io.readers.InputError`,
+    ``line`` = their position in the batch), as `stance score` sends them to its errors file."""
+
+    def __init__(self, rows: Iterable[ScoredSentence] = (), errors: Iterable[InputError] = ()) -> None:
+        super().__init__(rows)
+        self.errors: list[InputError] = list(errors)
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame([s.to_row() for s in self])
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per pipeline stage (for run.json and profiling)."""
+
+    split: float = 0.0
+    actors: float = 0.0
+    encode: float = 0.0
+    model: float = 0.0
+    assemble: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.__dict__.items()}
+
+
+class StanceScorer:
+    """The scoring pipeline; one instance serves the CLI, the HTTP service and Ray workers.
+
+    Example:
+        >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)  # doctest: +SKIP
+        >>> scorer.score({"id": "a1", "text": "Beijing hailed the deal.", "outlet": "Ledger"})[0].mentions[0].actor  # doctest: +SKIP
+        'China'
+    """
+
+    def __init__(
+        self,
+        model: StanceModel,
+        finder: ActorFinder,
+        splitter: SentenceSplitter | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> None:
+        self.model = model
+        self.finder = finder
+        self.splitter = splitter or get_splitter("news")
+        self.batch_size = batch_size
+        self.times = StageTimes()
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model: str = "default",
+        *,
+        actors: Sequence[str] = (),
+        use_ner: bool = True,
+        device: str = "cpu",
+        batch_size: int = 64,
+        splitter: str = "news",
+        backend: str = "auto",
+        threads: int | None = None,
+        party_members: str = "party",
+    ) -> StanceScorer:
+        """Load the model (run by ``backend`` on ``threads`` threads: see :mod:`stance.model.backends`),
+        the actor registry (plus ``actors`` files) and the sentence splitter. ``party_members``:
+        ``"separate"`` reports a party's members ("Republicans") as a group, not as the party."""
+        registry = ActorRegistry.load(*actors)
+        return cls(
+            StanceModel.from_pretrained(model, device=device, backend=backend, threads=threads),
+            ActorFinder(registry, use_ner=use_ner, party_members=party_members),
+            get_splitter(splitter),
+            batch_size=batch_size,
+        )
+
+    def _stance_in_windows(self, scored: Sequence[Target], encoded: Sequence[Encoded]) -> dict[tuple[int, int], np.ndarray]:
+        """Stance probabilities of the mentions that truncation cut off a long sentence, each read
+        from a window of its sentence centred on it (one more pass per such mention)."""
+        jobs = _window_jobs(scored, encoded)
+        if not jobs:
+            return {}
+        max_length = self.model.settings.max_seq_length
+        windows = target_windows(self.model.subwords, [t for _, _, t, _ in jobs], [span for *_, span in jobs], max_length=max_length)
+        enc = encode_batch(
+            self.model.subwords,
+            [text[a:b] for (_, _, text, _), (a, b) in zip(jobs, windows)],
+            [[(s - a, e - a)] for (*_, (s, e)), (a, _) in zip(jobs, windows)],
+            max_length=max_length,
+        )
+        out = {}
+        for (n, j, _, _), e, (stance_probs, _) in zip(jobs, enc, self.model.run(enc, batch_size=self.batch_size)):
+            if e.target_slots[0] is not None:
+                out[(n, j)] = stance_probs[e.target_slots[0]]
+        return out
+
+    @property
+    def registry(self) -> ActorRegistry:
+        return self.finder.registry
+
+    def score(self, articles: str | dict | Article | Iterable[str | dict | Article]) -> ScoreResult:
+        """Score one article (a string or a dict with ``text``) or many. A single bad article raises
+        ValueError; in a batch, bad articles come back in ``result.errors`` and the rest are scored.
+
+        Example:
+            >>> result = scorer.score(["Canada is fine.", ""])  # doctest: +SKIP
+            >>> result.errors[0].reason  # doctest: +SKIP
+            'article 1 is empty'
+        """
+        if isinstance(articles, (str, dict, Article)):
+            return ScoreResult(row for rows in self.score_articles([to_article(articles, 0)]) for row in rows)
+        items, errors = [], []
+        for i, a in enumerate(articles):
+            try:
+                items.append(to_article(a, i))
+            except ValueError as exc:
+                doc_id = a.get("id") if isinstance(a, dict) else None
+                errors.append(InputError("<python>", i, None if doc_id is None else str(doc_id), str(exc)))
+        return ScoreResult((row for rows in self.score_articles(items) for row in rows), errors)
+
+    def score_articles(self, articles: Sequence[Article]) -> list[list[ScoredSentence]]:
+        """The rows of each article, in order. The per-batch work of every engine."""
+        units, scored, (t0, t1, t2) = find_targets(articles, self.splitter, self.finder)
+        settings = self.model.settings
+        encoded = encode_batch(
+            self.model.subwords,
+            [s.text for _, _, s, _ in scored],
+            [[(m.start - s.start, m.end - s.start) for m in ms] for _, _, s, ms in scored],
+            max_length=settings.max_seq_length,
+        )
+        t3 = time.perf_counter()
+        outputs = list(self.model.run(encoded, batch_size=self.batch_size))
+        windowed = self._stance_in_windows(scored, encoded)
+        t4 = time.perf_counter()
+
+        labels = list(settings.stance_labels)
+        results: dict[tuple[int, int], tuple[tuple[MentionResult, ...], tuple[DeviceResult, ...]]] = {}
+        for n, ((u, k, sent, ms), enc, (stance_probs, device_probs)) in enumerate(zip(scored, encoded, outputs)):
+            mention_results = []
+            for j, (m, slot) in enumerate(zip(ms, enc.target_slots)):
+                p = stance_probs[slot] if slot is not None else windowed.get((n, j))
+                if p is None:  # no window could hold it either (cannot happen with a sane max_seq_length)
+                    stance, probs = None, {}
+                else:
+                    stance, probs = labels[int(p.argmax())], {k2: round(float(v), 4) for k2, v in zip(labels, p)}
+                s0 = m.start - sent.start
+                mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs, m.resolution))
+            devices = tuple(
+                DeviceResult(label, sent.text[s:e], s, e, round(score, 4), technique)
+                for s, e, label, score, technique in settings.decode_devices(device_probs, enc.offsets, sent.text)
+            )
+            results[(u, k)] = (tuple(mention_results), devices)
+
+        out: list[list[ScoredSentence]] = [[] for _ in articles]
+        for u, (i, section, _, sentences) in enumerate(units):
+            art = articles[i]
+            for k, sent in enumerate(sentences):
+                mentions, devices = results.get((u, k), ((), ()))
+                out[i].append(
+                    ScoredSentence(
+                        doc_id=art.id,
+                        sentence_id=len(out[i]),
+                        start=sent.start,
+                        end=sent.end,
+                        text=sent.text,
+                        section=section,
+                        boilerplate=sent.boilerplate,
+                        mentions=mentions,
+                        devices=devices,
+                        meta=art.meta,
+                    )
+                )
+        t5 = time.perf_counter()
+        for name, dt in zip(("split", "actors", "encode", "model", "assemble"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            setattr(self.times, name, getattr(self.times, name) + dt)
+        return out
+
+
+Unit = tuple[int, str, str, list[Sentence]]  # (article index, section, text, sentences)
+Target = tuple[int, int, Sentence, list[Mention]]  # (unit, sentence index, sentence, its mentions)
+
+
+def find_targets(
+    articles: Sequence[Article], splitter: SentenceSplitter, finder: ActorFinder
+) -> tuple[list[Unit], list[Target], tuple[float, float, float]]:
+    """The sentences to label and their mentions, as ``stance score`` finds them: each article's
+    title and body as units, split into sentences; mentions found, the leading dateline's left out,
+    and assigned to sentences; boilerplate sentences not returned as targets. Also the clock times
+    (start, after splitting, after actor finding).
+
+    Example:
+        >>> units, targets, _ = find_targets([to_article("Beijing hailed the deal.")], get_splitter(), finder)  # doctest: +SKIP
+        >>> targets[0][3][0].actor  # doctest: +SKIP
+        'China'
+    """
+    t0 = time.perf_counter()
+    units: list[Unit] = []
+    for i, art in enumerate(articles):
+        if art.title:
+            units.append((i, "title", art.title, [Sentence(0, len(art.title), art.title)]))
+        units.append((i, "body", art.text, splitter.split(art.text, title=art.title)))
+    t1 = time.perf_counter()
+    mentions_per_unit = _per_unit(units, finder.find_many(_article_text(art) for art in articles))
+    t2 = time.perf_counter()
+    targets: list[Target] = []
+    for u, ((_, section, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
+        if section == "body":
+            mentions = _outside_dateline(sentences, mentions)
+        for k, (sent, inside) in enumerate(zip(sentences, _assign(sentences, mentions))):
+            if not sent.boilerplate:
+                targets.append((u, k, sent, inside))
+    return units, targets, (t0, t1, t2)
+
+
+TITLE_GAP = "\n\n"
+
+
+def _article_text(art: Article) -> str:
+    """The text the actor finder reads for one article: its title, a blank line and its body, so that a
+    short name in either ("Lavrov slams ...") resolves against full names in both."""
+    return f"{art.title}{TITLE_GAP}{art.text}" if art.title else art.text
+
+
+def _per_unit(units: Sequence[Unit], per_article: Iterable[list[Mention]]) -> list[list[Mention]]:
+    """Each article's mentions (offsets in :func:`_article_text`) split into its title and body units,
+    with offsets in each unit's text. ``units`` as :func:`find_targets` makes them: title, then body."""
+    out: list[list[Mention]] = []
+    articles = iter(per_article)
+    mentions: list[Mention] = []
+    shift = 0
+    for u, (i, section, text, _) in enumerate(units):
+        if section == "title" or u == 0 or units[u - 1][0] != i:  # the first unit of an article
+            mentions, shift = next(articles), 0
+        if section == "title":
+            out.append([m for m in mentions if m.end <= len(text)])
+            shift = len(text) + len(TITLE_GAP)
+        else:
+            out.append([replace(m, start=m.start - shift, end=m.end - shift) for m in mentions if m.start >= shift])
+    return out
+
+
+def _window_jobs(scored: Sequence[Target], encoded: Sequence[Encoded]) -> list[tuple[int, int, str, tuple[int, int]]]:
+    """(sentence number, mention number, sentence text, span) of each mention truncation cut off."""
+    return [
+        (n, j, sent.text, (m.start - sent.start, m.end - sent.start))
+        for n, ((_, _, sent, ms), enc) in enumerate(zip(scored, encoded))
+        for j, (m, slot) in enumerate(zip(ms, enc.target_slots))
+        if slot is None
+    ]
+
+
+def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> Sequence[Mention]:
+    """The mentions, less those in the dateline the story starts with ("MOSCOW (Reuters) - ": a
+    place of filing and an agency, not actors the sentence takes a stance on; wire copy would
+    otherwise add them to nearly every article). A leading organisation, bloc or person ("NATO - the
+    alliance said ...") means the line does not start with a dateline, and nothing is dropped."""
+    first = next((s for s in sentences if not s.boilerplate), None)
+    length = dateline_length(first.text) if first else 0
+    if not length:
+        return mentions
+    start, cut = first.start, first.start + length
+    leading = min((m for m in mentions if start <= m.start < cut), key=lambda m: m.start, default=None)
+    if leading is not None and leading.start == start and leading.type in ("organisation", "bloc", "person"):
+        return mentions
+    return [m for m in mentions if not start <= m.start < cut]
+
+
+def _assign(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[list[Mention]]:
+    """Mentions per sentence (a mention that crosses a sentence boundary is left out)."""
+    per: list[list[Mention]] = [[] for _ in sentences]
+    j = 0
+    for m in sorted(mentions, key=lambda m: m.start):
+        while j < len(sentences) and sentences[j].end <= m.start:
+            j += 1
+        if j < len(sentences) and sentences[j].start <= m.start and m.end <= sentences[j].end:
+            per[j].append(m)
+    return per
+
+
+def to_article(obj: str | dict | Article, index: int = 0) -> Article:
+    """An :class:`Article` from a string, a dict with ``text`` (and ``id``, ``title``, metadata) or an Article."""
+    if isinstance(obj, Article):
+        return obj
+    if isinstance(obj, str):
+        if not obj.strip():
+            raise ValueError(f"article {index} is empty")
+        return Article(id=str(index), text=obj)
+    if isinstance(obj, dict):
+        text = obj.get("text")
+        if text is not None and not isinstance(text, str):
+            raise ValueError(f"article {index}: 'text' is not a string (got {type(text).__name__})")
+        if text is None or not text.strip():
+            raise ValueError(f"article {index}: 'text' is missing or empty")
+        title = obj.get("title") if isinstance(obj.get("title"), str) and obj.get("title").strip() else None
+        meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}
+        return Article(id=str(obj.get("id", index)), text=text, title=title, meta=meta)
+    raise ValueError(f"article {index}: expected a string or a dict, got {type(obj).__name__}")

@@ -1,0 +1,437 @@
+"""Score a collection of articles to a file: streaming, sharded, resumable, nothing lost.
+
+Layout while running (``OUT`` is e.g. ``scores.parquet``)::
+
+    OUT.parts/manifest.json          committed shards, in input order
+    OUT.parts/part-00000.parquet     rows of shard 0
+    OUT.parts/errors-00000.jsonl     input records of shard 0 that could not be scored
+
+A shard is committed by renaming its files into place and then rewriting the manifest
+(atomically). After a crash or ``kill -9``, ``--resume`` skips the input records of committed
+shards (the input order is stable) and redoes the rest, so no article is missing or written
+twice. At the end the shards are merged into ``OUT`` and ``OUT.errors.jsonl`` (or ``--errors``),
+``OUT.run.json`` is written beside them and the parts directory is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from stance import __version__
+from stance.io.readers import Article, InputError, iter_inputs
+from stance.io.writers import merge_shards, output_format, write_shard
+from stance.resources import available_cpus
+from stance.run.options import ScoreOptions, pin_model  # noqa: F401 (re-exported: the API names them from stance.run.local)
+
+
+class OutputExistsError(ValueError):
+    """The output (or an unfinished run for it) exists and --resume / --overwrite was not given."""
+
+
+class OutputCompleteError(OutputExistsError):
+    """--resume was given for an output whose run finished: there is nothing to resume."""
+
+
+class OutputLockedError(OutputExistsError):
+    """Another run is writing the same output."""
+
+
+@contextmanager
+def output_lock(out: str | Path) -> Iterator[None]:
+    """Hold ``OUT.lock`` (an exclusive, non-blocking file lock) while a run writes ``out``, so that a
+    second run on the same output stops with a message instead of corrupting the first.
+
+    Example:
+        >>> with output_lock("scores.parquet"):  # doctest: +SKIP
+        ...     pass
+    """
+    import fcntl
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.with_name(out.name + ".lock")
+    fh = open(lock_path, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip()
+        fh.close()
+        raise OutputLockedError(f"another run is writing {out}{f' (process {holder})' if holder else ''}; wait for it to finish or choose another --out") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    try:
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        fh.close()
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process could not load the scoring pipeline (the model or spaCy); the run stops."""
+
+
+@dataclass
+class RunSummary:
+    """Counts and timings of a run (also written to run.json)."""
+
+    articles_read: int = 0
+    articles_scored: int = 0
+    errors: int = 0
+    sentences: int = 0
+    sentences_scored: int = 0
+    mentions: int = 0
+    devices: int = 0
+    resumed_records: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    out: str = ""
+    errors_path: str = ""
+    backend: str = ""
+
+
+def auto_workers(limit: int = 4) -> int:
+    """One worker process per CPU core available to this process, at most ``limit``."""
+    return max(1, min(available_cpus(), limit))
+
+
+def worker_threads(workers: int) -> int:
+    """Threads per worker process: the cores shared out among ``workers``."""
+    return max(1, available_cpus() // max(workers, 1))
+
+
+def _worker_init(options: ScoreOptions, threads: int) -> None:
+    global _WORKER_PREDICTOR, _WORKER_FAILURE
+    try:
+        light_process(options)
+        from stance.run.predictor import ScoringPredictor
+
+        _WORKER_PREDICTOR = ScoringPredictor(options, threads=threads)
+    except Exception as exc:  # noqa: BLE001 (an initializer that raises makes the pool restart the worker forever)
+        _WORKER_FAILURE = exc
+
+
+def _worker_run(articles: list[Article]) -> tuple[list[list[dict[str, Any]]], str]:
+    """The rows of each article, and the name of the backend that ran (as in a single-process run)."""
+    if _WORKER_PREDICTOR is None:
+        raise WorkerStartError(f"a worker process could not load the scoring pipeline: {_WORKER_FAILURE!r}") from _WORKER_FAILURE
+    return _WORKER_PREDICTOR.score_rows(articles), _WORKER_PREDICTOR.scorer.model.backend.name
+
+
+_WORKER_PREDICTOR = None
+_WORKER_FAILURE: Exception | None = None
+
+
+def light_process(options: ScoreOptions) -> None:
+    """In a process that only scores (a worker, the ``stance score`` command), with a backend other
+    than torch decided: load spaCy without torch (see :func:`stance.pipeline.actors.import_spacy_without_torch`),
+    so that, with the model's graph cached, the process never imports torch or transformers."""
+    if options.backend not in ("torch", "auto"):
+        from stance.pipeline.actors import import_spacy_without_torch
+
+        import_spacy_without_torch()
+
+
+def decide_backend(options: ScoreOptions, threads: int) -> ScoreOptions:
+    """``options`` with ``--backend auto`` decided for processes of ``threads`` threads: once, in the
+    parent of a worker run, so that the workers do not each time the backends.
+
+    Without a recorded agreement, or with a cached choice, this needs no torch; otherwise the timing
+    runs once in a child process with the workers' thread count, so that this process stays light.
+    """
+    if options.backend != "auto":
+        return options
+    from stance.model.backends import known_choice
+    from stance.store.model_files import model_version, resolve_model
+
+    if options.device != "cpu":
+        return replace(options, backend="torch")
+    path = resolve_model(options.model)
+    chosen = known_choice(path, model_version(path), threads)
+    if chosen is None:
+        pool = mp.get_context("spawn").Pool(1)
+        chosen = pool.apply(_choose_backend, (options, threads))
+        pool.close()  # let the process exit on its own (terminate() leaves semaphores behind)
+        pool.join()
+    return replace(options, backend=chosen)
+
+
+def _choose_backend(options: ScoreOptions, threads: int) -> str:
+    import torch
+
+    from stance.model.backends import choose_backend
+    from stance.model.modeling import StanceModel
+
+    torch.set_num_threads(threads)
+    return choose_backend(StanceModel.from_pretrained(options.model, device=options.device))
+
+
+def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[Article | InputError]]:
+    chunk: list[Article | InputError] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def score_collection(
+    inputs: Sequence[str],
+    out: str | Path,
+    options: ScoreOptions | None = None,
+    *,
+    errors_path: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Score every article of the inputs into ``out``; returns the run summary.
+
+    Example:
+        >>> score_collection(["examples/articles.jsonl"], "scores.parquet")  # doctest: +SKIP
+        RunSummary(articles_read=8, articles_scored=8, errors=0, ...)
+    """
+    out = Path(out)
+    output_format(out)
+    options = pin_model(options or ScoreOptions())
+    with output_lock(out):
+        return _score_collection(inputs, out, options, errors_path=errors_path, resume=resume, overwrite=overwrite, on_progress=on_progress)
+
+
+def _score_collection(
+    inputs: Sequence[str],
+    out: Path,
+    options: ScoreOptions,
+    *,
+    errors_path: str | Path | None,
+    resume: bool,
+    overwrite: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> RunSummary:
+    started = time.perf_counter()
+    fmt = output_format(out)
+    errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
+    parts_dir = out.with_name(out.name + ".parts")
+    fingerprint = options.fingerprint(inputs, out)
+    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite, model=_model_label(options))
+    done_records = sum(s["records"] for s in manifest["shards"])
+    summary = RunSummary(resumed_records=done_records, out=str(out), errors_path=str(errors_file))
+    for s in manifest["shards"]:
+        summary.articles_read += s["articles"] + s["errors"]
+        summary.articles_scored += s["articles"]
+        summary.errors += s["errors"]
+        summary.sentences += s["sentences"]
+
+    records = iter_inputs(
+        list(inputs), id_from=options.id_from, max_chars=options.max_chars, encoding=options.encoding,
+        text_column=options.text_column, id_column=options.id_column, meta=dict(options.meta), outlet_from=options.outlet_from,
+    )
+    for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
+        next(records, None)
+
+    shard_rows: list[dict[str, Any]] = []
+    shard_errors: list[InputError] = []
+    shard_records = shard_articles = 0
+
+    def commit() -> None:
+        nonlocal shard_rows, shard_errors, shard_records, shard_articles
+        index = len(manifest["shards"])
+        part = parts_dir / f"part-{index:05d}.{fmt}"
+        err = parts_dir / f"errors-{index:05d}.jsonl"
+        write_shard(shard_rows, part, fmt)
+        _write_errors(shard_errors, err)
+        manifest["shards"].append(
+            {"part": part.name, "errors_part": err.name, "records": shard_records, "articles": shard_articles,
+             "errors": len(shard_errors), "sentences": len(shard_rows)}
+        )
+        write_json_atomic(parts_dir / "manifest.json", manifest)
+        shard_rows, shard_errors, shard_records, shard_articles = [], [], 0, 0
+
+    for chunk, scored_rows in _scored_chunks(records, options, summary):
+        for item in chunk:
+            shard_records += 1
+            summary.articles_read += 1
+            if isinstance(item, InputError):
+                shard_errors.append(item)
+                summary.errors += 1
+        for rows in scored_rows:
+            shard_articles += 1
+            summary.articles_scored += 1
+            shard_rows.extend(rows)
+            summary.sentences += len(rows)
+            summary.sentences_scored += sum(not r["boilerplate"] for r in rows)
+            summary.mentions += sum(len(r["mentions"]) for r in rows)
+            summary.devices += sum(len(r["devices"]) for r in rows)
+        if on_progress:
+            on_progress(summary.articles_read, summary.sentences)
+        if shard_records >= options.shard_articles:
+            commit()
+    if shard_records or not manifest["shards"]:
+        commit()
+
+    parts = [parts_dir / s["part"] for s in manifest["shards"]]
+    merge_shards(parts, out, fmt)
+    _merge_errors([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    write_run_json(out, options, summary, fingerprint)
+    shutil.rmtree(parts_dir)
+    return summary
+
+
+def _scored_chunks(
+    records: Iterator[Article | InputError], options: ScoreOptions, summary: RunSummary
+) -> Iterator[tuple[list[Article | InputError], list[list[dict[str, Any]]]]]:
+    """(chunk, rows per scored article) in input order; in-process or on a pool of workers. Records
+    the backend that ran (and, in-process, the stage times) in ``summary``."""
+    chunks = _chunks(records, min(options.chunk_articles, options.shard_articles))
+    if options.workers <= 1:
+        from stance.run.predictor import ScoringPredictor
+
+        predictor = ScoringPredictor(options)
+        for chunk in chunks:
+            yield chunk, predictor.score_rows([a for a in chunk if isinstance(a, Article)])
+        summary.stage_seconds = predictor.scorer.times.as_dict()
+        summary.backend = predictor.scorer.model.backend.name
+        return
+    threads = worker_threads(options.workers)
+    options = decide_backend(options, threads)
+    summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant; stage times stay with them
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:  # keep a bounded number of chunks in flight, so memory stays flat
+            articles = [a for a in chunk if isinstance(a, Article)]
+            pending.append((chunk, pool.apply_async(_worker_run, (articles,))))
+            if len(pending) >= 2 * options.workers:
+                done_chunk, result = pending.popleft()
+                rows, summary.backend = result.get()
+                yield done_chunk, rows
+        while pending:
+            done_chunk, result = pending.popleft()
+            rows, summary.backend = result.get()
+            yield done_chunk, rows
+        pool.close()  # let the workers exit on their own (terminate() leaves semaphores behind)
+        pool.join()
+
+
+def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool, model: str | None = None) -> dict[str, Any]:
+    manifest_path = parts_dir / "manifest.json"
+    if parts_dir.exists() and manifest_path.exists() and resume:
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("fingerprint") != fingerprint:
+            started_with = manifest.get("model")
+            if started_with and model and started_with != model:
+                raise OutputExistsError(
+                    f"{parts_dir} was started with the model {started_with} and would now go on with {model} (another version was "
+                    "made active, or --model names another): its rows would mix two models. Use --model with the first, or --overwrite"
+                )
+            raise OutputExistsError(f"{parts_dir} belongs to a run with other inputs or settings; use --overwrite to start again")
+        committed = {s["part"] for s in manifest["shards"]} | {s["errors_part"] for s in manifest["shards"]} | {"manifest.json"}
+        for stray in parts_dir.iterdir():  # a shard written but not committed before the crash
+            if stray.name not in committed:
+                stray.unlink()
+        return manifest
+    if resume and not overwrite and out.exists() and not parts_dir.exists():
+        raise OutputCompleteError(f"{out} is complete (its run finished; run metadata: {run_metadata_path(out)}): nothing to resume")
+    if not overwrite and (parts_dir.exists() or out.exists()):
+        what = "an unfinished run" if parts_dir.exists() else "the output"
+        raise OutputExistsError(f"{what} for {out} exists; use --resume to finish it or --overwrite to start again")
+    if parts_dir.exists():
+        shutil.rmtree(parts_dir)
+    parts_dir.mkdir(parents=True)
+    manifest = {"fingerprint": fingerprint, "model": model, "shards": []}
+    write_json_atomic(manifest_path, manifest)
+    return manifest
+
+
+def _write_errors(errors: Sequence[InputError], path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for e in errors:
+            fh.write(json.dumps({"source": e.source, "line": e.line, "id": e.id, "reason": e.reason}, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _merge_errors(parts: Sequence[Path], out: Path) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        for p in parts:
+            fh.write(p.read_bytes())
+    os.replace(tmp, out)
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename: a reader never sees half a file.
+
+    Example:
+        >>> write_json_atomic(Path("out/manifest.json"), {"shards": []})  # doctest: +SKIP
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def run_metadata_path(out: str | Path) -> Path:
+    """Where a run's metadata goes: ``OUT.run.json`` beside the output (``scores.run.json`` for
+    ``scores.parquet``), so that two outputs in one folder keep their own provenance.
+
+    Example:
+        >>> run_metadata_path("runs/scores.parquet").name
+        'scores.run.json'
+    """
+    out = Path(out)
+    return out.with_name(out.stem + ".run.json")
+
+
+def _model_label(options: ScoreOptions) -> str:
+    """How messages name the pinned model: its path and version."""
+    return f"{options.model} (version {options.model_version})" if options.model_version else options.model
+
+
+def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
+    """Write a run's metadata beside its output (:func:`run_metadata_path`): model, registry hash, options, counts, timings.
+
+    Example:
+        >>> write_run_json(Path("scores.parquet"), options, summary, fingerprint)  # doctest: +SKIP
+    """
+    from stance.pipeline.actors import ActorRegistry
+    from stance.store.model_files import model_version, resolve_model
+    from stance.store.registry import registry_version
+
+    model_dir = Path(resolve_model(options.model))
+    run = {
+        "stance_version": __version__,
+        "model": {"name": options.model_name or options.model, "path": str(model_dir), "version": options.model_version or model_version(model_dir),
+                  "registry_version": registry_version(model_dir), "backend": summary.backend},
+        "registry_hash": ActorRegistry.load(*options.actors).hash,
+        "options": asdict(options),
+        "fingerprint": fingerprint,
+        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")},
+        "timings": {"seconds": summary.seconds, "stages": summary.stage_seconds},
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "output": str(out),
+        "errors": summary.errors_path,
+    }
+    write_json_atomic(run_metadata_path(out), run)

@@ -1,0 +1,85 @@
+"""What a scoring run is: its options, and the model it uses, decided once (:func:`pin_model`).
+
+Both engines (stance.run.local, stance.run.ray_engine), the per-batch predictor and the CLI read a
+:class:`ScoreOptions`; the options that change the output are in its fingerprint, which decides
+whether ``--resume`` may go on with an unfinished output.
+
+Example:
+    >>> pin_model(ScoreOptions(model="default", use_ner=False)).model_name
+    'default'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from stance.io.readers import MAX_CHARS
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Settings of a scoring run (the ones that change the output are in the run's fingerprint)."""
+
+    model: str = "default"
+    actors: tuple[str, ...] = ()
+    use_ner: bool = True
+    party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
+    id_from: str = "field"
+    max_chars: int = MAX_CHARS
+    batch_size: int = 64
+    chunk_articles: int = 64
+    shard_articles: int = 2000
+    workers: int = 1
+    device: str = "cpu"
+    backend: str = "auto"
+    encoding: str = "utf-8"  # of .txt and .html inputs
+    text_column: str = "text"  # of CSV and Parquet inputs
+    id_column: str = "id"
+    meta: tuple[tuple[str, str], ...] = ()  # constant fields for every record (--meta outlet=Herald)
+    outlet_from: str | None = None  # "parent": a .txt/.html file's folder name is its outlet
+    model_name: str | None = None  # the name as given ("active"), once ``model`` is pinned to its directory (see pin_model)
+    model_version: str | None = None  # the pinned model's version hash
+
+    def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
+        relevant = {
+            "inputs": [str(Path(p).resolve()) if p != "-" else "-" for p in inputs],
+            "out": str(out.resolve()),
+            "model": self.model,
+            "model_version": self.model_version,
+            "backend": self.backend,
+            "actors": [str(Path(a).resolve()) for a in self.actors],
+            "use_ner": self.use_ner,
+            **({"party_members": self.party_members} if self.party_members != "party" else {}),
+            "id_from": self.id_from,
+            "max_chars": self.max_chars,
+            "encoding": self.encoding,
+            "columns": [self.text_column, self.id_column],
+            "meta": [list(kv) for kv in self.meta],
+            "outlet_from": self.outlet_from,
+        }
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+
+def pin_model(options: ScoreOptions) -> ScoreOptions:
+    """``options`` with the model name resolved, once, at the start of a run: ``model`` becomes the
+    model's directory (``active`` -> the version active now) and ``model_version`` its hash, so that
+    every worker, the resume fingerprint and the run metadata use the same model even if another
+    version is promoted during the run. A hub id stays as it is. Idempotent.
+
+    Example:
+        >>> pin_model(ScoreOptions(model="default")).model_name
+        'default'
+    """
+    if options.model_name is not None:
+        return options
+    from stance.store.model_files import model_version, resolve_model
+
+    resolved = resolve_model(options.model)
+    if not Path(resolved).is_dir():
+        return replace(options, model_name=options.model)
+    return replace(options, model=str(Path(resolved).resolve()), model_name=options.model, model_version=model_version(resolved))

@@ -1,0 +1,458 @@
+"""``stance score --engine ray``: the same scoring on a Ray cluster, with Ray Data.
+
+The pipeline (each stage a Ray Data operator; nothing here schedules work itself)::
+
+    input files ──read (tasks)──> raw records ──ScoringPredictor (actor pool)──> sentence + error rows
+        ──write (tasks)──> OUT.ray-tmp/rows/part-<hash>.parquet, OUT.ray-tmp/errors/errors-<hash>.parquet
+
+1. The driver lists the input files (local paths, directories, or URIs that pyarrow opens:
+   ``s3://``, ``gs://``, ``hdfs://``, ``file://``) in the order the local engine reads them.
+2. A first pass over the records (tasks, no model) validates them, finds duplicate ids across the
+   whole collection (a Ray Data groupby) and the metadata columns of the output, so that the
+   scoring pass gives exactly the local engine's rows, errors and schema.
+3. The scoring pass runs :class:`stance.run.predictor.ScoringPredictor`, the class the local engine's
+   workers run, in ``map_batches`` with an actor pool: each actor loads the model once. Ray Data
+   restarts an actor that dies and retries its batches (its actor-pool defaults).
+4. Write tasks split each batch into a Parquet part (the local engine's schema) and an errors
+   part, both named by a hash of their content and committed by an atomic rename, so a retried
+   write replaces its own file. The driver keeps only the parts that the finished write tasks
+   reported, checks that every input record is in exactly one of them, merges the errors into
+   ``OUT.errors.jsonl``, renames the rows directory to ``OUT`` and writes ``OUT.run.json``.
+
+``OUT`` is a directory of Parquet parts (``pd.read_parquet(OUT)``, ``stance compare OUT``); rows
+are not in input order across parts (sort by ``doc_id``, ``sentence_id``). It must be on storage
+that the driver and every node can reach (a shared or mounted file system).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from stance.io.readers import Article, InputPathError, check_paths, jsonl_lines
+from stance.io.writers import BASE_COLUMNS
+from stance.run.local import (
+    OutputExistsError,
+    RunSummary,
+    ScoreOptions,
+    pin_model,
+    run_metadata_path,
+    write_json_atomic,
+    write_run_json,
+)
+
+RAY_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+READ_BLOCK_RECORDS = 1024
+IO_TASK_CPUS = 0.1  # reading, validating and writing tasks (the actors hold the rest of each node)
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """How to run on Ray: ``address`` (None starts a local Ray; ``auto`` joins the cluster this
+    machine belongs to; ``ray://host:port`` uses Ray Client) and ``actors_per_node`` (0: one per
+    CPU core of the smallest node, at most 4). Dead actors are restarted and their batches retried
+    by Ray Data's actor-pool defaults (``max_restarts=-1``, ``max_task_retries=-1``).
+
+    Example:
+        >>> RayOptions(address="auto", actors_per_node=8).actors_per_node
+        8
+    """
+
+    address: str | None = None
+    actors_per_node: int = 0
+
+    def __post_init__(self) -> None:
+        if self.actors_per_node < 0:
+            raise ValueError("actors_per_node must be 0 (automatic) or more")
+        if self.address is not None and not (self.address == "auto" or "://" in self.address or ":" in self.address):
+            raise ValueError(f"--address must be 'auto', ray://host:port or host:port, not {self.address!r}")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file in the run's order: ``index`` (its place), ``source`` (the path or URI as the
+    errors file names it) and ``format`` (``jsonl`` or ``parquet``)."""
+
+    index: int
+    source: str
+    format: str
+
+
+def list_input_files(inputs: Sequence[str]) -> list[InputFile]:
+    """The JSONL and Parquet files of the inputs, in the local engine's order (inputs as given,
+    directories recursively by name). Other formats are an :class:`InputPathError`.
+
+    Example:
+        >>> [f.source for f in list_input_files(["examples/articles.jsonl"])]
+        ['examples/articles.jsonl']
+    """
+    if not inputs:
+        raise InputPathError("no input given")
+    sources: list[str] = []
+    for p in inputs:
+        if p == "-":
+            raise InputPathError("the Ray engine cannot read standard input; give files, directories or URIs")
+        if "://" in p:
+            sources += _list_uri(p)
+            continue
+        check_paths([p])
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(f for f in path.rglob("*") if f.is_file())
+            others = [f for f in files if f.suffix.lower() not in RAY_FORMATS]
+            if others:
+                raise InputPathError(
+                    f"{p}: the Ray engine reads .jsonl, .ndjson and .parquet files; this directory also holds "
+                    f"{len(others)} other file(s), e.g. {others[0]} (score those with the local engine)"
+                )
+            sources += [str(f) for f in files]
+        else:
+            sources.append(p)
+    result = []
+    for i, source in enumerate(sources):
+        suffix = Path(source.split("://", 1)[-1]).suffix.lower()
+        if suffix not in RAY_FORMATS:
+            raise InputPathError(f"{source}: the Ray engine reads .jsonl, .ndjson and .parquet, not {suffix or '(no suffix)'}")
+        result.append(InputFile(i, source, RAY_FORMATS[suffix]))
+    if not result:
+        raise InputPathError(f"no .jsonl or .parquet files in {', '.join(inputs)}")
+    return result
+
+
+def _list_uri(uri: str) -> list[str]:
+    from pyarrow import fs
+
+    try:
+        filesystem, path = fs.FileSystem.from_uri(uri)
+        info = filesystem.get_file_info(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputPathError(f"{uri}: cannot open ({exc})") from None
+    scheme = uri.split("://", 1)[0]
+    if info.type == fs.FileType.NotFound:
+        raise InputPathError(f"{uri}: no such file or directory")
+    if info.type == fs.FileType.File:
+        return [uri]
+    infos = filesystem.get_file_info(fs.FileSelector(path, recursive=True))
+    return [f"{scheme}://{i.path}" for i in sorted(infos, key=lambda i: i.path) if i.type == fs.FileType.File]
+
+
+def read_records(batch: dict[str, Any], block_records: int = READ_BLOCK_RECORDS) -> Iterator[pa.Table]:
+    """Ray Data read stage: the raw records of each file in ``batch`` (columns ``index``,
+    ``source``, ``format``), in batches of ``block_records``, with the local reader's line numbers
+    and read errors.
+
+    Example:
+        >>> next(read_records({"index": [0], "source": ["examples/articles.jsonl"], "format": ["jsonl"]})).num_rows > 0
+        True
+    """
+    from stance.run.predictor import RECORD_SCHEMA
+
+    for index, source, fmt in zip(batch["index"], batch["source"], batch["format"]):
+        rows: list[tuple[int, str, int, str | None, str | None]] = []
+        for src, line, obj in _file_records(str(source), str(fmt)):
+            error = getattr(obj, "reason", None)
+            raw = None if error is not None else json.dumps(obj, default=str)
+            rows.append(((int(index) << 32) | line, src, line, raw, error))
+            if len(rows) >= block_records:
+                yield pa.Table.from_arrays([pa.array(c) for c in zip(*rows)], schema=RECORD_SCHEMA)
+                rows = []
+        if rows:
+            yield pa.Table.from_arrays([pa.array(c) for c in zip(*rows)], schema=RECORD_SCHEMA)
+
+
+def _file_records(source: str, fmt: str) -> Iterator[tuple[str, int, Any]]:
+    if "://" in source:
+        from pyarrow import fs
+
+        filesystem, path = fs.FileSystem.from_uri(source)
+        handle = filesystem.open_input_file(path)
+    else:
+        handle = open(source, "rb")
+    with handle:
+        if fmt == "jsonl":  # the local reader's line parser
+            yield from jsonl_lines(_lines(handle), source)
+            return
+        try:
+            pf = pq.ParquetFile(handle)
+        except Exception as exc:  # pyarrow raises several types for a broken file
+            raise InputPathError(f"{source}: not a readable Parquet file ({exc})") from None
+        row = 0
+        for record_batch in pf.iter_batches(batch_size=READ_BLOCK_RECORDS):
+            for obj in record_batch.to_pylist():
+                row += 1
+                yield source, row, obj
+
+
+def _lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """Lines (with their newline) of a binary file; pyarrow's files have no readline."""
+    buffer = b""
+    while data := handle.read(chunk):
+        buffer += data
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if buffer:
+        yield buffer
+
+
+def _index_records(batch: pa.Table, *, id_from: str, max_chars: int) -> pa.Table:
+    """First pass: per record its ``order``, the ``doc_id`` when it is a valid article (else
+    null) and its metadata keys (JSON list), for duplicate detection and the output schema."""
+    from stance.run.predictor import records_to_items
+
+    orders, ids, keys = [], [], []
+    for order, item in records_to_items(batch, id_from=id_from, max_chars=max_chars):
+        orders.append(order)
+        ids.append(item.id if isinstance(item, Article) else None)
+        keys.append(json.dumps([k for k in item.meta if k not in BASE_COLUMNS]) if isinstance(item, Article) else None)
+    return pa.table({"order": pa.array(orders, pa.int64()), "doc_id": pa.array(ids, pa.string()), "keys": pa.array(keys, pa.string())})
+
+
+def _first_keys(batch: pa.Table, *, first_seen: dict[str, int]) -> pa.Table:
+    """Distinct metadata-key lists of the articles that will be scored, with their first order."""
+    best: dict[str, int] = {}
+    for order, doc_id, keys in zip(*(batch.column(c).to_pylist() for c in ("order", "doc_id", "keys"))):
+        if doc_id is None or first_seen.get(doc_id, order) != order:
+            continue
+        best[keys] = min(order, best.get(keys, order))
+    return pa.table({"keys": pa.array(list(best), pa.string()), "order": pa.array(list(best.values()), pa.int64())})
+
+
+def _write_parts(batch: pa.Table, *, staging: str, meta_keys: Sequence[str]) -> pa.Table:
+    """Write stage: the sentence rows of ``batch`` as ``rows/part-<hash>.parquet`` (the output
+    schema) and its error rows as ``errors/errors-<hash>.parquet``, each by an atomic rename; the
+    name is a hash of the content, so a retried write replaces its own file. Returns one summary
+    row (file names and counts) for the driver."""
+    from stance.io.writers import rows_to_table
+    from stance.run.predictor import ERROR_COLUMNS
+
+    is_error = batch.column("_error_reason").is_valid()
+    rows = batch.filter(pc.invert(is_error)).drop_columns(list(ERROR_COLUMNS))
+    errors = batch.filter(is_error).select(list(ERROR_COLUMNS))
+    rows = rows.cast(rows_to_table([], meta_keys=meta_keys).schema)
+    part = err_part = ""
+    if rows.num_rows:
+        keys = sorted(f"{d}\x00{s}" for d, s in zip(rows.column("doc_id").to_pylist(), rows.column("sentence_id").to_pylist()))
+        part = f"part-{_digest(keys)}.parquet"
+        _write_atomic(rows, Path(staging) / "rows" / part)
+    if errors.num_rows:
+        err_part = f"errors-{_digest(sorted(map(str, errors.column('_error_order').to_pylist())))}.parquet"
+        _write_atomic(errors, Path(staging) / "errors" / err_part)
+    sentence_ids = rows.column("sentence_id").to_pylist()
+    boilerplate = rows.column("boilerplate").to_pylist()
+    summary = {
+        "part": part, "errors_part": err_part, "sentences": rows.num_rows, "articles": sum(s == 0 for s in sentence_ids),
+        "sentences_scored": sum(not b for b in boilerplate), "errors": errors.num_rows,
+        "mentions": sum(pc.list_value_length(rows.column("mentions")).fill_null(0).to_pylist()),
+        "devices": sum(pc.list_value_length(rows.column("devices")).fill_null(0).to_pylist()),
+    }
+    return pa.Table.from_pylist([summary])
+
+
+def _digest(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(keys).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def score_collection_ray(
+    inputs: Sequence[str],
+    out: str | Path,
+    options: ScoreOptions | None = None,
+    ray_options: RayOptions = RayOptions(),
+    *,
+    errors_path: str | Path | None = None,
+    overwrite: bool = False,
+    predictor_cls: type | None = None,
+) -> RunSummary:
+    """Score every article of the inputs on Ray into the Parquet directory ``out``; returns the
+    run summary (also in ``OUT.run.json`` beside ``out``). Uses the Ray instance this process is
+    connected to, or connects to ``ray_options.address`` (starting a local one when it is None).
+    ``predictor_cls`` replaces :class:`~stance.run.predictor.ScoringPredictor` (a subclass, for tests).
+
+    Example:
+        >>> score_collection_ray(["s3://bucket/news/"], "/shared/scores.parquet", ScoreOptions(use_ner=False),
+        ...                      RayOptions(address="auto", actors_per_node=4))  # doctest: +SKIP
+        RunSummary(articles_read=..., articles_scored=..., errors=..., ...)
+    """
+    import ray
+    import ray.data
+    from ray.data.aggregate import Count, Min
+
+    from stance.run.predictor import ERROR_COLUMNS, ScoringPredictor, output_schema
+
+    started = time.perf_counter()
+    options = pin_model(options or ScoreOptions())  # decided once: restarted actors load the same model
+    out = Path(out)
+    if out.suffix.lower() != ".parquet":
+        raise ValueError(f"--engine ray writes a directory of Parquet parts: --out must end in .parquet, not {out.suffix or '(no suffix)'}")
+    errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
+    staging = out.with_name(out.name + ".ray-tmp")
+    files = list_input_files(list(inputs))
+    if not overwrite and (out.exists() or staging.exists()):
+        what = "an unfinished Ray run" if staging.exists() else "the output"
+        raise OutputExistsError(f"{what} for {out} exists; use --overwrite to start again")
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "rows").mkdir(parents=True)
+    (staging / "errors").mkdir()
+
+    started_ray = False
+    if not ray.is_initialized():
+        ray.init(address=ray_options.address, include_dashboard=False, log_to_driver=False)
+        started_ray = True
+    ctx = ray.data.DataContext.get_current()
+    saved = (ctx.enable_progress_bars, ctx.shuffle_strategy)
+    try:
+        ctx.enable_progress_bars = False
+        # a sort-based shuffle for the duplicate-id groupby: it starts at once (no aggregator actors)
+        ctx.shuffle_strategy = ray.data.context.ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
+        node_cpus = min(n["Resources"]["CPU"] for n in nodes)
+        per_node = ray_options.actors_per_node or auto_workers_for(node_cpus)
+        actors = per_node * len(nodes)
+        actor_cpus = max(0.1, (node_cpus - 1.5) / per_node)  # leaves a CPU for the repartition tasks, 0.5 for reading and writing
+        threads = max(1, int(node_cpus // per_node))
+        partitions = max(1, int(sum(n["Resources"]["CPU"] for n in nodes)))
+
+        file_items = [{"index": f.index, "source": f.source, "format": f.format} for f in files]
+        records = ray.data.from_items(file_items, override_num_blocks=len(file_items)).map_batches(
+            read_records, batch_size=1, batch_format="numpy", num_cpus=IO_TASK_CPUS,
+            fn_kwargs={"block_records": min(options.chunk_articles, options.shard_articles)},
+        )
+        t0 = time.perf_counter()
+        index = records.map_batches(
+            _index_records, batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
+            fn_kwargs={"id_from": options.id_from, "max_chars": options.max_chars},
+        ).materialize()
+        records_total = index.count()
+        ids = index.map_batches(_valid_ids, batch_format="pyarrow", num_cpus=IO_TASK_CPUS)
+        counted = ids.groupby("doc_id", num_partitions=partitions).aggregate(Count(alias_name="n"), Min("order", alias_name="first"))
+        duplicated = counted.map_batches(_repeated, batch_format="pyarrow", num_cpus=IO_TASK_CPUS).take_all()
+        first_seen = {r["doc_id"]: int(r["first"]) for r in duplicated}
+        key_rows = index.map_batches(_first_keys, batch_format="pyarrow", num_cpus=IO_TASK_CPUS, fn_kwargs={"first_seen": first_seen}).take_all()
+        meta_keys: list[str] = []
+        for r in sorted(key_rows, key=lambda r: r["order"]):
+            meta_keys += [k for k in json.loads(r["keys"]) if k not in meta_keys]
+        expected_articles = ids.count() - sum(int(r["n"]) - 1 for r in duplicated)
+        t1 = time.perf_counter()
+
+        # Ray Data merges what a read task yields into large blocks, and an actor takes a whole block:
+        # blocks of one batch each spread a big file over the whole actor pool
+        batch = min(options.chunk_articles, options.shard_articles)
+        scored = records.repartition(target_num_rows_per_block=batch).map_batches(
+            predictor_cls or ScoringPredictor,
+            fn_constructor_kwargs={"options": options, "meta_keys": meta_keys, "first_seen": first_seen, "threads": threads},
+            batch_size=batch, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
+        )
+        summaries = scored.map_batches(
+            _write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
+            fn_kwargs={"staging": str(staging.resolve()), "meta_keys": meta_keys},
+        ).take_all()
+        t2 = time.perf_counter()
+        engine = {"name": "ray", "ray_version": ray.__version__, "address": ray_options.address, "nodes": len(nodes),
+                  "actors": actors, "actors_per_node": per_node, "threads_per_actor": threads}
+    finally:
+        ctx.enable_progress_bars, ctx.shuffle_strategy = saved
+        if started_ray:
+            ray.shutdown()
+
+    summary = RunSummary(out=str(out), errors_path=str(errors_file))
+    summary.articles_read = records_total
+    for key in ("articles", "errors", "sentences", "sentences_scored", "mentions", "devices"):
+        setattr(summary, "articles_scored" if key == "articles" else key, sum(int(s[key]) for s in summaries))
+    parts = _keep_committed(staging, summaries)
+    if summary.articles_scored + summary.errors != records_total or summary.articles_scored != expected_articles:
+        raise RuntimeError(
+            f"the Ray run does not account for every input record exactly once ({records_total} records read, "
+            f"{summary.articles_scored} articles scored of {expected_articles} expected, {summary.errors} errors); "
+            f"the parts are left in {staging}"
+        )
+    if not parts:  # no article at all: still a readable, empty output with the schema
+        pq.write_table(output_schema(meta_keys).empty_table().drop_columns(list(ERROR_COLUMNS)), staging / "rows" / "part-empty.parquet")
+    _merge_error_parts(sorted((staging / "errors").glob("errors-*.parquet")), errors_file)
+    if out.is_dir():
+        shutil.rmtree(out)
+    elif out.exists():
+        out.unlink()
+    os.replace(staging / "rows", out)
+    shutil.rmtree(staging)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.stage_seconds = {"prepass": round(t1 - t0, 3), "score_and_write": round(t2 - t1, 3)}
+    fingerprint = options.fingerprint([f.source for f in files], out)
+    write_run_json(out, options, summary, fingerprint)
+    run_json = run_metadata_path(out)
+    run = json.loads(run_json.read_text())
+    run["engine"] = engine
+    run["counts"]["parts"] = len(parts)
+    write_json_atomic(run_json, run)
+    return summary
+
+
+def auto_workers_for(cpus: float, limit: int = 4) -> int:
+    """Actors per node when ``--actors-per-node`` is 0: one per CPU core, at most ``limit``
+    (the local engine's ``--workers 0``, :func:`stance.run.local.auto_workers`).
+
+    Example:
+        >>> auto_workers_for(16.0), auto_workers_for(2.0)
+        (4, 2)
+    """
+    return max(1, min(int(cpus), limit))
+
+
+def _valid_ids(batch: pa.Table) -> pa.Table:
+    return batch.filter(batch.column("doc_id").is_valid()).select(["doc_id", "order"])
+
+
+def _repeated(batch: pa.Table) -> pa.Table:
+    return batch.filter(pc.greater(batch.column("n"), 1))
+
+
+def _keep_committed(staging: Path, summaries: list[dict[str, Any]]) -> list[Path]:
+    """The parts the finished write tasks reported; anything else (an attempt that died before
+    reporting, a temporary file) is removed."""
+    committed = {s["part"] for s in summaries if s["part"]} | {s["errors_part"] for s in summaries if s["errors_part"]}
+    names = [s["part"] for s in summaries if s["part"]]
+    if len(set(names)) != len(names):
+        raise RuntimeError("two write tasks reported the same part; the output would hold rows twice")
+    for sub in ("rows", "errors"):
+        for f in (staging / sub).iterdir():
+            if f.name not in committed:
+                f.unlink()
+    return [staging / "rows" / n for n in names]
+
+
+def _merge_error_parts(parts: Sequence[Path], out: Path) -> None:
+    """The error parts as the local engine's errors file, in input order."""
+    errors: list[dict[str, Any]] = []
+    for p in parts:
+        errors += pq.read_table(p).to_pylist()
+    errors.sort(key=lambda e: e["_error_order"])
+    tmp = out.with_name(out.name + ".tmp")
+    buffer = io.StringIO()
+    for e in errors:
+        buffer.write(json.dumps({"source": e["_error_source"], "line": e["_error_line"], "id": e["_error_id"], "reason": e["_error_reason"]},
+                                ensure_ascii=False) + "\n")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(buffer.getvalue())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, out)
