@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from ab_commits import RUN_STANCE  # noqa: E402
 
-from stance.pipeline.actors import ActorRegistry  # noqa: E402
+from stance.pipeline.actor_registry import ActorRegistry  # noqa: E402
 from training.actor_annotation import read_actor_set  # noqa: E402
 from training.convert import resolve_data_dir  # noqa: E402
 

@@ -25,7 +25,8 @@ import torch
 
 from stance.labels.taxonomy import Taxonomy
 from stance.model.backends import ACCELERATED, TorchBackend
-from stance.model.modeling import StanceModel, resolve_model
+from stance.model.modeling import StanceModel
+from stance.store.model_files import resolve_model
 from training.config import DataSpec
 from training.data import load_records
 from training.evaluate import evaluate_raw, predict_raw

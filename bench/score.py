@@ -72,7 +72,8 @@ def naive_baseline(articles: list[dict], use_ner: bool) -> dict:
     from transformers import BertForSequenceClassification, pipeline
 
     from stance.model.modeling import StanceModel
-    from stance.pipeline.actors import ActorFinder, ActorRegistry
+    from stance.pipeline.actor_registry import ActorRegistry
+    from stance.pipeline.actors import ActorFinder
     from stance.pipeline.sentences import get_splitter
 
     model = StanceModel.from_pretrained("default")

@@ -17,9 +17,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "StanceModel": "stance.model.modeling",
-    "SentencePrediction": "stance.model.modeling",
-    "TargetPrediction": "stance.model.modeling",
-    "DevicePrediction": "stance.model.modeling",
+    "SentencePrediction": "stance.model.outputs",
+    "TargetPrediction": "stance.model.outputs",
+    "DevicePrediction": "stance.model.outputs",
     "StanceScorer": "stance.pipeline.scorer",
     "LabelRecord": "stance.labels.format",
     "read_label_file": "stance.labels.format",

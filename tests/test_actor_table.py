@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from stance.analysis.actor_table import merge_map, review_actors, write_overrides
 from stance.analysis.compare import compare_scores
 from stance.cli.main import app
-from stance.pipeline.actors import ActorRegistry
+from stance.pipeline.actor_registry import ActorRegistry
 
 
 def mention(actor: str, text: str, kind: str = "person", stance: str = "neutral", resolution: str = "name") -> dict:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stance.pipeline.actors import Actor, ActorFinder, ActorRegistry, Mention, load_pipeline
+from stance.pipeline.actor_registry import Actor, ActorRegistry
+from stance.pipeline.actors import ActorFinder, Mention, load_pipeline
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from stance.model.backends import TorchBackend, auto_choice_file, choose_backend, export_dir, make_backend
-from stance.model.encoding import encode_batch
-from stance.model.modeling import StanceModel, collate
+from stance.model.encoding import collate, encode_batch
+from stance.model.modeling import StanceModel
 
 TEXTS = ["Moscow slammed the so-called reform.", "Nothing here at all.", "The EU and NATO met in Brussels on Monday to talk."]
 TARGETS = [[(0, 6)], [], [(4, 6), (11, 15)]]

@@ -14,15 +14,17 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from stance.analysis.compare import compare_scores, group_labels, parse_dates
-from stance.analysis.quantify import LABELS, Confusion, adjust_shares, benjamini_hochberg, interval
+from stance.analysis.compare import compare_scores
+from stance.analysis.groups import group_labels, parse_dates
+from stance.analysis.quantify import Confusion, adjust_shares, benjamini_hochberg, interval
 from stance.analysis.report import highlight
 from stance.cli.main import app
 from stance.io.writers import write_shard
+from stance.labels.format import STANCE_LABELS
 
 MEASURES = ("share_negative", "share_neutral", "share_positive", "net")
 CONFUSION = np.array([[0.70, 0.25, 0.05], [0.15, 0.70, 0.15], [0.05, 0.25, 0.70]])  # P(predicted | gold), rows gold
-CONFUSION_JSON = {"labels": list(LABELS), "matrix": (CONFUSION * 1000).round().tolist()}
+CONFUSION_JSON = {"labels": list(STANCE_LABELS), "matrix": (CONFUSION * 1000).round().tolist()}
 
 
 # --------------------------------------------------------------------------- synthetic data
@@ -58,7 +60,7 @@ def simulate(
     start = text.index(actor)
     per_sentence: dict[tuple[int, int], list] = {}
     for i, (a, label) in enumerate(zip(article, predicted, strict=True)):
-        mention = {"actor": actor, "type": "state", "text": actor, "start": start, "end": start + len(actor), "stance": LABELS[label], "probs": None}
+        mention = {"actor": actor, "type": "state", "text": actor, "start": start, "end": start + len(actor), "stance": STANCE_LABELS[label], "probs": None}
         per_sentence.setdefault((a, i % sentences), []).append(mention)
     rows = []
     for a in range(n):
@@ -90,7 +92,7 @@ def scored_rows(n_articles: int = 30, seed: int = 0) -> list[dict]:
                 probs = np.full(3, 0.1)
                 probs[label] = 0.8
                 mentions = [{"actor": actor, "type": "state", "text": surface, "start": start, "end": start + len(surface),
-                             "stance": LABELS[label], "probs": dict(zip(LABELS, probs.tolist(), strict=True))}]
+                             "stance": STANCE_LABELS[label], "probs": dict(zip(STANCE_LABELS, probs.tolist(), strict=True))}]
                 if s == 3:  # a mention in a truncated sentence: no stance
                     mentions.append({"actor": "China", "type": "state", "text": "China", "start": 0, "end": 5, "stance": None, "probs": {}})
                 q = text.index("so-called")
@@ -245,8 +247,8 @@ def test_devices_boilerplate_truncation_and_rollup():
 
 
 def test_rollup_follows_the_affiliation_chain():
-    from stance.analysis.compare import affiliation_map
-    from stance.pipeline.actors import ActorRegistry
+    from stance.analysis.groups import affiliation_map
+    from stance.pipeline.actor_registry import ActorRegistry
 
     mapping = affiliation_map(["Sergei Lavrov", "UNHCR", "Kremlin watcher"], ActorRegistry.load())
     assert mapping == {"Sergei Lavrov": "Russia", "UNHCR": "United Nations", "Kremlin watcher": "Kremlin watcher"}
@@ -309,13 +311,13 @@ def test_confusion_matrix_sources(tmp_path):
     result = compare_scores(frame, model=str(model), **kw)
     assert result.method == "cc" and any("evaluation.json does not exist" in n for n in result.notes)
 
-    singular = {"labels": list(LABELS), "matrix": [[0, 15, 4], [0, 31, 4], [0, 8, 2]]}  # a model that never says 'negative'
+    singular = {"labels": list(STANCE_LABELS), "matrix": [[0, 15, 4], [0, 31, 4], [0, 8, 2]]}  # a model that never says 'negative'
     result = compare_scores(frame, confusion=singular, **kw)
     assert result.method == "cc" and any("never predicts 'negative'" in n for n in result.notes)
 
     reordered = tmp_path / "confusion.json"
     order = [2, 0, 1]
-    reordered.write_text(json.dumps({"labels": [LABELS[i] for i in order], "matrix": (CONFUSION[np.ix_(order, order)] * 100).tolist()}))
+    reordered.write_text(json.dumps({"labels": [STANCE_LABELS[i] for i in order], "matrix": (CONFUSION[np.ix_(order, order)] * 100).tolist()}))
     assert np.allclose(Confusion.from_file(reordered).rates, CONFUSION)
     assert compare_scores(frame, confusion=reordered, **kw).method == "acc"
     reordered.write_text('{"labels": ["neg", "neu", "pos"], "matrix": [[1]]}')
@@ -502,7 +504,7 @@ def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_pa
     frame = simulate(2, 60, (0.3, 0.4, 0.3), confusion=CONFUSION, seed=4)
     widths = {}
     for total in (150, 1500):
-        matrix = {"labels": list(LABELS), "matrix": (CONFUSION * total / 3).round().tolist()}
+        matrix = {"labels": list(STANCE_LABELS), "matrix": (CONFUSION * total / 3).round().tolist()}
         result = compare_scores(frame, by="outlet", method="acc", model=None, confusion=matrix, bootstrap=400, differences=False, examples=0)
         net = result.stance.query("method == 'acc' and measure == 'net'")
         widths[total] = float((net["ci_high"] - net["ci_low"]).mean())

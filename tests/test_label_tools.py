@@ -193,8 +193,8 @@ def _fake_model(path):
 
 def test_registry_use_rollback_history_and_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
-    from stance.model.modeling import resolve_model
     from stance.resources import MODELS_DIR
+    from stance.store.model_files import resolve_model
 
     reg = ModelRegistry()
     assert reg.active() is None and reg.versions() == []

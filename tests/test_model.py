@@ -58,8 +58,7 @@ def test_unknown_model_name_is_clear(tmp_path):
 def test_inference_batches_are_padded_to_a_few_shapes(tiny_model):
     """Rows and width are rounded up to multiples of 8 (bounded oneDNN primitive cache); the
     padding changes no result."""
-    from stance.model.encoding import encode_batch
-    from stance.model.modeling import collate
+    from stance.model.encoding import collate, encode_batch
 
     texts = ["Moscow slammed the so-called reform.", "Berlin hailed it.", "A much longer sentence about NATO and the EU in Brussels."]
     enc = encode_batch(tiny_model.tokenizer, texts, [[(0, 6)], [(0, 6)], [(36, 40)]], max_length=64)

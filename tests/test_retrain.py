@@ -210,8 +210,8 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
     invoke("models", "rollback")
     assert reg.active() is None
     invoke("models", "rollback", code=2)
-    from stance.model.modeling import resolve_model
     from stance.resources import MODELS_DIR
+    from stance.store.model_files import resolve_model
 
     assert resolve_model("active") == str(MODELS_DIR / "default")
 

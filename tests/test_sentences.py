@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from stance.pipeline.sentences import (
+    DEFAULT_SPLITTER,
+    SPLITTERS,
     NewsSentenceSplitter,
     Sentence,
     SentenceSplitter,
     SpacySentenceSplitter,
     get_splitter,
     is_boilerplate_line,
+    splitter_choices,
 )
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles.jsonl"
@@ -490,25 +493,13 @@ def test_examples_round_trip_and_sizes(splitter: NewsSentenceSplitter) -> None:
         assert not gaps.strip()
 
 
-def test_split_many_matches_split(splitter: NewsSentenceSplitter) -> None:
+def test_one_article_per_call_keeps_no_state(splitter: NewsSentenceSplitter) -> None:
+    """The scorer splits article by article (``split(text, title=...)``): an article's sentences do
+    not depend on which articles were split before it, nor on the splitter instance."""
     articles = load_examples()
-    docs = [a["text"] for a in articles] * 3
-    titles = [a["title"] for a in articles] * 3
-    batched = list(NewsSentenceSplitter(batch_size=4).split_many(docs, titles))
-    assert batched == [splitter.split(d, title=t) for d, t in zip(docs, titles, strict=True)]
-    assert list(splitter.split_many([])) == []
-
-
-def test_split_many_is_lazy_and_checks_inputs(splitter: NewsSentenceSplitter) -> None:
-    assert next(splitter.split_many(iter(["One. Two."]))) == splitter.split("One. Two.")
-    with pytest.raises(ValueError, match="not a single str"):
-        list(splitter.split_many("One. Two."))
-    with pytest.raises(ValueError, match=r"texts\[1\]"):
-        list(splitter.split_many(["fine", 3]))  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="fewer titles"):
-        list(splitter.split_many(["a", "b"], ["t"]))
-    with pytest.raises(ValueError, match=r"titles\[0\]"):
-        list(splitter.split_many(["a"], [5]))  # type: ignore[list-item]
+    first = [splitter.split(a["text"], title=a["title"]) for a in articles]
+    again = [NewsSentenceSplitter(batch_size=4).split(a["text"], title=a["title"]) for a in reversed(articles)]
+    assert again[::-1] == first
 
 
 @pytest.mark.parametrize("bad", [None, 3, b"bytes", ["a list"]])
@@ -527,27 +518,29 @@ def test_get_splitter() -> None:
     assert isinstance(get_splitter("news"), SentenceSplitter)
     with pytest.raises(ValueError, match="unknown splitter"):
         get_splitter("nltk")
+    assert get_splitter(DEFAULT_SPLITTER).__class__ is NewsSentenceSplitter
+    assert list(SPLITTERS) == ["news", "spacy", "spacy-parser", "sentencizer"]
+    assert all(name == entry.name for name, entry in SPLITTERS.items())
+    assert splitter_choices() == "news (default), spacy, spacy-parser or sentencizer"
     with pytest.raises(ValueError, match="batch_size"):
         NewsSentenceSplitter(batch_size=0)
 
 
-def test_custom_splitter_gets_default_split_many() -> None:
+def test_custom_splitter_needs_only_split() -> None:
     class Whole(SentenceSplitter):
         def split(self, text: str, title: str | None = None) -> list[Sentence]:
             stripped = text.strip()
             return [Sentence(text.index(stripped), text.index(stripped) + len(stripped), stripped)] if stripped else []
 
-    assert [texts(s) for s in Whole().split_many(["a b", " c "])] == [["a b"], ["c"]]
-    with pytest.raises(ValueError, match="fewer titles"):
-        list(Whole().split_many(["a", "b"], titles=["t"]))
+    assert [texts(Whole().split(t)) for t in ["a b", " c "]] == [["a b"], ["c"]]
 
 
 def test_speed(splitter: NewsSentenceSplitter) -> None:
     """A loose floor (the target is >= 10,000 sentences/s; see the module docstring for measured numbers)."""
     articles = [a["text"] for a in load_examples()] * 40
-    list(splitter.split_many(articles[:8]))
+    [splitter.split(text) for text in articles[:8]]
     start = time.perf_counter()
-    count = sum(len(s) for s in splitter.split_many(articles))
+    count = sum(len(splitter.split(text)) for text in articles)
     rate = count / (time.perf_counter() - start)
     assert rate > 2_000, f"{rate:.0f} sentences/s"
 
@@ -584,8 +577,8 @@ def test_spacy_trained_pipeline_runs(mode: str) -> None:
         sentences = spacy_splitter.split(article["text"], title=article["title"])
         check_offsets(article["text"], sentences)
         assert len(story(sentences)) >= 8
-    batched = list(spacy_splitter.split_many(["He left. She stayed.", ""]))
-    assert texts(batched[0]) == ["He left.", "She stayed."] and batched[1] == []
+    assert texts(spacy_splitter.split("He left. She stayed.")) == ["He left.", "She stayed."]
+    assert spacy_splitter.split("") == []
 
 
 def test_spacy_splitter_checks_inputs() -> None:

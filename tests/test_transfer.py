@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from stance.labels.format import LabelRecord, TargetLabel
-from stance.pipeline.actors import ActorFinder, ActorRegistry
+from stance.pipeline.actor_registry import ActorRegistry
+from stance.pipeline.actors import ActorFinder
 from training import transfer
 from training.convert.allsides import article_split, article_texts
 from training.train import soften

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from stance.pipeline.actors import ACTOR_TYPES
+from stance.pipeline.actor_registry import ACTOR_TYPES
 from training.convert import resolve_data_dir
 from training.convert.allsides import text_hash
 

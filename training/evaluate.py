@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -167,3 +170,47 @@ def evaluate_model(model: StanceModel, datasets: dict[str, Sequence[LabelRecord]
     """
     metrics = {name: evaluate_raw(predict_raw(model, recs, batch_size), model) for name, recs in datasets.items()}
     return {"datasets": metrics, "headline": headline(metrics)}
+
+
+def load_datasets(items: Sequence[str], data_dir: str) -> dict[str, list[LabelRecord]]:
+    """Records of each ``SOURCE:SPLIT`` (``newsmtsc:dev_rw``) or label-format JSONL path, by the item as given.
+
+    Example:
+        >>> load_datasets(["newsmtsc:dev_rw"], "../shared/data")  # doctest: +SKIP
+    """
+    from stance.labels.taxonomy import Taxonomy
+    from training.config import DataSpec
+    from training.data import load_records
+
+    taxonomy = Taxonomy.load()
+    out = {}
+    for item in items:
+        spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
+        try:
+            out[item] = list(load_records(spec, data_dir, taxonomy))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{item}: {exc}") from exc
+    return out
+
+
+def retune_thresholds(model: StanceModel, datasets: dict[str, Sequence[LabelRecord]]) -> dict[str, float]:
+    """Re-tune the model's device thresholds on ``datasets`` (in place; labels they do not annotate keep theirs)."""
+    raws = [predict_raw(model, records) for records in datasets.values()]
+    model.config.device_thresholds = {**model.config.device_thresholds, **tune_thresholds(raws, model)}
+    return model.config.device_thresholds
+
+
+def store_evaluation(model_dir: str | Path, result: dict, *, config: Any = None) -> None:
+    """Merge ``result`` (of :func:`evaluate_model`) into the model directory's evaluation.json and rewrite its
+    card; with ``config`` (re-tuned thresholds), save that config too."""
+    from stance.store.card import write_card
+
+    model_dir = Path(model_dir)
+    if config is not None:
+        config.to_json_file(model_dir / "config.json")
+    path = model_dir / "evaluation.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    stored.setdefault("datasets", {}).update(result["datasets"])
+    stored["held_out"] = {**stored.get("held_out", {}), **result["headline"]}
+    path.write_text(json.dumps(stored, indent=2))
+    write_card(model_dir)

@@ -100,7 +100,8 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     import torch
 
     from stance.labels.taxonomy import Taxonomy
-    from stance.model.modeling import StanceModel, resolve_model
+    from stance.model.modeling import StanceModel
+    from stance.store.model_files import resolve_model
     from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
     from training.data import describe
     from training.evaluate import evaluate_raw, headline, predict_raw, tune_thresholds

@@ -22,7 +22,8 @@ from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, Traini
 
 from stance.labels.format import LabelRecord
 from stance.labels.taxonomy import Taxonomy
-from stance.model.modeling import StanceModel, collate
+from stance.model.encoding import collate
+from stance.model.modeling import StanceModel
 from stance.store.card import write_card
 from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from stance.io.atomic import atomic_path
 from stance.labels.format import LabelRecord, TargetLabel
 from training.convert.allsides import article_split, article_texts, sentence_text, text_hash
 
@@ -100,7 +101,8 @@ def find_transfer_targets(config: TransferConfig, finder=None, exclude: set[str]
     import pyarrow.parquet as pq
 
     from stance.io.readers import Article
-    from stance.pipeline.actors import ActorFinder, ActorRegistry
+    from stance.pipeline.actor_registry import ActorRegistry
+    from stance.pipeline.actors import ActorFinder
     from stance.pipeline.scorer import find_targets
     from stance.pipeline.sentences import get_splitter
 
@@ -157,15 +159,13 @@ def label_sentences(teacher, sentences: list[dict], batch_size: int = 64) -> lis
 def write_standoff(sentences: list[dict], path: Path, header: dict[str, Any]) -> None:
     """Gzipped JSONL: a header line, then one line per sentence (no text: a hash of it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+    with atomic_path(path, tmp_name=path.with_suffix(".tmp").name) as tmp, gzip.open(tmp, "wt", encoding="utf-8") as fh:
         fh.write(json.dumps({"header": header}) + "\n")
         for s in sentences:
             keep = [(t, p) for t, p in zip(s["targets"], s["probs"]) if p is not None]
             if keep:
                 row = {"doc_id": s["doc_id"], "start": s["start"], "end": s["end"], "hash": text_hash(s["text"])}
                 fh.write(json.dumps({**row, "targets": [t for t, _ in keep], "probs": [p for _, p in keep]}) + "\n")
-    tmp.replace(path)
 
 
 def read_standoff(path: str | Path, data_dir: str | Path) -> Iterator[LabelRecord]:

@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stance.analysis.compare import Source, as_list, read_scores
-from stance.pipeline.actors import ActorRegistry, read_registry_file
+from stance.io.score_files import Source, as_list, read_scores
+from stance.pipeline.actor_registry import ActorRegistry, read_registry_file
 
 TABLE_COLUMNS = ["actor", "type", "n_mentions", "n_articles", "n_ambiguous", "surface_forms", "merge_candidates"]
 CANDIDATE_COLUMNS = ["actor", "merge_into", "reason", "n_mentions", "n_mentions_into"]

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+from stance.labels.format import STANCE_LABELS
+
 DEV_SET = "newsmtsc:dev_rw"
 MAX_CONDITION = 1e6  # beyond this the confusion matrix cannot separate the classes
 NOISY_CONDITION = 25.0  # beyond this the corrected shares are much noisier than the raw ones
@@ -32,7 +33,7 @@ NOISY_CONDITION = 25.0  # beyond this the corrected shares are much noisier than
 
 @dataclass(frozen=True, eq=False)
 class Confusion:
-    """A stance confusion matrix: ``counts[i, j]`` = dev sentences with gold ``LABELS[i]`` predicted ``LABELS[j]``.
+    """A stance confusion matrix: ``counts[i, j]`` = dev sentences with gold ``STANCE_LABELS[i]`` predicted ``STANCE_LABELS[j]``.
 
     Example:
         >>> c = Confusion.from_dict({"labels": ["positive", "neutral", "negative"], "matrix": [[9, 1, 0], [1, 8, 1], [0, 1, 9]]})
@@ -52,15 +53,15 @@ class Confusion:
         if "datasets" in data:
             data = _evaluation_confusion(data["datasets"], source)
         labels, matrix = data.get("labels"), data.get("matrix")
-        if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(LABELS):
-            raise ValueError(f"{source or 'confusion'}: 'labels' must list {', '.join(LABELS)} (in any order), got {labels!r}")
+        if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(STANCE_LABELS):
+            raise ValueError(f"{source or 'confusion'}: 'labels' must list {', '.join(STANCE_LABELS)} (in any order), got {labels!r}")
         try:
             m = np.asarray(matrix, dtype=float)
         except (TypeError, ValueError):
             raise ValueError(f"{source or 'confusion'}: 'matrix' must be a 3x3 list of numbers") from None
         if m.shape != (3, 3) or not np.isfinite(m).all() or (m < 0).any():
             raise ValueError(f"{source or 'confusion'}: 'matrix' must be 3x3 non-negative numbers, got shape {m.shape}")
-        order = [labels.index(x) for x in LABELS]
+        order = [labels.index(x) for x in STANCE_LABELS]
         return cls(m[np.ix_(order, order)], source)
 
     @classmethod
@@ -106,11 +107,11 @@ class Confusion:
 
     def problem(self) -> str | None:
         """Why the matrix cannot be used for correction, or None when it can."""
-        missing = [x for x, n in zip(LABELS, self.counts.sum(axis=1), strict=True) if n == 0]
+        missing = [x for x, n in zip(STANCE_LABELS, self.counts.sum(axis=1), strict=True) if n == 0]
         if missing:
             return f"the dev set has no gold {', '.join(map(repr, missing))} sentences"
         if not self.condition < MAX_CONDITION:
-            never = [x for x, n in zip(LABELS, self.counts.sum(axis=0), strict=True) if n == 0]
+            never = [x for x, n in zip(STANCE_LABELS, self.counts.sum(axis=0), strict=True) if n == 0]
             why = f": the model never predicts {', '.join(map(repr, never))}" if never else ""
             return f"the confusion matrix is singular{why}"
         return None

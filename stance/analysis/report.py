@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from stance.analysis.compare import METHODS
+from stance.analysis.measures import METHODS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -127,7 +127,7 @@ def heatmap_figure(result: CompareResult, actors: Sequence[str]) -> Figure:
                 ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else ("#777777" if low[i, j] else "black"))
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label("net stance")
-    ax.set_title(f"Net stance by {result.by}: {METHODS[result.method]}\n{_level(result)} intervals; hatched: low support", fontsize=10)
+    ax.set_title(f"Net stance by {result.by}: {METHODS[result.method].title}\n{_level(result)} intervals; hatched: low support", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -188,7 +188,7 @@ def render_html(result: CompareResult, actors: Sequence[str], images: dict[str, 
         f"<h1>{e(title)}</h1>",
         f'<p class="meta">{summary["articles"]:,} articles, {summary["sentences"]:,} sentences, {summary["mentions"]:,} mentions with a stance, '
         f"{summary['groups']} groups. Input: {e(', '.join(summary['inputs']))}</p>",
-        f"<p><b>Shares shown:</b> {e(METHODS[result.method])} ({e(result.method)}). {e(_confusion_text(result))} "
+        f"<p><b>Shares shown:</b> {e(METHODS[result.method].title)} ({e(result.method)}). {e(_confusion_text(result))} "
         f"Intervals: {_level(result)} percentile bootstrap over articles within each group ({summary['bootstrap']:,} resamples, "
         f"widened for cells with few articles; corrected shares also redraw the confusion matrix's labelled targets), "
         f"seed {summary['seed']}. Cells with fewer than {summary['min_mentions']} mentions or a single article are flagged "

@@ -1,4 +1,5 @@
-"""What every command shares: the console (stderr) and the way a command fails (a red message, an exit code).
+"""What every command shares: the console (stderr), the way a command fails (a red message, an exit
+code) and the ``--model`` help text.
 
 Example:
     >>> from stance.cli.common import console, fail
@@ -11,6 +12,9 @@ import typer
 from rich.console import Console
 
 console = Console(stderr=True, soft_wrap=True)
+
+MODEL_HELP = "'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id"
+"""Help text of every command's ``--model`` option that loads a model to score with (score, predict-stance, serve)."""
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -28,7 +28,8 @@ def compare(
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
 ) -> None:
     """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals."""
-    from stance.analysis.compare import METHODS, compare_scores
+    from stance.analysis.compare import compare_scores
+    from stance.analysis.measures import METHODS
     from stance.analysis.report import write_report
     from stance.cli.common import console, fail
 
@@ -36,7 +37,7 @@ def compare(
         registry, merges = None, None
         if actors:
             from stance.analysis.actor_table import merge_map
-            from stance.pipeline.actors import ActorRegistry
+            from stance.pipeline.actor_registry import ActorRegistry
 
             registry, merges = ActorRegistry.load(*actors), merge_map(actors)
         result = compare_scores(
@@ -54,6 +55,6 @@ def compare(
         console.print(f"[yellow]note:[/yellow] {note}")
     console.print(
         f"[green]done[/green]: {len(result.groups)} groups, {result.groups['n_articles'].sum():,} articles, "
-        f"{result.groups['n_mentions'].sum():,} mentions; shares shown: {METHODS[result.method]}"
+        f"{result.groups['n_mentions'].sum():,} mentions; shares shown: {METHODS[result.method].title}"
     )
     console.print(f"report: {report}   tables: {out}/stance.csv, devices.csv, differences.csv (+ .parquet)")

@@ -10,7 +10,12 @@ from typing import Annotated
 
 import typer
 
-from stance.cli.common import console, fail
+from stance.cli.common import MODEL_HELP, console, fail
+from stance.model.backends import BACKENDS, backend_choices
+from stance.run.options import ScoreOptions
+from stance.run.settings import ACTIVE_MODEL, DEFAULTS
+
+_RUN = ScoreOptions()  # the defaults of a scoring run, written once there (and in DEFAULTS)
 
 # typer (0.29) prints a Python type after a positional argument's name in help ("PATH... <list[Path]>"), with no
 # setting to turn it off; an argument given a metavar says enough. Options take a metavar directly.
@@ -61,56 +66,27 @@ def evaluate(
     tune_on: Annotated[
         list[str] | None, typer.Option(metavar="TEXT", help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
     ] = None,
-    backend: Annotated[str, typer.Option(help="torch, openvino, onnx, onnx-int8 or auto: evaluate the model as that backend runs it")] = "torch",
+    backend: Annotated[str, typer.Option(help=f"{backend_choices()}: evaluate the model as that backend runs it")] = "torch",
 ) -> None:
     """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
-    from stance.labels.taxonomy import Taxonomy
-    from stance.model.modeling import StanceModel, resolve_model
-    from training.config import DataSpec
-    from training.data import load_records
-    from training.evaluate import evaluate_model
+    from stance.model.modeling import StanceModel
+    from stance.store.model_files import resolve_model
+    from training.evaluate import evaluate_model, load_datasets, retune_thresholds, store_evaluation
 
-    taxonomy = Taxonomy.load()
-
-    def load(items: list[str]) -> dict:
-        out = {}
-        for item in items:
-            spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
-            try:
-                out[item] = load_records(spec, data_dir, taxonomy)
-            except (ValueError, OSError) as exc:
-                fail(f"{item}: {exc}")
-        return out
-
-    datasets = load(data)
     try:
+        datasets = load_datasets(data, data_dir)
+        tuning = load_datasets(tune_on, data_dir) if tune_on else None
         stance_model = StanceModel.from_pretrained(model, backend=backend)
         stance_model.backend  # noqa: B018 (export / load now: a missing ONNX Runtime is reported here)
     except ValueError as exc:
         fail(str(exc))
-    if tune_on:
-        from training.evaluate import predict_raw, tune_thresholds
-
-        raws = [predict_raw(stance_model, recs) for recs in load(tune_on).values()]
-        # labels the tuning data does not annotate keep their thresholds
-        stance_model.config.device_thresholds = {**stance_model.config.device_thresholds, **tune_thresholds(raws, stance_model)}
-        console.print(f"thresholds tuned on {', '.join(tune_on)}: {stance_model.config.device_thresholds}")
+    if tuning:
+        console.print(f"thresholds tuned on {', '.join(tuning)}: {retune_thresholds(stance_model, tuning)}")
     result = evaluate_model(stance_model, datasets)
-    text = json.dumps(result, indent=2)
     if out:
-        out.write_text(text)
+        out.write_text(json.dumps(result, indent=2))
     if update_card:
-        from stance.store.card import write_card
-
-        model_dir = Path(resolve_model(model))
-        if tune_on:
-            stance_model.config.to_json_file(model_dir / "config.json")
-        path = model_dir / "evaluation.json"
-        stored = json.loads(path.read_text()) if path.exists() else {}
-        stored.setdefault("datasets", {}).update(result["datasets"])
-        stored["held_out"] = {**stored.get("held_out", {}), **result["headline"]}
-        path.write_text(json.dumps(stored, indent=2))
-        write_card(model_dir)
+        store_evaluation(resolve_model(model), result, config=stance_model.config if tuning else None)
     console.print_json(json.dumps(result["headline"]))
 
 
@@ -118,10 +94,10 @@ def evaluate(
 def predict_stance(
     input: Annotated[Path, typer.Argument(help="JSONL: {'text': ..., 'targets': [{'start', 'end'}, ...]} per line")],
     out: Annotated[Path, typer.Option(help="output JSONL (targets gain 'stance' and 'probs')")],
-    model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
+    model: Annotated[str, typer.Option(help=MODEL_HELP)] = ACTIVE_MODEL,
     on_error: Annotated[str, typer.Option(help="'stop' at the first bad line, or 'skip' it to the errors file")] = "stop",
     errors: Annotated[Path | None, typer.Option(help="errors file (default: OUT.errors.jsonl)")] = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    batch_size: Annotated[int, typer.Option(min=1)] = DEFAULTS.batch_size,
 ) -> None:
     """Stance toward given target spans (for users with their own entity annotations)."""
     from stance.model.modeling import StanceModel
@@ -142,27 +118,25 @@ def predict_stance(
 def score(
     inputs: Annotated[list[str], typer.Argument(metavar="PATH", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
     out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
-    model: Annotated[str, typer.Option(help="'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id")] = "active",
+    model: Annotated[str, typer.Option(help=MODEL_HELP)] = ACTIVE_MODEL,
     actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")] = None,
-    ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = True,
-    party_members: Annotated[str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")] = "party",
+    ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = DEFAULTS.use_ner,
+    party_members: Annotated[str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")] = DEFAULTS.party_members,
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
-    id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = "field",
-    max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = 1_000_000,
-    encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = "utf-8",
-    text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = "text",
-    id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = "id",
+    id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = _RUN.id_from,
+    max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = _RUN.max_chars,
+    encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = _RUN.encoding,
+    text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = _RUN.text_column,
+    id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = _RUN.id_column,
     meta: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald")] = None,
     outlet_from: Annotated[str | None, typer.Option(help="'parent': a .txt/.html file's folder name is its outlet")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = DEFAULTS.batch_size,
     workers: Annotated[
         int, typer.Option(min=0, help="worker processes, each running the whole pipeline; 0 = one per CPU core, at most 4")
     ] = 0,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
-    backend: Annotated[
-        str, typer.Option(help="torch, openvino, onnx, onnx-int8 (pip install 'stance[onnx]') or auto (the fastest backend recorded to agree, where measured faster)")
-    ] = "auto",
-    shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = 2000,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = DEFAULTS.device,
+    backend: Annotated[str, typer.Option(help=backend_choices(notes=True))] = DEFAULTS.backend,
+    shard_size: Annotated[int, typer.Option(min=1, help="input records per committed shard")] = _RUN.shard_articles,
     resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output")] = False,
     engine: Annotated[
@@ -183,12 +157,10 @@ def score(
 
     from stance.io.readers import InputPathError, check_encoding, check_paths
     from stance.io.writers import output_format
-    from stance.model.backends import BACKENDS
     from stance.pipeline.actors import PARTY_MEMBERS
     from stance.run.local import (
         OutputCompleteError,
         OutputExistsError,
-        ScoreOptions,
         WorkerStartError,
         auto_workers,
         decide_backend,
@@ -209,7 +181,7 @@ def score(
         constant = tuple(_field_value(m) for m in meta or ())
         if outlet_from not in (None, "parent"):
             raise ValueError(f"--outlet-from must be 'parent', not {outlet_from!r}")
-        if engine == "ray" and (meta or outlet_from or text_column != "text" or id_column != "id" or encoding != "utf-8"):
+        if engine == "ray" and (meta or outlet_from or (text_column, id_column, encoding) != (_RUN.text_column, _RUN.id_column, _RUN.encoding)):
             raise ValueError("--meta, --outlet-from, --text-column, --id-column and --encoding are for the local engine")
         output_format(out)
         if id_from not in ("field", "line"):

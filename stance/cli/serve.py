@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from stance.cli.common import MODEL_HELP
+from stance.model.backends import backend_choices
+
 
 def _setting(name: str, text: str, shown: str | None = None) -> str:
     """Help text of a service setting: its default (from ServiceSettings, written once) and its variable."""
@@ -19,14 +22,14 @@ def _setting(name: str, text: str, shown: str | None = None) -> str:
 
 
 def serve(
-    model: Annotated[str | None, typer.Option(help=_setting("model", "'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id"))] = None,
+    model: Annotated[str | None, typer.Option(help=_setting("model", MODEL_HELP))] = None,
     host: Annotated[str, typer.Option(help="address to listen on (127.0.0.1: this machine only) [default: 127.0.0.1; env STANCE_HOST]", envvar="STANCE_HOST", show_envvar=False, show_default=False)] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on [default: 8000; env STANCE_PORT]", envvar="STANCE_PORT", show_envvar=False, show_default=False)] = 8000,
     actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help=_setting("actors", "YAML file adding or overriding actor registry entries; repeatable (env: comma-separated)", "none"))] = None,
     ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help=_setting("use_ner", "find actors missing from the registry with spaCy NER", "on"))] = None,
     party_members: Annotated[str | None, typer.Option(help=_setting("party_members", "'party' or 'separate': \"Republicans\" as the party or as a group"))] = None,
     device: Annotated[str | None, typer.Option(help=_setting("device", "cpu, cuda, ..."))] = None,
-    backend: Annotated[str | None, typer.Option(help=_setting("backend", "torch, openvino, onnx, onnx-int8 or auto"))] = None,
+    backend: Annotated[str | None, typer.Option(help=_setting("backend", backend_choices()))] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help=_setting("batch_size", "sentences per model batch"))] = None,
     max_batch_size: Annotated[int | None, typer.Option(min=1, help=_setting("max_batch_size", "articles scored together (micro-batch)"))] = None,
     max_wait_ms: Annotated[float | None, typer.Option(min=0, help=_setting("max_wait_ms", "how long an article waits for others to batch with"))] = None,

@@ -4,6 +4,10 @@
 Every input record comes out exactly once, either as an :class:`Article` or as an
 :class:`InputError` with its source file, line and reason, so that the scorer can account for
 all of them. Paths that cannot be read and unknown formats raise :class:`InputPathError` at once.
+
+The formats are registered in :data:`INPUT_FORMATS` (one :class:`Format` each: suffixes and the
+function that yields a file's raw records), which both engines read with: a new format is one
+entry there plus its reading function.
 """
 
 from __future__ import annotations
@@ -13,15 +17,16 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 MAX_CHARS = 1_000_000
-TABULAR = {".csv", ".parquet", ".json"}
-SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt", ".html", ".htm"}
+PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
 KNOWN_FIELDS = ("id", "title", "outlet", "date", "url")
+RawRecord = tuple[str, int, Any]  # (source, line, the parsed object or an InputError), before validation
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -86,22 +91,13 @@ def check_paths(paths: list[str], *, text_column: str = "text", id_column: str =
                     fh.read(1)
             except OSError as exc:
                 raise InputPathError(f"{p}: cannot read ({exc.strerror})") from None
-            if path.suffix.lower() in (".csv", ".parquet"):
-                _check_columns(path, text_column, id_column)
+            fmt = input_format(path)
+            if fmt is not None and fmt.columns is not None:
+                _check_columns(path, fmt.columns(path), text_column, id_column)
     return paths
 
 
-def _check_columns(path: Path, text_column: str, id_column: str) -> None:
-    if path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-            names = next(csv.reader(fh), [])
-    else:
-        import pyarrow.parquet as pq
-
-        try:
-            names = pq.read_schema(path).names
-        except Exception as exc:  # pyarrow raises several types for a broken file
-            raise InputPathError(f"{path}: not a readable Parquet file ({exc})") from None
+def _check_columns(path: Path, names: list[str], text_column: str, id_column: str) -> None:
     missing = [c for c in (text_column, id_column if id_column != "id" else None) if c and c not in names]
     if missing and names:
         raise InputPathError(
@@ -137,7 +133,7 @@ def iter_inputs(
     for p in check_paths(paths, text_column=text_column, id_column=id_column):
         for source, line, obj in _iter_path(p, id_from, encoding=encoding, columns=columns):
             if isinstance(obj, dict):
-                if outlet_from == "parent" and source.endswith((".txt", ".html", ".htm")):
+                if outlet_from == "parent" and source.endswith(_WHOLE_FILE_SUFFIXES):
                     obj.setdefault("outlet", Path(source).parent.name)
                 obj = {**(meta or {}), **obj}  # the record's own fields win over --meta
             yield _validate((source, line, obj), seen, max_chars, id_from)
@@ -156,7 +152,7 @@ def check_encoding(encoding: str) -> str:
 
 def _iter_path(
     p: str, id_from: str, root: Path | None = None, encoding: str = "utf-8", columns: dict[str, str] | None = None
-) -> Iterator[tuple[str, int, Any]]:
+) -> Iterator[RawRecord]:
     """Records of one input; ``root``: the folder it was found in (a file's id is then its path
     relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart);
     ``encoding``: of .txt and .html files (JSON, CSV and Parquet are UTF-8 by definition here);
@@ -166,24 +162,14 @@ def _iter_path(
         return
     path = Path(p)
     if path.is_dir():
-        files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in {".txt", ".html", ".htm", ".jsonl", ".ndjson"})
+        files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in FOLDER_SUFFIXES)
         for f in files:
             yield from _iter_path(str(f), id_from, root=path, encoding=encoding, columns=columns)
         return
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        with open(path, "rb") as fh:
-            yield from jsonl_lines(fh, str(path))
-    elif suffix == ".json":
-        yield from _json_array(path)
-    elif suffix == ".csv":
-        yield from _renamed(_csv_rows(path), columns)
-    elif suffix == ".parquet":
-        yield from _renamed(_parquet_rows(path), columns)
-    elif suffix == ".txt":
-        yield str(path), 1, _text_file(path, _file_id(path, root), encoding)
-    else:
-        yield str(path), 1, _html_file(path, _file_id(path, root), encoding)
+    # check_paths has refused unknown suffixes of regular files; anything else (a named pipe, say) is read as HTML, as it always was
+    fmt = input_format(path) or INPUT_FORMATS["html"]
+    records = fmt.read(path, str(path), doc_id=_file_id(path, root) if fmt.whole_file else "", encoding=encoding)
+    yield from _renamed(records, columns) if fmt.columns is not None else records
 
 
 def _file_id(path: Path, root: Path | None) -> str:
@@ -192,7 +178,7 @@ def _file_id(path: Path, root: Path | None) -> str:
     return path.relative_to(root).with_suffix("").as_posix() if root is not None else path.stem
 
 
-def jsonl_lines(fh, source: str) -> Iterator[tuple[str, int, Any]]:
+def jsonl_lines(fh: Iterable[bytes], source: str) -> Iterator[RawRecord]:
     """``(source, line number, object or InputError)`` for each non-blank line of a JSONL file opened in binary mode.
 
     Example:
@@ -235,20 +221,56 @@ def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iter
             yield lineno, obj
 
 
-def _json_array(path: Path) -> Iterator[tuple[str, int, Any]]:
+def binary_lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """Lines (with their newline) of a binary file that has ``read`` but maybe no ``readline`` (a
+    pyarrow file, as the Ray engine opens URIs): the lines that iterating over ``open(path, "rb")`` gives.
+
+    Example:
+        >>> list(binary_lines(io.BytesIO(b'{"a": 1}\\n{"a": 2}'), chunk=4))
+        [b'{"a": 1}\\n', b'{"a": 2}']
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1 byte, not {chunk}")
+    buffer = b""
+    while data := handle.read(chunk):
+        buffer += data
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if buffer:
+        yield buffer
+
+
+def _opened(file: Path | BinaryIO) -> Any:
+    """A context giving the binary file: ``file`` opened when it is a path, else ``file`` itself (its
+    opener closes it)."""
+    return open(file, "rb") if isinstance(file, Path) else nullcontext(file)
+
+
+def _read_jsonl(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
+    if isinstance(file, Path):
+        with open(file, "rb") as fh:
+            yield from jsonl_lines(fh, source)
+    else:
+        yield from jsonl_lines(binary_lines(file), source)
+
+
+def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
+    with _opened(file) as fh:
+        raw = fh.read()
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputPathError(f"{path}: not a readable JSON array ({exc})") from None
+        raise InputPathError(f"{source}: not a readable JSON array ({exc})") from None
     if not isinstance(data, list):
-        raise InputPathError(f"{path}: a .json input must hold an array of articles (use .jsonl for one per line)")
+        raise InputPathError(f"{source}: a .json input must hold an array of articles (use .jsonl for one per line)")
     for i, obj in enumerate(data, start=1):
-        yield str(path), i, obj
+        yield source, i, obj
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
     csv.field_size_limit(sys.maxsize)
-    with open(path, "rb") as raw:
+    with _opened(file) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
         reader = csv.DictReader(text)
         row_no = 1
@@ -258,26 +280,40 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
             except StopIteration:
                 return
             except UnicodeDecodeError as exc:
-                raise InputPathError(f"{path}: invalid UTF-8 near row {row_no + 1} ({exc.reason})") from None
+                raise InputPathError(f"{source}: invalid UTF-8 near row {row_no + 1} ({exc.reason})") from None
             row_no += 1
-            yield str(path), row_no, {k: v for k, v in row.items() if k is not None}
+            yield source, row_no, {k: v for k, v in row.items() if k is not None}
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[str, int, Any]]:
+def _csv_columns(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _read_parquet(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(file)
     except Exception as exc:  # pyarrow raises several types for a broken file
-        raise InputPathError(f"{path}: not a readable Parquet file ({exc})") from None
+        raise InputPathError(f"{source}: not a readable Parquet file ({exc})") from None
     row = 0
-    for batch in pf.iter_batches(batch_size=1024):
+    for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
         for obj in batch.to_pylist():
             row += 1
-            yield str(path), row, obj
+            yield source, row, obj
 
 
-def _renamed(rows: Iterator[tuple[str, int, Any]], columns: dict[str, str] | None) -> Iterator[tuple[str, int, Any]]:
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path).names
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise InputPathError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _renamed(rows: Iterator[RawRecord], columns: dict[str, str] | None) -> Iterator[RawRecord]:
     """Tabular rows with their text and id columns renamed to ``text`` and ``id`` (check_paths has
     made sure the file has them)."""
     columns = columns or {}
@@ -290,21 +326,24 @@ def _renamed(rows: Iterator[tuple[str, int, Any]], columns: dict[str, str] | Non
         yield source, line, obj
 
 
-def _decode(path: Path, doc_id: str, encoding: str) -> str | InputError:
+def _decode(file: Path | BinaryIO, source: str, doc_id: str, encoding: str) -> str | InputError:
+    with _opened(file) as fh:
+        raw = fh.read()
     try:
-        return path.read_bytes().decode(encoding)
+        return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         hint = " (an archive in Latin-1 or cp1252? try --encoding cp1252)" if name == "UTF-8" else ""
-        return InputError(str(path), 1, doc_id, f"invalid {name} at byte {exc.start}{hint}")
+        return InputError(source, 1, doc_id, f"invalid {name} at byte {exc.start}{hint}")
 
 
-def _text_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:
-    text = _decode(path, doc_id, encoding)
+def _read_text_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
+    text = _decode(file, source, doc_id, encoding)
     if isinstance(text, InputError):
-        return text
+        yield source, 1, text
+        return
     title, body = split_title(text)
-    return {"id": doc_id, "text": body, **({"title": title} if title else {})}
+    yield source, 1, {"id": doc_id, "text": body, **({"title": title} if title else {})}
 
 
 TITLE_MIN_WORDS = 4  # a shorter first line is more likely a site name or section label than a headline
@@ -334,14 +373,16 @@ def split_title(text: str) -> tuple[str | None, str]:
     return first, lines[2]
 
 
-def _html_file(path: Path, doc_id: str, encoding: str = "utf-8") -> Any:
-    html = _decode(path, doc_id, encoding)
+def _read_html_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
+    html = _decode(file, source, doc_id, encoding)
     if isinstance(html, InputError):
-        return html
+        yield source, 1, html
+        return
     text, title, meta = html_article(html)
     if not text:
-        return InputError(str(path), 1, doc_id, "no article text found in the HTML")
-    return {"id": doc_id, "text": text, "title": title, **meta}
+        yield source, 1, InputError(source, 1, doc_id, "no article text found in the HTML")
+        return
+    yield source, 1, {"id": doc_id, "text": text, "title": title, **meta}
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
@@ -378,6 +419,97 @@ def html_article(html: str) -> tuple[str, str | None, dict[str, str]]:
     return text, meta.title, {k: str(v) for k, v in fields.items() if v}
 
 
+class Reader(Protocol):
+    """What a :class:`Format` reads a file with: the raw records of one file, in order. ``file`` is a
+    local path or an open binary file (the Ray engine opens URIs with pyarrow); ``source`` names it
+    in the records; ``doc_id``: the id of a whole-file article; ``encoding``: of .txt / .html text."""
+
+    def __call__(self, file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]: ...
+
+
+@dataclass(frozen=True)
+class Format:
+    """One input format: its ``name``, file ``suffixes`` (lower case, with the dot) and the ``read``
+    function that yields a file's raw records (see :class:`Reader`). ``in_folders``: read when found
+    in a folder given as input (by the local reader); ``needs_id``: its records must carry an id (no
+    ``file:line`` fallback); ``columns``: for formats with named columns, the function that lists a
+    file's columns (checked before reading; ``--text-column`` / ``--id-column`` are renamed to
+    ``text`` / ``id``); ``whole_file``: a file is one article (its id is its path, ``--outlet-from
+    parent`` applies).
+
+    Example:
+        >>> INPUT_FORMATS["jsonl"].suffixes
+        ('.jsonl', '.ndjson')
+        >>> next(INPUT_FORMATS["jsonl"].read(io.BytesIO(b'{"text": "a"}\\n'), "x.jsonl"))
+        ('x.jsonl', 1, {'text': 'a'})
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    read: Reader
+    in_folders: bool = False
+    needs_id: bool = False
+    columns: Callable[[Path], list[str]] | None = None
+    whole_file: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.suffixes or any(not s.startswith(".") or s != s.lower() for s in self.suffixes):
+            raise ValueError(f"format {self.name!r}: suffixes must be lower case and start with a dot, not {self.suffixes!r}")
+
+
+INPUT_FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("jsonl", (".jsonl", ".ndjson"), _read_jsonl, in_folders=True),
+        Format("json", (".json",), _read_json_array, needs_id=True),
+        Format("csv", (".csv",), _read_csv, needs_id=True, columns=_csv_columns),
+        Format("parquet", (".parquet",), _read_parquet, needs_id=True, columns=_parquet_columns),
+        Format("txt", (".txt",), _read_text_file, in_folders=True, whole_file=True),
+        Format("html", (".html", ".htm"), _read_html_file, in_folders=True, whole_file=True),
+    )
+}
+_BY_SUFFIX = {s: f for f in INPUT_FORMATS.values() for s in f.suffixes}
+SUFFIXES = set(_BY_SUFFIX)  # every input suffix the reader knows
+FOLDER_SUFFIXES = {s for f in INPUT_FORMATS.values() if f.in_folders for s in f.suffixes}  # those read inside a folder given as input
+TABULAR = {s for f in INPUT_FORMATS.values() if f.needs_id for s in f.suffixes}
+_NEEDS_ID_SUFFIXES = tuple(sorted(TABULAR))
+_WHOLE_FILE_SUFFIXES = tuple(s for f in INPUT_FORMATS.values() if f.whole_file for s in f.suffixes)
+
+
+def input_format(path: str | Path) -> Format | None:
+    """The :class:`Format` of an input file by its suffix (in any case), or None for an unknown one.
+
+    Example:
+        >>> input_format("news/2025.NDJSON").name
+        'jsonl'
+        >>> input_format("notes.md") is None
+        True
+    """
+    return _BY_SUFFIX.get(Path(path).suffix.lower())
+
+
+_T = TypeVar("_T")
+
+
+def chunked(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in lists of ``size`` (the last one shorter), read lazily: one list in memory at a time.
+
+    Example:
+        >>> list(chunked(range(5), 2))
+        [[0, 1], [2, 3], [4]]
+    """
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, not {size}")
+    chunk: list[_T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def validate_record(
     obj: Any, seen: set[str], *, max_chars: int = MAX_CHARS, source: str = "", line: int = 0, id_from: str = "field"
 ) -> Article | InputError:
@@ -408,7 +540,7 @@ def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_fro
     if id_from == "line":
         doc_id = f"{Path(source).name}:{line}"
     if doc_id is None:
-        if source.endswith((".csv", ".parquet", ".json")):
+        if source.endswith(_NEEDS_ID_SUFFIXES):
             return InputError(source, line, None, "missing 'id' (tabular input needs an id column, or use --id-from line)")
         doc_id = f"{Path(source).name}:{line}"
     text = obj.get("text")

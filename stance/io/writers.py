@@ -11,7 +11,6 @@ import csv
 import datetime
 import decimal
 import json
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from stance.io.atomic import atomic_path
 
 BASE_COLUMNS = ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")
 
@@ -92,60 +93,52 @@ def rows_to_table(rows: Sequence[dict[str, Any]], meta_keys: Sequence[str] | Non
 
 
 def write_shard(rows: Sequence[dict[str, Any]], path: Path, fmt: str) -> None:
-    """Write one shard atomically (temporary file, fsync, rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    if fmt == "parquet":
-        pq.write_table(rows_to_table(rows), tmp)
-    elif fmt == "jsonl":
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps(normalise_row(r), ensure_ascii=False) + "\n")
-    else:
-        names = rows_to_table(rows).schema.names  # the column order of the other formats
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(names)
-            for r in map(normalise_row, rows):  # the values as written, not through float32 columns
-                writer.writerow([json.dumps(r.get(k), ensure_ascii=False) if isinstance(r.get(k), list) else r.get(k) for k in names])
-    _fsync_rename(tmp, path)
+    """Write one shard atomically (temporary file, fsync, rename: :func:`stance.io.atomic.atomic_path`)."""
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            pq.write_table(rows_to_table(rows), tmp)
+        elif fmt == "jsonl":
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for r in rows:
+                    fh.write(json.dumps(normalise_row(r), ensure_ascii=False) + "\n")
+        else:
+            names = rows_to_table(rows).schema.names  # the column order of the other formats
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(names)
+                for r in map(normalise_row, rows):  # the values as written, not through float32 columns
+                    writer.writerow([json.dumps(r.get(k), ensure_ascii=False) if isinstance(r.get(k), list) else r.get(k) for k in names])
 
 
 def merge_shards(parts: Sequence[Path], out: Path, fmt: str) -> None:
     """Merge shards in order into ``out`` (atomically), unifying metadata columns."""
-    tmp = out.with_name(out.name + ".tmp")
-    if fmt == "parquet":
-        names = list(BASE_SCHEMA.names)
-        for p in parts:
-            names += [n for n in pq.read_schema(p).names if n not in names]
-        schema = pa.schema(list(BASE_SCHEMA) + [(n, pa.string()) for n in names[len(BASE_SCHEMA) :]])
-        with pq.ParquetWriter(tmp, schema) as writer:
+    with atomic_path(out) as tmp:
+        if fmt == "parquet":
+            names = list(BASE_SCHEMA.names)
             for p in parts:
-                table = pq.read_table(p)
-                columns = [table[n] if n in table.column_names else pa.nulls(len(table), pa.string()) for n in schema.names]
-                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-            if not parts:
-                writer.write_table(schema.empty_table())
-    elif fmt == "jsonl":
-        with open(tmp, "wb") as fh:
-            for p in parts:
-                with open(p, "rb") as src:
-                    shutil.copyfileobj(src, fh)
-    else:
-        header: list[str] = []
-        for p in parts:
-            with open(p, encoding="utf-8", newline="") as src:
-                header += [h for h in next(csv.reader(src), []) if h not in header]
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=header or list(BASE_COLUMNS))
-            writer.writeheader()
+                names += [n for n in pq.read_schema(p).names if n not in names]
+            schema = pa.schema(list(BASE_SCHEMA) + [(n, pa.string()) for n in names[len(BASE_SCHEMA) :]])
+            with pq.ParquetWriter(tmp, schema) as pq_writer:
+                for p in parts:
+                    table = pq.read_table(p)
+                    columns = [table[n] if n in table.column_names else pa.nulls(len(table), pa.string()) for n in schema.names]
+                    pq_writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                if not parts:
+                    pq_writer.write_table(schema.empty_table())
+        elif fmt == "jsonl":
+            with open(tmp, "wb") as fh:
+                for p in parts:
+                    with open(p, "rb") as src:
+                        shutil.copyfileobj(src, fh)
+        else:
+            header: list[str] = []
             for p in parts:
                 with open(p, encoding="utf-8", newline="") as src:
-                    for row in csv.DictReader(src):
-                        writer.writerow(row)
-    _fsync_rename(tmp, out)
-
-
-def _fsync_rename(tmp: Path, final: Path) -> None:
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
+                    header += [h for h in next(csv.reader(src), []) if h not in header]
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=header or list(BASE_COLUMNS))
+                writer.writeheader()
+                for p in parts:
+                    with open(p, encoding="utf-8", newline="") as src:
+                        for row in csv.DictReader(src):
+                            writer.writerow(row)

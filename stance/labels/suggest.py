@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ def suggest(
     Example:
         >>> suggest("scores.parquet", n=50, strategy="entropy", devices=["loaded_language"]).chosen[0].text  # doctest: +SKIP
     """
-    from stance.analysis.compare import read_scores
+    from stance.io.score_files import as_bool, read_scores
 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -107,12 +107,15 @@ def suggest(
     meta_columns = [c for c in frame.columns if c not in ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")]
     candidates: list[Candidate] = []
     seen_devices: set[str] = set()
-    for row in frame.to_dict("records"):
-        if _truthy(row.get("boilerplate")):
+    boilerplate = as_bool(frame["boilerplate"]).tolist() if "boilerplate" in frame.columns else [False] * len(frame)
+    for row, skip in zip(frame.to_dict("records"), boilerplate, strict=True):
+        if skip:
             continue
-        mentions = [m for m in _as_list(row.get("mentions")) if not actor_set or m.get("actor") in actor_set]
-        found = [d for d in _as_list(row.get("devices")) if not device_set or _taxonomy_label(d) in device_set]
-        seen_devices.update(_taxonomy_label(d) for d in _as_list(row.get("devices")))
+        where = f"doc {row.get('doc_id')!r} sentence {row.get('sentence_id')}"
+        all_devices = _spans(row.get("devices"), where, "devices")
+        mentions = [m for m in _spans(row.get("mentions"), where, "mentions") if not actor_set or m.get("actor") in actor_set]
+        found = [d for d in all_devices if not device_set or _taxonomy_label(d) in device_set]
+        seen_devices.update(_taxonomy_label(d) for d in all_devices)
         if (actor_set and not mentions) or (device_set and not found):
             continue
         stance_u = max((_stance_uncertainty(m.get("probs") or {}, "margin" if strategy == "random" else strategy) for m in mentions), default=0.0)
@@ -178,19 +181,16 @@ def _device_uncertainty(score: float, threshold: float) -> float:
     return max(0.0, 1.0 - abs(score - threshold) / max(1.0 - threshold, 1e-6))
 
 
-def _as_list(value: Any) -> list[dict[str, Any]]:
-    from stance.analysis.compare import as_list
+def _spans(value: Any, where: str, column: str) -> list[dict[str, Any]]:
+    """A ``mentions`` or ``devices`` cell as a list of dicts (read as :func:`stance.io.score_files.as_list`
+    reads it); ValueError naming the sentence for an entry that is not an object."""
+    from stance.io.score_files import as_list
 
-    try:
-        return [dict(v) for v in as_list(value)]
-    except (TypeError, ValueError):
-        return []
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1")
-    return bool(value) if value is not None and value == value else False
+    items = as_list(value, where, column)
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ValueError(f"{where}: every entry of '{column}' must be an object, got {item!r}")
+    return [dict(item) for item in items]
 
 
 def _taxonomy_label(device: dict[str, Any]) -> str:

@@ -1,6 +1,10 @@
 """Inference backends: what runs the network on a padded batch.
 
-A small base class with swappable implementations (as flair's sentence splitters):
+A small base class with swappable implementations (as flair's sentence splitters), each one
+registered by name in :data:`BACKEND_REGISTRY` (a :class:`BackendEntry`: how to build it for a
+model, what it needs); the names the options take (:data:`BACKENDS`), the help texts
+(:func:`backend_choices`) and the validation messages all come from there, so adding a backend is
+one :class:`InferenceBackend` subclass plus one entry:
 
 - ``torch``: PyTorch. Where the CPU has native bf16 (AVX512-BF16 / AMX) the weights run in
   bf16 directly, from a bf16 copy of the network made once (the saved weights are bf16
@@ -37,20 +41,21 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
+from stance.run.settings import DEFAULTS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy is imported where it is used: help texts read this module's registry
+    import numpy as np
     import torch
 
     from stance.model.modeling import StanceModel
     from stance.model.network import StanceNetwork
 
-BACKENDS = ("auto", "torch", "openvino", "onnx", "onnx-int8")
-ACCELERATED = ("openvino", "onnx-int8")
-"""The backends ``auto`` may pick, given a recorded agreement with ``torch``."""
 GRAPH_INPUTS = ("input_ids", "attention_mask", "target_markers")
 
 
@@ -79,6 +84,20 @@ class TorchBackend(InferenceBackend):
         self._copy: StanceNetwork | None = None
         self._copy_key: tuple | None = None
 
+    @classmethod
+    def for_model(cls, model: StanceModel) -> TorchBackend:
+        """The torch backend of ``model``, on ``model.threads`` threads when that is set.
+
+        Example:
+            >>> TorchBackend.for_model(StanceModel.from_pretrained("default")).name  # doctest: +SKIP
+            'torch-bf16'
+        """
+        if model.threads:
+            import torch
+
+            torch.set_num_threads(model.threads)
+        return cls(model.network, model.device, model.bf16)
+
     def _inference_network(self) -> StanceNetwork:
         import torch
 
@@ -95,6 +114,7 @@ class TorchBackend(InferenceBackend):
         return self._copy
 
     def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
         import torch
 
         network = self._inference_network()
@@ -127,6 +147,20 @@ class OnnxBackend(InferenceBackend):
         self.name = "onnx-int8" if quantized else "onnx"
         self.path = Path(path)
 
+    @classmethod
+    def for_model(cls, model: StanceModel, *, quantized: bool = False) -> OnnxBackend:
+        """ONNX Runtime on ``model``'s exported graph (exported once and cached: :func:`export_dir`).
+
+        Example:
+            >>> OnnxBackend.for_model(StanceModel.from_pretrained("default"), quantized=True).name  # doctest: +SKIP
+            'onnx-int8'
+        """
+        directory = export_dir(model.path, model.version, "onnx")
+        graph = directory / ("model.int8.onnx" if quantized else "model.onnx")
+        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
+            graph = export_onnx(model.network, directory, quantize=quantized)
+        return cls(graph, quantized=quantized, threads=model.threads)
+
     def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         feeds, n_targets = graph_feeds(batch)
         stance_probs, device_probs = self.session.run(None, feeds)
@@ -156,6 +190,20 @@ class OpenVinoBackend(InferenceBackend):
         self.name = "openvino-bf16" if bf16 else "openvino-fp32"
         self.path = Path(path)
 
+    @classmethod
+    def for_model(cls, model: StanceModel) -> OpenVinoBackend:
+        """OpenVINO on ``model``'s converted graph (converted once and cached: :func:`export_dir`).
+
+        Example:
+            >>> OpenVinoBackend.for_model(StanceModel.from_pretrained("default")).name  # doctest: +SKIP
+            'openvino-bf16'
+        """
+        directory = export_dir(model.path, model.version, "openvino")
+        graph = directory / "model.xml"
+        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
+            graph = export_openvino(model.network, directory)
+        return cls(graph, bf16=model.requested_bf16, threads=model.threads)
+
     def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         feeds, n_targets = graph_feeds(batch)
         with self._lock:
@@ -174,6 +222,8 @@ def default_threads() -> int:
 
 def graph_feeds(batch: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
     """A batch as the exported graphs take it (one target slot at least), and its real number of targets."""
+    import numpy as np
+
     feeds = {k: np.asarray(batch[k]) for k in GRAPH_INPUTS}
     n_targets = feeds["target_markers"].shape[1]
     if n_targets == 0:  # the graphs are traced with a target; an unused slot (-1) stands in
@@ -310,17 +360,103 @@ def export_dir(model_dir: str | Path | None, version: str | None, kind: str = "o
     return cache / kind / (version or "unversioned")
 
 
-_RUNTIMES = {"openvino": ("openvino", "openvino"), "onnx": ("onnxruntime", "stance[onnx]"), "onnx-int8": ("onnxruntime", "stance[onnx]")}
-"""Backend -> (the module it imports, what to ``pip install`` for it: openvino is a dependency of stance itself)."""
+# ----------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """One name of the backend registry: how to build that backend for a model and what it needs.
+
+    ``build`` makes the backend for a loaded :class:`~stance.model.modeling.StanceModel`.
+    ``runtime``: the module it imports (None: nothing beyond torch); ``install``: what to
+    ``pip install`` for it, and ``extra``: whether that is an optional extra of stance (the help
+    texts name it). ``cpu_only``: it refuses other devices. ``accelerated``: ``auto`` may pick it,
+    given a recorded agreement with ``torch``. ``chooses``: a choice among the backends (``auto``),
+    listed after them in help texts, with its ``note``.
+
+    Example:
+        >>> BACKEND_REGISTRY["onnx-int8"].install
+        'stance[onnx]'
+        >>> [name for name, entry in BACKEND_REGISTRY.items() if entry.cpu_only]
+        ['openvino', 'onnx', 'onnx-int8']
+    """
+
+    name: str
+    build: Callable[[StanceModel], InferenceBackend]
+    runtime: str | None = None
+    install: str | None = None
+    extra: bool = False
+    cpu_only: bool = False
+    accelerated: bool = False
+    chooses: bool = False
+    note: str = ""
+
+
+def _build_auto(model: StanceModel) -> InferenceBackend:
+    """``auto``: the backend :func:`choose_backend` picks for ``model``."""
+    return make_backend(model, choose_backend(model))
+
+
+BACKEND_REGISTRY: dict[str, BackendEntry] = {
+    entry.name: entry
+    for entry in (
+        BackendEntry("auto", _build_auto, chooses=True, note="the fastest backend recorded to agree, where measured faster"),
+        BackendEntry("torch", TorchBackend.for_model),
+        # openvino is a dependency of stance itself: no extra to name
+        BackendEntry("openvino", OpenVinoBackend.for_model, runtime="openvino", install="openvino", cpu_only=True, accelerated=True),
+        BackendEntry("onnx", OnnxBackend.for_model, runtime="onnxruntime", install="stance[onnx]", extra=True, cpu_only=True),
+        BackendEntry(
+            "onnx-int8", partial(OnnxBackend.for_model, quantized=True), runtime="onnxruntime", install="stance[onnx]", extra=True,
+            cpu_only=True, accelerated=True,
+        ),
+    )
+}
+"""Every backend name the options take, in the order the error messages list them."""
+
+BACKENDS: tuple[str, ...] = tuple(BACKEND_REGISTRY)
+"""The backend names (``auto`` first)."""
+ACCELERATED: tuple[str, ...] = tuple(name for name, entry in BACKEND_REGISTRY.items() if entry.accelerated)
+"""The backends ``auto`` may pick, given a recorded agreement with ``torch``."""
+
+
+def backend_choices(*, notes: bool = False) -> str:
+    """The backend names for a help text: the backends in registry order, then the choices among
+    them (``auto``). ``notes``: with what each needs installed (an optional extra of stance, named
+    once after the last backend that needs it) and the choices' notes.
+
+    Example:
+        >>> backend_choices()
+        'torch, openvino, onnx, onnx-int8 or auto'
+        >>> backend_choices(notes=True)
+        "torch, openvino, onnx, onnx-int8 (pip install 'stance[onnx]') or auto (the fastest backend recorded to agree, where measured faster)"
+    """
+    entries = sorted(BACKEND_REGISTRY.values(), key=lambda entry: entry.chooses)  # stable: the backends, then the choices
+    words = []
+    for i, entry in enumerate(entries):
+        word = entry.name
+        if notes:
+            after = entries[i + 1] if i + 1 < len(entries) else None
+            if entry.extra and (after is None or after.install != entry.install):
+                word += f" (pip install '{entry.install}')"
+            if entry.note:
+                word += f" ({entry.note})"
+        words.append(word)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def runtime_available(backend: str) -> bool:
-    """Whether the runtime a backend needs is installed (``torch`` always is)."""
-    if backend not in _RUNTIMES:
+    """Whether the runtime a backend needs is installed (``torch`` always is).
+
+    Example:
+        >>> runtime_available("torch")
+        True
+    """
+    entry = BACKEND_REGISTRY.get(backend)
+    if entry is None or entry.runtime is None:
         return True
     import importlib.util
 
-    return importlib.util.find_spec(_RUNTIMES[backend][0]) is not None
+    return importlib.util.find_spec(entry.runtime) is not None
 
 
 # ----------------------------------------------------------------------------- choice
@@ -333,32 +469,14 @@ def make_backend(model: StanceModel, name: str = "torch") -> InferenceBackend:
         >>> make_backend(model, "onnx-int8").name  # doctest: +SKIP
         'onnx-int8'
     """
-    if name not in BACKENDS:
+    entry = BACKEND_REGISTRY.get(name) if isinstance(name, str) else None
+    if entry is None:
         raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    if name == "auto":
-        name = choose_backend(model)
-    if name == "torch":
-        if model.threads:
-            import torch
-
-            torch.set_num_threads(model.threads)
-        return TorchBackend(model.network, model.device, model.bf16)
-    if not runtime_available(name):
-        module, extra = _RUNTIMES[name]
-        raise ValueError(f"backend {name!r} needs {module}: pip install '{extra}'")
-    if model.device_type != "cpu":
+    if entry.runtime is not None and not runtime_available(name):
+        raise ValueError(f"backend {name!r} needs {entry.runtime}: pip install '{entry.install}'")
+    if entry.cpu_only and model.device_type != "cpu":
         raise ValueError(f"backend {name!r} runs on the CPU only (device is {model.device_name})")
-    if name == "openvino":
-        directory = export_dir(model.path, model.version, "openvino")
-        graph = directory / "model.xml"
-        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
-            graph = export_openvino(model.network, directory)
-        return OpenVinoBackend(graph, bf16=model.requested_bf16, threads=model.threads)
-    directory = export_dir(model.path, model.version, "onnx")
-    graph = directory / ("model.int8.onnx" if name == "onnx-int8" else "model.onnx")
-    if not graph.exists():
-        graph = export_onnx(model.network, directory, quantize=name == "onnx-int8")
-    return OnnxBackend(graph, quantized=name == "onnx-int8", threads=model.threads)
+    return entry.build(model)
 
 
 def choose_backend(model: StanceModel) -> str:
@@ -425,7 +543,8 @@ def _time_backends(backends: dict[str, InferenceBackend], model: StanceModel, re
 
     texts = [_CALIBRATION[i % len(_CALIBRATION)] for i in range(256)]
     encoded = encode_batch(model.subwords, texts, [[(0, 3)]] * len(texts), max_length=model.settings.max_seq_length)
-    batches = [collate(encoded[i : i + 64], pad_id=model.subwords.pad_token_id) for i in range(0, len(encoded), 64)]
+    size = DEFAULTS.batch_size  # the batches a run makes by default
+    batches = [collate(encoded[i : i + size], pad_id=model.subwords.pad_token_id) for i in range(0, len(encoded), size)]
     times: dict[str, list[float]] = {name: [] for name in backends}
     for backend in backends.values():
         backend(batches[0])  # warm-up

@@ -13,7 +13,6 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
@@ -24,53 +23,20 @@ from stance.model.bases import resolve_base
 from stance.model.encoding import (
     MARKERS,
     Encoded,
-    collate,  # noqa: F401 (re-exported: training and tests import it from here)
+    collate,
     decode_spans,
     encode_batch,
 )
+from stance.model.outputs import SentencePrediction, TargetPrediction, device_predictions, stance_and_probs
 from stance.model.subwords import SubwordTokenizer
-from stance.store.model_files import InferenceSettings, check_hub_name, model_version, resolve_model  # noqa: F401 (re-exported: stance.model.modeling.resolve_model)
+from stance.run.settings import DEFAULTS
+from stance.store.model_files import InferenceSettings, check_hub_name, model_version, resolve_model
 
 if TYPE_CHECKING:
     import torch
 
     from stance.model.config import StanceConfig
     from stance.model.network import StanceNetwork
-
-
-@dataclass(frozen=True)
-class TargetPrediction:
-    """Stance toward one target span of a sentence."""
-
-    start: int
-    end: int
-    text: str
-    stance: str | None
-    probs: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DevicePrediction:
-    """One framing-device span."""
-
-    start: int
-    end: int
-    text: str
-    label: str
-    score: float
-    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
-
-
-@dataclass(frozen=True)
-class SentencePrediction:
-    """Everything the model says about one sentence. ``truncated``: the sentence was longer
-    than the model's maximum length; spans past the cut are missing and targets there have
-    ``stance=None``."""
-
-    text: str
-    targets: tuple[TargetPrediction, ...]
-    devices: tuple[DevicePrediction, ...]
-    truncated: bool = False
 
 
 SHAPE_MULTIPLE = 8  # inference batches are padded to multiples of this in both dimensions (see collate)
@@ -320,7 +286,7 @@ class StanceModel:
         self, texts: Sequence[str], targets: Sequence[Sequence[tuple[int, int]]] | None = None, **kw: Any
     ) -> list[SentencePrediction]: ...
 
-    def predict(self, texts, targets=None, *, batch_size: int = 64, include_internal: bool = False):
+    def predict(self, texts, targets=None, *, batch_size: int = DEFAULTS.batch_size, include_internal: bool = False):
         """Label sentences; a single string in gives a single result out.
 
         ``targets``: per sentence, the (start, end) character spans to give a stance for.
@@ -343,27 +309,21 @@ class StanceModel:
         """Turn one sentence's raw probabilities into typed predictions."""
         labels = self.stance_labels
         targets = []
-        spans_in_order = [enc.target_spans[s] if s is not None else None for s in enc.target_slots]
-        for slot, span in zip(enc.target_slots, spans_in_order):
+        for slot in enc.target_slots:
             if slot is None:
                 targets.append(TargetPrediction(-1, -1, "", None, {}))
                 continue
-            p = stance_probs[slot]
-            targets.append(
-                TargetPrediction(
-                    span[0], span[1], text[span[0] : span[1]], labels[int(p.argmax())], {k: round(float(v), 4) for k, v in zip(labels, p)}
-                )
-            )
+            start, end = enc.target_spans[slot]
+            targets.append(TargetPrediction(start, end, text[start:end], *stance_and_probs(stance_probs[slot], labels)))
         settings = self.settings
         if include_internal:  # every label as decoded, internal ones too (evaluation)
             spans = decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)
-            decoded = [(s, e, label, score, None) for s, e, label, score in spans]
+            devices = device_predictions(((s, e, label, score, None) for s, e, label, score in spans), text)
         else:
-            decoded = settings.decode_devices(device_probs, enc.offsets, text)
-        devices = tuple(DevicePrediction(s, e, text[s:e], label, round(score, 4), technique) for s, e, label, score, technique in decoded)
+            devices = settings.decode_devices(device_probs, enc.offsets, text)
         return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)
 
-    def run(self, encoded: Sequence[Encoded], *, batch_size: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def run(self, encoded: Sequence[Encoded], *, batch_size: int = DEFAULTS.batch_size) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Raw probabilities per sentence, in input order: stance (targets, 3) and devices (tokens, labels, 3).
 
         Sentences are sorted by length into batches (length bucketing) and run by the model's

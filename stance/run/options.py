@@ -18,24 +18,34 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stance.io.readers import MAX_CHARS
+from stance.run.settings import DEFAULTS
 
 
 @dataclass(frozen=True)
 class ScoreOptions:
-    """Settings of a scoring run (the ones that change the output are in the run's fingerprint)."""
+    """Settings of a scoring run (the ones that change the output are in the run's fingerprint).
 
-    model: str = "default"
-    actors: tuple[str, ...] = ()
-    use_ner: bool = True
-    party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
+    The scoring pipeline's settings (model, actors, use_ner, party_members, batch_size, device,
+    backend) take their defaults from :data:`stance.run.settings.DEFAULTS`; they stay fields of
+    their own here, in this order, because run.json records the options as they are laid out.
+
+    Example:
+        >>> ScoreOptions().batch_size == DEFAULTS.batch_size
+        True
+    """
+
+    model: str = DEFAULTS.model
+    actors: tuple[str, ...] = DEFAULTS.actors
+    use_ner: bool = DEFAULTS.use_ner
+    party_members: str = DEFAULTS.party_members  # "separate": a party's members ("Republicans") as a group of their own
     id_from: str = "field"
     max_chars: int = MAX_CHARS
-    batch_size: int = 64
-    chunk_articles: int = 64
+    batch_size: int = DEFAULTS.batch_size  # sentences per model batch
+    chunk_articles: int = 64  # articles handed to a worker at a time (not the model batch)
     shard_articles: int = 2000
     workers: int = 1
-    device: str = "cpu"
-    backend: str = "auto"
+    device: str = DEFAULTS.device
+    backend: str = DEFAULTS.backend
     encoding: str = "utf-8"  # of .txt and .html inputs
     text_column: str = "text"  # of CSV and Parquet inputs
     id_column: str = "id"
@@ -53,6 +63,7 @@ class ScoreOptions:
             "backend": self.backend,
             "actors": [str(Path(a).resolve()) for a in self.actors],
             "use_ner": self.use_ner,
+            # "party" (the literal, not the default): runs from before the option had no such key
             **({"party_members": self.party_members} if self.party_members != "party" else {}),
             "id_from": self.id_from,
             "max_chars": self.max_chars,

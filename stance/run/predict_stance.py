@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stance.io.atomic import atomic_path
+from stance.io.readers import chunked
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
+from stance.run.settings import DEFAULTS
 
 
 class BadLineError(ValueError):
@@ -42,17 +45,12 @@ def _parse(line: str, where: str) -> dict[str, Any]:
     return obj
 
 
-def _chunks(path: Path, size: int) -> Iterator[list[tuple[int, str]]]:
-    chunk: list[tuple[int, str]] = []
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of each non-blank line."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             if line.strip():
-                chunk.append((lineno, line))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-    if chunk:
-        yield chunk
+                yield lineno, line
 
 
 def predict_stance_file(
@@ -62,7 +60,7 @@ def predict_stance_file(
     *,
     on_error: str = "stop",
     errors_path: str | Path | None = None,
-    batch_size: int = 64,
+    batch_size: int = DEFAULTS.batch_size,
 ) -> PredictStanceSummary:
     """Add ``stance`` and ``probs`` to every target of every line.
 
@@ -75,11 +73,10 @@ def predict_stance_file(
     in_path, out_path = Path(in_path), Path(out_path)
     errors_file = Path(errors_path) if errors_path else out_path.with_name(out_path.stem + ".errors.jsonl")
     written = n_errors = 0
-    tmp = out_path.with_name(out_path.name + ".partial")
     err_fh = None
     try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            for chunk in _chunks(in_path, 512):
+        with atomic_path(out_path, tmp_name=out_path.name + ".partial") as tmp, open(tmp, "w", encoding="utf-8") as out:
+            for chunk in chunked(_numbered_lines(in_path), 512):
                 good = []
                 for lineno, line in chunk:
                     try:
@@ -99,9 +96,7 @@ def predict_stance_file(
                         target["probs"] = dict(p.probs)  # rounded to 4 decimals by the model, as in every output
                     out.write(json.dumps(obj, ensure_ascii=False) + "\n")
                     written += 1
-        tmp.replace(out_path)
     finally:
         if err_fh:
             err_fh.close()
-        tmp.unlink(missing_ok=True)
     return PredictStanceSummary(written, n_errors, errors_file if n_errors else None)

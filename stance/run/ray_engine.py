@@ -27,7 +27,6 @@ that the driver and every node can reach (a shared or mounted file system).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -41,7 +40,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stance.io.readers import Article, InputPathError, check_paths, jsonl_lines
+from stance.io.atomic import atomic_path
+from stance.io.errors import write_errors
+from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths
 from stance.io.writers import BASE_COLUMNS
 from stance.run.local import (
     OutputExistsError,
@@ -53,7 +54,8 @@ from stance.run.local import (
     write_run_json,
 )
 
-RAY_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+RAY_FORMAT_NAMES = ("jsonl", "parquet")  # the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
+RAY_FORMATS = {suffix: name for name in RAY_FORMAT_NAMES for suffix in INPUT_FORMATS[name].suffixes}  # suffix -> format name
 READ_BLOCK_RECORDS = 1024
 IO_TASK_CPUS = 0.1  # reading, validating and writing tasks (the actors hold the rest of each node)
 
@@ -173,6 +175,7 @@ def read_records(batch: dict[str, Any], block_records: int = READ_BLOCK_RECORDS)
 
 
 def _file_records(source: str, fmt: str) -> Iterator[tuple[str, int, Any]]:
+    """The raw records of one input file (a local path or a URI), read by its format's reader."""
     if "://" in source:
         from pyarrow import fs
 
@@ -181,30 +184,7 @@ def _file_records(source: str, fmt: str) -> Iterator[tuple[str, int, Any]]:
     else:
         handle = open(source, "rb")
     with handle:
-        if fmt == "jsonl":  # the local reader's line parser
-            yield from jsonl_lines(_lines(handle), source)
-            return
-        try:
-            pf = pq.ParquetFile(handle)
-        except Exception as exc:  # pyarrow raises several types for a broken file
-            raise InputPathError(f"{source}: not a readable Parquet file ({exc})") from None
-        row = 0
-        for record_batch in pf.iter_batches(batch_size=READ_BLOCK_RECORDS):
-            for obj in record_batch.to_pylist():
-                row += 1
-                yield source, row, obj
-
-
-def _lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:
-    """Lines (with their newline) of a binary file; pyarrow's files have no readline."""
-    buffer = b""
-    while data := handle.read(chunk):
-        buffer += data
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            yield line + b"\n"
-    if buffer:
-        yield buffer
+        yield from INPUT_FORMATS[fmt].read(handle, source)
 
 
 def _index_records(batch: pa.Table, *, id_from: str, max_chars: int) -> pa.Table:
@@ -266,11 +246,10 @@ def _digest(keys: list[str]) -> str:
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """``table`` as Parquet at ``path``; the temporary name has the process id, as a retried write of
+    the same part may run beside the first."""
+    with atomic_path(path, tmp_name=f"{path.name}.{os.getpid()}.tmp") as tmp:
+        pq.write_table(table, tmp)
 
 
 def score_collection_ray(
@@ -446,13 +425,4 @@ def _merge_error_parts(parts: Sequence[Path], out: Path) -> None:
     for p in parts:
         errors += pq.read_table(p).to_pylist()
     errors.sort(key=lambda e: e["_error_order"])
-    tmp = out.with_name(out.name + ".tmp")
-    buffer = io.StringIO()
-    for e in errors:
-        buffer.write(json.dumps({"source": e["_error_source"], "line": e["_error_line"], "id": e["_error_id"], "reason": e["_error_reason"]},
-                                ensure_ascii=False) + "\n")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(buffer.getvalue())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, out)
+    write_errors((InputError(e["_error_source"], e["_error_line"], e["_error_id"], e["_error_reason"]) for e in errors), out)

@@ -13,8 +13,10 @@ import os
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from stance.run.settings import ACTIVE_MODEL, PipelineSettings
 
 ENV_PREFIX = "STANCE_"
 _TRUE = {"1", "true", "yes", "on"}
@@ -22,9 +24,11 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
-class ServiceSettings:
+class ServiceSettings(PipelineSettings):
     """Everything the service needs; every field can be set as ``STANCE_<FIELD>`` (upper case).
 
+    The scoring pipeline's fields and their defaults come from :class:`PipelineSettings` (the same
+    as ``stance score``'s), except ``model``, which defaults to the registry's active version.
     Lists (``actors``, ``cors_origins``) are comma-separated in the environment. ``api_key``
     unset or empty: no authentication.
 
@@ -33,13 +37,8 @@ class ServiceSettings:
         5.0
     """
 
-    model: str = "active"  # the model registry's active version, else the shipped default
-    actors: tuple[str, ...] = ()
-    use_ner: bool = True
-    party_members: str = "party"  # "separate": a party's members ("Republicans") as a group of their own
-    device: str = "cpu"
-    backend: str = "auto"  # torch, openvino, onnx, onnx-int8 or auto (see stance.model.backends)
-    batch_size: int = 64  # sentences per model batch (as `stance score --batch-size`)
+    # model, actors, use_ner, party_members, device, backend, batch_size: from PipelineSettings (its defaults)
+    model: str = ACTIVE_MODEL  # the model registry's active version, else the shipped default
     max_batch_size: int = 32  # articles per micro-batch
     max_wait_ms: float = 5.0  # how long the first article of a micro-batch waits for company
     max_queue: int = 256  # articles waiting; more -> 503
@@ -50,7 +49,8 @@ class ServiceSettings:
     cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
+        super().__post_init__()
+        for name in ("max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         from stance.model.backends import BACKENDS
@@ -89,10 +89,6 @@ class ServiceSettings:
                     raise ValueError(f"{var}={raw!r}: {exc}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-    def with_overrides(self, **overrides: Any) -> ServiceSettings:
-        """A copy with the given fields replaced (None values are ignored)."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _parse(raw: str, hint: Any) -> Any:

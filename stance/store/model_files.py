@@ -14,10 +14,13 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stance.labels.format import STANCE_LABELS
 from stance.resources import MODELS_DIR
+
+if TYPE_CHECKING:
+    from stance.model.outputs import DevicePrediction
 
 
 def resolve_model(name_or_path: str | Path) -> str:
@@ -148,16 +151,18 @@ class InferenceSettings:
         """The device labels a model reports (its internal auxiliary labels left out)."""
         return [x for x in self.device_labels if x not in self.internal_device_labels]
 
-    def decode_devices(self, probs: Any, offsets: Any, text: str) -> list[tuple[int, int, str, float, str | None]]:
+    def decode_devices(self, probs: Any, offsets: Any, text: str) -> tuple[DevicePrediction, ...]:
         """The device spans users get from one sentence's token probabilities (see
-        :func:`stance.model.encoding.decode_devices`)."""
+        :func:`stance.model.encoding.decode_devices`), as typed and rounded predictions."""
         from stance.labels.taxonomy import FIXED_DEVICES
         from stance.model.encoding import decode_devices
+        from stance.model.outputs import device_predictions
 
-        return decode_devices(
+        decoded = decode_devices(
             probs, offsets, text, labels=self.device_labels, reported=self.reported_device_labels,
             thresholds=self.device_thresholds, fixed=FIXED_DEVICES,
         )
+        return device_predictions(decoded, text)
 
     @classmethod
     def from_config(cls, config: Any) -> InferenceSettings:

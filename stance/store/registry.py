@@ -30,6 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from stance.io.atomic import write_atomic
+
 SHIPPED = "default"  # what "active" means when no registry version is active
 VERSION_FILE = "version.json"
 
@@ -192,9 +194,7 @@ class ModelRegistry:
     def _set_active(self, version_id: str | None, action: str) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         previous = self.active()
-        tmp = self.root / ".active.tmp"
-        tmp.write_text((version_id or "") + "\n", encoding="utf-8")
-        os.replace(tmp, self.root / "active")
+        write_atomic(self.root / "active", (version_id or "") + "\n", tmp_name=".active.tmp")
         event = {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "action": action,

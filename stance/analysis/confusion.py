@@ -1,0 +1,123 @@
+"""Which confusion matrix corrects a comparison for the model's errors: an explicit one (a
+:class:`~stance.analysis.quantify.Confusion`, a dict or a JSON file), else the one in a model's
+``evaluation.json``, the model being by default the one recorded in the scores' run metadata.
+
+Example:
+    >>> from stance.analysis.confusion import matrix_for
+    >>> notes: list[str] = []
+    >>> conf = matrix_for("scores.parquet", method="acc", model="recorded", confusion=None, notes=notes)  # doctest: +SKIP
+    >>> notes  # where the matrix came from, or why there is none  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import pandas as pd
+
+from stance.analysis.quantify import NOISY_CONDITION, Confusion
+from stance.io.score_files import Source
+
+RECORDED = "recorded"  # compare_scores(model=...): the model named in the inputs' run metadata
+
+ConfusionSource: TypeAlias = Confusion | Mapping[str, Any] | str | Path
+
+
+def matrix_for(data: Source, *, method: str, model: str | None, confusion: ConfusionSource | None, notes: list[str]) -> Confusion | None:
+    """The confusion matrix to correct ``data``'s shares with, or None: looked for when ``method`` is
+    ``acc`` or a ``confusion`` is given; ``model="recorded"`` is the model of :func:`recorded_model`. Where
+    it came from, why there is none, and whether it is poorly conditioned are appended to ``notes``.
+    ValueError for an explicit ``confusion`` that is not valid.
+
+    Example:
+        >>> matrix_for(["scores.parquet"], method="acc", model="recorded", confusion=None, notes=[])  # doctest: +SKIP
+    """
+    if method != "acc" and confusion is None:
+        return None
+    if model == RECORDED and confusion is None:
+        model, how = recorded_model(data)
+        notes.append(how)
+    conf, problem = resolve_confusion(model, confusion)
+    if problem:
+        shown_instead = "; classify-and-count is shown instead" if method == "acc" else ""
+        notes.append(f"no correction for the model's errors ({problem}){shown_instead}")
+    elif conf is not None and conf.condition > NOISY_CONDITION:
+        notes.append(f"the confusion matrix is poorly conditioned (condition number {conf.condition:.0f}): corrected shares are noisy")
+    if conf is not None:
+        n = int(conf.counts.sum())
+        notes.append(f"corrected with the confusion matrix of {conf.source or 'the given matrix'} ({n:,} labelled targets; its uncertainty is in the intervals)")
+    return conf
+
+
+def recorded_model(data: Source) -> tuple[str, str]:
+    """The model the scores were made with, from each input's run metadata (``OUT.run.json``), and a
+    note saying where it came from; ``default`` when there is none or the inputs disagree (the note says so).
+
+    Example:
+        >>> recorded_model(["scores.parquet"])  # doctest: +SKIP
+        ('/home/me/.local/share/stance/models/v3', 'the confusion matrix comes from the model recorded in scores.run.json (v3)')
+    """
+    from stance.run.local import run_metadata_path
+
+    if isinstance(data, pd.DataFrame):
+        return "default", "a DataFrame carries no run metadata: the correction uses the shipped default model's matrix"
+    items = [data] if isinstance(data, (str, Path)) else list(data)
+    models = {}
+    for item in items:
+        meta = run_metadata_path(item)
+        try:
+            record = json.loads(meta.read_text(encoding="utf-8"))["model"]
+            models[(record["path"], record.get("version"))] = (meta.name, record)
+        except (OSError, ValueError, KeyError, TypeError):
+            return "default", f"no run metadata beside {item} ({meta.name}): the correction uses the shipped default model's matrix"
+    if len(models) > 1:
+        listed = "; ".join(f"{name}: {r['path']}" for name, r in models.values())
+        return "default", f"the inputs were scored by different models ({listed}): the correction uses the shipped default model's matrix"
+    (path, version), (name, record) = next(iter(models.items()))
+    return path, f"the model is the one recorded in {name}: {record.get('name')} ({path}, version {version})"
+
+
+def resolve_confusion(model: str | None, confusion: ConfusionSource | None) -> tuple[Confusion | None, str | None]:
+    """The confusion matrix to correct with, and else why there is none. An explicit ``confusion`` (a
+    :class:`Confusion`, a dict or a JSON file) must be valid (ValueError otherwise); the one stored in
+    ``model``'s ``evaluation.json`` is used when present (the network is not loaded).
+
+    Example:
+        >>> conf, problem = resolve_confusion("default", None)  # doctest: +SKIP
+    """
+    if confusion is not None:
+        if isinstance(confusion, Confusion):
+            conf = confusion
+        elif isinstance(confusion, Mapping):
+            conf = Confusion.from_dict(confusion, "the given confusion matrix")
+        else:
+            conf = Confusion.from_file(confusion)
+    elif model:
+        model_dir = _model_dir(model)
+        if isinstance(model_dir, str):
+            return None, model_dir
+        path = model_dir / "evaluation.json"
+        if not path.exists():
+            return None, f"{path} does not exist"
+        try:
+            conf = Confusion.from_file(path)
+        except ValueError as exc:
+            return None, str(exc)
+    else:
+        return None, "no model or confusion matrix given"
+    problem = conf.problem()
+    return (None, f"{conf.source}: {problem}") if problem else (conf, None)
+
+
+def _model_dir(model: str) -> Path | str:
+    """The model's local directory, or a reason why there is none."""
+    from stance.store.model_files import resolve_model
+
+    try:
+        resolved = Path(resolve_model(model))
+    except ValueError as exc:
+        return str(exc)
+    return resolved if resolved.is_dir() else f"model {model!r} is not a local directory (pass --confusion)"
