@@ -47,7 +47,11 @@ def test_ptc_lines_spans_and_split(tmp_path):
     tax = Taxonomy.load()
     mapped = map_to_taxonomy(records[2], "ptc", tax)
     assert {d.label for d in mapped.devices} == {"appeal_to_fear", "propaganda_span"}
-    assert "loaded_language" in mapped.device_labels and "scare_quotes" not in mapped.device_labels
+    # PTC annotates its own loaded-language technique, not the guide's device (configs/devices.yaml)
+    assert "ptc_loaded_language" in mapped.device_labels and "scare_quotes" not in mapped.device_labels
+    assert "loaded_language" not in mapped.device_labels
+    named = map_to_taxonomy(records[1], "ptc", tax)
+    assert {d.label for d in named.devices} == {"ptc_name_calling", "propaganda_span"}
     assert article_split("42") == article_split("42") in ("train", "dev", "test")
     assert {r.doc_id for r in records} == {"ptc-42"}
 

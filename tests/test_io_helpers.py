@@ -9,7 +9,16 @@ import pytest
 
 from stance.io.atomic import atomic_path, write_atomic
 from stance.io.errors import ERROR_FIELDS, merge_error_files, write_errors
-from stance.io.readers import INPUT_FORMATS, SUFFIXES, InputError, binary_lines, chunked, input_format
+from stance.io.readers import (
+    INPUT_FORMATS,
+    SUFFIXES,
+    InputError,
+    InputPathError,
+    binary_lines,
+    chunked,
+    input_format,
+    unread_in_folders,
+)
 
 
 def test_the_registry_knows_every_suffix_once_and_the_ray_engine_reads_from_it():
@@ -63,3 +72,17 @@ def test_errors_file(tmp_path):
     assert "é1" in text  # UTF-8, not escaped
     rows = [json.loads(line) for line in text.splitlines()]
     assert [tuple(r) for r in rows] == [ERROR_FIELDS] * 3 and [r["line"] for r in rows] == [2, 5, 3]
+
+
+def test_files_a_folder_does_not_read_are_counted_and_a_folder_with_none_to_read_is_refused(tmp_path):
+    news = tmp_path / "news"
+    (news / "herald").mkdir(parents=True)
+    (news / "herald" / "0001.txt").write_text("A first article.")
+    (news / "herald" / "0002.pdf").write_bytes(b"%PDF")
+    (news / "meta.csv").write_text("id,text\n1,x\n")
+    (news / ".DS_Store").write_bytes(b"")
+    assert unread_in_folders([str(news), "-"]) == {str(news): {".csv": 1, ".pdf": 1}}
+    (news / "herald" / "0001.txt").unlink()
+    with pytest.raises(InputPathError, match="no .htm / .html / .jsonl / .ndjson / .txt file in this folder"):
+        unread_in_folders([str(news)])
+    assert unread_in_folders([str(news / "meta.csv")]) == {}  # a file given as input is not a folder scan

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,7 +162,7 @@ def headline(metrics: dict[str, dict]) -> dict[str, float]:
     return flat
 
 
-def evaluate_model(model: StanceModel, datasets: dict[str, Sequence[LabelRecord]], batch_size: int = 64) -> dict:
+def evaluate_model(model: StanceModel, datasets: Mapping[str, Sequence[LabelRecord]], batch_size: int = 64) -> dict:
     """Metrics per dataset plus ``headline``.
 
     Example:
@@ -193,7 +193,7 @@ def load_datasets(items: Sequence[str], data_dir: str) -> dict[str, list[LabelRe
     return out
 
 
-def retune_thresholds(model: StanceModel, datasets: dict[str, Sequence[LabelRecord]]) -> dict[str, float]:
+def retune_thresholds(model: StanceModel, datasets: Mapping[str, Sequence[LabelRecord]]) -> dict[str, float]:
     """Re-tune the model's device thresholds on ``datasets`` (in place; labels they do not annotate keep theirs)."""
     raws = [predict_raw(model, records) for records in datasets.values()]
     model.config.device_thresholds = {**model.config.device_thresholds, **tune_thresholds(raws, model)}

@@ -160,7 +160,7 @@ def write_overrides(review: ActorReview, path: str | Path, registry: ActorRegist
         known = registry[target] if target in registry else None
         aliases = list(known.aliases if known else ())
         aliases += [a for a, _ in sources if a not in aliases and a != target]
-        entry = {"name": target, "type": known.type if known else _registry_type(kind.get(target, "organisation"))}
+        entry: dict[str, str | list[str]] = {"name": target, "type": known.type if known else _registry_type(kind.get(target, "organisation"))}
         if aliases:
             entry["aliases"] = aliases
         if known and known.members:

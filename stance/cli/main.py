@@ -22,10 +22,12 @@ _RUN = ScoreOptions()  # the defaults of a scoring run, written once there (and 
 if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
     _argument_type = typer.core.TyperArgument.display_type_rich
 
-    def _argument_type_unless_metavar(self, ctx):  # type: ignore[no-untyped-def]
+    # (typed as the method it replaces, which TyperArgument inherits from typer's _TyperParameter)
+    def _argument_type_unless_metavar(self: typer.core._TyperParameter, ctx: typer.core._click.Context) -> str | None:
         return None if self.metavar else _argument_type(self, ctx)
 
-    typer.core.TyperArgument.display_type_rich = _argument_type_unless_metavar
+    # a deliberate patch of typer's method (see above), which mypy reports as assigning to a method
+    typer.core.TyperArgument.display_type_rich = _argument_type_unless_metavar  # type: ignore[method-assign]
 
 app = typer.Typer(rich_markup_mode=None, help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
 
@@ -155,7 +157,7 @@ def score(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from stance.io.readers import InputPathError, check_encoding, check_paths
+    from stance.io.readers import FOLDER_SUFFIXES, InputPathError, check_encoding, check_paths, unread_in_folders
     from stance.io.writers import output_format
     from stance.pipeline.actors import PARTY_MEMBERS
     from stance.run.local import (
@@ -176,6 +178,12 @@ def score(
             raise ValueError(f"--engine must be 'local' or 'ray', not {engine!r}")
         if engine == "local":
             check_paths(inputs, text_column=text_column, id_column=id_column)
+            for folder, skipped in unread_in_folders(inputs).items():
+                console.print(
+                    f"[yellow]note:[/yellow] {folder}: {sum(skipped.values())} files not read ("
+                    + ", ".join(f"{suffix}: {n}" for suffix, n in skipped.items())
+                    + f"); a folder's {', '.join(sorted(FOLDER_SUFFIXES))} files are read, other files must be given as inputs of their own"
+                )
         elif resume:
             raise ValueError("--resume is for the local engine; a Ray run retries failed work itself (rerun with --overwrite)")
         constant = tuple(_field_value(m) for m in meta or ())

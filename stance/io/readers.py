@@ -97,6 +97,35 @@ def check_paths(paths: list[str], *, text_column: str = "text", id_column: str =
     return paths
 
 
+def unread_in_folders(paths: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Files inside the folders given that a folder scan does not read, counted by suffix per folder
+    (hidden files left out), so that a command can say so instead of losing them silently; a folder with
+    no readable file at all is refused.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.txt").write_text("An article."); _ = (folder / "b.pdf").write_bytes(b"%PDF")
+        >>> unread_in_folders([str(folder)])[str(folder)]
+        {'.pdf': 1}
+    """
+    out: dict[str, dict[str, int]] = {}
+    for p in paths:
+        folder = Path(p)
+        if p == "-" or not folder.is_dir():
+            continue
+        files = [f for f in folder.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(folder).parts)]
+        skipped = sorted(f.suffix.lower() or "(no suffix)" for f in files if f.suffix.lower() not in FOLDER_SUFFIXES)
+        if len(skipped) == len(files):
+            raise InputPathError(
+                f"{p}: no {' / '.join(sorted(FOLDER_SUFFIXES))} file in this folder"
+                + (f" ({len(files)} other files; give CSV, JSON and Parquet files as inputs of their own)" if files else "")
+            )
+        if skipped:
+            out[p] = {suffix: skipped.count(suffix) for suffix in dict.fromkeys(skipped)}
+    return out
+
+
 def _check_columns(path: Path, names: list[str], text_column: str, id_column: str) -> None:
     missing = [c for c in (text_column, id_column if id_column != "id" else None) if c and c not in names]
     if missing and names:

@@ -124,7 +124,7 @@ def _check_line(obj: dict[str, Any], text: str, known: set[str], require_stance:
                 add("format", f"{where} must be an object")
                 continue
             start, end = item.get("start"), item.get("end")
-            if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)):
+            if not isinstance(start, int) or isinstance(start, bool) or not isinstance(end, int) or isinstance(end, bool):
                 add("format", f"{where}: 'start' and 'end' must be integers")
                 continue
             if not 0 <= start < end <= len(text):

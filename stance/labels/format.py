@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from stance.io.readers import json_objects
 
@@ -148,6 +148,14 @@ def _list(obj: dict, key: str) -> list:
     return value
 
 
+@overload
+def _span(
+    item: Any, text: str, key: str, index: int, *, kind: Literal["target"], known: set[str] | None = None, require_stance: bool = False
+) -> TargetLabel: ...
+@overload
+def _span(
+    item: Any, text: str, key: str, index: int, *, kind: Literal["device"], known: set[str] | None = None, require_stance: bool = False
+) -> DeviceLabel: ...
 def _span(
     item: Any,
     text: str,

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def parse_label_map(items: Iterable[str]) -> dict[str, str]:
 
 
 def _record(
-    text: Any, spans: list[tuple[int, int, str]], where: str, mapping: dict[str, str], known: set[str], extra: dict[str, Any]
+    text: Any, spans: Sequence[tuple[object, object, str]], where: str, mapping: dict[str, str], known: set[str], extra: dict[str, Any]
 ) -> LabelRecord:
     if not isinstance(text, str) or not text.strip():
         raise LabelImportError(f"{where}: the text is missing or empty")

@@ -109,7 +109,8 @@ class TorchBackend(InferenceBackend):
         if self._copy is None or key != self._copy_key:
             import copy
 
-            self._copy = copy.deepcopy(self.network).to(torch.bfloat16).eval()
+            # transformers wraps PreTrainedModel.to in functools.wraps, which typeshed types as an unbound callable
+            self._copy = copy.deepcopy(self.network).to(torch.bfloat16).eval()  # type: ignore[arg-type]
             self._copy_key = key
         return self._copy
 
@@ -118,14 +119,14 @@ class TorchBackend(InferenceBackend):
         import torch
 
         network = self._inference_network()
-        batch = {k: torch.as_tensor(v).to(self.device) for k, v in batch.items()}
+        tensors = {k: torch.as_tensor(v).to(self.device) for k, v in batch.items()}
         autocast = (
             torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
             if self.bf16 and next(network.parameters()).dtype != torch.bfloat16  # live fp32 weights (training)
             else contextlib.nullcontext()
         )
         with torch.inference_mode(), autocast:
-            output = network(**batch)
+            output = network(**tensors)
         device_probs = output.device_logits.float().softmax(-1).cpu().numpy()
         if output.stance_logits is None:
             stance_probs = np.zeros((device_probs.shape[0], 0, len(network.config.stance_labels)), dtype=np.float32)

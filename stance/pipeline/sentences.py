@@ -47,7 +47,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -370,7 +370,7 @@ _DATELINE_RE = re.compile(
 
 def _is_dateline_only(line: str) -> bool:
     match = _DATELINE_RE.match(line)
-    return bool(match) and match.end() == len(line)
+    return match is not None and match.end() == len(line)
 
 
 def dateline_length(text: str) -> int:
@@ -552,11 +552,13 @@ def _news_pipeline() -> Language:
     """Blank English: spaCy's tokenizer (with a few extra news abbreviations) and ``sentencizer``."""
     from spacy.lang.en import English
     from spacy.symbols import ORTH
+    from spacy.tokenizer import Tokenizer
 
     nlp = English()
     nlp.max_length = 10_000_000  # the tokenizer and sentencizer need little memory per character
+    tokenizer = cast(Tokenizer, nlp.tokenizer)  # typed as any Callable[[str], Doc]; English() builds spaCy's Tokenizer
     for abbreviation in _EXTRA_ABBREVIATIONS:
-        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
+        tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("sentencizer", config={"punct_chars": _SENTENCE_PUNCT})
     return nlp
 
@@ -768,7 +770,7 @@ def _load_spacy(name: str | None, mode: str) -> Language:
     if mode == "sentencizer":
         from spacy.lang.en import English
 
-        nlp = English()
+        nlp: Language = English()
         nlp.add_pipe("sentencizer")
         return nlp
     names = DEFAULT_SPACY_MODELS if name is None else (name,)

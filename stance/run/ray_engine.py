@@ -318,8 +318,9 @@ def score_collection_ray(
             fn_kwargs={"block_records": min(options.chunk_articles, options.shard_articles)},
         )
         t0 = time.perf_counter()
+        # ray types map_batches' fn as a one-argument callable; its keyword-only arguments come from fn_kwargs
         index = records.map_batches(
-            _index_records, batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
+            _index_records, batch_format="pyarrow", num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
             fn_kwargs={"id_from": options.id_from, "max_chars": options.max_chars},
         ).materialize()
         records_total = index.count()
@@ -342,8 +343,8 @@ def score_collection_ray(
             fn_constructor_kwargs={"options": options, "meta_keys": meta_keys, "first_seen": first_seen, "threads": threads},
             batch_size=batch, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
         )
-        summaries = scored.map_batches(
-            _write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,
+        summaries = scored.map_batches(  # fn_kwargs: see the index stage
+            _write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
             fn_kwargs={"staging": str(staging.resolve()), "meta_keys": meta_keys},
         ).take_all()
         t2 = time.perf_counter()

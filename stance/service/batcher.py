@@ -163,7 +163,8 @@ class MicroBatcher(Generic[T, R]):
 
     # ----------------------------------------------------------------- the worker
     async def _run(self) -> None:
-        assert self._queue is not None
+        if self._queue is None:
+            raise RuntimeError("the batcher's worker started before its queue (call start() first)")
         loop = asyncio.get_running_loop()
         stopping = False
         while not stopping:
@@ -199,7 +200,7 @@ class MicroBatcher(Generic[T, R]):
                 if not entry.future.done():
                     entry.future.set_result(result)
 
-    def _process_safely(self, items: list[T]) -> list[R | ItemError]:
+    def _process_safely(self, items: list[T]) -> Sequence[R | ItemError]:
         """``process(items)``; if it raises, each item on its own, so only the bad ones fail."""
         self.stats.batches += 1
         self.stats.items += len(items)

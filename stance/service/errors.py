@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,7 +46,7 @@ def error_response(status_code: int, error: str, message: str, detail: list[dict
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
-def field_name(loc: tuple | list) -> str:
+def field_name(loc: Sequence[Any]) -> str:
     """``("body", "articles", 0, "text")`` -> ``articles[0].text``."""
     out = ""
     for part in loc[1:] if loc and loc[0] == "body" else loc:
