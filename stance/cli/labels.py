@@ -12,16 +12,15 @@ app = typer.Typer(rich_markup_mode=None, help="Label files: validate, import fro
 
 def _known_devices(model: str | None, add_device: list[str] | None) -> list[str]:
     """The shipped taxonomy, the model's device labels (when given) and the devices being added."""
-    import json
 
     from stance.labels.taxonomy import Taxonomy
-    from stance.store.registry import local_model_dir
+    from stance.store.model_files import InferenceSettings, local_model_dir
 
     known = list(Taxonomy.load().names)
     if model:
         model_dir = local_model_dir(model)
         if model_dir is not None:
-            known += json.loads((model_dir / "config.json").read_text()).get("device_labels", [])
+            known += InferenceSettings.from_file(model_dir / "config.json").device_labels
     return list(dict.fromkeys([*known, *(add_device or [])]))
 
 
@@ -101,15 +100,15 @@ def suggest(
     Example:
         stance labels suggest scores.parquet --n 200 --out tolabel.json --only Russia
     """
-    import json
 
     from stance.cli.common import console, fail
     from stance.labels.suggest import suggest as choose
     from stance.labels.suggest import write_label_studio_tasks
-    from stance.store.registry import local_model_dir, registry_version
+    from stance.store.model_files import InferenceSettings, local_model_dir
+    from stance.store.registry import registry_version
 
     model_dir = local_model_dir(model)
-    thresholds = json.loads((model_dir / "config.json").read_text()).get("device_thresholds", {}) if model_dir else {}
+    thresholds = InferenceSettings.from_file(model_dir / "config.json").device_thresholds if model_dir else {}
     name = (registry_version(model_dir) if model_dir else None) or model
     try:
         result = choose([str(s) for s in scores], n=n, strategy=strategy, seed=seed, actors=only, devices=devices, thresholds=thresholds,

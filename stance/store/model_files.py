@@ -43,6 +43,23 @@ def resolve_model(name_or_path: str | Path) -> str:
     return str(name_or_path)
 
 
+def local_model_dir(name: str | Path) -> Path | None:
+    """The local directory a model name points to (see :func:`resolve_model`), or None for a hub id, an
+    unknown name or a missing shipped model; without importing torch.
+
+    Example:
+        >>> local_model_dir("default").name
+        'default'
+        >>> local_model_dir("someone/some-hub-model") is None
+        True
+    """
+    try:
+        path = Path(resolve_model(name))
+    except ValueError:
+        return None
+    return path if path.is_dir() else None
+
+
 def temperature_scaled(probs: Any, temperature: float) -> Any:
     """Probabilities at another temperature over the last axis: p ** (1/T) renormalised, which is
     softmax(logits / T) for p = softmax(logits). Rows of zeros (no probabilities) stay zero.

@@ -235,20 +235,6 @@ def registry_version(model_dir: str | Path | None) -> str | None:
     return ModelRegistry().version_of(model_dir) if model_dir else None
 
 
-def local_model_dir(name: str) -> Path | None:
-    """The local directory of a model name without importing torch: a directory, ``active``, a
-    registry version or a shipped name. None for hub ids and unknown names."""
-    from stance.resources import MODELS_DIR
-
-    if Path(name).is_dir():
-        return Path(name)
-    found = resolve_registry_name(name)
-    if found is not None:
-        return found
-    shipped = MODELS_DIR / (SHIPPED if name == "active" else name)
-    return shipped if "/" not in name and (shipped / "config.json").is_file() else None
-
-
 def _dir_hash(path: Path) -> str:
     digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file() and "checkpoints" not in p.parts):
