@@ -33,7 +33,8 @@ from corpus import generate  # noqa: E402
 _CHILD = r"""
 import json, os, sys, time
 engine, corpus, out, use_ner = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
-from stance.run.local import ScoreOptions, score_collection
+from stance.run.options import ScoreOptions
+from stance.run.local import score_collection
 opts = ScoreOptions(use_ner=use_ner, workers=2)
 if engine == "ray":
     import ray

@@ -53,12 +53,14 @@ def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
 _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from stance.run.local import ScoreOptions, score_collection, _make_scorer
+from stance.run.local import score_collection
+from stance.run.options import ScoreOptions
+from stance.run.predictor import make_scorer
 corpus, out, *flags = sys.argv[1:]
 batch = int(next((f.split("=")[1] for f in flags if f.startswith("--batch-size=")), 64))
 backend = next((f.split("=")[1] for f in flags if f.startswith("--backend=")), "auto")
 opts = ScoreOptions(use_ner="--no-ner" not in flags, workers=2 if "--workers2" in flags else 1, batch_size=batch, backend=backend)
-_make_scorer(opts)  # warm: load model and spaCy once (cached by the OS), timed separately
+make_scorer(opts)  # warm: load model and spaCy once (cached by the OS), timed separately
 t1 = time.perf_counter()
 summary = score_collection([corpus], out, opts, overwrite=True)
 t2 = time.perf_counter()

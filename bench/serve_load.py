@@ -49,11 +49,12 @@ JSON = {"content-type": "application/json"}
 # The batch path, in a child process so that it has the CPU to itself (the server is not started yet).
 _BATCH_CHILD = r"""
 import json, sys, time
-from stance.run.local import ScoreOptions, _make_scorer
+from stance.run.options import ScoreOptions
+from stance.run.predictor import make_scorer
 from stance.io.readers import iter_inputs
 from stance.io.writers import normalise_row as _normalise
 path, model, use_ner = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-scorer = _make_scorer(ScoreOptions(model=model, use_ner=use_ner))
+scorer = make_scorer(ScoreOptions(model=model, use_ner=use_ner))
 articles = [a for a in iter_inputs([path])]
 scorer.score_articles(articles[:2])  # warm
 t0 = time.perf_counter()

@@ -23,7 +23,7 @@ _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 import stance.run.local as batch
-from stance.run.local import ScoreOptions
+from stance.run.options import ScoreOptions
 from stance.io.readers import Article
 batch._worker_init(ScoreOptions(backend=sys.argv[1]), 1)
 predictor = batch._WORKER_PREDICTOR

@@ -8,7 +8,8 @@ import pytest
 
 from stance.labels.taxonomy import FIXED_DEVICES
 from stance.model.modeling import StanceModel
-from stance.run.local import ScoreOptions, score_collection
+from stance.run.local import score_collection
+from stance.run.options import ScoreOptions
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles.jsonl"

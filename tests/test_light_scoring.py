@@ -60,7 +60,8 @@ def test_inference_settings_read_from_the_file_equal_the_full_config(tiny_model_
 
 _WORKER = r"""
 import json, sys
-from stance.run.local import ScoreOptions, _worker_init
+from stance.run.options import ScoreOptions
+from stance.run.local import _worker_init
 import stance.run.local as batch
 from stance.io.readers import Article
 _worker_init(ScoreOptions(model=sys.argv[1], backend="openvino"), 1)

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from stance.cli.main import app
 from stance.io.readers import Article, InputPathError
-from stance.run.local import ScoreOptions, score_collection
+from stance.run.local import score_collection
+from stance.run.options import ScoreOptions
 from stance.run.predictor import ScoringPredictor, records_to_items
 from stance.run.ray_engine import RayOptions, list_input_files
 from tests.sample_articles import ARTICLES

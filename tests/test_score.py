@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from stance.cli.main import app
-from stance.run.local import OutputExistsError, ScoreOptions, score_collection
+from stance.run.local import OutputExistsError, score_collection
+from stance.run.options import ScoreOptions
 from tests.sample_articles import ARTICLES
 
 
@@ -221,7 +222,8 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_
     """A pool initializer that raises would be restarted forever; the run must stop with the reason."""
     import shutil
 
-    from stance.run.local import ScoreOptions, WorkerStartError, score_collection
+    from stance.run.local import WorkerStartError, score_collection
+    from stance.run.options import ScoreOptions
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model_dir, broken)
@@ -303,7 +305,9 @@ def test_a_text_that_is_not_a_string_is_named_as_such():
 
 
 def test_two_outputs_in_one_folder_keep_their_own_run_metadata(tmp_path, tiny_model_dir):
-    from stance.run.local import ScoreOptions, run_metadata_path, score_collection
+    from stance.run.local import score_collection
+    from stance.run.options import ScoreOptions
+    from stance.run.record import run_metadata_path
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a1", "text": "Canada is fine."}) + "\n")
@@ -437,7 +441,8 @@ def test_html_metadata_is_carried(tmp_path):
 
 
 def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_model_dir):
-    from stance.run.local import ScoreOptions, score_collection
+    from stance.run.local import score_collection
+    from stance.run.options import ScoreOptions
 
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a1", "text": "Russia accused Ukraine of shelling. Beijing hailed the deal."}) + "\n")
@@ -508,7 +513,8 @@ def test_the_model_is_pinned_once_and_resume_refuses_another(tmp_path, tiny_mode
     workers and run.json use; resuming with another model (e.g. after a promotion) is refused by name."""
     import shutil
 
-    from stance.run.local import ScoreOptions, pin_model, score_collection
+    from stance.run.local import score_collection
+    from stance.run.options import ScoreOptions, pin_model
 
     pinned = pin_model(ScoreOptions(model=str(tiny_model_dir)))
     assert pinned.model == str(tiny_model_dir.resolve()) and pinned.model_version and pinned.model_name == str(tiny_model_dir)

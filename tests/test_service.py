@@ -22,7 +22,8 @@ from typer.testing import CliRunner  # noqa: E402
 
 from stance.cli.main import app as cli_app  # noqa: E402
 from stance.pipeline.scorer import ScoredSentence  # noqa: E402
-from stance.run.local import ScoreOptions, score_collection  # noqa: E402
+from stance.run.local import score_collection  # noqa: E402
+from stance.run.options import ScoreOptions  # noqa: E402
 from stance.run.predict_stance import predict_stance_file  # noqa: E402
 from stance.service import ItemError, MicroBatcher, QueueFullError, ServiceSettings, create_app  # noqa: E402
 from tests.sample_articles import ARTICLES  # noqa: E402

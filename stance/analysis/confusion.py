@@ -60,7 +60,7 @@ def recorded_model(data: Source) -> tuple[str, str]:
         >>> recorded_model(["scores.parquet"])  # doctest: +SKIP
         ('/home/me/.local/share/stance/models/v3', 'the confusion matrix comes from the model recorded in scores.run.json (v3)')
     """
-    from stance.run.local import run_metadata_path
+    from stance.run.record import run_metadata_path
 
     if isinstance(data, pd.DataFrame):
         return "default", "a DataFrame carries no run metadata: the correction uses the shipped default model's matrix"

@@ -242,7 +242,7 @@ def score(
         f"{summary.sentences_scored / max(summary.seconds, 1e-9):,.0f} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
         + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
     )
-    from stance.run.local import run_metadata_path
+    from stance.run.record import run_metadata_path
 
     console.print(f"output: {out}   run metadata: {run_metadata_path(out)}")
     if summary.articles_read == 0:

@@ -26,7 +26,8 @@ def prepare(
     from pathlib import Path
 
     from stance.cli.common import fail
-    from stance.run.local import ScoreOptions, auto_workers, decide_backend, worker_threads
+    from stance.run.local import auto_workers, decide_backend, worker_threads
+    from stance.run.options import ScoreOptions
     from stance.store.model_files import resolve_model
 
     n = workers or auto_workers()

@@ -18,24 +18,21 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import platform
 import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stance import __version__
-from stance.io.atomic import write_atomic
 from stance.io.errors import merge_error_files, write_errors
 from stance.io.readers import Article, InputError, chunked, iter_inputs
 from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
-from stance.run.options import ScoreOptions, pin_model  # noqa: F401 (re-exported: the API names them from stance.run.local)
+from stance.run.options import ScoreOptions, pin_model
+from stance.run.record import RunSummary, model_label, run_metadata_path, write_json_atomic, write_run_json
 
 
 class OutputExistsError(ValueError):
@@ -85,25 +82,6 @@ def output_lock(out: str | Path) -> Iterator[None]:
 
 class WorkerStartError(RuntimeError):
     """A worker process could not load the scoring pipeline (the model or spaCy); the run stops."""
-
-
-@dataclass
-class RunSummary:
-    """Counts and timings of a run (also written to run.json)."""
-
-    articles_read: int = 0
-    articles_scored: int = 0
-    errors: int = 0
-    sentences: int = 0
-    sentences_scored: int = 0
-    mentions: int = 0
-    devices: int = 0
-    resumed_records: int = 0
-    seconds: float = 0.0
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    out: str = ""
-    errors_path: str = ""
-    backend: str = ""
 
 
 def auto_workers(limit: int = 4) -> int:
@@ -220,7 +198,7 @@ def _score_collection(
     errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
     parts_dir = out.with_name(out.name + ".parts")
     fingerprint = options.fingerprint(inputs, out)
-    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite, model=_model_label(options))
+    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite, model=model_label(options))
     done_records = sum(s["records"] for s in manifest["shards"])
     summary = RunSummary(resumed_records=done_records, out=str(out), errors_path=str(errors_file))
     for s in manifest["shards"]:
@@ -349,57 +327,3 @@ def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool
     manifest = {"fingerprint": fingerprint, "model": model, "shards": []}
     write_json_atomic(manifest_path, manifest)
     return manifest
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename: a reader never sees half a file.
-
-    Example:
-        >>> write_json_atomic(Path("out/manifest.json"), {"shards": []})  # doctest: +SKIP
-    """
-    write_atomic(path, json.dumps(obj, indent=1))
-
-
-def run_metadata_path(out: str | Path) -> Path:
-    """Where a run's metadata goes: ``OUT.run.json`` beside the output (``scores.run.json`` for
-    ``scores.parquet``), so that two outputs in one folder keep their own provenance.
-
-    Example:
-        >>> run_metadata_path("runs/scores.parquet").name
-        'scores.run.json'
-    """
-    out = Path(out)
-    return out.with_name(out.stem + ".run.json")
-
-
-def _model_label(options: ScoreOptions) -> str:
-    """How messages name the pinned model: its path and version."""
-    return f"{options.model} (version {options.model_version})" if options.model_version else options.model
-
-
-def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
-    """Write a run's metadata beside its output (:func:`run_metadata_path`): model, registry hash, options, counts, timings.
-
-    Example:
-        >>> write_run_json(Path("scores.parquet"), options, summary, fingerprint)  # doctest: +SKIP
-    """
-    from stance.pipeline.actor_registry import ActorRegistry
-    from stance.store.model_files import model_version, resolve_model
-    from stance.store.registry import registry_version
-
-    model_dir = Path(resolve_model(options.model))
-    run = {
-        "stance_version": __version__,
-        "model": {"name": options.model_name or options.model, "path": str(model_dir), "version": options.model_version or model_version(model_dir),
-                  "registry_version": registry_version(model_dir), "backend": summary.backend},
-        "registry_hash": ActorRegistry.load(*options.actors).hash,
-        "options": asdict(options),
-        "fingerprint": fingerprint,
-        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")},
-        "timings": {"seconds": summary.seconds, "stages": summary.stage_seconds},
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-        "output": str(out),
-        "errors": summary.errors_path,
-    }
-    write_json_atomic(run_metadata_path(out), run)

@@ -14,7 +14,7 @@ Records are checked with :func:`stance.io.readers.validate_record`, the checks t
 makes, so bad records become the same error rows in both engines.
 
 Example:
-    >>> from stance.run.local import ScoreOptions
+    >>> from stance.run.options import ScoreOptions
     >>> predictor = ScoringPredictor(ScoreOptions(use_ner=False))  # doctest: +SKIP
     >>> batch = {"order": [1], "source": ["in.jsonl"], "line": [1], "raw": ['{"id": "a1", "text": "Moscow said no."}'], "error": [None]}
     >>> predictor(batch).to_pylist()[0]["doc_id"]  # doctest: +SKIP
@@ -104,7 +104,7 @@ class ScoringPredictor:
     ``threads``: the model backend's threads (torch's thread count for this process, for the torch backend).
 
     Example:
-        >>> from stance.run.local import ScoreOptions
+        >>> from stance.run.options import ScoreOptions
         >>> predictor = ScoringPredictor(ScoreOptions(use_ner=False))  # doctest: +SKIP
         >>> predictor.score_rows([Article(id="a1", text="Beijing hailed the deal.")])[0][0]["mentions"][0]["actor"]  # doctest: +SKIP
         'China'

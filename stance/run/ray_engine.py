@@ -44,15 +44,9 @@ from stance.io.atomic import atomic_path
 from stance.io.errors import write_errors
 from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths
 from stance.io.writers import BASE_COLUMNS
-from stance.run.local import (
-    OutputExistsError,
-    RunSummary,
-    ScoreOptions,
-    pin_model,
-    run_metadata_path,
-    write_json_atomic,
-    write_run_json,
-)
+from stance.run.local import OutputExistsError
+from stance.run.options import ScoreOptions, pin_model
+from stance.run.record import RunSummary, run_metadata_path, write_json_atomic, write_run_json
 
 RAY_FORMAT_NAMES = ("jsonl", "parquet")  # the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
 RAY_FORMATS = {suffix: name for name in RAY_FORMAT_NAMES for suffix in INPUT_FORMATS[name].suffixes}  # suffix -> format name

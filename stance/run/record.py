@@ -1,0 +1,94 @@
+"""What a scoring run leaves behind besides its rows: ``OUT.run.json`` (model, registry hash, options,
+counts, timings, machine), written by both engines.
+
+Example:
+    >>> run_metadata_path("runs/scores.parquet").name
+    'scores.run.json'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from stance import __version__
+from stance.io.atomic import write_atomic
+from stance.run.options import ScoreOptions
+
+
+@dataclass
+class RunSummary:
+    """Counts and timings of a run (also written to run.json)."""
+
+    articles_read: int = 0
+    articles_scored: int = 0
+    errors: int = 0
+    sentences: int = 0
+    sentences_scored: int = 0
+    mentions: int = 0
+    devices: int = 0
+    resumed_records: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    out: str = ""
+    errors_path: str = ""
+    backend: str = ""
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename: a reader never sees half a file.
+
+    Example:
+        >>> write_json_atomic(Path("out/manifest.json"), {"shards": []})  # doctest: +SKIP
+    """
+    write_atomic(path, json.dumps(obj, indent=1))
+
+
+def run_metadata_path(out: str | Path) -> Path:
+    """Where a run's metadata goes: ``OUT.run.json`` beside the output (``scores.run.json`` for
+    ``scores.parquet``), so that two outputs in one folder keep their own provenance.
+
+    Example:
+        >>> run_metadata_path("runs/scores.parquet").name
+        'scores.run.json'
+    """
+    out = Path(out)
+    return out.with_name(out.stem + ".run.json")
+
+
+def model_label(options: ScoreOptions) -> str:
+    """How messages name the pinned model: its path and version."""
+    return f"{options.model} (version {options.model_version})" if options.model_version else options.model
+
+
+def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
+    """Write a run's metadata beside its output (:func:`run_metadata_path`): model, registry hash, options, counts, timings.
+
+    Example:
+        >>> write_run_json(Path("scores.parquet"), options, summary, fingerprint)  # doctest: +SKIP
+    """
+    from stance.pipeline.actor_registry import ActorRegistry
+    from stance.store.model_files import model_version, resolve_model
+    from stance.store.registry import registry_version
+
+    model_dir = Path(resolve_model(options.model))
+    run = {
+        "stance_version": __version__,
+        "model": {"name": options.model_name or options.model, "path": str(model_dir), "version": options.model_version or model_version(model_dir),
+                  "registry_version": registry_version(model_dir), "backend": summary.backend},
+        "registry_hash": ActorRegistry.load(*options.actors).hash,
+        "options": asdict(options),
+        "fingerprint": fingerprint,
+        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")},
+        "timings": {"seconds": summary.seconds, "stages": summary.stage_seconds},
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "output": str(out),
+        "errors": summary.errors_path,
+    }
+    write_json_atomic(run_metadata_path(out), run)
