@@ -176,8 +176,8 @@ class StanceModel:
         backend: str = "torch",
         threads: int | None = None,
     ) -> StanceModel:
-        """Load ``default``, a local directory or a Hugging Face hub id; ``backend``: ``torch``
-        (default), ``openvino``, ``onnx``, ``onnx-int8`` or ``auto`` (see :mod:`stance.model.backends`);
+        """Load ``default``, a local directory or a Hugging Face hub id; ``backend``: ``torch`` (default)
+        or any name of :data:`stance.model.backends.BACKENDS`, ``auto`` choosing among them;
         ``threads``: the backend's threads (default: torch's setting, else all cores).
 
         For a backend other than ``torch`` the PyTorch network is loaded only if it is needed (to

@@ -133,7 +133,7 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
     registry_hash: str | None
     use_ner: bool
-    backend: str | None = None  # what runs the network: torch-bf16, torch-fp32, openvino-bf16, openvino-fp32, onnx, onnx-int8
+    backend: str | None = None  # what runs the network: a backend of stance.model.backends, with its precision (e.g. openvino-bf16)
     limits: dict[str, float | int]
 
 
