@@ -454,3 +454,12 @@ def test_institution_words_and_other_names_are_not_short_forms(finder: ActorFind
     assert ("House", "House") in found
     assert ("House", "House Judiciary Committee") not in found
     assert ("Hill", "US Congress") not in found
+
+
+def test_words_run_together_by_page_furniture_are_not_an_actor_but_camel_case_names_are(finder: ActorFinder) -> None:
+    # The Hill's hover cards run a name into the next word: "Joe BidenHouse" was reported as a person.
+    found = pairs(finder.find("Supporters of Joe BidenHouse Democrats gathered in Ohio on Monday."))
+    assert not any("BidenHouse" in text for text, _ in found)
+    assert ("Democrats", "Democratic Party") in found
+    assert ("Frances FitzGerald", "Frances FitzGerald") in pairs(finder.find("Frances FitzGerald wrote about the war for The New Yorker."))
+    assert ("BlackRock", "BlackRock") in pairs(finder.find("Investors at BlackRock bought shares."))

@@ -616,13 +616,21 @@ _NOT_NAMES = frozenset(
 )
 
 
+_RUN_TOGETHER = re.compile(r"^(?!(?:Fitz|Vander|Vanden|Della|Delle)[A-Z])(?:[A-Z][a-z]{3,}|[a-z]{2,})[A-Z][a-z]")
+"""A word that is two words run together ("BidenHouse", "companyLas"): a lower-case letter followed by a capital
+after four or more letters (or at once when the word starts in lower case). Not "McConnell", "DeSantis",
+"MacArthur", "LeBron", "YouTube" (their capital comes after at most three letters), nor the name prefixes
+"FitzGerald", "VanderMeer"."""
+
+
 def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     """Whether an NER entity (its tokens after trimming) looks like the name of an actor. Not: more than
     six words; brackets, slashes, colons or @ ("BRUSSELS (CDW"); a capitalised function word inside
     ("... While Its Factories ..."); two or more all-caps words (speaker tags "STEVE INSKEEP", datelines);
     a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
     title ("Trade" of "U.S. Trade Representative"); picture credits ("Getty Images", "Photo: Jane Doe /
-    Reuters"); digits in a person's name."""
+    Reuters"); digits in a person's name; words run together by page furniture ("Joe BidenHouse"), except in a
+    one-word organisation ("BlackRock")."""
     words = [t.text for t in toks]
     text = " ".join(words)
     if len(toks) > 6 or text in _NOT_NAMES or any(ch in text for ch in "()[]/:@|"):
@@ -636,6 +644,8 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
         return False
     if label == "PERSON" and any(ch.isdigit() for ch in text):
         return False
+    if any(_RUN_TOGETHER.match(w) for w in words) and (len(words) > 1 or label != "ORG"):
+        return False  # words run together by page furniture ("Joe BidenHouse", "companyLas Vegas"); one-word brands stay
     first, last = toks[0].i, toks[-1].i
     after = doc[last + 1] if last + 1 < len(doc) else None
     before = doc[first - 1] if first > 0 else None
