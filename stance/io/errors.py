@@ -1,6 +1,7 @@
-"""The errors file of a scoring run (``OUT.errors.jsonl``, or ``--errors``): one JSON object per input
-record that was not scored, ``{"source", "line", "id", "reason"}`` (:data:`ERROR_FIELDS`), in input
-order. Both engines (local and Ray) write it here, so that their errors files are byte for byte alike.
+"""The errors file of a run (``OUT.errors.jsonl``, or ``--errors``): one JSON object per input record that
+was not scored, ``{"source", "line", "id", "reason"}`` (:data:`ERROR_FIELDS`), in input order. Both engines
+of ``stance score`` (local and Ray) write it here, so that their errors files are byte for byte alike, and
+``stance predict-stance --on-error skip`` writes its lines with :func:`error_line`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ def error_row(error: InputError) -> dict[str, Any]:
     return {name: getattr(error, name) for name in ERROR_FIELDS}
 
 
+def error_line(error: InputError) -> str:
+    """One line of the errors file (JSON, UTF-8 unescaped, with its newline).
+
+    Example:
+        >>> error_line(InputError("in.jsonl", 2, "a1", "duplicate id 'a1'"))
+        '{"source": "in.jsonl", "line": 2, "id": "a1", "reason": "duplicate id \\'a1\\'"}\\n'
+    """
+    return json.dumps(error_row(error), ensure_ascii=False) + "\n"
+
+
 def write_errors(errors: Iterable[InputError], path: str | Path) -> None:
     """Write ``errors`` in the given order as an errors file (JSONL, UTF-8 unescaped), atomically.
 
@@ -41,7 +52,7 @@ def write_errors(errors: Iterable[InputError], path: str | Path) -> None:
     """
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         for error in errors:
-            fh.write(json.dumps(error_row(error), ensure_ascii=False) + "\n")
+            fh.write(error_line(error))
 
 
 def merge_error_files(parts: Sequence[str | Path], out: str | Path) -> None:

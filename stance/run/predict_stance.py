@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from stance.io.atomic import atomic_path
-from stance.io.readers import chunked
+from stance.io.errors import error_line
+from stance.io.readers import InputError, chunked
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
 from stance.run.settings import DEFAULTS
@@ -43,6 +44,15 @@ def _parse(line: str, where: str) -> dict[str, Any]:
     if "targets" not in obj:
         raise BadLineError(f"{where}: 'targets' is missing")
     return obj
+
+
+def _line_id(line: str) -> str | None:
+    """The ``id`` of a bad line's record where the line is a JSON object that has one (for the errors file)."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return str(obj["id"]) if isinstance(obj, dict) and obj.get("id") is not None else None
 
 
 def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -85,7 +95,7 @@ def predict_stance_file(
                         if on_error == "stop":
                             raise
                         err_fh = err_fh or open(errors_file, "w", encoding="utf-8")
-                        err_fh.write(json.dumps({"file": str(in_path), "line": lineno, "reason": str(exc).split(": ", 1)[1], "raw": line.rstrip("\n")[:2000]}) + "\n")
+                        err_fh.write(error_line(InputError(str(in_path), lineno, _line_id(line), str(exc).split(": ", 1)[1])))
                         n_errors += 1
                 preds = model.predict(
                     [o["text"] for o in good], [[(t["start"], t["end"]) for t in o["targets"]] for o in good], batch_size=batch_size
