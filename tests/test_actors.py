@@ -463,3 +463,11 @@ def test_words_run_together_by_page_furniture_are_not_an_actor_but_camel_case_na
     assert ("Democrats", "Democratic Party") in found
     assert ("Frances FitzGerald", "Frances FitzGerald") in pairs(finder.find("Frances FitzGerald wrote about the war for The New Yorker."))
     assert ("BlackRock", "BlackRock") in pairs(finder.find("Investors at BlackRock bought shares."))
+
+
+def test_laws_and_case_titles_are_not_actors(finder: ActorFinder) -> None:
+    found = pairs(finder.find("Republicans used the Congressional Review Act to repeal the rule."))
+    assert ("Republicans", "Republican Party") in found and not any(text.endswith("Act") for text, _ in found)
+    assert not any(text in ("Roe", "Wade") for text, _ in pairs(finder.find("The court overturned Roe v. Wade last year.")))
+    # registry actors stay actors on either side of "vs."
+    assert pairs(finder.find("Trump vs. Biden: the rematch nobody wanted.")) == [("Trump", "Donald Trump"), ("Biden", "Joe Biden")]

@@ -616,6 +616,7 @@ _NOT_NAMES = frozenset(
 )
 
 
+_VERSUS = frozenset({"v.", "vs.", "v", "vs"})
 _RUN_TOGETHER = re.compile(r"^(?!(?:Fitz|Vander|Vanden|Della|Delle)[A-Z])(?:[A-Z][a-z]{3,}|[a-z]{2,})[A-Z][a-z]")
 """A word that is two words run together ("BidenHouse", "companyLas"): a lower-case letter followed by a capital
 after four or more letters (or at once when the word starts in lower case). Not "McConnell", "DeSantis",
@@ -630,7 +631,8 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
     title ("Trade" of "U.S. Trade Representative"); picture credits ("Getty Images", "Photo: Jane Doe /
     Reuters"); digits in a person's name; words run together by page furniture ("Joe BidenHouse"), except in a
-    one-word organisation ("BlackRock")."""
+    one-word organisation ("BlackRock"); laws ("Congressional Review Act") and the parties named in a case's
+    title ("Roe v. Wade")."""
     words = [t.text for t in toks]
     text = " ".join(words)
     if len(toks) > 6 or text in _NOT_NAMES or any(ch in text for ch in "()[]/:@|"):
@@ -646,9 +648,13 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
         return False
     if any(_RUN_TOGETHER.match(w) for w in words) and (len(words) > 1 or label != "ORG"):
         return False  # words run together by page furniture ("Joe BidenHouse", "companyLas Vegas"); one-word brands stay
+    if len(words) > 1 and words[-1] in ("Act", "Acts"):
+        return False  # a law ("Congressional Review Act"), not an actor
     first, last = toks[0].i, toks[-1].i
     after = doc[last + 1] if last + 1 < len(doc) else None
     before = doc[first - 1] if first > 0 else None
+    if (after is not None and after.lower_ in _VERSUS) or (before is not None and before.lower_ in _VERSUS):
+        return False  # a party to a court case named after it ("Roe v. Wade"), not an actor in the sentence
     if after is not None and after.text in (":", "/") and (before is None or "\n" in before.text or before.is_space):
         return False
     if (after is not None and after.text == "/") or (before is not None and before.text == "/"):
