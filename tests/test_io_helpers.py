@@ -86,3 +86,6 @@ def test_files_a_folder_does_not_read_are_counted_and_a_folder_with_none_to_read
     with pytest.raises(InputPathError, match="no .htm / .html / .jsonl / .ndjson / .txt file in this folder"):
         unread_in_folders([str(news)])
     assert unread_in_folders([str(news / "meta.csv")]) == {}  # a file given as input is not a folder scan
+    (news / ".drafts").mkdir()
+    (news / ".drafts" / "0003.txt").write_text("A hidden article is read, so the folder is not refused.")
+    assert unread_in_folders([str(news)]) == {str(news): {".csv": 1, ".pdf": 1}}

@@ -114,16 +114,27 @@ def unread_in_folders(paths: Iterable[str]) -> dict[str, dict[str, int]]:
         folder = Path(p)
         if p == "-" or not folder.is_dir():
             continue
-        files = [f for f in folder.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(folder).parts)]
-        skipped = sorted(f.suffix.lower() or "(no suffix)" for f in files if f.suffix.lower() not in FOLDER_SUFFIXES)
-        if len(skipped) == len(files):
+        files = folder_files(folder)
+        if not any(f.suffix.lower() in FOLDER_SUFFIXES for f in files):
+            others = sum(1 for f in files if not _hidden(f, folder))
             raise InputPathError(
                 f"{p}: no {' / '.join(sorted(FOLDER_SUFFIXES))} file in this folder"
-                + (f" ({len(files)} other files; give CSV, JSON and Parquet files as inputs of their own)" if files else "")
+                + (f" ({others} other files; give CSV, JSON and Parquet files as inputs of their own)" if others else "")
             )
+        skipped = sorted(f.suffix.lower() or "(no suffix)" for f in files if f.suffix.lower() not in FOLDER_SUFFIXES and not _hidden(f, folder))
         if skipped:
             out[p] = {suffix: skipped.count(suffix) for suffix in dict.fromkeys(skipped)}
     return out
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """Every file under a folder given as input, in name order (those with a suffix of
+    :data:`FOLDER_SUFFIXES` are read, the others counted by :func:`unread_in_folders`)."""
+    return sorted(f for f in folder.rglob("*") if f.is_file())
+
+
+def _hidden(path: Path, folder: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 def _check_columns(path: Path, names: list[str], text_column: str, id_column: str) -> None:
@@ -191,8 +202,7 @@ def _iter_path(
         return
     path = Path(p)
     if path.is_dir():
-        files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in FOLDER_SUFFIXES)
-        for f in files:
+        for f in (f for f in folder_files(path) if f.suffix.lower() in FOLDER_SUFFIXES):
             yield from _iter_path(str(f), id_from, root=path, encoding=encoding, columns=columns)
         return
     # check_paths has refused unknown suffixes of regular files; anything else (a named pipe, say) is read as HTML, as it always was

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from stance.io.atomic import atomic_path
 from stance.io.errors import write_errors
-from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths
+from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths, folder_files
 from stance.io.writers import BASE_COLUMNS
 from stance.run.local import OutputExistsError
 from stance.run.options import ScoreOptions, pin_model
@@ -106,7 +106,7 @@ def list_input_files(inputs: Sequence[str]) -> list[InputFile]:
         check_paths([p])
         path = Path(p)
         if path.is_dir():
-            files = sorted(f for f in path.rglob("*") if f.is_file())
+            files = folder_files(path)
             others = [f for f in files if f.suffix.lower() not in RAY_FORMATS]
             if others:
                 raise InputPathError(

@@ -14,13 +14,11 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stance.labels.format import STANCE_LABELS
+from stance.model.outputs import DevicePrediction, device_predictions
 from stance.resources import MODELS_DIR
-
-if TYPE_CHECKING:
-    from stance.model.outputs import DevicePrediction
 
 
 def resolve_model(name_or_path: str | Path) -> str:
@@ -173,7 +171,6 @@ class InferenceSettings:
         :func:`stance.model.encoding.decode_devices`), as typed and rounded predictions."""
         from stance.labels.taxonomy import FIXED_DEVICES
         from stance.model.encoding import decode_devices
-        from stance.model.outputs import device_predictions
 
         decoded = decode_devices(
             probs, offsets, text, labels=self.device_labels, reported=self.reported_device_labels,
