@@ -59,6 +59,23 @@ def test_targets_are_the_pipelines_mentions_and_dev_sentences_are_dropped(data_d
     assert "Japan welcomed the move." not in {s["text"] for s in dropped}
 
 
+def test_a_second_file_skips_the_articles_the_first_read(data_dir, tmp_path):
+    finder = ActorFinder(ActorRegistry.load(), use_ner=False)
+    first = transfer.TransferConfig(**{**_config(data_dir, tmp_path).__dict__, "articles": 2})
+    second = transfer.TransferConfig(**{**first.__dict__, "skip_articles": 2})
+    a, counts_a = transfer.find_transfer_targets(first, finder, exclude=set())
+    b, counts_b = transfer.find_transfer_targets(second, finder, exclude=set())
+    assert counts_a["articles"] == 2 and counts_b["articles"] == 1
+    assert {s["doc_id"] for s in a}.isdisjoint({s["doc_id"] for s in b}) and len({s["doc_id"] for s in a + b}) == 3
+    # the two configs label different sentences: different cache files
+    assert transfer.cache_path(first, "v") != transfer.cache_path(second, "v")
+
+
+def test_transfer_splits_name_their_files(tmp_path):
+    with pytest.raises(ValueError, match="train2"):
+        list(transfer.convert(tmp_path, split="dev"))
+
+
 def test_labels_written_as_standoff_read_back_and_cached_per_teacher(data_dir, tmp_path, tiny_model, tiny_model_dir):
     config = _config(data_dir, tmp_path, tiny_model_dir)
     header = transfer.build(config)

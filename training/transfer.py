@@ -40,7 +40,10 @@ from training.convert.allsides import article_split, article_texts, sentence_tex
 
 logger = logging.getLogger("stance.transfer")
 PROJECT = Path(__file__).resolve().parents[1]
-DEFAULT_OUTPUT = PROJECT / "training" / "data" / "transfer" / "allsides_teacher.jsonl.gz"
+TRANSFER_DIR = PROJECT / "training" / "data" / "transfer"
+DEFAULT_OUTPUT = TRANSFER_DIR / "allsides_teacher.jsonl.gz"
+# Splits of source ``transfer``: one committed file each (configs/transfer.yaml, configs/transfer_2.yaml).
+TRANSFER_SPLITS = {"train": DEFAULT_OUTPUT, "train2": TRANSFER_DIR / "allsides_teacher_2.jsonl.gz"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class TransferConfig:
     teacher: str = field(default="runs/teacher/model", metadata={"help": "the teacher model directory"})
     data_dir: str = field(default="../shared/data", metadata={"help": "where the public datasets live"})
     articles: int = field(default=3000, metadata={"help": "AllSides articles to read (seeded sample of train+dev articles)"})
+    skip_articles: int = field(
+        default=0, metadata={"help": "articles of the seeded order to pass over first (those an earlier transfer file read)"}
+    )
     max_targets: int | None = field(default=None, metadata={"help": "stop after this many targets"})
     max_targets_per_sentence: int = field(default=8, metadata={"help": "sentences with more targets are skipped (lists of names)"})
     use_ner: bool = True
@@ -90,7 +96,10 @@ def newsmtsc_dev_keys(data_dir: str | Path) -> set[str]:
 
 def cache_path(config: TransferConfig, teacher_version: str) -> Path:
     """Where the labels of this config and teacher version are cached (a new teacher, a new file)."""
-    key = json.dumps({**asdict(config), "output": "", "cache_dir": "", "teacher_version": teacher_version}, sort_keys=True)
+    key_fields = asdict(config)
+    if not config.skip_articles:
+        del key_fields["skip_articles"]  # added later: configs without it keep their cache key
+    key = json.dumps({**key_fields, "output": "", "cache_dir": "", "teacher_version": teacher_version}, sort_keys=True)
     root = Path(config.cache_dir) if config.cache_dir else Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "transfer"
     return root / f"transfer-{hashlib.sha1(key.encode()).hexdigest()[:16]}.jsonl.gz"
 
@@ -117,8 +126,9 @@ def find_transfer_targets(config: TransferConfig, finder=None, exclude: set[str]
         exclude = newsmtsc_dev_keys(config.data_dir) if config.exclude_newsmtsc_dev else set()
     out: list[dict] = []
     counts = {"articles": 0, "sentences_with_targets": 0, "dropped_newsmtsc_dev": 0, "dropped_too_many_targets": 0, "targets": 0}
-    for lo in range(0, min(config.articles, len(rows)), 32):
-        chunk = rows[lo : min(lo + 32, config.articles)]
+    last = min(config.skip_articles + config.articles, len(rows))
+    for lo in range(config.skip_articles, last, 32):
+        chunk = rows[lo : min(lo + 32, last)]
         articles = [Article(id=r["id"], text=r["text"]) for r in chunk]  # body only: offsets into `text`
         units, targets, _ = find_targets(articles, splitter, finder)
         counts["articles"] += len(chunk)
@@ -189,12 +199,13 @@ def read_standoff(path: str | Path, data_dir: str | Path) -> Iterator[LabelRecor
 
 
 def convert(data_dir: Path, split: str = "train") -> Iterator[LabelRecord]:
-    """Source ``transfer``: the committed transfer file (split ``train`` only)."""
-    if split != "train":
-        raise ValueError(f"the transfer set has only a 'train' split, not {split!r}")
-    if not DEFAULT_OUTPUT.exists():
-        raise ValueError(f"{DEFAULT_OUTPUT} does not exist: run python -m training.transfer configs/transfer.yaml")
-    yield from read_standoff(DEFAULT_OUTPUT, data_dir)
+    """Source ``transfer``: one committed transfer file per split (``TRANSFER_SPLITS``)."""
+    if split not in TRANSFER_SPLITS:
+        raise ValueError(f"the transfer set has splits {sorted(TRANSFER_SPLITS)}, not {split!r}")
+    path = TRANSFER_SPLITS[split]
+    if not path.exists():
+        raise ValueError(f"{path} does not exist: run python -m training.transfer with the config that writes it")
+    yield from read_standoff(path, data_dir)
 
 
 def build(config: TransferConfig) -> dict[str, Any]:
