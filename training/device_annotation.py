@@ -4,6 +4,8 @@
     # 2. annotators label each batch by ../shared/annotation-guide.md
     python -m training.device_annotation collect /tmp/annot/answers/*.jsonl --annotator NAME \
         --out training/data/real_devices/NAME.jsonl                     # 3. answers -> standoff
+    python -m training.device_annotation sample-more --out /tmp/annot3 \
+        --device scare_quotes=900 --device name_calling=400             # later rounds: rarer devices only
 
 Sentences come from the project's own splitter over ../shared/data/allsides (body sentences, no
 boilerplate, 8-80 words). ``sample`` chooses, per article split (training.convert.allsides), cue-word
@@ -19,6 +21,7 @@ import argparse
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,6 +127,63 @@ def choose(pool: list[dict], per_device: dict[str, int], near_misses: int, rando
     return out
 
 
+REPORTED_QUOTE = re.compile(
+    r"\b(said|says|told|called|calls|call|described|describes|dubbed|termed|wrote|writes|tweeted|posted|added|"
+    r"as|like|words?|phrase|term)\W*$",
+    re.I,
+)
+
+
+def scare_quote_candidate(text: str) -> bool:
+    """A short quotation not introduced as reported speech (``called it "a hoax"`` is a partial quote):
+    the likelier scare-quote candidates. Only where to look; the label still comes from reading."""
+    for m in CUES["scare_quotes"].finditer(text):
+        if len(m.group(0).split()) <= SHORT_QUOTE_WORDS and not REPORTED_QUOTE.search(text[max(0, m.start() - 25) : m.start()]):
+            return True
+    return False
+
+
+LABELLED_DIR = Path(__file__).resolve().parent / "data"
+
+
+def labelled_sentences(folder: Path = LABELLED_DIR) -> set[tuple[str, int, int]]:
+    """(doc_id, start, end) of every sentence already labelled for devices (training and held-out files)."""
+    done = set()
+    for path in folder.glob("real_devices*/*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            done.add((obj["doc_id"], obj["start"], obj["end"]))
+    return done
+
+
+def choose_more(
+    pool: list[dict], per_device: dict[str, int], done: set[tuple[str, int, int]] | None = None, seed: int = 17
+) -> list[dict]:
+    """A later round: cue candidates of the named devices only (one sentence per article and device),
+    from training and dev articles, none of them in ``done`` (default: every sentence labelled so far)."""
+    done = labelled_sentences() if done is None else done
+    pool = [s for s in pool if s["split"] in ("train", "dev") and (s["doc_id"], s["start"], s["end"]) not in done]
+    cued = {
+        **{d: [s for s in pool if d in cue_devices(s["text"])] for d in per_device if d != "scare_quotes"},
+        "scare_quotes": [s for s in pool if scare_quote_candidate(s["text"])],
+    }
+    rng = random.Random(seed)
+    chosen: dict[str, dict] = {}
+    for device, n in per_device.items():
+        candidates = cued[device]
+        rng.shuffle(candidates)
+        seen_docs: set[str] = set()
+        for s in candidates:
+            if sum(c["why"] == device for c in chosen.values()) >= n:
+                break
+            if s["sid"] not in chosen and s["doc_id"] not in seen_docs:
+                chosen[s["sid"]] = {**s, "why": device}
+                seen_docs.add(s["doc_id"])
+    out = list(chosen.values())
+    rng.shuffle(out)
+    return out
+
+
 def write_batches(rows: list[dict], out: Path, prefix: str, size: int) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -208,6 +268,13 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--articles", type=int, default=6000, help="articles to read (seeded sample)")
     s.add_argument("--batch-size", type=int, default=150)
+    m = sub.add_parser("sample-more", help="a later round: candidates of named devices, none labelled before")
+    m.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    m.add_argument("--out", type=Path, required=True)
+    m.add_argument("--device", action="append", required=True, help="DEVICE=N candidates, repeatable")
+    m.add_argument("--articles", type=int, default=None, help="articles to read (seeded order; default all)")
+    m.add_argument("--prefix", default="train3")
+    m.add_argument("--batch-size", type=int, default=150)
     c = sub.add_parser("collect", help="answers -> standoff labels")
     c.add_argument("answers", type=Path, nargs="+")
     c.add_argument("--batches", type=Path, required=True, help="the folder the batches were written to")
@@ -224,6 +291,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"pool {len(pool)} sentences; training batches {len(train)}, held-out {len(held)}")
         write_batches(train, args.out / "train", "train", args.batch_size)
         write_batches(held, args.out / "heldout", "heldout", args.batch_size)
+    elif args.command == "sample-more":
+        per_device = {}
+        for item in args.device:
+            name, _, n = item.partition("=")
+            if name not in FIXED_DEVICES or not n.isdigit():
+                raise ValueError(f"--device wants DEVICE=N with DEVICE one of {list(FIXED_DEVICES)}, got {item!r}")
+            per_device[name] = int(n)
+        rows = choose_more(list(sentences(args.data_dir, max_articles=args.articles)), per_device)
+        print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
+        write_batches(rows, args.out, args.prefix, args.batch_size)
     else:
         print(collect(args.answers, args.batches, args.annotator, args.out))
 
