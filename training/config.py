@@ -73,6 +73,10 @@ class TrainConfig:
         metadata={"help": "encode each target in its own pass (a teacher: slower, more accurate); saved in the model's config"},
     )
     tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
+    max_flagged_share: float | None = field(
+        default=None,
+        metadata={"help": "after tuning, raise the six devices' thresholds until at most this share of device-free dev sentences is flagged"},
+    )
     calibrate_stance: bool = field(
         default=True, metadata={"help": "fit a temperature for the stance probabilities on the dev data (saved in the model's config)"}
     )

@@ -29,7 +29,7 @@ from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, one_target_per_record
-from training.evaluate import calibrate_stance, evaluate_raw, headline, predict_raw, tune_thresholds
+from training.evaluate import calibrate_stance, evaluate_raw, headline, limit_flagged, predict_raw, tune_thresholds
 
 logger = logging.getLogger("stance.train")
 
@@ -162,6 +162,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     raws = {name: predict_raw(model, recs) for name, recs in dev_sets.items()}
     if config.tune_thresholds and raws:
         model.config.device_thresholds = tune_thresholds(list(raws.values()), model)
+        if config.max_flagged_share is not None:
+            model.config.device_thresholds = limit_flagged(list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share)
     if config.calibrate_stance and raws:
         logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model))
     dev_metrics = {name: evaluate_raw(raw, model) for name, raw in raws.items()}

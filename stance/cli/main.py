@@ -68,6 +68,10 @@ def evaluate(
     tune_on: Annotated[
         list[str] | None, typer.Option(metavar="TEXT", help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
     ] = None,
+    max_flagged: Annotated[
+        float | None,
+        typer.Option(help="with --tune-on: then raise the six devices' thresholds until at most this share of device-free sentences is flagged"),
+    ] = None,
     backend: Annotated[str, typer.Option(help=f"{backend_choices()}: evaluate the model as that backend runs it")] = "torch",
 ) -> None:
     """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
@@ -83,7 +87,7 @@ def evaluate(
     except ValueError as exc:
         fail(str(exc))
     if tuning:
-        console.print(f"thresholds tuned on {', '.join(tuning)}: {retune_thresholds(stance_model, tuning)}")
+        console.print(f"thresholds tuned on {', '.join(tuning)}: {retune_thresholds(stance_model, tuning, max_flagged)}")
     result = evaluate_model(stance_model, datasets)
     if out:
         out.write_text(json.dumps(result, indent=2))

@@ -1,0 +1,44 @@
+"""Device thresholds raised until few device-free sentences are flagged (training.evaluate.limit_flagged)."""
+
+from __future__ import annotations
+
+from stance.labels.format import DeviceLabel, LabelRecord
+from stance.labels.taxonomy import FIXED_DEVICES
+from training.evaluate import flagged_share, limit_flagged, predict_raw
+
+SIX = tuple(FIXED_DEVICES)
+TEXTS = [
+    "The minister called the plan a disgrace and a scam.",
+    "Officials met on Monday in Geneva for talks.",
+    "Critics say the so-called reform is a power grab.",
+]
+
+
+def _raw(model):
+    records = [LabelRecord(text=t, targets=(), device_labels=SIX) for t in TEXTS]
+    # a sentence with a gold device is not device-free: never in the share
+    records.append(LabelRecord(text="A plainly loaded sentence.", targets=(), devices=(DeviceLabel(2, 9, "loaded_language"),), device_labels=SIX))
+    # a sentence annotated for other labels only (PTC) is not counted either
+    records.append(LabelRecord(text="Nothing to see here at all.", targets=(), device_labels=("propaganda_span",)))
+    return predict_raw(model, records)
+
+
+def test_share_of_device_free_sentences_flagged(tiny_model):
+    raw = _raw(tiny_model)
+    names = tiny_model.config.device_labels
+    assert flagged_share([raw], tiny_model, dict.fromkeys(names, 0.0)) == 1.0  # every token inside: all 3 flagged
+    assert flagged_share([raw], tiny_model, dict.fromkeys(names, 1.01)) == 0.0  # nothing can reach the threshold
+    # only propaganda spans: not one of the six devices, so nothing counts as flagged
+    assert flagged_share([raw], tiny_model, {**dict.fromkeys(names, 1.01), "propaganda_span": 0.0}) == 0.0
+    no_free = predict_raw(tiny_model, [LabelRecord(text=TEXTS[0], targets=(), device_labels=("propaganda_span",))])
+    assert flagged_share([no_free], tiny_model, {}) is None
+
+
+def test_limit_raises_only_the_six_devices_and_never_lowers(tiny_model):
+    raw = _raw(tiny_model)
+    start = {**dict.fromkeys(tiny_model.config.device_labels, 0.0), "propaganda_span": 0.2}
+    limited = limit_flagged([raw], tiny_model, start, max_share=0.0)
+    assert limited["propaganda_span"] == 0.2
+    assert all(limited[k] >= v for k, v in start.items()) and limited != start
+    assert flagged_share([raw], tiny_model, limited) < flagged_share([raw], tiny_model, start)
+    assert limit_flagged([raw], tiny_model, start, max_share=1.0) == start  # already within: unchanged
