@@ -22,7 +22,7 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from stance.labels.taxonomy import FIXED_DEVICES
@@ -92,15 +92,33 @@ def sentences(data_dir: str | Path, *, max_articles: int | None = None, seed: in
             }
 
 
+def short_quotes(text: str) -> Iterator[re.Match[str]]:
+    """Quotations of at most four words: the scare-quote cue."""
+    return (m for m in CUES["scare_quotes"].finditer(text) if len(m.group(0).split()) <= SHORT_QUOTE_WORDS)
+
+
 def cue_devices(text: str) -> list[str]:
     """The devices whose cue words occur in ``text`` (a scare-quote cue is a quotation of at most four words)."""
     found = []
     for name, pattern in CUES.items():
-        for m in pattern.finditer(text):
-            if name != "scare_quotes" or len(m.group(0).split()) <= SHORT_QUOTE_WORDS:
-                found.append(name)
-                break
+        matches = short_quotes(text) if name == "scare_quotes" else pattern.finditer(text)
+        if next(matches, None) is not None:
+            found.append(name)
     return found
+
+
+def pick(chosen: dict[str, dict], why: str, candidates: Iterable[dict], n: int) -> None:
+    """Add up to ``n`` of ``candidates`` to ``chosen`` (by sid) with reason ``why``: one sentence per
+    article, none chosen twice."""
+    seen_docs: set[str] = set()
+    taken = 0
+    for s in candidates:
+        if taken >= n:
+            break
+        if s["sid"] not in chosen and s["doc_id"] not in seen_docs:
+            chosen[s["sid"]] = {**s, "why": why}
+            seen_docs.add(s["doc_id"])
+            taken += 1
 
 
 def choose(pool: list[dict], per_device: dict[str, int], near_misses: int, randoms: int, seed: int = 13) -> list[dict]:
@@ -109,13 +127,7 @@ def choose(pool: list[dict], per_device: dict[str, int], near_misses: int, rando
     rng.shuffle(pool)
     chosen: dict[str, dict] = {}
     for device, n in per_device.items():
-        seen_docs: set[str] = set()
-        for s in pool:
-            if len([c for c in chosen.values() if c["why"] == device]) >= n:
-                break
-            if s["sid"] not in chosen and s["doc_id"] not in seen_docs and device in cue_devices(s["text"]):
-                chosen[s["sid"]] = {**s, "why": device}
-                seen_docs.add(s["doc_id"])
+        pick(chosen, device, (s for s in pool if device in cue_devices(s["text"])), n)
     near = [s for s in pool if s["sid"] not in chosen and not cue_devices(s["text"]) and NEAR_MISS.search(s["text"])]
     for s in near[:near_misses]:
         chosen[s["sid"]] = {**s, "why": "near_miss"}
@@ -137,10 +149,7 @@ REPORTED_QUOTE = re.compile(
 def scare_quote_candidate(text: str) -> bool:
     """A short quotation not introduced as reported speech (``called it "a hoax"`` is a partial quote):
     the likelier scare-quote candidates. Only where to look; the label still comes from reading."""
-    for m in CUES["scare_quotes"].finditer(text):
-        if len(m.group(0).split()) <= SHORT_QUOTE_WORDS and not REPORTED_QUOTE.search(text[max(0, m.start() - 25) : m.start()]):
-            return True
-    return False
+    return any(not REPORTED_QUOTE.search(text[max(0, m.start() - 25) : m.start()]) for m in short_quotes(text))
 
 
 LABELLED_DIR = Path(__file__).resolve().parent / "data"
@@ -170,15 +179,8 @@ def choose_more(
     rng = random.Random(seed)
     chosen: dict[str, dict] = {}
     for device, n in per_device.items():
-        candidates = cued[device]
-        rng.shuffle(candidates)
-        seen_docs: set[str] = set()
-        for s in candidates:
-            if sum(c["why"] == device for c in chosen.values()) >= n:
-                break
-            if s["sid"] not in chosen and s["doc_id"] not in seen_docs:
-                chosen[s["sid"]] = {**s, "why": device}
-                seen_docs.add(s["doc_id"])
+        rng.shuffle(cued[device])
+        pick(chosen, device, cued[device], n)
     out = list(chosen.values())
     rng.shuffle(out)
     return out
