@@ -162,22 +162,29 @@ def limit_flagged(
         shares = [x for x in (flagged_share([raw], model, th) for raw in raws) if x is not None]
         return max(shares) if shares else None
 
-    def label_f1(label: str, thr: float) -> float:
-        metrics = (evaluate_raw(raw, model, {**thresholds, label: thr}) for raw in raws)
-        f1s = [m["devices"][label]["partial"]["f1"] for m in metrics if label in m.get("devices", {})]
-        return float(np.mean(f1s)) if f1s else 0.0
+    def device_f1s(th: Mapping[str, float]) -> dict[str, float]:
+        """Mean partial-overlap F1 per label over the dev sets that annotate it."""
+        per_label: dict[str, list[float]] = {}
+        for raw in raws:
+            for label, m in evaluate_raw(raw, model, th).get("devices", {}).items():
+                per_label.setdefault(label, []).append(m["partial"]["f1"])
+        return {label: float(np.mean(f1s)) for label, f1s in per_label.items()}
 
     share = worst_share(thresholds)
+    if share is None:  # no device-free sentence in the dev data: nothing to limit
+        return thresholds
     best = (share, dict(thresholds))
-    while share is not None and share > max_share:
+    while share > max_share:
+        current = device_f1s(thresholds)
         lower, level = [], []  # raises that remove share; raises that keep it (several labels flag the same sentences)
         for label in FIXED_DEVICES:
             higher = [g for g in RAISE_GRID if g > thresholds.get(label, 0.5)]
             if not higher:
                 continue
-            trial = worst_share({**thresholds, label: higher[0]})
-            loss = label_f1(label, thresholds.get(label, 0.5)) - label_f1(label, higher[0])
-            if trial is not None and trial < share:
+            trial_thresholds = {**thresholds, label: higher[0]}
+            trial = worst_share(trial_thresholds) or 0.0  # never None here: device-free rows do not depend on thresholds
+            loss = current.get(label, 0.0) - device_f1s(trial_thresholds).get(label, 0.0)
+            if trial < share:
                 lower.append((loss / (share - trial), label, higher[0], trial))
             elif trial == share:
                 level.append((loss, label, higher[0], trial))
@@ -185,7 +192,7 @@ def limit_flagged(
             break
         _, label, thr, share = min(lower or level)  # thresholds only rise: the loop ends
         thresholds[label] = thr
-        if share is not None and best[0] is not None and share < best[0]:
+        if share < best[0]:
             best = (share, dict(thresholds))
     return best[1]  # the first thresholds that reached the lowest share (the start when none did better)
 
