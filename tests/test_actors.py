@@ -471,3 +471,64 @@ def test_laws_and_case_titles_are_not_actors(finder: ActorFinder) -> None:
     assert not any(text in ("Roe", "Wade") for text, _ in pairs(finder.find("The court overturned Roe v. Wade last year.")))
     # registry actors stay actors on either side of "vs."
     assert pairs(finder.find("Trump vs. Biden: the rematch nobody wanted.")) == [("Trump", "Donald Trump"), ("Biden", "Joe Biden")]
+
+
+def test_registry_not_actors_are_dropped_whoever_finds_them(finder: ActorFinder, tmp_path: Path) -> None:
+    # Programmes, laws and religions are not actors (docs/actor-annotation.md); the NER reports them as organisations.
+    found = pairs(finder.find("Medicaid and Medicare grew under Obamacare, Sen. Bernie Sanders said. Islam was discussed too."))
+    assert found == [("Bernie Sanders", "Bernie Sanders")]
+    assert "Dodd" not in {t for t, _ in pairs(finder.find("Republicans want to repeal Dodd-Frank, Sen. Chris Dodd said."))}
+    # an --actors file adds names of its own
+    extra = write(tmp_path, "extra.yaml", "not_actors: [Acme Widget]\n")
+    registry = ActorRegistry.load(extra)
+    assert "Acme Widget" in registry.not_actors and "Medicaid" in registry.not_actors
+    assert "not_actors" in repr(registry) or "not actors" in repr(registry)
+    bad = write(tmp_path, "bad.yaml", "not_actors: [1]\n")
+    with pytest.raises(ValueError, match="not_actors"):
+        ActorRegistry.load(bad)
+
+
+def test_agencies_named_by_their_department_are_actors(finder: ActorFinder) -> None:
+    text = "The Justice Department and the Department of Homeland Security sued. Homeland Security Secretary Jane Roe spoke."
+    found = pairs(finder.find(text))
+    assert ("Justice Department", "Justice Department") in found
+    assert ("Department of Homeland Security", "Department of Homeland Security") in found
+    assert not any(t == "Homeland Security" for t, _ in found)  # torn from a title
+
+
+def test_acronyms_defined_in_brackets(finder: ActorFinder) -> None:
+    text = (
+        "Agents of U.S. Immigration and Customs Enforcement (ICE) and U.S. Customs and Border Protection (CBP) met. "
+        "ICE declined to comment. CBP said the wall works."
+    )
+    found = pairs(finder.find(text))
+    assert ("U.S. Immigration and Customs Enforcement", "U.S. Immigration and Customs Enforcement") in found
+    assert found.count(("ICE", "U.S. Immigration and Customs Enforcement")) == 2
+    assert found.count(("CBP", "U.S. Customs and Border Protection")) == 2
+
+
+def test_surnames_listed_together_are_people_and_signatures_are_not_mentions(finder: ActorFinder) -> None:
+    found = pairs(finder.find("Rick Saccone and Conor Lamb debated on Monday. Lamb and Saccone disagreed on tariffs."))
+    assert ("Lamb", "Conor Lamb") in found and ("Saccone", "Rick Saccone") in found
+    assert not any(" and " in t for t, _ in found)
+    assert finder.find("Great meeting with the team today! — Donald J. Trump (@realDonaldTrump) May 5, 2019") == []
+
+
+def test_chamber_words_in_titles_are_not_mentions(finder: ActorFinder) -> None:
+    found = [t for t, _ in pairs(finder.find("House Speaker Nancy Pelosi met House Republicans. The House voted later."))]
+    assert found.count("House") == 1 and "Nancy Pelosi" in found
+
+
+def test_a_surname_tagged_as_an_organisation_is_the_person(finder: ActorFinder) -> None:
+    # The NER typed some "Haley" mentions as organisations, which then had two bearers (the person and an
+    # organisation with her name) and stayed ambiguous; the surname of someone named in full is that person.
+    from stance.pipeline.actors import _Candidate
+
+    text = "Nikki Haley met the Haley Group. Haley spoke."
+    chosen = [
+        _Candidate(0, 11, ("Nikki", "Haley"), 2, label="PERSON"),
+        _Candidate(20, 31, ("Haley", "Group"), 2, label="ORG"),
+        _Candidate(33, 38, ("Haley",), 2, label="ORG"),
+    ]
+    last = list(finder._resolve(chosen, text))[-1]
+    assert (last.text, last.actor, last.type) == ("Haley", "Nikki Haley", "person")

@@ -4,6 +4,7 @@
     # 2. annotators mark every actor mention and its canonical actor (docs/actor-annotation.md)
     python -m training.actor_annotation collect /tmp/actors/answers/*.jsonl --batches /tmp/actors \
         --annotator NAME --out training/data/actors/NAME.jsonl          # 3. answers -> standoff
+    python -m training.actor_annotation sample --more --allsides 24 --ptc 6 --out /tmp/actors2  # more dev articles
 
 Articles come from ../shared/data/allsides (title, blank line, text) and PTC's training articles
 (the file as stored), in a seeded order, 150-900 words, at most two per outlet. Each article is
@@ -114,6 +115,19 @@ def sample(data_dir: Path, n_allsides: int, n_ptc: int, n_dev: int) -> list[dict
     ]
 
 
+def labelled_articles(folder: Path = ACTOR_SET_DIR) -> set[str]:
+    """The ids of every article in the labelled actor set."""
+    return {json.loads(line)["doc_id"] for path in folder.glob("*.jsonl") for line in path.read_text(encoding="utf-8").splitlines()}
+
+
+def sample_more(data_dir: Path, n_allsides: int, n_ptc: int, labelled: set[str]) -> list[dict]:
+    """A later round: the next ``n_allsides`` and ``n_ptc`` articles of :func:`sample`'s seeded order after
+    the ``labelled`` ones (which were its first), all of them in the ``dev`` split (more to tune rules on)."""
+    have_allsides = sum(d.startswith("allsides:") for d in labelled)
+    rows = sample(data_dir, have_allsides + n_allsides, len(labelled) - have_allsides + n_ptc, n_dev=0)
+    return [{**r, "split": "dev"} for r in rows if r["doc_id"] not in labelled]
+
+
 def write_batches(articles: list[dict], out: Path, per_batch: int) -> list[Path]:
     """Batches of articles as JSONL: ``dev_01.jsonl`` ..., ``test_01.jsonl`` ..."""
     out.mkdir(parents=True, exist_ok=True)
@@ -207,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--ptc", type=int, default=20)
     s.add_argument("--dev", type=int, default=20, help="articles of the dev split (the rest is test)")
     s.add_argument("--per-batch", type=int, default=20)
+    s.add_argument("--more", action="store_true", help="the next --allsides/--ptc articles after the labelled set, all dev")
     c = sub.add_parser("collect", help="answers -> standoff")
     c.add_argument("answers", type=Path, nargs="+")
     c.add_argument("--batches", type=Path, required=True)
@@ -215,7 +230,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
     if args.command == "sample":
-        articles = sample(data_dir, args.allsides, args.ptc, args.dev)
+        if args.more:
+            articles = sample_more(data_dir, args.allsides, args.ptc, labelled_articles())
+        else:
+            articles = sample(data_dir, args.allsides, args.ptc, args.dev)
         for path in write_batches(articles, args.out, args.per_batch):
             print(path)
     else:

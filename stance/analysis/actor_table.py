@@ -193,8 +193,7 @@ def merge_map(files: Sequence[str | Path]) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for path in files:
-        actors, _ = read_registry_file(Path(path))
-        for actor in actors:
+        for actor in read_registry_file(Path(path)).actors:
             for alias in (*actor.aliases, *actor.members):
                 if out.get(alias, actor.name) != actor.name:
                     raise ValueError(f"{path}: {alias!r} is merged into both {out[alias]!r} and {actor.name!r}")

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -21,7 +22,7 @@ from stance.resources import config_path
 
 ACTOR_TYPES: tuple[str, ...] = ("person", "state", "organisation", "bloc", "group", "place")
 _ENTRY_FIELDS = ("name", "type", "aliases", "members", "affiliation")
-_FILE_FIELDS = ("as_of", "actors", "ignore")
+_FILE_FIELDS = ("as_of", "actors", "ignore", "not_actors")
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,10 @@ class Actor:
 
 
 class ActorRegistry:
-    """The known actors, by canonical name, plus phrases that are never mentions (``ignore``).
+    """The known actors, by canonical name, plus phrases that are never mentions: ``ignore`` (they block the
+    aliases inside them: "Washington" in "Washington Post", which may still be an actor itself) and
+    ``not_actors`` (names that are never actors: programmes, laws, religions, credit lines; a named entity
+    with one of these names is dropped, and they block the aliases inside them too).
 
     Example:
         >>> registry = ActorRegistry.load()
@@ -74,19 +78,19 @@ class ActorRegistry:
         ('state', 'Russia')
     """
 
-    def __init__(self, actors: Iterable[Actor] = (), ignore: Iterable[str] = ()) -> None:
+    def __init__(self, actors: Iterable[Actor] = (), ignore: Iterable[str] = (), not_actors: Iterable[str] = ()) -> None:
         """Build a registry from actors; raises ValueError on duplicate names or clashing aliases.
 
         Example:
             >>> len(ActorRegistry([Actor("Atlantis", "state", ("Atlantean",))]))
             1
         """
-        self._build([(a, "<registry>") for a in actors], ignore)
+        self._build([(a, "<registry>") for a in actors], ignore, not_actors)
 
     @classmethod
     def load(cls, *extra: str | Path, include_default: bool = True) -> ActorRegistry:
         """Read the shipped registry and then each extra file; an entry of a later file replaces the entry with the
-        same name, new names are added, ``ignore`` phrases accumulate. Bad files raise ValueError naming file and entry.
+        same name, new names are added, ``ignore`` and ``not_actors`` phrases accumulate. Bad files raise ValueError naming file and entry.
 
         Example:
             >>> registry = ActorRegistry.load("my_actors.yaml")  # doctest: +SKIP
@@ -94,16 +98,18 @@ class ActorRegistry:
         paths = ([config_path("actors.yaml")] if include_default else []) + [Path(p) for p in extra]
         merged: dict[str, tuple[Actor, str]] = {}
         ignore: list[str] = []
+        not_actors: list[str] = []
         for path in paths:
-            actors, phrases = read_registry_file(path)
-            for actor in actors:
+            read = read_registry_file(path)
+            for actor in read.actors:
                 merged[actor.name] = (actor, str(path))
-            ignore.extend(phrases)
+            ignore.extend(read.ignore)
+            not_actors.extend(read.not_actors)
         registry = cls.__new__(cls)
-        registry._build(list(merged.values()), ignore)
+        registry._build(list(merged.values()), ignore, not_actors)
         return registry
 
-    def _build(self, entries: list[tuple[Actor, str]], ignore: Iterable[str]) -> None:
+    def _build(self, entries: list[tuple[Actor, str]], ignore: Iterable[str], not_actors: Iterable[str] = ()) -> None:
         self._actors: dict[str, Actor] = {}
         origin: dict[str, str] = {}
         for actor, where in entries:
@@ -114,9 +120,11 @@ class ActorRegistry:
             self._actors[actor.name] = actor
             origin[actor.name] = where
         self._ignore = tuple(dict.fromkeys(ignore))
-        for phrase in self._ignore:
-            if not isinstance(phrase, str) or not phrase.strip():
-                raise ValueError(f"ignore phrase {phrase!r} must be a non-empty string")
+        self._not_actors = tuple(dict.fromkeys(not_actors))
+        for kind, phrases in (("ignore", self._ignore), ("not_actors", self._not_actors)):
+            for phrase in phrases:
+                if not isinstance(phrase, str) or not phrase.strip():
+                    raise ValueError(f"{kind} phrase {phrase!r} must be a non-empty string")
         # alias -> names of the actors it names; only person short forms may be shared.
         table: dict[str, list[str]] = {}
         shorts = {a.name: set(a.short_forms) for a in self._actors.values()}
@@ -152,12 +160,22 @@ class ActorRegistry:
         return iter(self._actors.values())
 
     def __repr__(self) -> str:
-        return f"ActorRegistry({len(self)} actors, {len(self._ignore)} ignore phrases)"
+        return f"ActorRegistry({len(self)} actors, {len(self._ignore)} ignore phrases, {len(self._not_actors)} not actors)"
 
     @property
     def ignore(self) -> tuple[str, ...]:
-        """Phrases that are never actor mentions."""
+        """Phrases that are never actor mentions and block the aliases inside them."""
         return self._ignore
+
+    @property
+    def not_actors(self) -> tuple[str, ...]:
+        """Names that are never actors, whoever finds them (a named entity "Medicaid" is dropped).
+
+        Example:
+            >>> "Medicaid" in ActorRegistry.load().not_actors
+            True
+        """
+        return self._not_actors
 
     def lookup(self, alias: str) -> tuple[Actor, ...]:
         """The actors a name or alias names exactly (several only for a shared short form such as "Sharif").
@@ -194,18 +212,28 @@ class ActorRegistry:
             | ({"members": sorted(a.members)} if a.members else {})
             for a in sorted(self, key=lambda a: a.name)
         ]
-        payload = {"actors": entries, "ignore": sorted(self._ignore)}
+        payload = {"actors": entries, "ignore": sorted(self._ignore)} | (
+            {"not_actors": sorted(self._not_actors)} if self._not_actors else {}
+        )
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
-    """Parse one registry file: a mapping with ``actors`` (and optional ``ignore``, ``as_of``) or a bare list.
+class RegistryFile(NamedTuple):
+    """What one registry file holds."""
+
+    actors: list[Actor]
+    ignore: list[str]
+    not_actors: list[str]
+
+
+def read_registry_file(path: Path) -> RegistryFile:
+    """Parse one registry file: a mapping with ``actors`` (and optional ``ignore``, ``not_actors``, ``as_of``) or a bare list.
     Its entries are checked one by one (ValueError naming the file and entry); how they fit the rest of the
     registry is :class:`ActorRegistry`'s business.
 
     Example:
-        >>> actors, ignore = read_registry_file(Path("merges.yaml"))  # doctest: +SKIP
+        >>> read_registry_file(Path("merges.yaml")).actors  # doctest: +SKIP
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -216,7 +244,7 @@ def read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from None
     if data is None:
-        return [], []
+        return RegistryFile([], [], [])
     if isinstance(data, list):
         data = {"actors": data}
     if not isinstance(data, dict):
@@ -224,11 +252,13 @@ def read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
     if unknown := sorted(set(map(str, data)) - set(_FILE_FIELDS)):
         raise ValueError(f"{path}: unknown top-level field(s) {unknown} (expected: {', '.join(_FILE_FIELDS)})")
     entries = data.get("actors") or []
-    phrases = data.get("ignore") or []
     if not isinstance(entries, list):
         raise ValueError(f"{path}: 'actors' must be a list")
-    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-        raise ValueError(f"{path}: 'ignore' must be a list of non-empty strings")
+    lists = {}
+    for key in ("ignore", "not_actors"):
+        lists[key] = data.get(key) or []
+        if not isinstance(lists[key], list) or not all(isinstance(p, str) and p.strip() for p in lists[key]):
+            raise ValueError(f"{path}: {key!r} must be a list of non-empty strings")
     actors: list[Actor] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries, start=1):
@@ -255,7 +285,7 @@ def read_registry_file(path: Path) -> tuple[list[Actor], list[str]]:
             raise ValueError(f"{where}: actor {name!r} is defined twice in this file")
         seen.add(name)
         actors.append(actor)
-    return actors, list(phrases)
+    return RegistryFile(actors, list(lists["ignore"]), list(lists["not_actors"]))
 
 
 def is_part(short: Sequence[str], words: Sequence[str]) -> bool:

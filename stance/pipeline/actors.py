@@ -12,6 +12,8 @@ Rules the finder follows:
 - Mentions never overlap; the longest wins, a registry alias beats an entity of the same length.
   A leading "the" is not part of a reported span.
 - A phrase in the registry's ``ignore`` list blocks aliases inside it ("Washington" in "Washington Post").
+  A name in its ``not_actors`` list (programmes, laws, religions, credit lines: "Medicaid", "Islam",
+  "Getty Images") is never an actor: it blocks aliases inside it and a named entity with that name is dropped.
 - An entity that wraps a registry match in words such as "Foreign Ministry" or "government" is that
   actor: "the Russian Defence Ministry" -> Russia.
 - A short name (one or more leading or trailing words of a longer person or organisation name) takes the
@@ -219,6 +221,7 @@ class ActorFinder:
         self._nlp = nlp
         self._matcher: Any = None
         self._keys: list[tuple[tuple[str, ...], bool, bool]] = []  # match key -> (actors, short form?, member plural?); () = ignore
+        self._not_actors = frozenset(p.casefold() for p in self.registry.not_actors)
         self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
         self._ner_context: int | None = NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
 
@@ -298,7 +301,7 @@ class ActorFinder:
         return [self._mentions(*args) for args in zip(docs, found, ents, texts, words, strict=True)]
 
     def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str, words: Sequence[str]) -> list[Mention]:
-        first = _select(found)
+        first = _select(found + _acronym_candidates(doc, words))
         ignored = [c for c in first if c.source == 0]
         chosen = _given_names(doc, [c for c in first if c.source != 0])
         if self.use_ner:
@@ -308,19 +311,28 @@ class ActorFinder:
                 if not any(g.start <= e.start and e.end <= g.end and e.size < g.size for g in ignored)
             ]
             chosen = _select(chosen + entities)
-        chosen += self._surname_mentions(doc, words, chosen, ignored)
+        surnames = self._introduced_surnames(chosen)
+        chosen = [part for c in chosen for part in _split_surnames(c, text, surnames)]
+        chosen += self._surname_mentions(doc, words, chosen, ignored, surnames)
+        chosen = [c for c in chosen if not _SIGNATURE.match(text, c.end)]
         chosen.sort(key=lambda c: c.start)
         return list(self._resolve(chosen, text))
 
-    def _surname_mentions(self, doc: Doc, words: Sequence[str], chosen: list[_Candidate], ignored: list[_Candidate]) -> list[_Candidate]:
-        """Later mentions of a person introduced in full, by surname alone, that neither the registry
-        nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too."""
+    def _introduced_surnames(self, chosen: list[_Candidate]) -> set[str]:
+        """The surnames of the people a document names in full (by the NER or the registry)."""
         surnames = set()
         for c in chosen:
             if len(c.words) > 1 and c.words[-1][:1].isupper():
                 person = c.label == "PERSON" if c.source == 2 else (c.source == 1 and not c.short and len(c.actors) == 1 and self.registry[c.actors[0]].type == "person")
                 if person:
                     surnames.add(c.words[-1])
+        return surnames
+
+    def _surname_mentions(
+        self, doc: Doc, words: Sequence[str], chosen: list[_Candidate], ignored: list[_Candidate], surnames: set[str]
+    ) -> list[_Candidate]:
+        """Later mentions of a person introduced in full, by surname alone, that neither the registry
+        nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too."""
         if not surnames:
             return []
         taken = sorted((c.start, c.end) for c in (*chosen, *ignored))
@@ -351,7 +363,7 @@ class ActorFinder:
             actors = [self.registry[n] for n in names]
             short = all(alias in a.short_forms for a in actors)
             self._add(matcher, alias, (tuple(names), short, self.registry.is_member_form(alias)))
-        for phrase in self.registry.ignore:
+        for phrase in (*self.registry.ignore, *self.registry.not_actors):
             self._add(matcher, phrase, ((), False, False))
         self._matcher = matcher
 
@@ -398,6 +410,7 @@ class ActorFinder:
 
     def _entity_candidates(self, doc: Doc, words: Sequence[str], text: str, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
         out = []
+        not_actors = self._not_actors
         headlines = _headline_lines(text)  # the string itself: Doc.text rebuilds it from the tokens on every access
         named_outside = _capitalised_outside(doc, words, headlines) if headlines else frozenset()
         for ent in ents:
@@ -419,7 +432,9 @@ class ActorFinder:
             if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
                 continue  # adjectives ("Russian troops") are the registry's business
             start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
-            if not _looks_like_name(doc, toks, ent.label_):
+            if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, ent.label_):
+                continue
+            if len(toks) == 1 and words[0].lower() in _INSTITUTION_WORDS and _chamber_in_title(doc, toks[0].i):
                 continue
             if headlines and any(s <= start < e for s, e in headlines) and not all(
                 w in named_outside or w.lower() in _CONNECTORS for w in words
@@ -468,8 +483,8 @@ class ActorFinder:
         initials: dict[str, str | None] = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
         for n in named.values():
             if n.type == "organisation":
-                key = _initials(n.name)
-                initials[key] = None if initials.get(key, n.name) != n.name else n.name
+                for key in _acronyms(n.name):
+                    initials[key] = None if initials.get(key, n.name) != n.name else n.name
         titled = {c.words for c in chosen if c.short and len(c.actors) == 1 and _has_office_title(text, c.start)}
         for c in chosen:
             start = c.start + c.lead
@@ -488,6 +503,8 @@ class ActorFinder:
                 continue
             people_only = c.source == 1 or c.label != "ORG"
             bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(is_part(c.words, w) for w in n.words)]
+            if not people_only and len(c.words) == 1:  # an NER "organisation" that is the surname of someone named in full
+                bearers = [n for n in bearers if n.type == "person" and any(w[-1] == c.words[0] for w in n.words)] or bearers
             if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
                 full = initials.get(c.words[0]) if len(c.words) == 1 and c.words[0].isupper() else None
                 if full is not None:  # an acronym of an organisation the article names in full
@@ -539,6 +556,50 @@ def _is_initial(word: str) -> bool:
 def _initials(name: str) -> str:
     """The acronym of a name: its capitalised words' first letters ("Consumer Financial Protection Bureau" -> "CFPB")."""
     return "".join(w[0] for w in name.replace("-", " ").split() if w[:1].isupper() and w.lower() not in _NAME_PARTICLES)
+
+
+_COUNTRY_PREFIXES = frozenset({"U.S.", "US", "U.S", "UK", "U.K.", "EU"})
+
+
+def _acronyms(name: str) -> set[str]:
+    """The acronyms a name may go by: its initials, and without a leading country ("U.S. Customs and Border
+    Protection" -> "USCBP", "CBP")."""
+    words = name.split()
+    out = {_initials(name)}
+    if len(words) > 2 and words[0] in _COUNTRY_PREFIXES:
+        out.add(_initials(" ".join(words[1:])))
+    return out
+
+
+_ACRONYM = re.compile(r"[A-Z]{2,8}")
+
+
+def _acronym_candidates(doc: Doc, words: Sequence[str]) -> list[_Candidate]:
+    """Organisations an article names with their acronym in brackets, "U.S. Immigration and Customs Enforcement
+    (ICE)": the name (its capitalised words spell the acronym; a leading "U.S." belongs to the name) and every
+    mention of the acronym in the article, as organisation entities, with or without the NER's help."""
+    defined: dict[str, _Candidate] = {}
+    for i in range(1, len(words) - 2):
+        acronym = words[i + 1]
+        if words[i] != "(" or words[i + 2] != ")" or not _ACRONYM.fullmatch(acronym) or acronym in defined:
+            continue
+        for j in range(i - 1, max(i - 9, -1), -1):
+            if not (words[j][:1].isupper() or words[j].lower() in _NAME_PARTICLES):
+                break
+            if words[j][:1].isupper() and _initials(" ".join(words[j:i])) == acronym:
+                if j > 0 and words[j - 1] in _COUNTRY_PREFIXES:
+                    j -= 1
+                span = doc[j:i]
+                defined[acronym] = _Candidate(span.start_char, span.end_char, tuple(words[j:i]), 2, label="ORG")
+                break
+    if not defined:
+        return []
+    out = list(defined.values())
+    for i, word in enumerate(words):
+        if word in defined:
+            tok = doc[i]
+            out.append(_Candidate(tok.idx, tok.idx + len(word), (word,), 2, label="ORG"))
+    return out
 
 
 @dataclass
@@ -608,12 +669,18 @@ _DEPARTMENT_WORDS = frozenset(
     transportation transport homeland security finance foreign home housing veterans environment economy state
     human services""".split()
 )
+def _chamber_in_title(doc: Doc, i: int) -> bool:
+    """Whether a bare "House" or "Senate" (token ``i``) is part of a title or of a description of members,
+    not a mention of the chamber: "House Speaker", "Senate Minority Leader", "House Republicans",
+    "Speaker of the House"."""
+    after = doc[i + 1] if i + 1 < len(doc) else None
+    if after is not None and after.is_title and after.is_alpha:
+        return True
+    return i >= 3 and doc[i - 1].lower_ == "the" and doc[i - 2].lower_ == "of" and doc[i - 3].lower_ in _TITLES | {"speaker"}
+
+
+_AGENCY_NOUNS = frozenset({"Department", "Ministry", "Agency", "Bureau"})
 _CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
-_NOT_NAMES = frozenset(
-    {"Getty Images", "Getty", "Shutterstock", "iStock", "iStockphoto", "AP Photo", "AP Images", "Image", "Advertisement", "Dow",
-     "S&P", "S&P 500", "Dow Jones Industrial Average", "Shanghai Composite", "Privacy Policy", "Terms of Service", "Terms of Use",
-     "Privacy Policy and Terms"}
-)
 
 
 _VERSUS = frozenset({"v.", "vs.", "v", "vs"})
@@ -629,21 +696,21 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     six words; brackets, slashes, colons or @ ("BRUSSELS (CDW"); a capitalised function word inside
     ("... While Its Factories ..."); two or more all-caps words (speaker tags "STEVE INSKEEP", datelines);
     a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
-    title ("Trade" of "U.S. Trade Representative"); picture credits ("Getty Images", "Photo: Jane Doe /
-    Reuters"); digits in a person's name; words run together by page furniture ("Joe BidenHouse"), except in a
+    title ("Trade" of "U.S. Trade Representative"; "Justice Department" is a name); picture credits ("Photo: Jane Doe / Reuters"; "Getty Images" and other
+    names that are never actors are the registry's ``not_actors``); digits in a person's name; words run together by page furniture ("Joe BidenHouse"), except in a
     one-word organisation ("BlackRock"); laws ("Congressional Review Act") and the parties named in a case's
     title ("Roe v. Wade")."""
     words = [t.text for t in toks]
     text = " ".join(words)
-    if len(toks) > 6 or text in _NOT_NAMES or any(ch in text for ch in "()[]/:@|"):
+    if len(toks) > 6 or any(ch in text for ch in "()[]/:@|"):
         return False
     if any(t.is_stop and t.text[:1].isupper() and t.lower_ not in _NAME_PARTICLES for t in toks[1:]):
         return False
     letters = [w for w in words if any(ch.isalpha() for ch in w)]
     if len(letters) >= 2 and all(w.isupper() and len(w) > 1 for w in letters):
         return False
-    if all(w.lower() in _DEPARTMENT_WORDS or w.lower() in _CONNECTORS for w in words):
-        return False
+    if all(w.lower() in _DEPARTMENT_WORDS or w.lower() in _CONNECTORS for w in words) and not any(w in _AGENCY_NOUNS for w in words):
+        return False  # "Trade", "Homeland Security" torn from a title; "Justice Department" is a name
     if label == "PERSON" and any(ch.isdigit() for ch in text):
         return False
     if any(_RUN_TOGETHER.match(w) for w in words) and (len(words) > 1 or label != "ORG"):
@@ -752,6 +819,27 @@ def _other_given_name(doc: Doc, i: int) -> bool:
     if not (tok.is_alpha and tok.is_title) or tok.is_stop:
         return False
     return not (tok.lower_ in _CONNECTORS or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR)
+
+
+_SIGNATURE = re.compile(r"\s*\(@\w+\)")
+"""A name followed by a social-media handle in brackets: the signature of an embedded post ("— Donald J. Trump
+(@realDonaldTrump) May 5, 2019"), page furniture like a byline, not a mention."""
+
+
+def _split_surnames(c: _Candidate, text: str, surnames: set[str]) -> list[_Candidate]:
+    """An entity that lists people introduced in full by their surnames ("Lamb and Saccone", "Lamb, Saccone
+    and Wolf") as one name: one person mention per surname. Any other candidate is returned as it is."""
+    if c.source != 2 or len(c.words) < 3 or "and" not in c.words:
+        return [c]
+    names = [w for w in c.words if w not in ("and", ",")]
+    if len(names) != len(c.words) - c.words.count("and") - c.words.count(",") or not all(w in surnames for w in names):
+        return [c]
+    out, at = [], c.start
+    for name in names:
+        start = text.index(name, at, c.end)
+        out.append(_Candidate(start, start + len(name), (name,), 2, label="PERSON"))
+        at = start + len(name)
+    return out
 
 
 def _select(candidates: list[_Candidate]) -> list[_Candidate]:
