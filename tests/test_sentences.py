@@ -349,6 +349,8 @@ def test_offsets_with_surrounding_whitespace(splitter: NewsSentenceSplitter) -> 
         "Subscribe now",
         "Follow us on Twitter",
         "Follow Jane Doe on X",
+        "Interested in Donald Trump?",
+        "Add Donald Trump as an interest to stay up to date on the latest Donald Trump news, video, and analysis from ABC News.",
         "Advertisement",
         "5 min read",
         "© 2025 The Harbour Ledger. All rights reserved.",
@@ -387,6 +389,8 @@ def test_boilerplate_lines(line: str) -> None:
         "Critics say the so-called reform failed.",
         "MOSCOW (Reuters) -",
         "The Harbour Ledger",  # only above the story
+        "Are you interested in politics?",
+        "Interested parties in Geneva met on Tuesday.",
     ],
 )
 def test_story_lines_are_not_boilerplate(line: str) -> None:

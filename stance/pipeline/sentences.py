@@ -150,6 +150,7 @@ _BOILERPLATE_START_RE = re.compile(
     r"|follow\s+(?:us|@?[\w.]+(?:\s+[\w.'’\-]+){0,3})\s+on\s+(?:twitter|x|facebook|instagram|linkedin"
     r"|threads|bluesky|telegram|tiktok|youtube|mastodon|whatsapp|google\s+news)\b"
     r"|(?:like|find)\s+us\s+on\b"
+    r"|interested\s+in\s+[^?]{1,60}\?\W*$|add\s+.{1,60}?\s+as\s+an\s+interest\b"  # a news site's topic widget
     r"|(?:download|get)\s+(?:our|the)\s+.{0,30}?\bapp\b"
     r"|(?:advertisement|sponsored(?:\s+content)?|skip\s+advert(?:isement)?|continue\s+reading(?:\s+below)?)\W*$"
     # a bare link
