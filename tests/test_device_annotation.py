@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from training import device_annotation as da
 
 
@@ -27,6 +29,21 @@ def test_a_later_round_skips_labelled_sentences_and_held_out_articles():
     ]
     rows = da.choose_more(pool, {"name_calling": 10}, done={("a", 0, 30)})
     assert [r["doc_id"] for r in rows] == ["b"] and rows[0]["why"] == "name_calling"
+
+
+def test_a_later_round_reads_where_a_model_fires():
+    pool = [
+        _sentence("a", 0, "The reckless plan failed on Monday."),
+        _sentence("b", 0, "The plan failed on Monday, officials said."),
+        _sentence("c", 0, "The reckless plan failed again.", split="heldout"),
+    ]
+    fires = lambda texts: [{"loaded_language"} if "reckless" in t else set() for t in texts]  # noqa: E731
+    rows = da.choose_more(pool, {}, done=set(), predicted={"loaded_language": 5}, predict=fires)
+    assert [(r["doc_id"], r["why"]) for r in rows] == [("a", "model:loaded_language")]
+    with pytest.raises(ValueError, match="predict function"):
+        da.choose_more(pool, {}, done=set(), predicted={"loaded_language": 5})
+    with pytest.raises(ValueError, match="DEVICE=N"):
+        da.device_counts(["loaded=5"], "--predicted")
 
 
 def test_answers_become_standoff_with_offsets_and_annotator(tmp_path):

@@ -6,6 +6,8 @@
         --out training/data/real_devices/NAME.jsonl                     # 3. answers -> standoff
     python -m training.device_annotation sample-more --out /tmp/annot3 \
         --device scare_quotes=900 --device name_calling=400             # later rounds: rarer devices only
+    python -m training.device_annotation sample-more --out /tmp/annot5 --prefix train5 \
+        --predicted loaded_language=450 --model default                 # or where the model fires
 
 Sentences come from the project's own splitter over ../shared/data/allsides (body sentences, no
 boilerplate, 8-80 words). ``sample`` chooses, per article split (training.convert.allsides), cue-word
@@ -22,7 +24,7 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from stance.labels.taxonomy import FIXED_DEVICES
@@ -166,24 +168,60 @@ def labelled_sentences(folder: Path = LABELLED_DIR) -> set[tuple[str, int, int]]
 
 
 def choose_more(
-    pool: list[dict], per_device: dict[str, int], done: set[tuple[str, int, int]] | None = None, seed: int = 17
+    pool: list[dict],
+    per_device: dict[str, int],
+    done: set[tuple[str, int, int]] | None = None,
+    seed: int = 17,
+    *,
+    predicted: dict[str, int] | None = None,
+    predict: Callable[[list[str]], list[set[str]]] | None = None,
 ) -> list[dict]:
     """A later round: cue candidates of the named devices only (one sentence per article and device),
-    from training and dev articles, none of them in ``done`` (default: every sentence labelled so far)."""
+    from training and dev articles, none of them in ``done`` (default: every sentence labelled so far).
+
+    ``predicted``: also, per device, sentences where a model finds that device (``predict`` gives the
+    device labels of each text): where the model fires, so that its false alarms get read and labelled.
+    Their reason is written as ``model:DEVICE``.
+    """
     done = labelled_sentences() if done is None else done
     pool = [s for s in pool if s["split"] in ("train", "dev") and (s["doc_id"], s["start"], s["end"]) not in done]
     cued = {
         **{d: [s for s in pool if d in cue_devices(s["text"])] for d in per_device if d != "scare_quotes"},
         "scare_quotes": [s for s in pool if scare_quote_candidate(s["text"])],
     }
+    if predicted:
+        if predict is None:
+            raise ValueError("predicted candidates need a predict function")
+        found = predict([s["text"] for s in pool])
+        cued.update({f"model:{d}": [s for s, labels in zip(pool, found) if d in labels] for d in predicted})
     rng = random.Random(seed)
     chosen: dict[str, dict] = {}
-    for device, n in per_device.items():
+    wanted = {**per_device, **{f"model:{d}": n for d, n in (predicted or {}).items()}}
+    for device, n in wanted.items():
         rng.shuffle(cued[device])
         pick(chosen, device, cued[device], n)
     out = list(chosen.values())
     rng.shuffle(out)
     return out
+
+
+def device_counts(items: list[str], option: str) -> dict[str, int]:
+    """``["loaded_language=500", ...]`` -> ``{"loaded_language": 500}``; a clear error otherwise."""
+    counts = {}
+    for item in items:
+        name, _, n = item.partition("=")
+        if name not in FIXED_DEVICES or not n.isdigit():
+            raise ValueError(f"{option} wants DEVICE=N with DEVICE one of {list(FIXED_DEVICES)}, got {item!r}")
+        counts[name] = int(n)
+    return counts
+
+
+def model_devices(model: str) -> Callable[[list[str]], list[set[str]]]:
+    """A predict function for :func:`choose_more`: the device labels a model gives each text, as users get them."""
+    from stance.model.modeling import StanceModel
+
+    loaded = StanceModel.from_pretrained(model)
+    return lambda texts: [{d.label for d in p.devices} for p in loaded.predict(texts)]
 
 
 def write_batches(rows: list[dict], out: Path, prefix: str, size: int) -> list[Path]:
@@ -273,7 +311,9 @@ def main(argv: list[str] | None = None) -> None:
     m = sub.add_parser("sample-more", help="a later round: candidates of named devices, none labelled before")
     m.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     m.add_argument("--out", type=Path, required=True)
-    m.add_argument("--device", action="append", required=True, help="DEVICE=N candidates, repeatable")
+    m.add_argument("--device", action="append", default=[], help="DEVICE=N cue-word candidates, repeatable")
+    m.add_argument("--predicted", action="append", default=[], help="DEVICE=N sentences where --model finds DEVICE, repeatable")
+    m.add_argument("--model", default="default", help="the model whose predictions --predicted reads")
     m.add_argument("--articles", type=int, default=None, help="articles to read (seeded order; default all)")
     m.add_argument("--prefix", default="train3")
     m.add_argument("--batch-size", type=int, default=150)
@@ -294,13 +334,9 @@ def main(argv: list[str] | None = None) -> None:
         write_batches(train, args.out / "train", "train", args.batch_size)
         write_batches(held, args.out / "heldout", "heldout", args.batch_size)
     elif args.command == "sample-more":
-        per_device = {}
-        for item in args.device:
-            name, _, n = item.partition("=")
-            if name not in FIXED_DEVICES or not n.isdigit():
-                raise ValueError(f"--device wants DEVICE=N with DEVICE one of {list(FIXED_DEVICES)}, got {item!r}")
-            per_device[name] = int(n)
-        rows = choose_more(list(sentences(args.data_dir, max_articles=args.articles)), per_device)
+        per_device, predicted = device_counts(args.device, "--device"), device_counts(args.predicted, "--predicted")
+        predict = model_devices(args.model) if predicted else None
+        rows = choose_more(list(sentences(args.data_dir, max_articles=args.articles)), per_device, predicted=predicted, predict=predict)
         print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
         write_batches(rows, args.out, args.prefix, args.batch_size)
     else:
