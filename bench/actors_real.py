@@ -2,7 +2,7 @@
 
     python bench/actors_real.py [--split test] [--rev REV]
 
-1. Reads the labelled articles (80 real articles from ../shared/data: AllSides and PTC; 20 ``dev``,
+1. Reads the labelled articles (110 real articles from ../shared/data: AllSides and PTC; 50 ``dev``,
    on which the rules may be tuned, and 60 ``test``, measured only) and writes them as a JSONL of
    ``id``, ``title``, ``text`` to a temporary folder.
 2. Runs the whole `stance score` command on it, from this tree or (``--rev``) from a git worktree of an

@@ -43,7 +43,11 @@ PROJECT = Path(__file__).resolve().parents[1]
 TRANSFER_DIR = PROJECT / "training" / "data" / "transfer"
 DEFAULT_OUTPUT = TRANSFER_DIR / "allsides_teacher.jsonl.gz"
 # Splits of source ``transfer``: one committed file each (configs/transfer.yaml, configs/transfer_2.yaml).
-TRANSFER_SPLITS = {"train": DEFAULT_OUTPUT, "train2": TRANSFER_DIR / "allsides_teacher_2.jsonl.gz"}
+TRANSFER_SPLITS = {
+    "train": DEFAULT_OUTPUT,
+    "train2": TRANSFER_DIR / "allsides_teacher_2.jsonl.gz",
+    "train3": TRANSFER_DIR / "allsides_teacher_3.jsonl.gz",
+}
 
 
 @dataclass(frozen=True)
