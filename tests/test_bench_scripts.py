@@ -1,0 +1,29 @@
+"""Every benchmark script still starts: its imports resolve and its options parse (``--help``).
+
+Nothing else runs the bench scripts between sessions, so an import of a renamed or removed helper
+(``bench/score.py`` once imported a private function that had gone) would go unnoticed until the next
+measurement. ``summarise_eval.py`` takes a file, not options: it is imported instead.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+SCRIPTS = sorted(p.name for p in BENCH.glob("*.py") if p.name != "summarise_eval.py")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_bench_script_starts(script: str) -> None:
+    done = subprocess.run([sys.executable, str(BENCH / script), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage" in done.stdout.lower()
+
+
+def test_summarise_eval_imports() -> None:
+    done = subprocess.run([sys.executable, "-c", f"import runpy; runpy.run_path({str(BENCH / 'summarise_eval.py')!r})"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
