@@ -350,6 +350,9 @@ def test_offsets_with_surrounding_whitespace(splitter: NewsSentenceSplitter) -> 
         "Follow us on Twitter",
         "Follow Jane Doe on X",
         "Interested in Donald Trump?",
+        "You can also follow the show on Twitter.",
+        "take our poll - story continues below",
+        "2.3k SHARES Facebook Twitter",
         "Add Donald Trump as an interest to stay up to date on the latest Donald Trump news, video, and analysis from ABC News.",
         "Advertisement",
         "5 min read",
@@ -390,6 +393,8 @@ def test_boilerplate_lines(line: str) -> None:
         "MOSCOW (Reuters) -",
         "The Harbour Ledger",  # only above the story
         "Are you interested in politics?",
+        "300 shares of the company were sold on Monday.",
+        "Take our word for it, the senator said.",
         "Interested parties in Geneva met on Tuesday.",
     ],
 )
@@ -610,3 +615,12 @@ def test_text_longer_than_max_length_goes_line_by_line() -> None:
     sentences = SpacySentenceSplitter(nlp).split(text)
     check_offsets(text, sentences)
     assert len(sentences) == 4
+
+
+def test_a_sentence_repeated_down_the_page_is_boilerplate() -> None:
+    poll = "Should Jim Acosta have gotten his press pass back?"
+    text = f"The poll closed.\n\n{poll} {poll}\n\n{poll}\n\nShe said no. She said no."
+    flags = [(s.text, s.boilerplate) for s in get_splitter("news").split(text)]
+    assert flags.count((poll, True)) == 3
+    assert ("She said no.", False) in flags  # twice, and short: story
+    assert ("The poll closed.", False) in flags

@@ -44,8 +44,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, cast
 
@@ -147,9 +148,10 @@ _BOILERPLATE_START_RE = re.compile(
     # share / subscribe / follow lines
     r"|(?:sign\s+up|subscribe|register)\b.{0,80}?\b(?:newsletters?|updates|alerts|briefings?|digest|podcast)\b"
     r"|(?:sign\s+up|subscribe)(?:\s+(?:now|today|here|for\s+free))?\W*$"
-    r"|follow\s+(?:us|@?[\w.]+(?:\s+[\w.'’\-]+){0,3})\s+on\s+(?:twitter|x|facebook|instagram|linkedin"
+    r"|(?:you\s+can\s+(?:also\s+)?)?follow\s+(?:us|@?[\w.]+(?:\s+[\w.'’\-]+){0,3})\s+on\s+(?:twitter|x|facebook|instagram|linkedin"
     r"|threads|bluesky|telegram|tiktok|youtube|mastodon|whatsapp|google\s+news)\b"
     r"|(?:like|find)\s+us\s+on\b"
+    r"|take\s+our\s+poll\b|story\s+continues\s+below\W*$|[\d.,]+k?\s+shares(?:\W+(?:facebook|twitter|email|share|tweet|pinterest|reddit))*\W*$"  # widgets, share bars
     r"|interested\s+in\s+[^?]{1,60}\?\W*$|add\s+.{1,60}?\s+as\s+an\s+interest\b"  # a news site's topic widget
     r"|(?:download|get)\s+(?:our|the)\s+.{0,30}?\bapp\b"
     r"|(?:advertisement|sponsored(?:\s+content)?|skip\s+advert(?:isement)?|continue\s+reading(?:\s+below)?)\W*$"
@@ -273,6 +275,20 @@ def _is_credit(text: str) -> bool:
     if len(text) > 300 or not _CREDIT_START_RE.match(text):
         return False
     return all(word[0].isupper() or word.lower() in _CREDIT_WORDS for word in _WORD_RE.findall(text))
+
+
+REPEATED_SENTENCE = 3
+
+
+def _mark_repeated(sentences: list[Sentence]) -> list[Sentence]:
+    """A sentence of three words or more written ``REPEATED_SENTENCE`` times or more in one article is page
+    furniture (a poll or newsletter widget repeated down the page: "Should Jim Acosta have gotten his press
+    pass back?"), not story: flag it as boilerplate."""
+    key = [" ".join(s.text.split()) for s in sentences]
+    counts = Counter(k for k, s in zip(key, sentences) if not s.boilerplate and len(k.split()) >= 3)
+    if not counts or max(counts.values()) < REPEATED_SENTENCE:
+        return sentences
+    return [replace(s, boilerplate=True) if counts.get(k, 0) >= REPEATED_SENTENCE else s for k, s in zip(key, sentences)]
 
 
 def _is_boilerplate_sentence(text: str) -> bool:
@@ -674,7 +690,7 @@ class _LineSplitter(SentenceSplitter):
                     sentences.append(Sentence(s_start, s_end, sentence_text, flag))
             if pending_start >= 0:  # a dateline with nothing after it
                 sentences.append(Sentence(pending_start, pending_end, text[pending_start:pending_end]))
-            results.append(sentences)
+            results.append(_mark_repeated(sentences) if self.detect_boilerplate else sentences)
         return results
 
 
