@@ -186,8 +186,8 @@ def choose_more(
     done = labelled_sentences() if done is None else done
     pool = [s for s in pool if s["split"] in ("train", "dev") and (s["doc_id"], s["start"], s["end"]) not in done]
     cued = {
-        **{d: [s for s in pool if d in cue_devices(s["text"])] for d in per_device if d != "scare_quotes"},
-        "scare_quotes": [s for s in pool if scare_quote_candidate(s["text"])],
+        d: [s for s in pool if (scare_quote_candidate(s["text"]) if d == "scare_quotes" else d in cue_devices(s["text"]))]
+        for d in per_device
     }
     if predicted:
         if predict is None:

@@ -669,6 +669,10 @@ _DEPARTMENT_WORDS = frozenset(
     transportation transport homeland security finance foreign home housing veterans environment economy state
     human services""".split()
 )
+_AGENCY_NOUNS = frozenset({"Department", "Ministry", "Agency", "Bureau"})
+_CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
+
+
 def _chamber_in_title(doc: Doc, i: int) -> bool:
     """Whether a bare "House" or "Senate" (token ``i``) is part of a title or of a description of members,
     not a mention of the chamber: "House Speaker", "Senate Minority Leader", "House Republicans",
@@ -676,11 +680,7 @@ def _chamber_in_title(doc: Doc, i: int) -> bool:
     after = doc[i + 1] if i + 1 < len(doc) else None
     if after is not None and after.is_title and after.is_alpha:
         return True
-    return i >= 3 and doc[i - 1].lower_ == "the" and doc[i - 2].lower_ == "of" and doc[i - 3].lower_ in _TITLES | {"speaker"}
-
-
-_AGENCY_NOUNS = frozenset({"Department", "Ministry", "Agency", "Bureau"})
-_CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
+    return i >= 3 and doc[i - 1].lower_ == "the" and doc[i - 2].lower_ == "of" and doc[i - 3].lower_ in _TITLES  # "speaker" is one
 
 
 _VERSUS = frozenset({"v.", "vs.", "v", "vs"})
@@ -696,9 +696,10 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     six words; brackets, slashes, colons or @ ("BRUSSELS (CDW"); a capitalised function word inside
     ("... While Its Factories ..."); two or more all-caps words (speaker tags "STEVE INSKEEP", datelines);
     a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
-    title ("Trade" of "U.S. Trade Representative"; "Justice Department" is a name); picture credits ("Photo: Jane Doe / Reuters"; "Getty Images" and other
-    names that are never actors are the registry's ``not_actors``); digits in a person's name; words run together by page furniture ("Joe BidenHouse"), except in a
-    one-word organisation ("BlackRock"); laws ("Congressional Review Act") and the parties named in a case's
+    title ("Trade" of "U.S. Trade Representative"; "Justice Department" is a name); picture credits ("Photo:
+    Jane Doe / Reuters"; "Getty Images" and other names that are never actors are the registry's
+    ``not_actors``); digits in a person's name; words run together by page furniture ("Joe BidenHouse"),
+    except in a one-word organisation ("BlackRock"); laws ("Congressional Review Act") and the parties named in a case's
     title ("Roe v. Wade")."""
     words = [t.text for t in toks]
     text = " ".join(words)
