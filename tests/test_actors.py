@@ -538,3 +538,22 @@ def test_a_surname_tagged_as_an_organisation_is_the_person(finder: ActorFinder) 
     ]
     last = list(finder._resolve(chosen, text))[-1]
     assert (last.text, last.actor, last.type) == ("Haley", "Nikki Haley", "person")
+
+
+def test_a_quotation_mark_left_on_a_name_is_not_part_of_the_mention(finder: ActorFinder) -> None:
+    # A real article wrote '... Benghazi.”Graham told' without a space: the tokenizer kept '”Graham' as one
+    # word, which became an unresolved actor named '”Graham'.
+    text = "Senator Lindsey Graham spoke on Monday. “We want answers on Benghazi.”Graham told reporters."
+    found = pairs(finder.find(text))
+    assert ("Graham", "Lindsey Graham") in found
+    assert not any("”" in t or "”" in a for t, a in found)
+
+
+def test_tickers_and_codes_do_not_look_like_names(finder: ActorFinder) -> None:
+    from stance.pipeline.actors import _looks_like_name
+
+    doc = finder.nlp.make_doc("The 10-year yield TMUBMUSD10Y rose while the G20 met.")
+    ticker = next(t for t in doc if t.text == "TMUBMUSD10Y")
+    g20 = next(t for t in doc if t.text == "G20")
+    assert not _looks_like_name(doc, [ticker], "ORG")
+    assert _looks_like_name(doc, [g20], "ORG")

@@ -337,8 +337,10 @@ class ActorFinder:
             return []
         taken = sorted((c.start, c.end) for c in (*chosen, *ignored))
         out = []
-        for i in (i for i, w in enumerate(words) if w in surnames):  # the token texts: no spaCy Token objects for the rest
+        for i in (i for i, w in enumerate(words) if w.strip(_QUOTE_MARKS) in surnames):  # the token texts: no spaCy Token objects for the rest
             tok = doc[i]
+            name = tok.text.strip(_QUOTE_MARKS)  # '”Graham said': a closing quotation mark run into the name
+            at = tok.idx + tok.text.index(name)
             if any(s <= tok.idx < e for s, e in taken):
                 continue
             if tok.i > 0 and _other_given_name(doc, tok.i - 1):
@@ -346,7 +348,7 @@ class ActorFinder:
             nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
             if nxt is not None and nxt.is_title and not nxt.is_stop:
                 continue  # "Patrushev Foundation": part of another name
-            cand = _Candidate(tok.idx, tok.idx + len(tok.text), (tok.text,), 2, label="PERSON")
+            cand = _Candidate(at, at + len(name), (name,), 2, label="PERSON")
             cand.token, cand.token_end = tok.i, tok.i + 1
             out.append(cand)
         return out
@@ -425,13 +427,20 @@ class ActorFinder:
             while len(toks) > 1 and (toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct):
                 toks.pop()
             words = tuple(t.text for t in toks)
+            start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+            # a quotation mark the tokenizer left on a word ('”Graham said', 'the “Squad”')
+            lead, trail = len(words[0]) - len(words[0].lstrip(_QUOTE_MARKS)), len(words[-1]) - len(words[-1].rstrip(_QUOTE_MARKS))
+            if lead + trail and start + lead < end - trail:
+                start, end = start + lead, end - trail
+                trimmed = [words[0][lead:], *words[1:]]
+                trimmed[-1] = trimmed[-1][: len(trimmed[-1]) - trail]
+                words = tuple(trimmed)
             if all(w.lower() in _CONNECTORS or not any(ch.isalpha() for ch in w) for w in words):
                 continue  # "State", "Foreign Ministry": a title, not a name
             if not any(ch.isupper() for ch in "".join(words)):
                 continue
             if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
                 continue  # adjectives ("Russian troops") are the registry's business
-            start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
             if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, ent.label_):
                 continue
             if len(toks) == 1 and words[0].lower() in _INSTITUTION_WORDS and _chamber_in_title(doc, toks[0].i):
@@ -698,7 +707,7 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
     title ("Trade" of "U.S. Trade Representative"; "Justice Department" is a name); picture credits ("Photo:
     Jane Doe / Reuters"; "Getty Images" and other names that are never actors are the registry's
-    ``not_actors``); digits in a person's name; words run together by page furniture ("Joe BidenHouse"),
+    ``not_actors``); digits in a person's name; tickers and codes ("TMUBMUSD10Y"); words run together by page furniture ("Joe BidenHouse"),
     except in a one-word organisation ("BlackRock"); laws ("Congressional Review Act") and the parties named in a case's
     title ("Roe v. Wade")."""
     words = [t.text for t in toks]
@@ -714,6 +723,8 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
         return False  # "Trade", "Homeland Security" torn from a title; "Justice Department" is a name
     if label == "PERSON" and any(ch.isdigit() for ch in text):
         return False
+    if any(len(w) > 5 and w.isupper() and any(ch.isdigit() for ch in w) for w in words):
+        return False  # a ticker or code ("TMUBMUSD10Y"); short ones stay ("G20", "F-35")
     if any(_RUN_TOGETHER.match(w) for w in words) and (len(words) > 1 or label != "ORG"):
         return False  # words run together by page furniture ("Joe BidenHouse", "companyLas Vegas"); one-word brands stay
     if len(words) > 1 and words[-1] in ("Act", "Acts"):
@@ -825,6 +836,7 @@ def _other_given_name(doc: Doc, i: int) -> bool:
 _SIGNATURE = re.compile(r"\s*\(@\w+\)")
 """A name followed by a social-media handle in brackets: the signature of an embedded post ("— Donald J. Trump
 (@realDonaldTrump) May 5, 2019"), page furniture like a byline, not a mention."""
+_QUOTE_MARKS = "\"'“”‘’«»"  # trimmed from the edges of an NER entity
 
 
 def _split_surnames(c: _Candidate, text: str, surnames: set[str]) -> list[_Candidate]:
