@@ -557,3 +557,38 @@ def test_tickers_and_codes_do_not_look_like_names(finder: ActorFinder) -> None:
     g20 = next(t for t in doc if t.text == "G20")
     assert not _looks_like_name(doc, [ticker], "ORG")
     assert _looks_like_name(doc, [g20], "ORG")
+
+
+def test_team_and_campaign_of_a_person_are_that_person(finder: ActorFinder) -> None:
+    # The NER tags "Team Trump" as one organisation, which stayed an actor named "Team Trump".
+    assert pairs(finder.find("A spokesman for Team Trump said the ad was false.")) == [("Team Trump", "Donald Trump")]
+
+
+def test_initials_are_dropped_from_a_persons_name() -> None:
+    from stance.pipeline.actors import _given_and_surname
+
+    assert _given_and_surname(["N.", "Randy", "Smith"]) == "Randy Smith"
+    assert _given_and_surname(["John", "A.", "Boehner"]) == "John Boehner"
+    assert _given_and_surname(["Robert", "F.", "Kennedy", "Jr."]) == "Robert Kennedy Jr."
+    assert _given_and_surname(["Khushal", "Khan", "Khattak"]) == "Khushal Khan Khattak"  # middle words stay
+
+
+def test_short_forms_of_new_york_mayors(finder: ActorFinder) -> None:
+    # "Michael Bloomberg ... Mike Bloomberg ... Bloomberg" was ambiguous between two full names; bare
+    # "Bloomberg" is also the news company, so the registry gives the person no bare short form.
+    text = "Michael Bloomberg entered the race. Mike Bloomberg later spent more. Bloomberg said he would win."
+    assert {a for _, a in pairs(finder.find(text))} == {"Michael Bloomberg"}
+    assert pairs(finder.find("The mayor, de Blasio, spoke after De Blasio aides met.")) == [
+        ("de Blasio", "Bill de Blasio"),
+        ("De Blasio", "Bill de Blasio"),
+    ]
+
+
+def test_no_name_ends_in_a_lowercase_of(finder: ActorFinder) -> None:
+    # The NER tagged "Border Security Force of" (of Kurds and Arabs), whose acronym then named every "BSF".
+    text = (
+        "Moreover, the U.S. has announced plans to create a 30,000-man Border Security Force of Kurds and Arabs "
+        "to keep ISIS out of Syria. Erdogan said the BSF must go."
+    )
+    found = pairs(finder.find(text))
+    assert ("Border Security Force", "Border Security Force") in found and ("BSF", "Border Security Force") in found

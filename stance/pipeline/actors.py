@@ -73,7 +73,8 @@ _TITLES = frozenset(
 _CONNECTORS = _TITLES | frozenset(
     """'s ’s - government administration authorities regime cabinet ministry department interior affairs external
     home office military army navy air force forces armed embassy consulate mission delegation presidency
-    presidential parliament federal national leadership officials troops security intelligence council""".split()
+    presidential parliament federal national leadership officials troops security intelligence council campaign
+    camp team""".split()
 )
 # Words before a name that are part of how the person is called, so not stripped, but not a given name either.
 _HONORIFICS = frozenset(
@@ -419,13 +420,15 @@ class ActorFinder:
             if ent.label_ not in self.ner_labels:
                 continue
             toks = list(ent)
-            while len(toks) > 1 and (toks[0].lower_ in ("the", "a", "an", "'s", "’s") or toks[0].is_punct):
+            while len(toks) > 1 and (
+                toks[0].lower_ in ("the", "a", "an", "'s", "’s") or toks[0].is_punct or (toks[0].text.islower() and toks[0].text not in _NAME_PARTICLES)
+            ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio")
                 toks.pop(0)
             if ent.label_ == "PERSON":
                 while len(toks) > 1 and toks[0].lower_ in _TITLES:
                     toks.pop(0)
-            while len(toks) > 1 and (toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct):
-                toks.pop()
+            while len(toks) > 1 and (toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES):
+                toks.pop()  # "Border Security Force of (Kurds and Arabs)": no name ends in a lowercase "of"
             words = tuple(t.text for t in toks)
             start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
             # a quotation mark the tokenizer left on a word ('”Graham said', 'the “Squad”')
@@ -461,6 +464,8 @@ class ActorFinder:
                         inside[0].short,
                         inside[0].words,
                     )
+                elif not inside[0].short and len(inside) == 1 and inside[0].end == end and self.registry[inside[0].actors[0]].type == "person":
+                    continue  # "Designate Nancy Pelosi" (a headline word before a registry person's full name): the registry's match stands
             out.append(cand)
         return out
 
@@ -545,15 +550,31 @@ class ActorFinder:
 
 
     def _full_name(self, c: _Candidate, text: str) -> str:
-        """The actor an NER full name stands for: a person's name without middle initials ("John A.
-        Boehner" -> "John Boehner"), the registry's entry when that names one."""
+        """The actor an NER full name stands for: the registry's entry when the name, or the name without
+        initials, is one of its names; else a person's name without initials ("John A. Boehner" -> "John
+        Boehner", "N. Randy Smith" -> "Randy Smith")."""
         name = _normalise(text[c.start : c.end])
         parts = name.split()
         if c.label != "PERSON" or len(parts) < 3:
             return name
-        short = " ".join([parts[0], *(w for w in parts[1:-1] if not _is_initial(w)), parts[-1]])
-        owners = self.registry.lookup(short)
-        return owners[0].name if len(owners) == 1 and owners[0].type == "person" else short
+        for candidate in (name, _given_and_surname(parts)):
+            owners = self.registry.lookup(candidate)
+            if len(owners) == 1 and owners[0].type == "person":
+                return owners[0].name
+        return _given_and_surname(parts)
+
+
+def _given_and_surname(parts: list[str]) -> str:
+    """A person's name without initials: ["N.", "Randy", "Smith"] -> "Randy Smith", ["John", "A.", "Boehner"]
+    -> "John Boehner"; a suffix ("Jr.") stays. Middle names stay too ("Khushal Khan Khattak"): in many
+    naming traditions the middle word is part of the surname, which a rule cannot tell."""
+    parts = list(parts)
+    suffix = [parts.pop()] if len(parts) > 2 and parts[-1].rstrip(".,").lower() in _NAME_SUFFIXES else []
+    kept = [w for w in parts[:-1] if not _is_initial(w)] or parts[:1]
+    return " ".join([*kept, parts[-1], *suffix])
+
+
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 def _is_initial(word: str) -> bool:
