@@ -624,3 +624,22 @@ def test_a_sentence_repeated_down_the_page_is_boilerplate() -> None:
     assert flags.count((poll, True)) == 3
     assert ("She said no.", False) in flags  # twice, and short: story
     assert ("The poll closed.", False) in flags
+
+
+def test_a_poll_widget_with_its_answers_and_form_is_boilerplate() -> None:
+    # A real site's poll: the question three times, a starred list of answers (names the actor finder counted
+    # as mentions), then the sign-up form's lines.
+    question = "Whom do you consider to be the most corrupt politician?"
+    text = (
+        "Parents are worried.\ntake our poll - story continues below\n"
+        + f"{question}\n" * 3
+        + "* Jane Roe John Doe Mary Major\nEmail *\nPhone This field is for validation purposes and should be left unchanged.\n"
+        "Completing this poll grants you access to Daily Widget updates free of charge.\nYou may opt out at anytime.\n"
+        "You also agree to this site's Privacy Policy and Terms of Use.\nSchools are changing."
+    )
+    flags = {s.text: s.boilerplate for s in get_splitter("news").split(text)}
+    assert flags["Parents are worried."] is False and flags["Schools are changing."] is False
+    assert flags["* Jane Roe John Doe Mary Major"] is True
+    assert all(flag for t, flag in flags.items() if t not in ("Parents are worried.", "Schools are changing."))
+    # a starred line that follows no repeated question is story
+    assert not get_splitter("news").split("Key points:\n* Jane Roe won the vote")[1].boilerplate

@@ -153,6 +153,11 @@ _BOILERPLATE_START_RE = re.compile(
     r"|(?:like|find)\s+us\s+on\b"
     r"|take\s+our\s+poll\b|story\s+continues\s+below\W*$|[\d.,]+k?\s+shares(?:\W+(?:facebook|twitter|email|share|tweet|pinterest|reddit))*\W*$"  # widgets, share bars
     r"|interested\s+in\s+[^?]{1,60}\?\W*$|add\s+.{1,60}?\s+as\s+an\s+interest\b"  # a news site's topic widget
+    # a poll or sign-up form: "Email *", "Phone This field is for validation purposes ...", "Completing this
+    # poll grants you access to ... updates", "You may opt out at anytime.", "You also agree to this site's Privacy Policy"
+    r"|(?:email|phone|name)\s*\*\W*$|(?:(?:email|phone|name)\s+)?this\s+field\s+is\s+for\s+validation\b"
+    r"|completing\s+this\s+(?:poll|survey|form)\b|you\s+may\s+opt\s+out\s+at\s+any\s*time\b"
+    r"|you\s+(?:also\s+)?agree\s+to\s+(?:this|our)\s+site['’]?s\s+privacy\s+policy\b"
     r"|(?:download|get)\s+(?:our|the)\s+.{0,30}?\bapp\b"
     r"|(?:advertisement|sponsored(?:\s+content)?|skip\s+advert(?:isement)?|continue\s+reading(?:\s+below)?)\W*$"
     # a bare link
@@ -283,12 +288,15 @@ REPEATED_SENTENCE = 3
 def _mark_repeated(sentences: list[Sentence]) -> list[Sentence]:
     """A sentence of three words or more written ``REPEATED_SENTENCE`` times or more in one article is page
     furniture (a poll or newsletter widget repeated down the page: "Should Jim Acosta have gotten his press
-    pass back?"), not story: flag it as boilerplate."""
+    pass back?"), not story: flag it as boilerplate, and the starred list of answers right after it."""
     key = [" ".join(s.text.split()) for s in sentences]
     counts = Counter(k for k, s in zip(key, sentences) if not s.boilerplate and len(k.split()) >= 3)
     if not counts or max(counts.values()) < REPEATED_SENTENCE:
         return sentences
-    return [replace(s, boilerplate=True) if counts.get(k, 0) >= REPEATED_SENTENCE else s for k, s in zip(key, sentences)]
+    repeated = [counts.get(k, 0) >= REPEATED_SENTENCE for k in key]
+    # the widget's answers follow its question as a starred list: "* Dianne Feinstein Maxine Waters ..."
+    answers = [i > 0 and repeated[i - 1] and s.text.startswith("*") for i, s in enumerate(sentences)]
+    return [replace(s, boilerplate=True) if flag or answer else s for s, flag, answer in zip(sentences, repeated, answers)]
 
 
 def _is_boilerplate_sentence(text: str) -> bool:
