@@ -592,3 +592,23 @@ def test_no_name_ends_in_a_lowercase_of(finder: ActorFinder) -> None:
     )
     found = pairs(finder.find(text))
     assert ("Border Security Force", "Border Security Force") in found and ("BSF", "Border Security Force") in found
+
+
+def test_hover_cards_run_into_a_name_are_not_mentions(finder: ActorFinder) -> None:
+    # A news site repeats the full name after the story's name, runs it into three headlines and ends with a
+    # "MORE" link; the headlines' names were counted as mentions of the story.
+    text = (
+        "A poll finds Sen. Jane Roe Jane Anne Roe2020 Democrats push Trump on guns | Pelosi hits back Roe wins "
+        "Iowa MORE (D-Ohio) at 15 percent, ahead of Donald Trump."
+    )
+    found = pairs(finder.find(text))
+    assert ("Jane Roe", "Jane Roe") in found and ("Donald Trump", "Donald Trump") in found
+    assert all(t not in ("Trump", "Pelosi", "Jane Anne Roe", "Democrats", "Iowa") for t, _ in found)
+    assert not any("MORE" in t for t, _ in found)
+
+
+def test_a_more_link_without_a_repeated_name_is_story() -> None:
+    from stance.pipeline.actors import _hover_cards
+
+    assert _hover_cards("Senators from both parties wanted MORE time. McConnell said no.") == []
+    assert _hover_cards("Sen. Jane Roe Jane Anne Roe2020 Democrats push for guns MORE (D-Ohio) said.") == [(14, 60)]

@@ -316,6 +316,9 @@ class ActorFinder:
         chosen = [part for c in chosen for part in _split_surnames(c, text, surnames)]
         chosen += self._surname_mentions(doc, words, chosen, ignored, surnames)
         chosen = [c for c in chosen if not _SIGNATURE.match(text, c.end)]
+        cards = _hover_cards(text)
+        if cards:
+            chosen = [c for c in chosen if not any(s <= c.start < e for s, e in cards)]
         chosen.sort(key=lambda c: c.start)
         return list(self._resolve(chosen, text))
 
@@ -858,6 +861,33 @@ _SIGNATURE = re.compile(r"\s*\(@\w+\)")
 """A name followed by a social-media handle in brackets: the signature of an embedded post ("— Donald J. Trump
 (@realDonaldTrump) May 5, 2019"), page furniture like a byline, not a mention."""
 _QUOTE_MARKS = "\"'“”‘’«»"  # trimmed from the edges of an NER entity
+
+
+_HOVER_CARD = re.compile(r"\b([A-Z][a-z'’\-]{2,})(?=[A-Z0-9])\S*[^\n]{0,600}?\bMORE\b")
+"""A name run into a headline ("...TrumpGOP senators balk"), up to a "MORE" link: see :func:`_hover_cards`."""
+
+
+def _hover_cards(text: str) -> list[tuple[int, int]]:
+    """Character ranges of a news site's inline hover cards: after a person's name in the story, the page
+    repeats the full name, runs it into three headlines about them and ends with a "MORE" link ("Sen. Bernie
+    Sanders Bernie Sanders2020 Democrats push for gun control ... MORE (I-Vt.) at 15 percent"; 322 of 15,000
+    AllSides articles, all but three from The Hill). The range starts at the repeated name, after the story's
+    own last occurrence of the surname, and ends after "MORE"; names inside it are not mentions."""
+    if "MORE" not in text:
+        return []
+    out = []
+    m = _HOVER_CARD.search(text)
+    while m is not None:
+        before = text[max(0, m.start() - 80) : m.start()]
+        story = list(re.finditer(rf"\b{re.escape(m.group(1))}\b", before))
+        copy = text[m.start() - len(before) + story[-1].end() : m.start()] if story else ""
+        words = copy.split()
+        if story and len(words) <= 5 and all(w[:1].isupper() or w[:1] == "(" for w in words):
+            out.append((m.start() - len(copy.lstrip()), m.end()))
+            m = _HOVER_CARD.search(text, m.end())
+        else:  # not a card: look again from the next word, not past this "MORE"
+            m = _HOVER_CARD.search(text, m.start() + 1)
+    return out
 
 
 def _split_surnames(c: _Candidate, text: str, surnames: set[str]) -> list[_Candidate]:
