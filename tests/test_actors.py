@@ -605,6 +605,9 @@ def test_hover_cards_run_into_a_name_are_not_mentions(finder: ActorFinder) -> No
     assert ("Jane Roe", "Jane Roe") in found and ("Donald Trump", "Donald Trump") in found
     assert all(t not in ("Trump", "Pelosi", "Jane Anne Roe", "Democrats", "Iowa") for t, _ in found)
     assert not any("MORE" in t for t, _ in found)
+    # the NER read the story's name and the card's first word as one name ("Trump Donald")
+    found = pairs(finder.find("He attacked President Trump Donald John TrumpGOP senators balk at trial MORE on Monday."))
+    assert found == [("Trump", "Donald Trump")]
 
 
 def test_a_more_link_without_a_repeated_name_is_story() -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -318,7 +318,9 @@ class ActorFinder:
         chosen = [c for c in chosen if not _SIGNATURE.match(text, c.end)]
         cards = _hover_cards(text)
         if cards:
-            chosen = [c for c in chosen if not any(s <= c.start < e for s, e in cards)]
+            chosen = [_cut_before(c, text, cards) for c in chosen if not any(s <= c.start < e for s, e in cards)]
+            registry_at = {(c.start, c.end): c for c in first if c.source == 1}  # what a cut name ("Trump") is
+            chosen = [registry_at.get((c.start, c.end), c) for c in chosen]
         chosen.sort(key=lambda c: c.start)
         return list(self._resolve(chosen, text))
 
@@ -888,6 +890,16 @@ def _hover_cards(text: str) -> list[tuple[int, int]]:
         else:  # not a card: look again from the next word, not past this "MORE"
             m = _HOVER_CARD.search(text, m.start() + 1)
     return out
+
+
+def _cut_before(c: _Candidate, text: str, cards: list[tuple[int, int]]) -> _Candidate:
+    """A candidate that runs into a hover card ("President Trump Donald John TrumpGOP ...", read by NER as
+    "Trump Donald"), cut where the card starts."""
+    start = next((s for s, _ in cards if c.start < s < c.end), None)
+    if start is None:
+        return c
+    kept = text[c.start : start].rstrip()
+    return replace(c, end=c.start + len(kept), words=tuple(kept.split()))
 
 
 def _split_surnames(c: _Candidate, text: str, surnames: set[str]) -> list[_Candidate]:
