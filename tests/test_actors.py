@@ -615,3 +615,9 @@ def test_a_more_link_without_a_repeated_name_is_story() -> None:
 
     assert _hover_cards("Senators from both parties wanted MORE time. McConnell said no.") == []
     assert _hover_cards("Sen. Jane Roe Jane Anne Roe2020 Democrats push for guns MORE (D-Ohio) said.") == [(14, 60)]
+
+
+def test_a_bare_capitalised_description_is_not_a_name(finder: ActorFinder) -> None:
+    text = "The Supreme Court ruled on Monday. The middle way the Court offered was a four-step test."
+    found = [t for t, _ in pairs(finder.find(text))]
+    assert "Supreme Court" in found and "Court" not in found

@@ -445,6 +445,8 @@ class ActorFinder:
                 words = tuple(trimmed)
             if all(w.lower() in _CONNECTORS or not any(ch.isalpha() for ch in w) for w in words):
                 continue  # "State", "Foreign Ministry": a title, not a name
+            if len(words) == 1 and words[0].lower() in _DESCRIPTION_NOUNS:
+                continue  # "the Court", "the Committee": a description of a body named elsewhere, not its name
             if not any(ch.isupper() for ch in "".join(words)):
                 continue
             if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
@@ -694,6 +696,7 @@ def _capitalised_outside(doc: Doc, words: Sequence[str], ranges: list[tuple[int,
     return frozenset(w for w, at in zip(words, starts) if w[:1].isupper() and not any(s <= at < e for s, e in ranges))
 
 
+_DESCRIPTION_NOUNS = frozenset("court committee commission board agency bureau office tribunal panel".split())
 _INSTITUTION_WORDS = frozenset(
     """house senate congress parliament court assembly council committee commission department ministry agency
     bureau office army navy party government administration cabinet legislature chamber board""".split()
