@@ -621,3 +621,9 @@ def test_a_bare_capitalised_description_is_not_a_name(finder: ActorFinder) -> No
     text = "The Supreme Court ruled on Monday. The middle way the Court offered was a four-step test."
     found = [t for t, _ in pairs(finder.find(text))]
     assert "Supreme Court" in found and "Court" not in found
+
+
+def test_world_regions_are_places_and_do_not_split_longer_names(finder: ActorFinder) -> None:
+    found = {(m.text, m.actor, m.type) for m in finder.find("Tensions in the Middle East worried Europe and South Africa.")}
+    assert ("Middle East", "Middle East", "place") in found and ("Europe", "Europe", "place") in found
+    assert ("South Africa", "South Africa", "state") in found and not any(t == "Africa" for t, _, _ in found)
