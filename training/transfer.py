@@ -47,6 +47,7 @@ TRANSFER_SPLITS = {
     "train": DEFAULT_OUTPUT,
     "train2": TRANSFER_DIR / "allsides_teacher_2.jsonl.gz",
     "train3": TRANSFER_DIR / "allsides_teacher_3.jsonl.gz",
+    "train4": TRANSFER_DIR / "allsides_teacher_4.jsonl.gz",
 }
 
 
