@@ -3,10 +3,12 @@
 import json
 
 import numpy as np
+import pytest
+import torch
 
 from stance.model.modeling import StanceModel
 from training.config import TrainConfig
-from training.train import train
+from training.train import average_weights, train
 
 EXAMPLES = [
     {"text": "Critics say the so-called reform by Moscow failed.", "targets": [{"start": 36, "end": 42, "stance": "negative"}],
@@ -68,3 +70,46 @@ def test_resume_continues_from_checkpoint(tmp_path, tiny_base):
     train(TrainConfig.from_dict(settings), resume=True)
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert max(steps) == 4  # 2 steps per epoch; the second run added only the second epoch
+
+
+def _weights(path):
+    from safetensors.torch import load_file
+
+    return {k: v.float() for k, v in load_file(str(path)).items()}
+
+
+def test_model_soup_averages_members_and_reuses_finished_ones(tmp_path, tiny_base):
+    data = tmp_path / "labels.jsonl"
+    data.write_text("\n".join(json.dumps(e) for e in EXAMPLES * 2) + "\n")
+    settings = {
+        "base_model": str(tiny_base), "output_dir": str(tmp_path / "soup"), "train": [{"path": str(data)}],
+        "epochs": 1, "batch_size": 4, "max_seq_length": 48, "bf16": False, "tune_thresholds": False,
+        "save_dtype": "float32", "seed": 7, "data_seeds": [7, 8],
+    }
+    train(TrainConfig.from_dict(settings))
+    run = tmp_path / "soup"
+    first, second = (_weights(run / f"member-{s}" / "member.safetensors") for s in (7, 8))
+    soup = _weights(run / "model" / "model.safetensors")
+    name = "encoder.embeddings.word_embeddings.weight"
+    assert name in soup and not torch.equal(first[name], second[name]), "the two data orders train different members"
+    for key, value in soup.items():
+        assert torch.allclose(value, (first[key] + second[key]) / 2, atol=1e-6), (key, (value - (first[key] + second[key]) / 2).abs().max())
+
+    # started again, the finished members are read back, not retrained
+    logged = (run / "member-7" / "log.jsonl").read_text()
+    train(TrainConfig.from_dict(settings))
+    assert (run / "member-7" / "log.jsonl").read_text() == logged
+    assert all(torch.equal(v, soup[k]) for k, v in _weights(run / "model" / "model.safetensors").items())
+
+    # a member whose data seed is the run's seed is the plain run: a soup can reuse an earlier run
+    plain = {**settings, "output_dir": str(tmp_path / "plain"), "data_seeds": []}
+    train(TrainConfig.from_dict(plain))
+    alone = _weights(tmp_path / "plain" / "model" / "model.safetensors")
+    assert all(torch.allclose(v, first[k], atol=1e-6) for k, v in alone.items())
+
+
+def test_soup_settings_are_checked():
+    with pytest.raises(ValueError, match="repeats"):
+        TrainConfig.from_dict({"data_seeds": [1, 1]})
+    with pytest.raises(ValueError, match="other weights"):
+        average_weights([{"a": torch.zeros(1)}, {"b": torch.zeros(1)}])

@@ -50,7 +50,14 @@ class TrainConfig:
     batch_size: int = 16
     warmup: float = field(default=0.06, metadata={"help": "share of steps for linear warm-up"})
     weight_decay: float = 0.01
-    seed: int = 42
+    seed: int = field(default=42, metadata={"help": "seed of the heads' initialisation, the data order and dropout"})
+    data_seeds: tuple[int, ...] = field(
+        default=(),
+        metadata={
+            "help": "train one member per seed (data order and dropout; the same initialisation) and average their "
+            "weights, a uniform model soup: one model, as fast as one member; empty = one run with `seed`"
+        },
+    )
     max_seq_length: int = 128
     bf16: bool = True
     stance_loss_weight: float = 1.0
@@ -108,6 +115,9 @@ class TrainConfig:
         values = dict(raw)
         for key in ("train", "dev", "transfer", "teacher_probs_for"):
             values[key] = tuple(_spec(item, f"{where}: {key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
+        values["data_seeds"] = tuple(raw.get("data_seeds") or ())
+        if len(set(values["data_seeds"])) != len(values["data_seeds"]):
+            raise ValueError(f"{where}: data_seeds repeats a seed: {list(values['data_seeds'])}")
         return cls(**values)
 
 

@@ -154,8 +154,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         train_records = one_target_per_record(train_records)
     (out / "data_summary.json").write_text(json.dumps(summary, indent=2))
 
-    # 5. Training
-    model = fit(model, train_records, dev_sets, config, out, resume=resume, name=config.base_model)
+    # 5. Training: one run, or one member per data seed averaged into one model
+    model = fit_members(model, train_records, dev_sets, config, out, resume=resume, name=config.base_model)
     train_seconds = time.perf_counter() - started
 
     # 6. Thresholds and final dev metrics
@@ -202,10 +202,11 @@ def fit(
     resume: bool = False,
     name: str = "",
     save_checkpoints: bool = True,
+    seed: int | None = None,
 ) -> StanceModel:
     """Train ``model`` on ``train_records`` with the transformers Trainer (the one training loop that
     ``train`` and ``training.retrain`` share): the config's epochs, learning rates, batch size, warm-up,
-    bf16, seed and time budget; with ``dev_sets``, evaluation after every epoch, early stopping and the
+    bf16, seed (``seed`` overrides it) and time budget; with ``dev_sets``, evaluation after every epoch, early stopping and the
     best checkpoint kept. Logs go to ``out/log.jsonl``, checkpoints to ``out/checkpoints``.
 
     Example:
@@ -215,7 +216,8 @@ def fit(
         raise ValueError("no training records")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    set_seed(config.seed)
+    seed = config.seed if seed is None else seed
+    set_seed(seed)
     features = build_features(train_records, model.tokenizer, model.config.device_labels, config.max_seq_length)
     save = "epoch" if save_checkpoints else "no"
     args = TrainingArguments(
@@ -225,7 +227,7 @@ def fit(
         per_device_train_batch_size=config.batch_size,
         warmup_steps=config.warmup,
         weight_decay=config.weight_decay,
-        seed=config.seed,
+        seed=seed,
         bf16=config.bf16,
         use_cpu=not torch.cuda.is_available(),
         eval_strategy="epoch" if dev_sets else "no",
@@ -259,6 +261,69 @@ def fit(
     checkpoints = out / "checkpoints"
     trainer.train(resume_from_checkpoint=resume if resume and any(checkpoints.glob("checkpoint-*")) else None)
     return StanceModel(trainer.model, model.tokenizer, name=name or model.name, device=training_device())
+
+
+MEMBER_FILE = "member.safetensors"
+
+
+def fit_members(
+    model: StanceModel,
+    train_records: list[LabelRecord],
+    dev_sets: dict[str, list[LabelRecord]],
+    config: TrainConfig,
+    out: Path,
+    *,
+    resume: bool = False,
+    name: str = "",
+) -> StanceModel:
+    """Step 5. Without ``config.data_seeds``, one ``fit``. With them, one ``fit`` per seed (the seed
+    of the data order and dropout), each from the same initial weights, and the members' weights
+    averaged into ``model``: a uniform model soup (Wortsman et al., 2022), one model as fast as one
+    member. A finished member's weights are kept in ``out/member-SEED/member.safetensors`` and read
+    back, not retrained, when the run is started again.
+
+    Example:
+        >>> soup = fit_members(model, records, dev_sets, TrainConfig(data_seeds=(43, 44)), Path("runs/x"))  # doctest: +SKIP
+    """
+    if not config.data_seeds:
+        return fit(model, train_records, dev_sets, config, out, resume=resume, name=name)
+    from safetensors.torch import load_file, save_file
+
+    initial = {k: v.detach().clone() for k, v in model.network.state_dict().items()}
+    members = []
+    for seed in config.data_seeds:
+        path = out / f"member-{seed}" / MEMBER_FILE
+        if path.exists():
+            logger.info("member %d: reading its finished weights from %s", seed, path)
+            members.append(load_file(str(path)))
+            continue
+        model.network.load_state_dict(initial)
+        trained = fit(model, train_records, dev_sets, config, path.parent, resume=resume, name=name, seed=seed)
+        weights = {k: v.detach().float().cpu().clone() for k, v in trained.network.state_dict().items()}
+        save_file(weights, str(path))
+        members.append(weights)
+    model.network.load_state_dict(average_weights(members))
+    return model
+
+
+def average_weights(members: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of several state dicts with the same keys (integer buffers taken
+    from the first).
+
+    Example:
+        >>> average_weights([{"w": torch.tensor([1.0])}, {"w": torch.tensor([3.0])}])["w"]
+        tensor([2.])
+    """
+    if not members:
+        raise ValueError("no members to average")
+    keys = set(members[0])
+    for i, m in enumerate(members[1:], 1):
+        if set(m) != keys:
+            raise ValueError(f"member {i} has other weights than member 0: {sorted(keys ^ set(m))[:5]}")
+    return {
+        k: torch.stack([m[k].float() for m in members]).mean(0) if members[0][k].is_floating_point() else members[0][k]
+        for k in members[0]
+    }
 
 
 def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[LabelRecord]:
