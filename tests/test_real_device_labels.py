@@ -18,7 +18,8 @@ GUIDE_NAMES = set(FIXED_DEVICES)
 
 
 def test_standoff_label_files_use_the_guides_device_names_and_valid_offsets():
-    files = sorted((ROOT / "training/data/real_devices").glob("*.jsonl")) + sorted((ROOT / "training/data/real_devices_second").glob("*.jsonl"))
+    folders = ("real_devices", "real_devices_second", "real_devices_next")
+    files = [p for folder in folders for p in sorted((ROOT / "training/data" / folder).glob("*.jsonl"))]
     assert files, "no real device label files"
     for path in files:
         for n, line in enumerate(path.read_text().splitlines(), 1):
