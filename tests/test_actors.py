@@ -627,3 +627,13 @@ def test_world_regions_are_places_and_do_not_split_longer_names(finder: ActorFin
     found = {(m.text, m.actor, m.type) for m in finder.find("Tensions in the Middle East worried Europe and South Africa.")}
     assert ("Middle East", "Middle East", "place") in found and ("Europe", "Europe", "place") in found
     assert ("South Africa", "South Africa", "state") in found and not any(t == "Africa" for t, _, _ in found)
+
+
+def test_a_given_name_the_ner_left_out_is_part_of_the_name(finder: ActorFinder) -> None:
+    # a real article's first sentence: the NER tags "Gomez-Bravo" alone, and the later surname became an organisation
+    found = finder.find("Pilar Gomez-Bravo knows a thing or two about financial crises. Gomez-Bravo said so.")
+    assert [(m.text, m.actor, m.type) for m in found] == [
+        ("Pilar Gomez-Bravo", "Pilar Gomez-Bravo", "person"),
+        ("Gomez-Bravo", "Pilar Gomez-Bravo", "person"),
+    ]
+    assert [m.actor for m in finder.find("Yesterday Smith said no.")] == ["Smith"]  # a date is no given name

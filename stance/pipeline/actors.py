@@ -421,6 +421,8 @@ class ActorFinder:
         not_actors = self._not_actors
         headlines = _headline_lines(text)  # the string itself: Doc.text rebuilds it from the tokens on every access
         named_outside = _capitalised_outside(doc, words, headlines) if headlines else frozenset()
+        ents = list(ents)
+        in_entity = {i for ent in ents for i in range(ent.start, ent.end)}
         for ent in ents:
             if ent.label_ not in self.ner_labels:
                 continue
@@ -432,6 +434,8 @@ class ActorFinder:
             if ent.label_ == "PERSON":
                 while len(toks) > 1 and toks[0].lower_ in _TITLES:
                     toks.pop(0)
+                if not any(t.whitespace_ for t in toks[:-1]) and toks[0].i - 1 not in in_entity and _given_name_left_out(doc, toks[0].i):
+                    toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
             while len(toks) > 1 and (toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES):
                 toks.pop()  # "Border Security Force of (Kurds and Arabs)": no name ends in a lowercase "of"
             words = tuple(t.text for t in toks)
@@ -861,6 +865,13 @@ def _other_given_name(doc: Doc, i: int) -> bool:
     if not (tok.is_alpha and tok.is_title) or tok.is_stop:
         return False
     return not (tok.lower_ in _CONNECTORS or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR)
+
+
+def _given_name_left_out(doc: Doc, i: int) -> bool:
+    """Whether the token before a one-word PERSON entity starting at token ``i`` is the given name
+    that the NER left out: a capitalised word one space before it, not a title, honorific or date
+    (the caller checks that it is in no other entity)."""
+    return i > 0 and doc[i - 1].whitespace_ == " " and _other_given_name(doc, i - 1)
 
 
 _SIGNATURE = re.compile(r"\s*\(@\w+\)")
