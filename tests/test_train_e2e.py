@@ -95,6 +95,8 @@ def test_model_soup_averages_members_and_reuses_finished_ones(tmp_path, tiny_bas
     for key, value in soup.items():
         assert torch.allclose(value, (first[key] + second[key]) / 2, atol=1e-6), (key, (value - (first[key] + second[key]) / 2).abs().max())
 
+    assert "model soup" in (run / "model" / "README.md").read_text(), "the card says the model is an average"
+
     # started again, the finished members are read back, not retrained
     logged = (run / "member-7" / "log.jsonl").read_text()
     train(TrainConfig.from_dict(settings))

@@ -159,14 +159,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     train_seconds = time.perf_counter() - started
 
     # 6. Thresholds and final dev metrics
-    raws = {name: predict_raw(model, recs) for name, recs in dev_sets.items()}
-    if config.tune_thresholds and raws:
-        model.config.device_thresholds = tune_thresholds(list(raws.values()), model)
-        if config.max_flagged_share is not None:
-            model.config.device_thresholds = limit_flagged(list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share)
-    if config.calibrate_stance and raws:
-        logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model))
-    dev_metrics = {name: evaluate_raw(raw, model) for name, raw in raws.items()}
+    dev_metrics = tune_on_dev(model, dev_sets, config)
 
     # 7. Save
     model_dir = out / "model"
@@ -190,6 +183,23 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         export_teacher_probs(model, records, out / "teacher_probs.jsonl.gz")
     logger.info("done in %.0f s: %s", train_seconds, json.dumps(result["headline"]))
     return result
+
+
+def tune_on_dev(model: StanceModel, dev_sets: dict[str, list[LabelRecord]], config: TrainConfig) -> dict[str, dict]:
+    """Step 6: fit the device thresholds and the stance temperature of a trained ``model`` on the dev
+    sets (as ``config`` says; stored in the model's config); returns the dev metrics.
+
+    Example:
+        >>> metrics = tune_on_dev(model, {"newsmtsc:dev_rw": records}, config)  # doctest: +SKIP
+    """
+    raws = {name: predict_raw(model, recs) for name, recs in dev_sets.items()}
+    if config.tune_thresholds and raws:
+        model.config.device_thresholds = tune_thresholds(list(raws.values()), model)
+        if config.max_flagged_share is not None:
+            model.config.device_thresholds = limit_flagged(list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share)
+    if config.calibrate_stance and raws:
+        logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model))
+    return {name: evaluate_raw(raw, model) for name, raw in raws.items()}
 
 
 def fit(

@@ -41,6 +41,16 @@ def _teacher_line(ev: dict) -> str:
     return f"- Stance distilled from a teacher: {base}, fine-tuned on NewsMTSC (configs/teacher.yaml); teacher dev {scores}"
 
 
+def _soup_line(ev: dict) -> list[str]:
+    seeds = (ev.get("config") or {}).get("data_seeds") or []
+    if len(seeds) < 2:
+        return []
+    return [
+        f"- A model soup: the weights of {len(seeds)} runs of the same config averaged, each with its own data order "
+        f"and dropout (data seeds {', '.join(map(str, seeds))}) from the same initial weights"
+    ]
+
+
 def write_card(model_dir: str | Path) -> Path:
     """Render README.md for a saved model from ``config.json`` and ``evaluation.json``.
 
@@ -69,6 +79,7 @@ def write_card(model_dir: str | Path) -> Path:
         f"- Base encoder: {BASE_NAMES.get(ev.get('base_model', ''), ev.get('base_model', '?'))} "
         f"({config.get('encoder', {}).get('model_type', '?')}, {config.get('encoder', {}).get('num_hidden_layers', '?')} layers)",
         _teacher_line(ev),
+        *_soup_line(ev),
         f"- Stance labels: {', '.join(config.get('stance_labels', []))}",
         f"- Device labels: {', '.join(devices)}",
         f"- Maximum length: {config.get('max_seq_length')} tokens; weights stored as {config.get('dtype', config.get('torch_dtype', '?'))}",

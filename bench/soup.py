@@ -1,0 +1,70 @@
+"""Average trained checkpoints into one model (a uniform model soup) and measure it on the dev sets.
+
+    python bench/soup.py RUN_D/checkpoints/checkpoint-17349 RUN_E/checkpoints/checkpoint-17349 [--save DIR]
+
+The weights of the given checkpoints (transformers Trainer checkpoints or `member.safetensors` files
+of a `data_seeds` run) are averaged by `training.train.average_weights`, then the device thresholds
+and the stance temperature are fitted on the dev sets of the config exactly as training's step 6
+(`training.train.tune_on_dev`). Prints the dev headline (the mean of the five measures is the
+selection rule), the temperature and the stance calibration error, and writes
+bench/results/soup.json. One checkpoint alone gives that run's own dev figures, the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from safetensors.torch import load_file  # noqa: E402
+
+from stance.labels.taxonomy import Taxonomy  # noqa: E402
+from stance.model.modeling import StanceModel  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
+from training.data import load_records  # noqa: E402
+from training.evaluate import headline  # noqa: E402
+from training.train import average_weights, tune_on_dev  # noqa: E402
+
+
+def weights_file(path: Path) -> Path:
+    return path if path.suffix == ".safetensors" else path / "model.safetensors"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", type=Path, nargs="+")
+    parser.add_argument("--config", default=str(ROOT / "configs/default.yaml"), help="its dev sets and tuning settings")
+    parser.add_argument("--model", default="default", help="a model of the same architecture (its config and tokenizer)")
+    parser.add_argument("--save", type=Path, help="also save the soup as a model directory")
+    args = parser.parse_args()
+
+    config = TrainConfig.from_yaml(args.config)
+    model = StanceModel.from_pretrained(args.model, device="cpu", bf16=True)
+    model.network.load_state_dict(average_weights([load_file(str(weights_file(p))) for p in args.checkpoints]))
+    model.config.stance_temperature = 1.0  # the temperature is fitted on predictions at 1, as after training
+    taxonomy = Taxonomy.load()
+    dev_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.dev}
+    metrics = tune_on_dev(model, dev_sets, config)
+    result = {
+        "date": date.today().isoformat(),
+        "checkpoints": [str(p) for p in args.checkpoints],
+        "headline": headline(metrics),
+        "temperature": model.config.stance_temperature,
+        "ece": {name: m["stance"]["ece"] for name, m in metrics.items() if "stance" in m},
+        "thresholds": {k: model.config.device_thresholds[k] for k in taxonomy.names if k in model.config.device_thresholds},
+    }
+    print(json.dumps(result, indent=1))
+    out = ROOT / "bench/results/soup.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    if args.save:
+        model.save_pretrained(args.save)
+
+
+if __name__ == "__main__":
+    main()
