@@ -58,13 +58,18 @@ def test_train_save_reload_predict(tmp_path, tiny_base):
             assert np.allclose(list(ta.probs.values()), list(tb.probs.values()), atol=1e-6)
 
 
-def test_resume_continues_from_checkpoint(tmp_path, tiny_base):
+def _one_epoch_settings(tmp_path, tiny_base, output: str, **more) -> dict:
+    """A one-epoch run on the examples twice over (2 steps), no dev sets."""
     data = tmp_path / "labels.jsonl"
     data.write_text("\n".join(json.dumps(e) for e in EXAMPLES * 2) + "\n")
-    settings = {
-        "base_model": str(tiny_base), "output_dir": str(tmp_path / "run"), "train": [{"path": str(data)}],
-        "epochs": 1, "batch_size": 4, "max_seq_length": 48, "bf16": False, "tune_thresholds": False,
+    return {
+        "base_model": str(tiny_base), "output_dir": str(tmp_path / output), "train": [{"path": str(data)}],
+        "epochs": 1, "batch_size": 4, "max_seq_length": 48, "bf16": False, "tune_thresholds": False, **more,
     }
+
+
+def test_resume_continues_from_checkpoint(tmp_path, tiny_base):
+    settings = _one_epoch_settings(tmp_path, tiny_base, "run")
     train(TrainConfig.from_dict(settings))
     settings["epochs"] = 2
     train(TrainConfig.from_dict(settings), resume=True)
@@ -79,13 +84,7 @@ def _weights(path):
 
 
 def test_model_soup_averages_members_and_reuses_finished_ones(tmp_path, tiny_base):
-    data = tmp_path / "labels.jsonl"
-    data.write_text("\n".join(json.dumps(e) for e in EXAMPLES * 2) + "\n")
-    settings = {
-        "base_model": str(tiny_base), "output_dir": str(tmp_path / "soup"), "train": [{"path": str(data)}],
-        "epochs": 1, "batch_size": 4, "max_seq_length": 48, "bf16": False, "tune_thresholds": False,
-        "save_dtype": "float32", "seed": 7, "data_seeds": [7, 8],
-    }
+    settings = _one_epoch_settings(tmp_path, tiny_base, "soup", save_dtype="float32", seed=7, data_seeds=[7, 8])
     train(TrainConfig.from_dict(settings))
     run = tmp_path / "soup"
     first, second = (_weights(run / f"member-{s}" / "member.safetensors") for s in (7, 8))
