@@ -26,7 +26,7 @@ from safetensors.torch import load_file  # noqa: E402
 from stance.labels.taxonomy import Taxonomy  # noqa: E402
 from stance.model.modeling import StanceModel  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.data import load_records  # noqa: E402
+from training.data import load_sets  # noqa: E402
 from training.evaluate import headline  # noqa: E402
 from training.train import average_weights, tune_on_dev  # noqa: E402
 
@@ -48,7 +48,7 @@ def main() -> None:
     model.network.load_state_dict(average_weights([load_file(str(weights_file(p))) for p in args.checkpoints]))
     model.config.stance_temperature = 1.0  # the temperature is fitted on predictions at 1, as after training
     taxonomy = Taxonomy.load()
-    dev_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.dev}
+    dev_sets = load_sets(config.dev, config.data_dir, taxonomy, config.seed)
     metrics = tune_on_dev(model, dev_sets, config)
     result = {
         "date": date.today().isoformat(),

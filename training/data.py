@@ -18,6 +18,16 @@ from training.config import DataSpec
 from training.convert import get_converter
 
 
+def load_sets(specs: Iterable[DataSpec], data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42) -> dict[str, list[LabelRecord]]:
+    """Each spec's records (:func:`load_records`) under its name.
+
+    Example:
+        >>> load_sets(config.dev, config.data_dir, Taxonomy.load(), config.seed).keys()  # doctest: +SKIP
+        dict_keys(['newsmtsc:dev_rw', 'newsmtsc:dev_mt', ...])
+    """
+    return {spec.name: load_records(spec, data_dir, taxonomy, seed) for spec in specs}
+
+
 def load_records(spec: DataSpec, data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42) -> list[LabelRecord]:
     """The records of one data spec with device labels mapped to the taxonomy.
 

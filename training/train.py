@@ -28,7 +28,7 @@ from stance.store.card import write_card
 from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
-from training.data import build_features, describe, load_records, one_target_per_record
+from training.data import build_features, describe, load_records, load_sets, one_target_per_record
 from training.evaluate import calibrate_stance, evaluate_raw, headline, limit_flagged, predict_raw, tune_thresholds
 
 logger = logging.getLogger("stance.train")
@@ -118,15 +118,15 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     (out / "config.json").write_text(json.dumps(_asdict(config), indent=2))
 
     # 2. Data
-    train_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.train}
-    dev_sets = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.dev}
+    train_sets = load_sets(config.train, config.data_dir, taxonomy, config.seed)
+    dev_sets = load_sets(config.dev, config.data_dir, taxonomy, config.seed)
     summary = {"train": describe(train_sets), "dev": describe(dev_sets)}
     train_records = [r for recs in train_sets.values() for r in recs]
     logger.info("training on %d sentences from %s", len(train_records), ", ".join(train_sets))
 
     # 3. Teacher: soft stance labels on the training targets and on the transfer set
     if config.distill_from:
-        transfer = {spec.name: load_records(spec, config.data_dir, taxonomy, config.seed) for spec in config.transfer}
+        transfer = load_sets(config.transfer, config.data_dir, taxonomy, config.seed)
         summary["transfer"] = describe(transfer)
         train_records += [r for recs in transfer.values() for r in recs]
         if config.distill_from.endswith((".jsonl", ".jsonl.gz")):
