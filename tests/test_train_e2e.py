@@ -77,6 +77,13 @@ def test_resume_continues_from_checkpoint(tmp_path, tiny_base):
     assert max(steps) == 4  # 2 steps per epoch; the second run added only the second epoch
 
 
+def test_save_every_minutes_checkpoints_mid_epoch(tmp_path, tiny_base):
+    settings = _one_epoch_settings(tmp_path, tiny_base, "run", save_every_minutes=1e-9)
+    train(TrainConfig.from_dict(settings))
+    saved = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("checkpoint-*"))
+    assert saved == ["checkpoint-1", "checkpoint-2"]  # step 1 is mid-epoch: only the time-based save makes it
+
+
 def _weights(path):
     from safetensors.torch import load_file
 

@@ -92,6 +92,10 @@ class TrainConfig:
     max_train_minutes: float | None = field(
         default=None, metadata={"help": "stop after this much training time, keeping the best checkpoint so far"}
     )
+    save_every_minutes: float | None = field(
+        default=None,
+        metadata={"help": "also save a checkpoint every this many minutes of training, for --resume after a stop mid-epoch"},
+    )
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> TrainConfig:

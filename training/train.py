@@ -73,6 +73,22 @@ class TimeBudgetCallback(TrainerCallback):
         return control
 
 
+class PeriodicSaveCallback(TrainerCallback):
+    """Saves a checkpoint every ``minutes`` of training time as well as at each epoch's end, so that a
+    run stopped mid-epoch (a session cut off, a laptop closed) resumes with ``--resume`` from at most
+    that much before (``save_every_minutes`` in the config)."""
+
+    def __init__(self, minutes: float) -> None:
+        self.seconds = minutes * 60
+        self.last = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.perf_counter() - self.last > self.seconds:
+            self.last = time.perf_counter()
+            control.should_save = True
+        return control
+
+
 class StanceTrainer(Trainer):
     """Trainer whose evaluation runs the real prediction path on the dev sets."""
 
@@ -257,6 +273,8 @@ def fit(
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     if config.max_train_minutes:
         callbacks.append(TimeBudgetCallback(config.max_train_minutes))
+    if config.save_every_minutes and save_checkpoints:
+        callbacks.append(PeriodicSaveCallback(config.save_every_minutes))
     trainer = StanceTrainer(
         model=model.network,
         args=args,
