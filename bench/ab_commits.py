@@ -48,7 +48,9 @@ def score(tree: Path, corpus: Path, out: Path, workers: int) -> float:
     wall = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"{tree}: {done.stderr[-3000:]}")
-    run = json.loads(next(p for p in (out.with_name(out.stem + ".run.json"), out.parent / "run.json") if p.exists()).read_text())  # run.json before OUT.run.json
+    run = json.loads(
+        next(p for p in (out.with_name(out.stem + ".run.json"), out.parent / "run.json") if p.exists()).read_text()
+    )  # run.json before OUT.run.json
     if not run["stance_version"] or Path(run["model"]["path"]).resolve().parents[2] != tree.resolve():
         raise SystemExit(f"{tree}: the run used another tree's package ({run['model']['path']})")
     return run["counts"]["sentences_scored"] / wall
@@ -82,15 +84,24 @@ def main() -> None:
         rates: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(args.repeats):
             for name, tree in trees.items():
-                rates[name].append(score(tree, corpus, tmp / f"{i}-{len(rates[name])}-{tree.name}" / "scores.parquet", args.workers))
+                rates[name].append(
+                    score(tree, corpus, tmp / f"{i}-{len(rates[name])}-{tree.name}" / "scores.parquet", args.workers)
+                )
                 print(f"{name}: {rates[name][-1]:.0f} sentences/s", flush=True)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True)
     medians = {name: statistics.median(r) for name, r in rates.items()}
     ratio = medians["this tree"] / medians[args.base]
     print(f"median: this tree {medians['this tree']:.0f}, {args.base} {medians[args.base]:.0f} sentences/s: {ratio:.2f}x")
-    result = {"date": str(date.today()), "base": args.base, "sentences": args.sentences, "workers": args.workers,
-              "rates": rates, "medians": medians, "ratio": ratio}
+    result = {
+        "date": str(date.today()),
+        "base": args.base,
+        "sentences": args.sentences,
+        "workers": args.workers,
+        "rates": rates,
+        "medians": medians,
+        "ratio": ratio,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
 

@@ -29,8 +29,13 @@ from datetime import date
 from pathlib import Path
 
 PEOPLE = {
-    "Trump": "Donald Trump", "Obama": "Barack Obama", "McConnell": "Mitch McConnell", "Sanders": "Bernie Sanders",
-    "Romney": "Mitt Romney", "Schumer": "Chuck Schumer", "Pelosi": "Nancy Pelosi",
+    "Trump": "Donald Trump",
+    "Obama": "Barack Obama",
+    "McConnell": "Mitch McConnell",
+    "Sanders": "Bernie Sanders",
+    "Romney": "Mitt Romney",
+    "Schumer": "Chuck Schumer",
+    "Pelosi": "Nancy Pelosi",
 }
 PARTY_WORDS = re.compile(r"^(?:Republicans?|GOP|G\.O\.P\.|Democrats?|Democratic|Dems?)$")
 
@@ -44,6 +49,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     import stance
+
     try:
         from stance.pipeline.actors import ActorFinder
         from stance.pipeline.scorer import find_targets, to_article
@@ -55,7 +61,10 @@ def main() -> None:
 
     rows = pq.read_table(Path(args.data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text"]).to_pylist()
     random.Random(2026).shuffle(rows)
-    articles = [to_article({"id": r["id"], "title": (r["title"] or "").strip(), "text": r["text"]}, i) for i, r in enumerate(rows[: args.articles])]
+    articles = [
+        to_article({"id": r["id"], "title": (r["title"] or "").strip(), "text": r["text"]}, i)
+        for i, r in enumerate(rows[: args.articles])
+    ]
     finder, splitter = ActorFinder(), get_splitter("news")
     started = time.perf_counter()
     units, targets, _ = find_targets(articles, splitter, finder)
@@ -76,7 +85,13 @@ def main() -> None:
                 c["this_person"] += m.actor == PEOPLE[m.text]
                 if getattr(m, "resolution", None) == "ambiguous" or m.actor == m.text:
                     c["left_as_surname"] += 1
-                    c["several_named_in_article" if len(bearers[m.text]) > 1 else "none_named" if not bearers[m.text] else "one_named"] += 1
+                    c[
+                        "several_named_in_article"
+                        if len(bearers[m.text]) > 1
+                        else "none_named"
+                        if not bearers[m.text]
+                        else "one_named"
+                    ] += 1
             if PARTY_WORDS.match(m.text):
                 side = "Republican" if m.text[0] in "RG" else "Democratic"
                 parties[side][m.actor] += 1

@@ -120,8 +120,11 @@ def measure(articles: list, pred: dict[str, list], registry: ActorRegistry) -> d
                 errors[("extra", art.document[p[0] : p[1]], p[2], "")] += 1
     out = {}
     for key, c in counts.items():
-        row = {"gold": c["gold"], "recall": round(c["matched"] / c["gold"], 3) if c["gold"] else None,
-               "actor_accuracy": round(c["same_actor"] / c["matched"], 3) if c["matched"] else None}
+        row = {
+            "gold": c["gold"],
+            "recall": round(c["matched"] / c["gold"], 3) if c["gold"] else None,
+            "actor_accuracy": round(c["same_actor"] / c["matched"], 3) if c["matched"] else None,
+        }
         if key == "all":
             row["predicted"] = c["predicted"]
             row["precision"] = round(c["matched"] / c["predicted"], 3) if c["predicted"] else None
@@ -155,8 +158,12 @@ def main() -> None:
         for (kind, text, got, want), n in errors.most_common(args.show_errors):
             print(f"{n:3d}  {kind:6s} {text!r}: {got!r} / {want!r}")
     report = {
-        "date": date.today().isoformat(), "split": args.split, "rev": args.rev or "working tree",
-        "articles": len(articles), "machine": os.uname().nodename, **{"by_type": result},
+        "date": date.today().isoformat(),
+        "split": args.split,
+        "rev": args.rev or "working tree",
+        "articles": len(articles),
+        "machine": os.uname().nodename,
+        **{"by_type": result},
     }
     print(json.dumps(report, indent=1))
     name = f"actors_real_{args.split}" + (f"_{args.rev[:8]}" if args.rev else "")

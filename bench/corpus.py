@@ -11,17 +11,80 @@ import json
 import random
 
 OUTLETS = ["The Harbour Ledger", "Capital Daily Wire", "Northern Star Online"]
-STATES = ["Russia", "China", "the United States", "Ukraine", "Germany", "France", "Iran", "Israel", "India", "Turkey", "Japan", "Brazil"]
+STATES = [
+    "Russia",
+    "China",
+    "the United States",
+    "Ukraine",
+    "Germany",
+    "France",
+    "Iran",
+    "Israel",
+    "India",
+    "Turkey",
+    "Japan",
+    "Brazil",
+]
 METONYMS = ["Moscow", "Beijing", "Washington", "Kyiv", "Berlin", "Paris", "Tehran", "the Kremlin", "the White House", "Ankara"]
 ORGS = ["NATO", "the European Union", "the United Nations", "the IMF", "the World Health Organization", "OPEC", "the World Bank"]
-PEOPLE = ["Vladimir Putin", "Xi Jinping", "Joe Biden", "Volodymyr Zelensky", "Emmanuel Macron", "Olaf Scholz", "Sergei Lavrov", "Wang Yi", "Antony Blinken", "Narendra Modi", "Recep Tayyip Erdogan"]
-TOPICS = ["the ceasefire proposal", "new sanctions", "the trade agreement", "tariffs on electric vehicles", "the grain corridor",
-          "energy prices", "the border dispute", "military aid", "the climate pledge", "the refugee plan", "interest rates"]
-VERBS = ["criticised", "welcomed", "rejected", "backed", "questioned", "praised", "condemned", "discussed", "defended", "dismissed"]
-FRAMES = ["", "", "", "Critics say ", "It is widely believed that ", "In an apparent dig at rivals, ", "In what many saw as a provocation, "]
-QUALIFIERS = ["", "", "so-called ", "\"temporary\" ", "draconian ", "landmark ", "reckless "]
-TAILS = [" on Monday.", " in a statement.", ", officials said.", " after talks in Geneva.", " during a press conference.", " late on Friday.",
-         ", according to a spokesperson.", " despite growing pressure at home."]
+PEOPLE = [
+    "Vladimir Putin",
+    "Xi Jinping",
+    "Joe Biden",
+    "Volodymyr Zelensky",
+    "Emmanuel Macron",
+    "Olaf Scholz",
+    "Sergei Lavrov",
+    "Wang Yi",
+    "Antony Blinken",
+    "Narendra Modi",
+    "Recep Tayyip Erdogan",
+]
+TOPICS = [
+    "the ceasefire proposal",
+    "new sanctions",
+    "the trade agreement",
+    "tariffs on electric vehicles",
+    "the grain corridor",
+    "energy prices",
+    "the border dispute",
+    "military aid",
+    "the climate pledge",
+    "the refugee plan",
+    "interest rates",
+]
+VERBS = [
+    "criticised",
+    "welcomed",
+    "rejected",
+    "backed",
+    "questioned",
+    "praised",
+    "condemned",
+    "discussed",
+    "defended",
+    "dismissed",
+]
+FRAMES = [
+    "",
+    "",
+    "",
+    "Critics say ",
+    "It is widely believed that ",
+    "In an apparent dig at rivals, ",
+    "In what many saw as a provocation, ",
+]
+QUALIFIERS = ["", "", "so-called ", '"temporary" ', "draconian ", "landmark ", "reckless "]
+TAILS = [
+    " on Monday.",
+    " in a statement.",
+    ", officials said.",
+    " after talks in Geneva.",
+    " during a press conference.",
+    " late on Friday.",
+    ", according to a spokesperson.",
+    " despite growing pressure at home.",
+]
 
 
 def sentence(rng: random.Random) -> str:
@@ -45,8 +108,13 @@ def article(rng: random.Random, i: int, n_sentences: int) -> dict:
             paras.append(" ".join(current))
             current = []
     paras[0] = f"{city} (Wire) - " + paras[0]
-    return {"id": f"bench-{i}", "title": sentence(rng).rstrip("."), "outlet": rng.choice(OUTLETS), "date": f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-            "text": "\n\n".join(paras)}
+    return {
+        "id": f"bench-{i}",
+        "title": sentence(rng).rstrip("."),
+        "outlet": rng.choice(OUTLETS),
+        "date": f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+        "text": "\n\n".join(paras),
+    }
 
 
 def generate(n_sentences: int, seed: int = 0) -> list[dict]:

@@ -119,7 +119,11 @@ def main() -> None:
         result = agreement(args.data_dir)
     else:
         records = list(convert(Path(args.data_dir), args.split))
-        result = {"model": args.model, "split": args.split, **score(records, predicted_spans(args.model, records, args.data_dir, args.backend))}
+        result = {
+            "model": args.model,
+            "split": args.split,
+            **score(records, predicted_spans(args.model, records, args.data_dir, args.backend)),
+        }
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

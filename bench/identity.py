@@ -68,8 +68,14 @@ def main() -> None:
     for line in found[:50]:
         print(line)
     print(f"{len(articles)} articles, {len(rows['this tree'])} rows: {len(found)} differences from {args.base}")
-    result = {"date": str(date.today()), "base": args.base, "articles": len(articles), "rows": len(rows["this tree"]),
-              "differences": len(found), "sentences_per_second": rates}
+    result = {
+        "date": str(date.today()),
+        "base": args.base,
+        "articles": len(articles),
+        "rows": len(rows["this tree"]),
+        "differences": len(found),
+        "sentences_per_second": rates,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     sys.exit(1 if found else 0)

@@ -82,8 +82,14 @@ def main() -> None:
             done = sum(s["sentences"] for s in json.loads(manifest.read_text())["shards"])
         except (OSError, ValueError, KeyError):
             done = None
-        trace.append({"t": round(time.perf_counter() - started, 1), "sentences_done": done,
-                      "main_mb": main_rss / 2**20, "workers_mb": [w / 2**20 for w in workers]})
+        trace.append(
+            {
+                "t": round(time.perf_counter() - started, 1),
+                "sentences_done": done,
+                "main_mb": main_rss / 2**20,
+                "workers_mb": [w / 2**20 for w in workers],
+            }
+        )
     seconds = time.perf_counter() - started
     if proc.returncode:
         raise SystemExit(proc.stderr.read().decode()[-3000:])
@@ -92,11 +98,18 @@ def main() -> None:
     per_process = [max([t["main_mb"], *t["workers_mb"]]) for t in trace]
     tenth = max(1, len(trace) // 10)
     result = {
-        "date": str(date.today()), "command": " ".join(cmd[1:]), "articles": articles, "sentences": run["counts"]["sentences"],
-        "seconds": seconds, "sentences_per_s": run["counts"]["sentences_scored"] / run["timings"]["seconds"],
-        "peak_process_mb": max(per_process), "peak_total_mb": max(total),
-        "second_tenth_total_mb": max(total[tenth : 2 * tenth] or total), "last_tenth_total_mb": max(total[-tenth:]),
-        "errors": run["counts"]["errors"], "trace": trace,
+        "date": str(date.today()),
+        "command": " ".join(cmd[1:]),
+        "articles": articles,
+        "sentences": run["counts"]["sentences"],
+        "seconds": seconds,
+        "sentences_per_s": run["counts"]["sentences_scored"] / run["timings"]["seconds"],
+        "peak_process_mb": max(per_process),
+        "peak_total_mb": max(total),
+        "second_tenth_total_mb": max(total[tenth : 2 * tenth] or total),
+        "last_tenth_total_mb": max(total[-tenth:]),
+        "errors": run["counts"]["errors"],
+        "trace": trace,
     }
     path = Path(args.out or f"bench/results/memory-{args.sentences}.json")
     path.parent.mkdir(parents=True, exist_ok=True)

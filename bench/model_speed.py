@@ -57,8 +57,10 @@ def main() -> None:
         r["sentences"] = len(sentences)
         r["sentences_per_second"] = len(sentences) / statistics.median(r["seconds"])
         r["one_target_per_pass"] = bool(getattr(models[name].config, "one_target_per_pass", False))
-        print(f"{name:40s} dev_rw {r['quality']['dev_rw']['macro_f1']:.3f} dev_mt {r['quality']['dev_mt']['macro_f1']:.3f} "
-              f"{r['sentences_per_second']:.1f} sentences/s")
+        print(
+            f"{name:40s} dev_rw {r['quality']['dev_rw']['macro_f1']:.3f} dev_mt {r['quality']['dev_mt']['macro_f1']:.3f} "
+            f"{r['sentences_per_second']:.1f} sentences/s"
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2))

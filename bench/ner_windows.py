@@ -47,14 +47,23 @@ def main() -> None:
             seconds[mode] = time.perf_counter() - t0
             found[mode] = {(i, m.start, m.end, m.actor, m.type) for i, ms in enumerate(mentions) for m in ms}
         whole, windows = found["whole"], found["windows"]
-        row = {"documents": len(texts), "mentions_whole": len(whole), "only_whole": len(whole - windows), "only_windows": len(windows - whole),
-               "agreement": len(whole & windows) / max(len(whole | windows), 1), "seconds": seconds,
-               "speedup": seconds["whole"] / seconds["windows"],
-               "examples_only_whole": [list(x) for x in sorted(whole - windows)[:5]], "examples_only_windows": [list(x) for x in sorted(windows - whole)[:5]]}
+        row = {
+            "documents": len(texts),
+            "mentions_whole": len(whole),
+            "only_whole": len(whole - windows),
+            "only_windows": len(windows - whole),
+            "agreement": len(whole & windows) / max(len(whole | windows), 1),
+            "seconds": seconds,
+            "speedup": seconds["whole"] / seconds["windows"],
+            "examples_only_whole": [list(x) for x in sorted(whole - windows)[:5]],
+            "examples_only_windows": [list(x) for x in sorted(windows - whole)[:5]],
+        }
         results["corpora"][name] = row
-        print(f"{name}: {len(texts)} documents, {len(whole)} mentions; only whole-sentence NER {row['only_whole']}, only windowed "
-              f"{row['only_windows']}; agreement {row['agreement']:.4f}; actor finding {seconds['whole']:.1f} s -> {seconds['windows']:.1f} s "
-              f"({row['speedup']:.2f}x)")
+        print(
+            f"{name}: {len(texts)} documents, {len(whole)} mentions; only whole-sentence NER {row['only_whole']}, only windowed "
+            f"{row['only_windows']}; agreement {row['agreement']:.4f}; actor finding {seconds['whole']:.1f} s -> {seconds['windows']:.1f} s "
+            f"({row['speedup']:.2f}x)"
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
 

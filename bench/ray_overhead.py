@@ -52,8 +52,9 @@ print(json.dumps({"seconds": seconds, "sentences_scored": summary.sentences_scor
 
 
 def run(engine: str, corpus: Path, out: Path, use_ner: bool) -> dict:
-    result = subprocess.run([sys.executable, "-c", _CHILD, engine, str(corpus), str(out), "1" if use_ner else "0"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, engine, str(corpus), str(out), "1" if use_ner else "0"], capture_output=True, text=True
+    )
     if result.returncode:
         raise SystemExit(result.stderr[-3000:])
     child = json.loads(result.stdout.strip().splitlines()[-1])
@@ -93,14 +94,21 @@ def main() -> None:
             print(f"{engine} run {i}: {r['sentences_per_s']:.0f} sentences/s ({r['seconds']:.1f} s)", flush=True)
     medians = {e: statistics.median(r["sentences_per_s"] for r in rs) for e, rs in runs.items()}
     results = {
-        "date": str(date.today()), "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "use_ner": not args.no_ner, "articles": len(articles), "sentences_scored": runs["local"][0]["sentences_scored"],
-        "runs": runs, "median_sentences_per_s": medians, "ratio_ray_over_local": medians["ray"] / medians["local"],
+        "date": str(date.today()),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "use_ner": not args.no_ner,
+        "articles": len(articles),
+        "sentences_scored": runs["local"][0]["sentences_scored"],
+        "runs": runs,
+        "median_sentences_per_s": medians,
+        "ratio_ray_over_local": medians["ray"] / medians["local"],
         "same_rows": same_rows(tmp / "local-0" / "scores.parquet", tmp / "ray-0" / "scores.parquet"),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    print(f"local {medians['local']:.0f}, ray {medians['ray']:.0f} sentences/s; ratio {results['ratio_ray_over_local']:.2f}; "
-          f"same rows: {results['same_rows']}")
+    print(
+        f"local {medians['local']:.0f}, ray {medians['ray']:.0f} sentences/s; ratio {results['ratio_ray_over_local']:.2f}; "
+        f"same rows: {results['same_rows']}"
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
 

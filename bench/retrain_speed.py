@@ -41,7 +41,12 @@ def new_labels(data_dir: Path, n: int, seed: str = "bench") -> list[LabelRecord]
     out: list[LabelRecord] = []
     for doc in order:
         for r in by_doc[doc]:
-            devices = tuple(sorted({DeviceLabel(d.start, d.end, NEW_DEVICE) for d in r.devices if d.label == "cue"}, key=lambda d: (d.start, d.end)))
+            devices = tuple(
+                sorted(
+                    {DeviceLabel(d.start, d.end, NEW_DEVICE) for d in r.devices if d.label == "cue"},
+                    key=lambda d: (d.start, d.end),
+                )
+            )
             out.append(LabelRecord(text=r.text, devices=devices, device_labels=(NEW_DEVICE,), source="polnear-bench", doc_id=doc))
             if len(out) == n:
                 return out
@@ -62,8 +67,23 @@ def main() -> None:
     labels = work / "new_labels.jsonl"
     write_label_file(records, labels)
     home = tempfile.mkdtemp(prefix="stance-home-")  # an empty registry: base = the shipped default
-    command = [sys.executable, "-m", "stance.cli.main", "retrain", "--base", "default", "--new", str(labels), "--add-device", NEW_DEVICE,
-               "--output-dir", str(work / "out"), "--data-dir", args.data_dir, "--promote"]
+    command = [
+        sys.executable,
+        "-m",
+        "stance.cli.main",
+        "retrain",
+        "--base",
+        "default",
+        "--new",
+        str(labels),
+        "--add-device",
+        NEW_DEVICE,
+        "--output-dir",
+        str(work / "out"),
+        "--data-dir",
+        args.data_dir,
+        "--promote",
+    ]
     if args.config:
         command += ["--config", args.config]
     print("$", " ".join(command), flush=True)
@@ -89,7 +109,9 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     print((work / "out" / "gate.md").read_text())
-    print(f"wall time {wall:.1f} s for {len(records)} new sentences ({result['new_articles']} articles); stages {summary['seconds']}")
+    print(
+        f"wall time {wall:.1f} s for {len(records)} new sentences ({result['new_articles']} articles); stages {summary['seconds']}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,10 +43,17 @@ def run_stance(corpus: Path, out: Path, extra: list[str]) -> dict:
     wall = time.perf_counter() - started
     child = json.loads(result.stdout.strip().splitlines()[-1])
     run = json.loads(out.with_name(out.stem + ".run.json").read_text())
-    return {"wall_s": wall, "score_s": child["score_s"], "peak_rss_mb": child["peak_rss_mb"],
-            "peak_rss_worker_mb": child["peak_rss_worker_mb"], "sentences": run["counts"]["sentences"],
-            "sentences_scored": run["counts"]["sentences_scored"], "stages": run["timings"]["stages"], "load_s": child["load_s"],
-            "backend": run["model"]["backend"]}
+    return {
+        "wall_s": wall,
+        "score_s": child["score_s"],
+        "peak_rss_mb": child["peak_rss_mb"],
+        "peak_rss_worker_mb": child["peak_rss_worker_mb"],
+        "sentences": run["counts"]["sentences"],
+        "sentences_scored": run["counts"]["sentences_scored"],
+        "stages": run["timings"]["stages"],
+        "load_s": child["load_s"],
+        "backend": run["model"]["backend"],
+    }
 
 
 # Scores in a child process so that its peak RSS is measured alone; model loading is timed apart.
@@ -109,7 +116,10 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     parser.add_argument("--batch-size", type=int, default=64, help="sentences per model batch")
     parser.add_argument("--backends", default="auto", help="comma-separated --backend values to time, e.g. auto,torch")
-    parser.add_argument("--corpus", help="score this input (a file or directory stance score reads) instead of a generated corpus; no baseline then")
+    parser.add_argument(
+        "--corpus",
+        help="score this input (a file or directory stance score reads) instead of a generated corpus; no baseline then",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     if args.corpus:
@@ -126,8 +136,13 @@ def main() -> None:
         configs[f"workers1{suffix}"] = flags + [f"--backend={backend}"]
         if args.workers2:
             configs[f"workers2{suffix}"] = flags + ["--workers2", f"--backend={backend}"]
-    results: dict = {"date": str(date.today()), "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
-                     "use_ner": not args.no_ner, "articles": len(articles), "corpus": args.corpus or "generated"}
+    results: dict = {
+        "date": str(date.today()),
+        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
+        "use_ner": not args.no_ner,
+        "articles": len(articles),
+        "corpus": args.corpus or "generated",
+    }
     baseline_articles = generate(args.baseline_sentences, seed=1)
     all_runs: dict[str, list[dict]] = {name: [] for name in configs}
     for i in range(args.repeats):  # interleaved: a slow spell of the machine hits every configuration alike
@@ -136,14 +151,25 @@ def main() -> None:
             all_runs[name].append(run_stance(corpus, tmp / f"{name}-{i}" / "scores.parquet", extra))
     for name, runs in all_runs.items():
         rates = [r["sentences_scored"] / r["score_s"] for r in runs]
-        results[name] = {"runs": runs, "median_sentences_per_s": statistics.median(rates), "rates": rates, "backend": runs[0]["backend"],
-                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "peak_rss_worker_mb": max(r["peak_rss_worker_mb"] for r in runs)}
+        results[name] = {
+            "runs": runs,
+            "median_sentences_per_s": statistics.median(rates),
+            "rates": rates,
+            "backend": runs[0]["backend"],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "peak_rss_worker_mb": max(r["peak_rss_worker_mb"] for r in runs),
+        }
         print(name, f"median {statistics.median(rates):.0f} sentences/s", flush=True)
     if not args.no_baseline:
         base = [naive_baseline(baseline_articles, not args.no_ner) for _ in range(max(1, args.repeats // 2))]
-        results["naive_baseline"] = {"runs": base, "median_sentences_per_s": statistics.median(b["sentences_per_s"] for b in base)}
+        results["naive_baseline"] = {
+            "runs": base,
+            "median_sentences_per_s": statistics.median(b["sentences_per_s"] for b in base),
+        }
         for name in configs:
-            results[f"speedup_{name}_vs_naive"] = results[name]["median_sentences_per_s"] / results["naive_baseline"]["median_sentences_per_s"]
+            results[f"speedup_{name}_vs_naive"] = (
+                results[name]["median_sentences_per_s"] / results["naive_baseline"]["median_sentences_per_s"]
+            )
         print("naive", f"{results['naive_baseline']['median_sentences_per_s']:.0f} sentences/s")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))

@@ -93,8 +93,12 @@ def batch_reference(articles: list[dict], model: str, use_ner: bool) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "articles.jsonl"
         path.write_text("".join(json.dumps(a) + "\n" for a in articles))
-        result = subprocess.run([sys.executable, "-c", _BATCH_CHILD, str(path), model, "1" if use_ner else "0"],
-                                capture_output=True, text=True, timeout=3600)
+        result = subprocess.run(
+            [sys.executable, "-c", _BATCH_CHILD, str(path), model, "1" if use_ner else "0"],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
     if result.returncode:
         raise SystemExit(f"batch reference failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -107,8 +111,23 @@ class Server:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "stance.cli.main", "serve", "--model", model, "--host", HOST, "--port", str(self.port),
-               "--log-level", "info", "--no-access-log", *([] if use_ner else ["--no-ner"]), *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "stance.cli.main",
+            "serve",
+            "--model",
+            model,
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--log-level",
+            "info",
+            "--no-access-log",
+            *([] if use_ner else ["--no-ner"]),
+            *extra,
+        ]
         env = {k: v for k, v in os.environ.items() if k != "STANCE_API_KEY"}
         started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -154,7 +173,10 @@ def malformed(i: int, max_chars: int) -> tuple[str, bytes]:
         ("missing_text", json.dumps({"articles": [{"id": f"m{i}", "title": "no text"}]}).encode()),
         ("wrong_type", json.dumps({"articles": [{"id": f"m{i}", "text": 42}]}).encode()),
         ("control_char", json.dumps({"articles": [{"id": f"m{i}", "text": "Moscow said \x00 no."}]}).encode()),
-        ("duplicate_id", json.dumps({"articles": [{"id": "d", "text": "Moscow said no."}, {"id": "d", "text": "Kyiv said yes."}]}).encode()),
+        (
+            "duplicate_id",
+            json.dumps({"articles": [{"id": "d", "text": "Moscow said no."}, {"id": "d", "text": "Kyiv said yes."}]}).encode(),
+        ),
         ("empty_list", b'{"articles": []}'),
         ("too_long", json.dumps({"articles": [{"id": f"m{i}", "text": "Moscow said no. " * (max_chars // 16 + 1)}]}).encode()),
         ("not_an_object", b"[1, 2, 3]"),
@@ -236,11 +258,18 @@ def main() -> None:
     parser.add_argument("--malformed-rate", type=float, default=0.1)
     parser.add_argument("--malformed-concurrency", type=int, default=8)
     parser.add_argument("--sentences", type=int, default=6000, help="size of the generated article pool")
-    parser.add_argument("--max-article-chars", type=int, default=100_000, help="must match the server's limit (for the too-long requests)")
+    parser.add_argument(
+        "--max-article-chars", type=int, default=100_000, help="must match the server's limit (for the too-long requests)"
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip timing the batch path")
     parser.add_argument("--timeout", type=float, default=120, help="client timeout per request, seconds")
     parser.add_argument("--startup-timeout", type=float, default=600)
-    parser.add_argument("--server-arg", action="append", default=[], help="extra `stance serve` argument (repeatable), e.g. --server-arg=--max-batch-size=64")
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="extra `stance serve` argument (repeatable), e.g. --server-arg=--max-batch-size=64",
+    )
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "serve_load.json"))
     args = parser.parse_args()
     use_ner = not args.no_ner
@@ -250,10 +279,21 @@ def main() -> None:
     short = [article(rng, i, 3) for i in range(200)]
     result: dict[str, Any] = {
         "date": date.today().isoformat(),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS")},
-        "settings": {"model": args.model, "use_ner": use_ner, "level_requests": args.level_requests, "memory_requests": args.requests,
-                     "malformed_rate": args.malformed_rate, "server_args": args.server_arg, "articles_per_request": 1},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        },
+        "settings": {
+            "model": args.model,
+            "use_ner": use_ner,
+            "level_requests": args.level_requests,
+            "memory_requests": args.requests,
+            "malformed_rate": args.malformed_rate,
+            "server_args": args.server_arg,
+            "articles_per_request": 1,
+        },
     }
     if not args.no_reference:
         print("timing the batch path ...", flush=True)
@@ -261,7 +301,9 @@ def main() -> None:
         print(f"  batch: {result['batch_reference']['sentences_per_s']:,} sentences/s", flush=True)
 
     print("starting the server ...", flush=True)
-    server = Server(args.model, use_ner, [*args.server_arg, "--max-article-chars", str(args.max_article_chars)], args.startup_timeout)
+    server = Server(
+        args.model, use_ner, [*args.server_arg, "--max-article-chars", str(args.max_article_chars)], args.startup_timeout
+    )
     failures: list[str] = []
     try:
         result["server"] = {"startup_s": server.startup_s, "rss_mb_at_start": server.rss()}
@@ -274,11 +316,16 @@ def main() -> None:
             level = asyncio.run(run_load(server.base, good_bodies(articles, args.level_requests, f"c{c}"), c, args.timeout))
             batches_after = httpx.get(f"{server.base}/v1/stats").json()["articles"]
             n_batches = batches_after["batches"] - batches_before["batches"]
-            level["mean_articles_per_batch"] = round((batches_after["items"] - batches_before["items"]) / n_batches, 2) if n_batches else None
+            level["mean_articles_per_batch"] = (
+                round((batches_after["items"] - batches_before["items"]) / n_batches, 2) if n_batches else None
+            )
             batches_before = batches_after
             result["levels"].append(level)
-            print(f"  concurrency {c:>3}: {level['sentences_per_s']:>8,} sentences/s, p50 {level['latency_ms']['p50']} ms, "
-                  f"p99 {level['latency_ms']['p99']} ms, {level['mean_articles_per_batch']} articles/batch, {level['status_codes']}", flush=True)
+            print(
+                f"  concurrency {c:>3}: {level['sentences_per_s']:>8,} sentences/s, p50 {level['latency_ms']['p50']} ms, "
+                f"p99 {level['latency_ms']['p99']} ms, {level['mean_articles_per_batch']} articles/batch, {level['status_codes']}",
+                flush=True,
+            )
 
         bodies = good_bodies(articles, args.level_requests, "mix")
         every = max(1, round(1 / args.malformed_rate)) if args.malformed_rate > 0 else 0
@@ -295,12 +342,27 @@ def main() -> None:
         step = max(1, args.requests // 10)
         for lo in range(0, args.requests, step):
             n = min(step, args.requests - lo)
-            chunk = [("good", json.dumps({"articles": [dict(short[(lo + i) % len(short)], id=f"mem-{lo + i}")]}).encode()) for i in range(n)]
+            chunk = [
+                ("good", json.dumps({"articles": [dict(short[(lo + i) % len(short)], id=f"mem-{lo + i}")]}).encode())
+                for i in range(n)
+            ]
             run = asyncio.run(run_load(server.base, chunk, 8, args.timeout))
-            samples.append({"after_requests": lo + n, "rss_mb": server.rss(), "status_codes": run["status_codes"], "unexpected": run["unexpected"]})
+            samples.append(
+                {
+                    "after_requests": lo + n,
+                    "rss_mb": server.rss(),
+                    "status_codes": run["status_codes"],
+                    "unexpected": run["unexpected"],
+                }
+            )
         after = server.rss()
-        result["memory"] = {"requests": args.requests, "rss_mb_before": before, "rss_mb_after": after,
-                            "growth_mb": round(after - before, 1) if before is not None and after is not None else None, "samples": samples}
+        result["memory"] = {
+            "requests": args.requests,
+            "rss_mb_before": before,
+            "rss_mb_after": after,
+            "growth_mb": round(after - before, 1) if before is not None and after is not None else None,
+            "samples": samples,
+        }
         print(f"  memory: {before} MB -> {after} MB after {args.requests:,} requests", flush=True)
         for block in [*result["levels"], mixed, *samples]:
             failures += [f"{k} x{v}" for k, v in block["unexpected"].items()]

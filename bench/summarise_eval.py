@@ -1,6 +1,6 @@
 """Print the headline quality numbers of an evaluation JSON (`stance evaluate --out`) as Markdown.
 
-    python bench/summarise_eval.py bench/results/eval_default.json
+python bench/summarise_eval.py bench/results/eval_default.json
 """
 
 from __future__ import annotations
@@ -20,15 +20,21 @@ def main(path: str) -> None:
         if "span_identification" in m:
             for how, si in m["span_identification"].items():
                 p = si["partial"]
-                print(f"| {name} | span identification F1, {how.replace('_', ' ')} | **{p['f1']:.3f}** (P {p['precision']:.3f}, R {p['recall']:.3f}) |")
+                print(
+                    f"| {name} | span identification F1, {how.replace('_', ' ')} | **{p['f1']:.3f}** (P {p['precision']:.3f}, R {p['recall']:.3f}) |"
+                )
     for name, m in ev.items():
         if "devices" not in m or "span_identification" in m and name.startswith("ptc"):
             continue
         print(f"\n{name}: device spans (gold, predicted, exact P/R/F1, partial P/R/F1)\n")
-        print("| device | gold | predicted | exact P | exact R | exact F1 | partial P | partial R | partial F1 |\n|---|---|---|---|---|---|---|---|---|")
+        print(
+            "| device | gold | predicted | exact P | exact R | exact F1 | partial P | partial R | partial F1 |\n|---|---|---|---|---|---|---|---|---|"
+        )
         for label, d in m["devices"].items():
             e, p = d["exact"], d["partial"]
-            print(f"| {label} | {d['gold']} | {d['predicted']} | {e['precision']:.2f} | {e['recall']:.2f} | {e['f1']:.2f} | {p['precision']:.2f} | {p['recall']:.2f} | {p['f1']:.2f} |")
+            print(
+                f"| {label} | {d['gold']} | {d['predicted']} | {e['precision']:.2f} | {e['recall']:.2f} | {e['f1']:.2f} | {p['precision']:.2f} | {p['recall']:.2f} | {p['f1']:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -58,11 +58,17 @@ def main() -> None:
     results = {"date": str(date.today()), "repeats": args.repeats, "backends": {}}
     for backend, rs in runs.items():
         row = {k: statistics.median(r[k] for r in rs) for k in ("ready_s", "first_article_s", "peak_rss_mb")}
-        row |= {"ready_runs": [round(r["ready_s"], 2) for r in rs], "backend": rs[0]["backend"], "network_loaded": rs[0]["network_loaded"],
-                "transformers_modeling": rs[0]["transformers_modeling"]}
+        row |= {
+            "ready_runs": [round(r["ready_s"], 2) for r in rs],
+            "backend": rs[0]["backend"],
+            "network_loaded": rs[0]["network_loaded"],
+            "transformers_modeling": rs[0]["transformers_modeling"],
+        }
         results["backends"][backend] = row
-        print(f"{backend:10s} ({row['backend']}): ready {row['ready_s']:.2f} s, first article {row['first_article_s']:.2f} s, "
-              f"peak RSS {row['peak_rss_mb']:.0f} MB, PyTorch network loaded: {row['network_loaded']} (runs {row['ready_runs']})")
+        print(
+            f"{backend:10s} ({row['backend']}): ready {row['ready_s']:.2f} s, first article {row['first_article_s']:.2f} s, "
+            f"peak RSS {row['peak_rss_mb']:.0f} MB, PyTorch network loaded: {row['network_loaded']} (runs {row['ready_runs']})"
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
 

@@ -17,7 +17,12 @@ TINY_DEVICES = ["loaded_language", "scare_quotes", "unsourced_claim", "propagand
 
 def tiny_encoder_config(vocab_size: int) -> BertConfig:
     return BertConfig(
-        vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
     )
 
 

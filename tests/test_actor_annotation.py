@@ -19,8 +19,14 @@ BODY = " ".join(["Sergei Lavrov met Wang Yi in Beijing on Monday, and Lavrov sai
 def data_dir(tmp_path: Path) -> Path:
     (tmp_path / "allsides").mkdir()
     (tmp_path / "ptc" / "train-articles").mkdir(parents=True)
-    table = pa.table({"id": ["a1", "a2"], "title": ["Lavrov in Beijing", "Another title"], "text": [BODY, BODY.replace("Lavrov", "Peskov")],
-                      "outlet": ["Herald", "Ledger"]})
+    table = pa.table(
+        {
+            "id": ["a1", "a2"],
+            "title": ["Lavrov in Beijing", "Another title"],
+            "text": [BODY, BODY.replace("Lavrov", "Peskov")],
+            "outlet": ["Herald", "Ledger"],
+        }
+    )
     pq.write_table(table, tmp_path / "allsides" / "articles.parquet")
     (tmp_path / "ptc" / "train-articles" / "article1.txt").write_text("A PTC title\n\n" + BODY + "\n", encoding="utf-8")
     aa._CACHE.clear()
@@ -36,10 +42,25 @@ def test_sample_collect_and_read_back(data_dir: Path, tmp_path: Path) -> None:
     doc = next(a for a in articles if a["doc_id"] == "allsides:a1")
     para = next(i for i, (_, text) in enumerate(doc["paragraphs"]) if text.startswith("Sergei"))
     answers = tmp_path / "answers.jsonl"
-    answers.write_text(json.dumps({"doc_id": "allsides:a1", "para": para, "mentions": [
-        {"text": "Lavrov", "occurrence": 2, "actor": "Sergei Lavrov", "type": "person"},
-        {"text": "Nobody", "occurrence": 1, "actor": "X", "type": "person"},  # not in the paragraph: counted as an error
-        {"text": "Beijing", "occurrence": 1, "actor": "China", "type": "nation"}]}) + "\n")  # bad type
+    answers.write_text(
+        json.dumps(
+            {
+                "doc_id": "allsides:a1",
+                "para": para,
+                "mentions": [
+                    {"text": "Lavrov", "occurrence": 2, "actor": "Sergei Lavrov", "type": "person"},
+                    {
+                        "text": "Nobody",
+                        "occurrence": 1,
+                        "actor": "X",
+                        "type": "person",
+                    },  # not in the paragraph: counted as an error
+                    {"text": "Beijing", "occurrence": 1, "actor": "China", "type": "nation"},
+                ],
+            }
+        )
+        + "\n"
+    )  # bad type
     out = tmp_path / "labels" / "h1.jsonl"
     counts = aa.collect([answers], batches, "h1", out, data_dir)
     assert counts == {"articles": 1, "mentions": 1, "errors": 2}

@@ -18,7 +18,16 @@ from stance.pipeline.actor_registry import ActorRegistry
 
 
 def mention(actor: str, text: str, kind: str = "person", stance: str = "neutral", resolution: str = "name") -> dict:
-    return {"actor": actor, "type": kind, "text": text, "start": 0, "end": len(text), "stance": stance, "probs": None, "resolution": resolution}
+    return {
+        "actor": actor,
+        "type": kind,
+        "text": text,
+        "start": 0,
+        "end": len(text),
+        "stance": stance,
+        "probs": None,
+        "resolution": resolution,
+    }
 
 
 def rows() -> list[dict]:
@@ -26,14 +35,40 @@ def rows() -> list[dict]:
     out = []
     spec = [
         ("a1", "Herald", [mention("Donald Trump", "Donald Trump"), mention("Trump", "Trump", resolution="ambiguous")]),
-        ("a2", "Herald", [mention("Donald Trump", "Trump", stance="negative"), mention("Environmental Protection Agency", "EPA", "organisation")]),
+        (
+            "a2",
+            "Herald",
+            [
+                mention("Donald Trump", "Trump", stance="negative"),
+                mention("Environmental Protection Agency", "EPA", "organisation"),
+            ],
+        ),
         ("a3", "Ledger", [mention("EPA", "EPA", "organisation"), mention("Donald J Trump", "Donald J Trump", stance="positive")]),
-        ("a4", "Ledger", [mention("Environmental Protection Agency", "Environmental Protection Agency", "organisation"), mention("Trump", "Trump", stance="negative", resolution="ambiguous")]),
+        (
+            "a4",
+            "Ledger",
+            [
+                mention("Environmental Protection Agency", "Environmental Protection Agency", "organisation"),
+                mention("Trump", "Trump", stance="negative", resolution="ambiguous"),
+            ],
+        ),
     ]
     for doc, outlet, ms in spec:
         for k, m in enumerate(ms):
-            out.append({"doc_id": doc, "sentence_id": k, "start": 0, "end": 10, "text": "x" * 10, "section": "body", "boilerplate": False,
-                        "mentions": [m], "devices": [], "outlet": outlet})
+            out.append(
+                {
+                    "doc_id": doc,
+                    "sentence_id": k,
+                    "start": 0,
+                    "end": 10,
+                    "text": "x" * 10,
+                    "section": "body",
+                    "boilerplate": False,
+                    "mentions": [m],
+                    "devices": [],
+                    "outlet": outlet,
+                }
+            )
     return out
 
 
@@ -50,7 +85,15 @@ def test_table_counts_forms_and_ambiguity(scores: Path) -> None:
     assert table.loc["Donald Trump", "n_mentions"] == 2 and table.loc["Donald Trump", "n_articles"] == 2
     assert table.loc["Donald Trump", "surface_forms"] in ("Donald Trump ×1; Trump ×1", "Trump ×1; Donald Trump ×1")
     assert table.loc["Trump", "n_ambiguous"] == 2
-    assert list(review.actors.columns) == ["actor", "type", "n_mentions", "n_articles", "n_ambiguous", "surface_forms", "merge_candidates"]
+    assert list(review.actors.columns) == [
+        "actor",
+        "type",
+        "n_mentions",
+        "n_articles",
+        "n_ambiguous",
+        "surface_forms",
+        "merge_candidates",
+    ]
 
 
 def test_merge_candidates_and_reasons(scores: Path) -> None:
@@ -79,19 +122,38 @@ def test_overrides_round_trip_into_compare_and_the_registry(scores: Path, tmp_pa
 
 def test_merge_map_refuses_a_name_merged_twice(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("actors:\n  - {name: A Corp, type: organisation, aliases: [AC]}\n  - {name: B Corp, type: organisation, aliases: [AC]}\n")
+    path.write_text(
+        "actors:\n  - {name: A Corp, type: organisation, aliases: [AC]}\n  - {name: B Corp, type: organisation, aliases: [AC]}\n"
+    )
     with pytest.raises(ValueError, match="merged into both"):
         merge_map([path])
 
 
 def test_cli_actors_table_csv_and_overrides(scores: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["actors", str(scores), "--csv", str(tmp_path / "a.csv"), "--overrides", str(tmp_path / "m.yaml"), "--top", "3"])
+    result = CliRunner().invoke(
+        app, ["actors", str(scores), "--csv", str(tmp_path / "a.csv"), "--overrides", str(tmp_path / "m.yaml"), "--top", "3"]
+    )
     assert result.exit_code == 0, result.output
     assert "merge candidates" in result.output and "5 actors" in result.output
     assert (tmp_path / "a.csv").read_text(encoding="utf-8").startswith("actor,type,n_mentions")
     out = tmp_path / "report"
-    result = CliRunner().invoke(app, ["compare", str(scores), "--out", str(out), "--method", "cc", "--bootstrap", "200",
-                                      "--actors", str(tmp_path / "m.yaml"), "--min-mentions", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(scores),
+            "--out",
+            str(out),
+            "--method",
+            "cc",
+            "--bootstrap",
+            "200",
+            "--actors",
+            str(tmp_path / "m.yaml"),
+            "--min-mentions",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "EPA" not in set(__import__("pandas").read_csv(out / "stance.csv")["actor"])
 

@@ -306,7 +306,9 @@ def test_ner_windows_cover_the_unexplained_words_with_context_and_never_cut_a_na
     from stance.pipeline.actors import _ner_windows
 
     nlp = tok_finder.nlp
-    doc = nlp.make_doc("the talks went on and on and on and on and on until Maria Lopez Garcia spoke and then and then and then it ended")
+    doc = nlp.make_doc(
+        "the talks went on and on and on and on and on until Maria Lopez Garcia spoke and then and then and then it ended"
+    )
     i = [t.text for t in doc].index("Lopez")
     assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), None) == [(0, len(doc))]
     ((lo, hi),) = _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 2)  # Maria, Lopez, Garcia: one merged window
@@ -330,7 +332,9 @@ def test_windowed_ner_finds_what_whole_sentence_ner_finds(registry: ActorRegistr
     )
     whole, windowed = ActorFinder(registry), ActorFinder(registry)
     whole._ner_context = None
-    assert [(m.start, m.end, m.actor, m.type) for m in windowed.find(text)] == [(m.start, m.end, m.actor, m.type) for m in whole.find(text)]
+    assert [(m.start, m.end, m.actor, m.type) for m in windowed.find(text)] == [
+        (m.start, m.end, m.actor, m.type) for m in whole.find(text)
+    ]
     assert {"Olena Petrenko", "Acme Energy", "Sergei Lavrov"} <= {m.actor for m in windowed.find(text)}
 
 
@@ -374,7 +378,9 @@ def test_registry_sole_bearer_and_unresolved(finder: ActorFinder) -> None:
 
 def test_surname_alone_found_after_the_full_name(finder: ActorFinder) -> None:
     # an invented person, so that only the article can explain the surname
-    text = "Security chief Nikolai Vostrikov met Wang Yi on Monday. Vostrikov told Wang that China and Russia must stick together."
+    text = (
+        "Security chief Nikolai Vostrikov met Wang Yi on Monday. Vostrikov told Wang that China and Russia must stick together."
+    )
     found = actors_of(finder.find(text))
     assert ("Vostrikov", "Nikolai Vostrikov", "article") in found
     assert ("Wang", "Wang Yi", "article") in found
@@ -390,23 +396,39 @@ def test_party_aliases_and_members(registry: ActorRegistry, any_finder: ActorFin
     text = "Republicans and Democrats fought. The GOP won; Dems lost. Republican senators cheered the Tories and Labour."
     found = pairs(any_finder.find(text))
     assert found == [
-        ("Republicans", "Republican Party"), ("Democrats", "Democratic Party"), ("GOP", "Republican Party"),
-        ("Dems", "Democratic Party"), ("Republican", "Republican Party"), ("Tories", "Conservative Party (UK)"),
+        ("Republicans", "Republican Party"),
+        ("Democrats", "Democratic Party"),
+        ("GOP", "Republican Party"),
+        ("Dems", "Democratic Party"),
+        ("Republican", "Republican Party"),
+        ("Tories", "Conservative Party (UK)"),
         ("Labour", "Labour Party (UK)"),
     ]
     apart = ActorFinder(registry, use_ner=False, party_members="separate").find(text)
-    assert [(m.text, m.actor, m.type) for m in apart][:2] == [("Republicans", "Republicans", "group"), ("Democrats", "Democrats", "group")]
+    assert [(m.text, m.actor, m.type) for m in apart][:2] == [
+        ("Republicans", "Republicans", "group"),
+        ("Democrats", "Democrats", "group"),
+    ]
     assert apart[2].actor == "Republican Party"
     with pytest.raises(ValueError, match="party_members"):
         ActorFinder(registry, party_members="apart")
 
 
 def test_parties_of_the_covered_countries(registry: ActorRegistry) -> None:
-    for alias, party in [("CDU", "Christian Democratic Union (Germany)"), ("United Russia", "United Russia"), ("CCP", "Chinese Communist Party"),
-                         ("Likud", "Likud"), ("BJP", "Bharatiya Janata Party"), ("LDP", "Liberal Democratic Party (Japan)"),
-                         ("PSOE", "Spanish Socialist Workers' Party"), ("NDP", "New Democratic Party (Canada)"), ("ALP", "Australian Labor Party"),
-                         ("Rassemblement National", "National Rally (France)"), ("Fratelli d'Italia", "Brothers of Italy"),
-                         ("European Solidarity", "European Solidarity")]:
+    for alias, party in [
+        ("CDU", "Christian Democratic Union (Germany)"),
+        ("United Russia", "United Russia"),
+        ("CCP", "Chinese Communist Party"),
+        ("Likud", "Likud"),
+        ("BJP", "Bharatiya Janata Party"),
+        ("LDP", "Liberal Democratic Party (Japan)"),
+        ("PSOE", "Spanish Socialist Workers' Party"),
+        ("NDP", "New Democratic Party (Canada)"),
+        ("ALP", "Australian Labor Party"),
+        ("Rassemblement National", "National Rally (France)"),
+        ("Fratelli d'Italia", "Brothers of Italy"),
+        ("European Solidarity", "European Solidarity"),
+    ]:
         assert [a.name for a in registry.lookup(alias)] == [party], alias
 
 
@@ -416,7 +438,9 @@ def test_not_actors(finder: ActorFinder) -> None:
     assert finder.find("STEVE INSKEEP: Good morning.\nRACHEL MARTIN: Hello, Steve.") == [] or all(
         not m.text.isupper() for m in finder.find("STEVE INSKEEP: Good morning.\nRACHEL MARTIN: Hello, Steve.")
     )
-    titles = {m.text for m in finder.find("U.S. Trade Representative Jamieson Greer and Commerce Secretary Howard Lutnick spoke.")}
+    titles = {
+        m.text for m in finder.find("U.S. Trade Representative Jamieson Greer and Commerce Secretary Howard Lutnick spoke.")
+    }
     assert "Trade" not in titles and "Commerce" not in titles and "Jamieson Greer" in titles
     credits = {m.text for m in finder.find("Protesters gathered on Sunday. (Photo: Jane Doe/Getty Images)")}
     assert "Getty Images" not in credits and "Jane Doe" not in credits
@@ -438,7 +462,9 @@ def test_title_and_body_resolve_together(finder: ActorFinder) -> None:
     from stance.pipeline.scorer import find_targets, to_article
     from stance.pipeline.sentences import get_splitter
 
-    article = to_article({"title": "Vostrikov warns of new sanctions", "text": "Security chief Nikolai Vostrikov spoke in Moscow. He was calm."})
+    article = to_article(
+        {"title": "Vostrikov warns of new sanctions", "text": "Security chief Nikolai Vostrikov spoke in Moscow. He was calm."}
+    )
     units, targets, _ = find_targets([article], get_splitter("news"), finder)
     assert [u[1] for u in units] == ["title", "body"]
     title_mentions = [m for u, _, _, ms in targets if units[u][1] == "title" for m in ms]
@@ -461,7 +487,9 @@ def test_words_run_together_by_page_furniture_are_not_an_actor_but_camel_case_na
     found = pairs(finder.find("Supporters of Joe BidenHouse Democrats gathered in Ohio on Monday."))
     assert not any("BidenHouse" in text for text, _ in found)
     assert ("Democrats", "Democratic Party") in found
-    assert ("Frances FitzGerald", "Frances FitzGerald") in pairs(finder.find("Frances FitzGerald wrote about the war for The New Yorker."))
+    assert ("Frances FitzGerald", "Frances FitzGerald") in pairs(
+        finder.find("Frances FitzGerald wrote about the war for The New Yorker.")
+    )
     assert ("BlackRock", "BlackRock") in pairs(finder.find("Investors at BlackRock bought shares."))
 
 
@@ -470,7 +498,10 @@ def test_laws_and_case_titles_are_not_actors(finder: ActorFinder) -> None:
     assert ("Republicans", "Republican Party") in found and not any(text.endswith("Act") for text, _ in found)
     assert not any(text in ("Roe", "Wade") for text, _ in pairs(finder.find("The court overturned Roe v. Wade last year.")))
     # registry actors stay actors on either side of "vs."
-    assert pairs(finder.find("Trump vs. Biden: the rematch nobody wanted.")) == [("Trump", "Donald Trump"), ("Biden", "Joe Biden")]
+    assert pairs(finder.find("Trump vs. Biden: the rematch nobody wanted.")) == [
+        ("Trump", "Donald Trump"),
+        ("Biden", "Joe Biden"),
+    ]
 
 
 def test_registry_not_actors_are_dropped_whoever_finds_them(finder: ActorFinder, tmp_path: Path) -> None:

@@ -50,7 +50,9 @@ def _graph() -> tuple[dict[str, set[str]], list[str]]:
                         private.append(f"{name} imports {node.module}.{alias.name}")
             elif isinstance(node, ast.Import):
                 graph[name].update(a.name for a in node.names if a.name.split(".")[0] == "stance")
-    return {m: {t for t in targets if t in modules and t != m and not m.startswith(t + ".")} for m, targets in graph.items()}, private
+    return {
+        m: {t for t in targets if t in modules and t != m and not m.startswith(t + ".")} for m, targets in graph.items()
+    }, private
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -141,13 +141,17 @@ def test_evaluate_command_with_a_backend(tiny_model_dir, tmp_path, monkeypatch):
     data.write_text(
         "".join(
             json.dumps({"id": f"s{i}", "text": text, "targets": [{"start": 0, "end": 6, "stance": stance}]}) + "\n"
-            for i, (text, stance) in enumerate([("Moscow slammed it.", "negative"), ("Berlin hailed it.", "positive"), ("London noted it.", "neutral")])
+            for i, (text, stance) in enumerate(
+                [("Moscow slammed it.", "negative"), ("Berlin hailed it.", "positive"), ("London noted it.", "neutral")]
+            )
         )
     )
     metrics = {}
     for backend in ("torch", "onnx"):
         out = tmp_path / f"{backend}.json"
-        r = CliRunner().invoke(app, ["evaluate", str(tiny_model_dir), "--data", str(data), "--backend", backend, "--out", str(out)])
+        r = CliRunner().invoke(
+            app, ["evaluate", str(tiny_model_dir), "--data", str(data), "--backend", backend, "--out", str(out)]
+        )
         assert r.exit_code == 0, r.output
         metrics[backend] = json.loads(out.read_text())["datasets"][str(data)]["stance"]
     # (labels themselves are compared against fp32 torch above; a random tiny model's near-ties may differ in bf16)
@@ -175,7 +179,9 @@ def test_models_prepare_converts_and_caches_the_auto_choice(tiny_model_dir, tmp_
     version = StanceModel.from_pretrained(model_dir).version
     for threads in {worker_threads(2), worker_threads(1)}:
         record = json.loads(auto_choice_file(model_dir, version, threads).read_text())
-        assert record["chosen"] in ("torch", "openvino") and f"runs {record['chosen']} here with {threads} thread" in result.output
+        assert (
+            record["chosen"] in ("torch", "openvino") and f"runs {record['chosen']} here with {threads} thread" in result.output
+        )
     assert (model_dir / "openvino" / "model.xml").exists()
     bad = CliRunner().invoke(app, ["models", "prepare", str(tmp_path / "missing")])
     assert bad.exit_code == 2

@@ -25,5 +25,9 @@ def test_bench_script_starts(script: str) -> None:
 
 
 def test_summarise_eval_imports() -> None:
-    done = subprocess.run([sys.executable, "-c", f"import runpy; runpy.run_path({str(BENCH / 'summarise_eval.py')!r})"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", f"import runpy; runpy.run_path({str(BENCH / 'summarise_eval.py')!r})"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -60,15 +60,33 @@ def simulate(
     start = text.index(actor)
     per_sentence: dict[tuple[int, int], list] = {}
     for i, (a, label) in enumerate(zip(article, predicted, strict=True)):
-        mention = {"actor": actor, "type": "state", "text": actor, "start": start, "end": start + len(actor), "stance": STANCE_LABELS[label], "probs": None}
+        mention = {
+            "actor": actor,
+            "type": "state",
+            "text": actor,
+            "start": start,
+            "end": start + len(actor),
+            "stance": STANCE_LABELS[label],
+            "probs": None,
+        }
         per_sentence.setdefault((a, i % sentences), []).append(mention)
     rows = []
     for a in range(n):
         g = a // n_articles
         for s in range(sentences):
             rows.append(
-                {"doc_id": f"g{g}-a{a}", "sentence_id": s, "start": 0, "end": len(text), "text": text, "section": "body",
-                 "boilerplate": False, "mentions": per_sentence.get((a, s), []), "devices": [], "outlet": f"outlet{g:04d}"}
+                {
+                    "doc_id": f"g{g}-a{a}",
+                    "sentence_id": s,
+                    "start": 0,
+                    "end": len(text),
+                    "text": text,
+                    "section": "body",
+                    "boilerplate": False,
+                    "mentions": per_sentence.get((a, s), []),
+                    "devices": [],
+                    "outlet": f"outlet{g:04d}",
+                }
             )
     return pd.DataFrame(rows)
 
@@ -86,24 +104,82 @@ def scored_rows(n_articles: int = 30, seed: int = 0) -> list[dict]:
             date = f"2024-{1 + a % 3:02d}-{1 + a % 27:02d}T22:30:00-05:00"
             for s in range(4):
                 actor, surface = actors[(a + s) % len(actors)]
-                text = f"<b>{surface}</b> defended the so-called \"reform\" & more, sources said."
+                text = f'<b>{surface}</b> defended the so-called "reform" & more, sources said.'
                 start = text.index(surface)
                 label = int(rng.choice(3, p=shares))
                 probs = np.full(3, 0.1)
                 probs[label] = 0.8
-                mentions = [{"actor": actor, "type": "state", "text": surface, "start": start, "end": start + len(surface),
-                             "stance": STANCE_LABELS[label], "probs": dict(zip(STANCE_LABELS, probs.tolist(), strict=True))}]
+                mentions = [
+                    {
+                        "actor": actor,
+                        "type": "state",
+                        "text": surface,
+                        "start": start,
+                        "end": start + len(surface),
+                        "stance": STANCE_LABELS[label],
+                        "probs": dict(zip(STANCE_LABELS, probs.tolist(), strict=True)),
+                    }
+                ]
                 if s == 3:  # a mention in a truncated sentence: no stance
-                    mentions.append({"actor": "China", "type": "state", "text": "China", "start": 0, "end": 5, "stance": None, "probs": {}})
+                    mentions.append(
+                        {"actor": "China", "type": "state", "text": "China", "start": 0, "end": 5, "stance": None, "probs": {}}
+                    )
                 q = text.index("so-called")
-                devices = [{"label": "scare_quotes", "text": "so-called", "start": q, "end": q + 9, "score": 0.9}] if s % 2 == 0 else []
+                devices = (
+                    [{"label": "scare_quotes", "text": "so-called", "start": q, "end": q + 9, "score": 0.9}] if s % 2 == 0 else []
+                )
                 if s == 1:
-                    devices.append({"label": "unsourced_claim", "text": "sources said", "start": len(text) - 13, "end": len(text) - 1, "score": 0.8})
-                rows.append({"doc_id": doc, "sentence_id": s, "start": 0, "end": len(text), "text": text, "section": "title" if s == 0 else "body",
-                             "boilerplate": False, "mentions": mentions, "devices": devices, "outlet": outlet, "date": date, "url": f"https://example.org/{a}"})
-            rows.append({"doc_id": doc, "sentence_id": 4, "start": 0, "end": 20, "text": "Subscribe to Russia!", "section": "body", "boilerplate": True,
-                         "mentions": [{"actor": "Russia", "type": "state", "text": "Russia", "start": 13, "end": 19, "stance": "positive", "probs": {}}],
-                         "devices": [], "outlet": outlet, "date": date, "url": ""})
+                    devices.append(
+                        {
+                            "label": "unsourced_claim",
+                            "text": "sources said",
+                            "start": len(text) - 13,
+                            "end": len(text) - 1,
+                            "score": 0.8,
+                        }
+                    )
+                rows.append(
+                    {
+                        "doc_id": doc,
+                        "sentence_id": s,
+                        "start": 0,
+                        "end": len(text),
+                        "text": text,
+                        "section": "title" if s == 0 else "body",
+                        "boilerplate": False,
+                        "mentions": mentions,
+                        "devices": devices,
+                        "outlet": outlet,
+                        "date": date,
+                        "url": f"https://example.org/{a}",
+                    }
+                )
+            rows.append(
+                {
+                    "doc_id": doc,
+                    "sentence_id": 4,
+                    "start": 0,
+                    "end": 20,
+                    "text": "Subscribe to Russia!",
+                    "section": "body",
+                    "boilerplate": True,
+                    "mentions": [
+                        {
+                            "actor": "Russia",
+                            "type": "state",
+                            "text": "Russia",
+                            "start": 13,
+                            "end": 19,
+                            "stance": "positive",
+                            "probs": {},
+                        }
+                    ],
+                    "devices": [],
+                    "outlet": outlet,
+                    "date": date,
+                    "url": "",
+                }
+            )
     return rows
 
 
@@ -129,11 +205,18 @@ def test_adjust_shares_is_the_simplex_least_squares_solution():
         rates = 0.5 * np.eye(3) + 0.5 * rng.dirichlet(np.ones(3), size=3)
         q = rng.dirichlet(np.ones(3))
         p = adjust_shares(q, rates)
+
         def loss(x, rates=rates, q=q):
             return float(((rates.T @ x - q) ** 2).sum())
 
-        ref = minimize(loss, np.full(3, 1 / 3), method="SLSQP", bounds=[(0, 1)] * 3,
-                       constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}], options={"ftol": 1e-14})
+        ref = minimize(
+            loss,
+            np.full(3, 1 / 3),
+            method="SLSQP",
+            bounds=[(0, 1)] * 3,
+            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
+            options={"ftol": 1e-14},
+        )
         assert p.min() >= 0 and abs(p.sum() - 1) < 1e-9
         assert loss(p) <= ref.fun + 1e-10
     true = np.array([0.5, 0.3, 0.2])
@@ -162,7 +245,9 @@ def test_estimates_recover_known_shares():
     result = compare_scores(frame, by="outlet", method="cc", model=None, bootstrap=500)
     assert result.method == "cc" and list(result.groups["group"]) == ["outlet0000", "outlet0001", "outlet0002"]
     for g, p in enumerate(shares):
-        rows = result.stance[(result.stance["group"] == f"outlet{g:04d}") & (result.stance["method"] == "cc")].set_index("measure")
+        rows = result.stance[(result.stance["group"] == f"outlet{g:04d}") & (result.stance["method"] == "cc")].set_index(
+            "measure"
+        )
         for measure, value in truth_of(p).items():
             assert abs(rows.at[measure, "estimate"] - value) < 0.04, (g, measure)
             assert rows.at[measure, "ci_low"] <= value <= rows.at[measure, "ci_high"], (g, measure)
@@ -179,7 +264,9 @@ def test_intervals_cover_the_truth_95_percent_of_the_time():
     (Monte Carlo standard error 0.4 points)."""
     truth = np.array([0.35, 0.35, 0.30])
     frame = simulate(3000, 30, truth, seed=2, confusion=CONFUSION, concentration=8.0, sentences=2)
-    result = compare_scores(frame, by="outlet", confusion=CONFUSION_JSON, bootstrap=400, min_mentions=1, differences=False, examples=0)
+    result = compare_scores(
+        frame, by="outlet", confusion=CONFUSION_JSON, bootstrap=400, min_mentions=1, differences=False, examples=0
+    )
     assert len(result.groups) == 3000
     for method, target in (("acc", truth), ("cc", CONFUSION.T @ truth)):
         for measure, rate in coverage(result, method, truth_of(target)).items():
@@ -204,7 +291,17 @@ def test_differences_find_real_ones_and_keep_false_positives_at_5_percent():
     null = simulate(120, 40, [0.3, 0.4, 0.3], seed=4, concentration=8.0)
     result = compare_scores(null, by="outlet", method="cc", model=None, bootstrap=400, min_mentions=1, examples=0)
     d = result.differences
-    assert len(d) == 120 * 119 // 2 and set(d.columns) >= {"group_a", "group_b", "actor", "measure", "difference", "ci_low", "ci_high", "p_value", "q_value"}
+    assert len(d) == 120 * 119 // 2 and set(d.columns) >= {
+        "group_a",
+        "group_b",
+        "actor",
+        "measure",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "q_value",
+    }
     assert 0.03 <= (d["p_value"] < 0.05).mean() <= 0.07
     assert (d["q_value"] < 0.05).mean() < 0.01
     assert ((d["ci_low"] > 0) | (d["ci_high"] < 0)).mean() <= 0.07
@@ -226,7 +323,9 @@ def test_low_support_is_flagged_not_hidden():
 
 
 def test_devices_boilerplate_truncation_and_rollup():
-    result = compare_scores(pd.DataFrame(scored_rows()), by="outlet", rollup="affiliation", model=None, bootstrap=300, min_mentions=5)
+    result = compare_scores(
+        pd.DataFrame(scored_rows()), by="outlet", rollup="affiliation", model=None, bootstrap=300, min_mentions=5
+    )
     # boilerplate rows are skipped (4 sentences per article remain); truncated mentions are skipped and noted
     assert result.groups["n_sentences"].tolist() == [120, 120] and result.groups["n_mentions"].tolist() == [120, 120]
     assert any("without a stance" in n for n in result.notes)
@@ -256,8 +355,10 @@ def test_rollup_follows_the_affiliation_chain():
 
 def test_groups_by_date_period_keep_the_local_day():
     rows = pd.DataFrame(
-        {"doc_id": ["a", "a", "b", "c", "d"],
-         "date": ["2024-01-31T23:30:00-05:00", None, "2024-02-01", "Tue, 31 Dec 2024 23:00:00 +0100", "not a date"]}
+        {
+            "doc_id": ["a", "a", "b", "c", "d"],
+            "date": ["2024-01-31T23:30:00-05:00", None, "2024-02-01", "Tue, 31 Dec 2024 23:00:00 +0100", "not a date"],
+        }
     )
     assert group_labels(rows, "date:month").tolist() == ["2024-01", "2024-01", "2024-02", "2024-12", None]
     assert group_labels(rows, "date:week").tolist()[:4] == ["2024-W05", "2024-W05", "2024-W05", "2025-W01"]
@@ -311,13 +412,18 @@ def test_confusion_matrix_sources(tmp_path):
     result = compare_scores(frame, model=str(model), **kw)
     assert result.method == "cc" and any("evaluation.json does not exist" in n for n in result.notes)
 
-    singular = {"labels": list(STANCE_LABELS), "matrix": [[0, 15, 4], [0, 31, 4], [0, 8, 2]]}  # a model that never says 'negative'
+    singular = {
+        "labels": list(STANCE_LABELS),
+        "matrix": [[0, 15, 4], [0, 31, 4], [0, 8, 2]],
+    }  # a model that never says 'negative'
     result = compare_scores(frame, confusion=singular, **kw)
     assert result.method == "cc" and any("never predicts 'negative'" in n for n in result.notes)
 
     reordered = tmp_path / "confusion.json"
     order = [2, 0, 1]
-    reordered.write_text(json.dumps({"labels": [STANCE_LABELS[i] for i in order], "matrix": (CONFUSION[np.ix_(order, order)] * 100).tolist()}))
+    reordered.write_text(
+        json.dumps({"labels": [STANCE_LABELS[i] for i in order], "matrix": (CONFUSION[np.ix_(order, order)] * 100).tolist()})
+    )
     assert np.allclose(Confusion.from_file(reordered).rates, CONFUSION)
     assert compare_scores(frame, confusion=reordered, **kw).method == "acc"
     reordered.write_text('{"labels": ["neg", "neu", "pos"], "matrix": [[1]]}')
@@ -393,8 +499,11 @@ def test_single_article_groups_can_be_dropped(tmp_path):
 # --------------------------------------------------------------------------- CLI and report
 def test_highlight_escapes_and_nests_spans():
     text = "<i>Putin</i> & the so-called plan"
-    spans = [{"kind": "mention", "start": 3, "end": 8, "label": "negative"}, {"kind": "device", "start": 5, "end": 13, "label": "x<y"},
-             {"kind": "device", "start": 50, "end": 60, "label": "outside"}]
+    spans = [
+        {"kind": "mention", "start": 3, "end": 8, "label": "negative"},
+        {"kind": "device", "start": 5, "end": 13, "label": "x<y"},
+        {"kind": "device", "start": 50, "end": 60, "label": "outside"},
+    ]
     out = highlight(text, spans)
     assert out.startswith('&lt;i&gt;<mark class="m-negative" title="stance: negative">Pu</mark>')
     assert '<mark class="m-negative" title="stance: negative"><span class="dev" title="device: x&lt;y">tin</span></mark>' in out
@@ -412,8 +521,26 @@ def cli_report(tmp_path_factory) -> Path:
     (tmp / "confusion.json").write_text(json.dumps(CONFUSION_JSON))
     out = tmp / "report"
     r = CliRunner().invoke(
-        app, ["compare", str(tmp / "a.parquet"), str(tmp / "b.parquet"), "--by", "outlet", "--out", str(out), "--rollup", "affiliation",
-              "--confusion", str(tmp / "confusion.json"), "--bootstrap", "300", "--min-mentions", "10", "--seed", "3"],
+        app,
+        [
+            "compare",
+            str(tmp / "a.parquet"),
+            str(tmp / "b.parquet"),
+            "--by",
+            "outlet",
+            "--out",
+            str(out),
+            "--rollup",
+            "affiliation",
+            "--confusion",
+            str(tmp / "confusion.json"),
+            "--bootstrap",
+            "300",
+            "--min-mentions",
+            "10",
+            "--seed",
+            "3",
+        ],
     )
     assert r.exit_code == 0, r.output
     assert "adjusted classify-and-count" in r.output
@@ -425,11 +552,24 @@ def test_cli_writes_tables_figures_and_a_self_contained_report(cli_report):
     for name in ("stance", "devices", "differences", "groups"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists()
     stance = pd.read_csv(out / "stance.csv")
-    assert list(stance.columns) == ["group", "actor", "measure", "method", "estimate", "ci_low", "ci_high", "n_mentions", "n_articles", "low_support"]
+    assert list(stance.columns) == [
+        "group",
+        "actor",
+        "measure",
+        "method",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "n_mentions",
+        "n_articles",
+        "low_support",
+    ]
     assert set(stance["method"]) == {"acc", "cc", "pa"} and set(stance["measure"]) == set(MEASURES)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "stance.parquet"), stance, check_dtype=False)
     diffs = pd.read_csv(out / "differences.csv")
-    assert {"group_a", "group_b", "actor", "measure", "difference", "ci_low", "ci_high", "p_value", "q_value"} <= set(diffs.columns)
+    assert {"group_a", "group_b", "actor", "measure", "difference", "ci_low", "ci_high", "p_value", "q_value"} <= set(
+        diffs.columns
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["method"] == "acc" and summary["seed"] == 3 and summary["rollup"] == "affiliation"
     for png in ("net_stance_heatmap.png", "device_rates.png"):
@@ -437,7 +577,7 @@ def test_cli_writes_tables_figures_and_a_self_contained_report(cli_report):
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 2
     assert "<script" not in page and "&lt;script&gt;" in page and "Courier &lt;&amp;&gt; Post" in page
-    assert "http://" not in page and 'src="http' not in page and "<link rel=\"stylesheet\"" not in page
+    assert "http://" not in page and 'src="http' not in page and '<link rel="stylesheet"' not in page
     assert "adjusted classify-and-count" in page and "Differences between groups" in page
 
 
@@ -451,13 +591,27 @@ def test_report_renders_in_headless_chromium(cli_report, tmp_path):
 
     shot = tmp_path / "shot.png"
     cmd = [
-        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-        "--window-size=1200,900", "--enable-logging=stderr", "--v=0", (cli_report / "report.html").resolve().as_uri(),
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1200,900",
+        "--enable-logging=stderr",
+        "--v=0",
+        (cli_report / "report.html").resolve().as_uri(),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    problems = [line for line in proc.stderr.splitlines() if "Uncaught" in line or ":CONSOLE" in line or "Failed to load resource" in line]
+    problems = [
+        line for line in proc.stderr.splitlines() if "Uncaught" in line or ":CONSOLE" in line or "Failed to load resource" in line
+    ]
     assert not problems, problems
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert pixels.shape[:2] == (900, 1200)
@@ -480,7 +634,9 @@ def test_the_recorded_model_gives_the_confusion_matrix(tmp_path):
     model = tmp_path / "retrained"
     model.mkdir()
     (model / "config.json").write_text("{}")
-    (model / "evaluation.json").write_text(json.dumps({"datasets": {"newsmtsc:dev_rw": {"stance": {"confusion": CONFUSION_JSON}}}}))
+    (model / "evaluation.json").write_text(
+        json.dumps({"datasets": {"newsmtsc:dev_rw": {"stance": {"confusion": CONFUSION_JSON}}}})
+    )
     scores = tmp_path / "scores.jsonl"
     scores.write_text("".join(json.dumps(r) + "\n" for r in scored_rows(n_articles=8)))
     (tmp_path / "scores.run.json").write_text(json.dumps({"model": {"name": "active", "path": str(model), "version": "abc"}}))
@@ -498,14 +654,18 @@ def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_pa
     150 labels gives wider corrected intervals than the same rates from 1,500."""
     own = {"datasets": {"my_labels.jsonl": {"stance": {"confusion": CONFUSION_JSON}}}}
     assert np.allclose(Confusion.from_dict(own).rates, CONFUSION, atol=1e-3)
-    two = {"datasets": {"a.jsonl": {"stance": {"confusion": CONFUSION_JSON}}, "b.jsonl": {"stance": {"confusion": CONFUSION_JSON}}}}
+    two = {
+        "datasets": {"a.jsonl": {"stance": {"confusion": CONFUSION_JSON}}, "b.jsonl": {"stance": {"confusion": CONFUSION_JSON}}}
+    }
     with pytest.raises(ValueError, match="2 stance confusion matrices"):
         Confusion.from_dict(two)
     frame = simulate(2, 60, (0.3, 0.4, 0.3), confusion=CONFUSION, seed=4)
     widths = {}
     for total in (150, 1500):
         matrix = {"labels": list(STANCE_LABELS), "matrix": (CONFUSION * total / 3).round().tolist()}
-        result = compare_scores(frame, by="outlet", method="acc", model=None, confusion=matrix, bootstrap=400, differences=False, examples=0)
+        result = compare_scores(
+            frame, by="outlet", method="acc", model=None, confusion=matrix, bootstrap=400, differences=False, examples=0
+        )
         net = result.stance.query("method == 'acc' and measure == 'net'")
         widths[total] = float((net["ci_high"] - net["ci_low"]).mean())
     assert widths[150] > 1.2 * widths[1500]
@@ -513,7 +673,9 @@ def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_pa
 
 def test_tiny_cells_get_no_interval(tmp_path):
     frame = simulate(2, 3, (0.0, 0.0, 1.0), mean_mentions=2.0, seed=1)  # every mention positive, few of them
-    result = compare_scores(frame, by="outlet", method="cc", model=None, bootstrap=200, min_mentions=20, differences=False, examples=0)
+    result = compare_scores(
+        frame, by="outlet", method="cc", model=None, bootstrap=200, min_mentions=20, differences=False, examples=0
+    )
     rows = result.stance.query("method == 'cc'")
     assert rows["low_support"].all() and rows["ci_low"].isna().all() and rows["estimate"].notna().all()
     from stance.analysis.report import write_report
@@ -529,7 +691,9 @@ def test_ambiguous_dates_and_unknown_only_actors_are_named():
     result = compare_scores(pd.DataFrame(rows), by="date:month", method="cc", model=None, bootstrap=200, examples=0)
     note = next(n for n in result.notes if "09/03/2026" in n)
     assert "month first (2026-09-03)" in note and "YYYY-MM-DD" in note
-    result = compare_scores(pd.DataFrame(rows), by="outlet", method="cc", model=None, bootstrap=200, examples=0, only=["Russia", "Rusia"])
+    result = compare_scores(
+        pd.DataFrame(rows), by="outlet", method="cc", model=None, bootstrap=200, examples=0, only=["Russia", "Rusia"]
+    )
     assert any("'Rusia'" in n and "Russia" in n for n in result.notes)
     with pytest.raises(ValueError, match="none of the --only actors"):
         compare_scores(pd.DataFrame(rows), by="outlet", method="cc", model=None, bootstrap=200, only=["Atlantis"])
@@ -538,12 +702,27 @@ def test_ambiguous_dates_and_unknown_only_actors_are_named():
 def test_device_rate_differences_cc_beside_acc_and_write_report_writes_everything(tmp_path):
     from stance.analysis.report import write_report
 
-    result = compare_scores(pd.DataFrame(scored_rows(n_articles=20)), by="outlet", confusion=CONFUSION_JSON, model=None, bootstrap=300, min_mentions=5)
+    result = compare_scores(
+        pd.DataFrame(scored_rows(n_articles=20)), by="outlet", confusion=CONFUSION_JSON, model=None, bootstrap=300, min_mentions=5
+    )
     d = result.device_differences
-    assert set(d["device"]) == {"scare_quotes", "unsourced_claim"} and list(d.columns[:4]) == ["group_a", "group_b", "device", "measure"]
+    assert set(d["device"]) == {"scare_quotes", "unsourced_claim"} and list(d.columns[:4]) == [
+        "group_a",
+        "group_b",
+        "device",
+        "measure",
+    ]
     assert d["q_value"].between(0, 1).all() and (d["ci_low"] <= d["difference"]).all() and (d["difference"] <= d["ci_high"]).all()
     report = write_report(result, tmp_path / "api")
     written = {p.name for p in (tmp_path / "api").iterdir()}
-    assert {"stance.csv", "devices.csv", "differences.csv", "device_differences.csv", "groups.csv", "summary.json", "report.html"} <= written
+    assert {
+        "stance.csv",
+        "devices.csv",
+        "differences.csv",
+        "device_differences.csv",
+        "groups.csv",
+        "summary.json",
+        "report.html",
+    } <= written
     html = report.read_text(encoding="utf-8")
     assert "Differences in device rates" in html and "(cc " in html

@@ -15,13 +15,22 @@ def test_newsmtsc(tmp_path):
     d = tmp_path / "newsmtsc"
     d.mkdir()
     text = "Senator Smith praised the bill while Jones attacked it."
-    line = {"primary_gid": "allsides_1_2_3_Smith", "sentence_normalized": text, "targets": [
-        {"from": 0, "to": 13, "mention": "Senator Smith", "polarity": 6.0},
-        {"from": 37, "to": 42, "mention": "Jones", "polarity": 2.0},
-        {"from": 37, "to": 42, "mention": "Jones", "polarity": 2.0}]}
+    line = {
+        "primary_gid": "allsides_1_2_3_Smith",
+        "sentence_normalized": text,
+        "targets": [
+            {"from": 0, "to": 13, "mention": "Senator Smith", "polarity": 6.0},
+            {"from": 37, "to": 42, "mention": "Jones", "polarity": 2.0},
+            {"from": 37, "to": 42, "mention": "Jones", "polarity": 2.0},
+        ],
+    }
     (d / "dev_mt.jsonl").write_text(json.dumps(line) + "\n")
     [r] = get_converter("newsmtsc")(tmp_path, "dev_mt")
-    assert [(text[t.start:t.end], t.stance) for t in r.targets] == [("Senator Smith", "positive"), ("Jones", "negative"), ("Jones", "negative")]
+    assert [(text[t.start : t.end], t.stance) for t in r.targets] == [
+        ("Senator Smith", "positive"),
+        ("Jones", "negative"),
+        ("Jones", "negative"),
+    ]
     assert r.doc_id == "allsides_1_2" and r.device_labels == ()
     bad = dict(line, targets=[{"from": 0, "to": 5, "mention": "Jones", "polarity": 2.0}])
     (d / "dev_rw.jsonl").write_text(json.dumps(bad) + "\n")
@@ -43,7 +52,10 @@ def test_ptc_lines_spans_and_split(tmp_path):
     records = list(get_converter("ptc")(tmp_path, "all"))
     assert [r.text for r in records] == ["A Title Here", "The evil regime lied again.", "They will destroy everything we love."]
     r = records[1]
-    assert [(r.text[d.start:d.end], d.label) for d in r.devices] == [("evil regime", "Name_Calling,Labeling"), ("evil regime", "SI")]
+    assert [(r.text[d.start : d.end], d.label) for d in r.devices] == [
+        ("evil regime", "Name_Calling,Labeling"),
+        ("evil regime", "SI"),
+    ]
     tax = Taxonomy.load()
     mapped = map_to_taxonomy(records[2], "ptc", tax)
     assert {d.label for d in mapped.devices} == {"appeal_to_fear", "propaganda_span"}
@@ -58,7 +70,10 @@ def test_ptc_lines_spans_and_split(tmp_path):
 
 def test_markup_parse_and_errors(tmp_path):
     r = markup.parse_line('Officials [[discrediting_attribution|falsely claimed]] the [[scare_quotes|"reform"]] worked.')
-    assert [(r.text[d.start:d.end], d.label) for d in r.devices] == [("falsely claimed", "discrediting_attribution"), ('"reform"', "scare_quotes")]
+    assert [(r.text[d.start : d.end], d.label) for d in r.devices] == [
+        ("falsely claimed", "discrediting_attribution"),
+        ('"reform"', "scare_quotes"),
+    ]
     assert set(r.device_labels) == set(markup.FIXED_DEVICES)
     f = tmp_path / "train_x.txt"
     f.write_text("# comment\nFine line here.\nBroken [[loaded_language|word line.\n")

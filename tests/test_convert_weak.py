@@ -285,9 +285,7 @@ def _babe_rows() -> list[list[str]]:
     for i in range(1, 40):
         link = f"https://news.example/b/{i}"
         for j in range(2):
-            rows.append(
-                [f"Story {i} line {j} was shameful.", link, "Wire", "t", "center", "Biased", "x", "['shameful']"]
-            )
+            rows.append([f"Story {i} line {j} was shameful.", link, "Wire", "t", "center", "Biased", "x", "['shameful']"])
     return rows
 
 

@@ -47,7 +47,12 @@ def test_function_word_and_punctuation_spans_are_dropped(tokenizer, junk):
 
 def test_content_spans_survive_and_lose_edge_punctuation(tokenizer):
     text = "The regime, critics say, parroted the message."
-    got = _decode(tokenizer, text, {"name_calling": [_at(text, "regime,")], "unsourced_claim": [_at(text, "critics say")]}, ["name_calling", "unsourced_claim"])
+    got = _decode(
+        tokenizer,
+        text,
+        {"name_calling": [_at(text, "regime,")], "unsourced_claim": [_at(text, "critics say")]},
+        ["name_calling", "unsourced_claim"],
+    )
     assert ("name_calling", "regime") in got
     assert ("unsourced_claim", "critics say") in got
 
@@ -72,7 +77,11 @@ GUIDE_CASES = [
     ("The Kremlin rejected the so-called peace plan.", "discrediting_attribution", "so-called"),
     ("The meeting is widely believed to be a precursor to a summit.", "unsourced_claim", "widely believed"),
     ("Critics say the budget favours the wealthy.", "unsourced_claim", "Critics say"),
-    ("In an apparent dig at the United States, he praised reliable partners.", "speculative_interpretation", "in an apparent dig at"),
+    (
+        "In an apparent dig at the United States, he praised reliable partners.",
+        "speculative_interpretation",
+        "in an apparent dig at",
+    ),
     ("He said, clearly referring to Washington, that bullies fail.", "speculative_interpretation", "clearly referring to"),
     ("They want to create a “more just” world order.", "scare_quotes", "“more just”"),
 ]
@@ -81,7 +90,9 @@ GUIDE_CASES = [
 @pytest.mark.parametrize(("text", "device", "span"), GUIDE_CASES)
 def test_guide_examples_decode_to_the_guides_span(tokenizer, text, device, span):
     start = text.lower().index(span.lower())
-    assert _decode(tokenizer, text, {device: [(start, start + len(span))]}, list(FIXED_DEVICES)) == [(device, text[start : start + len(span)])]
+    assert _decode(tokenizer, text, {device: [(start, start + len(span))]}, list(FIXED_DEVICES)) == [
+        (device, text[start : start + len(span)])
+    ]
 
 
 def test_propaganda_span_reported_with_its_most_likely_technique(tokenizer):
@@ -89,9 +100,13 @@ def test_propaganda_span_reported_with_its_most_likely_technique(tokenizer):
     labels = ["loaded_language", "flag_waving", "doubt", "propaganda_span"]
     [enc] = encode_batch(tokenizer, [text])
     span = _at(text, "Every true patriot must stand behind our troops")
-    probs = _probs_for(enc, {"propaganda_span": [span], "flag_waving": [_at(text, "true patriot")], "doubt": [_at(text, "troops")]}, labels)
+    probs = _probs_for(
+        enc, {"propaganda_span": [span], "flag_waving": [_at(text, "true patriot")], "doubt": [_at(text, "troops")]}, labels
+    )
     got = decode_devices(probs, enc.offsets, text, labels=labels, reported=labels[:3], fixed=("loaded_language",))
-    assert [(text[s:e], label, technique) for s, e, label, _, technique in got] == [(text[slice(*span)], "propaganda", "flag_waving")]
+    assert [(text[s:e], label, technique) for s, e, label, _, technique in got] == [
+        (text[slice(*span)], "propaganda", "flag_waving")
+    ]
 
 
 def test_without_the_propaganda_head_every_reported_label_is_kept(tokenizer):

@@ -10,7 +10,14 @@ from training import device_annotation as da
 
 
 def _sentence(doc: str, start: int, text: str, split: str = "train") -> dict:
-    return {"sid": f"{doc}:{start}:{start + len(text)}", "doc_id": doc, "start": start, "end": start + len(text), "text": text, "split": split}
+    return {
+        "sid": f"{doc}:{start}:{start + len(text)}",
+        "doc_id": doc,
+        "start": start,
+        "end": start + len(text),
+        "text": text,
+        "split": split,
+    }
 
 
 def test_scare_quote_candidates_skip_reported_speech():

@@ -30,7 +30,12 @@ def test_device_tags_align_subwords_and_ignore_special(tokenizer):
     text = "They denounced the unprecedentedly draconian rules."
     start = text.index("unprecedentedly draconian")
     [enc] = encode_batch(tokenizer, [text])
-    tags = device_tags(enc, [(start, start + len("unprecedentedly draconian"), "loaded_language")], {"loaded_language": 0, "x": 1}, ["loaded_language"])
+    tags = device_tags(
+        enc,
+        [(start, start + len("unprecedentedly draconian"), "loaded_language")],
+        {"loaded_language": 0, "x": 1},
+        ["loaded_language"],
+    )
     assert tags[0, 0] == IGNORE and tags[-1, 0] == IGNORE
     assert (tags[:, 1] == IGNORE).all()  # label not annotated on this sentence
     inside = [i for i, t in enumerate(tags[:, 0]) if t in (BEGIN, INSIDE)]
@@ -72,7 +77,11 @@ def test_decode_widens_spans_to_whole_words(tokenizer):
 def test_target_windows_fit_and_keep_the_target(tokenizer):
     from stance.model.encoding import target_windows
 
-    text = "In a long statement " + " ".join(["that went on and on about many things"] * 40) + ", officials said Russia was to blame."
+    text = (
+        "In a long statement "
+        + " ".join(["that went on and on about many things"] * 40)
+        + ", officials said Russia was to blame."
+    )
     start = text.index("Russia")
     [(a, b)] = target_windows(tokenizer, [text], [(start, start + 6)], max_length=64)
     assert a <= start and start + 6 <= b

@@ -17,7 +17,11 @@ TEXTS = [
 def _raw(model):
     records = [LabelRecord(text=t, targets=(), device_labels=SIX) for t in TEXTS]
     # a sentence with a gold device is not device-free: never in the share
-    records.append(LabelRecord(text="A plainly loaded sentence.", targets=(), devices=(DeviceLabel(2, 9, "loaded_language"),), device_labels=SIX))
+    records.append(
+        LabelRecord(
+            text="A plainly loaded sentence.", targets=(), devices=(DeviceLabel(2, 9, "loaded_language"),), device_labels=SIX
+        )
+    )
     # a sentence annotated for other labels only (PTC) is not counted either
     records.append(LabelRecord(text="Nothing to see here at all.", targets=(), device_labels=("propaganda_span",)))
     return predict_raw(model, records)

@@ -25,7 +25,10 @@ def score_examples(out: Path) -> list[dict]:
     """Run the main job as a user does (default model, default backend) and read the rows back."""
     subprocess.run(
         [sys.executable, "-m", "stance.cli.main", "score", str(EXAMPLES), "--out", str(out)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 

@@ -11,9 +11,23 @@ from typer.testing import CliRunner
 from stance.cli.main import app
 
 COMMANDS = [
-    [], ["score"], ["compare"], ["actors"], ["serve"], ["train"], ["evaluate"], ["predict-stance"], ["retrain"],
-    ["labels"], ["labels", "suggest"], ["labels", "import"], ["labels", "validate"],
-    ["models"], ["models", "use"], ["models", "show"], ["models", "list"],
+    [],
+    ["score"],
+    ["compare"],
+    ["actors"],
+    ["serve"],
+    ["train"],
+    ["evaluate"],
+    ["predict-stance"],
+    ["retrain"],
+    ["labels"],
+    ["labels", "suggest"],
+    ["labels", "import"],
+    ["labels", "validate"],
+    ["models"],
+    ["models", "use"],
+    ["models", "show"],
+    ["models", "list"],
 ]
 
 

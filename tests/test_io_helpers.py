@@ -64,7 +64,10 @@ def test_atomic_path_replaces_on_success_and_leaves_the_old_file_on_failure(tmp_
 
 
 def test_errors_file(tmp_path):
-    write_errors([InputError("in.jsonl", 2, None, "malformed JSON"), InputError("in.jsonl", 5, "é1", "duplicate id 'é1'")], tmp_path / "a.jsonl")
+    write_errors(
+        [InputError("in.jsonl", 2, None, "malformed JSON"), InputError("in.jsonl", 5, "é1", "duplicate id 'é1'")],
+        tmp_path / "a.jsonl",
+    )
     write_errors([], tmp_path / "b.jsonl")
     write_errors([InputError("more.csv", 3, "x", "missing or empty 'text'")], tmp_path / "c.jsonl")
     merge_error_files([tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"], tmp_path / "all.jsonl")

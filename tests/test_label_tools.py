@@ -21,21 +21,56 @@ LABEL_STUDIO_EXPORT = [
         "data": {"text": TEXT, "doc_id": "art-1", "device_labels": ["loaded_language", "discrediting_attribution"]},
         "annotations": [
             {"id": 1, "was_cancelled": True, "result": []},
-            {"id": 2, "result": [
-                {"from_name": "stance", "to_name": "text", "type": "labels", "value": {"start": 36, "end": 42, "text": "Moscow", "labels": ["Neg"]}},
-                {"from_name": "devices", "to_name": "text", "type": "labels",
-                 "value": {"start": 16, "end": 25, "text": "so-called", "labels": ["Discrediting"]}},
-                {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["fine"]}},
-            ]},
+            {
+                "id": 2,
+                "result": [
+                    {
+                        "from_name": "stance",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 36, "end": 42, "text": "Moscow", "labels": ["Neg"]},
+                    },
+                    {
+                        "from_name": "devices",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 16, "end": 25, "text": "so-called", "labels": ["Discrediting"]},
+                    },
+                    {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["fine"]}},
+                ],
+            },
         ],
     },
     {"id": 12, "data": {"text": "Nobody labelled this one."}, "annotations": []},
-    {"id": 13, "data": {"text": "Beijing hailed the deal."}, "annotations": [
-        {"id": 3, "ground_truth": True, "result": [
-            {"from_name": "stance", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 7, "labels": ["positive"]}}]},
-        {"id": 4, "result": [
-            {"from_name": "stance", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 7, "labels": ["negative"]}}]},
-    ]},
+    {
+        "id": 13,
+        "data": {"text": "Beijing hailed the deal."},
+        "annotations": [
+            {
+                "id": 3,
+                "ground_truth": True,
+                "result": [
+                    {
+                        "from_name": "stance",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 0, "end": 7, "labels": ["positive"]},
+                    }
+                ],
+            },
+            {
+                "id": 4,
+                "result": [
+                    {
+                        "from_name": "stance",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": 0, "end": 7, "labels": ["negative"]},
+                    }
+                ],
+            },
+        ],
+    },
 ]
 
 MAP = {"Neg": "negative", "Discrediting": "discrediting_attribution"}
@@ -73,11 +108,19 @@ def test_doccano_both_layouts_and_line_numbers(tmp_path):
     path = tmp_path / "doccano.jsonl"
     lines = [
         {"id": 1, "text": TEXT, "label": [[36, 42, "negative"], [16, 25, "LL"]], "doc_id": "a"},
-        {"id": 2, "text": "Beijing hailed the deal.", "entities": [{"id": 9, "start_offset": 0, "end_offset": 7, "label": "positive"}]},
+        {
+            "id": 2,
+            "text": "Beijing hailed the deal.",
+            "entities": [{"id": 9, "start_offset": 0, "end_offset": 7, "label": "positive"}],
+        },
     ]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n")
     records = import_labels(path, "doccano", label_map={"LL": "loaded_language"})
-    assert records[0].devices[0].label == "loaded_language" and records[0].targets[0].stance == "negative" and records[0].doc_id == "a"
+    assert (
+        records[0].devices[0].label == "loaded_language"
+        and records[0].targets[0].stance == "negative"
+        and records[0].doc_id == "a"
+    )
     assert records[1].targets[0].stance == "positive" and records[1].meta["doccano_id"] == 2
     path.write_text(json.dumps(lines[0]) + "\n" + json.dumps({"id": 7, "text": "x y", "label": [[0, 1, "Mystery"]]}) + "\n")
     with pytest.raises(LabelImportError, match=r"doccano.jsonl:1 \(id 1\): unknown label 'LL'"):
@@ -95,7 +138,20 @@ def test_cli_import_writes_the_label_format(tmp_path):
     src = tmp_path / "export.json"
     src.write_text(json.dumps(LABEL_STUDIO_EXPORT))
     out = tmp_path / "labels.jsonl"
-    r = CliRunner().invoke(app, ["labels", "import", str(src), "--out", str(out), "--map", "Neg=negative", "--map", "Discrediting=discrediting_attribution"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "labels",
+            "import",
+            str(src),
+            "--out",
+            str(out),
+            "--map",
+            "Neg=negative",
+            "--map",
+            "Discrediting=discrediting_attribution",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert len(out.read_text().splitlines()) == 2
     assert validate_label_file(out) == []
@@ -105,11 +161,28 @@ def test_validate_reports_every_problem_with_its_line(tmp_path):
     rows = [
         {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "negative"}], "doc_id": "a"},  # 1 good
         "{broken json",  # 2
-        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "angry"}], "devices": [{"start": 0, "end": 7, "label": "sarcasm"}]},  # 3
-        {"text": TEXT, "targets": [{"start": 40, "end": 99, "stance": "neutral"}, {"start": 0, "end": 7, "text": "Critic", "stance": "neutral"}]},  # 4 (and the same sentence as 3)
-        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "positive"}], "doc_id": "a"},  # 5: repeats line 1, contradicts
-        {"text": TEXT, "targets": [{"start": 0, "end": 7, "stance": "neutral"}, {"start": 0, "end": 7, "stance": "negative"}],
-         "devices": [{"start": 16, "end": 25, "label": "scare_quotes"}, {"start": 16, "end": 25, "label": "scare_quotes"}]},  # 6
+        {
+            "text": TEXT,
+            "targets": [{"start": 36, "end": 42, "stance": "angry"}],
+            "devices": [{"start": 0, "end": 7, "label": "sarcasm"}],
+        },  # 3
+        {
+            "text": TEXT,
+            "targets": [
+                {"start": 40, "end": 99, "stance": "neutral"},
+                {"start": 0, "end": 7, "text": "Critic", "stance": "neutral"},
+            ],
+        },  # 4 (and the same sentence as 3)
+        {
+            "text": TEXT,
+            "targets": [{"start": 36, "end": 42, "stance": "positive"}],
+            "doc_id": "a",
+        },  # 5: repeats line 1, contradicts
+        {
+            "text": TEXT,
+            "targets": [{"start": 0, "end": 7, "stance": "neutral"}, {"start": 0, "end": 7, "stance": "negative"}],
+            "devices": [{"start": 16, "end": 25, "label": "scare_quotes"}, {"start": 16, "end": 25, "label": "scare_quotes"}],
+        },  # 6
         {"text": "", "targets": []},  # 7
     ]
     path = tmp_path / "labels.jsonl"
@@ -117,25 +190,53 @@ def test_validate_reports_every_problem_with_its_line(tmp_path):
     problems = validate_label_file(path)
     found = {(p.line, p.kind) for p in problems}
     assert found == {
-        (2, "json"), (3, "unknown_label"), (4, "offsets"), (4, "text_mismatch"), (4, "duplicate"), (5, "duplicate"), (5, "contradiction"),
-        (6, "contradiction"), (6, "duplicate"), (7, "format"),
+        (2, "json"),
+        (3, "unknown_label"),
+        (4, "offsets"),
+        (4, "text_mismatch"),
+        (4, "duplicate"),
+        (5, "duplicate"),
+        (5, "contradiction"),
+        (6, "contradiction"),
+        (6, "duplicate"),
+        (7, "format"),
     }
     assert sum(1 for p in problems if p.line == 3) == 2  # both the stance and the device label
     assert str(problems[0]).startswith(f"{path}:2: json:")
     r = CliRunner().invoke(app, ["labels", "validate", str(path)])
     assert r.exit_code == 1 and f"{path}:4: offsets" in r.output
     assert validate_label_file(path, known_devices=["sarcasm", "scare_quotes"]).count  # still problems
-    assert not any(p.line == 3 and "sarcasm" in p.message for p in validate_label_file(path, known_devices=["sarcasm", "scare_quotes"]))
+    assert not any(
+        p.line == 3 and "sarcasm" in p.message for p in validate_label_file(path, known_devices=["sarcasm", "scare_quotes"])
+    )
 
 
 def _row(doc, sid, text, mentions=(), devices=(), boilerplate=False, outlet="Ledger"):
-    return {"doc_id": doc, "sentence_id": sid, "start": 0, "end": len(text), "text": text, "section": "body", "boilerplate": boilerplate,
-            "mentions": list(mentions), "devices": list(devices), "outlet": outlet}
+    return {
+        "doc_id": doc,
+        "sentence_id": sid,
+        "start": 0,
+        "end": len(text),
+        "text": text,
+        "section": "body",
+        "boilerplate": boilerplate,
+        "mentions": list(mentions),
+        "devices": list(devices),
+        "outlet": outlet,
+    }
 
 
 def _mention(actor, start, end, neg, neu, pos):
     probs = {"negative": neg, "neutral": neu, "positive": pos}
-    return {"actor": actor, "type": "state", "text": actor, "start": start, "end": end, "stance": max(probs, key=probs.get), "probs": probs}
+    return {
+        "actor": actor,
+        "type": "state",
+        "text": actor,
+        "start": start,
+        "end": end,
+        "stance": max(probs, key=probs.get),
+        "probs": probs,
+    }
 
 
 def test_suggest_ranks_by_uncertainty_keeps_diversity_and_filters(tmp_path):
@@ -145,7 +246,13 @@ def test_suggest_ranks_by_uncertainty_keeps_diversity_and_filters(tmp_path):
         _row("d2", 0, "China praised the new trade agreement warmly.", [_mention("China", 0, 5, 0.1, 0.5, 0.4)]),  # margin 0.1
         _row("d3", 0, "France met officials.", [_mention("France", 0, 6, 0.01, 0.98, 0.01)]),  # certain
         _row("d4", 0, "Read more", boilerplate=True),
-        _row("d5", 0, "Critics say it failed badly.", [], [{"label": "unsourced_claim", "text": "Critics say", "start": 0, "end": 11, "score": 0.62}]),
+        _row(
+            "d5",
+            0,
+            "Critics say it failed badly.",
+            [],
+            [{"label": "unsourced_claim", "text": "Critics say", "start": 0, "end": 11, "score": 0.62}],
+        ),
     ]
     path = tmp_path / "scores.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -173,7 +280,10 @@ def test_suggest_ranks_by_uncertainty_keeps_diversity_and_filters(tmp_path):
     sample = suggest(path, n=3, strategy="random", seed=1)
     assert len(sample.chosen) == 3 and all(c.mentions for c in sample.chosen) and sample.considered == 4
     assert [c.text for c in sample.chosen] == [c.text for c in suggest(path, n=3, strategy="random", seed=1).chosen]
-    assert {c.text for c in suggest(path, n=4, strategy="random").chosen} >= {"Russia rejected the plan on Tuesday.", "France met officials."}
+    assert {c.text for c in suggest(path, n=4, strategy="random").chosen} >= {
+        "Russia rejected the plan on Tuesday.",
+        "France met officials.",
+    }
     # CSV output of `stance score` holds mentions as JSON text
     import pandas as pd
 
@@ -181,7 +291,9 @@ def test_suggest_ranks_by_uncertainty_keeps_diversity_and_filters(tmp_path):
     frame["mentions"] = frame["mentions"].map(json.dumps)
     frame["devices"] = frame["devices"].map(json.dumps)
     frame.to_csv(tmp_path / "scores.csv", index=False)
-    assert [c.text for c in suggest(tmp_path / "scores.csv", n=3, thresholds={"unsourced_claim": 0.6}, max_similarity=0.5).chosen] == texts
+    assert [
+        c.text for c in suggest(tmp_path / "scores.csv", n=3, thresholds={"unsourced_claim": 0.6}, max_similarity=0.5).chosen
+    ] == texts
 
 
 def _fake_model(path):

@@ -17,7 +17,7 @@ from stance.store.model_files import InferenceSettings
 TRICKY = [
     "Moscow slammed the so-called “reform” — again!",
     "Café owners in São Paulo weren't convinced; naïve, perhaps.",
-    "北京 said 🙂 the U.S.-led coalition’s plan was \"reckless\".",
+    '北京 said 🙂 the U.S.-led coalition’s plan was "reckless".',
     "   Leading spaces,\ttabs and\nnewlines   ",
     "Antidisestablishmentarianism supercalifragilistic 1,234.56 km²",
     "",
@@ -40,7 +40,7 @@ def test_subword_tokenizer_gives_the_ids_and_offsets_of_transformers(tiny_model_
 def test_a_transformers_tokenizer_left_truncating_still_encodes_whole_texts(tokenizer):
     long = " ".join(["word"] * 40)
     tokenizer([long], truncation=True, max_length=8)  # may leave truncation set on the Rust tokenizer
-    (ids, _), = SubwordTokenizer.of(tokenizer).encode([long])
+    ((ids, _),) = SubwordTokenizer.of(tokenizer).encode([long])
     assert len(ids) == 40
 
 
@@ -80,8 +80,12 @@ def test_an_openvino_worker_scores_without_importing_torch_or_transformers(tiny_
     from stance.model.modeling import StanceModel
     from stance.pipeline.scorer import StanceScorer
 
-    assert StanceModel.from_pretrained(tiny_model_dir, backend="openvino").backend.path.exists()  # the graph exported (needs torch) beforehand
-    done = subprocess.run([sys.executable, "-c", _WORKER, str(tiny_model_dir), ARTICLE], capture_output=True, text=True, timeout=300)
+    assert StanceModel.from_pretrained(
+        tiny_model_dir, backend="openvino"
+    ).backend.path.exists()  # the graph exported (needs torch) beforehand
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(tiny_model_dir), ARTICLE], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert (report["torch"], report["transformers"], report["thinc_has_torch"]) == (False, False, False)

@@ -60,7 +60,11 @@ def test_inference_batches_are_padded_to_a_few_shapes(tiny_model):
     padding changes no result."""
     from stance.model.encoding import collate, encode_batch
 
-    texts = ["Moscow slammed the so-called reform.", "Berlin hailed it.", "A much longer sentence about NATO and the EU in Brussels."]
+    texts = [
+        "Moscow slammed the so-called reform.",
+        "Berlin hailed it.",
+        "A much longer sentence about NATO and the EU in Brussels.",
+    ]
     enc = encode_batch(tiny_model.tokenizer, texts, [[(0, 6)], [(0, 6)], [(36, 40)]], max_length=64)
     plain = collate(enc, pad_id=0)
     padded = collate(enc, pad_id=0, multiple_of=8)
@@ -80,8 +84,13 @@ def test_evaluate_reports_only_the_measures_the_data_supports(tiny_model):
     from training.evaluate import evaluate_model
 
     records = [
-        LabelRecord.from_dict({"text": "Critics say Moscow failed.", "targets": [{"start": 12, "end": 18, "stance": "negative"}],
-                               "devices": [{"start": 0, "end": 11, "label": "unsourced_claim"}]}),
+        LabelRecord.from_dict(
+            {
+                "text": "Critics say Moscow failed.",
+                "targets": [{"start": 12, "end": 18, "stance": "negative"}],
+                "devices": [{"start": 0, "end": 11, "label": "unsourced_claim"}],
+            }
+        ),
     ]
     result = evaluate_model(tiny_model, {"mine": records})
     assert "span_identification" not in result["datasets"]["mine"]

@@ -3,7 +3,9 @@ import sys
 
 
 def test_import_stance_is_light():
-    code = "import sys, stance; print(sorted(m for m in ('torch', 'transformers', 'spacy', 'fastapi', 'ray') if m in sys.modules))"
+    code = (
+        "import sys, stance; print(sorted(m for m in ('torch', 'transformers', 'spacy', 'fastapi', 'ray') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
 

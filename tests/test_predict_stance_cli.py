@@ -40,7 +40,9 @@ def test_bad_line_stops_naming_the_line(tmp_path, tiny_model_dir):
 def test_skip_sends_bad_lines_to_errors_file(tmp_path, tiny_model_dir):
     src = write(tmp_path / "in.jsonl", [LINES[0], "{broken", {"id": "q7", "targets": []}, LINES[1]])
     out = tmp_path / "out.jsonl"
-    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--on-error", "skip"])
+    r = CliRunner().invoke(
+        app, ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--on-error", "skip"]
+    )
     assert r.exit_code == 0, r.output
     assert len(out.read_text().splitlines()) == 2
     errors = [json.loads(x) for x in (tmp_path / "out.errors.jsonl").read_text().splitlines()]

@@ -51,12 +51,24 @@ def test_engines_agree_row_for_row(tmp_path, tiny_model_dir, ray_local):
     from stance.run.ray_engine import score_collection_ray
 
     first = tmp_path / "in.jsonl"
-    first.write_bytes(("\n".join([json.dumps(a) for a in ARTICLES] + BAD_LINES) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n')
+    first.write_bytes(
+        ("\n".join([json.dumps(a) for a in ARTICLES] + BAD_LINES) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n'
+    )
     second = tmp_path / "more.parquet"  # a second file, in Parquet: a new metadata column and a duplicate across files
-    pq.write_table(pa.Table.from_pylist([
-        {"id": "b1", "text": "Washington welcomed the landmark deal. NATO said little.", "outlet": "Post", "section_name": "world"},
-        {"id": "a2", "text": "A duplicate of an id from the first file.", "outlet": "Post", "section_name": "world"},
-    ]), second)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {
+                    "id": "b1",
+                    "text": "Washington welcomed the landmark deal. NATO said little.",
+                    "outlet": "Post",
+                    "section_name": "world",
+                },
+                {"id": "a2", "text": "A duplicate of an id from the first file.", "outlet": "Post", "section_name": "world"},
+            ]
+        ),
+        second,
+    )
     inputs = [str(first), str(second)]
     options = ScoreOptions(model=str(tiny_model_dir), use_ner=False, shard_articles=3, chunk_articles=3, workers=1)
     local = score_collection(inputs, tmp_path / "local.parquet", options)
@@ -98,8 +110,9 @@ def test_a_dead_worker_is_retried_and_every_article_is_written_once(tmp_path, ti
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(a) + "\n" for a in articles) + '{"id": "bad"}\n')
     options = ScoreOptions(model=str(tiny_model_dir), use_ner=False, chunk_articles=4, shard_articles=4)
-    summary = score_collection_ray([str(src)], tmp_path / "out.parquet", options, RayOptions(actors_per_node=2),
-                                   predictor_cls=CrashingPredictor)
+    summary = score_collection_ray(
+        [str(src)], tmp_path / "out.parquet", options, RayOptions(actors_per_node=2), predictor_cls=CrashingPredictor
+    )
     assert flag.exists(), "the worker did not die: the test tested nothing"
     df = pd.read_parquet(tmp_path / "out.parquet")
     per_doc = df.groupby("doc_id").sentence_id.apply(list)
@@ -110,13 +123,25 @@ def test_a_dead_worker_is_retried_and_every_article_is_written_once(tmp_path, ti
 
 
 def test_records_to_items_is_the_local_validation():
-    batch = {"order": [1, 2, 3, 4], "source": ["x.jsonl"] * 4, "line": [1, 2, 3, 4],
-             "raw": [json.dumps({"id": "a", "text": "Kyiv said yes.", "outlet": "O"}), json.dumps({"id": "b", "text": ""}), None,
-                     json.dumps({"id": "a", "text": "again"})],
-             "error": [None, None, "malformed JSON (x)", None]}
+    batch = {
+        "order": [1, 2, 3, 4],
+        "source": ["x.jsonl"] * 4,
+        "line": [1, 2, 3, 4],
+        "raw": [
+            json.dumps({"id": "a", "text": "Kyiv said yes.", "outlet": "O"}),
+            json.dumps({"id": "b", "text": ""}),
+            None,
+            json.dumps({"id": "a", "text": "again"}),
+        ],
+        "error": [None, None, "malformed JSON (x)", None],
+    }
     items = records_to_items(batch, max_chars=100, first_seen={"a": 1})
     assert isinstance(items[0][1], Article) and items[0][1].meta == {"outlet": "O"}
-    assert [getattr(i, "reason", None) for _, i in items[1:]] == ["missing or empty 'text'", "malformed JSON (x)", "duplicate id 'a'"]
+    assert [getattr(i, "reason", None) for _, i in items[1:]] == [
+        "missing or empty 'text'",
+        "malformed JSON (x)",
+        "duplicate id 'a'",
+    ]
     with pytest.raises(ValueError, match="missing raw"):
         records_to_items({"order": [1], "source": ["x"], "line": [1], "error": [None]}, max_chars=10)
 
@@ -127,8 +152,11 @@ def test_input_listing(tmp_path):
     (d / "b" / "2.jsonl").write_text("{}\n")
     (d / "1.parquet").write_bytes(b"")
     files = list_input_files([str(d), f"file://{d / 'b' / '2.jsonl'}"])
-    assert [(Path(f.source.split("://")[-1]).name, f.format, f.index) for f in files] == [("1.parquet", "parquet", 0), ("2.jsonl", "jsonl", 1),
-                                                                                          ("2.jsonl", "jsonl", 2)]
+    assert [(Path(f.source.split("://")[-1]).name, f.format, f.index) for f in files] == [
+        ("1.parquet", "parquet", 0),
+        ("2.jsonl", "jsonl", 1),
+        ("2.jsonl", "jsonl", 2),
+    ]
     (d / "notes.txt").write_text("x")
     with pytest.raises(InputPathError, match="other file"):
         list_input_files([str(d)])

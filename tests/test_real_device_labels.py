@@ -48,7 +48,14 @@ def test_standoff_reads_text_from_the_data_and_stops_on_a_changed_sentence(tmp_p
     article = "Intro line. The regime in Tehran ignored the ruling. End."
     start = article.index("The regime")
     end = article.index(" End.")
-    row = {"doc_id": "a1", "start": start, "end": end, "hash": text_hash(article[start:end]), "spans": [[4, 10, "name_calling"]], "annotator": "t"}
+    row = {
+        "doc_id": "a1",
+        "start": start,
+        "end": end,
+        "hash": text_hash(article[start:end]),
+        "spans": [[4, 10, "name_calling"]],
+        "annotator": "t",
+    }
     [record] = read_standoff(_write(tmp_path, [row]), {"a1": article})
     assert record.text == "The regime in Tehran ignored the ruling."
     assert [(record.text[d.start : d.end], d.label) for d in record.devices] == [("regime", "name_calling")]

@@ -85,12 +85,27 @@ def world(tmp_path_factory, tokenizer):
     base_tok.save_pretrained(root / "encoder")
     old_train = write_jsonl(root / "old_train.jsonl", labelled(OLD, 240, 1, "a"))
     old_dev = write_jsonl(root / "old_dev.jsonl", labelled(OLD, 60, 2, "d"))
-    result = train(TrainConfig.from_dict({
-        "base_model": str(root / "encoder"), "output_dir": str(root / "base-run"), "train": [{"path": str(old_train)}],
-        "dev": [{"path": str(old_dev)}], "epochs": 10, "early_stopping_patience": 100, "batch_size": 16, "max_seq_length": 32,
-        "bf16": False, "save_dtype": "float32", "learning_rate": 2e-3, "head_learning_rate": 2e-3, "warmup": 0.1,
-        "tune_thresholds": False, "seed": 0,
-    }))
+    result = train(
+        TrainConfig.from_dict(
+            {
+                "base_model": str(root / "encoder"),
+                "output_dir": str(root / "base-run"),
+                "train": [{"path": str(old_train)}],
+                "dev": [{"path": str(old_dev)}],
+                "epochs": 10,
+                "early_stopping_patience": 100,
+                "batch_size": 16,
+                "max_seq_length": 32,
+                "bf16": False,
+                "save_dtype": "float32",
+                "learning_rate": 2e-3,
+                "head_learning_rate": 2e-3,
+                "warmup": 0.1,
+                "tune_thresholds": False,
+                "seed": 0,
+            }
+        )
+    )
     assert result["headline"]["old_dev/stance_macro_f1"] > 0.9, "the tiny base must learn the old pattern"
     config = root / "retrain.yaml"
     config.write_text(RETRAIN_YAML)
@@ -128,8 +143,14 @@ def annotate(tasks: list[dict]) -> list[dict]:
                 continue
             value = dict(region["value"], labels=[rule_stance(task["data"]["text"])])
             result.append({"id": region["id"], "from_name": "stance", "to_name": "text", "type": "labels", "value": value})
-        export.append({"id": 100 + i, "data": task["data"], "annotations": [{"id": i, "was_cancelled": False, "result": result}],
-                       "predictions": task["predictions"]})
+        export.append(
+            {
+                "id": 100 + i,
+                "data": task["data"],
+                "annotations": [{"id": i, "was_cancelled": False, "result": result}],
+                "predictions": task["predictions"],
+            }
+        )
     return export
 
 
@@ -141,8 +162,19 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
     assert json.loads((tmp_path / "scores.run.json").read_text())["model"]["registry_version"] is None
 
     # 2. Suggest what to label: Label Studio tasks with predictions, and the labelling config
-    invoke("labels", "suggest", tmp_path / "scores.parquet", "--n", "150", "--out", tmp_path / "tolabel.json", "--model", base,
-           "--max-similarity", "0.99")
+    invoke(
+        "labels",
+        "suggest",
+        tmp_path / "scores.parquet",
+        "--n",
+        "150",
+        "--out",
+        tmp_path / "tolabel.json",
+        "--model",
+        base,
+        "--max-similarity",
+        "0.99",
+    )
     tasks = json.loads((tmp_path / "tolabel.json").read_text())
     assert 100 <= len(tasks) <= 150
     assert all(t["predictions"][0]["result"] for t in tasks)
@@ -152,7 +184,9 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
 
     # 3. Label (the test is the annotator), export, import, validate
     (tmp_path / "export.json").write_text(json.dumps(annotate(tasks)))
-    invoke("labels", "import", tmp_path / "export.json", "--format", "labelstudio", "--out", tmp_path / "new.jsonl", "--model", base)
+    invoke(
+        "labels", "import", tmp_path / "export.json", "--format", "labelstudio", "--out", tmp_path / "new.jsonl", "--model", base
+    )
     invoke("labels", "validate", tmp_path / "new.jsonl", "--model", base)
     good = list(read_label_file(tmp_path / "new.jsonl"))
     assert len(good) == len(tasks) and all(t.stance == rule_stance(r.text) for r in good for t in r.targets)
@@ -222,16 +256,33 @@ def test_same_inputs_and_seed_give_the_same_metrics(world, home, tmp_path):
     new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 90, 11, "n", per_doc=3))
     reports = []
     for run in ("a", "b"):
-        options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / run), base=str(world["base"]), config=str(world["config"]),
-                                 bootstrap=200, register=False)
+        options = RetrainOptions(
+            new=(str(new),),
+            output_dir=str(tmp_path / run),
+            base=str(world["base"]),
+            config=str(world["config"]),
+            bootstrap=200,
+            register=False,
+        )
         reports.append(retrain(options).gate)
     assert [r.__dict__ for r in reports[0].rows] == [r.__dict__ for r in reports[1].rows]
     assert reports[0].passed, reports[0].table()
     training = json.loads((tmp_path / "a" / "model" / "training.json").read_text())
-    assert any(s.get("path", "").startswith("training_data/new-heldout") for s in training["dev"])  # the next retrain gates on it too
+    assert any(
+        s.get("path", "").startswith("training_data/new-heldout") for s in training["dev"]
+    )  # the next retrain gates on it too
     more = write_jsonl(tmp_path / "more.jsonl", labelled(NEW, 30, 21, "m", per_doc=3))
-    second = retrain(RetrainOptions(new=(str(more),), output_dir=str(tmp_path / "c"), base=str(tmp_path / "a" / "model"),
-                                    config=str(world["config"]), bootstrap=50, register=False, require_significant=False))
+    second = retrain(
+        RetrainOptions(
+            new=(str(more),),
+            output_dir=str(tmp_path / "c"),
+            base=str(tmp_path / "a" / "model"),
+            config=str(world["config"]),
+            bootstrap=50,
+            register=False,
+            require_significant=False,
+        )
+    )
     fixed = {r.dataset for r in second.gate.rows if r.kind == "fixed"}
     assert "old_dev" in fixed and any(name.startswith("new-heldout-") for name in fixed)
     assert second.counts["replay"] > 0  # replayed from the old data and the first retrain's new labels
@@ -258,15 +309,28 @@ def test_new_device_label_grows_the_head(world, home, tmp_path):
     rows = labelled(NEW, 60, 12, "h", per_doc=3)
     for row in rows:
         row["text"] = row["text"].replace(" on ", " reportedly on ")
-        row["devices"] = [{"start": row["text"].index("reportedly"), "end": row["text"].index("reportedly") + 10, "label": "hedge"}]
+        row["devices"] = [
+            {"start": row["text"].index("reportedly"), "end": row["text"].index("reportedly") + 10, "label": "hedge"}
+        ]
         row["device_labels"] = ["hedge"]
     new = write_jsonl(tmp_path / "hedge.jsonl", rows)
     invoke("labels", "validate", new, "--model", world["base"], code=1)  # an unknown label without --add-device
     with pytest.raises(ValueError, match="add-device"):
-        retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "x"), base=str(world["base"]), config=str(world["config"])))
+        retrain(
+            RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "x"), base=str(world["base"]), config=str(world["config"]))
+        )
     invoke("labels", "validate", new, "--model", world["base"], "--add-device", "hedge")
-    result = retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "h"), base=str(world["base"]), config=str(world["config"]),
-                                    add_devices=("hedge",), bootstrap=100, require_significant=False))
+    result = retrain(
+        RetrainOptions(
+            new=(str(new),),
+            output_dir=str(tmp_path / "h"),
+            base=str(world["base"]),
+            config=str(world["config"]),
+            add_devices=("hedge",),
+            bootstrap=100,
+            require_significant=False,
+        )
+    )
     assert result.added_devices == ("hedge",) and result.version is not None
     grown = StanceModel.from_pretrained(result.model_dir, bf16=False)
     assert "hedge" in grown.device_labels
@@ -288,7 +352,11 @@ def test_missing_replay_data_fails_clearly(world, home, tmp_path):
         retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"])))
     with pytest.raises(ValueError, match="at least 2"):
         one = write_jsonl(tmp_path / "one.jsonl", [dict(r, doc_id="same") for r in labelled(NEW, 6, 1, "x")])
-        retrain(RetrainOptions(new=(str(one),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"]), no_replay=True))
+        retrain(
+            RetrainOptions(
+                new=(str(one),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"]), no_replay=True
+            )
+        )
 
 
 def test_too_few_labels_for_the_gate_stop_before_training(world, home, tmp_path):
@@ -297,8 +365,14 @@ def test_too_few_labels_for_the_gate_stop_before_training(world, home, tmp_path)
     from training.retrain import PRESETS, RetrainOptions, retrain
 
     new = write_jsonl(tmp_path / "few.jsonl", labelled(NEW, 32, 14, "f", per_doc=3))
-    options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "few"), base=str(world["base"]), config=str(world["config"]),
-                             bootstrap=50, register=False)
+    options = RetrainOptions(
+        new=(str(new),),
+        output_dir=str(tmp_path / "few"),
+        base=str(world["base"]),
+        config=str(world["config"]),
+        bootstrap=50,
+        register=False,
+    )
     with pytest.raises(ValueError, match=r"needs at least 5 .*about \d+ labels from 25 articles.*--preset small") as info:
         retrain(options)
     assert "2 held-out article(s)" in str(info.value)
@@ -307,5 +381,20 @@ def test_too_few_labels_for_the_gate_stop_before_training(world, home, tmp_path)
 
     result = retrain(replace(options, **PRESETS["small"]))
     assert result.counts["new_articles_heldout"] >= 3
-    invoke("retrain", "--new", new, "--output-dir", tmp_path / "cli", "--base", world["base"], "--config", world["config"],
-           "--bootstrap", "50", "--no-register", "--preset", "tiny", code=2)
+    invoke(
+        "retrain",
+        "--new",
+        new,
+        "--output-dir",
+        tmp_path / "cli",
+        "--base",
+        world["base"],
+        "--config",
+        world["config"],
+        "--bootstrap",
+        "50",
+        "--no-register",
+        "--preset",
+        "tiny",
+        code=2,
+    )

@@ -37,7 +37,17 @@ def test_rows_offsets_and_schema(tmp_path, tiny_model_dir):
     summary = score(tmp_path, [src], model_dir=tiny_model_dir)
     assert summary.articles_scored == 3 and summary.errors == 0
     df = pd.read_parquet(tmp_path / "out.parquet")
-    assert list(df.columns[:9]) == ["doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices"]
+    assert list(df.columns[:9]) == [
+        "doc_id",
+        "sentence_id",
+        "start",
+        "end",
+        "text",
+        "section",
+        "boilerplate",
+        "mentions",
+        "devices",
+    ]
     assert {"outlet", "date", "topic"} <= set(df.columns)
     by_id = {a["id"]: a for a in ARTICLES}
     for _, row in df.iterrows():
@@ -100,7 +110,10 @@ def test_stdin_input(tmp_path, tiny_model_dir):
     out = tmp_path / "out.jsonl"
     result = subprocess.run(
         [sys.executable, "-m", "stance.cli.main", "score", "-", "--out", str(out), "--model", str(tiny_model_dir), "--no-ner"],
-        input=data, text=True, capture_output=True, timeout=300,
+        input=data,
+        text=True,
+        capture_output=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -169,11 +182,28 @@ def test_existing_output_needs_resume_or_overwrite(tmp_path, tiny_model_dir):
 
 def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
     n = 600
-    articles = [{"id": f"doc{i}", "text": f"Moscow and Beijing met on day {i}. The EU said talks went well. Critics say nothing changed."} for i in range(n)]
+    articles = [
+        {"id": f"doc{i}", "text": f"Moscow and Beijing met on day {i}. The EU said talks went well. Critics say nothing changed."}
+        for i in range(n)
+    ]
     src = write_jsonl(tmp_path / "in.jsonl", articles)
     out = tmp_path / "out.parquet"
-    cmd = [sys.executable, "-m", "stance.cli.main", "score", str(src), "--out", str(out), "--model", str(tiny_model_dir),
-           "--no-ner", "--shard-size", "5", "--batch-size", "8"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stance.cli.main",
+        "score",
+        str(src),
+        "--out",
+        str(out),
+        "--model",
+        str(tiny_model_dir),
+        "--no-ner",
+        "--shard-size",
+        "5",
+        "--batch-size",
+        "8",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = Path(str(out) + ".parts") / "manifest.json"
     deadline = time.time() + 240
@@ -202,19 +232,23 @@ def test_parquet_metadata_of_any_type_is_carried_as_text(tmp_path, tiny_model_di
     import datetime
     import decimal
 
-    table = pa.table({
-        "id": ["p1", "p2"],
-        "text": ["Moscow slammed the plan.", "Berlin hailed the plan."],
-        "date": [datetime.date(2025, 3, 4), datetime.date(2025, 3, 5)],
-        "seen": [datetime.datetime(2025, 3, 4, 10, 30), None],
-        "price": [decimal.Decimal("1.50"), decimal.Decimal("2.00")],
-        "tags": [["a", "b"], []],
-    })
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "text": ["Moscow slammed the plan.", "Berlin hailed the plan."],
+            "date": [datetime.date(2025, 3, 4), datetime.date(2025, 3, 5)],
+            "seen": [datetime.datetime(2025, 3, 4, 10, 30), None],
+            "price": [decimal.Decimal("1.50"), decimal.Decimal("2.00")],
+            "tags": [["a", "b"], []],
+        }
+    )
     pq.write_table(table, tmp_path / "in.parquet")
     summary = score(tmp_path, [tmp_path / "in.parquet"], model_dir=tiny_model_dir)
     assert summary.articles_scored == 2 and summary.errors == 0
     df = pd.read_parquet(tmp_path / "out.parquet").set_index("doc_id")
-    assert df.loc["p1", "date"] == "2025-03-04" and df.loc["p1", "seen"] == "2025-03-04 10:30:00" and pd.isna(df.loc["p2", "seen"])
+    assert (
+        df.loc["p1", "date"] == "2025-03-04" and df.loc["p1", "seen"] == "2025-03-04 10:30:00" and pd.isna(df.loc["p2", "seen"])
+    )
     assert df.loc["p1", "price"] == "1.50" and json.loads(df.loc["p1", "tags"]) == ["a", "b"]
 
 
@@ -231,7 +265,9 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a", "text": "Moscow said no."}) + "\n")
     with pytest.raises(WorkerStartError, match="could not load the scoring pipeline"):
-        score_collection([str(src)], tmp_path / "out.parquet", ScoreOptions(model=str(broken), workers=2, use_ner=False, backend="torch"))
+        score_collection(
+            [str(src)], tmp_path / "out.parquet", ScoreOptions(model=str(broken), workers=2, use_ner=False, backend="torch")
+        )
 
 
 def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, tiny_model_dir):
@@ -239,7 +275,9 @@ def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, t
     runs = {}
     for workers in (1, 2):
         out = tmp_path / f"w{workers}" / "out.jsonl"
-        score_collection([str(src)], out, ScoreOptions(model=str(tiny_model_dir), workers=workers, use_ner=False, backend="torch"))
+        score_collection(
+            [str(src)], out, ScoreOptions(model=str(tiny_model_dir), workers=workers, use_ner=False, backend="torch")
+        )
         rows = [json.loads(line) for line in out.read_text().splitlines()]
         keys = [(r["doc_id"], r["sentence_id"], r["text"], [(m["actor"], m["start"]) for m in r["mentions"]]) for r in rows]
         runs[workers] = (keys, json.loads((out.parent / "out.run.json").read_text())["model"]["backend"])
@@ -312,7 +350,9 @@ def test_two_outputs_in_one_folder_keep_their_own_run_metadata(tmp_path, tiny_mo
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a1", "text": "Canada is fine."}) + "\n")
     for name in ("first.jsonl", "second.parquet"):
-        score_collection([str(src)], tmp_path / name, ScoreOptions(model=str(tiny_model_dir), workers=1, use_ner=False, backend="torch"))
+        score_collection(
+            [str(src)], tmp_path / name, ScoreOptions(model=str(tiny_model_dir), workers=1, use_ner=False, backend="torch")
+        )
     assert run_metadata_path(tmp_path / "first.jsonl").name == "first.run.json"
     first = json.loads((tmp_path / "first.run.json").read_text())
     second = json.loads((tmp_path / "second.run.json").read_text())
@@ -326,11 +366,16 @@ def test_an_empty_input_or_one_where_every_record_fails_exits_non_zero(tmp_path,
     runner = CliRunner()
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    r = runner.invoke(app, ["score", str(empty), "--out", str(tmp_path / "a.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"])
+    r = runner.invoke(
+        app,
+        ["score", str(empty), "--out", str(tmp_path / "a.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"],
+    )
     assert r.exit_code == 2 and "no input records" in r.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "a", "text": ""}) + "\n" + json.dumps({"id": "b", "text": 5}) + "\n")
-    r = runner.invoke(app, ["score", str(bad), "--out", str(tmp_path / "b.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"])
+    r = runner.invoke(
+        app, ["score", str(bad), "--out", str(tmp_path / "b.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"]
+    )
     assert r.exit_code == 1 and "every one of the 2 input records failed" in r.output.replace("\n", " ")
 
 
@@ -365,7 +410,22 @@ def test_text_files_in_another_encoding_are_read_with_encoding(tmp_path, tiny_mo
         list(iter_inputs([str(folder)], encoding="klingon"))
     runner = CliRunner()
     out = tmp_path / "o.jsonl"
-    r = runner.invoke(app, ["score", str(folder), "--out", str(out), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1", "--encoding", "cp1252"])
+    r = runner.invoke(
+        app,
+        [
+            "score",
+            str(folder),
+            "--out",
+            str(out),
+            "--model",
+            str(tiny_model_dir),
+            "--no-ner",
+            "--workers",
+            "1",
+            "--encoding",
+            "cp1252",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "français" in out.read_text(encoding="utf-8")
     r = runner.invoke(app, ["score", str(folder), "--out", str(tmp_path / "p.jsonl"), "--encoding", "klingon"])
@@ -390,7 +450,9 @@ def test_a_title_case_headline_on_the_first_line_of_a_text_file_is_scored_as_its
     from stance.pipeline.actors import ActorFinder
     from stance.pipeline.scorer import StanceScorer
 
-    (tmp_path / "oped.txt").write_text("Ottawa's Dairy Cartel Must Finally Fall\n\nCanada protects its dairy farmers with quotas.\n")
+    (tmp_path / "oped.txt").write_text(
+        "Ottawa's Dairy Cartel Must Finally Fall\n\nCanada protects its dairy farmers with quotas.\n"
+    )
     (tmp_path / "dated.txt").write_text("March 3, 2025\n\nCanada protects its dairy farmers with quotas.\n")
     articles = {a.id: a for a in iter_inputs([str(tmp_path)])}
     assert articles["oped"].title == "Ottawa's Dairy Cartel Must Finally Fall"
@@ -409,7 +471,10 @@ def test_metadata_for_files_and_columns_for_tables(tmp_path, tiny_model_dir):
         (tmp_path / "news" / outlet).mkdir(parents=True)
         (tmp_path / "news" / outlet / "a.txt").write_text(f"The {outlet} says Canada is fine.")
     items = list(iter_inputs([str(tmp_path / "news")], meta={"country": "CA", "outlet": "ignored"}, outlet_from="parent"))
-    assert [(a.id, a.meta["outlet"], a.meta["country"]) for a in items] == [("herald/a", "herald", "CA"), ("ledger/a", "ledger", "CA")]
+    assert [(a.id, a.meta["outlet"], a.meta["country"]) for a in items] == [
+        ("herald/a", "herald", "CA"),
+        ("ledger/a", "ledger", "CA"),
+    ]
     # a CSV whose text is in another column: chosen with --text-column / --id-column; without, exit 2 naming the columns
     table = tmp_path / "t.csv"
     table.write_text("key,body,paper\nk1,Canada is fine.,Herald\n")
@@ -417,11 +482,15 @@ def test_metadata_for_files_and_columns_for_tables(tmp_path, tiny_model_dir):
     base = ["score", str(table), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"]
     r = runner.invoke(app, [*base, "--out", str(tmp_path / "o1.jsonl")])
     assert r.exit_code == 2 and "'text'" in r.output and "'body'" in r.output.replace("\n", "")
-    r = runner.invoke(app, [*base, "--out", str(tmp_path / "o2.jsonl"), "--text-column", "body", "--id-column", "key", "--meta", "lang=en"])
+    r = runner.invoke(
+        app, [*base, "--out", str(tmp_path / "o2.jsonl"), "--text-column", "body", "--id-column", "key", "--meta", "lang=en"]
+    )
     assert r.exit_code == 0, r.output
     [row] = [json.loads(x) for x in (tmp_path / "o2.jsonl").read_text().splitlines()]
     assert (row["doc_id"], row["paper"], row["lang"]) == ("k1", "Herald", "en")
-    r = runner.invoke(app, [*base, "--out", str(tmp_path / "o3.jsonl"), "--text-column", "body", "--id-column", "key", "--meta", "nonsense"])
+    r = runner.invoke(
+        app, [*base, "--out", str(tmp_path / "o3.jsonl"), "--text-column", "body", "--id-column", "key", "--meta", "nonsense"]
+    )
     assert r.exit_code == 2 and "FIELD=VALUE" in r.output
 
 
@@ -432,7 +501,9 @@ def test_html_metadata_is_carried(tmp_path):
         "<html><head><title>Ottawa acts</title><meta name='author' content='Jane Doe'>"
         "<meta property='og:site_name' content='The Harbour Ledger'>"
         "<meta property='article:published_time' content='2025-03-04'></head>"
-        "<body><article><h1>Ottawa acts</h1><p>" + "Canada said on Tuesday that it would act on dairy quotas soon. " * 5 + "</p></article></body></html>"
+        "<body><article><h1>Ottawa acts</h1><p>"
+        + "Canada said on Tuesday that it would act on dairy quotas soon. " * 5
+        + "</p></article></body></html>"
     )
     (tmp_path / "p.html").write_text(page)
     [article] = list(iter_inputs([str(tmp_path / "p.html")]))
@@ -501,7 +572,12 @@ def test_malformed_json_says_where_once(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "oops}\n')
     reasons = [item.reason for item in iter_inputs([str(src)]) if isinstance(item, InputError)]
-    assert len(reasons) == 1 and reasons[0].startswith("malformed JSON (") and " at column " in reasons[0] and "at at" not in reasons[0]
+    assert (
+        len(reasons) == 1
+        and reasons[0].startswith("malformed JSON (")
+        and " at column " in reasons[0]
+        and "at at" not in reasons[0]
+    )
     labels = tmp_path / "labels.jsonl"
     labels.write_text('{"text": "oops}\n')
     problems = [p.message for p in validate_label_file(labels)]
@@ -526,8 +602,12 @@ def test_the_model_is_pinned_once_and_resume_refuses_another(tmp_path, tiny_mode
     weights = next(p for p in other.iterdir() if p.suffix == ".safetensors")
     weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)  # another version of the model
     assert pin_model(ScoreOptions(model=str(other))).model_version != pinned.model_version
-    assert pinned.fingerprint(["x"], tmp_path / "o.jsonl") != pin_model(ScoreOptions(model=str(other))).fingerprint(["x"], tmp_path / "o.jsonl")
-    assert pinned.fingerprint(["x"], tmp_path / "o.jsonl") != replace(pinned, backend="onnx-int8").fingerprint(["x"], tmp_path / "o.jsonl")
+    assert pinned.fingerprint(["x"], tmp_path / "o.jsonl") != pin_model(ScoreOptions(model=str(other))).fingerprint(
+        ["x"], tmp_path / "o.jsonl"
+    )
+    assert pinned.fingerprint(["x"], tmp_path / "o.jsonl") != replace(pinned, backend="onnx-int8").fingerprint(
+        ["x"], tmp_path / "o.jsonl"
+    )
 
     src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
     out = tmp_path / "out.jsonl"

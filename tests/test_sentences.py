@@ -195,9 +195,7 @@ def test_other_punctuation(splitter: NewsSentenceSplitter) -> None:
         ),
     ],
 )
-def test_quotation_with_attribution_is_one_sentence(
-    splitter: NewsSentenceSplitter, text: str, expected: list[str]
-) -> None:
+def test_quotation_with_attribution_is_one_sentence(splitter: NewsSentenceSplitter, text: str, expected: list[str]) -> None:
     assert texts(splitter.split(text)) == expected
 
 

@@ -127,7 +127,9 @@ def test_score_rows_equal_the_batch_command(tmp_path, client, tiny_model_dir):
 
 
 def test_score_defaults_id_to_position_and_keeps_metadata(client):
-    r = client.post("/v1/score", json={"articles": [{"text": "Beijing hailed the deal."}, {"text": "Moscow said no.", "outlet": "W", "n": 3}]})
+    r = client.post(
+        "/v1/score", json={"articles": [{"text": "Beijing hailed the deal."}, {"text": "Moscow said no.", "outlet": "W", "n": 3}]}
+    )
     rows = r.json()["rows"]
     assert [row["doc_id"] for row in rows] == ["0", "1"]
     assert rows[1]["outlet"] == "W" and rows[1]["n"] == "3"
@@ -182,7 +184,9 @@ def test_body_too_large(tiny_model):
             for _ in range(10):
                 yield b" " * 500
 
-        assert_error(c.post("/v1/score", content=chunks(), headers={"content-type": "application/json"}), 413, "payload_too_large")
+        assert_error(
+            c.post("/v1/score", content=chunks(), headers={"content-type": "application/json"}), 413, "payload_too_large"
+        )
         assert c.post("/v1/score", json={"articles": [art(1)]}).status_code == 200
 
 
@@ -220,9 +224,14 @@ def test_schema_violations_name_the_field(tiny_model, body, field):
 def test_malformed_bodies_get_json_errors(tiny_model):
     with serving(fake_settings(), FakeScorer(tiny_model)) as c:
         headers = {"content-type": "application/json"}
-        assert "invalid JSON" in assert_error(c.post("/v1/score", content=b'{"articles": [', headers=headers), 422, "validation_error")["message"]
+        assert (
+            "invalid JSON"
+            in assert_error(c.post("/v1/score", content=b'{"articles": [', headers=headers), 422, "validation_error")["message"]
+        )
         assert_error(c.post("/v1/score", content=b"\xff\xfe\x00", headers=headers), 400, "bad_request")  # not UTF-8
-        msg = assert_error(c.post("/v1/score", content=b'{"articles": []}', headers={"content-type": "text/plain"}), 422, "validation_error")["message"]
+        msg = assert_error(
+            c.post("/v1/score", content=b'{"articles": []}', headers={"content-type": "text/plain"}), 422, "validation_error"
+        )["message"]
         assert "Content-Type: application/json" in msg
         assert_error(c.post("/v1/score", json=[1, 2]), 422, "validation_error")
 
@@ -280,7 +289,9 @@ def test_cors_only_when_configured(tiny_model):
 
 
 # ----------------------------------------------------------------------------- batching and isolation
-def hold_then_release(client: TestClient, scorer: FakeScorer, gate: threading.Event, pool: ThreadPoolExecutor, bodies: list[dict]) -> list:
+def hold_then_release(
+    client: TestClient, scorer: FakeScorer, gate: threading.Event, pool: ThreadPoolExecutor, bodies: list[dict]
+) -> list:
     """Hold the worker with one request, queue ``bodies`` behind it, then let go: they meet in one batch."""
     first = pool.submit(client.post, "/v1/score", json={"articles": [art(99)]})
     assert scorer.started.wait(5)
@@ -324,12 +335,22 @@ def test_a_failing_article_fails_alone(tiny_model):
 def test_malformed_requests_do_not_affect_good_ones(client):
     good = [{"articles": [a]} for a in ARTICLES]
     reference = [client.post("/v1/score", json=b).json()["rows"] for b in good]
-    bad = [b'{"articles": [{"id": 1', b'{"articles": [{"text": null}]}', json.dumps({"articles": [art(0, "bad \x00 byte")]}).encode(),
-           json.dumps({"articles": [art(0, "z" * 100_001)]}).encode(), b"[]", b'{"articles": "no"}']
+    bad = [
+        b'{"articles": [{"id": 1',
+        b'{"articles": [{"text": null}]}',
+        json.dumps({"articles": [art(0, "bad \x00 byte")]}).encode(),
+        json.dumps({"articles": [art(0, "z" * 100_001)]}).encode(),
+        b"[]",
+        b'{"articles": "no"}',
+    ]
     requests = [("good", i, json.dumps(b).encode()) for i, b in enumerate(good)] * 3 + [("bad", i, b) for i, b in enumerate(bad)]
     requests = requests[::2] + requests[1::2]  # interleave
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda r: (r, client.post("/v1/score", content=r[2], headers={"content-type": "application/json"})), requests))
+        results = list(
+            pool.map(
+                lambda r: (r, client.post("/v1/score", content=r[2], headers={"content-type": "application/json"})), requests
+            )
+        )
     for (kind, i, _), response in results:
         if kind == "good":
             assert response.status_code == 200
@@ -392,11 +413,27 @@ def test_batcher_timeout_drops_waiting_items():
 # ----------------------------------------------------------------------------- settings, command, shutdown
 def test_settings_from_env():
     s = ServiceSettings.from_env(
-        {"STANCE_MODEL": "m", "STANCE_USE_NER": "no", "STANCE_MAX_QUEUE": "1_000", "STANCE_MAX_WAIT_MS": "2.5",
-         "STANCE_ACTORS": "a.yaml, b.yaml", "STANCE_API_KEY": "s3cret-k3y", "STANCE_CORS_ORIGINS": ""},
-        max_queue=7, model=None,
+        {
+            "STANCE_MODEL": "m",
+            "STANCE_USE_NER": "no",
+            "STANCE_MAX_QUEUE": "1_000",
+            "STANCE_MAX_WAIT_MS": "2.5",
+            "STANCE_ACTORS": "a.yaml, b.yaml",
+            "STANCE_API_KEY": "s3cret-k3y",
+            "STANCE_CORS_ORIGINS": "",
+        },
+        max_queue=7,
+        model=None,
     )
-    assert (s.model, s.use_ner, s.max_queue, s.max_wait_ms, s.actors, s.api_key, s.cors_origins) == ("m", False, 7, 2.5, ("a.yaml", "b.yaml"), "s3cret-k3y", ())
+    assert (s.model, s.use_ner, s.max_queue, s.max_wait_ms, s.actors, s.api_key, s.cors_origins) == (
+        "m",
+        False,
+        7,
+        2.5,
+        ("a.yaml", "b.yaml"),
+        "s3cret-k3y",
+        (),
+    )
     assert "s3cret-k3y" not in repr(s)
     with pytest.raises(ValueError, match="STANCE_MAX_BATCH_SIZE"):
         ServiceSettings.from_env({"STANCE_MAX_BATCH_SIZE": "lots"})

@@ -27,7 +27,10 @@ def test_score_options_and_service_settings_share_them() -> None:
     run, service = ScoreOptions(), ServiceSettings()
     assert {name: getattr(run, name) for name in SHARED} == {name: getattr(DEFAULTS, name) for name in SHARED}
     assert isinstance(service, PipelineSettings)
-    assert {name: getattr(service, name) for name in SHARED} == {**{name: getattr(DEFAULTS, name) for name in SHARED}, "model": ACTIVE_MODEL}
+    assert {name: getattr(service, name) for name in SHARED} == {
+        **{name: getattr(DEFAULTS, name) for name in SHARED},
+        "model": ACTIVE_MODEL,
+    }
     # the service's own fields keep their order after the shared ones (STANCE_* variables, /docs)
     assert [f.name for f in fields(ServiceSettings)][: len(SHARED)] == SHARED
 
@@ -67,7 +70,9 @@ def test_backend_names_and_help_come_from_the_registry() -> None:
 
 
 def test_a_new_backend_is_one_entry(monkeypatch: pytest.MonkeyPatch) -> None:
-    entry = BackendEntry("tvm", lambda model: None, runtime="tvm_no_such_module", install="stance[tvm]", extra=True, cpu_only=True)  # type: ignore[arg-type,return-value]
+    entry = BackendEntry(
+        "tvm", lambda model: None, runtime="tvm_no_such_module", install="stance[tvm]", extra=True, cpu_only=True
+    )  # type: ignore[arg-type,return-value]
     monkeypatch.setitem(BACKEND_REGISTRY, "tvm", entry)
     assert backend_choices() == "torch, openvino, onnx, onnx-int8, tvm or auto"
     assert "onnx-int8 (pip install 'stance[onnx]'), tvm (pip install 'stance[tvm]') or auto" in backend_choices(notes=True)
@@ -79,7 +84,9 @@ def test_make_backend_names_the_choices_and_the_missing_runtime(monkeypatch: pyt
 
     with pytest.raises(ValueError, match="unknown backend 'tensorrt'; choose one of auto, torch, openvino, onnx, onnx-int8"):
         make_backend(object(), "tensorrt")  # type: ignore[arg-type]
-    monkeypatch.setitem(BACKEND_REGISTRY, "tvm", BackendEntry("tvm", lambda model: None, runtime="tvm_no_such_module", install="stance[tvm]"))  # type: ignore[arg-type,return-value]
+    monkeypatch.setitem(
+        BACKEND_REGISTRY, "tvm", BackendEntry("tvm", lambda model: None, runtime="tvm_no_such_module", install="stance[tvm]")
+    )  # type: ignore[arg-type,return-value]
     with pytest.raises(ValueError, match=r"backend 'tvm' needs tvm_no_such_module: pip install 'stance\[tvm\]'"):
         make_backend(object(), "tvm")  # type: ignore[arg-type]
 

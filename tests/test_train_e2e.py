@@ -11,12 +11,29 @@ from training.config import TrainConfig
 from training.train import average_weights, train
 
 EXAMPLES = [
-    {"text": "Critics say the so-called reform by Moscow failed.", "targets": [{"start": 36, "end": 42, "stance": "negative"}],
-     "devices": [{"start": 0, "end": 11, "label": "unsourced_claim"}, {"start": 16, "end": 25, "label": "discrediting_attribution"}]},
-    {"text": "Beijing hailed the landmark deal as a triumph.", "targets": [{"start": 0, "end": 7, "stance": "positive"}],
-     "devices": [{"start": 37, "end": 44, "label": "loaded_language"}]},
-    {"text": "The minister said the talks would resume on Monday.", "targets": [{"start": 4, "end": 12, "stance": "neutral"}], "devices": []},
-    {"text": 'Officials defended the "temporary" curfew.', "targets": [], "devices": [{"start": 23, "end": 34, "label": "scare_quotes"}]},
+    {
+        "text": "Critics say the so-called reform by Moscow failed.",
+        "targets": [{"start": 36, "end": 42, "stance": "negative"}],
+        "devices": [
+            {"start": 0, "end": 11, "label": "unsourced_claim"},
+            {"start": 16, "end": 25, "label": "discrediting_attribution"},
+        ],
+    },
+    {
+        "text": "Beijing hailed the landmark deal as a triumph.",
+        "targets": [{"start": 0, "end": 7, "stance": "positive"}],
+        "devices": [{"start": 37, "end": 44, "label": "loaded_language"}],
+    },
+    {
+        "text": "The minister said the talks would resume on Monday.",
+        "targets": [{"start": 4, "end": 12, "stance": "neutral"}],
+        "devices": [],
+    },
+    {
+        "text": 'Officials defended the "temporary" curfew.',
+        "targets": [],
+        "devices": [{"start": 23, "end": 34, "label": "scare_quotes"}],
+    },
 ]
 
 
@@ -63,8 +80,15 @@ def _one_epoch_settings(tmp_path, tiny_base, output: str, **more) -> dict:
     data = tmp_path / "labels.jsonl"
     data.write_text("\n".join(json.dumps(e) for e in EXAMPLES * 2) + "\n")
     return {
-        "base_model": str(tiny_base), "output_dir": str(tmp_path / output), "train": [{"path": str(data)}],
-        "epochs": 1, "batch_size": 4, "max_seq_length": 48, "bf16": False, "tune_thresholds": False, **more,
+        "base_model": str(tiny_base),
+        "output_dir": str(tmp_path / output),
+        "train": [{"path": str(data)}],
+        "epochs": 1,
+        "batch_size": 4,
+        "max_seq_length": 48,
+        "bf16": False,
+        "tune_thresholds": False,
+        **more,
     }
 
 
@@ -99,7 +123,10 @@ def test_model_soup_averages_members_and_reuses_finished_ones(tmp_path, tiny_bas
     name = "encoder.embeddings.word_embeddings.weight"
     assert name in soup and not torch.equal(first[name], second[name]), "the two data orders train different members"
     for key, value in soup.items():
-        assert torch.allclose(value, (first[key] + second[key]) / 2, atol=1e-6), (key, (value - (first[key] + second[key]) / 2).abs().max())
+        assert torch.allclose(value, (first[key] + second[key]) / 2, atol=1e-6), (
+            key,
+            (value - (first[key] + second[key]) / 2).abs().max(),
+        )
 
     assert "model soup" in (run / "model" / "README.md").read_text(), "the card says the model is an average"
 

@@ -42,8 +42,13 @@ def data_dir(tmp_path) -> Path:
 
 def _config(data_dir: Path, tmp_path: Path, teacher: Path | str = "") -> transfer.TransferConfig:
     return transfer.TransferConfig(
-        teacher=str(teacher), data_dir=str(data_dir), articles=10, use_ner=False, exclude_newsmtsc_dev=False,
-        output=str(tmp_path / "out" / "transfer.jsonl.gz"), cache_dir=str(tmp_path / "cache"),
+        teacher=str(teacher),
+        data_dir=str(data_dir),
+        articles=10,
+        use_ner=False,
+        exclude_newsmtsc_dev=False,
+        output=str(tmp_path / "out" / "transfer.jsonl.gz"),
+        cache_dir=str(tmp_path / "cache"),
     )
 
 

@@ -67,7 +67,9 @@ def _allsides(data_dir: str) -> dict[str, tuple[str, str, str]]:
     if data_dir not in _CACHE:
         import pyarrow.parquet as pq
 
-        rows = pq.read_table(Path(data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text", "outlet"]).to_pylist()
+        rows = pq.read_table(
+            Path(data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text", "outlet"]
+        ).to_pylist()
         _CACHE[data_dir] = {r["id"]: ((r["title"] or "").strip(), r["text"], r["outlet"]) for r in rows}
     return _CACHE[data_dir]
 
@@ -84,6 +86,7 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
 
 def sample(data_dir: Path, n_allsides: int, n_ptc: int, n_dev: int) -> list[dict]:
     """Articles for annotation, in a seeded order: ``{"doc_id", "split", "paragraphs": [[offset, text]]}``."""
+
     def key(doc_id: str) -> str:
         return hashlib.sha256(f"actors:{doc_id}".encode()).hexdigest()
 
@@ -98,7 +101,10 @@ def sample(data_dir: Path, n_allsides: int, n_ptc: int, n_dev: int) -> list[dict
         chosen.append(("allsides", f"allsides:{doc_id}"))
         if len(chosen) == n_allsides:
             break
-    ptc = sorted((p.stem.removeprefix("article") for p in (data_dir / "ptc" / "train-articles").glob("article*.txt")), key=lambda k: key(f"ptc:{k}"))
+    ptc = sorted(
+        (p.stem.removeprefix("article") for p in (data_dir / "ptc" / "train-articles").glob("article*.txt")),
+        key=lambda k: key(f"ptc:{k}"),
+    )
     for k in ptc:
         if 150 <= len(document(f"ptc:{k}", data_dir).split()) <= 900:
             chosen.append(("ptc", f"ptc:{k}"))
@@ -117,7 +123,9 @@ def sample(data_dir: Path, n_allsides: int, n_ptc: int, n_dev: int) -> list[dict
 
 def labelled_articles(folder: Path = ACTOR_SET_DIR) -> set[str]:
     """The ids of every article in the labelled actor set."""
-    return {json.loads(line)["doc_id"] for path in folder.glob("*.jsonl") for line in path.read_text(encoding="utf-8").splitlines()}
+    return {
+        json.loads(line)["doc_id"] for path in folder.glob("*.jsonl") for line in path.read_text(encoding="utf-8").splitlines()
+    }
 
 
 def sample_more(data_dir: Path, n_allsides: int, n_ptc: int, labelled: set[str]) -> list[dict]:

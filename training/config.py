@@ -63,13 +63,15 @@ class TrainConfig:
     stance_loss_weight: float = 1.0
     device_loss_weight: float = 1.0
     device_loss_reduction: str = field(
-        default="token", metadata={"help": "'token': BIO loss summed over device labels, mean over tokens; 'entry': mean over both"}
+        default="token",
+        metadata={"help": "'token': BIO loss summed over device labels, mean over tokens; 'entry': mean over both"},
     )
     distill_from: str = field(
         default="", metadata={"help": "a teacher model directory, or its teacher_probs.jsonl: distil its stance probabilities"}
     )
     teacher_probs_for: tuple[DataSpec, ...] = field(
-        default=(), metadata={"help": "after training, write this model's stance probabilities on these data (teacher_probs.jsonl)"}
+        default=(),
+        metadata={"help": "after training, write this model's stance probabilities on these data (teacher_probs.jsonl)"},
     )
     distill_weight: float = field(default=0.5, metadata={"help": "share of the stance loss taken from the teacher"})
     distill_temperature: float = field(
@@ -82,10 +84,13 @@ class TrainConfig:
     tune_thresholds: bool = field(default=True, metadata={"help": "tune per-device span thresholds on the dev data"})
     max_flagged_share: float | None = field(
         default=None,
-        metadata={"help": "after tuning, raise the six devices' thresholds until at most this share of device-free dev sentences is flagged"},
+        metadata={
+            "help": "after tuning, raise the six devices' thresholds until at most this share of device-free dev sentences is flagged"
+        },
     )
     calibrate_stance: bool = field(
-        default=True, metadata={"help": "fit a temperature for the stance probabilities on the dev data (saved in the model's config)"}
+        default=True,
+        metadata={"help": "fit a temperature for the stance probabilities on the dev data (saved in the model's config)"},
     )
     save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
     logging_steps: int = 50
@@ -165,7 +170,9 @@ def write_training_data(model_dir: str | Path, train: tuple[DataSpec, ...], dev:
         if spec.path:
             path = Path(spec.path).resolve()
             spec = replace(spec, path=str(path.relative_to(model_dir)) if path.is_relative_to(model_dir) else str(path))
-        return {k: v for k, v in asdict(spec).items() if v not in ("", None) and not (k == "repeat" and v == 1) and v is not False}
+        return {
+            k: v for k, v in asdict(spec).items() if v not in ("", None) and not (k == "repeat" and v == 1) and v is not False
+        }
 
     data = {"train": [portable(s) for s in train], "dev": [portable(s) for s in dev], "data_dir": str(Path(data_dir).resolve())}
     path = model_dir / TRAINING_DATA_FILE

@@ -18,7 +18,9 @@ from training.config import DataSpec
 from training.convert import get_converter
 
 
-def load_sets(specs: Iterable[DataSpec], data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42) -> dict[str, list[LabelRecord]]:
+def load_sets(
+    specs: Iterable[DataSpec], data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42
+) -> dict[str, list[LabelRecord]]:
     """Each spec's records (:func:`load_records`) under its name.
 
     Example:
@@ -64,7 +66,11 @@ def one_target_per_record(records: Iterable[LabelRecord]) -> list[LabelRecord]:
             if "teacher_probs" in meta:
                 meta["teacher_probs"] = [meta["teacher_probs"][k]]
             first = k == 0
-            out.append(replace(r, targets=(t,), devices=r.devices if first else (), device_labels=r.device_labels if first else (), meta=meta))
+            out.append(
+                replace(
+                    r, targets=(t,), devices=r.devices if first else (), device_labels=r.device_labels if first else (), meta=meta
+                )
+            )
     return out
 
 
@@ -79,14 +85,14 @@ def map_to_taxonomy(record: LabelRecord, source: str, taxonomy: Taxonomy) -> Lab
     return replace(record, devices=tuple(sorted(set(devices), key=lambda d: (d.start, d.end, d.label))), device_labels=annotated)
 
 
-def build_features(
-    records: Iterable[LabelRecord], tokenizer, device_labels: list[str], max_length: int
-) -> list[dict[str, Any]]:
+def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: list[str], max_length: int) -> list[dict[str, Any]]:
     """Model features with training labels, one dict per record (``input_ids`` for length grouping)."""
     records = list(records)
     label_index = {name: i for i, name in enumerate(device_labels)}
     stance_index = {name: i for i, name in enumerate(STANCE_LABELS)}
-    encoded = encode_batch(tokenizer, [r.text for r in records], [[(t.start, t.end) for t in r.targets] for r in records], max_length=max_length)
+    encoded = encode_batch(
+        tokenizer, [r.text for r in records], [[(t.start, t.end) for t in r.targets] for r in records], max_length=max_length
+    )
     features = []
     for r, enc in zip(records, encoded):
         stance = [-100] * len(enc.target_spans)

@@ -233,7 +233,9 @@ def write_batches(rows: list[dict], out: Path, prefix: str, size: int) -> list[P
             for r in rows[i : i + size]:
                 fh.write(json.dumps({"sid": r["sid"], "text": r["text"]}, ensure_ascii=False) + "\n")
         paths.append(path)
-    (out / f"{prefix}_meta.jsonl").write_text("".join(json.dumps({k: r[k] for k in ("sid", "why", "split")}) + "\n" for r in rows))
+    (out / f"{prefix}_meta.jsonl").write_text(
+        "".join(json.dumps({k: r[k] for k in ("sid", "why", "split")}) + "\n" for r in rows)
+    )
     return paths
 
 
@@ -292,7 +294,14 @@ def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> di
                     if placed is not None:
                         spans.append([*placed, span["label"]])
                 doc_id, start, end = sid.rsplit(":", 2)
-                row = {"doc_id": doc_id, "start": int(start), "end": int(end), "hash": text_hash(text), "spans": sorted(spans), "annotator": annotator}
+                row = {
+                    "doc_id": doc_id,
+                    "start": int(start),
+                    "end": int(end),
+                    "hash": text_hash(text),
+                    "spans": sorted(spans),
+                    "annotator": annotator,
+                }
                 fh.write(json.dumps(row) + "\n")
                 seen.add(sid)
                 counts["sentences"] += 1
@@ -327,7 +336,10 @@ def main(argv: list[str] | None = None) -> None:
         pool = list(sentences(args.data_dir, max_articles=args.articles))
         train_pool = [s for s in pool if s["split"] in ("train", "dev")]
         held_pool = [s for s in pool if s["split"] == "heldout"]
-        per_device = {d: 400 if d in ("scare_quotes", "speculative_interpretation", "discrediting_attribution") else 330 for d in FIXED_DEVICES}
+        per_device = {
+            d: 400 if d in ("scare_quotes", "speculative_interpretation", "discrediting_attribution") else 330
+            for d in FIXED_DEVICES
+        }
         train = choose(train_pool, per_device, near_misses=550, randoms=550)
         held = choose(held_pool, {d: 45 for d in FIXED_DEVICES}, near_misses=80, randoms=190)
         print(f"pool {len(pool)} sentences; training batches {len(train)}, held-out {len(held)}")
@@ -336,7 +348,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "sample-more":
         per_device, predicted = device_counts(args.device, "--device"), device_counts(args.predicted, "--predicted")
         predict = model_devices(args.model) if predicted else None
-        rows = choose_more(list(sentences(args.data_dir, max_articles=args.articles)), per_device, predicted=predicted, predict=predict)
+        rows = choose_more(
+            list(sentences(args.data_dir, max_articles=args.articles)), per_device, predicted=predicted, predict=predict
+        )
         print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
         write_batches(rows, args.out, args.prefix, args.batch_size)
     else:

@@ -61,7 +61,9 @@ def stance_one_target_per_pass(
         >>> probs = stance_one_target_per_pass(teacher, texts, encode_batch(tok, texts, spans))  # doctest: +SKIP
     """
     jobs = [(i, k, span) for i, enc in enumerate(encoded) for k, span in enumerate(enc.target_spans)]
-    single = encode_batch(model.subwords, [texts[i] for i, _, _ in jobs], [[span] for _, _, span in jobs], max_length=model.settings.max_seq_length)
+    single = encode_batch(
+        model.subwords, [texts[i] for i, _, _ in jobs], [[span] for _, _, span in jobs], max_length=model.settings.max_seq_length
+    )
     out = [np.zeros((len(enc.target_spans), len(model.stance_labels)), dtype=np.float32) for enc in encoded]
     for (i, k, _), enc, (sp, _) in zip(jobs, single, model.run(single, batch_size=batch_size)):
         if enc.target_slots[0] is not None:
@@ -103,13 +105,17 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, 
     gold = [merge_spans((d.start, d.end) for d in raw.records[i].devices if d.label == SI_LABEL) for i in si_rows]
     if SI_LABEL in names and any(gold):  # only where the data has propaganda spans to find (PTC)
         out["span_identification"] = {
-            "from_propaganda_span": span_prf(gold, [merge_spans((s, e) for s, e, lab, _ in predicted[i] if lab == SI_LABEL) for i in si_rows]),
+            "from_propaganda_span": span_prf(
+                gold, [merge_spans((s, e) for s, e, lab, _ in predicted[i] if lab == SI_LABEL) for i in si_rows]
+            ),
             "from_all_devices": span_prf(gold, [merge_spans((s, e) for s, e, _, _ in predicted[i]) for i in si_rows]),
         }
     return out
 
 
-def tune_thresholds(raws: Sequence[RawPredictions], model: StanceModel, grid: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6)) -> dict[str, float]:
+def tune_thresholds(
+    raws: Sequence[RawPredictions], model: StanceModel, grid: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6)
+) -> dict[str, float]:
     """Per device label, the threshold with the best partial-overlap F1 on the given dev data."""
     best: dict[str, float] = {}
     for label in model.config.device_labels:

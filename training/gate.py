@@ -89,8 +89,10 @@ class GateReport:
                 f"| {r.dataset} | {r.metric} | {r.kind} | {r.base:.3f} | {r.new:.3f} | {r.diff:+.3f} | "
                 f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.n_docs} | {verdict} |"
             )
-        lines.append(f"\ngate: {'PASSED' if self.passed else 'FAILED'} (tolerance {self.tolerance}, "
-                     f"new-label metrics must improve{' significantly' if self.require_significant else ''})")
+        lines.append(
+            f"\ngate: {'PASSED' if self.passed else 'FAILED'} (tolerance {self.tolerance}, "
+            f"new-label metrics must improve{' significantly' if self.require_significant else ''})"
+        )
         return "\n".join(lines)
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
@@ -140,7 +142,12 @@ def _stats(raw: RawPredictions, model, docs: list[str], doc_index: dict[str, int
                     gold = [(x.start, x.end) for x in r.devices if x.label == c]
                     pred = [(s, e) for s, e, lab, _ in predicted if lab == c]
                 m = span_prf([gold], [pred])
-                spans[c][doc_index[d]] += (m["partial"]["precision"] * m["predicted"], m["predicted"], m["partial"]["recall"] * m["gold"], m["gold"])
+                spans[c][doc_index[d]] += (
+                    m["partial"]["precision"] * m["predicted"],
+                    m["predicted"],
+                    m["partial"]["recall"] * m["gold"],
+                    m["gold"],
+                )
     return _Stats(confusion if any_stance else None, spans, si)
 
 
@@ -235,7 +242,9 @@ def compare_models(
             rows.append(GateRow(name, metric, kind, b, nv, diff, lo, hi, n_docs, n_items, failed, reason))
     if not any(r.kind == "new" for r in rows) and new_sets:
         raise ValueError("the new-label sets have no stance targets and no device spans to measure")
-    return GateReport(tuple(rows), not any(r.failed for r in rows), tolerance, min_improvement, require_significant, bootstrap, level, seed)
+    return GateReport(
+        tuple(rows), not any(r.failed for r in rows), tolerance, min_improvement, require_significant, bootstrap, level, seed
+    )
 
 
 def _verdict(kind: str, diff: float, lo: float, tolerance: float, min_improvement: float, significant: bool) -> tuple[bool, str]:

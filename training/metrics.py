@@ -45,7 +45,13 @@ def expected_calibration_error(probs: np.ndarray, gold: Sequence[int], bins: int
     correct = probs.argmax(-1) == np.asarray(gold)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    return float(sum(abs(confidence[which == b].mean() - correct[which == b].mean()) * (which == b).mean() for b in range(bins) if (which == b).any()))
+    return float(
+        sum(
+            abs(confidence[which == b].mean() - correct[which == b].mean()) * (which == b).mean()
+            for b in range(bins)
+            if (which == b).any()
+        )
+    )
 
 
 def fit_temperature(probs: np.ndarray, gold: Sequence[int], grid: Sequence[float] | None = None) -> float:
@@ -118,7 +124,11 @@ def overlap_prf(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) 
     n_pred = sum(len(p) for p in pred)
     hit_pred = sum(any(_overlap(s, t) for t in g) for g, p in zip(gold, pred) for s in p)
     hit_gold = sum(any(_overlap(s, t) for s in p) for g, p in zip(gold, pred) for t in g)
-    return {"gold": n_gold, "predicted": n_pred, **_prf(hit_pred / n_pred if n_pred else 0.0, hit_gold / n_gold if n_gold else 0.0)}
+    return {
+        "gold": n_gold,
+        "predicted": n_pred,
+        **_prf(hit_pred / n_pred if n_pred else 0.0, hit_gold / n_gold if n_gold else 0.0),
+    }
 
 
 def _prf(p: float, r: float) -> dict:

@@ -139,7 +139,9 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     datasets = {**fixed, NEW_HELDOUT: heldout}
     check_gate_size(new_records, heldout, options)
     clock.lap("load_replay_and_eval")
-    logger.info("retraining on %d new + %d replayed sentences; evaluating on %s", len(train_new), len(replay), ", ".join(datasets))
+    logger.info(
+        "retraining on %d new + %d replayed sentences; evaluating on %s", len(train_new), len(replay), ", ".join(datasets)
+    )
 
     # 3. Base predictions (before any change), then the model to train
     base_raw = {name: predict_raw(base, recs) for name, recs in datasets.items()}
@@ -177,13 +179,27 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     new_raw = {name: predict_raw(new, recs) for name, recs in datasets.items()}
     clock.lap("new_eval")
     report = compare_models(
-        base, new, datasets, new_sets={NEW_HELDOUT}, tolerance=options.tolerance, min_improvement=options.min_improvement,
-        require_significant=options.require_significant, bootstrap=options.bootstrap, seed=seed, base_raw=base_raw, new_raw=new_raw,
+        base,
+        new,
+        datasets,
+        new_sets={NEW_HELDOUT},
+        tolerance=options.tolerance,
+        min_improvement=options.min_improvement,
+        require_significant=options.require_significant,
+        bootstrap=options.bootstrap,
+        seed=seed,
+        base_raw=base_raw,
+        new_raw=new_raw,
     )
     report.write(out)
     metrics = {name: evaluate_raw(raw, new) for name, raw in new_raw.items()}
-    counts = {"new_sentences": len(new_records), "new_train": len(train_new), "new_heldout": len(heldout), "replay": len(replay),
-              "new_articles_heldout": len({r.doc_id for r in heldout})}
+    counts = {
+        "new_sentences": len(new_records),
+        "new_train": len(train_new),
+        "new_heldout": len(heldout),
+        "replay": len(replay),
+        "new_articles_heldout": len({r.doc_id for r in heldout}),
+    }
     hashes = {str(p): file_sha256(p) for p in [*options.new, *options.replay, *options.eval]}
     base_eval = base.evaluation()
     evaluation = {
@@ -209,13 +225,28 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     if options.register:
         promoted = options.promote and report.passed
         registered = registry.add(
-            model_dir, parent=parent, activate=promoted, base=str(options.base), config=asdict(config),
-            options=asdict(options), data_sha256=hashes, counts=counts, added_devices=list(added),
-            metrics=report.metrics("new"), gate=report.to_dict(),
+            model_dir,
+            parent=parent,
+            activate=promoted,
+            base=str(options.base),
+            config=asdict(config),
+            options=asdict(options),
+            data_sha256=hashes,
+            counts=counts,
+            added_devices=list(added),
+            metrics=report.metrics("new"),
+            gate=report.to_dict(),
         )
         version = registered.id
     clock.lap("register")
-    summary = {"version": version, "promoted": promoted, "parent": parent, "passed": report.passed, "counts": counts, "seconds": clock.seconds}
+    summary = {
+        "version": version,
+        "promoted": promoted,
+        "parent": parent,
+        "passed": report.passed,
+        "counts": counts,
+        "seconds": clock.seconds,
+    }
     (out / "retrain.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return RetrainResult(model_dir, report, version, promoted, parent, added, counts, dict(clock.seconds))
 
@@ -253,8 +284,12 @@ def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], opti
     needed_docs = math.ceil(need / options.heldout_fraction)
     needed_labels = math.ceil(needed_docs * per_doc)
     why = "show a significant improvement" if options.require_significant else "compare the models on them"
-    small = "" if not options.require_significant else (
-        f", or for a first retrain use --preset small (no significance required, {PRESETS['small']['heldout_fraction']:.0%} held out)"
+    small = (
+        ""
+        if not options.require_significant
+        else (
+            f", or for a first retrain use --preset small (no significance required, {PRESETS['small']['heldout_fraction']:.0%} held out)"
+        )
     )
     raise ValueError(
         f"the gate would see {held_docs} held-out article(s) ({len(heldout)} labels) of the {docs} articles ({len(records)} labels) given; "
@@ -320,7 +355,9 @@ def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) 
         if not raw:
             train, dev, data_dir = (), (), config.data_dir
         else:
-            stored_config = TrainConfig.from_dict({k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation))
+            stored_config = TrainConfig.from_dict(
+                {k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation)
+            )
             train, dev, data_dir = stored_config.train, stored_config.dev, stored_config.data_dir
     data_dir = options.data_dir or data_dir
     with contextlib.suppress(ValueError):  # a source checkout: relative to the project; else the loader says what is missing
@@ -350,7 +387,9 @@ def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, t
         return []
     specs = tuple(DataSpec(path=p) for p in options.replay) or tuple(replace(s, repeat=1) for s in sources.train)
     if not specs:
-        raise ValueError("the base model does not say what it was trained on: give --replay FILE (label-format records to replay) or --no-replay")
+        raise ValueError(
+            "the base model does not say what it was trained on: give --replay FILE (label-format records to replay) or --no-replay"
+        )
     pool: list[LabelRecord] = []
     for spec in specs:
         try:
@@ -410,7 +449,9 @@ def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:
         if problems:
             shown = "\n  ".join(str(p) for p in problems[:10])
             more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
-            raise ValueError(f"{path} has {len(problems)} problem(s) (see `stance labels validate`; new device labels need --add-device):\n  {shown}{more}")
+            raise ValueError(
+                f"{path} has {len(problems)} problem(s) (see `stance labels validate`; new device labels need --add-device):\n  {shown}{more}"
+            )
         records += list(read_label_file(path, known_devices=known, require_stance=True))
     if not records:
         raise ValueError("the new label files hold no sentences")
@@ -496,5 +537,13 @@ class _Clock:
 
 def describe_result(result: RetrainResult) -> dict[str, Any]:
     """A JSON-able summary of a retrain (what the CLI prints)."""
-    return {"model_dir": str(result.model_dir), "version": result.version, "promoted": result.promoted, "parent": result.parent,
-            "gate_passed": result.gate.passed, "added_devices": list(result.added_devices), "counts": result.counts, "seconds": result.seconds}
+    return {
+        "model_dir": str(result.model_dir),
+        "version": result.version,
+        "promoted": result.promoted,
+        "parent": result.parent,
+        "gate_passed": result.gate.passed,
+        "added_devices": list(result.added_devices),
+        "counts": result.counts,
+        "seconds": result.seconds,
+    }

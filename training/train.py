@@ -148,7 +148,9 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         if config.distill_from.endswith((".jsonl", ".jsonl.gz")):
             train_records = add_cached_teacher_probs(train_records, config.distill_from)
         else:
-            train_records = add_teacher_probs(train_records, StanceModel.from_pretrained(config.distill_from, device=training_device()))
+            train_records = add_teacher_probs(
+                train_records, StanceModel.from_pretrained(config.distill_from, device=training_device())
+            )
         train_records = soften(train_records, config.distill_temperature)
     elif config.transfer:
         raise ValueError("'transfer' data needs 'distill_from' (a teacher model)")
@@ -212,7 +214,9 @@ def tune_on_dev(model: StanceModel, dev_sets: dict[str, list[LabelRecord]], conf
     if config.tune_thresholds and raws:
         model.config.device_thresholds = tune_thresholds(list(raws.values()), model)
         if config.max_flagged_share is not None:
-            model.config.device_thresholds = limit_flagged(list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share)
+            model.config.device_thresholds = limit_flagged(
+                list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share
+            )
     if config.calibrate_stance and raws:
         logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model))
     return {name: evaluate_raw(raw, model) for name, raw in raws.items()}
@@ -362,7 +366,8 @@ def add_teacher_probs(records: list[LabelRecord], teacher: StanceModel) -> list[
     raw = predict_raw(teacher, with_targets, batch_size=128)
     for r, enc, probs in zip(with_targets, raw.encoded, raw.stance):
         r.meta["teacher_probs"] = [
-            [float(x) for x in probs[slot]] if slot is not None else [0.0] * len(teacher.stance_labels) for slot in enc.target_slots
+            [float(x) for x in probs[slot]] if slot is not None else [0.0] * len(teacher.stance_labels)
+            for slot in enc.target_slots
         ]
     return records
 
@@ -439,7 +444,7 @@ def _length_grouping() -> dict[str, Any]:
 
 
 def training_device() -> str:
-    """"cuda" where a GPU is there, else "cpu"."""
+    """ "cuda" where a GPU is there, else "cpu"."""
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

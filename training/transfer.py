@@ -62,7 +62,9 @@ class TransferConfig:
         default=0, metadata={"help": "articles of the seeded order to pass over first (those an earlier transfer file read)"}
     )
     max_targets: int | None = field(default=None, metadata={"help": "stop after this many targets"})
-    max_targets_per_sentence: int = field(default=8, metadata={"help": "sentences with more targets are skipped (lists of names)"})
+    max_targets_per_sentence: int = field(
+        default=8, metadata={"help": "sentences with more targets are skipped (lists of names)"}
+    )
     use_ner: bool = True
     exclude_newsmtsc_dev: bool = field(default=True, metadata={"help": "drop sentences that appear in a NewsMTSC dev split"})
     seed: int = 42
@@ -105,11 +107,17 @@ def cache_path(config: TransferConfig, teacher_version: str) -> Path:
     if not config.skip_articles:
         del key_fields["skip_articles"]  # added later: configs without it keep their cache key
     key = json.dumps({**key_fields, "output": "", "cache_dir": "", "teacher_version": teacher_version}, sort_keys=True)
-    root = Path(config.cache_dir) if config.cache_dir else Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "transfer"
+    root = (
+        Path(config.cache_dir)
+        if config.cache_dir
+        else Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "transfer"
+    )
     return root / f"transfer-{hashlib.sha1(key.encode()).hexdigest()[:16]}.jsonl.gz"
 
 
-def find_transfer_targets(config: TransferConfig, finder=None, exclude: set[str] | None = None) -> tuple[list[dict], dict[str, int]]:
+def find_transfer_targets(
+    config: TransferConfig, finder=None, exclude: set[str] | None = None
+) -> tuple[list[dict], dict[str, int]]:
     """Steps 1-3: sentences with their targets (dicts: doc_id, start, end, text, targets) and counts.
     ``exclude``: normalised sentences to drop (default: the NewsMTSC dev sentences, when the config says so)."""
     import pyarrow.parquet as pq
@@ -147,7 +155,9 @@ def find_transfer_targets(config: TransferConfig, finder=None, exclude: set[str]
             if len(spans) > config.max_targets_per_sentence:
                 counts["dropped_too_many_targets"] += 1
                 continue
-            out.append({"doc_id": chunk[units[u][0]]["id"], "start": sent.start, "end": sent.end, "text": sent.text, "targets": spans})
+            out.append(
+                {"doc_id": chunk[units[u][0]]["id"], "start": sent.start, "end": sent.end, "text": sent.text, "targets": spans}
+            )
             counts["sentences_with_targets"] += 1
             counts["targets"] += len(spans)
         if config.max_targets and counts["targets"] >= config.max_targets:

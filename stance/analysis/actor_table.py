@@ -123,7 +123,11 @@ def _merge_candidates(count: Counter, kind: dict[str, str], forms: dict[str, set
         for other in keys[i + 1 :]:
             if other[:1] != key[:1]:
                 break
-            if abs(len(other) - len(key)) <= 2 and min(len(key), len(other)) >= 6 and difflib.SequenceMatcher(None, key, other).ratio() >= NEAR_IDENTICAL:
+            if (
+                abs(len(other) - len(key)) <= 2
+                and min(len(key), len(other)) >= 6
+                and difflib.SequenceMatcher(None, key, other).ratio() >= NEAR_IDENTICAL
+            ):
                 similar.append(([*normal[key], *normal[other]], "near-identical names"))
     for names, reason in similar:
         target = max(names, key=lambda n: (count[n], len(n), n))
@@ -136,7 +140,15 @@ def _merge_candidates(count: Counter, kind: dict[str, str], forms: dict[str, set
             seen.add(target)
             target = into[target][0]
         if target != source:
-            rows.append({"actor": source, "merge_into": target, "reason": reason, "n_mentions": count[source], "n_mentions_into": count[target]})
+            rows.append(
+                {
+                    "actor": source,
+                    "merge_into": target,
+                    "reason": reason,
+                    "n_mentions": count[source],
+                    "n_mentions_into": count[target],
+                }
+            )
     frame = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     return frame.sort_values(["n_mentions_into", "n_mentions"], ascending=False, ignore_index=True)
 
@@ -160,7 +172,10 @@ def write_overrides(review: ActorReview, path: str | Path, registry: ActorRegist
         known = registry[target] if target in registry else None
         aliases = list(known.aliases if known else ())
         aliases += [a for a, _ in sources if a not in aliases and a != target]
-        entry: dict[str, str | list[str]] = {"name": target, "type": known.type if known else _registry_type(kind.get(target, "organisation"))}
+        entry: dict[str, str | list[str]] = {
+            "name": target,
+            "type": known.type if known else _registry_type(kind.get(target, "organisation")),
+        }
         if aliases:
             entry["aliases"] = aliases
         if known and known.members:

@@ -113,8 +113,9 @@ class CompareResult:
             "method": self.method,
             "method_name": METHODS[self.method].title,
             "methods": list(self.methods),
-            "confusion": None if self.confusion is None else {"source": self.confusion.source, "labels": list(STANCE_LABELS),
-                                                             "matrix": self.confusion.counts.tolist()},
+            "confusion": None
+            if self.confusion is None
+            else {"source": self.confusion.source, "labels": list(STANCE_LABELS), "matrix": self.confusion.counts.tolist()},
             "groups": int(len(self.groups)),
             "articles": int(self.groups["n_articles"].sum()),
             "sentences": int(self.groups["n_sentences"].sum()),
@@ -199,7 +200,9 @@ def compare_scores(
 
     conf = matrix_for(data, method=method, model=model, confusion=confusion, notes=notes)
     methods = ["cc"] + (["acc"] if conf is not None else [])
-    has_probs = not table.mentions.empty and bool(table.mentions[["p_negative", "p_neutral", "p_positive"]].notna().all(axis=None))
+    has_probs = not table.mentions.empty and bool(
+        table.mentions[["p_negative", "p_neutral", "p_positive"]].notna().all(axis=None)
+    )
     if has_probs:
         methods.append("pa")
     shown = method
@@ -217,13 +220,21 @@ def compare_scores(
     stance.loc[stance["low_support"], ["ci_low", "ci_high"]] = np.nan
     stance["_order"] = stance["measure"].map({m: i for i, m in enumerate(MEASURES)})
     stance = stance.sort_values(["group", "actor", "method", "_order"], ignore_index=True)[STANCE_COLUMNS]
-    diffs = stance_differences(found.net, counts, min_mentions, shown, level) if differences else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
-    device_diffs = device_differences(found.device_replicates, level) if differences else pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS)
+    diffs = (
+        stance_differences(found.net, counts, min_mentions, shown, level)
+        if differences
+        else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
+    )
+    device_diffs = (
+        device_differences(found.device_replicates, level) if differences else pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS)
+    )
     if differences and table.groups.shape[0] < 2:
         notes.append("only one group: no differences between groups")
     low = int(stance.loc[stance["method"] == shown, "low_support"].sum() // len(MEASURES))
     if low:
-        notes.append(f"{low} group x actor cells have fewer than {min_mentions} mentions or a single article (flagged low_support)")
+        notes.append(
+            f"{low} group x actor cells have fewer than {min_mentions} mentions or a single article (flagged low_support)"
+        )
     return CompareResult(
         by=by,
         method=shown,
@@ -236,8 +247,15 @@ def compare_scores(
         device_differences=device_diffs,
         confusion=conf,
         notes=tuple(notes),
-        settings={"bootstrap": bootstrap, "seed": seed, "level": level, "min_mentions": min_mentions, "rollup": rollup,
-                  "requested_method": method, "inputs": describe_source(data)},
+        settings={
+            "bootstrap": bootstrap,
+            "seed": seed,
+            "level": level,
+            "min_mentions": min_mentions,
+            "rollup": rollup,
+            "requested_method": method,
+            "inputs": describe_source(data),
+        },
     )
 
 

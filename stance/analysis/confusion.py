@@ -26,7 +26,9 @@ RECORDED = "recorded"  # compare_scores(model=...): the model named in the input
 ConfusionSource: TypeAlias = Confusion | Mapping[str, Any] | str | Path
 
 
-def matrix_for(data: Source, *, method: str, model: str | None, confusion: ConfusionSource | None, notes: list[str]) -> Confusion | None:
+def matrix_for(
+    data: Source, *, method: str, model: str | None, confusion: ConfusionSource | None, notes: list[str]
+) -> Confusion | None:
     """The confusion matrix to correct ``data``'s shares with, or None: looked for when ``method`` is
     ``acc`` or a ``confusion`` is given; ``model="recorded"`` is the model of :func:`recorded_model`. Where
     it came from, why there is none, and whether it is poorly conditioned are appended to ``notes``.
@@ -45,10 +47,14 @@ def matrix_for(data: Source, *, method: str, model: str | None, confusion: Confu
         shown_instead = "; classify-and-count is shown instead" if method == "acc" else ""
         notes.append(f"no correction for the model's errors ({problem}){shown_instead}")
     elif conf is not None and conf.condition > NOISY_CONDITION:
-        notes.append(f"the confusion matrix is poorly conditioned (condition number {conf.condition:.0f}): corrected shares are noisy")
+        notes.append(
+            f"the confusion matrix is poorly conditioned (condition number {conf.condition:.0f}): corrected shares are noisy"
+        )
     if conf is not None:
         n = int(conf.counts.sum())
-        notes.append(f"corrected with the confusion matrix of {conf.source or 'the given matrix'} ({n:,} labelled targets; its uncertainty is in the intervals)")
+        notes.append(
+            f"corrected with the confusion matrix of {conf.source or 'the given matrix'} ({n:,} labelled targets; its uncertainty is in the intervals)"
+        )
     return conf
 
 
@@ -72,10 +78,16 @@ def recorded_model(data: Source) -> tuple[str, str]:
             record = json.loads(meta.read_text(encoding="utf-8"))["model"]
             models[(record["path"], record.get("version"))] = (meta.name, record)
         except (OSError, ValueError, KeyError, TypeError):
-            return "default", f"no run metadata beside {item} ({meta.name}): the correction uses the shipped default model's matrix"
+            return (
+                "default",
+                f"no run metadata beside {item} ({meta.name}): the correction uses the shipped default model's matrix",
+            )
     if len(models) > 1:
         listed = "; ".join(f"{name}: {r['path']}" for name, r in models.values())
-        return "default", f"the inputs were scored by different models ({listed}): the correction uses the shipped default model's matrix"
+        return (
+            "default",
+            f"the inputs were scored by different models ({listed}): the correction uses the shipped default model's matrix",
+        )
     (path, version), (name, record) = next(iter(models.items()))
     return path, f"the model is the one recorded in {name}: {record.get('name')} ({path}, version {version})"
 

@@ -21,15 +21,38 @@ if TYPE_CHECKING:
     from stance.analysis.estimates import GroupReplicates
 
 DIFFERENCE_COLUMNS = [
-    "group_a", "group_b", "actor", "measure", "method", "difference", "ci_low", "ci_high", "p_value", "q_value",
-    "n_mentions_a", "n_mentions_b", "low_support",
+    "group_a",
+    "group_b",
+    "actor",
+    "measure",
+    "method",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "n_mentions_a",
+    "n_mentions_b",
+    "low_support",
 ]
 DEVICE_DIFFERENCE_COLUMNS = [
-    "group_a", "group_b", "device", "measure", "difference", "ci_low", "ci_high", "p_value", "q_value", "n_spans_a", "n_spans_b",
+    "group_a",
+    "group_b",
+    "device",
+    "measure",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "n_spans_a",
+    "n_spans_b",
 ]
 
 
-def stance_differences(net: dict[str, GroupReplicates], counts: pd.DataFrame, min_mentions: int, method: str, level: float) -> pd.DataFrame:
+def stance_differences(
+    net: dict[str, GroupReplicates], counts: pd.DataFrame, min_mentions: int, method: str, level: float
+) -> pd.DataFrame:
     """Net stance of group a minus group b for every actor both mention (DIFFERENCE_COLUMNS), from ``net``
     (group -> its estimates and replicates) and ``counts`` (group, actor, n_mentions). A pair is flagged
     ``low_support`` when either side has fewer than ``min_mentions`` mentions or a single article; q-values
@@ -49,14 +72,25 @@ def stance_differences(net: dict[str, GroupReplicates], counts: pd.DataFrame, mi
                 continue
             diff = ra.estimate[ia] - rb.estimate[ib]
             boot = ra.replicates[:, ia].astype(float) - rb.replicates[:, ib]
-            units = np.minimum(np.asarray(ra.units)[ia], np.asarray(rb.units)[ib])  # conservative: the smaller side sets the correction
+            units = np.minimum(
+                np.asarray(ra.units)[ia], np.asarray(rb.units)[ib]
+            )  # conservative: the smaller side sets the correction
             lo, hi = interval(boot, level, n=units)
             n_a = np.array([support[(a, x)] for x in common])
             n_b = np.array([support[(b, x)] for x in common])
             values = {
-                "group_a": [a] * len(common), "group_b": [b] * len(common), "actor": common.tolist(), "measure": [ra.measure] * len(common),
-                "method": [method] * len(common), "difference": diff, "ci_low": lo, "ci_high": hi, "p_value": wald_p_values(diff, boot, n=units),
-                "n_mentions_a": n_a, "n_mentions_b": n_b, "low_support": (np.minimum(n_a, n_b) < min_mentions) | (units < 2),
+                "group_a": [a] * len(common),
+                "group_b": [b] * len(common),
+                "actor": common.tolist(),
+                "measure": [ra.measure] * len(common),
+                "method": [method] * len(common),
+                "difference": diff,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": wald_p_values(diff, boot, n=units),
+                "n_mentions_a": n_a,
+                "n_mentions_b": n_b,
+                "low_support": (np.minimum(n_a, n_b) < min_mentions) | (units < 2),
             }
             for name, value in values.items():
                 columns[name].append(value)
@@ -90,10 +124,22 @@ def device_differences(replicates: dict[str, dict[str, GroupReplicates]], level:
                 boot = ra.replicates.astype(float) - rb.replicates
                 units = min(int(ra.units), int(rb.units))
                 lo, hi = interval(boot, level, n=units)
-                parts.append(pd.DataFrame({
-                    "group_a": a, "group_b": b, "device": ra.names, "measure": measure, "difference": diff, "ci_low": lo,
-                    "ci_high": hi, "p_value": wald_p_values(diff, boot, n=units), "n_spans_a": _spans(ra), "n_spans_b": _spans(rb),
-                }))
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "group_a": a,
+                            "group_b": b,
+                            "device": ra.names,
+                            "measure": measure,
+                            "difference": diff,
+                            "ci_low": lo,
+                            "ci_high": hi,
+                            "p_value": wald_p_values(diff, boot, n=units),
+                            "n_spans_a": _spans(ra),
+                            "n_spans_b": _spans(rb),
+                        }
+                    )
+                )
     if not parts:
         return pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)

@@ -32,7 +32,18 @@ from stance.analysis.measures import (
 )
 from stance.analysis.quantify import Confusion, bootstrap_sums, interval
 
-STANCE_COLUMNS = ["group", "actor", "measure", "method", "estimate", "ci_low", "ci_high", "n_mentions", "n_articles", "low_support"]
+STANCE_COLUMNS = [
+    "group",
+    "actor",
+    "measure",
+    "method",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "n_mentions",
+    "n_articles",
+    "low_support",
+]
 DEVICE_COLUMNS = ["group", "device", "measure", "estimate", "ci_low", "ci_high", "n_spans", "n_sentences", "n_articles", "rank"]
 ESTIMATE_COLUMNS = STANCE_COLUMNS[:7]  # what the bootstrap gives; compare adds the support
 
@@ -69,7 +80,9 @@ class Estimates:
     device_names: list[str]
 
 
-def estimate(table: Table, conf: Confusion | None, methods: Sequence[str], shown: str, replicates: int, seed: int, level: float) -> Estimates:
+def estimate(
+    table: Table, conf: Confusion | None, methods: Sequence[str], shown: str, replicates: int, seed: int, level: float
+) -> Estimates:
     """Every method's stance measures per group x actor and every device measure per group x device, with
     intervals from ``replicates`` resamples of each group's articles (deterministic for ``seed``; a group's
     draws depend on its name, not on the other groups). For a corrected method each replicate corrects with
@@ -131,7 +144,9 @@ def estimate(table: Table, conf: Confusion | None, methods: Sequence[str], shown
             for column, values in _stance_rows(group, actors, name, est[0], lo, hi).items():
                 stance_parts[column].append(values)
             if name == shown:
-                net[group] = GroupReplicates(DIFFERENCE_MEASURE, actors, est[0, :, net_index], boot[:, :, net_index].astype(np.float32), cell_articles)
+                net[group] = GroupReplicates(
+                    DIFFERENCE_MEASURE, actors, est[0, :, net_index], boot[:, :, net_index].astype(np.float32), cell_articles
+                )
         if n_dev:
             spans, sentences = point["devices"][0], int(point["sentences"][0, 0])
             device_reps[group] = {}
@@ -139,8 +154,9 @@ def estimate(table: Table, conf: Confusion | None, methods: Sequence[str], shown
                 value, boot = device_values(measure, point)[0], device_values(measure, reps)
                 lo, hi = interval(boot, level, n=n)
                 device_parts.append(_device_rows(group, device_names, measure.name, value, lo, hi, spans, sentences, n))
-                device_reps[group][measure.name] = GroupReplicates(measure.name, np.asarray(device_names, dtype=object), value,
-                                                                   boot.astype(np.float32), n, spans)
+                device_reps[group][measure.name] = GroupReplicates(
+                    measure.name, np.asarray(device_names, dtype=object), value, boot.astype(np.float32), n, spans
+                )
     stance = pd.DataFrame({column: np.concatenate(parts) if parts else [] for column, parts in stance_parts.items()})
     for column in ("group", "actor", "measure", "method"):
         stance[column] = stance[column].astype(object)
@@ -157,7 +173,9 @@ def _split_by(part: pd.DataFrame, sentence_group: np.ndarray) -> list[pd.DataFra
     return [ordered.iloc[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _stance_rows(group: str, actors: np.ndarray, method: str, est: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
+def _stance_rows(
+    group: str, actors: np.ndarray, method: str, est: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> dict[str, np.ndarray]:
     """Columns of the stance rows of one group and method: actors x measures, flattened."""
     size = len(actors) * len(STANCE_MEASURES)
     names = np.array([m.name for m in STANCE_MEASURES], dtype=object)
@@ -173,7 +191,15 @@ def _stance_rows(group: str, actors: np.ndarray, method: str, est: np.ndarray, l
 
 
 def _device_rows(
-    group: str, names: list[str], measure: str, value: np.ndarray, lo: np.ndarray, hi: np.ndarray, spans: np.ndarray, sentences: int, n: int
+    group: str,
+    names: list[str],
+    measure: str,
+    value: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    spans: np.ndarray,
+    sentences: int,
+    n: int,
 ) -> pd.DataFrame:
     """The device rows of one group and measure, ranked (1 = the group's highest estimate)."""
     rows = pd.DataFrame(

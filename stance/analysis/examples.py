@@ -33,14 +33,28 @@ def draw_examples(table: Table, per_cell: int, seed: int) -> pd.DataFrame:
     m, s = table.mentions, table.sentences
     if m.empty:
         return pd.DataFrame(columns=EXAMPLE_COLUMNS)
-    pick = pd.DataFrame({"row": m["row"], "actor": m["actor"], "group": s["group"].to_numpy()[m["row"]], "article": s["article"].to_numpy()[m["row"]]})
+    pick = pd.DataFrame(
+        {
+            "row": m["row"],
+            "actor": m["actor"],
+            "group": s["group"].to_numpy()[m["row"]],
+            "article": s["article"].to_numpy()[m["row"]],
+        }
+    )
     pick["key"] = np.random.default_rng([seed, EXAMPLES_STREAM]).random(len(pick))
-    pick = pick.sort_values("key").drop_duplicates(["group", "actor", "article"]).groupby(["group", "actor"], sort=False).head(per_cell)
+    pick = (
+        pick.sort_values("key")
+        .drop_duplicates(["group", "actor", "article"])
+        .groupby(["group", "actor"], sort=False)
+        .head(per_cell)
+    )
     rows = set(pick["row"])
     spans: dict[int, list[dict[str, Any]]] = {}
     near = m[m["row"].isin(rows)]
     for row, actor, label, start, end in zip(near["row"], near["actor"], near["label"], near["start"], near["end"], strict=True):
-        spans.setdefault(row, []).append({"kind": "mention", "actor": actor, "start": int(start), "end": int(end), "label": STANCE_LABELS[label]})
+        spans.setdefault(row, []).append(
+            {"kind": "mention", "actor": actor, "start": int(start), "end": int(end), "label": STANCE_LABELS[label]}
+        )
     near = table.devices[table.devices["row"].isin(rows)]
     for row, device, start, end in zip(near["row"], near["device"], near["start"], near["end"], strict=True):
         spans.setdefault(row, []).append({"kind": "device", "start": int(start), "end": int(end), "label": device})
@@ -48,6 +62,14 @@ def draw_examples(table: Table, per_cell: int, seed: int) -> pd.DataFrame:
     records = []
     for row, actor, group in zip(pick["row"], pick["actor"], pick["group"], strict=True):
         cell_spans = [x for x in spans[row] if x["kind"] == "device" or x["actor"] == actor]
-        records.append({"group": group, "actor": actor, "doc_id": doc_ids[row], "sentence_id": int(sentence_ids[row]),
-                        "text": texts[row], "spans": [{k: v for k, v in x.items() if k != "actor"} for x in cell_spans]})
+        records.append(
+            {
+                "group": group,
+                "actor": actor,
+                "doc_id": doc_ids[row],
+                "sentence_id": int(sentence_ids[row]),
+                "text": texts[row],
+                "spans": [{k: v for k, v in x.items() if k != "actor"} for x in cell_spans],
+            }
+        )
     return pd.DataFrame.from_records(records).sort_values(["group", "actor", "doc_id", "sentence_id"], ignore_index=True)

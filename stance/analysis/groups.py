@@ -98,7 +98,9 @@ def prepare_table(frame: pd.DataFrame, by: str, notes: list[str]) -> Table:
     mention_rows: list[tuple] = []
     device_rows: list[tuple] = []
     truncated = 0
-    for row, (doc, sid_, mentions, devices) in enumerate(zip(frame["doc_id"], frame["sentence_id"], frame["mentions"], frame["devices"], strict=True)):
+    for row, (doc, sid_, mentions, devices) in enumerate(
+        zip(frame["doc_id"], frame["sentence_id"], frame["mentions"], frame["devices"], strict=True)
+    ):
         where = f"doc {doc!r} sentence {sid_}"
         for m in as_list(mentions, where, "mentions"):
             stance = m.get("stance") if isinstance(m, Mapping) else None
@@ -119,9 +121,21 @@ def prepare_table(frame: pd.DataFrame, by: str, notes: list[str]) -> Table:
     if truncated:
         notes.append(f"{truncated} mentions without a stance (sentence cut at the model's maximum length) were skipped")
     mentions = pd.DataFrame(mention_rows, columns=MENTION_COLUMNS)
-    mentions = mentions.astype({"row": int, "actor": object, "label": int, "p_negative": float, "p_neutral": float,
-                                "p_positive": float, "start": int, "end": int})
-    devices = pd.DataFrame(device_rows, columns=DEVICE_SPAN_COLUMNS).astype({"row": int, "device": object, "start": int, "end": int})
+    mentions = mentions.astype(
+        {
+            "row": int,
+            "actor": object,
+            "label": int,
+            "p_negative": float,
+            "p_neutral": float,
+            "p_positive": float,
+            "start": int,
+            "end": int,
+        }
+    )
+    devices = pd.DataFrame(device_rows, columns=DEVICE_SPAN_COLUMNS).astype(
+        {"row": int, "device": object, "start": int, "end": int}
+    )
     sentences = frame[["doc_id", "sentence_id", "text", "group", "article"]]
     if mentions.empty:
         notes.append("no actor mentions with a stance in the input")
@@ -150,8 +164,12 @@ def cell_counts(table: Table) -> pd.DataFrame:
     """
     m = table.mentions
     s = table.sentences
-    frame = pd.DataFrame({"group": s["group"].to_numpy()[m["row"]], "actor": m["actor"].to_numpy(), "article": s["article"].to_numpy()[m["row"]]})
-    counts = frame.groupby(["group", "actor"]).agg(n_mentions=("article", "size"), n_articles=("article", "nunique")).reset_index()
+    frame = pd.DataFrame(
+        {"group": s["group"].to_numpy()[m["row"]], "actor": m["actor"].to_numpy(), "article": s["article"].to_numpy()[m["row"]]}
+    )
+    counts = (
+        frame.groupby(["group", "actor"]).agg(n_mentions=("article", "size"), n_articles=("article", "nunique")).reset_index()
+    )
     return counts.astype({"group": object, "actor": object})
 
 
@@ -169,7 +187,9 @@ def group_labels(frame: pd.DataFrame, by: str) -> pd.Series:
         raise ValueError(f"--by {by!r}: expected a column name, or COLUMN:PERIOD with PERIOD one of {', '.join(PERIODS)}")
     if column not in frame.columns:
         meta = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "start", "end", "section", "boilerplate")]
-        raise ValueError(f"--by {by}: no column {column!r} in the input (metadata columns: {', '.join(map(str, meta)) or 'none'})")
+        raise ValueError(
+            f"--by {by}: no column {column!r} in the input (metadata columns: {', '.join(map(str, meta)) or 'none'})"
+        )
     values = frame[column].astype(object).where(frame[column].notna(), None)
     values = values.map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else str(v))
     if period:
@@ -224,7 +244,12 @@ def affiliation_map(actors: Iterable[str], registry: ActorRegistry) -> dict[str,
 
 
 def rename_actors(
-    table: Table, notes: list[str], *, merges: Mapping[str, str] | None = None, rollup: str | None = None, registry: ActorRegistry | None = None
+    table: Table,
+    notes: list[str],
+    *,
+    merges: Mapping[str, str] | None = None,
+    rollup: str | None = None,
+    registry: ActorRegistry | None = None,
 ) -> None:
     """Count each mention under its final name, in place: first the actor file's ``merges`` (name -> the name
     to count it under), then with ``rollup="affiliation"`` the top of its affiliation chain in ``registry``

@@ -55,7 +55,9 @@ class Confusion:
             data = _evaluation_confusion(data["datasets"], source)
         labels, matrix = data.get("labels"), data.get("matrix")
         if not isinstance(labels, list) or sorted(map(str, labels)) != sorted(STANCE_LABELS):
-            raise ValueError(f"{source or 'confusion'}: 'labels' must list {', '.join(STANCE_LABELS)} (in any order), got {labels!r}")
+            raise ValueError(
+                f"{source or 'confusion'}: 'labels' must list {', '.join(STANCE_LABELS)} (in any order), got {labels!r}"
+            )
         try:
             m = np.asarray(matrix, dtype=float)
         except (TypeError, ValueError):
@@ -90,7 +92,9 @@ class Confusion:
         totals = self.counts.sum(axis=1)
         if (totals < 2).any():  # rates, not counts: how many sentences stand behind them is unknown
             return np.broadcast_to(self.rates, (replicates, *self.rates.shape)).copy()
-        counts = np.stack([rng.multinomial(int(round(n)), row, size=replicates) for n, row in zip(totals, self.rates, strict=True)], axis=1)
+        counts = np.stack(
+            [rng.multinomial(int(round(n)), row, size=replicates) for n, row in zip(totals, self.rates, strict=True)], axis=1
+        )
         sums = counts.sum(axis=2, keepdims=True)
         return np.divide(counts, sums, out=np.zeros(counts.shape), where=sums > 0)
 
@@ -123,14 +127,22 @@ def _evaluation_confusion(datasets: Any, source: str) -> Any:
     set's when present, else the only one there is (a user's own labels evaluated with ``stance evaluate``)."""
     if not isinstance(datasets, Mapping):
         raise ValueError(f"{source or 'evaluation'}: 'datasets' must be an object")
-    found = {name: d["stance"]["confusion"] for name, d in datasets.items() if isinstance(d, Mapping) and isinstance(d.get("stance"), Mapping) and "confusion" in d["stance"]}
+    found = {
+        name: d["stance"]["confusion"]
+        for name, d in datasets.items()
+        if isinstance(d, Mapping) and isinstance(d.get("stance"), Mapping) and "confusion" in d["stance"]
+    }
     if DEV_SET in found:
         return found[DEV_SET]
     if len(found) == 1:
         return next(iter(found.values()))
     if not found:
-        raise ValueError(f"{source or 'evaluation'}: no stance confusion matrix in it (datasets: {', '.join(map(str, datasets)) or 'none'})")
-    raise ValueError(f"{source or 'evaluation'}: {len(found)} stance confusion matrices ({', '.join(found)}) and none for {DEV_SET}: pass one as a file")
+        raise ValueError(
+            f"{source or 'evaluation'}: no stance confusion matrix in it (datasets: {', '.join(map(str, datasets)) or 'none'})"
+        )
+    raise ValueError(
+        f"{source or 'evaluation'}: {len(found)} stance confusion matrices ({', '.join(found)}) and none for {DEV_SET}: pass one as a file"
+    )
 
 
 def adjust_shares(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -220,7 +232,9 @@ def resample_weights(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
 
 
-def bootstrap_sums(values: sparse.spmatrix | np.ndarray, replicates: int, rng: np.random.Generator, *, chunk_cells: int = 4_000_000) -> np.ndarray:
+def bootstrap_sums(
+    values: sparse.spmatrix | np.ndarray, replicates: int, rng: np.random.Generator, *, chunk_cells: int = 4_000_000
+) -> np.ndarray:
     """Column sums of ``values`` (units x columns) over ``replicates`` resamples of its rows (the units, e.g. articles).
 
     Returns (replicates, columns). Memory stays bounded by drawing the resamples in chunks.

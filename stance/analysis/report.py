@@ -93,10 +93,18 @@ def heatmap_figure(result: CompareResult, actors: Sequence[str]) -> Figure:
     net = result.shown("net")
     net = net[net["actor"].isin(actors)]
     groups = list(result.groups["group"])
-    grid = {name: net.pivot(index="actor", columns="group", values=name).reindex(index=actors, columns=groups)
-            for name in ("estimate", "ci_low", "ci_high", "low_support")}
+    grid = {
+        name: net.pivot(index="actor", columns="group", values=name).reindex(index=actors, columns=groups)
+        for name in ("estimate", "ci_low", "ci_high", "low_support")
+    }
     cc = _cc_net(result)
-    cc_grid = cc[cc["actor"].isin(actors)].pivot(index="actor", columns="group", values="estimate").reindex(index=actors, columns=groups) if cc is not None else None
+    cc_grid = (
+        cc[cc["actor"].isin(actors)]
+        .pivot(index="actor", columns="group", values="estimate")
+        .reindex(index=actors, columns=groups)
+        if cc is not None
+        else None
+    )
     values = grid["estimate"].to_numpy(dtype=float)
     low = grid["low_support"].fillna(True).to_numpy(dtype=bool)
     strong = np.abs(values[~low & np.isfinite(values)])
@@ -106,7 +114,12 @@ def heatmap_figure(result: CompareResult, actors: Sequence[str]) -> Figure:
     fig, ax = plt.subplots(figsize=(width, height), dpi=100)
     cmap = plt.get_cmap("RdBu").with_extremes(bad="#f2f2f2")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(len(groups)), [_short(g) for g in groups], rotation=45 if len(groups) > 6 else 0, ha="right" if len(groups) > 6 else "center")
+    ax.set_xticks(
+        range(len(groups)),
+        [_short(g) for g in groups],
+        rotation=45 if len(groups) > 6 else 0,
+        ha="right" if len(groups) > 6 else "center",
+    )
     ax.set_yticks(range(len(actors)), [_short(a) for a in actors])
     ax.tick_params(length=0)
     with_interval = len(groups) <= 14
@@ -124,10 +137,21 @@ def heatmap_figure(result: CompareResult, actors: Sequence[str]) -> Figure:
                 if with_interval and cc_grid is not None:
                     text += f"\ncc {_signed(cc_grid.iat[i, j])}"
                 dark = abs(v) > 0.6 * limit
-                ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else ("#777777" if low[i, j] else "black"))
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white" if dark else ("#777777" if low[i, j] else "black"),
+                )
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     bar.set_label("net stance")
-    ax.set_title(f"Net stance by {result.by}: {METHODS[result.method].title}\n{_level(result)} intervals; hatched: low support", fontsize=10)
+    ax.set_title(
+        f"Net stance by {result.by}: {METHODS[result.method].title}\n{_level(result)} intervals; hatched: low support",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -154,7 +178,9 @@ def device_figure(result: CompareResult) -> Figure:
             rows = d[d["group"] == group].set_index("device").reindex(devices)
             y = np.arange(len(devices)) - 0.4 + step * (g + 0.5)
             err = np.vstack([rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]]).clip(min=0)
-            ax.errorbar(rows["estimate"], y, xerr=err, fmt="o", color=colours(g % 10), label=_short(group), capsize=2, markersize=4)
+            ax.errorbar(
+                rows["estimate"], y, xerr=err, fmt="o", color=colours(g % 10), label=_short(group), capsize=2, markersize=4
+            )
         ax.set_yticks(range(len(devices)), devices)
         ax.invert_yaxis()
         ax.set_xlabel("spans per 1,000 sentences")
@@ -278,7 +304,9 @@ def _leading_devices(result: CompareResult, top: int = 3) -> str:
     d = result.devices[result.devices["rank"] <= top].sort_values(["group", "rank"])
     rows = []
     for group, part in d.groupby("group", sort=True):
-        items = "; ".join(f"{_esc(r.device)} {r.estimate:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" for r in part.itertuples() if r.n_spans > 0)
+        items = "; ".join(
+            f"{_esc(r.device)} {r.estimate:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" for r in part.itertuples() if r.n_spans > 0
+        )
         rows.append(f"<tr><th>{_esc(group)}</th><td>{items or 'none'}</td></tr>")
     return f"<table><tr><th>{_esc(result.by)}</th><th>devices per 1,000 sentences [{_level(result)} interval]</th></tr>{''.join(rows)}</table>"
 
@@ -325,8 +353,10 @@ def _device_differences(result: CompareResult) -> str:
         for r in shown.itertuples()
     ]
     head = "<tr><th>device</th><th>group a</th><th>group b</th><th>difference per 1,000 sentences</th><th>interval</th><th>p</th><th>q</th><th>spans a</th><th>spans b</th></tr>"
-    text = (f"<p>Device spans per 1,000 sentences, group a minus group b: {len(d):,} comparisons (all in device_differences.csv), "
-            "the same bootstrap over articles, q-values by Benjamini-Hochberg across them. Bold: q &lt; 0.05.</p>")
+    text = (
+        f"<p>Device spans per 1,000 sentences, group a minus group b: {len(d):,} comparisons (all in device_differences.csv), "
+        "the same bootstrap over articles, q-values by Benjamini-Hochberg across them. Bold: q &lt; 0.05.</p>"
+    )
     return text + f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -351,7 +381,9 @@ def _examples(result: CompareResult, actors: Sequence[str]) -> str:
             for s in cell.itertuples():
                 labels = sorted({x["label"] for x in s.spans if x["kind"] == "device"})
                 tail = f' <span class="devlabel">[{_esc(", ".join(labels))}]</span>' if labels else ""
-                out.append(f'<div class="example">{highlight(s.text, s.spans)}{tail} <span class="meta">({_esc(s.doc_id)})</span></div>')
+                out.append(
+                    f'<div class="example">{highlight(s.text, s.spans)}{tail} <span class="meta">({_esc(s.doc_id)})</span></div>'
+                )
         out.append("</details>")
     return "".join(out)
 
@@ -365,7 +397,11 @@ def highlight(text: str, spans: Sequence[dict[str, Any]]) -> str:
         '<mark class="m-negative" title="stance: negative">Putin</mark> &lt;b&gt;won&lt;/b&gt;'
     """
     text = str(text)
-    valid = [s for s in spans if isinstance(s.get("start"), int) and isinstance(s.get("end"), int) and 0 <= s["start"] < s["end"] <= len(text)]
+    valid = [
+        s
+        for s in spans
+        if isinstance(s.get("start"), int) and isinstance(s.get("end"), int) and 0 <= s["start"] < s["end"] <= len(text)
+    ]
     cuts = sorted({0, len(text), *(s["start"] for s in valid), *(s["end"] for s in valid)})
     out = []
     for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
@@ -384,7 +420,9 @@ def highlight(text: str, spans: Sequence[dict[str, Any]]) -> str:
 def _table(frame: pd.DataFrame, rename: dict[str, str] | None = None) -> str:
     head = "".join(f"<th>{_esc((rename or {}).get(c, c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{v:,}</td>' if isinstance(v, (int, np.integer)) else f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="num">{v:,}</td>' if isinstance(v, (int, np.integer)) else f"<td>{_esc(v)}</td>" for v in row)
+        + "</tr>"
         for row in frame.itertuples(index=False)
     )
     return f"<table><tr>{head}</tr>{body}</table>"

@@ -9,9 +9,14 @@ import typer
 
 
 def actors(
-    inputs: Annotated[list[Path], typer.Argument(metavar="PATH", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards"),
+    ],
     csv: Annotated[Path | None, typer.Option(help="write the whole actor table here as CSV")] = None,
-    overrides: Annotated[Path | None, typer.Option(help="write the merge proposals here as an actor file to review and pass back with --actors")] = None,
+    overrides: Annotated[
+        Path | None, typer.Option(help="write the merge proposals here as an actor file to review and pass back with --actors")
+    ] = None,
     top: Annotated[int, typer.Option(min=1, help="actors shown on screen (most mentioned first; the CSV holds all)")] = 30,
 ) -> None:
     """List the actors of scored articles: type, mentions, articles, surface forms and merge candidates.
@@ -32,7 +37,9 @@ def actors(
         table.add_column(column, overflow="fold")
     for row in review.actors.head(top).itertuples(index=False):
         forms = "; ".join(row.surface_forms.split("; ")[:3])
-        table.add_row(row.actor, row.type, f"{row.n_mentions:,}", f"{row.n_articles:,}", f"{row.n_ambiguous:,}", forms, row.merge_candidates)
+        table.add_row(
+            row.actor, row.type, f"{row.n_mentions:,}", f"{row.n_articles:,}", f"{row.n_ambiguous:,}", forms, row.merge_candidates
+        )
     console.print(table, markup=False)
     console.print(f"{len(review.merges):,} merge candidates")
     try:

@@ -9,22 +9,53 @@ import typer
 
 
 def compare(
-    inputs: Annotated[list[Path], typer.Argument(metavar="PATH", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards")],
-    by: Annotated[str, typer.Option(help="metadata column to group by, or COLUMN:PERIOD, e.g. date:month (day, week, month, quarter, year)")] = "outlet",
-    out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path("report"),
-    rollup: Annotated[str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")] = "none",
-    method: Annotated[str, typer.Option(help="shares to show: 'acc' (corrected for the model's errors), 'cc' (classify-and-count) or 'pa' (mean probabilities)")] = "acc",
-    model: Annotated[str, typer.Option(help="model whose evaluation.json gives the confusion matrix for 'acc' (the network is not loaded); 'recorded': the one named in the scores' OUT.run.json")] = "recorded",
-    confusion: Annotated[Path | None, typer.Option(help="JSON {labels, matrix: counts, rows gold x columns predicted} or an evaluation.json (e.g. of your own labels: stance evaluate MODEL --data mine.jsonl --out eval.json); overrides --model")] = None,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH", help="`stance score` output: .parquet, .jsonl or .csv files, or directories of shards"),
+    ],
+    by: Annotated[
+        str, typer.Option(help="metadata column to group by, or COLUMN:PERIOD, e.g. date:month (day, week, month, quarter, year)")
+    ] = "outlet",
+    out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path(
+        "report"
+    ),
+    rollup: Annotated[
+        str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")
+    ] = "none",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="shares to show: 'acc' (corrected for the model's errors), 'cc' (classify-and-count) or 'pa' (mean probabilities)"
+        ),
+    ] = "acc",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="model whose evaluation.json gives the confusion matrix for 'acc' (the network is not loaded); 'recorded': the one named in the scores' OUT.run.json"
+        ),
+    ] = "recorded",
+    confusion: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON {labels, matrix: counts, rows gold x columns predicted} or an evaluation.json (e.g. of your own labels: stance evaluate MODEL --data mine.jsonl --out eval.json); overrides --model"
+        ),
+    ] = None,
     bootstrap: Annotated[int, typer.Option(min=100, help="bootstrap resamples of articles")] = 1000,
     min_mentions: Annotated[int, typer.Option(min=1, help="cells with fewer mentions are flagged low_support (not hidden)")] = 20,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same intervals")] = 0,
     actors: Annotated[
         list[Path] | None,
-        typer.Option(metavar="FILE", help="actor file (registry YAML, e.g. from `stance actors --overrides`): its aliases are merged into its names, and it extends the registry for --rollup; repeatable"),
+        typer.Option(
+            metavar="FILE",
+            help="actor file (registry YAML, e.g. from `stance actors --overrides`): its aliases are merged into its names, and it extends the registry for --rollup; repeatable",
+        ),
     ] = None,
-    only: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="keep only this actor (name after rollup); repeatable")] = None,
-    max_actors: Annotated[int, typer.Option(min=1, help="most mentioned actors in the heatmap and examples (the tables hold all)")] = 30,
+    only: Annotated[
+        list[str] | None, typer.Option(metavar="TEXT", help="keep only this actor (name after rollup); repeatable")
+    ] = None,
+    max_actors: Annotated[
+        int, typer.Option(min=1, help="most mentioned actors in the heatmap and examples (the tables hold all)")
+    ] = 30,
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
 ) -> None:
     """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals."""
@@ -41,9 +72,19 @@ def compare(
 
             registry, merges = ActorRegistry.load(*actors), merge_map(actors)
         result = compare_scores(
-            [str(p) for p in inputs], by, rollup=None if rollup == "none" else rollup, method=method, model=model,
-            confusion=confusion, bootstrap=bootstrap, min_mentions=min_mentions, seed=seed, only=only,
-            registry=registry, drop_small_groups=drop_small_groups, merges=merges,
+            [str(p) for p in inputs],
+            by,
+            rollup=None if rollup == "none" else rollup,
+            method=method,
+            model=model,
+            confusion=confusion,
+            bootstrap=bootstrap,
+            min_mentions=min_mentions,
+            seed=seed,
+            only=only,
+            registry=registry,
+            drop_small_groups=drop_small_groups,
+            merges=merges,
         )
     except (ValueError, OSError) as exc:  # bad input, options, registry files: a message, exit code 2
         fail(str(exc))

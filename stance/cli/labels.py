@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(rich_markup_mode=None, help="Label files: validate, import from Label Studio / doccano, suggest what to label.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Label files: validate, import from Label Studio / doccano, suggest what to label.",
+    no_args_is_help=True,
+)
 
 
 def _known_devices(model: str | None, add_device: list[str] | None) -> list[str]:
@@ -27,8 +31,13 @@ def _known_devices(model: str | None, add_device: list[str] | None) -> list[str]
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="label-format JSONL file")],
-    add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label to accept (as for `stance retrain --add-device`); repeatable")] = None,
-    model: Annotated[str, typer.Option(help="also accept this model's device labels ('active', a version id, a directory)")] = "active",
+    add_device: Annotated[
+        list[str] | None,
+        typer.Option(metavar="TEXT", help="a new device label to accept (as for `stance retrain --add-device`); repeatable"),
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="also accept this model's device labels ('active', a version id, a directory)")
+    ] = "active",
     allow_missing_stance: Annotated[bool, typer.Option(help="accept targets without a stance (prediction input)")] = False,
 ) -> None:
     """Check a label file: unknown labels, offsets that do not match the text, duplicates, contradicting
@@ -57,7 +66,9 @@ def import_(
     file: Annotated[Path, typer.Argument(help="Label Studio JSON export or doccano JSONL")],
     out: Annotated[Path, typer.Option(help="label-format JSONL to write")],
     format: Annotated[str, typer.Option("--format", help="labelstudio or doccano")] = "labelstudio",
-    map: Annotated[list[str] | None, typer.Option("--map", metavar="TEXT", help="TOOL_LABEL=OUR_LABEL (a stance or a device); repeatable")] = None,
+    map: Annotated[
+        list[str] | None, typer.Option("--map", metavar="TEXT", help="TOOL_LABEL=OUR_LABEL (a stance or a device); repeatable")
+    ] = None,
     add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label to accept; repeatable")] = None,
     model: Annotated[str, typer.Option(help="also accept this model's device labels")] = "active",
     source: Annotated[str, typer.Option(help="the records' 'source' (default: the tool's name)")] = "",
@@ -74,7 +85,9 @@ def import_(
     if not file.is_file():
         fail(f"cannot read {file}")
     try:
-        records = import_labels(file, format, label_map=parse_label_map(map or []), known_devices=_known_devices(model, add_device), source=source)
+        records = import_labels(
+            file, format, label_map=parse_label_map(map or []), known_devices=_known_devices(model, add_device), source=source
+        )
     except (ValueError, OSError) as exc:
         fail(str(exc), code=1)
     n = write_label_file(records, out)
@@ -83,16 +96,40 @@ def import_(
 
 @app.command()
 def suggest(
-    scores: Annotated[list[Path], typer.Argument(metavar="PATH", help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")],
-    out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON); the labelling config goes beside it")] = Path("tolabel.json"),
+    scores: Annotated[
+        list[Path], typer.Argument(metavar="PATH", help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")
+    ],
+    out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON); the labelling config goes beside it")] = Path(
+        "tolabel.json"
+    ),
     n: Annotated[int, typer.Option("--n", min=1, help="how many sentences to choose")] = 200,
-    strategy: Annotated[str, typer.Option(help="'margin' (top two stance probabilities close), 'entropy', or 'random' (an unbiased sample: for measuring, e.g. a confusion matrix)")] = "margin",
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help="'margin' (top two stance probabilities close), 'entropy', or 'random' (an unbiased sample: for measuring, e.g. a confusion matrix)"
+        ),
+    ] = "margin",
     seed: Annotated[int, typer.Option(help="seed of --strategy random")] = 0,
-    only: Annotated[list[str] | None, typer.Option("--only", metavar="TEXT", help="only sentences mentioning this actor (a name, as in stance compare --only); repeatable")] = None,
-    devices: Annotated[list[str] | None, typer.Option("--devices", metavar="TEXT", help="only sentences where the model found this device; repeatable")] = None,
-    label_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a device label annotators will mark (default: those found in the scores); repeatable")] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            metavar="TEXT",
+            help="only sentences mentioning this actor (a name, as in stance compare --only); repeatable",
+        ),
+    ] = None,
+    devices: Annotated[
+        list[str] | None,
+        typer.Option("--devices", metavar="TEXT", help="only sentences where the model found this device; repeatable"),
+    ] = None,
+    label_device: Annotated[
+        list[str] | None,
+        typer.Option(metavar="TEXT", help="a device label annotators will mark (default: those found in the scores); repeatable"),
+    ] = None,
     model: Annotated[str, typer.Option(help="the model that scored (its span thresholds; its name in the tasks)")] = "active",
-    max_similarity: Annotated[float, typer.Option(help="never choose two sentences more similar than this (TF-IDF cosine)")] = 0.8,
+    max_similarity: Annotated[
+        float, typer.Option(help="never choose two sentences more similar than this (TF-IDF cosine)")
+    ] = 0.8,
 ) -> None:
     """Choose the sentences whose labels would help the model most (uncertain, and diverse) and write
     them as Label Studio tasks with the model's predictions pre-filled.
@@ -111,9 +148,21 @@ def suggest(
     thresholds = InferenceSettings.from_file(model_dir / "config.json").device_thresholds if model_dir else {}
     name = (registry_version(model_dir) if model_dir else None) or model
     try:
-        result = choose([str(s) for s in scores], n=n, strategy=strategy, seed=seed, actors=only, devices=devices, thresholds=thresholds,
-                        device_labels=label_device, max_similarity=max_similarity, model=name)
+        result = choose(
+            [str(s) for s in scores],
+            n=n,
+            strategy=strategy,
+            seed=seed,
+            actors=only,
+            devices=devices,
+            thresholds=thresholds,
+            device_labels=label_device,
+            max_similarity=max_similarity,
+            model=name,
+        )
     except ValueError as exc:
         fail(str(exc))
     tasks, config = write_label_studio_tasks(result, out)
-    console.print(f"chose {len(result.chosen)} of {result.considered:,} sentences -> {tasks}; Label Studio labelling config: {config}")
+    console.print(
+        f"chose {len(result.chosen)} of {result.considered:,} sentences -> {tasks}; Label Studio labelling config: {config}"
+    )

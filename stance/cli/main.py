@@ -29,7 +29,12 @@ if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "d
     # a deliberate patch of typer's method (see above), which mypy reports as assigning to a method
     typer.core.TyperArgument.display_type_rich = _argument_type_unless_metavar  # type: ignore[method-assign]
 
-app = typer.Typer(rich_markup_mode=None, help="Stance toward actors and framing devices in news text.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Stance toward actors and framing devices in news text.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @app.command()
@@ -60,17 +65,25 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="'default', a model directory or a hub id")],
     data: Annotated[
         list[str],
-        typer.Option(metavar="TEXT", help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable"),
+        typer.Option(
+            metavar="TEXT",
+            help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable",
+        ),
     ],
     out: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
     data_dir: Annotated[str, typer.Option(help="where the public datasets live")] = "../shared/data",
-    update_card: Annotated[bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")] = False,
+    update_card: Annotated[
+        bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")
+    ] = False,
     tune_on: Annotated[
-        list[str] | None, typer.Option(metavar="TEXT", help="first re-tune the device thresholds on these dev sets (saved with --update-card)")
+        list[str] | None,
+        typer.Option(metavar="TEXT", help="first re-tune the device thresholds on these dev sets (saved with --update-card)"),
     ] = None,
     max_flagged: Annotated[
         float | None,
-        typer.Option(help="with --tune-on: then raise the six devices' thresholds until at most this share of device-free sentences is flagged"),
+        typer.Option(
+            help="with --tune-on: then raise the six devices' thresholds until at most this share of device-free sentences is flagged"
+        ),
     ] = None,
     backend: Annotated[str, typer.Option(help=f"{backend_choices()}: evaluate the model as that backend runs it")] = "torch",
 ) -> None:
@@ -114,27 +127,44 @@ def predict_stance(
     if on_error not in ("stop", "skip"):
         fail("--on-error must be 'stop' or 'skip'")
     try:
-        summary = predict_stance_file(StanceModel.from_pretrained(model), input, out, on_error=on_error, errors_path=errors, batch_size=batch_size)
+        summary = predict_stance_file(
+            StanceModel.from_pretrained(model), input, out, on_error=on_error, errors_path=errors, batch_size=batch_size
+        )
     except BadLineError as exc:
         fail(f"{exc} (use --on-error skip to skip bad lines)", code=1)
-    console.print(f"wrote {summary.written} lines to {out}" + (f"; {summary.errors} bad lines in {summary.errors_path}" if summary.errors else ""))
+    console.print(
+        f"wrote {summary.written} lines to {out}"
+        + (f"; {summary.errors} bad lines in {summary.errors_path}" if summary.errors else "")
+    )
 
 
 @app.command()
 def score(
-    inputs: Annotated[list[str], typer.Argument(metavar="PATH", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)"
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = ACTIVE_MODEL,
-    actors: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")] = None,
+    actors: Annotated[
+        list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")
+    ] = None,
     ner: Annotated[bool, typer.Option(help="find actors missing from the registry with spaCy NER")] = DEFAULTS.use_ner,
-    party_members: Annotated[str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")] = DEFAULTS.party_members,
+    party_members: Annotated[
+        str, typer.Option(help="'party': \"Republicans\" count as the Republican Party; 'separate': as a group of their own")
+    ] = DEFAULTS.party_members,
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = _RUN.id_from,
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = _RUN.max_chars,
     encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = _RUN.encoding,
     text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = _RUN.text_column,
     id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = _RUN.id_column,
-    meta: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald")] = None,
+    meta: Annotated[
+        list[str] | None,
+        typer.Option(metavar="TEXT", help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald"),
+    ] = None,
     outlet_from: Annotated[str | None, typer.Option(help="'parent': a .txt/.html file's folder name is its outlet")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = DEFAULTS.batch_size,
     workers: Annotated[
@@ -146,13 +176,22 @@ def score(
     resume: Annotated[bool, typer.Option(help="finish an interrupted run of the same command")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing output")] = False,
     engine: Annotated[
-        str, typer.Option(help="'local' (this machine) or 'ray' (Ray Data on a cluster; pip install 'stance[ray]'; --out is a directory of Parquet parts)")
+        str,
+        typer.Option(
+            help="'local' (this machine) or 'ray' (Ray Data on a cluster; pip install 'stance[ray]'; --out is a directory of Parquet parts)"
+        ),
     ] = "local",
     address: Annotated[
-        str | None, typer.Option(help="--engine ray: 'auto' (the cluster of this machine), ray://host:port (Ray Client); default: start a local Ray")
+        str | None,
+        typer.Option(
+            help="--engine ray: 'auto' (the cluster of this machine), ray://host:port (Ray Client); default: start a local Ray"
+        ),
     ] = None,
     actors_per_node: Annotated[
-        int, typer.Option(min=0, help="--engine ray: scoring actors per node, each loading the model once; 0 = one per CPU core, at most 4")
+        int,
+        typer.Option(
+            min=0, help="--engine ray: scoring actors per node, each loading the model once; 0 = one per CPU core, at most 4"
+        ),
     ] = 0,
 ) -> None:
     """Score article collections: one row per sentence with actor stances and framing devices.
@@ -193,7 +232,9 @@ def score(
         constant = tuple(_field_value(m) for m in meta or ())
         if outlet_from not in (None, "parent"):
             raise ValueError(f"--outlet-from must be 'parent', not {outlet_from!r}")
-        if engine == "ray" and (meta or outlet_from or (text_column, id_column, encoding) != (_RUN.text_column, _RUN.id_column, _RUN.encoding)):
+        if engine == "ray" and (
+            meta or outlet_from or (text_column, id_column, encoding) != (_RUN.text_column, _RUN.id_column, _RUN.encoding)
+        ):
             raise ValueError("--meta, --outlet-from, --text-column, --id-column and --encoding are for the local engine")
         output_format(out)
         if id_from not in ("field", "line"):
@@ -209,9 +250,22 @@ def score(
     if workers == 0:
         workers = auto_workers()
     options = ScoreOptions(
-        model=model, actors=tuple(str(a) for a in actors or ()), use_ner=ner, party_members=party_members, id_from=id_from, max_chars=max_chars,
-        batch_size=batch_size, workers=workers, device=device, shard_articles=shard_size, backend=backend, encoding=encoding,
-        text_column=text_column, id_column=id_column, meta=constant, outlet_from=outlet_from,
+        model=model,
+        actors=tuple(str(a) for a in actors or ()),
+        use_ner=ner,
+        party_members=party_members,
+        id_from=id_from,
+        max_chars=max_chars,
+        batch_size=batch_size,
+        workers=workers,
+        device=device,
+        shard_articles=shard_size,
+        backend=backend,
+        encoding=encoding,
+        text_column=text_column,
+        id_column=id_column,
+        meta=constant,
+        outlet_from=outlet_from,
     )
     try:
         options = pin_model(options)  # the model is decided here, once: workers, resume and run.json all use this one
@@ -222,7 +276,9 @@ def score(
         options = decide_backend(options, worker_threads(1))
         light_process(options)
     if engine == "ray":
-        summary = _score_on_ray(inputs, out, options, errors=errors, overwrite=overwrite, address=address, actors_per_node=actors_per_node)
+        summary = _score_on_ray(
+            inputs, out, options, errors=errors, overwrite=overwrite, address=address, actors_per_node=actors_per_node
+        )
     else:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
@@ -231,10 +287,15 @@ def score(
 
             def on_progress(articles: int, sentences: int) -> None:
                 dt = max(time.perf_counter() - started, 1e-9)
-                progress.update(task, description=f"{articles:,} articles ({articles / dt:,.1f}/s), {sentences:,} sentences ({sentences / dt:,.0f}/s)")
+                progress.update(
+                    task,
+                    description=f"{articles:,} articles ({articles / dt:,.1f}/s), {sentences:,} sentences ({sentences / dt:,.0f}/s)",
+                )
 
             try:
-                summary = score_collection(inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress)
+                summary = score_collection(
+                    inputs, out, options, errors_path=errors, resume=resume, overwrite=overwrite, on_progress=on_progress
+                )
             except OutputCompleteError as exc:
                 console.print(str(exc))
                 return
@@ -265,7 +326,9 @@ def _field_value(item: str) -> tuple[str, str]:
     return field.strip(), value
 
 
-def _score_on_ray(inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int):
+def _score_on_ray(
+    inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int
+):
     """``stance score --engine ray``: the run summary, or exit 2 with a message (no Ray, bad input)."""
     from stance.io.readers import InputPathError
     from stance.run.local import OutputExistsError

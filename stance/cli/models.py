@@ -8,7 +8,8 @@ import typer
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="The local model registry ($STANCE_HOME/models): list, show, use, rollback; prepare a model for this machine.", no_args_is_help=True
+    help="The local model registry ($STANCE_HOME/models): list, show, use, rollback; prepare a model for this machine.",
+    no_args_is_help=True,
 )
 
 
@@ -59,8 +60,10 @@ def list_() -> None:
         verdict = "passed" if gate.get("passed") else "failed" if gate else "-"
         mark = "*" if active and v.id == active.id else " "
         added = v.info.get("added_devices") or []
-        typer.echo(f"{mark} {v.id:<26} {v.created:<26} {verdict:<7} {(v.info.get('counts') or {}).get('new_sentences', '-'):>5}  {v.parent}"
-                   + (f"  (+devices: {', '.join(added)})" if added else ""))
+        typer.echo(
+            f"{mark} {v.id:<26} {v.created:<26} {verdict:<7} {(v.info.get('counts') or {}).get('new_sentences', '-'):>5}  {v.parent}"
+            + (f"  (+devices: {', '.join(added)})" if added else "")
+        )
 
 
 VERSION_HELP = "'active', 'default' (the shipped model), or a version id or unique prefix"
@@ -122,7 +125,9 @@ def use(
             gate = reg.get(version).info.get("gate") or {}
             if gate and not gate.get("passed"):
                 if not force:
-                    fail(f"{version}: its gate failed ({gate.get('reason') or 'see stance models show'}); use --force to activate it anyway")
+                    fail(
+                        f"{version}: its gate failed ({gate.get('reason') or 'see stance models show'}); use --force to activate it anyway"
+                    )
                 console.print(f"[yellow]warning:[/yellow] {version} failed its gate; activating it because of --force")
         v = reg.use(version)
     except ValueError as exc:

@@ -9,25 +9,44 @@ import typer
 
 
 def retrain(
-    new: Annotated[list[Path], typer.Option("--new", metavar="FILE", help="newly labelled sentences (label-format JSONL); repeatable")],
+    new: Annotated[
+        list[Path], typer.Option("--new", metavar="FILE", help="newly labelled sentences (label-format JSONL); repeatable")
+    ],
     output_dir: Annotated[Path, typer.Option(help="the new model, gate.json / gate.md, logs")],
-    base: Annotated[str, typer.Option(help="the model to continue from: 'active', 'default', a version id or a directory")] = "active",
-    config: Annotated[Path | None, typer.Option(help="retrain settings (YAML, TrainConfig keys; default configs/retrain.yaml)")] = None,
-    replay: Annotated[list[Path] | None, typer.Option(metavar="FILE", help="label file to replay instead of the base's training data; repeatable")] = None,
+    base: Annotated[
+        str, typer.Option(help="the model to continue from: 'active', 'default', a version id or a directory")
+    ] = "active",
+    config: Annotated[
+        Path | None, typer.Option(help="retrain settings (YAML, TrainConfig keys; default configs/retrain.yaml)")
+    ] = None,
+    replay: Annotated[
+        list[Path] | None,
+        typer.Option(metavar="FILE", help="label file to replay instead of the base's training data; repeatable"),
+    ] = None,
     no_replay: Annotated[bool, typer.Option("--no-replay", help="train on the new labels only (risks forgetting)")] = False,
     replay_ratio: Annotated[float, typer.Option(min=0, help="replayed sentences per new training sentence")] = 3.0,
     replay_max: Annotated[int, typer.Option(min=0, help="at most this many replayed sentences")] = 4000,
-    eval: Annotated[list[Path] | None, typer.Option("--eval", metavar="FILE", help="label file to gate on instead of the base's dev sets; repeatable")] = None,
+    eval: Annotated[
+        list[Path] | None,
+        typer.Option("--eval", metavar="FILE", help="label file to gate on instead of the base's dev sets; repeatable"),
+    ] = None,
     heldout_fraction: Annotated[float, typer.Option(help="share of the new labels' articles held out for the gate")] = 0.2,
-    add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label (the device head grows); repeatable")] = None,
+    add_device: Annotated[
+        list[str] | None, typer.Option(metavar="TEXT", help="a new device label (the device head grows); repeatable")
+    ] = None,
     tolerance: Annotated[float, typer.Option(min=0, help="largest allowed drop of any fixed-set metric")] = 0.01,
     min_improvement: Annotated[float, typer.Option(help="new-label metrics must improve by more than this")] = 0.0,
     significant: Annotated[bool, typer.Option(help="new-label improvements must have a bootstrap interval above 0")] = True,
     bootstrap: Annotated[int, typer.Option(min=1, help="bootstrap resamples of articles")] = 1000,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the config's)")] = None,
-    data_dir: Annotated[str | None, typer.Option(help="where the public datasets live (default: as the base was trained)")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="where the public datasets live (default: as the base was trained)")
+    ] = None,
     promote: Annotated[bool, typer.Option(help="make the new version active if the gate passes")] = False,
-    preset: Annotated[str | None, typer.Option(help="'small': a first retrain on few labels (30% held out, no significance required); sets those options")] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="'small': a first retrain on few labels (30% held out, no significance required); sets those options"),
+    ] = None,
     register: Annotated[bool, typer.Option(help="add the new version to the model registry (inactive unless promoted)")] = True,
 ) -> None:
     """Retrain on newly labelled sentences (plus a replay of the base's training data), compare with the
@@ -47,11 +66,25 @@ def retrain(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     options = RetrainOptions(
-        new=tuple(str(p) for p in new), output_dir=str(output_dir), base=base, config=str(config) if config else None,
-        replay=tuple(str(p) for p in replay or ()), no_replay=no_replay, replay_ratio=replay_ratio, replay_max=replay_max,
-        eval=tuple(str(p) for p in eval or ()), heldout_fraction=heldout_fraction, add_devices=tuple(add_device or ()),
-        tolerance=tolerance, min_improvement=min_improvement, require_significant=significant, bootstrap=bootstrap, seed=seed,
-        data_dir=data_dir, register=register, promote=promote,
+        new=tuple(str(p) for p in new),
+        output_dir=str(output_dir),
+        base=base,
+        config=str(config) if config else None,
+        replay=tuple(str(p) for p in replay or ()),
+        no_replay=no_replay,
+        replay_ratio=replay_ratio,
+        replay_max=replay_max,
+        eval=tuple(str(p) for p in eval or ()),
+        heldout_fraction=heldout_fraction,
+        add_devices=tuple(add_device or ()),
+        tolerance=tolerance,
+        min_improvement=min_improvement,
+        require_significant=significant,
+        bootstrap=bootstrap,
+        seed=seed,
+        data_dir=data_dir,
+        register=register,
+        promote=promote,
     )
     if preset is not None:
         if preset not in PRESETS:
@@ -78,6 +111,15 @@ def _print_gate(console, report) -> None:
     for column in ("set", "metric", "kind", "base", "new", "diff", f"{int(report.level * 100)}% CI", "docs", "verdict"):
         table.add_column(column)
     for r in report.rows:
-        table.add_row(r.dataset, r.metric, r.kind, f"{r.base:.3f}", f"{r.new:.3f}", f"{r.diff:+.3f}", f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]",
-                      str(r.n_docs), f"[red]{r.reason}[/red]" if r.failed else "[green]ok[/green]")
+        table.add_row(
+            r.dataset,
+            r.metric,
+            r.kind,
+            f"{r.base:.3f}",
+            f"{r.new:.3f}",
+            f"{r.diff:+.3f}",
+            f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]",
+            str(r.n_docs),
+            f"[red]{r.reason}[/red]" if r.failed else "[green]ok[/green]",
+        )
     console.print(table)

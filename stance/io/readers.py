@@ -56,7 +56,6 @@ class InputError:
     reason: str
 
 
-
 def json_error(exc: json.JSONDecodeError) -> str:
     """What is wrong with a JSON text and where: "Unterminated string starting at column 10" (the
     message itself may end in "at": the position is added once, not as "at at column").
@@ -72,6 +71,7 @@ def json_error(exc: json.JSONDecodeError) -> str:
     where = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno}, column {exc.colno}"
     return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
 
+
 def check_paths(paths: list[str], *, text_column: str = "text", id_column: str = "id") -> list[str]:
     """Fail fast: every path must exist and be readable, with a known format; a CSV or Parquet file
     must have the text column (and a chosen id column)."""
@@ -85,7 +85,9 @@ def check_paths(paths: list[str], *, text_column: str = "text", id_column: str =
             raise InputPathError(f"{p}: no such file or directory")
         if path.is_file():
             if path.suffix.lower() not in SUFFIXES:
-                raise InputPathError(f"{p}: unknown format {path.suffix or '(no suffix)'}; expected one of {', '.join(sorted(SUFFIXES))}")
+                raise InputPathError(
+                    f"{p}: unknown format {path.suffix or '(no suffix)'}; expected one of {', '.join(sorted(SUFFIXES))}"
+                )
             try:
                 with open(path, "rb") as fh:
                     fh.read(1)
@@ -121,7 +123,9 @@ def unread_in_folders(paths: Iterable[str]) -> dict[str, dict[str, int]]:
                 f"{p}: no {' / '.join(sorted(FOLDER_SUFFIXES))} file in this folder"
                 + (f" ({others} other files; give CSV, JSON and Parquet files as inputs of their own)" if others else "")
             )
-        skipped = sorted(f.suffix.lower() or "(no suffix)" for f in files if f.suffix.lower() not in FOLDER_SUFFIXES and not _hidden(f, folder))
+        skipped = sorted(
+            f.suffix.lower() or "(no suffix)" for f in files if f.suffix.lower() not in FOLDER_SUFFIXES and not _hidden(f, folder)
+        )
         if skipped:
             out[p] = {suffix: skipped.count(suffix) for suffix in dict.fromkeys(skipped)}
     return out
@@ -463,7 +467,9 @@ class Reader(Protocol):
     local path or an open binary file (the Ray engine opens URIs with pyarrow); ``source`` names it
     in the records; ``doc_id``: the id of a whole-file article; ``encoding``: of .txt / .html text."""
 
-    def __call__(self, file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]: ...
+    def __call__(
+        self, file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8"
+    ) -> Iterator[RawRecord]: ...
 
 
 @dataclass(frozen=True)
@@ -509,7 +515,9 @@ INPUT_FORMATS: dict[str, Format] = {
 }
 _BY_SUFFIX = {s: f for f in INPUT_FORMATS.values() for s in f.suffixes}
 SUFFIXES = set(_BY_SUFFIX)  # every input suffix the reader knows
-FOLDER_SUFFIXES = {s for f in INPUT_FORMATS.values() if f.in_folders for s in f.suffixes}  # those read inside a folder given as input
+FOLDER_SUFFIXES = {
+    s for f in INPUT_FORMATS.values() if f.in_folders for s in f.suffixes
+}  # those read inside a folder given as input
 TABULAR = {s for f in INPUT_FORMATS.values() if f.needs_id for s in f.suffixes}
 _NEEDS_ID_SUFFIXES = tuple(sorted(TABULAR))
 _WHOLE_FILE_SUFFIXES = tuple(s for f in INPUT_FORMATS.values() if f.whole_file for s in f.suffixes)
@@ -588,7 +596,9 @@ def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_fro
     if text is None or not text.strip():
         return InputError(source, line, doc_id, "missing or empty 'text'")
     if len(text) > max_chars:
-        return InputError(source, line, doc_id, f"text has {len(text):,} characters, over the limit of {max_chars:,} (--max-chars)")
+        return InputError(
+            source, line, doc_id, f"text has {len(text):,} characters, over the limit of {max_chars:,} (--max-chars)"
+        )
     if m := _CONTROL.search(text):
         return InputError(source, line, doc_id, f"text contains a control character (U+{ord(m.group()):04X}) at {m.start()}")
     if doc_id in seen:

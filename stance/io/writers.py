@@ -28,15 +28,39 @@ FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
 # float64, so that the 4-decimal probabilities read back exactly as written (float32 would give 0.6603000164031982)
 PROBS = pa.struct([("negative", pa.float64()), ("neutral", pa.float64()), ("positive", pa.float64())])
 MENTION = pa.struct(
-    [("actor", pa.string()), ("type", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()),
-     ("stance", pa.string()), ("probs", PROBS), ("resolution", pa.string())]
+    [
+        ("actor", pa.string()),
+        ("type", pa.string()),
+        ("text", pa.string()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("stance", pa.string()),
+        ("probs", PROBS),
+        ("resolution", pa.string()),
+    ]
 )
 DEVICE = pa.struct(
-    [("label", pa.string()), ("text", pa.string()), ("start", pa.int32()), ("end", pa.int32()), ("score", pa.float64()), ("technique", pa.string())]
+    [
+        ("label", pa.string()),
+        ("text", pa.string()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("score", pa.float64()),
+        ("technique", pa.string()),
+    ]
 )
 BASE_SCHEMA = pa.schema(
-    [("doc_id", pa.string()), ("sentence_id", pa.int32()), ("start", pa.int32()), ("end", pa.int32()), ("text", pa.string()),
-     ("section", pa.string()), ("boilerplate", pa.bool_()), ("mentions", pa.list_(MENTION)), ("devices", pa.list_(DEVICE))]
+    [
+        ("doc_id", pa.string()),
+        ("sentence_id", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("text", pa.string()),
+        ("section", pa.string()),
+        ("boilerplate", pa.bool_()),
+        ("mentions", pa.list_(MENTION)),
+        ("devices", pa.list_(DEVICE)),
+    ]
 )
 
 
@@ -107,7 +131,9 @@ def write_shard(rows: Sequence[dict[str, Any]], path: Path, fmt: str) -> None:
                 writer = csv.writer(fh)
                 writer.writerow(names)
                 for r in map(normalise_row, rows):  # the values as written, not through float32 columns
-                    writer.writerow([json.dumps(r.get(k), ensure_ascii=False) if isinstance(r.get(k), list) else r.get(k) for k in names])
+                    writer.writerow(
+                        [json.dumps(r.get(k), ensure_ascii=False) if isinstance(r.get(k), list) else r.get(k) for k in names]
+                    )
 
 
 def merge_shards(parts: Sequence[Path], out: Path, fmt: str) -> None:

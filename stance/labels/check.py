@@ -93,7 +93,10 @@ def validate_label_file(
                 add("duplicate", f"the same sentence as line {first}")
                 for span, stance in stances.items():
                     if first_stances.get(span, stance) != stance:
-                        add("contradiction", f"target {span[0]}-{span[1]} is {stance!r} here and {first_stances[span]!r} on line {first}")
+                        add(
+                            "contradiction",
+                            f"target {span[0]}-{span[1]} is {stance!r} here and {first_stances[span]!r} on line {first}",
+                        )
             else:
                 seen[key] = (lineno, stances)
     return problems
@@ -131,7 +134,10 @@ def _check_line(obj: dict[str, Any], text: str, known: set[str], require_stance:
                 add("offsets", f"{where}: span {start}-{end} is out of range for a text of {len(text)} characters")
                 continue
             if "text" in item and item["text"] != text[start:end]:
-                add("text_mismatch", f"{where}: span text {item['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}")
+                add(
+                    "text_mismatch",
+                    f"{where}: span text {item['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}",
+                )
             if key == "targets":
                 stance = item.get("stance")
                 if stance is None:

@@ -121,9 +121,7 @@ class LabelRecord:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text}
-        out["targets"] = [
-            {"start": t.start, "end": t.end, **({"stance": t.stance} if t.stance else {})} for t in self.targets
-        ]
+        out["targets"] = [{"start": t.start, "end": t.end, **({"stance": t.stance} if t.stance else {})} for t in self.targets]
         if self.device_labels != ():  # an empty tuple means "not annotated for devices"
             out["devices"] = [{"start": d.start, "end": d.end, "label": d.label} for d in self.devices]
         if self.device_labels:
@@ -150,11 +148,25 @@ def _list(obj: dict, key: str) -> list:
 
 @overload
 def _span(
-    item: Any, text: str, key: str, index: int, *, kind: Literal["target"], known: set[str] | None = None, require_stance: bool = False
+    item: Any,
+    text: str,
+    key: str,
+    index: int,
+    *,
+    kind: Literal["target"],
+    known: set[str] | None = None,
+    require_stance: bool = False,
 ) -> TargetLabel: ...
 @overload
 def _span(
-    item: Any, text: str, key: str, index: int, *, kind: Literal["device"], known: set[str] | None = None, require_stance: bool = False
+    item: Any,
+    text: str,
+    key: str,
+    index: int,
+    *,
+    kind: Literal["device"],
+    known: set[str] | None = None,
+    require_stance: bool = False,
 ) -> DeviceLabel: ...
 def _span(
     item: Any,

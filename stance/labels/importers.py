@@ -86,7 +86,12 @@ def parse_label_map(items: Iterable[str]) -> dict[str, str]:
 
 
 def _record(
-    text: Any, spans: Sequence[tuple[object, object, str]], where: str, mapping: dict[str, str], known: set[str], extra: dict[str, Any]
+    text: Any,
+    spans: Sequence[tuple[object, object, str]],
+    where: str,
+    mapping: dict[str, str],
+    known: set[str],
+    extra: dict[str, Any],
 ) -> LabelRecord:
     if not isinstance(text, str) or not text.strip():
         raise LabelImportError(f"{where}: the text is missing or empty")
@@ -101,7 +106,8 @@ def _record(
             devices.append({"start": start, "end": end, "label": name})
         else:
             raise LabelImportError(
-                f"{where}: unknown label {raw!r}" + (f" (mapped to {name!r})" if name != raw else "")
+                f"{where}: unknown label {raw!r}"
+                + (f" (mapped to {name!r})" if name != raw else "")
                 + f"; map it with --map '{raw}=LABEL' to a stance ({', '.join(STANCE_LABELS)}) or a device"
             )
     obj = {"text": text, "targets": targets, "devices": devices, **extra}
@@ -153,7 +159,9 @@ def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: 
                 spans.append((value.get("start"), value.get("end"), raw))
                 if "text" in value and isinstance(value.get("start"), int) and isinstance(data.get("text"), str):
                     if data["text"][value["start"] : value.get("end")] != value["text"]:
-                        raise LabelImportError(f"{where}: result {j}: span text {value['text']!r} does not match the task text at {value['start']}-{value.get('end')}")
+                        raise LabelImportError(
+                            f"{where}: result {j}: span text {value['text']!r} does not match the task text at {value['start']}-{value.get('end')}"
+                        )
         extra: dict[str, Any] = {"source": str(data.get("source") or source)}
         if data.get("doc_id") not in (None, ""):
             extra["doc_id"] = str(data["doc_id"])

@@ -104,7 +104,11 @@ def suggest(
     actor_set = set(actors or ()) or None
     device_set = set(devices or ()) or None
     thresholds = thresholds or {}
-    meta_columns = [c for c in frame.columns if c not in ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")]
+    meta_columns = [
+        c
+        for c in frame.columns
+        if c not in ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")
+    ]
     candidates: list[Candidate] = []
     seen_devices: set[str] = set()
     boilerplate = as_bool(frame["boilerplate"]).tolist() if "boilerplate" in frame.columns else [False] * len(frame)
@@ -118,15 +122,30 @@ def suggest(
         seen_devices.update(_taxonomy_label(d) for d in all_devices)
         if (actor_set and not mentions) or (device_set and not found):
             continue
-        stance_u = max((_stance_uncertainty(m.get("probs") or {}, "margin" if strategy == "random" else strategy) for m in mentions), default=0.0)
-        device_u = max((_device_uncertainty(float(d.get("score", 1.0)), thresholds.get(str(d.get("label")), 0.5)) for d in found), default=0.0)
+        stance_u = max(
+            (_stance_uncertainty(m.get("probs") or {}, "margin" if strategy == "random" else strategy) for m in mentions),
+            default=0.0,
+        )
+        device_u = max(
+            (_device_uncertainty(float(d.get("score", 1.0)), thresholds.get(str(d.get("label")), 0.5)) for d in found),
+            default=0.0,
+        )
         meta = {c: str(row[c]) for c in meta_columns if row.get(c) is not None and str(row.get(c)) not in ("", "nan", "None")}
         candidates.append(
-            Candidate(str(row.get("doc_id", "")), int(row.get("sentence_id", 0) or 0), str(row["text"]), round(max(stance_u, device_u), 6),
-                      tuple(mentions), tuple(found), meta)
+            Candidate(
+                str(row.get("doc_id", "")),
+                int(row.get("sentence_id", 0) or 0),
+                str(row["text"]),
+                round(max(stance_u, device_u), 6),
+                tuple(mentions),
+                tuple(found),
+                meta,
+            )
         )
     if not candidates:
-        raise ValueError("no sentences left to choose from" + (" (check --actors / --devices)" if actor_set or device_set else ""))
+        raise ValueError(
+            "no sentences left to choose from" + (" (check --actors / --devices)" if actor_set or device_set else "")
+        )
     if strategy == "random":
         import random
 
@@ -214,18 +233,50 @@ def to_label_studio_tasks(result: Suggestion) -> list[dict[str, Any]]:
             stance = m.get("stance")
             if stance not in STANCE_LABELS:
                 continue
-            regions.append(_region(f"m{i}", "stance", int(m["start"]), int(m["end"]), c.text, stance, float((m.get("probs") or {}).get(stance, 0.0))))
+            regions.append(
+                _region(
+                    f"m{i}",
+                    "stance",
+                    int(m["start"]),
+                    int(m["end"]),
+                    c.text,
+                    stance,
+                    float((m.get("probs") or {}).get(stance, 0.0)),
+                )
+            )
         for i, d in enumerate(c.devices):
-            regions.append(_region(f"d{i}", "devices", int(d["start"]), int(d["end"]), c.text, _taxonomy_label(d), float(d.get("score", 0.0))))
-        data = {"text": c.text, "doc_id": c.doc_id, "sentence_id": c.sentence_id, "uncertainty": c.uncertainty, "rank": rank,
-                "device_labels": list(result.device_labels), **{k: v for k, v in c.meta.items() if k not in ("text", "doc_id")}}
-        tasks.append({"data": data, "predictions": [{"model_version": result.model or "stance", "score": c.uncertainty, "result": regions}]})
+            regions.append(
+                _region(
+                    f"d{i}", "devices", int(d["start"]), int(d["end"]), c.text, _taxonomy_label(d), float(d.get("score", 0.0))
+                )
+            )
+        data = {
+            "text": c.text,
+            "doc_id": c.doc_id,
+            "sentence_id": c.sentence_id,
+            "uncertainty": c.uncertainty,
+            "rank": rank,
+            "device_labels": list(result.device_labels),
+            **{k: v for k, v in c.meta.items() if k not in ("text", "doc_id")},
+        }
+        tasks.append(
+            {
+                "data": data,
+                "predictions": [{"model_version": result.model or "stance", "score": c.uncertainty, "result": regions}],
+            }
+        )
     return tasks
 
 
 def _region(rid: str, control: str, start: int, end: int, text: str, label: str, score: float) -> dict[str, Any]:
-    return {"id": rid, "from_name": control, "to_name": "text", "type": "labels", "score": round(score, 4),
-            "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]}}
+    return {
+        "id": rid,
+        "from_name": control,
+        "to_name": "text",
+        "type": "labels",
+        "score": round(score, 4),
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
+    }
 
 
 def label_config(device_labels: Sequence[str]) -> str:
@@ -243,10 +294,10 @@ def label_config(device_labels: Sequence[str]) -> str:
     devices = "\n".join(f"    <Label value={quoteattr(d)}/>" for d in device_labels)
     return (
         "<View>\n"
-        "  <Header value=\"Mark each actor mention with the sentence's stance toward it; mark framing-device spans.\"/>\n"
-        f"  <Labels name=\"stance\" toName=\"text\" choice=\"single\">\n{stance}\n  </Labels>\n"
-        f"  <Labels name=\"devices\" toName=\"text\">\n{devices}\n  </Labels>\n"
-        "  <Text name=\"text\" value=\"$text\" granularity=\"symbol\"/>\n"
+        '  <Header value="Mark each actor mention with the sentence\'s stance toward it; mark framing-device spans."/>\n'
+        f'  <Labels name="stance" toName="text" choice="single">\n{stance}\n  </Labels>\n'
+        f'  <Labels name="devices" toName="text">\n{devices}\n  </Labels>\n'
+        '  <Text name="text" value="$text" granularity="symbol"/>\n'
         "</View>\n"
     )
 

@@ -276,7 +276,9 @@ def export_onnx(network: StanceNetwork, directory: str | Path, *, quantize: bool
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         tmp = directory / f"model.int8.onnx.tmp{os.getpid()}"
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(
+            str(fp32), str(tmp), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT}
+        )
         tmp.rename(int8)
     return int8
 
@@ -404,11 +406,18 @@ BACKEND_REGISTRY: dict[str, BackendEntry] = {
         BackendEntry("auto", _build_auto, chooses=True, note="the fastest backend recorded to agree, where measured faster"),
         BackendEntry("torch", TorchBackend.for_model),
         # openvino is a dependency of stance itself: no extra to name
-        BackendEntry("openvino", OpenVinoBackend.for_model, runtime="openvino", install="openvino", cpu_only=True, accelerated=True),
+        BackendEntry(
+            "openvino", OpenVinoBackend.for_model, runtime="openvino", install="openvino", cpu_only=True, accelerated=True
+        ),
         BackendEntry("onnx", OnnxBackend.for_model, runtime="onnxruntime", install="stance[onnx]", extra=True, cpu_only=True),
         BackendEntry(
-            "onnx-int8", partial(OnnxBackend.for_model, quantized=True), runtime="onnxruntime", install="stance[onnx]", extra=True,
-            cpu_only=True, accelerated=True,
+            "onnx-int8",
+            partial(OnnxBackend.for_model, quantized=True),
+            runtime="onnxruntime",
+            install="stance[onnx]",
+            extra=True,
+            cpu_only=True,
+            accelerated=True,
         ),
     )
 }

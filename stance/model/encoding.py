@@ -149,7 +149,9 @@ def target_windows(
         if not offs:
             out.append((0, len(text)))
             continue
-        inside = [i for i, (a, b) in enumerate(offs) if a < e and b > s] or [_position_of(offs, s) if s < len(text) else len(offs) - 1]
+        inside = [i for i, (a, b) in enumerate(offs) if a < e and b > s] or [
+            _position_of(offs, s) if s < len(text) else len(offs) - 1
+        ]
         lo, hi = inside[0], min(inside[-1], len(offs) - 1)
         while hi - lo + 1 < budget and (lo > 0 or hi < len(offs) - 1):
             if lo > 0:
@@ -318,7 +320,9 @@ def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None
             close = next((i for i in range(end, min(len(text), end + SCARE_QUOTE_REACH)) if text[i] in CLOSING_QUOTES), None)
             end = close + 1 if close is not None else end
         elif text[end - 1] in CLOSING_QUOTES and text[start] not in OPENING_QUOTES:
-            opening = next((i for i in range(start - 1, max(-1, start - SCARE_QUOTE_REACH), -1) if text[i] in OPENING_QUOTES), None)
+            opening = next(
+                (i for i in range(start - 1, max(-1, start - SCARE_QUOTE_REACH), -1) if text[i] in OPENING_QUOTES), None
+            )
             start = opening if opening is not None else start
         if end - start < 3 or text[start] not in OPENING_QUOTES or text[end - 1] not in CLOSING_QUOTES:
             return None
@@ -335,7 +339,9 @@ def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     def joined(i: int) -> bool:  # text[i] continues the word around it (letters, digits, inner - and ')
-        return text[i].isalnum() or (text[i] in "-'’" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum())
+        return text[i].isalnum() or (
+            text[i] in "-'’" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        )
 
     while start > 0 and joined(start - 1) and joined(start):
         start -= 1

@@ -202,8 +202,14 @@ class StanceModel:
 
             return AutoTokenizer.from_pretrained(path)
 
-        common: _ModelArgs = {"name": str(name_or_path), "device": device, "bf16": bf16, "backend": backend, "threads": threads,
-                  "path": local if (local / "config.json").exists() else None}
+        common: _ModelArgs = {
+            "name": str(name_or_path),
+            "device": device,
+            "bf16": bf16,
+            "backend": backend,
+            "threads": threads,
+            "path": local if (local / "config.json").exists() else None,
+        }
         if backend != "torch" and (local / "config.json").is_file():
             try:
                 subwords = SubwordTokenizer.from_directory(local)
@@ -356,7 +362,9 @@ class StanceModel:
             devices = settings.decode_devices(device_probs, enc.offsets, text)
         return SentencePrediction(text=text, targets=tuple(targets), devices=devices, truncated=enc.truncated)
 
-    def run(self, encoded: Sequence[Encoded], *, batch_size: int = DEFAULTS.batch_size) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def run(
+        self, encoded: Sequence[Encoded], *, batch_size: int = DEFAULTS.batch_size
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Raw probabilities per sentence, in input order: stance (targets, 3) and devices (tokens, labels, 3).
 
         Sentences are sorted by length into batches (length bucketing) and run by the model's

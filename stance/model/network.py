@@ -38,7 +38,10 @@ class StanceNetwork(PreTrainedModel):
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.head_dropout)
         self.stance_head = nn.Sequential(
-            nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(config.head_dropout), nn.Linear(hidden, len(config.stance_labels))
+            nn.Linear(3 * hidden, hidden),
+            nn.GELU(),
+            nn.Dropout(config.head_dropout),
+            nn.Linear(hidden, len(config.stance_labels)),
         )
         self.device_head = nn.Linear(hidden, 3 * len(config.device_labels))
         self.post_init()
@@ -77,7 +80,9 @@ class StanceNetwork(PreTrainedModel):
         """BIO cross-entropy summed over the device labels and averaged over tokens, so that each
         label's signal does not shrink as the taxonomy grows (``device_loss_reduction="token"``);
         ``"entry"`` averages over every (token, label) pair instead."""
-        entries = nn.functional.cross_entropy(logits.float().reshape(-1, 3), labels.reshape(-1), ignore_index=-100, reduction="none")
+        entries = nn.functional.cross_entropy(
+            logits.float().reshape(-1, 3), labels.reshape(-1), ignore_index=-100, reduction="none"
+        )
         if getattr(self.config, "device_loss_reduction", "token") == "entry":
             return entries.sum() / (labels != -100).sum()
         tokens = (labels != -100).any(-1).sum()

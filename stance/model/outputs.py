@@ -67,4 +67,7 @@ def stance_and_probs(probs: Any, labels: Sequence[str]) -> tuple[str, dict[str, 
 
 def device_predictions(decoded: Iterable[tuple[int, int, str, float, str | None]], text: str) -> tuple[DevicePrediction, ...]:
     """Typed spans from decoded ``(start, end, label, score, technique)`` tuples of one sentence."""
-    return tuple(DevicePrediction(label, text[s:e], s, e, round(float(score), PROB_DIGITS), technique) for s, e, label, score, technique in decoded)
+    return tuple(
+        DevicePrediction(label, text[s:e], s, e, round(float(score), PROB_DIGITS), technique)
+        for s, e, label, score, technique in decoded
+    )

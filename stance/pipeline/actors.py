@@ -221,10 +221,14 @@ class ActorFinder:
         self.ner_labels = labels
         self._nlp = nlp
         self._matcher: Any = None
-        self._keys: list[tuple[tuple[str, ...], bool, bool]] = []  # match key -> (actors, short form?, member plural?); () = ignore
+        self._keys: list[
+            tuple[tuple[str, ...], bool, bool]
+        ] = []  # match key -> (actors, short form?, member plural?); () = ignore
         self._not_actors = frozenset(p.casefold() for p in self.registry.not_actors)
         self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
-        self._ner_context: int | None = NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
+        self._ner_context: int | None = (
+            NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
+        )
 
     @property
     def nlp(self) -> Language:
@@ -291,7 +295,11 @@ class ActorFinder:
             for i, (doc, cands) in enumerate(zip(docs, found, strict=True)):
                 covered = {t for c in cands if c.source == 1 for t in range(c.token, c.token_end)}
                 # only the windows that may hold an entity the registry did not match
-                parts = [w for start, end in _sentences(words[i]) for w in _ner_windows(doc, words[i], start, end, covered, self._ner_context)]
+                parts = [
+                    w
+                    for start, end in _sentences(words[i])
+                    for w in _ner_windows(doc, words[i], start, end, covered, self._ner_context)
+                ]
                 whole = [(0, len(doc))]
                 norms = doc.to_array([NORM]) if parts and parts != whole else None  # read once per document, for its windows
                 for start, end in parts:
@@ -301,7 +309,9 @@ class ActorFinder:
                 ents[i].extend(Span(docs[i], offset + e.start, offset + e.end, label=e.label) for e in part.ents)
         return [self._mentions(*args) for args in zip(docs, found, ents, texts, words, strict=True)]
 
-    def _mentions(self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str, words: Sequence[str]) -> list[Mention]:
+    def _mentions(
+        self, doc: Doc, found: list[_Candidate], ents: Iterable[Span], text: str, words: Sequence[str]
+    ) -> list[Mention]:
         first = _select(found + _acronym_candidates(doc, words))
         ignored = [c for c in first if c.source == 0]
         chosen = _given_names(doc, [c for c in first if c.source != 0])
@@ -329,7 +339,11 @@ class ActorFinder:
         surnames = set()
         for c in chosen:
             if len(c.words) > 1 and c.words[-1][:1].isupper():
-                person = c.label == "PERSON" if c.source == 2 else (c.source == 1 and not c.short and len(c.actors) == 1 and self.registry[c.actors[0]].type == "person")
+                person = (
+                    c.label == "PERSON"
+                    if c.source == 2
+                    else (c.source == 1 and not c.short and len(c.actors) == 1 and self.registry[c.actors[0]].type == "person")
+                )
                 if person:
                     surnames.add(c.words[-1])
         return surnames
@@ -343,7 +357,9 @@ class ActorFinder:
             return []
         taken = sorted((c.start, c.end) for c in (*chosen, *ignored))
         out = []
-        for i in (i for i, w in enumerate(words) if w.strip(_QUOTE_MARKS) in surnames):  # the token texts: no spaCy Token objects for the rest
+        for i in (
+            i for i, w in enumerate(words) if w.strip(_QUOTE_MARKS) in surnames
+        ):  # the token texts: no spaCy Token objects for the rest
             tok = doc[i]
             name = tok.text.strip(_QUOTE_MARKS)  # '”Graham said': a closing quotation mark run into the name
             at = tok.idx + tok.text.index(name)
@@ -416,7 +432,9 @@ class ActorFinder:
                     out.append(cand)
         return out
 
-    def _entity_candidates(self, doc: Doc, words: Sequence[str], text: str, ents: Iterable[Span], registry: list[_Candidate]) -> list[_Candidate]:
+    def _entity_candidates(
+        self, doc: Doc, words: Sequence[str], text: str, ents: Iterable[Span], registry: list[_Candidate]
+    ) -> list[_Candidate]:
         out = []
         not_actors = self._not_actors
         headlines = _headline_lines(text)  # the string itself: Doc.text rebuilds it from the tokens on every access
@@ -428,15 +446,23 @@ class ActorFinder:
                 continue
             toks = list(ent)
             while len(toks) > 1 and (
-                toks[0].lower_ in ("the", "a", "an", "'s", "’s") or toks[0].is_punct or (toks[0].text.islower() and toks[0].text not in _NAME_PARTICLES)
+                toks[0].lower_ in ("the", "a", "an", "'s", "’s")
+                or toks[0].is_punct
+                or (toks[0].text.islower() and toks[0].text not in _NAME_PARTICLES)
             ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio")
                 toks.pop(0)
             if ent.label_ == "PERSON":
                 while len(toks) > 1 and toks[0].lower_ in _TITLES:
                     toks.pop(0)
-                if not any(t.whitespace_ for t in toks[:-1]) and toks[0].i - 1 not in in_entity and _given_name_left_out(doc, toks[0].i):
+                if (
+                    not any(t.whitespace_ for t in toks[:-1])
+                    and toks[0].i - 1 not in in_entity
+                    and _given_name_left_out(doc, toks[0].i)
+                ):
                     toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
-            while len(toks) > 1 and (toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES):
+            while len(toks) > 1 and (
+                toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES
+            ):
                 toks.pop()  # "Border Security Force of (Kurds and Arabs)": no name ends in a lowercase "of"
             words = tuple(t.text for t in toks)
             start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
@@ -459,8 +485,10 @@ class ActorFinder:
                 continue
             if len(toks) == 1 and words[0].lower() in _INSTITUTION_WORDS and _chamber_in_title(doc, toks[0].i):
                 continue
-            if headlines and any(s <= start < e for s, e in headlines) and not all(
-                w in named_outside or w.lower() in _CONNECTORS for w in words
+            if (
+                headlines
+                and any(s <= start < e for s, e in headlines)
+                and not all(w in named_outside or w.lower() in _CONNECTORS for w in words)
             ):
                 continue  # a title-case headline: only names the article also writes elsewhere
             cand = _Candidate(start, end, words, 2, label=ent.label_)
@@ -475,7 +503,12 @@ class ActorFinder:
                         inside[0].short,
                         inside[0].words,
                     )
-                elif not inside[0].short and len(inside) == 1 and inside[0].end == end and self.registry[inside[0].actors[0]].type == "person":
+                elif (
+                    not inside[0].short
+                    and len(inside) == 1
+                    and inside[0].end == end
+                    and self.registry[inside[0].actors[0]].type == "person"
+                ):
                     continue  # "Designate Nancy Pelosi" (a headline word before a registry person's full name): the registry's match stands
             out.append(cand)
         return out
@@ -505,7 +538,9 @@ class ActorFinder:
                 n = named.setdefault(name, _Named(name, NER_TYPES[c.label], name in registry))
                 n.words.add(c.words)
                 n.count += 1
-        initials: dict[str, str | None] = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
+        initials: dict[
+            str, str | None
+        ] = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
         for n in named.values():
             if n.type == "organisation":
                 for key in _acronyms(n.name):
@@ -527,7 +562,9 @@ class ActorFinder:
                 yield Mention(_normalise(surface), own_type, surface, start, c.end)
                 continue
             people_only = c.source == 1 or c.label != "ORG"
-            bearers = [n for n in named.values() if (n.type == "person" or not people_only) and any(is_part(c.words, w) for w in n.words)]
+            bearers = [
+                n for n in named.values() if (n.type == "person" or not people_only) and any(is_part(c.words, w) for w in n.words)
+            ]
             if not people_only and len(c.words) == 1:  # an NER "organisation" that is the surname of someone named in full
                 bearers = [n for n in bearers if n.type == "person" and any(w[-1] == c.words[0] for w in n.words)] or bearers
             if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
@@ -559,7 +596,6 @@ class ActorFinder:
             else:
                 yield Mention(pick.name, pick.type, surface, start, c.end, how)
 
-
     def _full_name(self, c: _Candidate, text: str) -> str:
         """The actor an NER full name stands for: the registry's entry when the name, or the name without
         initials, is one of its names; else a person's name without initials ("John A. Boehner" -> "John
@@ -590,7 +626,7 @@ _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 def _is_initial(word: str) -> bool:
-    """"A.", "J", "H.W.": a middle initial."""
+    """ "A.", "J", "H.W.": a middle initial."""
     letters = word.replace(".", "")
     return 0 < len(letters) <= 2 and letters.isupper() and (len(letters) == 1 or "." in word)
 
@@ -677,7 +713,7 @@ def _has_office_title(text: str, start: int) -> bool:
 
 
 def _kin_before(text: str, start: int) -> bool:
-    """"the elder Trump", "the younger Bush": a word before the name that points to another bearer."""
+    """ "the elder Trump", "the younger Bush": a word before the name that points to another bearer."""
     return bool(_KIN.search(text[max(0, start - 12) : start]))
 
 
@@ -687,7 +723,12 @@ def _headline_lines(text: str) -> list[tuple[int, int]]:
     out, pos = [], 0
     for line in text.split("\n"):
         words = [w for w in line.split() if len(w) > 3 and w[:1].isalpha()]
-        if len(line.split()) >= 4 and words and not line.rstrip().endswith(".") and sum(w[0].isupper() for w in words) >= 0.75 * len(words):
+        if (
+            len(line.split()) >= 4
+            and words
+            and not line.rstrip().endswith(".")
+            and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+        ):
             out.append((pos, pos + len(line)))
         pos += len(line) + 1
     return out
@@ -723,7 +764,9 @@ def _chamber_in_title(doc: Doc, i: int) -> bool:
     after = doc[i + 1] if i + 1 < len(doc) else None
     if after is not None and after.is_title and after.is_alpha:
         return True
-    return i >= 3 and doc[i - 1].lower_ == "the" and doc[i - 2].lower_ == "of" and doc[i - 3].lower_ in _TITLES  # "speaker" is one
+    return (
+        i >= 3 and doc[i - 1].lower_ == "the" and doc[i - 2].lower_ == "of" and doc[i - 3].lower_ in _TITLES
+    )  # "speaker" is one
 
 
 _VERSUS = frozenset({"v.", "vs.", "v", "vs"})
@@ -753,7 +796,9 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     letters = [w for w in words if any(ch.isalpha() for ch in w)]
     if len(letters) >= 2 and all(w.isupper() and len(w) > 1 for w in letters):
         return False
-    if all(w.lower() in _DEPARTMENT_WORDS or w.lower() in _CONNECTORS for w in words) and not any(w in _AGENCY_NOUNS for w in words):
+    if all(w.lower() in _DEPARTMENT_WORDS or w.lower() in _CONNECTORS for w in words) and not any(
+        w in _AGENCY_NOUNS for w in words
+    ):
         return False  # "Trade", "Homeland Security" torn from a title; "Justice Department" is a name
     if label == "PERSON" and any(ch.isdigit() for ch in text):
         return False
@@ -799,7 +844,9 @@ def _needs_ner(tok: Token, covered: set[int]) -> bool:
     return not (tok.lower_ in _TITLES or tok.lower_ in _HONORIFICS or tok.lower_ in _CALENDAR)
 
 
-def _ner_windows(doc: Doc, words: Sequence[str], start: int, end: int, covered: set[int], context: int | None) -> list[tuple[int, int]]:
+def _ner_windows(
+    doc: Doc, words: Sequence[str], start: int, end: int, covered: set[int], context: int | None
+) -> list[tuple[int, int]]:
     """The token ranges of ``doc[start:end]`` the NER must see: none if no word there needs it
     (:func:`_needs_ner`); with ``context=None`` the whole range; else ``context`` tokens either side
     of each such word, widened so that no run of capitalised words (a name) is cut, and merged where

@@ -161,7 +161,9 @@ class StanceScorer:
         if not jobs:
             return {}
         max_length = self.model.settings.max_seq_length
-        windows = target_windows(self.model.subwords, [t for _, _, t, _ in jobs], [span for *_, span in jobs], max_length=max_length)
+        windows = target_windows(
+            self.model.subwords, [t for _, _, t, _ in jobs], [span for *_, span in jobs], max_length=max_length
+        )
         enc = encode_batch(
             self.model.subwords,
             [text[a:b] for (_, _, text, _), (a, b) in zip(jobs, windows)],

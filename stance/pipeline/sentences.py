@@ -359,12 +359,7 @@ def is_boilerplate_line(line: str, title: str | None = None, *, header: bool = F
         return False
     if _is_dateline_only(line):
         return False
-    if (
-        _is_boilerplate_sentence(line)
-        or _is_repeated_headline(line, title)
-        or _is_byline(line)
-        or _is_button_line(line)
-    ):
+    if _is_boilerplate_sentence(line) or _is_repeated_headline(line, title) or _is_byline(line) or _is_button_line(line):
         return True
     return header and _is_header_line(line)
 
@@ -478,12 +473,7 @@ def _attributed_quotes(line: str) -> list[tuple[int, int]]:
         while j > opening and line[j].isspace():
             j -= 1
         inner, after = line[j], line[k]
-        if (
-            inner in ",;—–-…"
-            or after in ",;—–"
-            or after.islower()
-            or (inner in "?!" and _REPORTING_VERB_RE.match(line, k))
-        ):
+        if inner in ",;—–-…" or after in ",;—–" or after.islower() or (inner in "?!" and _REPORTING_VERB_RE.match(line, k)):
             spans.append((opening, k))
 
     double_open = single_open = -1
@@ -658,9 +648,7 @@ class _LineSplitter(SentenceSplitter):
             if len(text) > max_length:
                 spans = _line_spans(text)
                 docs = self._nlp.pipe(text[start:end] for start, end in spans)
-                starts[i] = [
-                    start + sent.start_char for (start, _), doc in zip(spans, docs, strict=True) for sent in doc.sents
-                ]
+                starts[i] = [start + sent.start_char for (start, _), doc in zip(spans, docs, strict=True) for sent in doc.sents]
         return starts
 
     def _split_batch(self, texts: list[str], titles: list[str | None]) -> list[list[Sentence]]:
@@ -847,7 +835,9 @@ SPLITTERS: dict[str, SplitterEntry] = {
         SplitterEntry("news", NewsSentenceSplitter, "news rules on spaCy's tokenizer and sentencizer"),
         SplitterEntry("spacy", partial(SpacySentenceSplitter, mode="senter"), "a trained spaCy pipeline's senter"),
         SplitterEntry("spacy-parser", partial(SpacySentenceSplitter, mode="parser"), "a trained spaCy pipeline's parser"),
-        SplitterEntry("sentencizer", partial(SpacySentenceSplitter, mode="sentencizer"), "spaCy's rule-based sentencizer, no model"),
+        SplitterEntry(
+            "sentencizer", partial(SpacySentenceSplitter, mode="sentencizer"), "spaCy's rule-based sentencizer, no model"
+        ),
     )
 }
 """The sentence splitters :func:`get_splitter` knows, by name."""

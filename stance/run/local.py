@@ -68,7 +68,9 @@ def output_lock(out: str | Path) -> Iterator[None]:
         fh.seek(0)
         holder = fh.read().strip()
         fh.close()
-        raise OutputLockedError(f"another run is writing {out}{f' (process {holder})' if holder else ''}; wait for it to finish or choose another --out") from None
+        raise OutputLockedError(
+            f"another run is writing {out}{f' (process {holder})' if holder else ''}; wait for it to finish or choose another --out"
+        ) from None
     fh.seek(0)
     fh.truncate()
     fh.write(str(os.getpid()))
@@ -180,7 +182,9 @@ def score_collection(
     output_format(out)
     options = pin_model(options or ScoreOptions())
     with output_lock(out):
-        return _score_collection(inputs, out, options, errors_path=errors_path, resume=resume, overwrite=overwrite, on_progress=on_progress)
+        return _score_collection(
+            inputs, out, options, errors_path=errors_path, resume=resume, overwrite=overwrite, on_progress=on_progress
+        )
 
 
 def _score_collection(
@@ -208,8 +212,14 @@ def _score_collection(
         summary.sentences += s["sentences"]
 
     records = iter_inputs(
-        list(inputs), id_from=options.id_from, max_chars=options.max_chars, encoding=options.encoding,
-        text_column=options.text_column, id_column=options.id_column, meta=dict(options.meta), outlet_from=options.outlet_from,
+        list(inputs),
+        id_from=options.id_from,
+        max_chars=options.max_chars,
+        encoding=options.encoding,
+        text_column=options.text_column,
+        id_column=options.id_column,
+        meta=dict(options.meta),
+        outlet_from=options.outlet_from,
     )
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         next(records, None)
@@ -226,8 +236,14 @@ def _score_collection(
         write_shard(shard_rows, part, fmt)
         write_errors(shard_errors, err)
         manifest["shards"].append(
-            {"part": part.name, "errors_part": err.name, "records": shard_records, "articles": shard_articles,
-             "errors": len(shard_errors), "sentences": len(shard_rows)}
+            {
+                "part": part.name,
+                "errors_part": err.name,
+                "records": shard_records,
+                "articles": shard_articles,
+                "errors": len(shard_errors),
+                "sentences": len(shard_rows),
+            }
         )
         write_json_atomic(parts_dir / "manifest.json", manifest)
         shard_rows, shard_errors, shard_records, shard_articles = [], [], 0, 0
@@ -299,7 +315,9 @@ def _scored_chunks(
         pool.join()
 
 
-def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool, model: str | None = None) -> dict[str, Any]:
+def _open_manifest(
+    parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool, model: str | None = None
+) -> dict[str, Any]:
     manifest_path = parts_dir / "manifest.json"
     if parts_dir.exists() and manifest_path.exists() and resume:
         manifest = json.loads(manifest_path.read_text())
@@ -317,7 +335,9 @@ def _open_manifest(parts_dir: Path, out: Path, fingerprint: str, *, resume: bool
                 stray.unlink()
         return manifest
     if resume and not overwrite and out.exists() and not parts_dir.exists():
-        raise OutputCompleteError(f"{out} is complete (its run finished; run metadata: {run_metadata_path(out)}): nothing to resume")
+        raise OutputCompleteError(
+            f"{out} is complete (its run finished; run metadata: {run_metadata_path(out)}): nothing to resume"
+        )
     if not overwrite and (parts_dir.exists() or out.exists()):
         what = "an unfinished run" if parts_dir.exists() else "the output"
         raise OutputExistsError(f"{what} for {out} exists; use --resume to finish it or --overwrite to start again")

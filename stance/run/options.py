@@ -75,7 +75,6 @@ class ScoreOptions:
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
-
 def pin_model(options: ScoreOptions) -> ScoreOptions:
     """``options`` with the model name resolved, once, at the start of a run: ``model`` becomes the
     model's directory (``active`` -> the version active now) and ``model_version`` its hash, so that

@@ -98,7 +98,9 @@ def predict_stance_file(
                         err_fh.write(error_line(InputError(str(in_path), lineno, _line_id(line), str(exc).split(": ", 1)[1])))
                         n_errors += 1
                 preds = model.predict(
-                    [o["text"] for o in good], [[(t["start"], t["end"]) for t in o["targets"]] for o in good], batch_size=batch_size
+                    [o["text"] for o in good],
+                    [[(t["start"], t["end"]) for t in o["targets"]] for o in good],
+                    batch_size=batch_size,
                 )
                 for obj, pred in zip(good, preds):
                     for target, p in zip(obj["targets"], pred.targets):

@@ -39,8 +39,13 @@ RECORD_SCHEMA = pa.schema(
 """A raw input record: ``order`` sorts records in input order (file index << 32 | line); ``raw`` is
 the record as JSON text, or null when ``error`` says why the line could not be read."""
 
-ERROR_FIELDS = [("_error_order", pa.int64()), ("_error_source", pa.string()), ("_error_line", pa.int64()),
-                ("_error_id", pa.string()), ("_error_reason", pa.string())]
+ERROR_FIELDS = [
+    ("_error_order", pa.int64()),
+    ("_error_source", pa.string()),
+    ("_error_line", pa.int64()),
+    ("_error_id", pa.string()),
+    ("_error_reason", pa.string()),
+]
 ERROR_COLUMNS = tuple(name for name, _ in ERROR_FIELDS)
 
 
@@ -132,7 +137,9 @@ class ScoringPredictor:
 
     def __call__(self, batch: Any) -> pa.Table:
         """Score a batch of raw records; sentence rows and error rows in one table (see the module docstring)."""
-        items = records_to_items(batch, id_from=self.options.id_from, max_chars=self.options.max_chars, first_seen=self.first_seen)
+        items = records_to_items(
+            batch, id_from=self.options.id_from, max_chars=self.options.max_chars, first_seen=self.first_seen
+        )
         articles = [item for _, item in items if isinstance(item, Article)]
         rows = [row for article_rows in self.score_rows(articles) for row in article_rows]
         table = rows_to_table(rows, meta_keys=self.meta_keys)
@@ -162,6 +169,12 @@ def make_scorer(options: ScoreOptions, threads: int | None = None):
     from stance.pipeline.scorer import StanceScorer
 
     return StanceScorer.from_pretrained(
-        options.model, actors=options.actors, use_ner=options.use_ner, device=options.device, batch_size=options.batch_size,
-        backend=options.backend, threads=threads, party_members=options.party_members,
+        options.model,
+        actors=options.actors,
+        use_ner=options.use_ner,
+        device=options.device,
+        batch_size=options.batch_size,
+        backend=options.backend,
+        threads=threads,
+        party_members=options.party_members,
     )

@@ -48,7 +48,10 @@ from stance.run.local import OutputExistsError
 from stance.run.options import ScoreOptions, pin_model
 from stance.run.record import RunSummary, run_metadata_path, write_json_atomic, write_run_json
 
-RAY_FORMAT_NAMES = ("jsonl", "parquet")  # the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
+RAY_FORMAT_NAMES = (
+    "jsonl",
+    "parquet",
+)  # the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
 RAY_FORMATS = {suffix: name for name in RAY_FORMAT_NAMES for suffix in INPUT_FORMATS[name].suffixes}  # suffix -> format name
 READ_BLOCK_RECORDS = 1024
 IO_TASK_CPUS = 0.1  # reading, validating and writing tasks (the actors hold the rest of each node)
@@ -191,7 +194,9 @@ def _index_records(batch: pa.Table, *, id_from: str, max_chars: int) -> pa.Table
         orders.append(order)
         ids.append(item.id if isinstance(item, Article) else None)
         keys.append(json.dumps([k for k in item.meta if k not in BASE_COLUMNS]) if isinstance(item, Article) else None)
-    return pa.table({"order": pa.array(orders, pa.int64()), "doc_id": pa.array(ids, pa.string()), "keys": pa.array(keys, pa.string())})
+    return pa.table(
+        {"order": pa.array(orders, pa.int64()), "doc_id": pa.array(ids, pa.string()), "keys": pa.array(keys, pa.string())}
+    )
 
 
 def _first_keys(batch: pa.Table, *, first_seen: dict[str, int]) -> pa.Table:
@@ -227,8 +232,12 @@ def _write_parts(batch: pa.Table, *, staging: str, meta_keys: Sequence[str]) -> 
     sentence_ids = rows.column("sentence_id").to_pylist()
     boilerplate = rows.column("boilerplate").to_pylist()
     summary = {
-        "part": part, "errors_part": err_part, "sentences": rows.num_rows, "articles": sum(s == 0 for s in sentence_ids),
-        "sentences_scored": sum(not b for b in boilerplate), "errors": errors.num_rows,
+        "part": part,
+        "errors_part": err_part,
+        "sentences": rows.num_rows,
+        "articles": sum(s == 0 for s in sentence_ids),
+        "sentences_scored": sum(not b for b in boilerplate),
+        "errors": errors.num_rows,
         "mentions": sum(pc.list_value_length(rows.column("mentions")).fill_null(0).to_pylist()),
         "devices": sum(pc.list_value_length(rows.column("devices")).fill_null(0).to_pylist()),
     }
@@ -276,7 +285,9 @@ def score_collection_ray(
     options = pin_model(options or ScoreOptions())  # decided once: restarted actors load the same model
     out = Path(out)
     if out.suffix.lower() != ".parquet":
-        raise ValueError(f"--engine ray writes a directory of Parquet parts: --out must end in .parquet, not {out.suffix or '(no suffix)'}")
+        raise ValueError(
+            f"--engine ray writes a directory of Parquet parts: --out must end in .parquet, not {out.suffix or '(no suffix)'}"
+        )
     errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
     staging = out.with_name(out.name + ".ray-tmp")
     files = list_input_files(list(inputs))
@@ -308,21 +319,30 @@ def score_collection_ray(
 
         file_items = [{"index": f.index, "source": f.source, "format": f.format} for f in files]
         records = ray.data.from_items(file_items, override_num_blocks=len(file_items)).map_batches(
-            read_records, batch_size=1, batch_format="numpy", num_cpus=IO_TASK_CPUS,
+            read_records,
+            batch_size=1,
+            batch_format="numpy",
+            num_cpus=IO_TASK_CPUS,
             fn_kwargs={"block_records": min(options.chunk_articles, options.shard_articles)},
         )
         t0 = time.perf_counter()
         # ray types map_batches' fn as a one-argument callable; its keyword-only arguments come from fn_kwargs
         index = records.map_batches(
-            _index_records, batch_format="pyarrow", num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
+            _index_records,
+            batch_format="pyarrow",
+            num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
             fn_kwargs={"id_from": options.id_from, "max_chars": options.max_chars},
         ).materialize()
         records_total = index.count()
         ids = index.map_batches(_valid_ids, batch_format="pyarrow", num_cpus=IO_TASK_CPUS)
-        counted = ids.groupby("doc_id", num_partitions=partitions).aggregate(Count(alias_name="n"), Min("order", alias_name="first"))
+        counted = ids.groupby("doc_id", num_partitions=partitions).aggregate(
+            Count(alias_name="n"), Min("order", alias_name="first")
+        )
         duplicated = counted.map_batches(_repeated, batch_format="pyarrow", num_cpus=IO_TASK_CPUS).take_all()
         first_seen = {r["doc_id"]: int(r["first"]) for r in duplicated}
-        key_rows = index.map_batches(_first_keys, batch_format="pyarrow", num_cpus=IO_TASK_CPUS, fn_kwargs={"first_seen": first_seen}).take_all()
+        key_rows = index.map_batches(
+            _first_keys, batch_format="pyarrow", num_cpus=IO_TASK_CPUS, fn_kwargs={"first_seen": first_seen}
+        ).take_all()
         meta_keys: list[str] = []
         for r in sorted(key_rows, key=lambda r: r["order"]):
             meta_keys += [k for k in json.loads(r["keys"]) if k not in meta_keys]
@@ -335,15 +355,28 @@ def score_collection_ray(
         scored = records.repartition(target_num_rows_per_block=batch).map_batches(
             predictor_cls or ScoringPredictor,
             fn_constructor_kwargs={"options": options, "meta_keys": meta_keys, "first_seen": first_seen, "threads": threads},
-            batch_size=batch, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
+            batch_size=batch,
+            batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_cpus=actor_cpus,
         )
         summaries = scored.map_batches(  # fn_kwargs: see the index stage
-            _write_parts, batch_size=max(1000, options.shard_articles * 16), batch_format="pyarrow", num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
+            _write_parts,
+            batch_size=max(1000, options.shard_articles * 16),
+            batch_format="pyarrow",
+            num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
             fn_kwargs={"staging": str(staging.resolve()), "meta_keys": meta_keys},
         ).take_all()
         t2 = time.perf_counter()
-        engine = {"name": "ray", "ray_version": ray.__version__, "address": ray_options.address, "nodes": len(nodes),
-                  "actors": actors, "actors_per_node": per_node, "threads_per_actor": threads}
+        engine = {
+            "name": "ray",
+            "ray_version": ray.__version__,
+            "address": ray_options.address,
+            "nodes": len(nodes),
+            "actors": actors,
+            "actors_per_node": per_node,
+            "threads_per_actor": threads,
+        }
     finally:
         ctx.enable_progress_bars, ctx.shuffle_strategy = saved
         if started_ray:
@@ -361,7 +394,9 @@ def score_collection_ray(
             f"the parts are left in {staging}"
         )
     if not parts:  # no article at all: still a readable, empty output with the schema
-        pq.write_table(output_schema(meta_keys).empty_table().drop_columns(list(ERROR_COLUMNS)), staging / "rows" / "part-empty.parquet")
+        pq.write_table(
+            output_schema(meta_keys).empty_table().drop_columns(list(ERROR_COLUMNS)), staging / "rows" / "part-empty.parquet"
+        )
     _merge_error_parts(sorted((staging / "errors").glob("errors-*.parquet")), errors_file)
     if out.is_dir():
         shutil.rmtree(out)

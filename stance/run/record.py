@@ -79,12 +79,19 @@ def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finger
     model_dir = Path(resolve_model(options.model))
     run = {
         "stance_version": __version__,
-        "model": {"name": options.model_name or options.model, "path": str(model_dir), "version": options.model_version or model_version(model_dir),
-                  "registry_version": registry_version(model_dir), "backend": summary.backend},
+        "model": {
+            "name": options.model_name or options.model,
+            "path": str(model_dir),
+            "version": options.model_version or model_version(model_dir),
+            "registry_version": registry_version(model_dir),
+            "backend": summary.backend,
+        },
         "registry_hash": ActorRegistry.load(*options.actors).hash,
         "options": asdict(options),
         "fingerprint": fingerprint,
-        "counts": {k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")},
+        "counts": {
+            k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")
+        },
         "timings": {"seconds": summary.seconds, "stages": summary.stage_seconds},
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},

@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from stance.service.batcher import ItemError, MicroBatcher, QueueFullError
 
 __all__ = ["ItemError", "MicroBatcher", "QueueFullError", "ServiceSettings", "create_app", "load_scorer"]
-_LAZY = {"create_app": "app", "load_scorer": "app", "ItemError": "batcher", "MicroBatcher": "batcher", "QueueFullError": "batcher"}
+_LAZY = {
+    "create_app": "app",
+    "load_scorer": "app",
+    "ItemError": "batcher",
+    "MicroBatcher": "batcher",
+    "QueueFullError": "batcher",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -81,7 +81,11 @@ def load_scorer(settings: ServiceSettings) -> Scorer:
     from stance.pipeline.scorer import StanceScorer
 
     return StanceScorer.from_pretrained(
-        settings.model, actors=settings.actors, use_ner=settings.use_ner, party_members=settings.party_members, device=settings.device,
+        settings.model,
+        actors=settings.actors,
+        use_ner=settings.use_ner,
+        party_members=settings.party_members,
+        device=settings.device,
         batch_size=settings.batch_size,
         backend=settings.backend,
     )
@@ -109,8 +113,11 @@ def _add_docs(app: FastAPI) -> None:
         if assets is None:
             return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="stance - API")
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title="stance - API", swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css", swagger_favicon_url=f"{assets}/favicon-32x32.png",
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="stance - API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
         )
 
 
@@ -137,8 +144,10 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
     path = model.path
     reported = set(model.device_labels)
     try:
-        taxonomy = [{"name": d.name, "definition": d.definition, "internal": d.internal, "reported": d.name in reported}
-                    for d in Taxonomy.load().devices]
+        taxonomy = [
+            {"name": d.name, "definition": d.definition, "internal": d.internal, "reported": d.name in reported}
+            for d in Taxonomy.load().devices
+        ]
     except (OSError, ValueError) as exc:
         log.warning("device taxonomy not available: %s", exc)
         taxonomy = []
@@ -158,9 +167,13 @@ def describe(scorer: Scorer, settings: ServiceSettings) -> dict[str, Any]:
         registry_hash=registry.hash if registry is not None else None,
         use_ner=settings.use_ner,
         backend=model.backend.name if hasattr(model, "backend") else None,
-        limits={"max_body_bytes": settings.max_body_bytes, "max_article_chars": settings.max_article_chars,
-                "max_batch_size": settings.max_batch_size, "max_queue": settings.max_queue,
-                "request_timeout_s": settings.request_timeout_s},
+        limits={
+            "max_body_bytes": settings.max_body_bytes,
+            "max_article_chars": settings.max_article_chars,
+            "max_batch_size": settings.max_batch_size,
+            "max_queue": settings.max_queue,
+            "request_timeout_s": settings.request_timeout_s,
+        },
     ).model_dump()
 
 
@@ -173,10 +186,14 @@ def _score_fn(scorer: Scorer) -> Callable[[list[Article]], list[list[dict[str, A
     return score
 
 
-def _stance_fn(scorer: Scorer, batch_size: int) -> Callable[[list[tuple[str, list[tuple[int, int]]]]], list[list[dict[str, Any]]]]:
+def _stance_fn(
+    scorer: Scorer, batch_size: int
+) -> Callable[[list[tuple[str, list[tuple[int, int]]]]], list[list[dict[str, Any]]]]:
     def predict(items: list[tuple[str, list[tuple[int, int]]]]) -> list[list[dict[str, Any]]]:
         preds = scorer.model.predict([t for t, _ in items], [spans for _, spans in items], batch_size=batch_size)
-        return [[{"stance": p.stance, "probs": dict(p.probs)} for p in pred.targets] for pred in preds]  # 4 decimals, as everywhere
+        return [
+            [{"stance": p.stance, "probs": dict(p.probs)} for p in pred.targets] for pred in preds
+        ]  # 4 decimals, as everywhere
 
     return predict
 
@@ -206,14 +223,24 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
                 log.error("could not load the model %r: %s: %s", settings.model, type(exc).__name__, exc)
                 raise RuntimeError(f"could not load the model {settings.model!r}") from None
             state.info = describe(state.scorer, settings)
-            log.info("model %s (version %s) loaded in %.1f s", state.info["name"], state.info["version"], time.perf_counter() - started)
+            log.info(
+                "model %s (version %s) loaded in %.1f s", state.info["name"], state.info["version"], time.perf_counter() - started
+            )
             state.articles = MicroBatcher(
-                _score_fn(state.scorer), max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
-                max_queue=settings.max_queue, executor=executor, name="articles",
+                _score_fn(state.scorer),
+                max_batch_size=settings.max_batch_size,
+                max_wait_ms=settings.max_wait_ms,
+                max_queue=settings.max_queue,
+                executor=executor,
+                name="articles",
             )
             state.sentences = MicroBatcher(
-                _stance_fn(state.scorer, settings.batch_size), max_batch_size=settings.batch_size, max_wait_ms=settings.max_wait_ms,
-                max_queue=settings.max_queue * SENTENCES_PER_ARTICLE, executor=executor, name="sentences",
+                _stance_fn(state.scorer, settings.batch_size),
+                max_batch_size=settings.batch_size,
+                max_wait_ms=settings.max_wait_ms,
+                max_queue=settings.max_queue * SENTENCES_PER_ARTICLE,
+                executor=executor,
+                name="sentences",
             )
             await state.articles.start()
             await state.sentences.start()
@@ -233,8 +260,13 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
         version=__version__,
         summary="Stance toward actors and framing-device spans in news text, sentence by sentence.",
         lifespan=lifespan,
-        responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
-                   503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+        responses={
+            401: {"model": ErrorBody},
+            413: {"model": ErrorBody},
+            422: {"model": ErrorBody},
+            503: {"model": ErrorBody},
+            504: {"model": ErrorBody},
+        },
         docs_url=None,
         redoc_url=None,
     )
@@ -244,14 +276,21 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # added last: outermost, so that errors carry the CORS headers too
         app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
 
     app.get("/healthz", response_model=Status, tags=["health"], summary="Liveness: the process answers")(_healthz)
 
-    @app.get("/readyz", response_model=Status, tags=["health"], summary="Readiness: the model is loaded and requests are taken",
-             responses={503: {"model": Status}})
+    @app.get(
+        "/readyz",
+        response_model=Status,
+        tags=["health"],
+        summary="Readiness: the model is loaded and requests are taken",
+        responses={503: {"model": Status}},
+    )
     async def readyz() -> JSONResponse:
         if state.ready:
             return JSONResponse({"status": "ready"})
@@ -281,8 +320,14 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
     async def stance(body: StanceRequest) -> JSONResponse:
         """The ``stance predict-stance`` line format: each sentence's targets gain ``stance`` and ``probs``."""
         lines = _check_sentences(body, settings)
-        results = await _submit(state, state.sentences, [(line["text"], [(t["start"], t["end"]) for t in line["targets"]]) for line in lines])
-        failed = [{"index": i, "reason": f"prediction failed: {str(r)[:300]}"} for i, r in enumerate(results) if isinstance(r, ItemError)]
+        results = await _submit(
+            state, state.sentences, [(line["text"], [(t["start"], t["end"]) for t in line["targets"]]) for line in lines]
+        )
+        failed = [
+            {"index": i, "reason": f"prediction failed: {str(r)[:300]}"}
+            for i, r in enumerate(results)
+            if isinstance(r, ItemError)
+        ]
         if failed:
             raise ApiError(500, "prediction_failed", "prediction failed for some sentences of the request", detail=failed)
         for line, preds in zip(lines, results, strict=True):
@@ -301,8 +346,11 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
         out = {}
         for name, batcher in (("articles", state.articles), ("sentences", state.sentences)):
             if batcher is not None:
-                out[name] = {**asdict(batcher.stats), "queued": batcher.queued,
-                             "mean_batch": round(batcher.stats.items / batcher.stats.batches, 2) if batcher.stats.batches else None}
+                out[name] = {
+                    **asdict(batcher.stats),
+                    "queued": batcher.queued,
+                    "mean_batch": round(batcher.stats.items / batcher.stats.batches, 2) if batcher.stats.batches else None,
+                }
         return JSONResponse({"uptime_s": round(time.time() - state.started_at, 1), **out})
 
     app.include_router(router)
@@ -328,8 +376,12 @@ def _auth_dependency(settings: ServiceSettings) -> Callable[..., Any]:
             return
         given = [c for c in (credentials.credentials if credentials else None, key) if c]
         if not any(hmac.compare_digest(c.encode("utf-8"), expected) for c in given):
-            raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer <key> or X-API-Key: <key>)",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "a valid API key is required (Authorization: Bearer <key> or X-API-Key: <key>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     return require_key
 
@@ -339,12 +391,23 @@ def _check_articles(body: ScoreRequest, settings: ServiceSettings) -> list[Artic
     limit = settings.max_article_chars
     too_long = [(i, len(a.text)) for i, a in enumerate(body.articles) if len(a.text) > limit]
     if too_long:
-        detail = [{"loc": ["body", "articles", i, "text"], "msg": f"{n:,} characters, over the limit of {limit:,}", "type": "too_long"}
-                  for i, n in too_long]
+        detail = [
+            {"loc": ["body", "articles", i, "text"], "msg": f"{n:,} characters, over the limit of {limit:,}", "type": "too_long"}
+            for i, n in too_long
+        ]
         i, n = too_long[0]
-        raise ApiError(413, "article_too_long", f"articles[{i}].text has {n:,} characters; the limit is {limit:,} (max_article_chars)", detail=detail)
+        raise ApiError(
+            413,
+            "article_too_long",
+            f"articles[{i}].text has {n:,} characters; the limit is {limit:,} (max_article_chars)",
+            detail=detail,
+        )
     if len(body.articles) > settings.max_queue:
-        raise ApiError(413, "too_many_articles", f"{len(body.articles)} articles in one request; the limit is {settings.max_queue} (max_queue)")
+        raise ApiError(
+            413,
+            "too_many_articles",
+            f"{len(body.articles)} articles in one request; the limit is {settings.max_queue} (max_queue)",
+        )
     seen: set[str] = set()
     articles: list[Article] = []
     problems: list[dict[str, Any]] = []
@@ -373,11 +436,25 @@ def _check_sentences(body: StanceRequest, settings: ServiceSettings) -> list[dic
     too_long = [(i, len(line["text"])) for i, line in enumerate(lines) if len(line["text"]) > limit]
     if too_long:
         i, n = too_long[0]
-        raise ApiError(413, "sentence_too_long", f"sentences[{i}].text has {n:,} characters; the limit is {limit:,} (max_article_chars)",
-                       detail=[{"loc": ["body", "sentences", j, "text"], "msg": f"{m:,} characters, over the limit of {limit:,}", "type": "too_long"}
-                               for j, m in too_long])
+        raise ApiError(
+            413,
+            "sentence_too_long",
+            f"sentences[{i}].text has {n:,} characters; the limit is {limit:,} (max_article_chars)",
+            detail=[
+                {
+                    "loc": ["body", "sentences", j, "text"],
+                    "msg": f"{m:,} characters, over the limit of {limit:,}",
+                    "type": "too_long",
+                }
+                for j, m in too_long
+            ],
+        )
     if len(lines) > settings.max_queue * SENTENCES_PER_ARTICLE:
-        raise ApiError(413, "too_many_sentences", f"{len(lines)} sentences in one request; the limit is {settings.max_queue * SENTENCES_PER_ARTICLE} (8 x max_queue)")
+        raise ApiError(
+            413,
+            "too_many_sentences",
+            f"{len(lines)} sentences in one request; the limit is {settings.max_queue * SENTENCES_PER_ARTICLE} (8 x max_queue)",
+        )
     problems = []
     for i, line in enumerate(lines):
         try:
@@ -385,7 +462,9 @@ def _check_sentences(body: StanceRequest, settings: ServiceSettings) -> list[dic
         except ValueError as exc:
             problems.append({"loc": ["body", "sentences", i], "msg": str(exc), "type": "value_error"})
     if problems:
-        raise ApiError(422, "validation_error", "; ".join(f"sentences[{p['loc'][2]}]: {p['msg']}" for p in problems[:5]), detail=problems)
+        raise ApiError(
+            422, "validation_error", "; ".join(f"sentences[{p['loc'][2]}]: {p['msg']}" for p in problems[:5]), detail=problems
+        )
     return lines
 
 

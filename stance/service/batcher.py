@@ -215,7 +215,9 @@ class MicroBatcher(Generic[T, R]):
                 self.stats.failed_items += 1
                 log.exception("%s: an item failed", self.name)
                 return [ItemError(exc)]
-            log.warning("%s: a batch of %d failed (%s: %s); retrying its items one by one", self.name, len(items), type(exc).__name__, exc)
+            log.warning(
+                "%s: a batch of %d failed (%s: %s); retrying its items one by one", self.name, len(items), type(exc).__name__, exc
+            )
         out: list[R | ItemError] = []
         for item in items:
             try:

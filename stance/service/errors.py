@@ -18,16 +18,32 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("stance.service")
 
-_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-          415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests", 500: "internal_error",
-          503: "unavailable", 504: "timeout"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+    504: "timeout",
+}
 
 
 class ApiError(Exception):
     """An error response: status, a short code, a message, optional per-field detail and headers."""
 
     def __init__(
-        self, status_code: int, error: str, message: str, *, detail: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+        self,
+        status_code: int,
+        error: str,
+        message: str,
+        *,
+        detail: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -37,8 +53,9 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_response(status_code: int, error: str, message: str, detail: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status_code: int, error: str, message: str, detail: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The JSON response for an error."""
     body: dict[str, Any] = {"error": error, "message": message}
     if detail is not None:
@@ -65,21 +82,31 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = []
         for e in exc.errors():
-            item = {"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            item = {
+                "loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             if e.get("type") == "json_invalid":
                 ctx = e.get("ctx") if isinstance(e.get("ctx"), dict) else {}
                 item["msg"] = f"invalid JSON: {ctx.get('error', 'cannot decode')} (at character {item['loc'][-1]})"
                 item["loc"] = ["body"]
             detail.append(item)  # the input is not echoed back (it may be a whole article)
-        message = "; ".join(f"{field_name(d['loc'])}: {d['msg']}" for d in detail[:5]) + (f" (and {len(detail) - 5} more)" if len(detail) > 5 else "")
+        message = "; ".join(f"{field_name(d['loc'])}: {d['msg']}" for d in detail[:5]) + (
+            f" (and {len(detail) - 5} more)" if len(detail) > 5 else ""
+        )
         content_type = request.headers.get("content-type", "")
         if any(d["loc"] == ["body"] for d in detail) and "json" not in content_type:
-            message += f" (the body must be JSON, sent with Content-Type: application/json, not {content_type or 'no content type'})"
+            message += (
+                f" (the body must be JSON, sent with Content-Type: application/json, not {content_type or 'no content type'})"
+            )
         return error_response(422, "validation_error", message or "invalid request", detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, _CODES.get(exc.status_code, "error"), str(exc.detail), headers=getattr(exc, "headers", None))
+        return error_response(
+            exc.status_code, _CODES.get(exc.status_code, "error"), str(exc.detail), headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -56,6 +56,10 @@ class BodySizeLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, length: int | None) -> None:
         size = f"{length:,} bytes" if length is not None else "more than that"
-        response = error_response(413, "payload_too_large", f"request body is {size}; the limit is {self.max_bytes:,} bytes (max_body_bytes)",
-                                  headers={"Connection": "close"})
+        response = error_response(
+            413,
+            "payload_too_large",
+            f"request body is {size}; the limit is {self.max_bytes:,} bytes (max_body_bytes)",
+            headers={"Connection": "close"},
+        )
         await response(scope, receive, send)

@@ -16,8 +16,19 @@ class ArticleIn(BaseModel):
     """One article: ``text`` (required), ``id`` (default: its position in the request), ``title``;
     any other field is metadata, carried through to every row of the article."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"id": "a1", "title": "Kremlin rejects plan", "outlet": "Ledger",
-                                                                              "text": "MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan."}]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "a1",
+                    "title": "Kremlin rejects plan",
+                    "outlet": "Ledger",
+                    "text": "MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan.",
+                }
+            ]
+        },
+    )
 
     id: StrictStr | StrictInt | None = None
     text: StrictStr
@@ -94,7 +105,9 @@ class TargetIn(BaseModel):
 class SentenceIn(BaseModel):
     """The ``stance predict-stance`` line format: ``text`` and target spans (other fields kept)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}]}]})
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"examples": [{"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}]}]}
+    )
 
     text: StrictStr
     targets: list[TargetIn]
@@ -133,7 +146,9 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
     registry_hash: str | None
     use_ner: bool
-    backend: str | None = None  # what runs the network: a backend of stance.model.backends, with its precision (e.g. openvino-bf16)
+    backend: str | None = (
+        None  # what runs the network: a backend of stance.model.backends, with its precision (e.g. openvino-bf16)
+    )
     limits: dict[str, float | int]
 
 

@@ -7,12 +7,28 @@ from pathlib import Path
 
 DATA_SOURCES = {
     "newsmtsc": ("NewsMTSC (Hamborg & Donnay, EACL 2021)", "MIT", "stance toward target mentions"),
-    "ptc": ("Propaganda Techniques Corpus v2, training part (SemEval-2020 Task 11)", "none stated; distributed by its authors for research", "propaganda-technique spans -> devices"),
+    "ptc": (
+        "Propaganda Techniques Corpus v2, training part (SemEval-2020 Task 11)",
+        "none stated; distributed by its authors for research",
+        "propaganda-technique spans -> devices",
+    ),
     "babe": ("BABE / MBIC (Spinde et al. 2021)", "AGPL-3.0 (repository licence)", "biased words -> weak loaded_language labels"),
-    "polnear": ("PolNeAR (Newell et al., LREC 2018)", "none stated", "attribution cues without a source -> weak unsourced_claim labels"),
+    "polnear": (
+        "PolNeAR (Newell et al., LREC 2018)",
+        "none stated",
+        "attribution cues without a source -> weak unsourced_claim labels",
+    ),
     "szeged": ("Szeged Uncertainty Corpus, Wikipedia part", "none stated; text CC BY-SA", "hedge cues"),
-    "directed": ("Directed sentiment (Park, Pan & Joo, Findings of ACL 2021)", "none stated", "entity mentions as unlabelled targets (transfer set for distillation)"),
-    "framing": ("stance project's own hand-written examples (training/data/framing_examples/)", "same as this project", "the six fixed devices"),
+    "directed": (
+        "Directed sentiment (Park, Pan & Joo, Findings of ACL 2021)",
+        "none stated",
+        "entity mentions as unlabelled targets (transfer set for distillation)",
+    ),
+    "framing": (
+        "stance project's own hand-written examples (training/data/framing_examples/)",
+        "same as this project",
+        "the six fixed devices",
+    ),
     "allsides": (
         "AllSides news articles (Baly et al., EMNLP 2020), sentences labelled by the project's annotation guide (standoff in training/data/real_devices/)",
         "Apache-2.0 (repository licence); labels: same as this project",
@@ -126,7 +142,13 @@ def write_card(model_dir: str | Path) -> Path:
                 "```",
             ]
         if "devices" in m:
-            lines += ["", f"### {name}: device spans", "", "| device | gold | exact P/R/F1 | partial P/R/F1 |", "|---|---|---|---|"]
+            lines += [
+                "",
+                f"### {name}: device spans",
+                "",
+                "| device | gold | exact P/R/F1 | partial P/R/F1 |",
+                "|---|---|---|---|",
+            ]
             for label, d in m["devices"].items():
                 ex, pa = d["exact"], d["partial"]
                 lines.append(

@@ -104,7 +104,9 @@ def check_hub_name(name: str) -> None:
         with socket.create_connection(HUB_HOST, timeout=HUB_TIMEOUT_S):
             pass
     except OSError as exc:
-        raise ValueError(f"{read_as}, but {HUB_HOST[0]} cannot be reached ({exc.__class__.__name__}); check the name or the network") from None
+        raise ValueError(
+            f"{read_as}, but {HUB_HOST[0]} cannot be reached ({exc.__class__.__name__}); check the name or the network"
+        ) from None
 
 
 def model_version(path: str | Path | None) -> str | None:
@@ -173,8 +175,13 @@ class InferenceSettings:
         from stance.model.encoding import decode_devices
 
         decoded = decode_devices(
-            probs, offsets, text, labels=self.device_labels, reported=self.reported_device_labels,
-            thresholds=self.device_thresholds, fixed=FIXED_DEVICES,
+            probs,
+            offsets,
+            text,
+            labels=self.device_labels,
+            reported=self.reported_device_labels,
+            thresholds=self.device_thresholds,
+            fixed=FIXED_DEVICES,
         )
         return device_predictions(decoded, text)
 
@@ -182,8 +189,12 @@ class InferenceSettings:
     def from_config(cls, config: Any) -> InferenceSettings:
         """From a StanceConfig (or anything with the same attributes)."""
         return cls(
-            tuple(config.stance_labels), tuple(config.device_labels), tuple(config.internal_device_labels),
-            dict(config.device_thresholds), int(config.max_seq_length), float(getattr(config, "stance_temperature", 1.0)),
+            tuple(config.stance_labels),
+            tuple(config.device_labels),
+            tuple(config.internal_device_labels),
+            dict(config.device_thresholds),
+            int(config.max_seq_length),
+            float(getattr(config, "stance_temperature", 1.0)),
         )
 
     @classmethod
@@ -194,7 +205,10 @@ class InferenceSettings:
             raise ValueError(f"{path}: not a stance model config (model_type {data.get('model_type')!r})")
         defaults = cls()
         return cls(
-            tuple(data.get("stance_labels") or defaults.stance_labels), tuple(data.get("device_labels") or ()),
-            tuple(data.get("internal_device_labels") or ()), dict(data.get("device_thresholds") or {}),
-            int(data.get("max_seq_length", defaults.max_seq_length)), float(data.get("stance_temperature", 1.0)),
+            tuple(data.get("stance_labels") or defaults.stance_labels),
+            tuple(data.get("device_labels") or ()),
+            tuple(data.get("internal_device_labels") or ()),
+            dict(data.get("device_thresholds") or {}),
+            int(data.get("max_seq_length", defaults.max_seq_length)),
+            float(data.get("stance_temperature", 1.0)),
         )

@@ -150,7 +150,13 @@ class ModelRegistry:
         staging = self.root / f".{version_id}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(model_dir, staging / "model", ignore=shutil.ignore_patterns("checkpoints"))
-        record = {"id": version_id, "parent": parent, "created": created.isoformat(timespec="seconds"), "model_sha256": digest, **info}
+        record = {
+            "id": version_id,
+            "parent": parent,
+            "created": created.isoformat(timespec="seconds"),
+            "model_sha256": digest,
+            **info,
+        }
         (staging / VERSION_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
         os.replace(staging, target)
         version = self._load(target)

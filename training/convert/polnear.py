@@ -181,9 +181,7 @@ def _parse_event(rest: str, where: str) -> tuple[str, list[tuple[str, str]]]:
     return args[0][0], args
 
 
-def _cue_spans(
-    spans: dict[str, _Span], events: list[tuple[str, str, list[tuple[str, str]]]]
-) -> set[tuple[int, int, str]]:
+def _cue_spans(spans: dict[str, _Span], events: list[tuple[str, str, list[tuple[str, str]]]]) -> set[tuple[int, int, str]]:
     out = {(s.start, s.end, "cue") for s in spans.values() if s.type == "Cue"}
     for _, _, args in events:
         trigger = args[0][1]
