@@ -48,10 +48,8 @@ from stance.run.local import OutputExistsError
 from stance.run.options import ScoreOptions, pin_model
 from stance.run.record import RunSummary, run_metadata_path, write_json_atomic, write_run_json
 
-RAY_FORMAT_NAMES = (
-    "jsonl",
-    "parquet",
-)  # the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
+# the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
+RAY_FORMAT_NAMES = ("jsonl", "parquet")
 RAY_FORMATS = {suffix: name for name in RAY_FORMAT_NAMES for suffix in INPUT_FORMATS[name].suffixes}  # suffix -> format name
 READ_BLOCK_RECORDS = 1024
 IO_TASK_CPUS = 0.1  # reading, validating and writing tasks (the actors hold the rest of each node)
@@ -328,9 +326,9 @@ def score_collection_ray(
         t0 = time.perf_counter()
         # ray types map_batches' fn as a one-argument callable; its keyword-only arguments come from fn_kwargs
         index = records.map_batches(
-            _index_records,
+            _index_records,  # type: ignore[arg-type]
             batch_format="pyarrow",
-            num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
+            num_cpus=IO_TASK_CPUS,
             fn_kwargs={"id_from": options.id_from, "max_chars": options.max_chars},
         ).materialize()
         records_total = index.count()
@@ -361,10 +359,10 @@ def score_collection_ray(
             num_cpus=actor_cpus,
         )
         summaries = scored.map_batches(  # fn_kwargs: see the index stage
-            _write_parts,
+            _write_parts,  # type: ignore[arg-type]
             batch_size=max(1000, options.shard_articles * 16),
             batch_format="pyarrow",
-            num_cpus=IO_TASK_CPUS,  # type: ignore[arg-type]
+            num_cpus=IO_TASK_CPUS,
             fn_kwargs={"staging": str(staging.resolve()), "meta_keys": meta_keys},
         ).take_all()
         t2 = time.perf_counter()
