@@ -69,6 +69,13 @@ class TrainConfig:
     distill_from: str = field(
         default="", metadata={"help": "a teacher model directory, or its teacher_probs.jsonl: distil its stance probabilities"}
     )
+    transfer_devices: str = field(
+        default="",
+        metadata={
+            "help": "silver device labels on the transfer sentences (python -m training.silver_devices): "
+            "the device loss then applies to those sentences too"
+        },
+    )
     teacher_probs_for: tuple[DataSpec, ...] = field(
         default=(),
         metadata={"help": "after training, write this model's stance probabilities on these data (teacher_probs.jsonl)"},

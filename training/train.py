@@ -30,6 +30,7 @@ from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, load_sets, one_target_per_record
 from training.evaluate import calibrate_stance, evaluate_raw, headline, limit_flagged, predict_raw, tune_thresholds
+from training.silver_devices import add_silver_devices
 
 logger = logging.getLogger("stance.train")
 
@@ -152,8 +153,12 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
                 train_records, StanceModel.from_pretrained(config.distill_from, device=training_device())
             )
         train_records = soften(train_records, config.distill_temperature)
-    elif config.transfer:
-        raise ValueError("'transfer' data needs 'distill_from' (a teacher model)")
+        if config.transfer_devices:  # a device teacher's spans on the transfer sentences
+            train_records, n = add_silver_devices(train_records, config.transfer_devices)
+            summary["transfer_devices"] = {"transfer_devices": {"sentences": n, "targets": 0}}
+            logger.info("silver device labels on %d transfer sentences", n)
+    elif config.transfer or config.transfer_devices:
+        raise ValueError("'transfer' data and 'transfer_devices' need 'distill_from' (a teacher model)")
 
     # 4. Model
     model = StanceModel.from_base(
@@ -185,7 +190,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "headline": headline(dev_metrics),
         "datasets": dev_metrics,
         "train_seconds": train_seconds,
-        "train_data": {**summary["train"], **summary.get("transfer", {})},
+        "train_data": {**summary["train"], **summary.get("transfer", {}), **summary.get("transfer_devices", {})},
         "base_model": config.base_model,
         "distilled_from": config.distill_from or None,
         "teacher": teacher_summary(config.distill_from),

@@ -39,6 +39,12 @@ DATA_SOURCES = {
         "Apache-2.0 (repository licence)",
         "unlabelled targets with the teacher's stance probabilities (distillation)",
     ),
+    "transfer_devices": (
+        "the transfer set's sentences of AllSides train articles, with a device teacher's spans "
+        "(the accurate configuration; standoff in training/data/transfer/allsides_devices.jsonl.gz)",
+        "Apache-2.0 (repository licence)",
+        "silver labels for the six fixed devices (distillation)",
+    ),
 }
 
 
