@@ -167,3 +167,30 @@ def test_stance_temperature_is_fitted_saved_and_applied(tiny_model, tmp_path):
     assert loaded.settings.stance_temperature == 3.0
     after = loaded.predict(text, span).targets[0].probs
     assert max(after.values()) < max(before.values())
+
+
+def test_worst_ece_temperature_calibrates_every_dev_set():
+    from stance.store.model_files import InferenceSettings
+    from training.config import TrainConfig
+    from training.metrics import expected_calibration_error, fit_temperature, fit_temperature_worst_ece
+
+    rng = np.random.default_rng(1)
+
+    def dev_set(n: int, sharpness: float):
+        gold = rng.integers(0, 3, n)
+        logits = rng.normal(0, 1, (n, 3))
+        logits[np.arange(n), gold] += 1.0
+        return np.exp(sharpness * logits) / np.exp(sharpness * logits).sum(-1, keepdims=True), gold
+
+    groups = [dev_set(900, 1.0), dev_set(300, 3.0)]  # a large well-scaled set and a small overconfident one
+
+    def worst(t: float) -> float:
+        calibrate = InferenceSettings(stance_temperature=t).calibrate
+        return max(expected_calibration_error(calibrate(p.astype(np.float32)), g) for p, g in groups)
+
+    pooled = fit_temperature(np.concatenate([p for p, _ in groups]), np.concatenate([g for _, g in groups]))
+    t = fit_temperature_worst_ece(groups)
+    assert worst(t) < worst(pooled)
+    assert fit_temperature_worst_ece([]) == 1.0
+    with pytest.raises(ValueError, match="stance_calibration"):
+        TrainConfig.from_dict({"stance_calibration": "ece"})

@@ -99,6 +99,13 @@ class TrainConfig:
         default=True,
         metadata={"help": "fit a temperature for the stance probabilities on the dev data (saved in the model's config)"},
     )
+    stance_calibration: str = field(
+        default="nll",
+        metadata={
+            "help": "the temperature's objective: 'nll' (log-likelihood of the dev sets pooled) or 'worst_ece' "
+            "(the largest calibration error of any one dev set)"
+        },
+    )
     save_dtype: str = field(default="bfloat16", metadata={"help": "dtype of the saved weights"})
     logging_steps: int = 50
     max_train_minutes: float | None = field(
@@ -134,6 +141,8 @@ class TrainConfig:
         values["data_seeds"] = tuple(raw.get("data_seeds") or ())
         if len(set(values["data_seeds"])) != len(values["data_seeds"]):
             raise ValueError(f"{where}: data_seeds repeats a seed: {list(values['data_seeds'])}")
+        if values.get("stance_calibration", "nll") not in ("nll", "worst_ece"):
+            raise ValueError(f"{where}: stance_calibration must be 'nll' or 'worst_ece', not {values['stance_calibration']!r}")
         return cls(**values)
 
 

@@ -18,7 +18,14 @@ from stance.labels.format import LabelRecord
 from stance.labels.taxonomy import FIXED_DEVICES
 from stance.model.encoding import Encoded, decode_spans, encode_batch
 from stance.model.modeling import StanceModel
-from training.metrics import expected_calibration_error, fit_temperature, merge_spans, span_prf, stance_metrics
+from training.metrics import (
+    expected_calibration_error,
+    fit_temperature,
+    fit_temperature_worst_ece,
+    merge_spans,
+    span_prf,
+    stance_metrics,
+)
 
 SI_LABEL = "propaganda_span"  # the auxiliary label-agnostic PTC span label
 FIXED_FRAMING = "framing"
@@ -203,20 +210,33 @@ def limit_flagged(
     return best[1]  # the first thresholds that reached the lowest share (the start when none did better)
 
 
-def calibrate_stance(raws: Sequence[RawPredictions], model: StanceModel) -> float:
+CALIBRATION_OBJECTIVES = ("nll", "worst_ece")
+
+
+def calibrate_stance(raws: Sequence[RawPredictions], model: StanceModel, objective: str = "nll") -> float:
     """Fit the stance temperature on the gold targets of ``raws`` (predicted at temperature 1) and
-    store it in the model's config; returns it. The raw predictions are rescaled in place."""
+    store it in the model's config; returns it. The raw predictions are rescaled in place.
+    ``objective``: ``nll`` (the pooled log-likelihood) or ``worst_ece`` (the largest calibration
+    error of any one of ``raws``, each a dev set)."""
+    if objective not in CALIBRATION_OBJECTIVES:
+        raise ValueError(f"stance calibration objective must be one of {CALIBRATION_OBJECTIVES}, not {objective!r}")
     labels = model.stance_labels
-    probs, gold = [], []
+    groups = []
     for raw in raws:
+        probs, gold = [], []
         for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
             for t, slot in zip(r.targets, enc.target_slots):
                 if t.stance is not None and slot is not None:
                     probs.append(sp[slot])
                     gold.append(labels.index(t.stance))
-    if not gold:
+        if gold:
+            groups.append((np.array(probs), gold))
+    if not groups:
         return 1.0
-    temperature = fit_temperature(np.array(probs), gold)
+    if objective == "worst_ece":
+        temperature = fit_temperature_worst_ece(groups)
+    else:
+        temperature = fit_temperature(np.concatenate([p for p, _ in groups]), [x for _, g in groups for x in g])
     model.config.stance_temperature = temperature
     settings = model.settings
     for raw in raws:

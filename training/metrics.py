@@ -54,6 +54,19 @@ def expected_calibration_error(probs: np.ndarray, gold: Sequence[int], bins: int
     )
 
 
+TEMPERATURE_GRID = np.round(np.arange(0.5, 4.01, 0.05), 2)
+
+
+def _log_softmax(probs: np.ndarray, t: float) -> np.ndarray:
+    z = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, None)) / t
+    z = z - z.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def _nll(probs: np.ndarray, gold: Sequence[int], t: float) -> float:
+    return float(-_log_softmax(probs, t)[np.arange(len(gold)), np.asarray(gold)].mean())
+
+
 def fit_temperature(probs: np.ndarray, gold: Sequence[int], grid: Sequence[float] | None = None) -> float:
     """The temperature T minimising the negative log-likelihood of softmax(log p / T) on ``gold``.
 
@@ -61,16 +74,29 @@ def fit_temperature(probs: np.ndarray, gold: Sequence[int], grid: Sequence[float
         >>> fit_temperature(np.array([[0.99, 0.01]] * 6 + [[0.01, 0.99]] * 4), [0] * 5 + [1] * 5) > 1
         True
     """
-    logp = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, None))
-    gold = np.asarray(gold)
-    grid = grid if grid is not None else np.round(np.arange(0.5, 4.01, 0.05), 2)
+    return float(min(TEMPERATURE_GRID if grid is None else grid, key=lambda t: _nll(probs, gold, t)))
 
-    def nll(t: float) -> float:
-        z = logp / t
-        z = z - z.max(-1, keepdims=True)
-        return float(-(z[np.arange(len(gold)), gold] - np.log(np.exp(z).sum(-1))).mean())
 
-    return float(min(grid, key=nll))
+def fit_temperature_worst_ece(groups: Sequence[tuple[np.ndarray, Sequence[int]]], grid: Sequence[float] | None = None) -> float:
+    """The temperature T minimising the largest ECE of softmax(log p / T) over ``groups`` (one
+    (probs, gold) pair per dev set), ties broken by the pooled log-likelihood: calibration that
+    holds on every dev set rather than on their pool.
+
+    Example:
+        >>> group = (np.array([[0.99, 0.01]] * 6 + [[0.01, 0.99]] * 4), [0] * 5 + [1] * 5)
+        >>> fit_temperature_worst_ece([group, group]) > 1
+        True
+    """
+    groups = [(np.asarray(p, dtype=np.float64), list(g)) for p, g in groups if len(g)]
+    if not groups:
+        return 1.0
+    pooled = (np.concatenate([p for p, _ in groups]), [x for _, g in groups for x in g])
+
+    def cost(t: float) -> tuple[float, float]:
+        worst = max(expected_calibration_error(np.exp(_log_softmax(p, t)), g) for p, g in groups)
+        return round(worst, 4), _nll(*pooled, t)
+
+    return float(min(TEMPERATURE_GRID if grid is None else grid, key=cost))
 
 
 def merge_spans(spans: Iterable[Span]) -> list[Span]:

@@ -223,7 +223,7 @@ def tune_on_dev(model: StanceModel, dev_sets: dict[str, list[LabelRecord]], conf
                 list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share
             )
     if config.calibrate_stance and raws:
-        logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model))
+        logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model, config.stance_calibration))
     return {name: evaluate_raw(raw, model) for name, raw in raws.items()}
 
 
