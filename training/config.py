@@ -10,6 +10,23 @@ from typing import Any
 import yaml
 
 
+def read_yaml_settings(path: str | Path, config_class: type, **overrides: Any) -> dict[str, Any]:
+    """The settings of a YAML config file, ``overrides`` that are not None winning; a setting that is not
+    a field of ``config_class`` (a dataclass) is an error. Shared by every config class of training/.
+
+    Example:
+        >>> read_yaml_settings("configs/transfer.yaml", TransferConfig, articles=10)["articles"]  # doctest: +SKIP
+        10
+    """
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of settings")
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    if unknown := sorted(set(raw) - {f.name for f in fields(config_class)}):
+        raise ValueError(f"{path}: unknown settings {unknown}")
+    return raw
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """One training or evaluation data source.
@@ -124,11 +141,7 @@ class TrainConfig:
             >>> TrainConfig.from_yaml("configs/default.yaml").base_model  # doctest: +SKIP
             'minilm'
         """
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping of settings")
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(raw, where=str(path))
+        return cls.from_dict(read_yaml_settings(path, cls, **overrides), where=str(path))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "config") -> TrainConfig:

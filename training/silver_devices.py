@@ -25,15 +25,14 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from stance.io.atomic import atomic_path
 from stance.labels.format import DeviceLabel, LabelRecord
 from stance.labels.taxonomy import FIXED_DEVICES
+from training.config import read_yaml_settings
 from training.convert.allsides import article_split, text_hash
 
 logger = logging.getLogger("stance.silver_devices")
@@ -60,10 +59,7 @@ class SilverDevicesConfig:
             >>> SilverDevicesConfig.from_yaml("configs/silver_devices.yaml").teacher  # doctest: +SKIP
             'runs/accurate/model'
         """
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        if unknown := sorted(set(raw) - {f.name for f in fields(cls)}):
-            raise ValueError(f"{path}: unknown settings {unknown}")
+        raw = read_yaml_settings(path, cls, **overrides)
         if "splits" in raw:
             raw["splits"] = tuple(raw["splits"])
         return cls(**raw)

@@ -28,14 +28,13 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from stance.io.atomic import atomic_path
 from stance.labels.format import LabelRecord, TargetLabel
+from training.config import read_yaml_settings
 from training.convert.allsides import article_split, article_texts, sentence_text, text_hash
 
 logger = logging.getLogger("stance.transfer")
@@ -80,12 +79,7 @@ class TransferConfig:
             >>> TransferConfig.from_yaml("configs/transfer.yaml").articles  # doctest: +SKIP
             3000
         """
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        known = {f.name for f in fields(cls)}
-        if unknown := sorted(set(raw) - known):
-            raise ValueError(f"{path}: unknown settings {unknown}")
-        return cls(**raw)
+        return cls(**read_yaml_settings(path, cls, **overrides))
 
 
 def normalise(text: str) -> str:
