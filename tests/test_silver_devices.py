@@ -113,3 +113,23 @@ def test_silver_devices_need_a_distillation_run(tmp_path):
     config = TrainConfig(output_dir=str(tmp_path / "run"), transfer_devices="silver.jsonl.gz")
     with pytest.raises(ValueError, match="distill_from"):
         train(config)
+
+
+def test_a_share_of_device_free_silver_sentences_stays_unannotated(tmp_path):
+    path = tmp_path / "silver.jsonl.gz"
+    records = [
+        LabelRecord(text=f"Minister number {i} spoke on Tuesday.", device_labels=(), source="transfer", doc_id="a1")
+        for i in range(400)
+    ]
+    spans = [[[0, 8, "loaded_language", 0.9]] if i % 4 == 0 else [] for i in range(400)]
+    silver_devices.write(records, spans, path, {"labels": list(FIXED_DEVICES)})
+    out, n = silver_devices.add_silver_devices(records, path, negative_share=0.25)
+    annotated = [r for r in out if r.device_labels]
+    assert n == len(annotated)
+    assert sum(1 for r in annotated if r.devices) == 100  # every sentence with a device keeps it
+    assert 50 <= sum(1 for r in annotated if not r.devices) <= 100  # about a quarter of the 300 without
+    again, _ = silver_devices.add_silver_devices(records, path, negative_share=0.25)
+    assert again == out  # the same sentences every run
+    assert silver_devices.add_silver_devices(records, path, negative_share=1.0)[1] == 400
+    with pytest.raises(ValueError, match="negative_share"):
+        silver_devices.add_silver_devices(records, path, negative_share=1.5)

@@ -93,6 +93,10 @@ class TrainConfig:
             "the device loss then applies to those sentences too"
         },
     )
+    transfer_devices_negative_share: float = field(
+        default=1.0,
+        metadata={"help": "share of the device-free silver sentences that count for the device loss (the rest: none)"},
+    )
     teacher_probs_for: tuple[DataSpec, ...] = field(
         default=(),
         metadata={"help": "after training, write this model's stance probabilities on these data (teacher_probs.jsonl)"},

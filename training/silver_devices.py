@@ -121,22 +121,30 @@ def read(path: str | Path) -> tuple[tuple[str, ...], dict[tuple[str, str], list[
     return tuple(header["labels"]), spans
 
 
-def add_silver_devices(records: list[LabelRecord], path: str | Path, min_score: float = 0.0) -> tuple[list[LabelRecord], int]:
+def add_silver_devices(
+    records: list[LabelRecord], path: str | Path, min_score: float = 0.0, negative_share: float = 1.0
+) -> tuple[list[LabelRecord], int]:
     """Give transfer sentences found in the silver file its spans (scored at least ``min_score``)
     and mark them annotated for its labels, so the device loss applies; returns the records and
-    how many got silver labels. Other records are left as they are.
+    how many got silver labels. Other records are left as they are. ``negative_share``: the share of
+    the silver sentences without a device that keep their (empty) labels; the rest stay unannotated
+    for devices, so that device-free silver does not drown the gold (chosen by the sentence's hash:
+    the same sentences in every run).
 
     Example:
         >>> records, n = add_silver_devices(records, "training/data/transfer/allsides_devices.jsonl.gz")  # doctest: +SKIP
     """
+    if not 0.0 <= negative_share <= 1.0:
+        raise ValueError(f"negative_share must be between 0 and 1, not {negative_share}")
     labels, silver = read(path)
     out, n = [], 0
     for r in records:
-        found = silver.get((r.doc_id, text_hash(r.text))) if r.source == "transfer" else None
-        if found is None:
+        key = (r.doc_id, text_hash(r.text))
+        found = silver.get(key) if r.source == "transfer" else None
+        devices = tuple(DeviceLabel(s, e, label) for s, e, label, score in found or () if score >= min_score)
+        if found is None or (not devices and int(key[1], 16) % 10_000 >= negative_share * 10_000):
             out.append(r)
             continue
-        devices = tuple(DeviceLabel(s, e, label) for s, e, label, score in found if score >= min_score)
         out.append(replace(r, devices=devices, device_labels=labels))
         n += 1
     return out, n

@@ -154,7 +154,9 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             )
         train_records = soften(train_records, config.distill_temperature)
         if config.transfer_devices:  # a device teacher's spans on the transfer sentences
-            train_records, n = add_silver_devices(train_records, config.transfer_devices)
+            train_records, n = add_silver_devices(
+                train_records, config.transfer_devices, negative_share=config.transfer_devices_negative_share
+            )
             summary["transfer_devices"] = {"transfer_devices": {"sentences": n, "targets": 0}}
             logger.info("silver device labels on %d transfer sentences", n)
     elif config.transfer or config.transfer_devices:
