@@ -16,6 +16,7 @@ from stance.labels.taxonomy import FIXED_DEVICES
 from training import silver_devices, transfer
 from training.config import TrainConfig
 from training.convert.allsides import article_split, article_texts, text_hash
+from training.device_annotation import labelled_sentences
 
 ARTICLES = {
     "train": "Russia accused Ukraine of shelling the plant. Critics say Berlin gave too much away.",
@@ -59,17 +60,18 @@ def test_only_unlabelled_train_article_sentences_are_labelled(transfer_file, tmp
         "Critics say Berlin gave too much away.",
     ]
     # a sentence labelled by the guide is gold: no silver for it
-    gold = tmp_path / "gold"
-    gold.mkdir()
+    gold = tmp_path / "labels" / "real_devices_next"
+    gold.mkdir(parents=True)
     row = {"doc_id": ids["train"], "start": 0, "end": 45, "hash": text_hash(records[0].text), "spans": []}
     (gold / "train9_ann_x.jsonl").write_text(json.dumps(row) + "\n")
-    kept = silver_devices.silver_sentences(config, exclude=silver_devices.gold_keys([gold]))
+    exclude = labelled_sentences(tmp_path / "labels", key=("doc_id", "hash"))
+    kept = silver_devices.silver_sentences(config, exclude=exclude)
     assert [r.text for r in kept] == ["Critics say Berlin gave too much away."]
 
 
 def test_build_writes_the_teachers_spans_as_standoff(transfer_file, tmp_path, tiny_model, tiny_model_dir, monkeypatch):
     data_dir, ids = transfer_file
-    monkeypatch.setattr(silver_devices, "GOLD_DIRS", ())
+    monkeypatch.setattr(silver_devices, "labelled_sentences", lambda **_: set())
     out = tmp_path / "silver.jsonl.gz"
     header = silver_devices.build(
         silver_devices.SilverDevicesConfig(teacher=str(tiny_model_dir), data_dir=str(data_dir), output=str(out))

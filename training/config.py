@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+CALIBRATION_OBJECTIVES = ("nll", "worst_ece")  # stance_calibration: training.metrics.fit_temperature, fit_temperature_worst_ece
+
 
 def read_yaml_settings(path: str | Path, config_class: type, **overrides: Any) -> dict[str, Any]:
     """The settings of a YAML config file, ``overrides`` that are not None winning; a setting that is not
@@ -158,8 +160,10 @@ class TrainConfig:
         values["data_seeds"] = tuple(raw.get("data_seeds") or ())
         if len(set(values["data_seeds"])) != len(values["data_seeds"]):
             raise ValueError(f"{where}: data_seeds repeats a seed: {list(values['data_seeds'])}")
-        if values.get("stance_calibration", "nll") not in ("nll", "worst_ece"):
-            raise ValueError(f"{where}: stance_calibration must be 'nll' or 'worst_ece', not {values['stance_calibration']!r}")
+        if values.get("stance_calibration", "nll") not in CALIBRATION_OBJECTIVES:
+            raise ValueError(
+                f"{where}: stance_calibration must be one of {CALIBRATION_OBJECTIVES}, not {values['stance_calibration']!r}"
+            )
         return cls(**values)
 
 

@@ -157,13 +157,14 @@ def scare_quote_candidate(text: str) -> bool:
 LABELLED_DIR = Path(__file__).resolve().parent / "data"
 
 
-def labelled_sentences(folder: Path = LABELLED_DIR) -> set[tuple[str, int, int]]:
-    """(doc_id, start, end) of every sentence already labelled for devices (training and held-out files)."""
+def labelled_sentences(folder: Path = LABELLED_DIR, key: tuple[str, ...] = ("doc_id", "start", "end")) -> set[tuple]:
+    """The ``key`` fields (default: doc_id, start, end) of every sentence already labelled for devices
+    (training, waiting and held-out files)."""
     done = set()
     for path in folder.glob("real_devices*/*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             obj = json.loads(line)
-            done.add((obj["doc_id"], obj["start"], obj["end"]))
+            done.add(tuple(obj[k] for k in key))
     return done
 
 

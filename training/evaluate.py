@@ -18,6 +18,7 @@ from stance.labels.format import LabelRecord
 from stance.labels.taxonomy import FIXED_DEVICES
 from stance.model.encoding import Encoded, decode_spans, encode_batch
 from stance.model.modeling import StanceModel
+from training.config import CALIBRATION_OBJECTIVES
 from training.metrics import (
     expected_calibration_error,
     fit_temperature,
@@ -208,9 +209,6 @@ def limit_flagged(
         if share < best[0]:
             best = (share, dict(thresholds))
     return best[1]  # the first thresholds that reached the lowest share (the start when none did better)
-
-
-CALIBRATION_OBJECTIVES = ("nll", "worst_ece")
 
 
 def calibrate_stance(raws: Sequence[RawPredictions], model: StanceModel, objective: str = "nll") -> float:

@@ -9,7 +9,7 @@ more precise on devices than the default: BENCHMARKS.md, section 0l).
 1. Read the sentences of the transfer files named in the config (text from ../shared/data).
 2. Keep those of AllSides *train* articles only (the device dev sentences come from dev articles,
    so dev scores stay honest) and drop every sentence a person or helper labelled by the guide
-   (training/data/real_devices*/): gold beats silver.
+   (training/data/real_devices*/, as training.device_annotation.labelled_sentences reads them): gold beats silver.
 3. Label each with the device teacher at its tuned thresholds (the six fixed devices only).
 4. Write standoff: article id, a hash of the sentence, spans relative to the sentence with their
    scores; sentences without a device are written too (they are the negatives).
@@ -24,7 +24,6 @@ import gzip
 import json
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,10 @@ from stance.labels.format import DeviceLabel, LabelRecord
 from stance.labels.taxonomy import FIXED_DEVICES
 from training.config import read_yaml_settings
 from training.convert.allsides import article_split, text_hash
+from training.device_annotation import labelled_sentences
 
 logger = logging.getLogger("stance.silver_devices")
 PROJECT = Path(__file__).resolve().parents[1]
-GOLD_DIRS = (PROJECT / "training" / "data" / "real_devices", PROJECT / "training" / "data" / "real_devices_next")
 
 
 @dataclass(frozen=True)
@@ -63,18 +62,6 @@ class SilverDevicesConfig:
         if "splits" in raw:
             raw["splits"] = tuple(raw["splits"])
         return cls(**raw)
-
-
-def gold_keys(dirs: Iterable[Path] | None = None) -> set[tuple[str, str]]:
-    """(article id, sentence hash) of every sentence labelled by the guide (default: ``GOLD_DIRS``)."""
-    keys = set()
-    for d in GOLD_DIRS if dirs is None else dirs:
-        for path in sorted(Path(d).glob("*.jsonl")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    obj = json.loads(line)
-                    keys.add((obj["doc_id"], obj["hash"]))
-    return keys
 
 
 def silver_sentences(config: SilverDevicesConfig, exclude: set[tuple[str, str]]) -> list[LabelRecord]:
@@ -156,7 +143,7 @@ def build(config: SilverDevicesConfig) -> dict[str, Any]:
     from stance.store.model_files import model_version
 
     started = time.perf_counter()
-    records = silver_sentences(config, gold_keys())
+    records = silver_sentences(config, labelled_sentences(key=("doc_id", "hash")))
     logger.info("labelling %d sentences", len(records))
     teacher = StanceModel.from_pretrained(config.teacher, backend="torch")
     spans = label_devices(teacher, [r.text for r in records], batch_size=config.batch_size)
