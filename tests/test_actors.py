@@ -477,9 +477,20 @@ def test_title_and_body_resolve_together(finder: ActorFinder) -> None:
 def test_institution_words_and_other_names_are_not_short_forms(finder: ActorFinder) -> None:
     text = "The House Judiciary Committee met on Capitol Hill. The House voted later, The Hill reported."
     found = {(m.text, m.actor) for m in finder.find(text)}
-    assert ("House", "House") in found
+    assert ("House", "US House of Representatives") in found
     assert ("House", "House Judiciary Committee") not in found
     assert ("Hill", "US Congress") not in found
+
+
+def test_the_chambers_count_under_one_name_and_titles_are_not_the_chamber(finder: ActorFinder) -> None:
+    found = pairs(finder.find("The bill passed the House of Representatives and the U.S. Senate; the House and Senate agreed."))
+    assert found.count(("House of Representatives", "US House of Representatives")) == 1
+    assert ("House", "US House of Representatives") in found and ("Senate", "US Senate") in found
+    assert ("U.S. Senate", "US Senate") in found
+    titles = pairs(finder.find("House Speaker Nancy Pelosi met Senate Republicans and the Speaker of the House."))
+    assert not any(actor in ("US House of Representatives", "US Senate") for _, actor in titles)
+    longer = pairs(finder.find("The Michigan Senate voted, the House of Commons debated and White House aides watched."))
+    assert not any(actor in ("US House of Representatives", "US Senate") for _, actor in longer)
 
 
 def test_words_run_together_by_page_furniture_are_not_an_actor_but_camel_case_names_are(finder: ActorFinder) -> None:

@@ -412,6 +412,8 @@ class ActorFinder:
         for match_id, s, e in self._matcher(doc):
             actors, short, member = self._keys[int(strings[match_id])]
             span = doc[s:e]
+            if e - s == 1 and span[0].lower_ in _INSTITUTION_WORDS and _chamber_in_title(doc, s):
+                continue  # "House Speaker", "Senate Republicans", "Speaker of the House": a title, not the chamber
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
             words = tuple(t.text for t in span)[1 if lead else 0 :]
