@@ -16,6 +16,11 @@ def test_cli_help_lists_the_commands():
         assert command in out
 
 
+def test_python_dash_m_stance_is_the_stance_command():
+    out = subprocess.run([sys.executable, "-m", "stance", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "Usage: stance" in out and "score" in out and "evaluate" in out
+
+
 def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tmp_path):
     """`stance score --workers N`: the parent reads, writes and decides the backend without
     importing torch (hundreds of MB); only the workers load the model. ``auto`` is decided
