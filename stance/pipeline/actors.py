@@ -412,7 +412,7 @@ class ActorFinder:
         for match_id, s, e in self._matcher(doc):
             actors, short, member = self._keys[int(strings[match_id])]
             span = doc[s:e]
-            if e - s == 1 and span[0].lower_ in _INSTITUTION_WORDS and _chamber_in_title(doc, s):
+            if e - s == 1 and _chamber_in_title(doc, s):
                 continue  # "House Speaker", "Senate Republicans", "Speaker of the House": a title, not the chamber
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
@@ -485,7 +485,7 @@ class ActorFinder:
                 continue  # adjectives ("Russian troops") are the registry's business
             if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, ent.label_):
                 continue
-            if len(toks) == 1 and words[0].lower() in _INSTITUTION_WORDS and _chamber_in_title(doc, toks[0].i):
+            if len(toks) == 1 and _chamber_in_title(doc, toks[0].i):
                 continue
             if (
                 headlines
@@ -760,9 +760,11 @@ _CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "
 
 
 def _chamber_in_title(doc: Doc, i: int) -> bool:
-    """Whether a bare "House" or "Senate" (token ``i``) is part of a title or of a description of members,
-    not a mention of the chamber: "House Speaker", "Senate Minority Leader", "House Republicans",
-    "Speaker of the House"."""
+    """Whether token ``i`` is a bare institution word ("House", "Senate", ...) that is part of a title or of a
+    description of members, not a mention of the chamber: "House Speaker", "Senate Minority Leader", "House
+    Republicans", "Speaker of the House". The one check of the registry and the NER paths."""
+    if doc[i].lower_.strip(_QUOTE_MARKS) not in _INSTITUTION_WORDS:
+        return False
     after = doc[i + 1] if i + 1 < len(doc) else None
     if after is not None and after.is_title and after.is_alpha:
         return True
