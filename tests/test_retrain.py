@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -335,6 +336,34 @@ def test_new_device_label_grows_the_head(world, home, tmp_path):
     grown = StanceModel.from_pretrained(result.model_dir, bf16=False)
     assert "hedge" in grown.device_labels
     assert any(r.dataset == "new:heldout" and r.metric == "device_partial_f1" for r in result.gate.rows)
+
+
+def test_retrain_limits_false_alarms_as_training_does(world, home, tmp_path, monkeypatch):
+    """With thresholds re-tuned, ``max_flagged_share`` (configs/retrain.yaml: 0.10, as the shipped model's
+    training) raises them on the fixed sets, as `stance train`'s step 6 does; the saved model keeps the result."""
+    import training.evaluate
+    from stance.model.modeling import StanceModel
+    from training.retrain import RetrainOptions, retrain
+
+    calls = []
+
+    def spy(raws, model, thresholds, max_share):
+        calls.append((len(raws), max_share))
+        return {**thresholds, "loaded_language": 0.95}
+
+    monkeypatch.setattr(training.evaluate, "limit_flagged", spy)
+    config = tmp_path / "retrain.yaml"
+    config.write_text(RETRAIN_YAML.replace("tune_thresholds: false", "tune_thresholds: true\nmax_flagged_share: 0.05"))
+    new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 60, 13, "f", per_doc=3))
+    options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "f"), base=str(world["base"]), config=str(config))
+    result = retrain(replace(options, bootstrap=50, register=False, require_significant=False))
+    assert calls == [(1, 0.05)]  # once, on the one fixed dev set of the base (old_dev)
+    assert StanceModel.from_pretrained(result.model_dir, bf16=False).config.device_thresholds["loaded_language"] == 0.95
+
+    calls.clear()
+    config.write_text(RETRAIN_YAML.replace("tune_thresholds: false", "tune_thresholds: true"))
+    retrain(replace(options, output_dir=str(tmp_path / "g"), bootstrap=50, register=False, require_significant=False))
+    assert calls == []  # no limit configured: the thresholds are only tuned
 
 
 def test_missing_replay_data_fails_clearly(world, home, tmp_path):
