@@ -427,3 +427,24 @@ def test_too_few_labels_for_the_gate_stop_before_training(world, home, tmp_path)
         "tiny",
         code=2,
     )
+
+
+def test_new_lines_without_device_labels_cover_the_users_devices_not_ptcs():
+    """A new label line that does not say what it was annotated for counts as annotated for the six devices and
+    the added ones, never for PTC's technique labels and propaganda_span, which no user labels (else every such
+    line teaches them that nothing is there: BENCHMARKS.md section 0o)."""
+    from types import SimpleNamespace
+
+    from stance.labels.format import LabelRecord
+    from stance.labels.taxonomy import FIXED_DEVICES, Taxonomy
+    from training.retrain import annotated_for_user_devices, public_devices
+
+    taxonomy = Taxonomy.load()
+    config = SimpleNamespace(device_labels=[*taxonomy.names, "hedge"])  # a model grown by an earlier retrain
+    labels = public_devices(config, taxonomy)
+    assert labels == (*FIXED_DEVICES, "hedge")
+    plain = LabelRecord.from_dict({"text": "Critics say it failed.", "devices": []})
+    said = LabelRecord.from_dict({"text": "It failed.", "devices": [], "device_labels": ["doubt"]})
+    out = annotated_for_user_devices([plain, said], [*labels, "irony"])
+    assert out[0].device_labels == (*FIXED_DEVICES, "hedge", "irony")
+    assert "propaganda_span" not in out[0].device_labels and out[1] is said

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.labels.format import LabelRecord, read_label_file, write_label_file
+from stance.labels.taxonomy import FIXED_DEVICES
 from training.config import DataSpec, TrainConfig, read_training_data, write_training_data
 from training.gate import GateReport
 
@@ -129,6 +130,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     new_records = _read_new(options.new, known)
     added = tuple(dict.fromkeys([*options.add_devices, *(d.label for r in new_records for d in r.devices)]))
     added = tuple(d for d in added if d not in base.config.device_labels)
+    new_records = annotated_for_user_devices(new_records, [*public_devices(base.config, taxonomy), *added])
     train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed)
     clock.lap("load_new")
 
@@ -440,6 +442,26 @@ def _fixed_sets(sources: _Sources, options: RetrainOptions, taxonomy, seed: int,
         if records:
             out[spec.name] = records
     return out
+
+
+def public_devices(model_config, taxonomy) -> tuple[str, ...]:
+    """The device labels a user labels: the model's six fixed devices and those added by retraining,
+    not the PTC technique labels and ``propaganda_span`` (trained on PTC only, reported as ``technique``)."""
+    ptc_only = set(taxonomy.names) - set(FIXED_DEVICES)
+    return tuple(d for d in model_config.device_labels if d not in ptc_only)
+
+
+def annotated_for_user_devices(records: list[LabelRecord], labels: list[str]) -> list[LabelRecord]:
+    """New label lines without ``device_labels`` were annotated for ``labels`` (the user's devices), not for
+    every label of the model: otherwise each such line would teach the internal PTC labels that nothing is
+    there, and PTC span identification collapses (BENCHMARKS.md section 0o: 0.470 -> 0.31).
+
+    Example:
+        >>> r = LabelRecord.from_dict({"text": "A so-called expert spoke.", "devices": []})
+        >>> annotated_for_user_devices([r], ["scare_quotes"])[0].device_labels
+        ('scare_quotes',)
+    """
+    return [replace(r, device_labels=tuple(labels)) if r.device_labels is None else r for r in records]
 
 
 def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:
