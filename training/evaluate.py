@@ -289,12 +289,19 @@ def load_datasets(items: Sequence[str], data_dir: str) -> dict[str, list[LabelRe
 
 
 def retune_thresholds(
-    model: StanceModel, datasets: Mapping[str, Sequence[LabelRecord]], max_flagged: float | None = None
+    model: StanceModel,
+    datasets: Mapping[str, Sequence[LabelRecord]],
+    max_flagged: float | None = None,
+    *,
+    also_tune_on: Sequence[Sequence[LabelRecord]] = (),
 ) -> dict[str, float]:
     """Re-tune the model's device thresholds on ``datasets`` (in place; labels they do not annotate keep
-    theirs); with ``max_flagged``, then raise them until at most that share of device-free sentences is flagged."""
+    theirs); with ``max_flagged``, then raise them until at most that share of device-free sentences of each
+    dataset is flagged. ``also_tune_on``: more records that tune thresholds but do not count in that limit
+    (`stance retrain`'s new training labels, for device labels it adds)."""
     raws = [predict_raw(model, records) for records in datasets.values()]
-    thresholds = {**model.config.device_thresholds, **tune_thresholds(raws, model)}
+    extra = [predict_raw(model, records) for records in also_tune_on]
+    thresholds = {**model.config.device_thresholds, **tune_thresholds(raws + extra, model)}
     if max_flagged is not None:
         thresholds = limit_flagged(raws, model, thresholds, max_flagged)
     model.config.device_thresholds = thresholds

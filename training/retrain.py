@@ -105,7 +105,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     from stance.store.model_files import resolve_model
     from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
     from training.data import describe
-    from training.evaluate import evaluate_raw, headline, limit_flagged, predict_raw, tune_thresholds
+    from training.evaluate import evaluate_raw, headline, predict_raw, retune_thresholds
     from training.gate import compare_models
     from training.train import fit, training_device
 
@@ -154,12 +154,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     trained = fit(model, train_new + replay, {}, config, out, name=str(options.base), save_checkpoints=False)
     clock.lap("train")
     if config.tune_thresholds:  # as `stance train` does, on the fixed dev sets; added labels on the new training labels
-        fixed_raws = [predict_raw(trained, recs) for recs in fixed.values()]
-        raws = fixed_raws + ([predict_raw(trained, train_new)] if added else [])
-        thresholds = {**trained.config.device_thresholds, **tune_thresholds(raws, trained)}
-        if config.max_flagged_share is not None:  # the false-alarm limit of `stance train`'s step 6, on the fixed sets
-            thresholds = limit_flagged(fixed_raws, trained, thresholds, config.max_flagged_share)
-        trained.config.device_thresholds = thresholds
+        retune_thresholds(trained, fixed, config.max_flagged_share, also_tune_on=[train_new] if added else [])
         clock.lap("tune_thresholds")
 
     # 4. Save: the model, its data and training.json
