@@ -8,7 +8,7 @@ import pytest
 from stance.labels.taxonomy import Taxonomy
 from training.convert import get_converter, markup
 from training.convert.ptc import article_split
-from training.data import map_to_taxonomy
+from training.data import load_records, map_to_taxonomy
 
 
 def test_newsmtsc(tmp_path):
@@ -115,3 +115,26 @@ def test_the_default_data_dir_is_found_from_any_working_directory(tmp_path, monk
     assert resolve_data_dir("../shared/data").resolve() == project_data.resolve()
     with pytest.raises(ValueError, match="--data-dir"):
         resolve_data_dir("no/such/folder")
+
+
+def test_label_file_lines_without_device_labels_count_for_the_user_devices_only(tmp_path):
+    """A `path:` label file line that does not say what it was annotated for teaches the six devices (and
+    hand-added ones), not PTC's technique labels and propaganda_span: else it tells them nothing is there."""
+    from training.config import DataSpec
+
+    f = tmp_path / "mine.jsonl"
+    lines = [
+        {"text": "Critics say it failed.", "devices": [{"start": 0, "end": 11, "label": "unsourced_claim"}]},
+        {"text": "It failed.", "devices": [], "device_labels": ["scare_quotes"]},
+        {"text": "No device field.", "targets": []},
+    ]
+    f.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    tax = Taxonomy.load()
+    plain, said, none = load_records(DataSpec(path=str(f)), tmp_path, tax)
+    assert "unsourced_claim" in plain.device_labels and "scare_quotes" in plain.device_labels
+    assert not {"propaganda_span", "ptc_loaded_language", "appeal_to_fear"} & set(plain.device_labels)
+    assert said.device_labels == ("scare_quotes",) and none.device_labels == ()
+    # a device outside the taxonomy (added by a retrain) is read and counted as annotated
+    f.write_text(json.dumps({"text": "Maybe so.", "devices": [{"start": 0, "end": 5, "label": "hedge"}]}) + "\n")
+    (grown,) = load_records(DataSpec(path=str(f)), tmp_path, tax, extra_devices=["hedge", "scare_quotes"])
+    assert grown.device_labels == (*tax.user_devices, "hedge")

@@ -436,13 +436,18 @@ def test_new_lines_without_device_labels_cover_the_users_devices_not_ptcs():
     from types import SimpleNamespace
 
     from stance.labels.format import LabelRecord
-    from stance.labels.taxonomy import FIXED_DEVICES, Taxonomy
-    from training.retrain import annotated_for_user_devices, public_devices
+    from stance.labels.taxonomy import FIXED_DEVICES, Device, Taxonomy
+    from training.data import annotated_for_user_devices
+    from training.retrain import public_devices
 
     taxonomy = Taxonomy.load()
     config = SimpleNamespace(device_labels=[*taxonomy.names, "hedge"])  # a model grown by an earlier retrain
     labels = public_devices(config, taxonomy)
     assert labels == (*FIXED_DEVICES, "hedge")
+    # a device added to configs/devices.yaml by hand is the user's too; a PTC-only one is not
+    mine = Device("hedging", "", (), {"allsides": ("hedging",)})
+    grown = Taxonomy((*taxonomy.devices, mine, Device("ptc_extra", "", (), {"ptc": ("X",)})))
+    assert public_devices(SimpleNamespace(device_labels=grown.names), grown) == (*FIXED_DEVICES, "hedging")
     plain = LabelRecord.from_dict({"text": "Critics say it failed.", "devices": []})
     said = LabelRecord.from_dict({"text": "It failed.", "devices": [], "device_labels": ["doubt"]})
     out = annotated_for_user_devices([plain, said], [*labels, "irony"])

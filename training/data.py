@@ -30,8 +30,12 @@ def load_sets(
     return {spec.name: load_records(spec, data_dir, taxonomy, seed) for spec in specs}
 
 
-def load_records(spec: DataSpec, data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42) -> list[LabelRecord]:
-    """The records of one data spec with device labels mapped to the taxonomy.
+def load_records(
+    spec: DataSpec, data_dir: str | Path, taxonomy: Taxonomy, seed: int = 42, extra_devices: Iterable[str] = ()
+) -> list[LabelRecord]:
+    """The records of one data spec with device labels mapped to the taxonomy. A label file's lines
+    without ``device_labels`` count as annotated for the taxonomy's user devices (:func:`annotated_for_user_devices`).
+    ``extra_devices``: device labels outside the taxonomy that label files may hold (added by a retrain).
 
     Example:
         >>> load_records(DataSpec(source="newsmtsc", split="dev_rw"), "../shared/data", Taxonomy.load())  # doctest: +SKIP
@@ -40,12 +44,28 @@ def load_records(spec: DataSpec, data_dir: str | Path, taxonomy: Taxonomy, seed:
         raw = list(get_converter(spec.source)(Path(data_dir), spec.split))
         records = [map_to_taxonomy(r, spec.source, taxonomy) for r in raw]
     else:
-        records = list(read_label_file(spec.path, known_devices=taxonomy.names))
+        extra = [d for d in extra_devices if d not in taxonomy.names]
+        records = list(read_label_file(spec.path, known_devices=[*taxonomy.names, *extra]))
+        records = annotated_for_user_devices(records, [*taxonomy.user_devices, *extra])
     if spec.only_labelled:
         records = [r for r in records if r.targets or r.devices]
     if spec.max_records is not None and len(records) > spec.max_records:
         records = random.Random(seed).sample(records, spec.max_records)
     return records * max(1, spec.repeat)
+
+
+def annotated_for_user_devices(records: Iterable[LabelRecord], labels: Iterable[str]) -> list[LabelRecord]:
+    """Label lines without ``device_labels`` were annotated for ``labels`` (the devices people label), not
+    for every label of a model: otherwise each such line would teach the internal PTC labels that nothing
+    is there, and PTC span identification collapses (BENCHMARKS.md section 0o: 0.470 -> 0.31).
+
+    Example:
+        >>> r = LabelRecord.from_dict({"text": "A so-called expert spoke.", "devices": []})
+        >>> annotated_for_user_devices([r], ["scare_quotes"])[0].device_labels
+        ('scare_quotes',)
+    """
+    labels = tuple(labels)
+    return [replace(r, device_labels=labels) if r.device_labels is None else r for r in records]
 
 
 def one_target_per_record(records: Iterable[LabelRecord]) -> list[LabelRecord]:

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from stance.labels.format import LabelRecord, read_label_file, write_label_file
-from stance.labels.taxonomy import FIXED_DEVICES
 from training.config import DataSpec, TrainConfig, read_training_data, write_training_data
+from training.data import annotated_for_user_devices, describe, load_records
 from training.gate import GateReport
 
 logger = logging.getLogger("stance.retrain")
@@ -104,7 +104,6 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     from stance.model.modeling import StanceModel
     from stance.store.model_files import resolve_model
     from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
-    from training.data import describe
     from training.evaluate import evaluate_raw, headline, predict_raw, retune_thresholds
     from training.gate import compare_models
     from training.train import fit, training_device
@@ -394,7 +393,7 @@ def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, t
     pool: list[LabelRecord] = []
     for spec in specs:
         try:
-            pool += _load(spec, sources.data_dir, taxonomy, seed, known)
+            pool += load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
         except (OSError, ValueError) as exc:
             raise ValueError(
                 f"cannot load the replay data {spec.name} (data dir {sources.data_dir}): {exc}. "
@@ -409,27 +408,12 @@ def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, t
     return sample
 
 
-def _load(spec: DataSpec, data_dir: str, taxonomy, seed: int, known: set[str]) -> list[LabelRecord]:
-    """training.data.load_records, but label files may hold device labels outside the shipped
-    taxonomy that the model has (added by an earlier retrain)."""
-    from training.data import load_records
-
-    if spec.source:
-        return load_records(spec, data_dir, taxonomy, seed)
-    records = list(read_label_file(spec.path, known_devices=known))
-    if spec.only_labelled:
-        records = [r for r in records if r.targets or r.devices]
-    if spec.max_records is not None and len(records) > spec.max_records:
-        records = random.Random(seed).sample(records, spec.max_records)
-    return records * max(1, spec.repeat)
-
-
 def _fixed_sets(sources: _Sources, options: RetrainOptions, taxonomy, seed: int, known: set[str]) -> dict[str, list[LabelRecord]]:
     specs = tuple(DataSpec(path=p) for p in options.eval) or sources.dev
     out = {}
     for spec in specs:
         try:
-            records = _load(spec, sources.data_dir, taxonomy, seed, known)
+            records = load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
         except (OSError, ValueError) as exc:
             raise ValueError(
                 f"cannot load the evaluation set {spec.name} (data dir {sources.data_dir}): {exc}. Give --data-dir or --eval FILE"
@@ -440,23 +424,11 @@ def _fixed_sets(sources: _Sources, options: RetrainOptions, taxonomy, seed: int,
 
 
 def public_devices(model_config, taxonomy) -> tuple[str, ...]:
-    """The device labels a user labels: the model's six fixed devices and those added by retraining,
-    not the PTC technique labels and ``propaganda_span`` (trained on PTC only, reported as ``technique``)."""
-    ptc_only = set(taxonomy.names) - set(FIXED_DEVICES)
-    return tuple(d for d in model_config.device_labels if d not in ptc_only)
-
-
-def annotated_for_user_devices(records: list[LabelRecord], labels: list[str]) -> list[LabelRecord]:
-    """New label lines without ``device_labels`` were annotated for ``labels`` (the user's devices), not for
-    every label of the model: otherwise each such line would teach the internal PTC labels that nothing is
-    there, and PTC span identification collapses (BENCHMARKS.md section 0o: 0.470 -> 0.31).
-
-    Example:
-        >>> r = LabelRecord.from_dict({"text": "A so-called expert spoke.", "devices": []})
-        >>> annotated_for_user_devices([r], ["scare_quotes"])[0].device_labels
-        ('scare_quotes',)
-    """
-    return [replace(r, device_labels=tuple(labels)) if r.device_labels is None else r for r in records]
+    """The device labels a user labels: the model's labels that are the taxonomy's user devices (the six
+    fixed ones and any added to configs/devices.yaml) or that an earlier retrain added; not the PTC technique
+    labels and ``propaganda_span`` (trained on PTC only, reported as ``technique``)."""
+    users = set(taxonomy.user_devices)
+    return tuple(d for d in model_config.device_labels if d in users or d not in taxonomy.names)
 
 
 def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:

@@ -13,7 +13,8 @@
 - ``devices``: framing-device spans; labels come from the device taxonomy.
 - ``device_labels`` (optional): the device labels this line was annotated for. Spans of
   other labels are unknown, not absent, and do not count against the model. Default: every
-  label when ``devices`` is present, none when it is missing.
+  label when ``devices`` is present, none when it is missing. Training and evaluation read "every
+  label" as the devices people label (``Taxonomy.user_devices``), not PTC's technique labels.
 - ``doc_id`` (optional): the article a sentence comes from; splits are made by article.
 - Any span may carry ``"text"``: it must equal ``text[start:end]``.
 - Any other field is kept as metadata.

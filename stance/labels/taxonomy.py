@@ -76,6 +76,20 @@ class Taxonomy:
     def internal(self) -> list[str]:
         return [d.name for d in self.devices if d.internal]
 
+    @property
+    def user_devices(self) -> list[str]:
+        """The devices people label by the annotation guide: every device not fed by PTC alone (the six
+        fixed ones and any added to configs/devices.yaml). A label line that does not say what it was
+        annotated for (no ``device_labels``) counts as annotated for these, not for PTC's technique labels
+        and ``propaganda_span``, which only PTC's own annotation covers (else each such line teaches them
+        that nothing is there: BENCHMARKS.md section 0o).
+
+        Example:
+            >>> "scare_quotes" in Taxonomy.load().user_devices, "propaganda_span" in Taxonomy.load().user_devices
+            (True, False)
+        """
+        return [d.name for d in self.devices if set(d.sources) != {"ptc"}]
+
     def map_label(self, source: str, raw: str) -> str | None:
         """The device a raw label of a source feeds, or None."""
         for d in self.devices:
