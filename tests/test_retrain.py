@@ -366,6 +366,43 @@ def test_retrain_limits_false_alarms_as_training_does(world, home, tmp_path, mon
     assert calls == []  # no limit configured: the thresholds are only tuned
 
 
+def test_retrain_refits_the_stance_temperature(world, home, tmp_path, monkeypatch):
+    """The base's temperature was fitted to the base's probabilities: the retrained model's is refitted on the
+    fixed dev sets (from temperature 1, with the config's objective), as `stance train` does; with
+    ``calibrate_stance: false`` the base's is kept."""
+    import shutil
+
+    import training.evaluate
+    from stance.model.modeling import StanceModel
+    from training.retrain import RetrainOptions, retrain
+
+    base = tmp_path / "base"
+    shutil.copytree(world["base"], base)
+    cfg = json.loads((base / "config.json").read_text())
+    (base / "config.json").write_text(json.dumps({**cfg, "stance_temperature": 3.0}))
+    real, calls = training.evaluate.calibrate_stance, []
+
+    def spy(raws, model, objective="nll"):
+        calls.append((len(raws), model.config.stance_temperature, objective))
+        calls.append(real(raws, model, objective))
+        return calls[-1]
+
+    monkeypatch.setattr(training.evaluate, "calibrate_stance", spy)
+    config = tmp_path / "retrain.yaml"
+    config.write_text(RETRAIN_YAML + "stance_calibration: worst_ece\n")
+    new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 60, 13, "t", per_doc=3))
+    options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "t"), base=str(base), config=str(config))
+    result = retrain(replace(options, bootstrap=50, register=False, require_significant=False))
+    assert calls[0] == (1, 1.0, "worst_ece")  # the one fixed dev set, predicted at temperature 1
+    saved = StanceModel.from_pretrained(result.model_dir, bf16=False).config.stance_temperature
+    assert saved == pytest.approx(calls[1]) and saved != 3.0
+
+    calls.clear()
+    config.write_text(RETRAIN_YAML + "calibrate_stance: false\n")
+    kept = retrain(replace(options, output_dir=str(tmp_path / "k"), bootstrap=50, register=False, require_significant=False))
+    assert calls == [] and StanceModel.from_pretrained(kept.model_dir, bf16=False).config.stance_temperature == 3.0
+
+
 def test_missing_replay_data_fails_clearly(world, home, tmp_path):
     import shutil
 

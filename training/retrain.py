@@ -8,7 +8,7 @@ base's own training data (``training.json`` beside the model; for the shipped mo
 ``evaluation.json`` config, i.e. configs/default.yaml); 4. grow the device head for new device
 labels; 5. continue training from the base (training.train.fit: the same Trainer, bf16, time
 budget) on new + replay with the retrain config (configs/retrain.yaml: few epochs, small learning
-rates); 6. save the model with its ``training.json`` (replay sources and evaluation sets, the new
+rates), then re-tune the device thresholds and refit the stance temperature on the fixed sets; 6. save the model with its ``training.json`` (replay sources and evaluation sets, the new
 labels included, so that the next retrain replays and gates on them too); 7. evaluate base and new
 on the base's fixed evaluation sets and the held-out new labels and compare them
 (``training.gate``); 8. register the new version in the model registry, active only with
@@ -104,7 +104,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     from stance.model.modeling import StanceModel
     from stance.store.model_files import resolve_model
     from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
-    from training.evaluate import evaluate_raw, headline, predict_raw, retune_thresholds
+    from training.evaluate import calibrate_stance, evaluate_raw, headline, predict_raw, retune_thresholds
     from training.gate import compare_models
     from training.train import fit, training_device
 
@@ -155,6 +155,13 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     if config.tune_thresholds:  # as `stance train` does, on the fixed dev sets; added labels on the new training labels
         retune_thresholds(trained, fixed, config.max_flagged_share, also_tune_on=[train_new] if added else [])
         clock.lap("tune_thresholds")
+    if config.calibrate_stance and fixed:  # the base's temperature was fitted to the base: refit it, as `stance train` does
+        trained.config.stance_temperature = 1.0
+        temperature = calibrate_stance(
+            [predict_raw(trained, recs) for recs in fixed.values()], trained, config.stance_calibration
+        )
+        logger.info("stance temperature %.2f (the base's: %.2f)", temperature, base.config.stance_temperature)
+        clock.lap("calibrate_stance")
 
     # 4. Save: the model, its data and training.json
     model_dir = out / "model"
