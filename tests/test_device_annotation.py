@@ -7,6 +7,7 @@ import json
 import pytest
 
 from training import device_annotation as da
+from training.convert.allsides import text_hash
 
 
 def _sentence(doc: str, start: int, text: str, split: str = "train") -> dict:
@@ -33,9 +34,11 @@ def test_a_later_round_skips_labelled_sentences_and_held_out_articles():
         _sentence("b", 0, "The regime answered within hours."),
         _sentence("c", 0, "The regime fell last year.", split="heldout"),
         _sentence("d", 0, "Officials met on Monday to talk."),
+        _sentence("a", 900, "The regime cracked down again."),  # the article repeats the labelled passage
+        _sentence("b", 900, "The regime answered within hours."),  # and a passage of its own
     ]
-    rows = da.choose_more(pool, {"name_calling": 10}, done={("a", 0, 30)})
-    assert [r["doc_id"] for r in rows] == ["b"] and rows[0]["why"] == "name_calling"
+    rows = da.choose_more(pool, {"name_calling": 10}, done={("a", text_hash("The regime cracked down again."))})
+    assert [(r["doc_id"], r["start"]) for r in rows] == [("b", 0)] and rows[0]["why"] == "name_calling"
 
 
 def test_a_later_round_reads_where_a_model_fires():
@@ -65,3 +68,52 @@ def test_answers_become_standoff_with_offsets_and_annotator(tmp_path):
     row = json.loads((tmp_path / "out.jsonl").read_text())
     assert row["spans"] == [[0, 11, "unsourced_claim"], [16, 24, "scare_quotes"]] and row["annotator"] == "helper:test"
     assert "text" not in row
+
+
+def test_standoff_exports_as_a_label_file_of_one_split(tmp_path):
+    """`export` reads the sentences back from the articles into the label format `stance retrain --new` takes,
+    labelled for the six devices, only of the split asked for, a sentence labelled twice once; a changed
+    article stops it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from stance.labels.format import read_label_file
+    from stance.labels.taxonomy import FIXED_DEVICES
+    from training.convert.allsides import article_split, article_texts
+
+    ids = [f"doc{i}" for i in range(200)]
+    train_id = next(i for i in ids if article_split(i) == "train")
+    dev_id = next(i for i in ids if article_split(i) == "dev")
+    text, other = 'Critics say the "reform" is a power grab.', 'Some call the "plan" a power grab.'
+    articles = {train_id: f"Lede. {text}", dev_id: f"Lede. {other} {other}"}  # the dev article repeats a passage
+
+    def write_articles():
+        pq.write_table(
+            pa.table({"id": list(articles), "text": list(articles.values())}), tmp_path / "allsides" / "articles.parquet"
+        )
+
+    (tmp_path / "allsides").mkdir()
+    write_articles()
+    rows = [_sentence(train_id, 6, text), _sentence(dev_id, 6, other), _sentence(dev_id, 7 + len(other), other)]
+    batches, answers = tmp_path / "batches", tmp_path / "answers.jsonl"
+    da.write_batches([{**r, "why": "random"} for r in rows], batches, "train9", 10)
+    quoted = {text: '"reform"', other: '"plan"'}
+    answers.write_text(
+        "".join(
+            json.dumps({"sid": r["sid"], "spans": [{"label": "scare_quotes", "text": quoted[r["text"]]}]}) + "\n" for r in rows
+        )
+    )
+    assert da.collect([answers], batches, "helper:test", tmp_path / "standoff.jsonl")["sentences"] == 3
+
+    out = tmp_path / "new.jsonl"
+    assert da.export([tmp_path / "standoff.jsonl"], tmp_path, out, split="train") == 1
+    (record,) = read_label_file(out)
+    assert record.text == text and record.doc_id == train_id and record.device_labels == FIXED_DEVICES
+    assert [(record.text[d.start : d.end], d.label) for d in record.devices] == [('"reform"', "scare_quotes")]
+    assert da.export([tmp_path / "standoff.jsonl"], tmp_path, out) == 2  # the repeated passage once
+    assert [r.text for r in read_label_file(out)] == [text, other]
+    articles[train_id] = "Lede. Critics say the reform is a power grab."
+    write_articles()
+    article_texts.cache_clear()  # read once per process and data directory
+    with pytest.raises(ValueError, match="no longer matches its hash"):
+        da.export([tmp_path / "standoff.jsonl"], tmp_path, out)

@@ -8,13 +8,16 @@
         --device scare_quotes=900 --device name_calling=400             # later rounds: rarer devices only
     python -m training.device_annotation sample-more --out /tmp/annot5 --prefix train5 \
         --predicted loaded_language=450 --model default                 # or where the model fires
+    python -m training.device_annotation export training/data/real_devices_next/train*_ann_*.jsonl \
+        --split train --out /tmp/new_labels.jsonl                        # standoff -> label file (stance retrain --new)
 
 Sentences come from the project's own splitter over ../shared/data/allsides (body sentences, no
 boilerplate, 8-80 words). ``sample`` chooses, per article split (training.convert.allsides), cue-word
 candidates for each of the six devices, near misses (neutral attribution, named sources, quotations,
 official titles) and random sentences; candidates are only where to look: every label comes from
 reading. Batches hold ``sid`` (doc_id:start:end) and the sentence text and stay outside the project;
-the standoff written by ``collect`` holds only ids, offsets, labels, a hash and the annotator.
+the standoff written by ``collect`` holds only ids, offsets, labels, a hash and the annotator;
+``export`` reads the sentences back from ../shared/data into a label file (outside the project: it holds text).
 """
 
 from __future__ import annotations
@@ -171,21 +174,29 @@ def labelled_sentences(folder: Path = LABELLED_DIR, key: tuple[str, ...] = ("doc
 def choose_more(
     pool: list[dict],
     per_device: dict[str, int],
-    done: set[tuple[str, int, int]] | None = None,
+    done: set[tuple[str, str]] | None = None,
     seed: int = 17,
     *,
     predicted: dict[str, int] | None = None,
     predict: Callable[[list[str]], list[set[str]]] | None = None,
 ) -> list[dict]:
     """A later round: cue candidates of the named devices only (one sentence per article and device),
-    from training and dev articles, none of them in ``done`` (default: every sentence labelled so far).
+    from training and dev articles, none of them in ``done``: ``(doc_id, text_hash)`` of every sentence
+    labelled so far by default. Keyed by text, not offsets, since some articles repeat a passage: the same
+    sentence at another offset counts as labelled (it was read twice in rounds 8 and 10, 10 and 11).
 
     ``predicted``: also, per device, sentences where a model finds that device (``predict`` gives the
     device labels of each text): where the model fires, so that its false alarms get read and labelled.
     Their reason is written as ``model:DEVICE``.
     """
-    done = labelled_sentences() if done is None else done
-    pool = [s for s in pool if s["split"] in ("train", "dev") and (s["doc_id"], s["start"], s["end"]) not in done]
+    done = set(labelled_sentences(key=("doc_id", "hash"))) if done is None else set(done)
+    fresh = []
+    for s in pool:
+        key = (s["doc_id"], text_hash(s["text"]))
+        if s["split"] in ("train", "dev") and key not in done:
+            done.add(key)  # a passage repeated within an article is a candidate once
+            fresh.append(s)
+    pool = fresh
     cued = {
         d: [s for s in pool if (scare_quote_candidate(s["text"]) if d == "scare_quotes" else d in cue_devices(s["text"]))]
         for d in per_device
@@ -310,6 +321,32 @@ def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> di
     return counts
 
 
+def export(standoff: Iterable[Path], data_dir: str | Path, out: Path, split: str | None = None) -> int:
+    """Standoff device labels as a label-format file (the sentences' text read from ``data_dir``, labelled
+    for the six devices), of one article split or all; for ``stance retrain --new``. A sentence labelled
+    twice (a passage an article repeats, read in two rounds) is written once, as first labelled, since
+    a label file holds each sentence once. Returns the count written.
+
+    Example:
+        >>> export(sorted(Path("training/data/real_devices_next").glob("train*_ann_*.jsonl")), "../shared/data",
+        ...        Path("/tmp/new_labels.jsonl"), split="train")  # doctest: +SKIP
+        2830
+    """
+    from stance.labels.format import write_label_file
+    from training.convert.allsides import article_texts, read_standoff
+
+    if split not in (None, "train", "dev", "heldout"):
+        raise ValueError(f"allsides splits are train, dev and heldout, not {split!r}")
+    texts = article_texts(str(data_dir))
+    seen: set[str] = set()
+    records = []
+    for r in (r for path in standoff for r in read_standoff(path, texts)):
+        if (split is None or article_split(r.doc_id) == split) and r.text not in seen:
+            seen.add(r.text)
+            records.append(r)
+    return write_label_file(records, out)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -332,6 +369,11 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--batches", type=Path, required=True, help="the folder the batches were written to")
     c.add_argument("--annotator", required=True)
     c.add_argument("--out", type=Path, required=True)
+    e = sub.add_parser("export", help="standoff labels -> a label-format file with the text (stance retrain --new)")
+    e.add_argument("standoff", type=Path, nargs="+")
+    e.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    e.add_argument("--split", choices=("train", "dev", "heldout"), default=None, help="only this article split")
+    e.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "sample":
         pool = list(sentences(args.data_dir, max_articles=args.articles))
@@ -354,6 +396,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
         write_batches(rows, args.out, args.prefix, args.batch_size)
+    elif args.command == "export":
+        print(f"{export(args.standoff, args.data_dir, args.out, args.split)} sentences -> {args.out}")
     else:
         print(collect(args.answers, args.batches, args.annotator, args.out))
 
