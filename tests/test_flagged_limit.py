@@ -46,3 +46,27 @@ def test_limit_raises_only_the_six_devices_and_never_lowers(tiny_model):
     assert all(limited[k] >= v for k, v in start.items()) and limited != start
     assert flagged_share([raw], tiny_model, limited) < flagged_share([raw], tiny_model, start)
     assert limit_flagged([raw], tiny_model, start, max_share=1.0) == start  # already within: unchanged
+
+
+def test_evaluate_tune_on_retunes_and_limits_thresholds(tiny_model_dir, tmp_path, monkeypatch):
+    """`stance evaluate --tune-on FILE --max-flagged S` re-tunes the thresholds on the file's predictions
+    (training.evaluate.retune_thresholds, as training's step 6) and reports them; nothing is saved without
+    --update-card."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from stance.cli.main import app
+
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    dev = tmp_path / "dev.jsonl"
+    lines = [{"text": t, "devices": [], "device_labels": list(SIX)} for t in TEXTS]
+    lines.append({"text": "A plainly loaded sentence.", "devices": [{"start": 2, "end": 9, "label": "loaded_language"}]})
+    dev.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    before = (tiny_model_dir / "config.json").read_text()
+    r = CliRunner().invoke(
+        app, ["evaluate", str(tiny_model_dir), "--data", str(dev), "--tune-on", str(dev), "--max-flagged", "0.0"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "thresholds tuned on" in r.output and "loaded_language" in r.output
+    assert (tiny_model_dir / "config.json").read_text() == before

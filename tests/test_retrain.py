@@ -372,7 +372,7 @@ def test_retrain_refits_the_stance_temperature(world, home, tmp_path, monkeypatc
     ``calibrate_stance: false`` the base's is kept."""
     import shutil
 
-    import training.evaluate
+    import training.train
     from stance.model.modeling import StanceModel
     from training.retrain import RetrainOptions, retrain
 
@@ -380,14 +380,14 @@ def test_retrain_refits_the_stance_temperature(world, home, tmp_path, monkeypatc
     shutil.copytree(world["base"], base)
     cfg = json.loads((base / "config.json").read_text())
     (base / "config.json").write_text(json.dumps({**cfg, "stance_temperature": 3.0}))
-    real, calls = training.evaluate.calibrate_stance, []
+    real, calls = training.train.calibrate_stance, []
 
     def spy(raws, model, objective="nll"):
         calls.append((len(raws), model.config.stance_temperature, objective))
         calls.append(real(raws, model, objective))
         return calls[-1]
 
-    monkeypatch.setattr(training.evaluate, "calibrate_stance", spy)
+    monkeypatch.setattr(training.train, "calibrate_stance", spy)
     config = tmp_path / "retrain.yaml"
     config.write_text(RETRAIN_YAML + "stance_calibration: worst_ece\n")
     new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 60, 13, "t", per_doc=3))

@@ -290,20 +290,24 @@ def load_datasets(items: Sequence[str], data_dir: str) -> dict[str, list[LabelRe
 
 def retune_thresholds(
     model: StanceModel,
-    datasets: Mapping[str, Sequence[LabelRecord]],
+    raws: Sequence[RawPredictions],
     max_flagged: float | None = None,
     *,
-    also_tune_on: Sequence[Sequence[LabelRecord]] = (),
+    also_tune_on: Sequence[RawPredictions] = (),
 ) -> dict[str, float]:
-    """Re-tune the model's device thresholds on ``datasets`` (in place; labels they do not annotate keep
-    theirs); with ``max_flagged``, then raise them until at most that share of device-free sentences of each
-    dataset is flagged. ``also_tune_on``: more records that tune thresholds but do not count in that limit
-    (`stance retrain`'s new training labels, for device labels it adds)."""
-    raws = [predict_raw(model, records) for records in datasets.values()]
-    extra = [predict_raw(model, records) for records in also_tune_on]
-    thresholds = {**model.config.device_thresholds, **tune_thresholds(raws + extra, model)}
+    """Re-tune the model's device thresholds on the raw predictions of dev sets (:func:`predict_raw`; in place;
+    labels they do not annotate keep theirs); with ``max_flagged``, then raise them until at most that share of
+    device-free sentences of each set is flagged. ``also_tune_on``: more predictions that tune thresholds but do
+    not count in that limit (`stance retrain`'s new training labels, for device labels it adds). The threshold
+    step of `stance train`, `stance retrain` and `stance evaluate --tune-on`.
+
+    Example:
+        >>> retune_thresholds(model, [predict_raw(model, dev_records)], 0.10)  # doctest: +SKIP
+        {'loaded_language': 0.5, ...}
+    """
+    thresholds = {**model.config.device_thresholds, **tune_thresholds([*raws, *also_tune_on], model)}
     if max_flagged is not None:
-        thresholds = limit_flagged(raws, model, thresholds, max_flagged)
+        thresholds = limit_flagged(list(raws), model, thresholds, max_flagged)
     model.config.device_thresholds = thresholds
     return thresholds
 

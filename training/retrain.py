@@ -104,9 +104,9 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     from stance.model.modeling import StanceModel
     from stance.store.model_files import resolve_model
     from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
-    from training.evaluate import calibrate_stance, evaluate_raw, headline, predict_raw, retune_thresholds
+    from training.evaluate import evaluate_raw, headline, predict_raw
     from training.gate import compare_models
-    from training.train import fit, training_device
+    from training.train import fit, training_device, tune_on_dev
 
     _check_options(options)
     clock = _Clock()
@@ -152,16 +152,11 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         grow_device_head(model, added)
     trained = fit(model, train_new + replay, {}, config, out, name=str(options.base), save_checkpoints=False)
     clock.lap("train")
-    if config.tune_thresholds:  # as `stance train` does, on the fixed dev sets; added labels on the new training labels
-        retune_thresholds(trained, fixed, config.max_flagged_share, also_tune_on=[train_new] if added else [])
-        clock.lap("tune_thresholds")
-    if config.calibrate_stance and fixed:  # the base's temperature was fitted to the base: refit it, as `stance train` does
-        trained.config.stance_temperature = 1.0
-        temperature = calibrate_stance(
-            [predict_raw(trained, recs) for recs in fixed.values()], trained, config.stance_calibration
-        )
-        logger.info("stance temperature %.2f (the base's: %.2f)", temperature, base.config.stance_temperature)
-        clock.lap("calibrate_stance")
+    # as `stance train` does, on the fixed dev sets (added labels' thresholds on the new training labels too):
+    # thresholds re-tuned and limited, the stance temperature refitted (the base's was fitted to the base)
+    tune_on_dev(trained, fixed, config, also_tune_on=[train_new] if added else [])
+    logger.info("stance temperature %.2f (the base's: %.2f)", trained.config.stance_temperature, base.config.stance_temperature)
+    clock.lap("tune_on_dev")
 
     # 4. Save: the model, its data and training.json
     model_dir = out / "model"

@@ -29,7 +29,7 @@ from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, load_sets, one_target_per_record
-from training.evaluate import calibrate_stance, evaluate_raw, headline, limit_flagged, predict_raw, tune_thresholds
+from training.evaluate import calibrate_stance, evaluate_raw, headline, predict_raw, retune_thresholds
 from training.silver_devices import add_silver_devices
 
 logger = logging.getLogger("stance.train")
@@ -210,20 +210,27 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     return result
 
 
-def tune_on_dev(model: StanceModel, dev_sets: dict[str, list[LabelRecord]], config: TrainConfig) -> dict[str, dict]:
+def tune_on_dev(
+    model: StanceModel,
+    dev_sets: dict[str, list[LabelRecord]],
+    config: TrainConfig,
+    *,
+    also_tune_on: list[list[LabelRecord]] | None = None,
+) -> dict[str, dict]:
     """Step 6: fit the device thresholds and the stance temperature of a trained ``model`` on the dev
-    sets (as ``config`` says; stored in the model's config); returns the dev metrics.
+    sets (as ``config`` says; stored in the model's config); returns the dev metrics. Also `stance retrain`'s
+    step after training: a temperature the model brings (its base's) is refitted from temperature 1;
+    ``also_tune_on``: records that tune thresholds too (:func:`training.evaluate.retune_thresholds`).
 
     Example:
         >>> metrics = tune_on_dev(model, {"newsmtsc:dev_rw": records}, config)  # doctest: +SKIP
     """
+    if config.calibrate_stance and dev_sets:
+        model.config.stance_temperature = 1.0  # calibrate_stance fits from the network's own probabilities
     raws = {name: predict_raw(model, recs) for name, recs in dev_sets.items()}
-    if config.tune_thresholds and raws:
-        model.config.device_thresholds = tune_thresholds(list(raws.values()), model)
-        if config.max_flagged_share is not None:
-            model.config.device_thresholds = limit_flagged(
-                list(raws.values()), model, model.config.device_thresholds, config.max_flagged_share
-            )
+    extra = [predict_raw(model, recs) for recs in also_tune_on or []] if config.tune_thresholds else []
+    if config.tune_thresholds and (raws or extra):
+        retune_thresholds(model, list(raws.values()), config.max_flagged_share, also_tune_on=extra)
     if config.calibrate_stance and raws:
         logger.info("stance temperature %.2f", calibrate_stance(list(raws.values()), model, config.stance_calibration))
     return {name: evaluate_raw(raw, model) for name, raw in raws.items()}

@@ -90,7 +90,7 @@ def evaluate(
     """Stance macro-F1 and confusion matrices; device span P/R/F1 (exact and partial overlap)."""
     from stance.model.modeling import StanceModel
     from stance.store.model_files import resolve_model
-    from training.evaluate import evaluate_model, load_datasets, retune_thresholds, store_evaluation
+    from training.evaluate import evaluate_model, load_datasets, predict_raw, retune_thresholds, store_evaluation
 
     try:
         datasets = load_datasets(data, data_dir)
@@ -100,7 +100,8 @@ def evaluate(
     except ValueError as exc:
         fail(str(exc))
     if tuning:
-        console.print(f"thresholds tuned on {', '.join(tuning)}: {retune_thresholds(stance_model, tuning, max_flagged)}")
+        raws = [predict_raw(stance_model, records) for records in tuning.values()]
+        console.print(f"thresholds tuned on {', '.join(tuning)}: {retune_thresholds(stance_model, raws, max_flagged)}")
     result = evaluate_model(stance_model, datasets)
     if out:
         out.write_text(json.dumps(result, indent=2))
