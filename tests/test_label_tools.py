@@ -338,7 +338,8 @@ def test_registry_use_rollback_history_and_resolution(tmp_path, monkeypatch):
 def test_gate_rules():
     from training.gate import GateReport, GateRow, _verdict
 
-    assert _verdict("fixed", -0.02, -0.05, 0.01, 0.0, True) == (True, "dropped 0.020 > tolerance 0.01")
+    assert _verdict("fixed", -0.02, -0.05, 0.01, 0.0, True) == (True, "dropped 0.0200 > tolerance 0.01")
+    assert _verdict("fixed", -0.0104, -0.03, 0.01, 0.0, True) == (True, "dropped 0.0104 > tolerance 0.01")
     assert _verdict("fixed", -0.005, -0.05, 0.01, 0.0, True) == (False, "")
     assert _verdict("new", 0.0, -0.1, 0.01, 0.0, True)[0]  # no improvement
     assert _verdict("new", 0.05, -0.01, 0.01, 0.0, True)[1].startswith("improvement not significant")

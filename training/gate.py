@@ -250,7 +250,7 @@ def compare_models(
 def _verdict(kind: str, diff: float, lo: float, tolerance: float, min_improvement: float, significant: bool) -> tuple[bool, str]:
     if kind == "fixed":
         if diff < -tolerance:
-            return True, f"dropped {-diff:.3f} > tolerance {tolerance}"
+            return True, f"dropped {-diff:.4f} > tolerance {tolerance:g}"  # 4 places: a drop of 0.0104 is not "0.010 > 0.01"
         return False, ""
     if diff <= min_improvement:
         return True, f"no improvement on new labels ({diff:+.3f})"
