@@ -24,19 +24,24 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     args = parser.parse_args()
 
+    from dataclasses import replace
+
     from stance.model.modeling import StanceModel
-    from training.evaluate import calibrate_stance, evaluate_raw, load_datasets, predict_raw
+    from training.config import TrainConfig
+    from training.evaluate import evaluate_raw, load_datasets, predict_raw
+    from training.train import tune_on_dev
 
     model = StanceModel.from_pretrained(args.model)
     sets = load_datasets(list(DEV_SETS), args.data_dir)
-
-    def ece() -> list[float]:
-        return [round(evaluate_raw(predict_raw(model, sets[name]), model)["stance"]["ece"], 3) for name in STANCE_SETS]
-
-    before, ece_before = model.config.stance_temperature, ece()
-    model.config.stance_temperature = 1.0
-    after = calibrate_stance([predict_raw(model, records) for records in sets.values()], model, args.objective)
-    print(f"temperature {before:.2f} -> {after:.2f}; ECE {', '.join(STANCE_SETS)}: {ece_before} -> {ece()}")
+    before = model.config.stance_temperature
+    ece_before = [round(evaluate_raw(predict_raw(model, sets[name]), model)["stance"]["ece"], 3) for name in STANCE_SETS]
+    # the temperature step of `stance retrain` (training.train.tune_on_dev), thresholds left as they are
+    config = replace(TrainConfig(), tune_thresholds=False, calibrate_stance=True, stance_calibration=args.objective)
+    metrics = tune_on_dev(model, sets, config)
+    ece_after = [round(metrics[name]["stance"]["ece"], 3) for name in STANCE_SETS]
+    print(
+        f"temperature {before:.2f} -> {model.config.stance_temperature:.2f}; ECE {', '.join(STANCE_SETS)}: {ece_before} -> {ece_after}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ base's own training data (``training.json`` beside the model; for the shipped mo
 ``evaluation.json`` config, i.e. configs/default.yaml); 4. grow the device head for new device
 labels; 5. continue training from the base (training.train.fit: the same Trainer, bf16, time
 budget) on new + replay with the retrain config (configs/retrain.yaml: few epochs, small learning
-rates), then re-tune the device thresholds and refit the stance temperature on the fixed sets; 6. save the model with its ``training.json`` (replay sources and evaluation sets, the new
-labels included, so that the next retrain replays and gates on them too); 7. evaluate base and new
-on the base's fixed evaluation sets and the held-out new labels and compare them
-(``training.gate``); 8. register the new version in the model registry, active only with
+rates), then re-tune the device thresholds and refit the stance temperature on the fixed sets as
+training does (training.train.tune_on_dev); 6. save the model with its ``training.json`` (replay
+sources and evaluation sets, the new labels included, so that the next retrain replays and gates on
+them too); 7. evaluate base and new on the base's fixed evaluation sets and the held-out new labels
+and compare them (``training.gate``); 8. register the new version in the model registry, active only with
 ``promote`` and a passed gate.
 
 Example:
