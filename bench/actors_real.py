@@ -137,10 +137,15 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["dev", "test", "all"])
     parser.add_argument("--rev", default=None, help="score with an earlier commit (a git worktree of it)")
     parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument(
+        "--files", default="*.jsonl", help="only the labelled files matching this pattern, e.g. one batch: 'dev4_*'"
+    )
     parser.add_argument("--show-errors", type=int, default=0, help="print the most common actor mismatches (dev only)")
     args = parser.parse_args()
     data_dir = resolve_data_dir(args.data_dir)
-    articles = list(read_actor_set(data_dir, None if args.split == "all" else args.split))
+    articles = list(read_actor_set(data_dir, None if args.split == "all" else args.split, files=args.files))
+    if not articles:
+        raise SystemExit(f"no labelled {args.split} articles in files {args.files!r}")
     tmp = Path(tempfile.mkdtemp())
     corpus = tmp / "articles.jsonl"
     body_at = write_articles(articles, corpus)
@@ -161,12 +166,14 @@ def main() -> None:
         "date": date.today().isoformat(),
         "split": args.split,
         "rev": args.rev or "working tree",
+        "files": args.files,
         "articles": len(articles),
         "machine": os.uname().nodename,
         **{"by_type": result},
     }
     print(json.dumps(report, indent=1))
-    name = f"actors_real_{args.split}" + (f"_{args.rev[:8]}" if args.rev else "")
+    batch = "" if args.files == "*.jsonl" else "_" + "".join(ch for ch in args.files if ch.isalnum())
+    name = f"actors_real_{args.split}{batch}" + (f"_{args.rev[:8]}" if args.rev else "")
     out = ROOT / "bench" / "results" / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")

@@ -679,3 +679,60 @@ def test_a_given_name_the_ner_left_out_is_part_of_the_name(finder: ActorFinder) 
         ("Gomez-Bravo", "Pilar Gomez-Bravo", "person"),
     ]
     assert [m.actor for m in finder.find("Yesterday Smith said no.")] == ["Smith"]  # a date is no given name
+
+
+def test_a_government_body_named_through_its_state_is_the_state(finder: ActorFinder) -> None:
+    # the annotation guide counts "the Russian Defence Ministry" as Russia; real articles wrote "U.S. Department
+    # of Agriculture" and "U.S. Sixth Circuit Court of Appeals", which were counted as bodies of their own
+    found = pairs(finder.find("The U.S. Department of Agriculture and the U.S. Supreme Court disagreed, as did U.S. Steel."))
+    assert ("U.S. Department of Agriculture", "United States") in found
+    assert ("U.S. Supreme Court", "United States") in found
+    assert ("U.S. Steel", "U.S. Steel") in found  # a company, not a body of the state
+    court = pairs(finder.find("The case went to the U.S. Sixth Circuit Court of Appeals in Cincinnati."))
+    assert ("U.S. Sixth Circuit Court of Appeals", "United States") in court
+
+
+def test_a_possessive_inside_an_entity_splits_it() -> None:
+    from stance.pipeline.actors import _possessive_parts
+
+    nlp = load_pipeline()
+
+    def parts(name: str) -> list[str]:
+        return [" ".join(t.text for t in part) for part in _possessive_parts(list(nlp.make_doc(name)))]
+
+    assert parts("Fox News’ Sean Hannity") == ["Fox News", "Sean Hannity"]
+    assert parts("Donald Trump’s Inauguration") == ["Donald Trump"]
+    assert parts("Harvard’s institute of politics") == ["Harvard"]
+    assert parts("McDonald's Corp") == ["McDonald 's Corp"]  # a company's name keeps its possessive
+    assert parts("Lloyd's of London") == ["Lloyd 's of London"]
+
+
+def test_possessive_names_resolve_to_their_owner(finder: ActorFinder) -> None:
+    found = pairs(finder.find("He appeared on Fox News’ Sean Hannity show. Donald Trump’s Inauguration drew crowds."))
+    assert ("Fox News", "Fox News") in found and ("Sean Hannity", "Sean Hannity") in found
+    assert ("Donald Trump", "Donald Trump") in found and not any("Inauguration" in actor for _, actor in found)
+
+
+def test_state_abbreviations_and_county_lists_name_the_place() -> None:
+    from stance.pipeline.actors import _place_name
+
+    assert _place_name("Calif.") == "California" and _place_name("FL") == "Florida" and _place_name("Tampa") == "Tampa"
+    assert _place_name("New York State") == "New York"
+
+
+def test_counties_of_a_list_are_counties(finder: ActorFinder) -> None:
+    found = finder.find("Flooding hit Kalamazoo, St. Joseph, Van Buren and Berrien counties on Sunday.")
+    assert [(m.actor, m.type) for m in found] == [
+        ("Kalamazoo County", "place"),
+        ("St. Joseph County", "place"),
+        ("Van Buren County", "place"),
+        ("Berrien County", "place"),
+    ]
+    assert [m.actor for m in finder.find("Floods hit Ohio, and counties nearby.")] == ["Ohio"]
+
+
+def test_washington_dc_is_the_city_and_titles_are_not_names(finder: ActorFinder) -> None:
+    found = pairs(finder.find("Protesters marched in Washington, D.C. on Saturday, and D.C. police watched."))
+    assert found == [("Washington, D.C.", "Washington, D.C."), ("D.C.", "Washington, D.C.")]
+    titles = pairs(finder.find("Surgeon General Jerome Adams said the Surgeon General would speak to the Special Counsel."))
+    assert titles == [("Jerome Adams", "Jerome Adams")]

@@ -198,15 +198,18 @@ def collect(answers: list[Path], batches: Path, annotator: str, out: Path, data_
     return counts
 
 
-def read_actor_set(data_dir: str | Path, split: str | None = None, folder: Path = ACTOR_SET_DIR) -> Iterator[GoldArticle]:
-    """The labelled articles (of one ``split``, or all), their text read from ``data_dir``; raises
+def read_actor_set(
+    data_dir: str | Path, split: str | None = None, folder: Path = ACTOR_SET_DIR, files: str = "*.jsonl"
+) -> Iterator[GoldArticle]:
+    """The labelled articles (of one ``split``, or all; of the files matching ``files``, e.g. one batch
+    ``"dev4_*"``), their text read from ``data_dir``; raises
     ValueError when an article's text no longer matches its hash.
 
     Example:
         >>> sum(len(a.mentions) for a in read_actor_set("../shared/data", "dev"))  # doctest: +SKIP
         312
     """
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob(files)):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             obj = json.loads(line)
             if split is not None and obj["split"] != split:

@@ -67,7 +67,8 @@ _UNNEEDED = "tok2vec tagger parser senter attribute_ruler lemmatizer morphologiz
 _TITLES = frozenset(
     """mr mr. mrs mrs. ms ms. dr dr. president vice prime minister foreign secretary chancellor premier senator sen.
     rep. representative governor gov. general gen. lt. col. colonel commander defence defense state deputy speaker
-    mayor ambassador spokesman spokeswoman spokesperson leader chairman chairwoman former opposition of the""".split()
+    mayor ambassador spokesman spokeswoman spokesperson leader chairman chairwoman former opposition of the surgeon
+    special counsel adviser advisor""".split()
 )
 # Words that may wrap a registry match inside an entity without making it a different actor.
 _CONNECTORS = _TITLES | frozenset(
@@ -446,73 +447,81 @@ class ActorFinder:
         for ent in ents:
             if ent.label_ not in self.ner_labels:
                 continue
-            toks = list(ent)
-            while len(toks) > 1 and (
-                toks[0].lower_ in ("the", "a", "an", "'s", "’s")
-                or toks[0].is_punct
-                or (toks[0].text.islower() and toks[0].text not in _NAME_PARTICLES)
-            ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio")
-                toks.pop(0)
-            if ent.label_ == "PERSON":
-                while len(toks) > 1 and toks[0].lower_ in _TITLES:
+            for toks in _possessive_parts(list(ent)):  # "Fox News’ Sean Hannity": two names
+                while len(toks) > 1 and (
+                    toks[0].lower_ in ("the", "a", "an", "'s", "’s")
+                    or toks[0].is_punct
+                    or (toks[0].text.islower() and toks[0].text not in _NAME_PARTICLES)
+                ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio")
                     toks.pop(0)
+                if ent.label_ == "PERSON":
+                    while len(toks) > 1 and toks[0].lower_ in _TITLES:
+                        toks.pop(0)
+                    if (
+                        not any(t.whitespace_ for t in toks[:-1])
+                        and toks[0].i - 1 not in in_entity
+                        and _given_name_left_out(doc, toks[0].i)
+                    ):
+                        toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
+                while len(toks) > 1 and (
+                    toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES
+                ):
+                    toks.pop()  # "Border Security Force of (Kurds and Arabs)": no name ends in a lowercase "of"
+                words = tuple(t.text for t in toks)
+                start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+                # a quotation mark the tokenizer left on a word ('”Graham said', 'the “Squad”')
+                lead, trail = (
+                    len(words[0]) - len(words[0].lstrip(_QUOTE_MARKS)),
+                    len(words[-1]) - len(words[-1].rstrip(_QUOTE_MARKS)),
+                )
+                if lead + trail and start + lead < end - trail:
+                    start, end = start + lead, end - trail
+                    trimmed = [words[0][lead:], *words[1:]]
+                    trimmed[-1] = trimmed[-1][: len(trimmed[-1]) - trail]
+                    words = tuple(trimmed)
+                if all(w.lower() in _CONNECTORS or not any(ch.isalpha() for ch in w) for w in words):
+                    continue  # "State", "Foreign Ministry": a title, not a name
+                if len(words) == 1 and words[0].lower() in _DESCRIPTION_NOUNS:
+                    continue  # "the Court", "the Committee": a description of a body named elsewhere, not its name
+                if not any(ch.isupper() for ch in "".join(words)):
+                    continue
+                if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
+                    continue  # adjectives ("Russian troops") are the registry's business
+                if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, ent.label_):
+                    continue
+                if len(toks) == 1 and _chamber_in_title(doc, toks[0].i):
+                    continue
                 if (
-                    not any(t.whitespace_ for t in toks[:-1])
-                    and toks[0].i - 1 not in in_entity
-                    and _given_name_left_out(doc, toks[0].i)
+                    headlines
+                    and any(s <= start < e for s, e in headlines)
+                    and not all(w in named_outside or w.lower() in _CONNECTORS for w in words)
                 ):
-                    toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
-            while len(toks) > 1 and (
-                toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES
-            ):
-                toks.pop()  # "Border Security Force of (Kurds and Arabs)": no name ends in a lowercase "of"
-            words = tuple(t.text for t in toks)
-            start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
-            # a quotation mark the tokenizer left on a word ('”Graham said', 'the “Squad”')
-            lead, trail = len(words[0]) - len(words[0].lstrip(_QUOTE_MARKS)), len(words[-1]) - len(words[-1].rstrip(_QUOTE_MARKS))
-            if lead + trail and start + lead < end - trail:
-                start, end = start + lead, end - trail
-                trimmed = [words[0][lead:], *words[1:]]
-                trimmed[-1] = trimmed[-1][: len(trimmed[-1]) - trail]
-                words = tuple(trimmed)
-            if all(w.lower() in _CONNECTORS or not any(ch.isalpha() for ch in w) for w in words):
-                continue  # "State", "Foreign Ministry": a title, not a name
-            if len(words) == 1 and words[0].lower() in _DESCRIPTION_NOUNS:
-                continue  # "the Court", "the Committee": a description of a body named elsewhere, not its name
-            if not any(ch.isupper() for ch in "".join(words)):
-                continue
-            if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
-                continue  # adjectives ("Russian troops") are the registry's business
-            if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, ent.label_):
-                continue
-            if len(toks) == 1 and _chamber_in_title(doc, toks[0].i):
-                continue
-            if (
-                headlines
-                and any(s <= start < e for s, e in headlines)
-                and not all(w in named_outside or w.lower() in _CONNECTORS for w in words)
-            ):
-                continue  # a title-case headline: only names the article also writes elsewhere
-            cand = _Candidate(start, end, words, 2, label=ent.label_)
-            inside = [c for c in registry if start <= c.start and c.end <= end and c.size < end - start]
-            if inside and len({(c.actors, c.short) for c in inside}) == 1:
-                rest = [t for t in toks if not any(c.start <= t.idx < c.end for c in inside)]
-                if all(t.lower_ in _CONNECTORS or t.is_punct for t in rest):
-                    # "Russian Defence Ministry" is Russia; "Biden administration" is whoever "Biden" is.
-                    cand.source, cand.actors, cand.short, cand.words = (
-                        1,
-                        inside[0].actors,
-                        inside[0].short,
-                        inside[0].words,
-                    )
-                elif (
-                    not inside[0].short
-                    and len(inside) == 1
-                    and inside[0].end == end
-                    and self.registry[inside[0].actors[0]].type == "person"
-                ):
-                    continue  # "Designate Nancy Pelosi" (a headline word before a registry person's full name): the registry's match stands
-            out.append(cand)
+                    continue  # a title-case headline: only names the article also writes elsewhere
+                cand = _Candidate(start, end, words, 2, label=ent.label_)
+                inside = [c for c in registry if start <= c.start and c.end <= end and c.size < end - start]
+                if inside and len({(c.actors, c.short) for c in inside}) == 1:
+                    rest = [t for t in toks if not any(c.start <= t.idx < c.end for c in inside)]
+                    if all(t.lower_ in _CONNECTORS or t.is_punct for t in rest):
+                        # "Russian Defence Ministry" is Russia; "Biden administration" is whoever "Biden" is.
+                        cand.source, cand.actors, cand.short, cand.words = (
+                            1,
+                            inside[0].actors,
+                            inside[0].short,
+                            inside[0].words,
+                        )
+                    elif _state_body(inside[0], start, rest, self.registry) and not any(
+                        c.start <= start and end <= c.end for c in registry
+                    ):
+                        # "U.S. Department of Agriculture", "U.S. Supreme Court": a body named through its state is the state
+                        cand.source, cand.actors, cand.words = 1, inside[0].actors, inside[0].words
+                    elif (
+                        not inside[0].short
+                        and len(inside) == 1
+                        and inside[0].end == end
+                        and self.registry[inside[0].actors[0]].type == "person"
+                    ):
+                        continue  # "Designate Nancy Pelosi" (a headline word before a registry person's full name): the registry's match stands
+                out.append(cand)
         return out
 
     # -- naming ----------------------------------------------------------------------------------------
@@ -558,6 +567,10 @@ class ActorFinder:
                 else:
                     yield Mention(actor.name, actor.type, surface, start, c.end)
                 continue
+            if c.source == 2 and _COUNTIES_AFTER.match(text, c.end):
+                # "Kalamazoo, Van Buren and Berrien counties": each is a county, whatever the NER typed it
+                yield Mention(f"{_normalise(surface)} County", "place", surface, start, c.end)
+                continue
             own_type = "person" if c.source == 1 else NER_TYPES[c.label]
             if c.label == "ORG" and len(c.words) == 1 and c.words[0].lower() in _INSTITUTION_WORDS:
                 # "House", "Senate": a name of its own, not short for "House Judiciary Committee"
@@ -576,6 +589,8 @@ class ActorFinder:
                 elif c.source == 2 and c.label == "PERSON":
                     name = self._full_name(c, text)
                     yield Mention(name, registry[name].type if name in registry else "person", surface, start, c.end)
+                elif own_type == "place":
+                    yield Mention(_place_name(surface), own_type, surface, start, c.end)
                 else:
                     yield Mention(_normalise(surface), own_type, surface, start, c.end)  # a name of its own
                 continue
@@ -756,6 +771,56 @@ _DEPARTMENT_WORDS = frozenset(
     human services""".split()
 )
 _AGENCY_NOUNS = frozenset({"Department", "Ministry", "Agency", "Bureau"})
+# Words of a government body's name after its state ("U.S. Supreme Court", "U.S. Department of Agriculture");
+# at least one of them an institution word. Not "party", "chamber", "board": "U.S. Chamber of Commerce" is not the state.
+_BODY_WORDS = (_INSTITUTION_WORDS - {"party", "chamber", "board"}) | frozenset(
+    """courts supreme district circuit appeals census marines marine corps coast guard service postal economic
+    advisers advisors attorney general forces bureau agency""".split()
+)
+_ORDINALS = frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh 1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th 11th".split()
+)
+
+
+_POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
+_COMPANY_SUFFIXES = frozenset("corp corp. inc inc. co co. company corporation llc ltd ltd. plc group".split())
+
+
+def _possessive_parts(toks: list[Token]) -> list[list[Token]]:
+    """An NER entity split at a possessive inside it: the owner is a name of its own, and what follows is one
+    only when it is two or more capitalised words. "Fox News’ Sean Hannity" -> "Fox News", "Sean Hannity";
+    "Donald Trump’s Inauguration" -> "Donald Trump"; "Politico’s Morning Education" -> "Politico", "Morning
+    Education"; "McDonald's Corp" and "Lloyd's of London" stay one name."""
+    for i in range(1, len(toks) - 1):
+        tok = toks[i]
+        attached = tok.text in _POSSESSIVES and toks[i - 1].whitespace_ == ""
+        if attached and (tok.text.endswith("s") or toks[i - 1].text.endswith("s")):
+            after = toks[i + 1 :]
+            if (len(after) == 1 and after[0].lower_ in _COMPANY_SUFFIXES) or after[0].lower_ in _NAME_PARTICLES:
+                return [toks]  # "McDonald's Corp", "Lloyd's of London": one name
+            owner = [toks[:i]]
+            if (
+                len(after) >= 2
+                and after[0].text[:1].isupper()
+                and all(t.text[:1].isupper() or t.lower_ in _NAME_PARTICLES for t in after)
+            ):
+                return [*owner, *_possessive_parts(after)]
+            return owner
+    return [toks]
+
+
+def _state_body(inside: _Candidate, start: int, rest: list[Token], registry: ActorRegistry) -> bool:
+    """Whether an entity that starts with a state's registry match (``inside``) and goes on with ``rest``
+    names a government body of that state, which the annotation guide counts as the state: "U.S. Department
+    of Agriculture", "U.S. Sixth Circuit Court of Appeals", "White House Council of Economic Advisers"; not
+    "U.S. Steel", "American Airlines", "U.S. Chamber of Commerce"."""
+    if inside.start != start or inside.short or len(inside.actors) != 1 or registry[inside.actors[0]].type != "state":
+        return False
+    known = _CONNECTORS | _DEPARTMENT_WORDS | _BODY_WORDS | _NAME_PARTICLES | _ORDINALS
+    words = [t.lower_ for t in rest if not t.is_punct]
+    return bool(words) and all(w in known for w in words) and any(w in _BODY_WORDS for w in words)
+
+
 _CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
 
 
@@ -995,6 +1060,35 @@ def _select(candidates: list[_Candidate]) -> list[_Candidate]:
 
 def _normalise(surface: str) -> str:
     return " ".join(surface.split())
+
+
+# US states as news agencies abbreviate them (AP style, and the two-letter postal codes that follow a city:
+# "Tampa, FL"): a place named so is counted under the state's name. "Mass.", "Miss.", "Ill." are left out:
+# "attended Mass.", "Miss. Smith", "fell ill." end sentences too.
+_US_STATES = {
+    "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
+    "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ind.": "Indiana",
+    "Kan.": "Kansas", "Kans.": "Kansas", "Ky.": "Kentucky", "La.": "Louisiana", "Md.": "Maryland", "Mich.": "Michigan",
+    "Minn.": "Minnesota", "Mo.": "Missouri", "Mont.": "Montana", "Neb.": "Nebraska", "Nev.": "Nevada",
+    "N.H.": "New Hampshire", "N.J.": "New Jersey", "N.M.": "New Mexico", "N.Y.": "New York", "N.C.": "North Carolina",
+    "N.D.": "North Dakota", "Okla.": "Oklahoma", "Ore.": "Oregon", "Pa.": "Pennsylvania", "R.I.": "Rhode Island",
+    "S.C.": "South Carolina", "S.D.": "South Dakota", "Tenn.": "Tennessee", "Tex.": "Texas", "Vt.": "Vermont",
+    "Va.": "Virginia", "Wash.": "Washington", "W.Va.": "West Virginia", "W. Va.": "West Virginia", "Wis.": "Wisconsin",
+    "Wyo.": "Wyoming", "FL": "Florida", "TX": "Texas", "CA": "California", "NY": "New York", "NJ": "New Jersey",
+    "PA": "Pennsylvania", "OH": "Ohio", "GA": "Georgia", "NC": "North Carolina", "VA": "Virginia", "AZ": "Arizona",
+    "NY State": "New York", "New York State": "New York",
+}  # fmt: skip
+
+
+_WORD = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}"
+_COUNTIES_AFTER = re.compile(rf"(?:,? (?:and |or )?{_WORD})* counties\b")  # ", Van Buren and Berrien counties"
+
+
+def _place_name(surface: str) -> str:
+    """The name a place the registry lacks is counted under: a state's abbreviation spelled out ("Calif." ->
+    "California", "Tampa, FL" -> "Florida"), else the name as written."""
+    name = _normalise(surface)
+    return _US_STATES.get(name, name)
 
 
 def _checked(texts: Iterable[str]) -> Iterator[str]:
