@@ -736,3 +736,8 @@ def test_washington_dc_is_the_city_and_titles_are_not_names(finder: ActorFinder)
     assert found == [("Washington, D.C.", "Washington, D.C."), ("D.C.", "Washington, D.C.")]
     titles = pairs(finder.find("Surgeon General Jerome Adams said the Surgeon General would speak to the Special Counsel."))
     assert titles == [("Jerome Adams", "Jerome Adams")]
+
+
+def test_no_name_ends_in_a_lowercase_word(finder: ActorFinder) -> None:
+    # the NER ran "Las Vegas" into the next word ("Las Vegas city", "Christie before" in real articles)
+    assert [(m.text, m.actor) for m in finder.find("Tourists returned to Las Vegas city on Friday.")] == [("Las Vegas", "Las Vegas")]

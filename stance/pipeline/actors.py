@@ -464,9 +464,13 @@ class ActorFinder:
                     ):
                         toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
                 while len(toks) > 1 and (
-                    toks[-1].lower_ in ("'s", "’s", "'", "’") or toks[-1].is_punct or toks[-1].text in _NAME_PARTICLES
+                    toks[-1].lower_ in ("'s", "’s", "'", "’")
+                    or toks[-1].is_punct
+                    or (toks[-1].text.islower() and toks[-1].text not in _INSTITUTION_WORDS)
                 ):
-                    toks.pop()  # "Border Security Force of (Kurds and Arabs)": no name ends in a lowercase "of"
+                    # "Border Security Force of (Kurds and Arabs)", "Las Vegas city", "MGM hotel casinos": no name
+                    # ends in a lowercase word other than an institution's ("the Green party")
+                    toks.pop()
                 words = tuple(t.text for t in toks)
                 start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
                 # a quotation mark the tokenizer left on a word ('”Graham said', 'the “Squad”')
