@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from stance.pipeline.actor_registry import Actor, ActorRegistry
 from stance.pipeline.actors import ActorFinder, Mention, load_pipeline
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 
 @pytest.fixture(scope="module")
@@ -740,4 +744,42 @@ def test_washington_dc_is_the_city_and_titles_are_not_names(finder: ActorFinder)
 
 def test_no_name_ends_in_a_lowercase_word(finder: ActorFinder) -> None:
     # the NER ran "Las Vegas" into the next word ("Las Vegas city", "Christie before" in real articles)
-    assert [(m.text, m.actor) for m in finder.find("Tourists returned to Las Vegas city on Friday.")] == [("Las Vegas", "Las Vegas")]
+    assert [(m.text, m.actor) for m in finder.find("Tourists returned to Las Vegas city on Friday.")] == [
+        ("Las Vegas", "Las Vegas")
+    ]
+
+
+def _doc_with_entities(finder: ActorFinder, text: str, entities: list[tuple[str, int, str]]) -> Doc:
+    """A Doc of ``text`` whose NER entities are set by hand: (the entity's text, its occurrence from 1, label)."""
+    doc = finder.nlp.make_doc(text)
+    spans = []
+    for name, occurrence, label in entities:
+        at = -1
+        for _ in range(occurrence):
+            at = text.index(name, at + 1)
+        spans.append(doc.char_span(at, at + len(name), label=label))
+    doc.ents = spans
+    return doc
+
+
+def test_a_full_name_typed_a_place_is_a_person_when_its_surname_is(finder: ActorFinder) -> None:
+    # real articles: "Savannah Guthrie" typed a place, then "Guthrie" a person; "Louis Farrakhan" an organisation,
+    # then every "Farrakhan" a location: the surname mentions were unresolved or missed
+    text = "Co-host Savannah Guthrie pressed him. Guthrie cut her off. Then, Guthrie asked again."
+    doc = _doc_with_entities(finder, text, [("Savannah Guthrie", 1, "GPE"), ("Guthrie", 2, "PERSON"), ("Guthrie", 3, "PERSON")])
+    assert [(m.actor, m.type) for m in finder.find_doc(doc)] == [("Savannah Guthrie", "person")] * 3
+    text = "He praised Louis Farrakhan. Critics of Farrakhan spoke. Farrakhan replied."
+    doc = _doc_with_entities(finder, text, [("Louis Farrakhan", 1, "ORG"), ("Farrakhan", 2, "LOC"), ("Farrakhan", 3, "LOC")])
+    assert [m.actor for m in finder.find_doc(doc)] == ["Louis Farrakhan"] * 3
+    text = "Hurricane Harvey hit Texas. Harvey flooded Houston. Harvey moved on."
+    doc = _doc_with_entities(finder, text, [("Hurricane Harvey", 1, "ORG"), ("Harvey", 2, "PERSON"), ("Harvey", 3, "LOC")])
+    assert finder.find_doc(doc)[0].type == "organisation"
+
+
+def test_a_surname_goes_to_the_name_it_ends(finder: ActorFinder) -> None:
+    # the NER ran a surname into the next word ("Loomer Tweeted"), which then made a bare "Loomer" ambiguous
+    text = "Reporter Laura Loomer wrote it. Loomer Tweeted. According to Loomer, it was true."
+    doc = _doc_with_entities(
+        finder, text, [("Laura Loomer", 1, "PERSON"), ("Loomer Tweeted", 1, "PERSON"), ("Loomer", 3, "PERSON")]
+    )
+    assert [m.actor for m in finder.find_doc(doc)][-1] == "Laura Loomer"

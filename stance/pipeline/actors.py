@@ -444,8 +444,10 @@ class ActorFinder:
         named_outside = _capitalised_outside(doc, words, headlines) if headlines else frozenset()
         ents = list(ents)
         in_entity = {i for ent in ents for i in range(ent.start, ent.end)}
+        people = _people_by_surname(ents, self.registry)
         for ent in ents:
-            if ent.label_ not in self.ner_labels:
+            label = "PERSON" if ent.start in people else ent.label_
+            if label not in self.ner_labels:
                 continue
             for toks in _possessive_parts(list(ent)):  # "Fox News’ Sean Hannity": two names
                 while len(toks) > 1 and (
@@ -454,7 +456,7 @@ class ActorFinder:
                     or (toks[0].text.islower() and toks[0].text not in _NAME_PARTICLES)
                 ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio")
                     toks.pop(0)
-                if ent.label_ == "PERSON":
+                if label == "PERSON":
                     while len(toks) > 1 and toks[0].lower_ in _TITLES:
                         toks.pop(0)
                     if (
@@ -489,9 +491,9 @@ class ActorFinder:
                     continue  # "the Court", "the Committee": a description of a body named elsewhere, not its name
                 if not any(ch.isupper() for ch in "".join(words)):
                     continue
-                if ent.label_ == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
+                if label == "NORP" and not (words[-1].endswith("s") and words[-1].lower() not in _ADJECTIVE_NORP):
                     continue  # adjectives ("Russian troops") are the registry's business
-                if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, ent.label_):
+                if text[start:end].casefold() in not_actors or not _looks_like_name(doc, toks, label):
                     continue
                 if len(toks) == 1 and _chamber_in_title(doc, toks[0].i):
                     continue
@@ -501,7 +503,7 @@ class ActorFinder:
                     and not all(w in named_outside or w.lower() in _CONNECTORS for w in words)
                 ):
                     continue  # a title-case headline: only names the article also writes elsewhere
-                cand = _Candidate(start, end, words, 2, label=ent.label_)
+                cand = _Candidate(start, end, words, 2, label=label)
                 inside = [c for c in registry if start <= c.start and c.end <= end and c.size < end - start]
                 if inside and len({(c.actors, c.short) for c in inside}) == 1:
                     rest = [t for t in toks if not any(c.start <= t.idx < c.end for c in inside)]
@@ -586,6 +588,8 @@ class ActorFinder:
             ]
             if not people_only and len(c.words) == 1:  # an NER "organisation" that is the surname of someone named in full
                 bearers = [n for n in bearers if n.type == "person" and any(w[-1] == c.words[0] for w in n.words)] or bearers
+            elif len(c.words) == 1:  # "Loomer": Laura Loomer, not the NER's "Loomer Tweeted"
+                bearers = [n for n in bearers if any(w[-1] == c.words[0] for w in n.words)] or bearers
             if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
                 full = initials.get(c.words[0]) if len(c.words) == 1 and c.words[0].isupper() else None
                 if full is not None:  # an acronym of an organisation the article names in full
@@ -788,6 +792,31 @@ _ORDINALS = frozenset(
 
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _COMPANY_SUFFIXES = frozenset("corp corp. inc inc. co co. company corporation llc ltd ltd. plc group".split())
+
+
+def _people_by_surname(ents: list[Span], registry: ActorRegistry) -> set[int]:
+    """The start tokens of the entities the NER typed as a place or an organisation that name a person: two
+    or three capitalised words, not a registry name, whose last one the article also names alone as a
+    person, or twice as a location ("Savannah Guthrie" typed a place, then "Guthrie" a person; "Louis
+    Farrakhan" an organisation, then "Farrakhan" eleven times a location)."""
+    alone: dict[str, list[str]] = {}
+    for ent in ents:
+        if len(ent) == 1:
+            alone.setdefault(ent.text, []).append(ent.label_)
+    out = set()
+    for ent in ents:
+        words = [t.text for t in ent if t.text not in _POSSESSIVES]
+        if ent.label_ in ("PERSON", "NORP") or not 2 <= len(words) <= 3 or words[0].lower() in _NOT_GIVEN_NAMES:
+            continue
+        if not all(w.isalpha() and w.istitle() and w.lower() not in _CONNECTORS | _INSTITUTION_WORDS for w in words):
+            continue
+        labels = alone.get(words[-1], [])
+        if ("PERSON" in labels or labels.count("LOC") >= 2) and not registry.lookup(" ".join(words)):
+            out.add(ent.start)
+    return out
+
+
+_NOT_GIVEN_NAMES = frozenset("hurricane typhoon storm cyclone tropical fort mount lake port saint st camp cape".split())
 
 
 def _possessive_parts(toks: list[Token]) -> list[list[Token]]:
