@@ -783,3 +783,24 @@ def test_a_surname_goes_to_the_name_it_ends(finder: ActorFinder) -> None:
         finder, text, [("Laura Loomer", 1, "PERSON"), ("Loomer Tweeted", 1, "PERSON"), ("Loomer", 3, "PERSON")]
     )
     assert [m.actor for m in finder.find_doc(doc)][-1] == "Laura Loomer"
+
+
+def test_a_place_before_a_registry_surname_is_not_a_given_name(finder: ActorFinder) -> None:
+    # a real article: "called Benghazi Clinton's 'drip, drip, drip problem'" made a person "Benghazi Clinton",
+    # and then every "Benghazi" was that person
+    text = "Hillary Clinton spoke. Critics called Benghazi Clinton's problem. The attack in Benghazi killed four."
+    doc = _doc_with_entities(
+        finder, text, [("Hillary Clinton", 1, "PERSON"), ("Benghazi Clinton", 1, "ORG"), ("Benghazi", 2, "GPE")]
+    )
+    found = [(m.text, m.actor, m.type) for m in finder.find_doc(doc)]
+    assert ("Benghazi", "Benghazi", "place") in found
+    assert not any(actor == "Benghazi Clinton" and kind == "person" for _, actor, kind in found)
+
+
+def test_a_name_run_into_a_headline_keeps_the_words_the_article_names(finder: ActorFinder) -> None:
+    # a real headline: "Nimesh Patel Stand-Up Routine Cut Short ..." was one entity, dropped as a headline, so that
+    # the person was never introduced and every later "Patel" stayed unresolved
+    text = "Nimesh Patel Stand-Up Routine Cut Short\n\nNimesh Patel, a comedian, left the stage. Patel said so."
+    doc = _doc_with_entities(finder, text, [("Nimesh Patel Stand-Up", 1, "PERSON"), ("Patel", 3, "PERSON")])
+    assert [(m.text, m.actor) for m in finder.find_doc(doc)][0] == ("Nimesh Patel", "Nimesh Patel")
+    assert [m.actor for m in finder.find_doc(doc)][-1] == "Nimesh Patel"

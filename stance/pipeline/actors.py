@@ -315,7 +315,9 @@ class ActorFinder:
     ) -> list[Mention]:
         first = _select(found + _acronym_candidates(doc, words))
         ignored = [c for c in first if c.source == 0]
-        chosen = _given_names(doc, [c for c in first if c.source != 0])
+        ents = list(ents)
+        places = {e.text for e in ents if e.label_ in ("GPE", "LOC", "FAC")}
+        chosen = _given_names(doc, [c for c in first if c.source != 0], places)
         if self.use_ner:
             entities = [
                 e
@@ -485,6 +487,17 @@ class ActorFinder:
                     trimmed = [words[0][lead:], *words[1:]]
                     trimmed[-1] = trimmed[-1][: len(trimmed[-1]) - trail]
                     words = tuple(trimmed)
+                if headlines and any(s <= start < e for s, e in headlines):
+                    # a title-case headline: only the names the article also writes elsewhere ("Nimesh Patel
+                    # Stand-Up Routine Cut Short" -> "Nimesh Patel")
+                    known = [w in named_outside or w.lower() in _CONNECTORS for w in words]
+                    if not all(known):
+                        run = _longest_name_run(words, named_outside)
+                        if run is None or run[1] - run[0] < 2 or lead + trail:
+                            continue  # one capitalised word ("No", "Others") is too little to go on
+                        toks = toks[run[0] : run[1]]
+                        words = tuple(t.text for t in toks)
+                        start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
                 if all(w.lower() in _CONNECTORS or not any(ch.isalpha() for ch in w) for w in words):
                     continue  # "State", "Foreign Ministry": a title, not a name
                 if len(words) == 1 and words[0].lower() in _DESCRIPTION_NOUNS:
@@ -497,12 +510,6 @@ class ActorFinder:
                     continue
                 if len(toks) == 1 and _chamber_in_title(doc, toks[0].i):
                     continue
-                if (
-                    headlines
-                    and any(s <= start < e for s, e in headlines)
-                    and not all(w in named_outside or w.lower() in _CONNECTORS for w in words)
-                ):
-                    continue  # a title-case headline: only names the article also writes elsewhere
                 cand = _Candidate(start, end, words, 2, label=label)
                 inside = [c for c in registry if start <= c.start and c.end <= end and c.size < end - start]
                 if inside and len({(c.actors, c.short) for c in inside}) == 1:
@@ -794,6 +801,31 @@ _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
 _COMPANY_SUFFIXES = frozenset("corp corp. inc inc. co co. company corporation llc ltd ltd. plc group".split())
 
 
+def _longest_name_run(words: Sequence[str], named: frozenset[str]) -> tuple[int, int] | None:
+    """The longest run of ``words`` that the article names outside its headlines (connectors may join them,
+    not end them), as a (start, end) index pair; None when there is none.
+
+    Example:
+        >>> _longest_name_run(["Nimesh", "Patel", "Stand", "-", "Up"], frozenset({"Nimesh", "Patel", "Up"}))
+        (0, 2)
+    """
+    best = None
+    i = 0
+    while i < len(words):
+        if words[i] not in named:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and (words[j] in named or words[j].lower() in _CONNECTORS):
+            j += 1
+        while words[j - 1] not in named:
+            j -= 1
+        if best is None or j - i > best[1] - best[0]:
+            best = (i, j)
+        i = j
+    return best
+
+
 def _people_by_surname(ents: list[Span], registry: ActorRegistry) -> set[int]:
     """The start tokens of the entities the NER typed as a place or an organisation that name a person: two
     or three capitalised words, not a registry name, whose last one the article also names alone as a
@@ -811,6 +843,8 @@ def _people_by_surname(ents: list[Span], registry: ActorRegistry) -> set[int]:
         if not all(w.isalpha() and w.istitle() and w.lower() not in _CONNECTORS | _INSTITUTION_WORDS for w in words):
             continue
         labels = alone.get(words[-1], [])
+        if "GPE" in alone.get(words[0], []) or registry.lookup(words[0]):
+            continue  # "Benghazi Clinton's 'drip, drip, drip problem'": a place before a surname
         if ("PERSON" in labels or labels.count("LOC") >= 2) and not registry.lookup(" ".join(words)):
             out.add(ent.start)
     return out
@@ -992,14 +1026,15 @@ def _window_doc(doc: Doc, start: int, end: int, norms: Any) -> Doc:
     return window
 
 
-def _given_names(doc: Doc, chosen: list[_Candidate]) -> list[_Candidate]:
-    """Turn a registry surname preceded by other given names ("Hunter Biden") into a person of its own."""
+def _given_names(doc: Doc, chosen: list[_Candidate], places: set[str]) -> list[_Candidate]:
+    """Turn a registry surname preceded by other given names ("Hunter Biden") into a person of its own;
+    not a word the article names as a place (``places``)."""
     out = []
     for c in chosen:
         first = c.token
         while c.short and first > max(c.token - 2, 0) and _other_given_name(doc, first - 1):
-            if any(o.start <= doc[first - 1].idx < o.end for o in chosen):
-                break
+            if any(o.start <= doc[first - 1].idx < o.end for o in chosen) or doc[first - 1].text in places:
+                break  # "Benghazi Clinton's problem": the article names Benghazi as a place
             first -= 1
         if first < c.token:
             span = doc[first : c.token_end]
