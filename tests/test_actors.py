@@ -804,3 +804,17 @@ def test_a_name_run_into_a_headline_keeps_the_words_the_article_names(finder: Ac
     doc = _doc_with_entities(finder, text, [("Nimesh Patel Stand-Up", 1, "PERSON"), ("Patel", 3, "PERSON")])
     assert [(m.text, m.actor) for m in finder.find_doc(doc)][0] == ("Nimesh Patel", "Nimesh Patel")
     assert [m.actor for m in finder.find_doc(doc)][-1] == "Nimesh Patel"
+
+
+def test_a_nickname_and_the_full_given_name_are_one_person(finder: ActorFinder) -> None:
+    # a real article named "Nicholas Sandmann" and "Nick Sandmann": two people, so every "Sandmann" was ambiguous
+    text = "Student Nicholas Sandmann spoke. Nick Sandmann later said more. Sandmann left."
+    doc = _doc_with_entities(
+        finder, text, [("Nicholas Sandmann", 1, "PERSON"), ("Nick Sandmann", 1, "PERSON"), ("Sandmann", 3, "PERSON")]
+    )
+    assert [m.actor for m in finder.find_doc(doc)] == ["Nicholas Sandmann"] * 3
+
+
+def test_groups_the_ner_misses_are_in_the_registry(tok_finder: ActorFinder) -> None:
+    found = {(m.text, m.actor, m.type) for m in tok_finder.find("The Rohingya fled to Bangladesh while Dreamers waited.")}
+    assert ("Rohingya", "Rohingya", "group") in found and ("Dreamers", "Dreamers", "group") in found

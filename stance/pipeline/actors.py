@@ -548,6 +548,7 @@ class ActorFinder:
         ``ambiguous``. "the elder Trump" and the like point to another bearer than the one chosen."""
         registry = self.registry
         named: dict[str, _Named] = {}  # full names in the article that a short name can stand for
+        nicknamed: dict[str, str] = {}  # a full name with a nickname -> the name it stands for
         for c in chosen:
             if c.source == 1 and not c.short and not c.member and len(c.actors) == 1:
                 actor = registry[c.actors[0]]
@@ -559,6 +560,10 @@ class ActorFinder:
                     n.count += 1
             elif c.source == 2 and c.label in ("PERSON", "ORG") and len(c.words) > 1:
                 name = self._full_name(c, text)
+                if c.label == "PERSON" and name not in named:
+                    same = _same_person(name, named)  # "Nick Sandmann" after "Nicholas Sandmann"
+                    if same is not None:
+                        nicknamed[name] = name = same
                 n = named.setdefault(name, _Named(name, NER_TYPES[c.label], name in registry))
                 n.words.add(c.words)
                 n.count += 1
@@ -603,6 +608,7 @@ class ActorFinder:
                     yield Mention(full, "organisation", surface, start, c.end, "article")
                 elif c.source == 2 and c.label == "PERSON":
                     name = self._full_name(c, text)
+                    name = nicknamed.get(name, name)
                     yield Mention(name, registry[name].type if name in registry else "person", surface, start, c.end)
                 elif own_type == "place":
                     yield Mention(_place_name(surface), own_type, surface, start, c.end)
@@ -721,6 +727,42 @@ class _Named:
     in_registry: bool
     count: int = 0
     words: set[tuple[str, ...]] = field(default_factory=set)
+
+
+# Short forms of English given names, for telling that "Nick Sandmann" and "Nicholas Sandmann" in one article are
+# one person. A small table: a nickname library would add a dependency for these few lines.
+_NICKNAMES = {
+    "Nick": "Nicholas", "Mike": "Michael", "Bob": "Robert", "Rob": "Robert", "Bobby": "Robert", "Bill": "William",
+    "Will": "William", "Billy": "William", "Jim": "James", "Jimmy": "James", "Joe": "Joseph", "Tom": "Thomas",
+    "Dick": "Richard", "Rick": "Richard", "Ted": "Edward", "Ed": "Edward", "Chris": "Christopher", "Dan": "Daniel",
+    "Danny": "Daniel", "Dave": "David", "Steve": "Steven", "Tony": "Anthony", "Andy": "Andrew", "Matt": "Matthew",
+    "Pat": "Patrick", "Ben": "Benjamin", "Sam": "Samuel", "Alex": "Alexander", "Jeff": "Jeffrey", "Greg": "Gregory",
+    "Ken": "Kenneth", "Ron": "Ronald", "Don": "Donald", "Chuck": "Charles", "Charlie": "Charles", "Liz": "Elizabeth",
+    "Beth": "Elizabeth", "Kate": "Katherine", "Kathy": "Katherine", "Jen": "Jennifer", "Jenny": "Jennifer",
+    "Sue": "Susan", "Pete": "Peter", "Fred": "Frederick", "Larry": "Lawrence", "Jerry": "Gerald", "Tim": "Timothy",
+    "Josh": "Joshua", "Zach": "Zachary", "Abe": "Abraham", "Hank": "Henry", "Harry": "Henry", "Jack": "John",
+    "Johnny": "John", "Nate": "Nathan", "Vince": "Vincent", "Doug": "Douglas", "Gerry": "Gerald", "Mitch": "Mitchell",
+}  # fmt: skip
+
+
+def _same_person(name: str, named: dict[str, _Named]) -> str | None:
+    """The person already named in the article whom ``name`` names with a nickname or the given name a
+    nickname stands for ("Nick Sandmann" and "Nicholas Sandmann"); None if none or several.
+
+    Example:
+        >>> _same_person("Nick Sandmann", {"Nicholas Sandmann": _Named("Nicholas Sandmann", "person", False)})
+        'Nicholas Sandmann'
+    """
+    given, _, rest = name.partition(" ")
+    key = _NICKNAMES.get(given, given)
+    same = [
+        n.name
+        for n in named.values()
+        if n.type == "person"
+        and n.name.partition(" ")[2] == rest
+        and _NICKNAMES.get(n.name.partition(" ")[0], n.name.partition(" ")[0]) == key
+    ]
+    return same[0] if len(same) == 1 else None
 
 
 def _most_mentioned(names: list[_Named]) -> _Named | None:
