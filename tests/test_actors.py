@@ -818,3 +818,11 @@ def test_a_nickname_and_the_full_given_name_are_one_person(finder: ActorFinder) 
 def test_groups_the_ner_misses_are_in_the_registry(tok_finder: ActorFinder) -> None:
     found = {(m.text, m.actor, m.type) for m in tok_finder.find("The Rohingya fled to Bangladesh while Dreamers waited.")}
     assert ("Rohingya", "Rohingya", "group") in found and ("Dreamers", "Dreamers", "group") in found
+
+
+def test_headline_words_are_no_given_names(finder: ActorFinder) -> None:
+    # a real title (with full stops): "Keeps Handing" before the registry's "Trump" made a person "Keeps Handing
+    # Trump", and every later "Trump" was that person
+    text = "The Court Keeps Handing Trump Immigration Victories. They Just Did It Again.\n\nTrump won again. Trump smiled."
+    doc = _doc_with_entities(finder, text, [])
+    assert {m.actor for m in finder.find_doc(doc)} == {"Donald Trump"}

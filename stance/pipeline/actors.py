@@ -316,12 +316,18 @@ class ActorFinder:
         first = _select(found + _acronym_candidates(doc, words))
         ignored = [c for c in first if c.source == 0]
         ents = list(ents)
+        headlines = _headline_lines(text)  # the string itself: Doc.text rebuilds it from the tokens on every access
+        named_outside = _capitalised_outside(doc, words, headlines) if headlines else frozenset()
         places = {e.text for e in ents if e.label_ in ("GPE", "LOC", "FAC")}
-        chosen = _given_names(doc, [c for c in first if c.source != 0], places)
+        in_headlines = {t.text for s, e in headlines for t in doc.char_span(s, e, alignment_mode="expand") or ()}
+        not_given = places | (in_headlines - named_outside)
+        chosen = _given_names(doc, [c for c in first if c.source != 0], not_given)
         if self.use_ner:
             entities = [
                 e
-                for e in self._entity_candidates(doc, words, text, ents, [c for c in chosen if c.source == 1])
+                for e in self._entity_candidates(
+                    doc, words, text, ents, [c for c in chosen if c.source == 1], headlines, named_outside
+                )
                 if not any(g.start <= e.start and e.end <= g.end and e.size < g.size for g in ignored)
             ]
             chosen = _select(chosen + entities)
@@ -438,12 +444,17 @@ class ActorFinder:
         return out
 
     def _entity_candidates(
-        self, doc: Doc, words: Sequence[str], text: str, ents: Iterable[Span], registry: list[_Candidate]
+        self,
+        doc: Doc,
+        words: Sequence[str],
+        text: str,
+        ents: Iterable[Span],
+        registry: list[_Candidate],
+        headlines: list[tuple[int, int]],
+        named_outside: frozenset[str],
     ) -> list[_Candidate]:
         out = []
         not_actors = self._not_actors
-        headlines = _headline_lines(text)  # the string itself: Doc.text rebuilds it from the tokens on every access
-        named_outside = _capitalised_outside(doc, words, headlines) if headlines else frozenset()
         ents = list(ents)
         in_entity = {i for ent in ents for i in range(ent.start, ent.end)}
         people = _people_by_surname(ents, self.registry)
@@ -793,14 +804,16 @@ def _kin_before(text: str, start: int) -> bool:
 
 def _headline_lines(text: str) -> list[tuple[int, int]]:
     """Character ranges of title-case lines ("Beijing Charms Brussels While Its Factories Flood Europe"):
-    four or more words of which at least 3 in 4 of the longer ones are capitalised, no final full stop."""
+    four or more words of which at least 3 in 4 of the longer ones are capitalised, no final full stop (but
+    for the first line of several, the title: "... Keeps Handing Trump Immigration Victories. They Just Did It
+    Again.")."""
     out, pos = [], 0
     for line in text.split("\n"):
         words = [w for w in line.split() if len(w) > 3 and w[:1].isalpha()]
         if (
             len(line.split()) >= 4
             and words
-            and not line.rstrip().endswith(".")
+            and (not line.rstrip().endswith(".") or (pos == 0 and len(line) < len(text)))
             and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
         ):
             out.append((pos, pos + len(line)))
@@ -1068,15 +1081,16 @@ def _window_doc(doc: Doc, start: int, end: int, norms: Any) -> Doc:
     return window
 
 
-def _given_names(doc: Doc, chosen: list[_Candidate], places: set[str]) -> list[_Candidate]:
+def _given_names(doc: Doc, chosen: list[_Candidate], not_given: set[str]) -> list[_Candidate]:
     """Turn a registry surname preceded by other given names ("Hunter Biden") into a person of its own;
-    not a word the article names as a place (``places``)."""
+    not words in ``not_given``: those the article names as a place ("Benghazi Clinton's problem") and the
+    words of its title-case headlines that it writes nowhere else ("... Keeps Handing Trump Immigration Victories")."""
     out = []
     for c in chosen:
         first = c.token
         while c.short and first > max(c.token - 2, 0) and _other_given_name(doc, first - 1):
-            if any(o.start <= doc[first - 1].idx < o.end for o in chosen) or doc[first - 1].text in places:
-                break  # "Benghazi Clinton's problem": the article names Benghazi as a place
+            if any(o.start <= doc[first - 1].idx < o.end for o in chosen) or doc[first - 1].text in not_given:
+                break
             first -= 1
         if first < c.token:
             span = doc[first : c.token_end]
