@@ -826,3 +826,16 @@ def test_headline_words_are_no_given_names(finder: ActorFinder) -> None:
     text = "The Court Keeps Handing Trump Immigration Victories. They Just Did It Again.\n\nTrump won again. Trump smiled."
     doc = _doc_with_entities(finder, text, [])
     assert {m.actor for m in finder.find_doc(doc)} == {"Donald Trump"}
+
+
+def test_the_county_list_pattern_takes_linear_time() -> None:
+    # its first form read a bare space as a list separator and took seconds on a long title-case line
+    import time
+
+    from stance.pipeline.actors import _COUNTIES_AFTER
+
+    line = " " + " ".join(["Word"] * 3000) + " end"
+    started = time.perf_counter()
+    assert _COUNTIES_AFTER.match(line) is None
+    assert time.perf_counter() - started < 1.0
+    assert _COUNTIES_AFTER.match(", St. Joseph, Van Buren and Berrien counties") is not None

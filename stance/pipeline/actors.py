@@ -1204,8 +1204,11 @@ _US_STATES = {
 }  # fmt: skip
 
 
-_WORD = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}"
-_COUNTIES_AFTER = re.compile(rf"(?:,? (?:and |or )?{_WORD})* counties\b")  # ", Van Buren and Berrien counties"
+# One way only to read a list ("Kalamazoo, St. Joseph, Van Buren and Berrien counties"): items are joined by a
+# comma or "and"/"or", never by a bare space, so the match takes time linear in the text (a bare-space separator
+# made it exponential on long title-case lines).
+_NAME_WORDS = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*"
+_COUNTIES_AFTER = re.compile(rf"(?:(?:, (?:and |or )?| (?:and|or) ){_NAME_WORDS})* counties\b")
 
 
 def _place_name(surface: str) -> str:
