@@ -448,14 +448,13 @@ class ActorFinder:
         doc: Doc,
         words: Sequence[str],
         text: str,
-        ents: Iterable[Span],
+        ents: list[Span],
         registry: list[_Candidate],
         headlines: list[tuple[int, int]],
         named_outside: frozenset[str],
     ) -> list[_Candidate]:
         out = []
         not_actors = self._not_actors
-        ents = list(ents)
         in_entity = {i for ent in ents for i in range(ent.start, ent.end)}
         people = _people_by_surname(ents, self.registry)
         for ent in ents:
@@ -479,7 +478,7 @@ class ActorFinder:
                     ):
                         toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
                 while len(toks) > 1 and (
-                    toks[-1].lower_ in ("'s", "’s", "'", "’")
+                    toks[-1].lower_ in _POSSESSIVES
                     or toks[-1].is_punct
                     or (toks[-1].text.islower() and toks[-1].text not in _INSTITUTION_WORDS)
                 ):
@@ -764,16 +763,15 @@ def _same_person(name: str, named: dict[str, _Named]) -> str | None:
         >>> _same_person("Nick Sandmann", {"Nicholas Sandmann": _Named("Nicholas Sandmann", "person", False)})
         'Nicholas Sandmann'
     """
-    given, _, rest = name.partition(" ")
-    key = _NICKNAMES.get(given, given)
-    same = [
-        n.name
-        for n in named.values()
-        if n.type == "person"
-        and n.name.partition(" ")[2] == rest
-        and _NICKNAMES.get(n.name.partition(" ")[0], n.name.partition(" ")[0]) == key
-    ]
+    key = _nickname_key(name)
+    same = [n.name for n in named.values() if n.type == "person" and _nickname_key(n.name) == key]
     return same[0] if len(same) == 1 else None
+
+
+def _nickname_key(name: str) -> tuple[str, str]:
+    """A person's name with the given name a nickname stands for: "Nick Sandmann" -> ("Nicholas", "Sandmann")."""
+    given, _, rest = name.partition(" ")
+    return _NICKNAMES.get(given, given), rest
 
 
 def _most_mentioned(names: list[_Named]) -> _Named | None:
@@ -845,11 +843,14 @@ _AGENCY_NOUNS = frozenset({"Department", "Ministry", "Agency", "Bureau"})
 # at least one of them an institution word. Not "party", "chamber", "board": "U.S. Chamber of Commerce" is not the state.
 _BODY_WORDS = (_INSTITUTION_WORDS - {"party", "chamber", "board"}) | frozenset(
     """courts supreme district circuit appeals census marines marine corps coast guard service postal economic
-    advisers advisors attorney general forces bureau agency""".split()
+    advisers advisors attorney general forces""".split()
 )
 _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh 1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th 11th".split()
 )
+_STATE_BODY_NAME = (
+    _CONNECTORS | _DEPARTMENT_WORDS | _BODY_WORDS | _NAME_PARTICLES | _ORDINALS
+)  # all the words a body's name may hold
 
 
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
@@ -895,7 +896,7 @@ def _people_by_surname(ents: list[Span], registry: ActorRegistry) -> set[int]:
         words = [t.text for t in ent if t.text not in _POSSESSIVES]
         if ent.label_ in ("PERSON", "NORP") or not 2 <= len(words) <= 3 or words[0].lower() in _NOT_GIVEN_NAMES:
             continue
-        if not all(w.isalpha() and w.istitle() and w.lower() not in _CONNECTORS | _INSTITUTION_WORDS for w in words):
+        if not all(w.isalpha() and w.istitle() and w.lower() not in _NOT_GIVEN_WORDS for w in words):
             continue
         labels = alone.get(words[-1], [])
         if "GPE" in alone.get(words[0], []) or registry.lookup(words[0]):
@@ -906,6 +907,7 @@ def _people_by_surname(ents: list[Span], registry: ActorRegistry) -> set[int]:
 
 
 _NOT_GIVEN_NAMES = frozenset("hurricane typhoon storm cyclone tropical fort mount lake port saint st camp cape".split())
+_NOT_GIVEN_WORDS = _CONNECTORS | _INSTITUTION_WORDS  # words of a title or a body, never of a person's name
 
 
 def _possessive_parts(toks: list[Token]) -> list[list[Token]]:
@@ -938,9 +940,8 @@ def _state_body(inside: _Candidate, start: int, rest: list[Token], registry: Act
     "U.S. Steel", "American Airlines", "U.S. Chamber of Commerce"."""
     if inside.start != start or inside.short or len(inside.actors) != 1 or registry[inside.actors[0]].type != "state":
         return False
-    known = _CONNECTORS | _DEPARTMENT_WORDS | _BODY_WORDS | _NAME_PARTICLES | _ORDINALS
     words = [t.lower_ for t in rest if not t.is_punct]
-    return bool(words) and all(w in known for w in words) and any(w in _BODY_WORDS for w in words)
+    return bool(words) and all(w in _STATE_BODY_NAME for w in words) and any(w in _BODY_WORDS for w in words)
 
 
 _CREDIT_WORDS = frozenset({"photo", "photos", "photograph", "image", "images", "credit", "courtesy", "via", "pictured", "video"})
