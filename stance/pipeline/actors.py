@@ -99,7 +99,7 @@ class Mention:
 
     Example:
         >>> Mention(actor="China", type="state", text="Beijing", start=0, end=7)
-        Mention(actor='China', type='state', text='Beijing', start=0, end=7)
+        Mention(actor='China', type='state', text='Beijing', start=0, end=7, resolution='name')
     """
 
     actor: str
