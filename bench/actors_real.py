@@ -2,8 +2,9 @@
 
     python bench/actors_real.py [--split test] [--rev REV]
 
-1. Reads the labelled articles (110 real articles from ../shared/data: AllSides and PTC; 50 ``dev``,
-   on which the rules may be tuned, and 60 ``test``, measured only) and writes them as a JSONL of
+1. Reads the labelled articles (real articles from ../shared/data, AllSides and PTC: ``dev``, on which
+   the rules may be tuned, 170 articles in six batches, and ``test``, 60 articles measured only) and
+   writes them as a JSONL of
    ``id``, ``title``, ``text`` to a temporary folder.
 2. Runs the whole `stance score` command on it, from this tree or (``--rev``) from a git worktree of an
    earlier commit, and maps each reported mention back to the article's character offsets.

@@ -717,6 +717,21 @@ def test_possessive_names_resolve_to_their_owner(finder: ActorFinder) -> None:
     assert ("Donald Trump", "Donald Trump") in found and not any("Inauguration" in actor for _, actor in found)
 
 
+def test_the_name_after_an_outlets_possessive_is_a_person_when_its_surname_is_named(finder: ActorFinder) -> None:
+    # a real article: "Fox News’ Sean Hannity" was one ORG entity, so "Sean Hannity" came out an organisation and
+    # the later "Hannity" (typed a place) stayed a place of its own
+    text = "Graham spoke with Fox News’ Sean Hannity. Graham told Hannity that the probe was over."
+    ents = [("Graham", 1, "PERSON"), ("Fox News’ Sean Hannity", 1, "ORG"), ("Graham", 2, "PERSON"), ("Hannity", 2, "GPE")]
+    found = [(m.text, m.actor, m.type) for m in finder.find_doc(_doc_with_entities(finder, text, ents))]
+    assert ("Sean Hannity", "Sean Hannity", "person") in found and ("Hannity", "Sean Hannity", "person") in found
+    # without the surname named alone, nothing says the words after the possessive are a person
+    text = "She joined Politico’s Morning Education last year."
+    found = [
+        (m.actor, m.type) for m in finder.find_doc(_doc_with_entities(finder, text, [("Politico’s Morning Education", 1, "ORG")]))
+    ]
+    assert ("Morning Education", "organisation") in found
+
+
 def test_state_abbreviations_and_county_lists_name_the_place() -> None:
     from stance.pipeline.actors import _place_name
 

@@ -456,12 +456,19 @@ class ActorFinder:
         out = []
         not_actors = self._not_actors
         in_entity = {i for ent in ents for i in range(ent.start, ent.end)}
-        people = _people_by_surname(ents, self.registry)
+        alone = _alone_labels(ents)
+        people = _people_by_surname(ents, alone, self.registry)
         for ent in ents:
-            label = "PERSON" if ent.start in people else ent.label_
-            if label not in self.ner_labels:
+            if ("PERSON" if ent.start in people else ent.label_) not in self.ner_labels:
                 continue
-            for toks in _possessive_parts(list(ent)):  # "Fox News’ Sean Hannity": two names
+            for k, toks in enumerate(_possessive_parts(list(ent))):  # "Fox News’ Sean Hannity": two names
+                label = "PERSON" if ent.start in people else ent.label_
+                if (
+                    k
+                    and label != "PERSON"
+                    and _names_person([t.text for t in toks], alone, self.registry, _SURNAME_AFTER_POSSESSIVE)
+                ):
+                    label = "PERSON"  # the name after the organisation's possessive is a person
                 while len(toks) > 1 and (
                     toks[0].lower_ in ("the", "a", "an", "'s", "’s")
                     or toks[0].is_punct
@@ -882,28 +889,48 @@ def _longest_name_run(words: Sequence[str], named: frozenset[str]) -> tuple[int,
     return best
 
 
-def _people_by_surname(ents: list[Span], registry: ActorRegistry) -> set[int]:
+def _people_by_surname(ents: list[Span], alone: dict[str, list[str]], registry: ActorRegistry) -> set[int]:
     """The start tokens of the entities the NER typed as a place or an organisation that name a person: two
     or three capitalised words, not a registry name, whose last one the article also names alone as a
     person, or twice as a location ("Savannah Guthrie" typed a place, then "Guthrie" a person; "Louis
-    Farrakhan" an organisation, then "Farrakhan" eleven times a location)."""
+    Farrakhan" an organisation, then "Farrakhan" eleven times a location). ``alone``: :func:`_alone_labels`."""
+    return {
+        ent.start
+        for ent in ents
+        if ent.label_ not in ("PERSON", "NORP")
+        and _names_person([t.text for t in ent if t.text not in _POSSESSIVES], alone, registry, _SURNAME_EVIDENCE)
+    }
+
+
+def _alone_labels(ents: list[Span]) -> dict[str, list[str]]:
+    """The labels the NER gave each word that it found as a one-word entity, once per time."""
     alone: dict[str, list[str]] = {}
     for ent in ents:
         if len(ent) == 1:
             alone.setdefault(ent.text, []).append(ent.label_)
-    out = set()
-    for ent in ents:
-        words = [t.text for t in ent if t.text not in _POSSESSIVES]
-        if ent.label_ in ("PERSON", "NORP") or not 2 <= len(words) <= 3 or words[0].lower() in _NOT_GIVEN_NAMES:
-            continue
-        if not all(w.isalpha() and w.istitle() and w.lower() not in _NOT_GIVEN_WORDS for w in words):
-            continue
-        labels = alone.get(words[-1], [])
-        if "GPE" in alone.get(words[0], []) or registry.lookup(words[0]):
-            continue  # "Benghazi Clinton's 'drip, drip, drip problem'": a place before a surname
-        if ("PERSON" in labels or labels.count("LOC") >= 2) and not registry.lookup(" ".join(words)):
-            out.add(ent.start)
-    return out
+    return alone
+
+
+def _names_person(words: list[str], alone: dict[str, list[str]], registry: ActorRegistry, evidence: dict[str, int]) -> bool:
+    """Whether two or three capitalised ``words`` typed a place or an organisation name a person: not a
+    registry name, no place or body word in them, and their last word named alone elsewhere with one of
+    the ``evidence`` labels at least as often as it says."""
+    if not 2 <= len(words) <= 3 or words[0].lower() in _NOT_GIVEN_NAMES:
+        return False
+    if not all(w.isalpha() and w.istitle() and w.lower() not in _NOT_GIVEN_WORDS for w in words):
+        return False
+    if "GPE" in alone.get(words[0], []) or registry.lookup(words[0]) or registry.lookup(" ".join(words)):
+        return False  # "Benghazi Clinton's 'drip, drip, drip problem'": a place before a surname
+    labels = alone.get(words[-1], [])
+    return any(labels.count(label) >= times for label, times in evidence.items())
+
+
+_SURNAME_EVIDENCE = {"PERSON": 1, "LOC": 2}
+"""A whole entity typed a place or an organisation is a person when its last word is named alone as a person once, or
+as a location twice (the NER often types a lone surname a location)."""
+_SURNAME_AFTER_POSSESSIVE = {"PERSON": 1, "LOC": 1, "GPE": 1, "ORG": 1}
+"""The name after a possessive inside such an entity ("Fox News’ Sean Hannity") is a person when its last word is
+named alone anywhere, whatever its type: the possessive already says the owner is the organisation."""
 
 
 _NOT_GIVEN_NAMES = frozenset("hurricane typhoon storm cyclone tropical fort mount lake port saint st camp cape".split())
