@@ -854,3 +854,20 @@ def test_the_county_list_pattern_takes_linear_time() -> None:
     assert _COUNTIES_AFTER.match(line) is None
     assert time.perf_counter() - started < 1.0
     assert _COUNTIES_AFTER.match(", St. Joseph, Van Buren and Berrien counties") is not None
+
+
+def test_an_organisations_leading_words_name_the_parent_not_its_unit(finder: ActorFinder) -> None:
+    # real articles: "New York Times" after "New York Times Editorial Board" became the editorial board;
+    # "CBS News" after "CBS News Poll" the poll
+    from stance.pipeline.actors import _names_a_part
+
+    assert _names_a_part(("New", "York", "Times"), ("New", "York", "Times", "Editorial", "Board"))
+    assert not _names_a_part(("U.S.", "Conference"), ("U.S.", "Conference", "of", "Mayors"))  # one name goes on
+    assert not _names_a_part(("American", "Bridge"), ("American", "Bridge", "21st", "Century"))
+    assert not _names_a_part(("Justice", "Department"), ("US", "Justice", "Department"))  # a trailing run
+    text = "The New York Times Editorial Board endorsed her. The New York Times later reported the story."
+    ents = [("New York Times Editorial Board", 1, "ORG"), ("New York Times", 2, "ORG")]
+    assert [m.actor for m in finder.find_doc(_doc_with_entities(finder, text, ents))] == [
+        "New York Times Editorial Board",
+        "New York Times",
+    ]

@@ -615,6 +615,10 @@ class ActorFinder:
             bearers = [
                 n for n in named.values() if (n.type == "person" or not people_only) and any(is_part(c.words, w) for w in n.words)
             ]
+            if not people_only and len(c.words) > 1:
+                # "New York Times" beside "New York Times Editorial Board": an organisation's leading words name the
+                # parent body, not its part; "U.S. Conference" of "U.S. Conference of Mayors" is still short for it
+                bearers = [n for n in bearers if n.type == "person" or not any(_names_a_part(c.words, w) for w in n.words)]
             if not people_only and len(c.words) == 1:  # an NER "organisation" that is the surname of someone named in full
                 bearers = [n for n in bearers if n.type == "person" and any(w[-1] == c.words[0] for w in n.words)] or bearers
             elif len(c.words) == 1:  # "Loomer": Laura Loomer, not the NER's "Loomer Tweeted"
@@ -795,6 +799,22 @@ _OFFICE_TITLE = re.compile(
     r"Chairman|Chairwoman|Director|Commissioner|Counsel|King|Queen|Prince|Pope)\s+$"
 )
 _KIN = re.compile(r"\b(?:elder|younger|senior|junior)\s+$", re.IGNORECASE)
+
+
+def _names_a_part(short: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Whether ``words`` names a part of the body ``short`` names: ``short`` leads it and the words after are
+    a unit's name ("New York Times Editorial Board", "CBS News Poll"), not the rest of one name ("U.S.
+    Conference of Mayors", "American Bridge 21st Century")."""
+    rest = words[len(short) :]
+    return (
+        len(rest) > 0
+        and tuple(words[: len(short)]) == tuple(short)
+        and rest[0].lower() not in _NAME_GOES_ON
+        and not any(ch.isdigit() for w in rest for ch in w)
+    )
+
+
+_NAME_GOES_ON = frozenset({"of", "for", "and", "&", "on", "in", "to", "at", "'s", "’s", "'", "’"})  # the possessives too
 
 
 def _has_office_title(text: str, start: int) -> bool:
