@@ -96,3 +96,15 @@ def test_evaluate_reports_only_the_measures_the_data_supports(tiny_model):
     assert "span_identification" not in result["datasets"]["mine"]
     assert not any("si_f1" in k for k in result["headline"])
     assert "mine/stance_macro_f1" in result["headline"]
+
+
+def test_card_names_the_members_of_a_soup(tiny_model, tmp_path):
+    import json
+
+    from stance.store.card import write_card
+
+    tiny_model.save_pretrained(tmp_path / "m", card="# card\n")
+    members = ["old/model.safetensors", "new/model/model.safetensors"]
+    (tmp_path / "m" / "evaluation.json").write_text(json.dumps({"headline": {"score": 0.5}, "soup_of": members}))
+    card = write_card(tmp_path / "m").read_text()
+    assert "A model soup: the weights of 2 trained models averaged" in card and "new/model/model.safetensors" in card

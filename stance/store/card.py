@@ -64,6 +64,11 @@ def _teacher_line(ev: dict) -> str:
 
 
 def _soup_line(ev: dict) -> list[str]:
+    if ev.get("soup_of"):  # bench/soup.py --save: runs averaged after training
+        return [
+            f"- A model soup: the weights of {len(ev['soup_of'])} trained models averaged after training "
+            f"(`bench/soup.py`), thresholds and temperature fitted on the dev sets: {', '.join(ev['soup_of'])}"
+        ]
     seeds = (ev.get("config") or {}).get("data_seeds") or []
     if len(seeds) < 2:
         return []
