@@ -31,11 +31,10 @@ from safetensors.torch import load_file  # noqa: E402
 
 from stance.labels.taxonomy import Taxonomy  # noqa: E402
 from stance.model.modeling import StanceModel  # noqa: E402
-from stance.store.card import write_card  # noqa: E402
-from training.config import TrainConfig, write_training_data  # noqa: E402
+from training.config import TrainConfig  # noqa: E402
 from training.data import load_sets  # noqa: E402
 from training.evaluate import headline  # noqa: E402
-from training.train import _asdict, average_weights, tune_on_dev  # noqa: E402
+from training.train import _asdict, average_weights, save_model, tune_on_dev  # noqa: E402
 
 
 def weights_file(path: Path) -> Path:
@@ -78,13 +77,10 @@ def main() -> None:
 
 def save(model: StanceModel, out: Path, metrics: dict, members: list[str], like: Path | None, config: TrainConfig) -> None:
     """Save the soup with its dev metrics, its members, training.json and card (see the module docstring)."""
-    model.save_pretrained(out)
     base = json.loads((like / "evaluation.json").read_text()) if like else {"config": _asdict(config)}
     evaluation = {**base, "headline": headline(metrics), "datasets": metrics, "train_seconds": None, "soup_of": members}
     evaluation.pop("held_out", None)  # a member's held-out figures are not the soup's
-    (out / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
-    write_training_data(out, config.train, config.dev, config.data_dir)
-    write_card(out)
+    save_model(model, out, evaluation, config)
 
 
 if __name__ == "__main__":

@@ -198,16 +198,26 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "teacher": teacher_summary(config.distill_from),
         "config": _asdict(config),
     }
-    model.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
-    (model_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
-    write_training_data(model_dir, config.train, config.dev, config.data_dir)  # what `stance retrain` replays and gates on
-    write_card(model_dir)
+    save_model(model, model_dir, result, config)
     (out / "metrics.json").write_text(json.dumps(result, indent=2))
     if config.teacher_probs_for:  # this model is a teacher: cache its probabilities for students
         records = [r for spec in config.teacher_probs_for for r in load_records(spec, config.data_dir, taxonomy, config.seed)]
         export_teacher_probs(model, records, out / "teacher_probs.jsonl.gz")
     logger.info("done in %.0f s: %s", train_seconds, json.dumps(result["headline"]))
     return result
+
+
+def save_model(model: StanceModel, model_dir: Path, evaluation: dict[str, Any], config: TrainConfig) -> None:
+    """Step 7: save a trained ``model`` as a model directory: weights (``config.save_dtype``), its
+    ``evaluation.json``, the ``training.json`` that `stance retrain` replays and gates on, and the card.
+
+    Example:
+        >>> save_model(model, Path("runs/default/model"), {"headline": headline(metrics)}, config)  # doctest: +SKIP
+    """
+    model.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
+    (model_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+    write_training_data(model_dir, config.train, config.dev, config.data_dir)
+    write_card(model_dir)
 
 
 def tune_on_dev(

@@ -459,10 +459,11 @@ class ActorFinder:
         alone = _alone_labels(ents)
         people = _people_by_surname(ents, alone, self.registry)
         for ent in ents:
-            if ("PERSON" if ent.start in people else ent.label_) not in self.ner_labels:
+            ent_label = "PERSON" if ent.start in people else ent.label_
+            if ent_label not in self.ner_labels:
                 continue
             for k, toks in enumerate(_possessive_parts(list(ent))):  # "Fox News’ Sean Hannity": two names
-                label = "PERSON" if ent.start in people else ent.label_
+                label = ent_label
                 if (
                     k
                     and label != "PERSON"
@@ -814,9 +815,6 @@ def _names_a_part(short: tuple[str, ...], words: tuple[str, ...]) -> bool:
     )
 
 
-_NAME_GOES_ON = frozenset({"of", "for", "and", "&", "on", "in", "to", "at", "'s", "’s", "'", "’"})  # the possessives too
-
-
 def _has_office_title(text: str, start: int) -> bool:
     """Whether an office title ("President", "Sen.", "Speaker") stands right before ``start`` (not Mr./Ms.)."""
     return bool(_OFFICE_TITLE.search(text[max(0, start - 30) : start]))
@@ -881,6 +879,7 @@ _STATE_BODY_NAME = (
 
 
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
+_NAME_GOES_ON = frozenset({"of", "for", "and", "&", "on", "in", "to", "at"}) | _POSSESSIVES  # see _names_a_part
 _COMPANY_SUFFIXES = frozenset("corp corp. inc inc. co co. company corporation llc ltd ltd. plc group".split())
 
 
