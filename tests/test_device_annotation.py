@@ -104,6 +104,8 @@ def test_standoff_exports_as_a_label_file_of_one_split(tmp_path):
         )
     )
     assert da.collect([answers], batches, "helper:test", tmp_path / "standoff.jsonl")["sentences"] == 3
+    standoff_lines = [json.loads(x) for x in (tmp_path / "standoff.jsonl").read_text().splitlines()]
+    assert {x["chosen_by"] for x in standoff_lines} == {"random"}  # how each was sampled, from the batches' meta
 
     out = tmp_path / "new.jsonl"
     assert da.export([tmp_path / "standoff.jsonl"], tmp_path, out, split="train") == 1
@@ -117,3 +119,25 @@ def test_standoff_exports_as_a_label_file_of_one_split(tmp_path):
     article_texts.cache_clear()  # read once per process and data directory
     with pytest.raises(ValueError, match="no longer matches its hash"):
         da.export([tmp_path / "standoff.jsonl"], tmp_path, out)
+
+
+def test_allsides_records_say_how_their_sentence_was_chosen(tmp_path):
+    """The standoff line's own ``chosen_by`` wins over the sampling record (``chosen_by.jsonl.gz``); a sentence
+    in neither has none, and only model-chosen ones are marked as such."""
+    from training.convert.allsides import chosen_by_model, read_standoff
+
+    text = "Critics say the plan is a power grab. Officials met in Geneva."
+    first, second = text[:37], text[38:]
+    lines = [
+        {"doc_id": "d", "start": 0, "end": 37, "hash": text_hash(first), "spans": []},
+        {"doc_id": "d", "start": 38, "end": len(text), "hash": text_hash(second), "spans": [], "chosen_by": "cue_word"},
+    ]
+    path = tmp_path / "round.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    reasons = {("d", 0, 37): "model", ("d", 38, len(text)): "model"}
+    first_record, second_record = read_standoff(path, {"d": text}, reasons)
+    assert (first_record.text, first_record.meta["chosen_by"]) == (first, "model")
+    assert second_record.meta["chosen_by"] == "cue_word"
+    assert [chosen_by_model(r.meta) for r in (first_record, second_record)] == [True, False]
+    unrecorded, own = read_standoff(path, {"d": text}, {})
+    assert "chosen_by" not in unrecorded.meta and own.meta["chosen_by"] == "cue_word"

@@ -34,6 +34,11 @@ def test_share_of_device_free_sentences_flagged(tiny_model):
     assert flagged_share([raw], tiny_model, dict.fromkeys(names, 1.01)) == 0.0  # nothing can reach the threshold
     # only propaganda spans: not one of the six devices, so nothing counts as flagged
     assert flagged_share([raw], tiny_model, {**dict.fromkeys(names, 1.01), "propaganda_span": 0.0}) == 0.0
+    # a device-free sentence chosen where a model found a device is rich in its false alarms: not counted
+    model_chosen = LabelRecord(text=TEXTS[1], targets=(), device_labels=SIX, meta={"chosen_by": "model"})
+    assert flagged_share([predict_raw(tiny_model, [model_chosen])], tiny_model, dict.fromkeys(names, 0.0)) is None
+    cue_chosen = LabelRecord(text=TEXTS[1], targets=(), device_labels=SIX, meta={"chosen_by": "cue_word"})
+    assert flagged_share([predict_raw(tiny_model, [cue_chosen])], tiny_model, dict.fromkeys(names, 0.0)) == 1.0
     no_free = predict_raw(tiny_model, [LabelRecord(text=TEXTS[0], targets=(), device_labels=("propaganda_span",))])
     assert flagged_share([no_free], tiny_model, {}) is None
 

@@ -273,15 +273,30 @@ def place_span(text: str, span: dict, where: str, counts: dict[str, int]) -> tup
         return None
 
 
+def chosen_by(why: str) -> str:
+    """The standoff's ``chosen_by`` for a sampling reason (``why``): ``model`` for ``model:DEVICE``,
+    ``cue_word`` for a device's cue word, else the reason itself (``near_miss``, ``random``).
+
+    Example:
+        >>> chosen_by("model:scare_quotes"), chosen_by("scare_quotes"), chosen_by("random")
+        ('model', 'cue_word', 'random')
+    """
+    if why.startswith("model:"):
+        return "model"
+    return "cue_word" if why in FIXED_DEVICES else why
+
+
 def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> dict[str, int]:
-    """Turn answer files (``{"sid", "spans": [{"label", "text", "occurrence"}]}``) into standoff lines."""
-    texts = {}
+    """Turn answer files (``{"sid", "spans": [{"label", "text", "occurrence"}]}``) into standoff lines,
+    each with how its sentence was sampled (``chosen_by``, from the batches' ``*_meta.jsonl``)."""
+    texts, reasons = {}, {}
     for path in batches.glob("*.jsonl"):
-        if path.name.endswith("_meta.jsonl"):
-            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             obj = json.loads(line)
-            texts[obj["sid"]] = obj["text"]
+            if path.name.endswith("_meta.jsonl"):
+                reasons[obj["sid"]] = chosen_by(obj["why"])
+            else:
+                texts[obj["sid"]] = obj["text"]
     counts = {"sentences": 0, "spans": 0, "errors": 0}
     out.parent.mkdir(parents=True, exist_ok=True)
     seen = set()
@@ -314,6 +329,8 @@ def collect(answers: list[Path], batches: Path, annotator: str, out: Path) -> di
                     "spans": sorted(spans),
                     "annotator": annotator,
                 }
+                if sid in reasons:
+                    row["chosen_by"] = reasons[sid]
                 fh.write(json.dumps(row) + "\n")
                 seen.add(sid)
                 counts["sentences"] += 1

@@ -19,6 +19,7 @@ from stance.labels.taxonomy import FIXED_DEVICES
 from stance.model.encoding import Encoded, decode_spans, encode_batch
 from stance.model.modeling import StanceModel
 from training.config import CALIBRATION_OBJECTIVES
+from training.convert.allsides import chosen_by_model
 from training.metrics import (
     expected_calibration_error,
     fit_temperature,
@@ -146,13 +147,17 @@ RAISE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 def flagged_share(raws: Sequence[RawPredictions], model: StanceModel, thresholds: Mapping[str, float]) -> float | None:
     """The share of device-free sentences (annotated for all six fixed devices, with none of them)
-    given any of the six at ``thresholds``; None where the data has no such sentence."""
+    given any of the six at ``thresholds``; None where the data has no such sentence. Sentences sampled where
+    a model found a device (``meta["chosen_by"]``, see ``training.convert.allsides.chosen_by_model``) are left
+    out: they are rich in that model's false alarms, so they would overstate the share on news at large."""
     names = model.config.device_labels
     six = set(FIXED_DEVICES)
     free = flagged = 0
     for raw in raws:
         for r, enc, dp in zip(raw.records, raw.encoded, raw.devices):
             if not six <= set(r.annotated_devices(names)) or any(d.label in six for d in r.devices):
+                continue
+            if chosen_by_model(r.meta):
                 continue
             free += 1
             flagged += any(label in six for _, _, label, _ in decode_spans(dp, enc.offsets, names, thresholds, r.text))

@@ -8,13 +8,21 @@ Three uses, one article-level split (a hash of the article id, so it never chang
 (standoff files in training/data/real_devices/: article id, sentence offsets, a hash of the
 sentence, span offsets and labels, the annotator); the text is read from the parquet file, and a
 sentence whose hash no longer matches stops the run.
+
+Each record's ``meta["chosen_by"]`` says how its sentence was sampled, where that was recorded: the
+standoff line's own ``chosen_by`` (written by ``training.device_annotation collect``), else
+``chosen_by.jsonl.gz`` beside the labels (rounds 5-13). ``model``: where a model of the time found a
+device; ``cue_word``; ``model_or_cue_word``: a round of both whose per-sentence record was not kept.
+Rounds that never used a model have no entry. The false-alarm limit of training's step 6 reads only
+sentences not chosen by a model (``chosen_by_model``).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +31,29 @@ from stance.labels.taxonomy import FIXED_DEVICES
 from training.convert.splits import sha256_percent
 
 LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "real_devices"
+SAMPLING_FILE = LABELS_DIR / "chosen_by.jsonl.gz"
+MODEL_CHOSEN = frozenset({"model", "model_or_cue_word"})
+
+
+def chosen_by_model(meta: Mapping) -> bool:
+    """Whether a record's sentence was (or may have been) sampled where a model found a device: such
+    sentences are rich in that model's false alarms, not a fair sample of device-free text.
+
+    Example:
+        >>> chosen_by_model({"chosen_by": "model"}), chosen_by_model({"chosen_by": "cue_word"}), chosen_by_model({})
+        (True, False, False)
+    """
+    return meta.get("chosen_by") in MODEL_CHOSEN
+
+
+@lru_cache(maxsize=1)
+def sampling_reasons(path: Path = SAMPLING_FILE) -> dict[tuple[str, int, int], str]:
+    """(article id, sentence start, end) -> how the sentence was sampled, from ``chosen_by.jsonl.gz``
+    (one JSON array per sentence: ``[doc_id, start, end, round, reason, device or null]``)."""
+    if not path.exists():
+        return {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return {(row[0], row[1], row[2]): row[4] for row in map(json.loads, fh) if row}
 
 
 def article_split(doc_id: str) -> str:
@@ -65,8 +96,12 @@ def sentence_text(obj: dict, texts: dict[str, str], where: str) -> str:
     return text
 
 
-def read_standoff(path: Path, texts: dict[str, str]) -> Iterator[LabelRecord]:
-    """Records of one standoff file; raises ValueError when a sentence's hash does not match."""
+def read_standoff(
+    path: Path, texts: dict[str, str], reasons: Mapping[tuple[str, int, int], str] | None = None
+) -> Iterator[LabelRecord]:
+    """Records of one standoff file, each with how its sentence was sampled where ``reasons`` (default:
+    ``sampling_reasons()``) records it; raises ValueError when a sentence's hash does not match."""
+    reasons = sampling_reasons() if reasons is None else reasons
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
@@ -74,13 +109,17 @@ def read_standoff(path: Path, texts: dict[str, str]) -> Iterator[LabelRecord]:
             obj = json.loads(line)
             text = sentence_text(obj, texts, f"{path}:{n}")
             devices = tuple(DeviceLabel(s, e, label) for s, e, label in obj["spans"])
+            meta = {"annotator": obj.get("annotator", ""), "sentence_start": obj["start"]}
+            reason = obj.get("chosen_by") or reasons.get((obj["doc_id"], obj["start"], obj["end"]))
+            if reason:
+                meta["chosen_by"] = reason
             yield LabelRecord(
                 text=text,
                 devices=devices,
                 device_labels=FIXED_DEVICES,
                 source="allsides",
                 doc_id=obj["doc_id"],
-                meta={"annotator": obj.get("annotator", ""), "sentence_start": obj["start"]},
+                meta=meta,
             )
 
 
