@@ -6,7 +6,7 @@ For each model and each dev set of the config that has device-free sentences (an
 fixed devices, with none of them), the share given any of the six at the model's own thresholds:
 over the sentences that the false-alarm limit of training's step 6 reads (not chosen by a model), over
 those chosen where a model found a device (``meta["chosen_by"]``, see training/convert/allsides.py), and
-the counts of each. A large gap between the two shares is why the limit leaves model-chosen sentences out:
+the number of device-free sentences of each kind. A large gap between the two shares is why the limit leaves model-chosen sentences out:
 they are rich in the sampling model's false alarms (BENCHMARKS.md section 0r). Writes
 bench/results/flagged_share.json.
 """
@@ -28,13 +28,13 @@ from stance.model.modeling import StanceModel  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.convert.allsides import chosen_by_model  # noqa: E402
 from training.data import load_sets  # noqa: E402
-from training.evaluate import RawPredictions, flagged_share, predict_raw  # noqa: E402
+from training.evaluate import RawPredictions, device_free, flagged_share, predict_raw  # noqa: E402
 
 
 def shares(model: StanceModel, records: list) -> dict:
     """The flagged share of the not-model-chosen and of the model-chosen device-free sentences."""
     raw = predict_raw(model, records)
-    thresholds = model.config.device_thresholds
+    thresholds, names = model.config.device_thresholds, model.config.device_labels
     chosen = [i for i, r in enumerate(records) if chosen_by_model(r.meta)]
     unmarked = RawPredictions(  # the model-chosen ones, measured by the same function with their mark taken off
         [replace(records[i], meta={}) for i in chosen],
@@ -45,8 +45,8 @@ def shares(model: StanceModel, records: list) -> dict:
     return {
         "read_by_the_limit": flagged_share([raw], model, thresholds),
         "model_chosen": flagged_share([unmarked], model, thresholds) if chosen else None,
-        "sentences": len(records),
-        "model_chosen_sentences": len(chosen),
+        "device_free_read": sum(device_free(r, names) and not chosen_by_model(r.meta) for r in records),
+        "device_free_model_chosen": sum(device_free(records[i], names) for i in chosen),
     }
 
 

@@ -145,6 +145,12 @@ def tune_thresholds(
 RAISE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
+def device_free(record: LabelRecord, names: Sequence[str]) -> bool:
+    """Whether a record is annotated for all six fixed devices and holds none of them."""
+    six = set(FIXED_DEVICES)
+    return six <= set(record.annotated_devices(names)) and not any(d.label in six for d in record.devices)
+
+
 def flagged_share(raws: Sequence[RawPredictions], model: StanceModel, thresholds: Mapping[str, float]) -> float | None:
     """The share of device-free sentences (annotated for all six fixed devices, with none of them)
     given any of the six at ``thresholds``; None where the data has no such sentence. Sentences sampled where
@@ -155,9 +161,7 @@ def flagged_share(raws: Sequence[RawPredictions], model: StanceModel, thresholds
     free = flagged = 0
     for raw in raws:
         for r, enc, dp in zip(raw.records, raw.encoded, raw.devices):
-            if not six <= set(r.annotated_devices(names)) or any(d.label in six for d in r.devices):
-                continue
-            if chosen_by_model(r.meta):
+            if not device_free(r, names) or chosen_by_model(r.meta):
                 continue
             free += 1
             flagged += any(label in six for _, _, label, _ in decode_spans(dp, enc.offsets, names, thresholds, r.text))
