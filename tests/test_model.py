@@ -108,3 +108,27 @@ def test_card_names_the_members_of_a_soup(tiny_model, tmp_path):
     (tmp_path / "m" / "evaluation.json").write_text(json.dumps({"headline": {"score": 0.5}, "soup_of": members}))
     card = write_card(tmp_path / "m").read_text()
     assert "A model soup: the weights of 2 trained models averaged" in card and "new/model/model.safetensors" in card
+
+
+def test_card_names_the_teacher_and_its_dev_figures(tiny_model, tmp_path):
+    """The teacher's base and dev figures come from the metrics.json beside its cached probabilities
+    (training.train.teacher_summary); without one the card says they were not recorded."""
+    import json
+
+    from stance.store.card import write_card
+    from training.train import teacher_summary
+
+    cache = tmp_path / "teacher" / "probs.jsonl.gz"
+    cache.parent.mkdir()
+    tiny_model.save_pretrained(tmp_path / "m", card="# card\n")
+
+    def card_with(teacher):
+        evaluation = {"headline": {"score": 0.5}, "distilled_from": str(cache), "teacher": teacher}
+        (tmp_path / "m" / "evaluation.json").write_text(json.dumps(evaluation))
+        return write_card(tmp_path / "m").read_text()
+
+    assert "teacher dev figures not recorded" in card_with(teacher_summary(str(cache)))
+    headline = {"newsmtsc:dev_rw/stance_macro_f1": 0.866, "score": 0.865}
+    (cache.parent / "metrics.json").write_text(json.dumps({"base_model": "mpnet", "headline": headline}))
+    card = card_with(teacher_summary(str(cache)))
+    assert "all-mpnet-base-v2" in card and "teacher dev newsmtsc:dev_rw/stance_macro_f1 0.866" in card

@@ -58,9 +58,12 @@ def _teacher_line(ev: dict) -> str:
     teacher = ev.get("teacher") or {}
     if not ev.get("distilled_from"):
         return "- Distillation: none"
-    base = BASE_NAMES.get(teacher.get("base_model", ""), teacher.get("base_model", "?"))
+    base = BASE_NAMES.get(teacher.get("base_model", ""), teacher.get("base_model") or "base model not recorded")
     scores = ", ".join(f"{k} {v:.3f}" for k, v in (teacher.get("headline") or {}).items() if k != "score")
-    return f"- Stance distilled from a teacher: {base}, fine-tuned on NewsMTSC (configs/teacher.yaml); teacher dev {scores}"
+    return (
+        f"- Stance distilled from a teacher: {base}, fine-tuned on NewsMTSC (configs/teacher.yaml); "
+        f"teacher dev {scores or 'figures not recorded'}"
+    )
 
 
 def _soup_line(ev: dict) -> list[str]:
