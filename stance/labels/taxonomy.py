@@ -37,7 +37,7 @@ class Taxonomy:
     Example:
         >>> tax = Taxonomy.load()
         >>> tax.map_label("ptc", "Loaded_Language")
-        'loaded_language'
+        'ptc_loaded_language'
     """
 
     devices: tuple[Device, ...]
