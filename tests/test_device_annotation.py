@@ -41,6 +41,19 @@ def test_a_later_round_skips_labelled_sentences_and_held_out_articles():
     assert [(r["doc_id"], r["start"]) for r in rows] == [("b", 0)] and rows[0]["why"] == "name_calling"
 
 
+def test_a_later_round_adds_random_sentences_one_per_article():
+    pool = [
+        _sentence("a", 0, "The regime cracked down again."),
+        _sentence("a", 40, "Officials met on Monday to talk."),
+        _sentence("b", 0, "Officials met on Tuesday to talk."),
+        _sentence("c", 0, "Officials met on Friday to talk.", split="heldout"),
+    ]
+    rows = da.choose_more(pool, {"name_calling": 10}, done=set(), randoms=5)
+    assert sorted((r["doc_id"], r["why"]) for r in rows) == [("a", "name_calling"), ("a", "random"), ("b", "random")]
+    assert len({r["sid"] for r in rows}) == 3  # a sentence is chosen once, whatever the reason
+    assert {da.chosen_by(r["why"]) for r in rows} == {"cue_word", "random"}
+
+
 def test_a_later_round_reads_where_a_model_fires():
     pool = [
         _sentence("a", 0, "The reckless plan failed on Monday."),

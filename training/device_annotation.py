@@ -179,6 +179,7 @@ def choose_more(
     *,
     predicted: dict[str, int] | None = None,
     predict: Callable[[list[str]], list[set[str]]] | None = None,
+    randoms: int = 0,
 ) -> list[dict]:
     """A later round: cue candidates of the named devices only (one sentence per article and device),
     from training and dev articles, none of them in ``done``: ``(doc_id, text_hash)`` of every sentence
@@ -187,7 +188,8 @@ def choose_more(
 
     ``predicted``: also, per device, sentences where a model finds that device (``predict`` gives the
     device labels of each text): where the model fires, so that its false alarms get read and labelled.
-    Their reason is written as ``model:DEVICE``.
+    Their reason is written as ``model:DEVICE``. ``randoms``: also that many sentences at random (one per
+    article), as text comes: what the false-alarm limit and the held-out set read besides cue words.
     """
     done = set(labelled_sentences(key=("doc_id", "hash"))) if done is None else set(done)
     fresh = []
@@ -212,6 +214,8 @@ def choose_more(
     for device, n in wanted.items():
         rng.shuffle(cued[device])
         pick(chosen, device, cued[device], n)
+    if randoms:
+        pick(chosen, "random", rng.sample(pool, len(pool)), randoms)
     out = list(chosen.values())
     rng.shuffle(out)
     return out
@@ -378,6 +382,7 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("--device", action="append", default=[], help="DEVICE=N cue-word candidates, repeatable")
     m.add_argument("--predicted", action="append", default=[], help="DEVICE=N sentences where --model finds DEVICE, repeatable")
     m.add_argument("--model", default="default", help="the model whose predictions --predicted reads")
+    m.add_argument("--random", type=int, default=0, help="also N sentences at random, one per article")
     m.add_argument("--articles", type=int, default=None, help="articles to read (seeded order; default all)")
     m.add_argument("--prefix", default="train3")
     m.add_argument("--batch-size", type=int, default=150)
@@ -409,7 +414,11 @@ def main(argv: list[str] | None = None) -> None:
         per_device, predicted = device_counts(args.device, "--device"), device_counts(args.predicted, "--predicted")
         predict = model_devices(args.model) if predicted else None
         rows = choose_more(
-            list(sentences(args.data_dir, max_articles=args.articles)), per_device, predicted=predicted, predict=predict
+            list(sentences(args.data_dir, max_articles=args.articles)),
+            per_device,
+            predicted=predicted,
+            predict=predict,
+            randoms=args.random,
         )
         print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
         write_batches(rows, args.out, args.prefix, args.batch_size)
