@@ -146,15 +146,27 @@ def overlap_prf(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) 
         >>> overlap_prf([[(0, 10)]], [[(5, 12), (20, 22)]])["precision"]
         0.5
     """
-    n_gold = sum(len(g) for g in gold)
-    n_pred = sum(len(p) for p in pred)
-    hit_pred = sum(any(_overlap(s, t) for t in g) for g, p in zip(gold, pred) for s in p)
-    hit_gold = sum(any(_overlap(s, t) for s in p) for g, p in zip(gold, pred) for t in g)
+    n_gold, n_pred, hit_gold, hit_pred = overlap_counts(gold, pred)
     return {
         "gold": n_gold,
         "predicted": n_pred,
         **_prf(hit_pred / n_pred if n_pred else 0.0, hit_gold / n_gold if n_gold else 0.0),
     }
+
+
+def overlap_counts(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> tuple[int, int, int, int]:
+    """The counts behind :func:`overlap_prf`: gold spans, predicted spans, gold spans some prediction
+    overlaps, predicted spans that overlap some gold span.
+
+    Example:
+        >>> overlap_counts([[(0, 10)]], [[(5, 12), (20, 22)]])
+        (1, 2, 1, 1)
+    """
+    n_gold = sum(len(g) for g in gold)
+    n_pred = sum(len(p) for p in pred)
+    hit_gold = sum(any(_overlap(s, t) for s in p) for g, p in zip(gold, pred) for t in g)
+    hit_pred = sum(any(_overlap(s, t) for t in g) for g, p in zip(gold, pred) for s in p)
+    return n_gold, n_pred, hit_gold, hit_pred
 
 
 def _prf(p: float, r: float) -> dict:
