@@ -31,3 +31,16 @@ def test_summarise_eval_imports() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_backend_agrees_only_when_stance_and_devices_hold() -> None:
+    """bench/backends.py --record: `auto` may consider a backend only when neither stance macro-F1 nor device
+    partial F1 drops by 0.005 (an int8 graph that kept stance but changed a third of the device spans did)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("backends_bench", BENCH / "backends.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.agrees({"max_stance_macro_f1_drop": 0.0, "max_device_partial_f1_drop": 0.001})
+    assert not module.agrees({"max_stance_macro_f1_drop": -0.005, "max_device_partial_f1_drop": 0.028})
+    assert not module.agrees({"max_stance_macro_f1_drop": 0.006, "max_device_partial_f1_drop": 0.0})
