@@ -44,3 +44,8 @@ def test_a_backend_agrees_only_when_stance_and_devices_hold() -> None:
     assert module.agrees({"max_stance_macro_f1_drop": 0.0, "max_device_partial_f1_drop": 0.001})
     assert not module.agrees({"max_stance_macro_f1_drop": -0.005, "max_device_partial_f1_drop": 0.028})
     assert not module.agrees({"max_stance_macro_f1_drop": 0.006, "max_device_partial_f1_drop": 0.0})
+
+
+def test_held_out_script_states_its_usage() -> None:
+    done = subprocess.run(["bash", str(BENCH / "held_out.sh")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "usage: bench/held_out.sh OLD_MODEL NEW_MODEL OUT_DIR" in done.stderr
