@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -26,27 +25,21 @@ sys.path.insert(0, str(ROOT))
 from stance.labels.taxonomy import Taxonomy  # noqa: E402
 from stance.model.modeling import StanceModel  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.convert.allsides import chosen_by_model  # noqa: E402
 from training.data import load_sets  # noqa: E402
-from training.evaluate import RawPredictions, device_free, flagged_share, predict_raw  # noqa: E402
+from training.evaluate import flagged_counts, predict_raw  # noqa: E402
 
 
 def shares(model: StanceModel, records: list) -> dict:
-    """The flagged share of the not-model-chosen and of the model-chosen device-free sentences."""
+    """The flagged share of the not-model-chosen and of the model-chosen device-free sentences, with their counts."""
     raw = predict_raw(model, records)
-    thresholds, names = model.config.device_thresholds, model.config.device_labels
-    chosen = [i for i, r in enumerate(records) if chosen_by_model(r.meta)]
-    unmarked = RawPredictions(  # the model-chosen ones, measured by the same function with their mark taken off
-        [replace(records[i], meta={}) for i in chosen],
-        [raw.encoded[i] for i in chosen],
-        [raw.stance[i] for i in chosen],
-        [raw.devices[i] for i in chosen],
+    (free_read, flagged_read), (free_chosen, flagged_chosen) = (
+        flagged_counts([raw], model, model.config.device_thresholds, model_chosen=chosen) for chosen in (False, True)
     )
     return {
-        "read_by_the_limit": flagged_share([raw], model, thresholds),
-        "model_chosen": flagged_share([unmarked], model, thresholds) if chosen else None,
-        "device_free_read": sum(device_free(r, names) and not chosen_by_model(r.meta) for r in records),
-        "device_free_model_chosen": sum(device_free(records[i], names) for i in chosen),
+        "read_by_the_limit": flagged_read / free_read if free_read else None,
+        "model_chosen": flagged_chosen / free_chosen if free_chosen else None,
+        "device_free_read": free_read,
+        "device_free_model_chosen": free_chosen,
     }
 
 

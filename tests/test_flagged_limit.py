@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stance.labels.format import DeviceLabel, LabelRecord
 from stance.labels.taxonomy import FIXED_DEVICES
-from training.evaluate import flagged_share, limit_flagged, predict_raw
+from training.evaluate import flagged_counts, flagged_share, limit_flagged, predict_raw
 
 SIX = tuple(FIXED_DEVICES)
 TEXTS = [
@@ -36,7 +36,9 @@ def test_share_of_device_free_sentences_flagged(tiny_model):
     assert flagged_share([raw], tiny_model, {**dict.fromkeys(names, 1.01), "propaganda_span": 0.0}) == 0.0
     # a device-free sentence chosen where a model found a device is rich in its false alarms: not counted
     model_chosen = LabelRecord(text=TEXTS[1], targets=(), device_labels=SIX, meta={"chosen_by": "model"})
-    assert flagged_share([predict_raw(tiny_model, [model_chosen])], tiny_model, dict.fromkeys(names, 0.0)) is None
+    chosen_raw = predict_raw(tiny_model, [model_chosen])
+    assert flagged_share([chosen_raw], tiny_model, dict.fromkeys(names, 0.0)) is None
+    assert flagged_counts([chosen_raw], tiny_model, dict.fromkeys(names, 0.0), model_chosen=True) == (1, 1)
     cue_chosen = LabelRecord(text=TEXTS[1], targets=(), device_labels=SIX, meta={"chosen_by": "cue_word"})
     assert flagged_share([predict_raw(tiny_model, [cue_chosen])], tiny_model, dict.fromkeys(names, 0.0)) == 1.0
     no_free = predict_raw(tiny_model, [LabelRecord(text=TEXTS[0], targets=(), device_labels=("propaganda_span",))])

@@ -151,20 +151,30 @@ def device_free(record: LabelRecord, names: Sequence[str]) -> bool:
     return six <= set(record.annotated_devices(names)) and not any(d.label in six for d in record.devices)
 
 
-def flagged_share(raws: Sequence[RawPredictions], model: StanceModel, thresholds: Mapping[str, float]) -> float | None:
-    """The share of device-free sentences (annotated for all six fixed devices, with none of them)
-    given any of the six at ``thresholds``; None where the data has no such sentence. Sentences sampled where
-    a model found a device (``meta["chosen_by"]``, see ``training.convert.allsides.chosen_by_model``) are left
-    out: they are rich in that model's false alarms, so they would overstate the share on news at large."""
+def flagged_counts(
+    raws: Sequence[RawPredictions], model: StanceModel, thresholds: Mapping[str, float], *, model_chosen: bool = False
+) -> tuple[int, int]:
+    """Device-free sentences (annotated for all six fixed devices, with none of them) and how many of them
+    get any of the six at ``thresholds``. By default only sentences not sampled where a model found a device
+    (``meta["chosen_by"]``, see ``training.convert.allsides.chosen_by_model``); ``model_chosen``: only those."""
     names = model.config.device_labels
     six = set(FIXED_DEVICES)
     free = flagged = 0
     for raw in raws:
         for r, enc, dp in zip(raw.records, raw.encoded, raw.devices):
-            if not device_free(r, names) or chosen_by_model(r.meta):
+            if not device_free(r, names) or chosen_by_model(r.meta) != model_chosen:
                 continue
             free += 1
             flagged += any(label in six for _, _, label, _ in decode_spans(dp, enc.offsets, names, thresholds, r.text))
+    return free, flagged
+
+
+def flagged_share(raws: Sequence[RawPredictions], model: StanceModel, thresholds: Mapping[str, float]) -> float | None:
+    """The share of device-free sentences given any of the six fixed devices at ``thresholds``
+    (:func:`flagged_counts`); None where the data has no such sentence. Sentences sampled where a model
+    found a device are left out: they are rich in that model's false alarms, so they would overstate the
+    share on news at large."""
+    free, flagged = flagged_counts(raws, model, thresholds)
     return flagged / free if free else None
 
 
