@@ -69,3 +69,20 @@ def test_article_split_is_stable_and_has_all_three_parts():
     splits = [allsides.article_split(i) for i in ids]
     assert splits == [allsides.article_split(i) for i in ids]
     assert {"train", "dev", "heldout"} == set(splits)
+
+
+def test_convert_logs_which_label_directory_it_reads(tmp_path, monkeypatch, caplog):
+    """The labels follow the imported `training` package, not the config: the log names them."""
+    article = "The regime in Tehran ignored the ruling."
+    row = {"doc_id": "a1", "start": 0, "end": len(article), "hash": text_hash(article), "spans": [], "annotator": "t"}
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    _write(labels, [row])
+    monkeypatch.setattr(allsides, "LABELS_DIR", labels)
+    monkeypatch.setattr(allsides, "article_texts", lambda data_dir: {"a1": article})
+    monkeypatch.setattr(allsides, "sampling_reasons", lambda: {})
+    split = allsides.article_split("a1")
+    with caplog.at_level("INFO", logger="stance.train"):
+        records = list(allsides.convert(tmp_path, split))
+    assert [r.text for r in records] == [article]
+    assert f"allsides:{split} device labels from 1 standoff files in {labels}" in caplog.text

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +34,7 @@ from training.convert.splits import sha256_percent
 LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "real_devices"
 SAMPLING_FILE = LABELS_DIR / "chosen_by.jsonl.gz"
 MODEL_CHOSEN = frozenset({"model", "model_or_cue_word"})
+logger = logging.getLogger("stance.train")
 
 
 def chosen_by_model(meta: Mapping) -> bool:
@@ -128,7 +130,11 @@ def convert(data_dir: Path, split: str = "train") -> Iterator[LabelRecord]:
     if split not in ("train", "dev", "heldout"):
         raise ValueError(f"allsides splits are train, dev and heldout, not {split!r}")
     texts = article_texts(str(data_dir))
-    for path in sorted(LABELS_DIR.glob("*.jsonl")):
+    paths = sorted(LABELS_DIR.glob("*.jsonl"))
+    # Named in the log because the directory follows the imported `training` package, not the config:
+    # a run started from another checkout with an installed `stance` reads this one's labels.
+    logger.info("allsides:%s device labels from %d standoff files in %s", split, len(paths), LABELS_DIR)
+    for path in paths:
         for record in read_standoff(path, texts):
             if article_split(record.doc_id) == split:
                 yield record
