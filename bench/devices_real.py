@@ -3,6 +3,7 @@
     python bench/devices_real.py --model default --out bench/results/devices_real_default.json
     python bench/devices_real.py --model OLD --model NEW   # both, and their paired difference
     python bench/devices_real.py --agreement     # annotator agreement on the doubly labelled sentences
+    python bench/devices_real.py --agreement --split dev   # the same on the doubly labelled dev sentences
 
 Reads the device-labelled AllSides sentences of a split (default ``heldout``: articles that no
 training sentence comes from; training/data/real_devices/), scores their whole articles with the
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stance.labels.taxonomy import FIXED_DEVICES  # noqa: E402
-from training.convert.allsides import article_texts, convert, read_standoff  # noqa: E402
+from training.convert.allsides import article_split, article_texts, convert, read_standoff  # noqa: E402
 from training.metrics import overlap_counts, overlap_prf, span_prf  # noqa: E402
 
 LENGTHS = (("<=20", 0, 20), ("21-35", 21, 35), (">35", 36, 10**6))
@@ -121,13 +122,23 @@ def paired_difference(gold_records, pred_a, pred_b, resamples: int = 2000, seed:
     return {"macro_f1_diff": point, "ci95": [float(lo), float(hi)], "articles": len(docs), "resamples": resamples}
 
 
-def agreement(data_dir: str) -> dict:
-    """Per device, span F1 between the two annotators (overlap) and token-level Cohen's kappa."""
+def agreement(data_dir: str, split: str = "heldout") -> dict:
+    """Per device, span F1 between the two annotators (overlap) and token-level Cohen's kappa, on the
+    sentences of ``split`` that ``training/data/real_devices_second/`` labels a second time (first labels:
+    ``real_devices/`` and, for rounds not yet trained on, ``real_devices_next/``)."""
     from sklearn.metrics import cohen_kappa_score
 
     texts = article_texts(data_dir)
     second = [r for p in sorted((ROOT / "training/data/real_devices_second").glob("*.jsonl")) for r in read_standoff(p, texts)]
-    first = {(r.doc_id, r.meta["sentence_start"]): r for r in convert(Path(data_dir), "heldout")}
+    first_files = [
+        p for folder in ("real_devices", "real_devices_next") for p in sorted((ROOT / "training/data" / folder).glob("*.jsonl"))
+    ]
+    first = {
+        (r.doc_id, r.meta["sentence_start"]): r
+        for p in first_files
+        for r in read_standoff(p, texts)
+        if article_split(r.doc_id) == split
+    }
     pairs = [(first[(r.doc_id, r.meta["sentence_start"])], r) for r in second if (r.doc_id, r.meta["sentence_start"]) in first]
     out = {"sentences": len(pairs), "devices": {}}
     for label in FIXED_DEVICES:
@@ -160,7 +171,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.agreement:
-        result = agreement(args.data_dir)
+        result = agreement(args.data_dir, args.split)
     else:
         records = list(convert(Path(args.data_dir), args.split))
         models = args.model or ["default"]
