@@ -1,6 +1,7 @@
 """Actor mentions of `stance score` against the labelled actor set (training/data/actors/).
 
     python bench/actors_real.py [--split test] [--rev REV]
+    python bench/actors_real.py --agreement     # a second annotator against the first, same measures
 
 1. Reads the labelled articles (real articles from ../shared/data, AllSides and PTC: ``dev``, on which
    the rules may be tuned, 170 articles in six batches, and ``test``, 60 articles measured only) and
@@ -13,6 +14,10 @@
    are compared after the registry of this tree maps an alias to its entry's name ("Trump" ->
    "Donald Trump"), case and a leading "the" ignored. Per type as well. Writes
    bench/results/actors_real[_REV].json.
+
+With ``--agreement``, no model runs: the articles that ``training/data/actors_second/`` labels a second
+time (annotators who saw neither the rules nor the first labels) are measured the same way, the second
+annotator in the place of `stance score`: how far two careful readers of the guide agree.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from ab_commits import RUN_STANCE  # noqa: E402
 
 from stance.pipeline.actor_registry import ActorRegistry  # noqa: E402
-from training.actor_annotation import read_actor_set  # noqa: E402
+from training.actor_annotation import ACTOR_SET_DIR, read_actor_set  # noqa: E402
 from training.convert import resolve_data_dir  # noqa: E402
 
 
@@ -133,6 +138,24 @@ def measure(articles: list, pred: dict[str, list], registry: ActorRegistry) -> d
     return out, errors
 
 
+def agreement(data_dir: Path, show_errors: int = 0) -> dict:
+    """The second annotator's mentions (``training/data/actors_second/``) measured against the first's."""
+    second = {a.doc_id: a for a in read_actor_set(data_dir, folder=ACTOR_SET_DIR.parent / "actors_second")}
+    first = [a for a in read_actor_set(data_dir) if a.doc_id in second]
+    if not first:
+        raise SystemExit("no article of training/data/actors_second/ is in the labelled actor set")
+    pred = {a.doc_id: list(second[a.doc_id].mentions) for a in first}
+    result, errors = measure(first, pred, ActorRegistry.load())
+    for (kind, text, got, want), n in errors.most_common(show_errors):
+        print(f"{n:3d}  {kind:6s} {text!r}: {got!r} / {want!r}")
+    report = {"date": date.today().isoformat(), "agreement": True, "articles": len(first), "by_type": result}
+    print(json.dumps(report, indent=1))
+    out = ROOT / "bench" / "results" / "actors_agreement.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", default="test", choices=["dev", "test", "all"])
@@ -142,8 +165,12 @@ def main() -> None:
         "--files", default="*.jsonl", help="only the labelled files matching this pattern, e.g. one batch: 'dev4_*'"
     )
     parser.add_argument("--show-errors", type=int, default=0, help="print the most common actor mismatches (dev only)")
+    parser.add_argument("--agreement", action="store_true", help="the second annotator against the first, no model")
     args = parser.parse_args()
     data_dir = resolve_data_dir(args.data_dir)
+    if args.agreement:
+        agreement(data_dir, args.show_errors)
+        return
     articles = list(read_actor_set(data_dir, None if args.split == "all" else args.split, files=args.files))
     if not articles:
         raise SystemExit(f"no labelled {args.split} articles in files {args.files!r}")

@@ -74,3 +74,17 @@ def test_sample_collect_and_read_back(data_dir: Path, tmp_path: Path) -> None:
     out.write_text(json.dumps(line) + "\n")
     with pytest.raises(ValueError, match="no longer matches"):
         list(aa.read_actor_set(data_dir, folder=out.parent))
+
+
+def test_committed_actor_labels_are_standoff_without_text():
+    """The labelled actor set and its second annotation hold ids, offsets and names, never the article text."""
+    types = {"person", "state", "organisation", "bloc", "group", "place"}
+    files = sorted(aa.ACTOR_SET_DIR.glob("*.jsonl")) + sorted((aa.ACTOR_SET_DIR.parent / "actors_second").glob("*.jsonl"))
+    assert any("actors_second" in str(p) for p in files)
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            obj = json.loads(line)
+            assert set(obj) == {"doc_id", "split", "hash", "annotator", "mentions"}, f"{path}:{n}"
+            assert obj["split"] in ("dev", "test"), f"{path}:{n}"
+            for start, end, actor, kind in obj["mentions"]:
+                assert 0 <= start < end and actor and kind in types, f"{path}:{n}: {start, end, actor, kind}"
