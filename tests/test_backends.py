@@ -8,12 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from stance.model.backends import TorchBackend, auto_choice_file, choose_backend, export_dir, make_backend
+from stance.model.backends import (
+    TorchBackend,
+    auto_candidates,
+    auto_choice_file,
+    choose_backend,
+    export_dir,
+    make_backend,
+)
 from stance.model.encoding import collate, encode_batch
 from stance.model.modeling import StanceModel
 
 TEXTS = ["Moscow slammed the so-called reform.", "Nothing here at all.", "The EU and NATO met in Brussels on Monday to talk."]
 TARGETS = [[(0, 6)], [], [(4, 6), (11, 15)]]
+# A verdict as `bench/backends.py --record` writes it: stance and devices both measured against torch.
+AGREES = {"agrees": True, "max_stance_macro_f1_drop": 0.0, "max_device_partial_f1_drop": 0.0}
 
 
 def _batch(model: StanceModel):
@@ -109,7 +118,7 @@ def test_auto_needs_a_recorded_agreement_then_times_once(tiny_model_dir, tmp_pat
     shutil.copytree(tiny_model_dir, model_dir)
     model = StanceModel.from_pretrained(model_dir, backend="auto")
     assert choose_backend(model) == "torch"  # no backends.json: no agreement on record
-    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True}, "openvino": {"agrees": False}}))
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": AGREES, "openvino": {"agrees": False}}))
     chosen = choose_backend(model)
     assert chosen in ("torch", "onnx-int8")
     record = auto_choice_file(model_dir, model.version, torch.get_num_threads())
@@ -120,7 +129,7 @@ def test_auto_needs_a_recorded_agreement_then_times_once(tiny_model_dir, tmp_pat
     assert choose_backend(model) == "onnx-int8"
     assert StanceModel.from_pretrained(model_dir, backend="auto").backend.name == "onnx-int8"
     # a new agreement on record makes auto time again, among the new candidates
-    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True}, "openvino": {"agrees": True}}))
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": AGREES, "openvino": AGREES}))
     assert choose_backend(model) in ("torch", "onnx-int8", "openvino")
     assert set(json.loads(record.read_text())["seconds"]) == {"torch", "onnx-int8", "openvino"}
 
@@ -173,7 +182,7 @@ def test_models_prepare_converts_and_caches_the_auto_choice(tiny_model_dir, tmp_
     monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model_dir)
-    (model_dir / "backends.json").write_text(json.dumps({"openvino": {"agrees": True}}))
+    (model_dir / "backends.json").write_text(json.dumps({"openvino": AGREES}))
     result = CliRunner().invoke(app, ["models", "prepare", str(model_dir), "--workers", "2"])
     assert result.exit_code == 0, result.output
     version = StanceModel.from_pretrained(model_dir).version
@@ -185,3 +194,17 @@ def test_models_prepare_converts_and_caches_the_auto_choice(tiny_model_dir, tmp_
     assert (model_dir / "openvino" / "model.xml").exists()
     bad = CliRunner().invoke(app, ["models", "prepare", str(tmp_path / "missing")])
     assert bad.exit_code == 2
+
+
+def test_auto_ignores_a_verdict_that_checked_stance_only(tiny_model_dir, tmp_path):
+    """backends.json from before devices were checked: its "agrees" is not trusted (int8 can keep the
+    stance and change a third of the device spans)."""
+    pytest.importorskip("onnxruntime")
+    import shutil
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": {"agrees": True, "max_stance_macro_f1_drop": 0.0}}))
+    assert auto_candidates(model_dir) == []
+    (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": AGREES}))
+    assert auto_candidates(model_dir) == ["onnx-int8"]

@@ -34,7 +34,7 @@ def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tm
     bare, agreed = tmp_path / "bare", tmp_path / "agreed"
     shutil.copytree(tiny_model_dir, bare)
     shutil.copytree(tiny_model_dir, agreed)
-    (agreed / "backends.json").write_text(json.dumps({"openvino": {"agrees": True}}))
+    (agreed / "backends.json").write_text(json.dumps({"openvino": {"agrees": True, "max_device_partial_f1_drop": 0.0}}))
     cached = auto_choice_file(agreed, model_version(agreed), 1)
     cached.parent.mkdir(parents=True)
     cached.write_text(json.dumps({"chosen": "openvino", "candidates": ["openvino"]}))

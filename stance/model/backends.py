@@ -509,12 +509,23 @@ def choose_backend(model: StanceModel) -> str:
 
 def auto_candidates(model_dir: str | Path | None) -> list[str]:
     """The accelerated backends that are installed and whose labels the model directory's
-    ``backends.json`` records to agree with ``torch``."""
+    ``backends.json`` records to agree with ``torch``, on stance and devices both: a verdict without a
+    device measure (``max_device_partial_f1_drop``, recorded since the nineteenth session) checked stance
+    only, and an int8 graph can keep the stance while changing a third of the device spans.
+
+    Example:
+        >>> auto_candidates(None)
+        []
+    """
     record = Path(model_dir) / "backends.json" if model_dir else None
     if record is None or not record.exists():
         return []
     verdicts = json.loads(record.read_text())
-    return [name for name in ACCELERATED if verdicts.get(name, {}).get("agrees") and runtime_available(name)]
+    return [name for name in ACCELERATED if _agrees_on_record(verdicts.get(name, {})) and runtime_available(name)]
+
+
+def _agrees_on_record(verdict: dict) -> bool:
+    return bool(verdict.get("agrees")) and "max_device_partial_f1_drop" in verdict
 
 
 def auto_choice_file(model_dir: str | Path | None, version: str | None, threads: int) -> Path:
