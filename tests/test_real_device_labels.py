@@ -72,7 +72,8 @@ def test_article_split_is_stable_and_has_all_three_parts():
 
 
 def test_convert_logs_which_label_directory_it_reads(tmp_path, monkeypatch, caplog):
-    """The labels follow the imported `training` package, not the config: the log names them."""
+    """The labels follow the imported `training` package, not the config: the log names them, and warns
+    when the working directory is a checkout with labels of its own."""
     article = "The regime in Tehran ignored the ruling."
     row = {"doc_id": "a1", "start": 0, "end": len(article), "hash": text_hash(article), "spans": [], "annotator": "t"}
     labels = tmp_path / "labels"
@@ -82,7 +83,16 @@ def test_convert_logs_which_label_directory_it_reads(tmp_path, monkeypatch, capl
     monkeypatch.setattr(allsides, "article_texts", lambda data_dir: {"a1": article})
     monkeypatch.setattr(allsides, "sampling_reasons", lambda: {})
     split = allsides.article_split("a1")
+    monkeypatch.chdir(tmp_path)  # no checkout here
     with caplog.at_level("INFO", logger="stance.train"):
         records = list(allsides.convert(tmp_path, split))
     assert [r.text for r in records] == [article]
     assert f"allsides:{split} device labels from 1 standoff files in {labels}" in caplog.text
+    assert "not from" not in caplog.text
+    other = tmp_path / "other_checkout"
+    (other / "training" / "data" / "real_devices").mkdir(parents=True)
+    monkeypatch.chdir(other)  # a second checkout whose labels the imported package does not read
+    caplog.clear()
+    with caplog.at_level("INFO", logger="stance.train"):
+        list(allsides.convert(tmp_path, split))
+    assert f"not from {other / 'training' / 'data' / 'real_devices'}" in caplog.text

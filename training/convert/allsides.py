@@ -134,6 +134,14 @@ def convert(data_dir: Path, split: str = "train") -> Iterator[LabelRecord]:
     # Named in the log because the directory follows the imported `training` package, not the config:
     # a run started from another checkout with an installed `stance` reads this one's labels.
     logger.info("allsides:%s device labels from %d standoff files in %s", split, len(paths), LABELS_DIR)
+    here = Path.cwd() / "training" / "data" / "real_devices"
+    if here.is_dir() and here.resolve() != LABELS_DIR.resolve():
+        logger.warning(
+            "the device labels come from %s (the imported `training` package), not from %s: to train on this "
+            "checkout's labels run `python -m stance train ...` inside it",
+            LABELS_DIR,
+            here,
+        )
     for path in paths:
         for record in read_standoff(path, texts):
             if article_split(record.doc_id) == split:
