@@ -146,14 +146,24 @@ def agreement(data_dir: Path, show_errors: int = 0) -> dict:
         raise SystemExit("no article of training/data/actors_second/ is in the labelled actor set")
     pred = {a.doc_id: list(second[a.doc_id].mentions) for a in first}
     result, errors = measure(first, pred, ActorRegistry.load())
-    for (kind, text, got, want), n in errors.most_common(show_errors):
-        print(f"{n:3d}  {kind:6s} {text!r}: {got!r} / {want!r}")
+    print_errors(errors, show_errors)
     report = {"date": date.today().isoformat(), "agreement": True, "articles": len(first), "by_type": result}
+    publish(report, "actors_agreement")
+    return report
+
+
+def print_errors(errors: Counter, most: int) -> None:
+    """The ``most`` commonest mismatches: kind, the text, what was reported / what the labels say."""
+    for (kind, text, got, want), n in errors.most_common(most):
+        print(f"{n:3d}  {kind:6s} {text!r}: {got!r} / {want!r}")
+
+
+def publish(report: dict, name: str) -> None:
+    """Print the report and write it to bench/results/NAME.json."""
     print(json.dumps(report, indent=1))
-    out = ROOT / "bench" / "results" / "actors_agreement.json"
+    out = ROOT / "bench" / "results" / f"{name}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
-    return report
 
 
 def main() -> None:
@@ -187,9 +197,8 @@ def main() -> None:
         if args.rev:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
     result, errors = measure(articles, predicted(rows, articles, body_at), ActorRegistry.load())
-    if args.show_errors and args.split == "dev":
-        for (kind, text, got, want), n in errors.most_common(args.show_errors):
-            print(f"{n:3d}  {kind:6s} {text!r}: {got!r} / {want!r}")
+    if args.split == "dev":
+        print_errors(errors, args.show_errors)
     report = {
         "date": date.today().isoformat(),
         "split": args.split,
@@ -199,12 +208,8 @@ def main() -> None:
         "machine": os.uname().nodename,
         **{"by_type": result},
     }
-    print(json.dumps(report, indent=1))
     batch = "" if args.files == "*.jsonl" else "_" + "".join(ch for ch in args.files if ch.isalnum())
-    name = f"actors_real_{args.split}{batch}" + (f"_{args.rev[:8]}" if args.rev else "")
-    out = ROOT / "bench" / "results" / f"{name}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    publish(report, f"actors_real_{args.split}{batch}" + (f"_{args.rev[:8]}" if args.rev else ""))
 
 
 if __name__ == "__main__":
