@@ -54,6 +54,19 @@ def test_a_later_round_adds_random_sentences_one_per_article():
     assert {da.chosen_by(r["why"]) for r in rows} == {"cue_word", "random"}
 
 
+def test_a_later_round_can_read_dev_articles_alone():
+    pool = [
+        _sentence("a", 0, "The regime cracked down again."),
+        _sentence("b", 0, "The regime answered within hours.", split="dev"),
+        _sentence("c", 0, "Officials met on Friday to talk.", split="dev"),
+        _sentence("d", 0, "The regime fell last year.", split="heldout"),
+    ]
+    rows = da.choose_more(pool, {"name_calling": 10}, done=set(), randoms=5, splits=("dev",))
+    assert sorted((r["doc_id"], r["why"]) for r in rows) == [("b", "name_calling"), ("c", "random")]
+    with pytest.raises(ValueError, match="train and/or dev"):
+        da.choose_more(pool, {"name_calling": 10}, done=set(), splits=("heldout",))
+
+
 def test_a_later_round_reads_where_a_model_fires():
     pool = [
         _sentence("a", 0, "The reckless plan failed on Monday."),

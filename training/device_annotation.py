@@ -8,6 +8,8 @@
         --device scare_quotes=900 --device name_calling=400             # later rounds: rarer devices only
     python -m training.device_annotation sample-more --out /tmp/annot5 --prefix train5 \
         --predicted loaded_language=450 --model default                 # or where the model fires
+    python -m training.device_annotation sample-more --out /tmp/annot17 --prefix dev17 --split dev \
+        --random 200 --device loaded_language=100                       # grow the dev set alone
     python -m training.device_annotation export training/data/real_devices_next/train*_ann_*.jsonl \
         --split train --out /tmp/new_labels.jsonl                        # standoff -> label file (stance retrain --new)
 
@@ -180,9 +182,10 @@ def choose_more(
     predicted: dict[str, int] | None = None,
     predict: Callable[[list[str]], list[set[str]]] | None = None,
     randoms: int = 0,
+    splits: tuple[str, ...] = ("train", "dev"),
 ) -> list[dict]:
     """A later round: cue candidates of the named devices only (one sentence per article and device),
-    from training and dev articles, none of them in ``done``: ``(doc_id, text_hash)`` of every sentence
+    from the articles of ``splits`` (training and dev; never held-out), none of them in ``done``: ``(doc_id, text_hash)`` of every sentence
     labelled so far by default. Keyed by text, not offsets, since some articles repeat a passage: the same
     sentence at another offset counts as labelled (it was read twice in rounds 8 and 10, 10 and 11).
 
@@ -190,12 +193,15 @@ def choose_more(
     device labels of each text): where the model fires, so that its false alarms get read and labelled.
     Their reason is written as ``model:DEVICE``. ``randoms``: also that many sentences at random (one per
     article), as text comes: what the false-alarm limit and the held-out set read besides cue words.
+    ``splits=("dev",)`` grows the dev set alone, on which shipping decisions are made.
     """
+    if not splits or not set(splits) <= {"train", "dev"}:
+        raise ValueError(f"a later round reads train and/or dev articles, not {splits!r}")
     done = set(labelled_sentences(key=("doc_id", "hash"))) if done is None else set(done)
     fresh = []
     for s in pool:
         key = (s["doc_id"], text_hash(s["text"]))
-        if s["split"] in ("train", "dev") and key not in done:
+        if s["split"] in splits and key not in done:
             done.add(key)  # a passage repeated within an article is a candidate once
             fresh.append(s)
     pool = fresh
@@ -384,6 +390,7 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("--model", default="default", help="the model whose predictions --predicted reads")
     m.add_argument("--random", type=int, default=0, help="also N sentences at random, one per article")
     m.add_argument("--articles", type=int, default=None, help="articles to read (seeded order; default all)")
+    m.add_argument("--split", choices=("train", "dev"), default=None, help="only this article split (default: train and dev)")
     m.add_argument("--prefix", default="train3")
     m.add_argument("--batch-size", type=int, default=150)
     c = sub.add_parser("collect", help="answers -> standoff labels")
@@ -419,6 +426,7 @@ def main(argv: list[str] | None = None) -> None:
             predicted=predicted,
             predict=predict,
             randoms=args.random,
+            splits=(args.split,) if args.split else ("train", "dev"),
         )
         print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
         write_batches(rows, args.out, args.prefix, args.batch_size)
