@@ -105,6 +105,22 @@ def test_merge_candidates_and_reasons(scores: Path) -> None:
     assert not any(a == b for a, b in found)
 
 
+def test_a_middle_name_is_a_merge_candidate_for_review(tmp_path: Path) -> None:
+    """The guide writes people without middle names; articles do not always: proposed, never merged by itself."""
+    scored = [
+        {"doc_id": d, "sentence_id": 0, "start": 0, "end": 10, "text": "x" * 10, "section": "body",
+         "boilerplate": False, "mentions": [mention(actor, actor)], "devices": [], "outlet": "Herald"}
+        for d, actor in [("a1", "Lee Harvey Oswald"), ("a2", "Lee Oswald"), ("a3", "Lee Oswald"), ("a4", "Lee Smith")]
+    ]  # fmt: skip
+    path = tmp_path / "scores.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in scored), encoding="utf-8")
+    review = review_actors(path)
+    merges = review.merges
+    found = {(a, b): r for a, b, r in zip(merges["actor"], merges["merge_into"], merges["reason"], strict=True)}
+    assert found == {("Lee Harvey Oswald", "Lee Oswald"): "same first and last name"}
+    assert set(review.actors["actor"]) == {"Lee Harvey Oswald", "Lee Oswald", "Lee Smith"}  # nothing merged unasked
+
+
 def test_overrides_round_trip_into_compare_and_the_registry(scores: Path, tmp_path: Path) -> None:
     review = review_actors(scores)
     path = write_overrides(review, tmp_path / "merges.yaml")

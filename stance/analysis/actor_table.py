@@ -2,7 +2,7 @@
 
 :func:`review_actors` lists every actor of ``stance score`` output with its type, mention and article
 counts, its surface forms and how often its name stayed ambiguous, and proposes merges of actors
-that may be one (the same surname, a shared surface form, near-identical names);
+that may be one (the same surname, the same first and last name, a shared surface form, near-identical names);
 :func:`write_overrides` writes the proposals as an actor file (the registry's YAML shape) that the
 researcher edits and gives back with ``--actors``: ``stance score`` reads it as registry entries,
 ``stance compare`` applies its merges to existing scores without rescoring (:func:`merge_map`).
@@ -51,7 +51,8 @@ def review_actors(data: Source) -> ActorReview:
     ``surface_forms`` lists the texts an actor was found as, with counts ("Trump ×120; Donald Trump ×31");
     ``n_ambiguous`` counts mentions whose short name several people could bear (their actor is the short
     name itself). Merges pair actors that may be one, merged into the more mentioned: ``same surname``
-    (a bare surname left as an actor and the full names ending in it), ``shared surface form`` (an actor's
+    (a bare surname left as an actor and the full names ending in it), ``same first and last name`` (people
+    written with and without a middle name: "Lee Harvey Oswald"/"Lee Oswald"), ``shared surface form`` (an actor's
     name is how another actor was also written: "EPA" beside "Environmental Protection Agency" found as
     "EPA") and ``near-identical names`` ("the GOP"/"GOP", "Donald J Trump"/"Donald Trump").
 
@@ -114,6 +115,16 @@ def _merge_candidates(count: Counter, kind: dict[str, str], forms: dict[str, set
     for actor in count:  # a bare surname left as an actor of its own: the most mentioned full name bearing it
         if kind[actor] == "person" and actor in full_names:
             propose(actor, max(full_names[actor], key=lambda n: (count[n], len(n))), "same surname")
+    first_last: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for actor in count:  # "Lee Harvey Oswald" beside "Lee Oswald": a middle name written in one article, not another
+        words = _normal(actor).split()
+        if kind[actor] == "person" and len(words) >= 2:
+            first_last[(words[0], words[-1])].append(actor)
+    for names in first_last.values():
+        if len({len(_normal(n).split()) for n in names}) > 1:
+            target = max(names, key=lambda n: (count[n], len(n), n))
+            for name in names:
+                propose(name, target, "same first and last name")
     normal: dict[str, list[str]] = defaultdict(list)
     for actor in count:
         normal[_normal(actor)].append(actor)
