@@ -73,6 +73,7 @@ NEAR_MISS = re.compile(
     r"\b(said|told reporters|according to|spokesm[ae]n|spokeswoman|secretary|minister|senator|reported|statement)\b", re.I
 )
 SHORT_QUOTE_WORDS = 4
+LATER_ROUND_SPLITS = ("train", "dev")  # the articles annotation rounds read from; held-out articles never
 
 
 def sentences(data_dir: str | Path, *, max_articles: int | None = None, seed: int = 13) -> Iterator[dict]:
@@ -182,7 +183,7 @@ def choose_more(
     predicted: dict[str, int] | None = None,
     predict: Callable[[list[str]], list[set[str]]] | None = None,
     randoms: int = 0,
-    splits: tuple[str, ...] = ("train", "dev"),
+    splits: tuple[str, ...] = LATER_ROUND_SPLITS,
 ) -> list[dict]:
     """A later round: cue candidates of the named devices only (one sentence per article and device),
     from the articles of ``splits`` (training and dev; never held-out), none of them in ``done``: ``(doc_id, text_hash)`` of every sentence
@@ -195,7 +196,7 @@ def choose_more(
     article), as text comes: what the false-alarm limit and the held-out set read besides cue words.
     ``splits=("dev",)`` grows the dev set alone, on which shipping decisions are made.
     """
-    if not splits or not set(splits) <= {"train", "dev"}:
+    if not splits or not set(splits) <= set(LATER_ROUND_SPLITS):
         raise ValueError(f"a later round reads train and/or dev articles, not {splits!r}")
     done = set(labelled_sentences(key=("doc_id", "hash"))) if done is None else set(done)
     fresh = []
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("--model", default="default", help="the model whose predictions --predicted reads")
     m.add_argument("--random", type=int, default=0, help="also N sentences at random, one per article")
     m.add_argument("--articles", type=int, default=None, help="articles to read (seeded order; default all)")
-    m.add_argument("--split", choices=("train", "dev"), default=None, help="only this article split (default: train and dev)")
+    m.add_argument("--split", choices=LATER_ROUND_SPLITS, default=None, help="only this article split (default: train and dev)")
     m.add_argument("--prefix", default="train3")
     m.add_argument("--batch-size", type=int, default=150)
     c = sub.add_parser("collect", help="answers -> standoff labels")
@@ -406,7 +407,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "sample":
         pool = list(sentences(args.data_dir, max_articles=args.articles))
-        train_pool = [s for s in pool if s["split"] in ("train", "dev")]
+        train_pool = [s for s in pool if s["split"] in LATER_ROUND_SPLITS]
         held_pool = [s for s in pool if s["split"] == "heldout"]
         per_device = {
             d: 400 if d in ("scare_quotes", "speculative_interpretation", "discrediting_attribution") else 330
@@ -426,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
             predicted=predicted,
             predict=predict,
             randoms=args.random,
-            splits=(args.split,) if args.split else ("train", "dev"),
+            splits=(args.split,) if args.split else LATER_ROUND_SPLITS,
         )
         print(f"{len(rows)} sentences: {dict(Counter(r['why'] for r in rows))}")
         write_batches(rows, args.out, args.prefix, args.batch_size)

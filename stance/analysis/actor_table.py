@@ -115,19 +115,20 @@ def _merge_candidates(count: Counter, kind: dict[str, str], forms: dict[str, set
     for actor in count:  # a bare surname left as an actor of its own: the most mentioned full name bearing it
         if kind[actor] == "person" and actor in full_names:
             propose(actor, max(full_names[actor], key=lambda n: (count[n], len(n))), "same surname")
+    normal_of = {actor: _normal(actor) for actor in count}
     first_last: dict[tuple[str, str], list[str]] = defaultdict(list)
     for actor in count:  # "Lee Harvey Oswald" beside "Lee Oswald": a middle name written in one article, not another
-        words = _normal(actor).split()
+        words = normal_of[actor].split()
         if kind[actor] == "person" and len(words) >= 2:
             first_last[(words[0], words[-1])].append(actor)
     for names in first_last.values():
-        if len({len(_normal(n).split()) for n in names}) > 1:
+        if len({len(normal_of[n].split()) for n in names}) > 1:
             target = max(names, key=lambda n: (count[n], len(n), n))
             for name in names:
                 propose(name, target, "same first and last name")
     normal: dict[str, list[str]] = defaultdict(list)
     for actor in count:
-        normal[_normal(actor)].append(actor)
+        normal[normal_of[actor]].append(actor)
     keys = sorted(normal)
     similar = [(normal[k], "near-identical names") for k in keys if len(normal[k]) > 1]
     for i, key in enumerate(keys):  # close spellings among names of the same first letter and about the same length
