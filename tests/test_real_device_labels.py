@@ -96,3 +96,69 @@ def test_convert_logs_which_label_directory_it_reads(tmp_path, monkeypatch, capl
     with caplog.at_level("INFO", logger="stance.train"):
         list(allsides.convert(tmp_path, split))
     assert f"not from {other / 'training' / 'data' / 'real_devices'}" in caplog.text
+
+
+def test_a_data_spec_names_the_label_files_it_reads(tmp_path, monkeypatch, caplog):
+    """`labels` on an allsides spec: folders, files and globs, relative to the working directory;
+    only those files are read, and a name that matches nothing stops the run."""
+    from stance.labels.taxonomy import Taxonomy
+    from training.config import TrainConfig
+    from training.data import load_records
+
+    article = "The regime in Tehran ignored the ruling. Critics called it a so-called reform."
+    first, second = article[:40], article[41:]
+    split = allsides.article_split("a1")
+    rows = {
+        "old/r1.jsonl": {"doc_id": "a1", "start": 0, "end": 40, "hash": text_hash(first), "spans": [[4, 10, "name_calling"]]},
+        "next/r2.jsonl": {"doc_id": "a1", "start": 41, "end": len(article), "hash": text_hash(second), "spans": []},
+        "next/r3.jsonl": {"doc_id": "a1", "start": 41, "end": len(article), "hash": text_hash(second), "spans": []},
+    }
+    for name, row in rows.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(json.dumps({**row, "annotator": "t"}) + "\n")
+    monkeypatch.setattr(allsides, "article_texts", lambda data_dir: {"a1": article})
+    monkeypatch.setattr(allsides, "sampling_reasons", lambda: {})
+    monkeypatch.chdir(tmp_path)
+
+    def texts(labels):
+        raw = {"train": [{"source": "allsides", "split": split, "labels": labels}]}
+        spec = TrainConfig.from_dict(raw).train[0]
+        return [r.text for r in load_records(spec, tmp_path, Taxonomy.load())]
+
+    with caplog.at_level("INFO", logger="stance.train"):
+        assert texts(["old"]) == [first]
+    assert "1 standoff files named by old" in caplog.text
+    assert texts(["old", "next/r2.jsonl"]) == [first, second]
+    assert texts(["next/r*.jsonl"]) == [second, second]
+    assert texts([str(tmp_path / "old")]) == [first]  # absolute
+    with pytest.raises(ValueError, match="'nowhere' names no standoff file"):
+        texts(["old", "nowhere"])
+    with pytest.raises(ValueError, match=r"train\[0\]: 'labels' is a list"):
+        texts("old")
+    with pytest.raises(ValueError, match="read by source allsides only"):
+        TrainConfig.from_dict({"dev": [{"source": "ptc", "split": "dev", "labels": ["old"]}]})
+
+
+def test_training_data_keeps_the_label_files_a_model_was_trained_on(tmp_path, monkeypatch):
+    """training.json stores the files a `labels` entry matched, absolute, so that a retrain reads them."""
+    from training.config import DataSpec, read_training_data, write_training_data
+
+    (tmp_path / "labels").mkdir()
+    for name in ("a.jsonl", "b.jsonl"):
+        (tmp_path / "labels" / name).write_text("")
+    monkeypatch.chdir(tmp_path)
+    spec = DataSpec(source="allsides", split="train", repeat=2, labels=["labels"])
+    (tmp_path / "model").mkdir()
+    write_training_data(tmp_path / "model", (spec, DataSpec(source="ptc")), (), str(tmp_path))
+    stored = json.loads((tmp_path / "model" / "training.json").read_text())["train"]
+    assert stored == [
+        {
+            "source": "allsides",
+            "split": "train",
+            "repeat": 2,
+            "labels": [str(tmp_path / "labels" / n) for n in ("a.jsonl", "b.jsonl")],
+        },
+        {"source": "ptc", "split": "train"},
+    ]
+    read = read_training_data(tmp_path / "model").train[0]
+    assert read.labels == tuple(str(tmp_path / "labels" / n) for n in ("a.jsonl", "b.jsonl"))

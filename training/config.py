@@ -29,12 +29,16 @@ def read_yaml_settings(path: str | Path, config_class: type, **overrides: Any) -
     return raw
 
 
+LABELLED_SOURCES = frozenset({"allsides"})  # sources whose labels are the project's standoff files (``labels``)
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """One training or evaluation data source.
 
-    Either ``source`` (a converter name: newsmtsc, ptc, polnear, szeged, babe, framing) with
-    its ``split``, or ``path`` to a file in the project's label format.
+    Either ``source`` (a converter name: newsmtsc, ptc, polnear, szeged, babe, framing, allsides) with
+    its ``split``, or ``path`` to a file in the project's label format. For ``allsides``, ``labels``
+    names the standoff files to read (default: ``training/data/real_devices/``).
     """
 
     source: str = ""
@@ -43,6 +47,23 @@ class DataSpec:
     max_records: int | None = field(default=None, metadata={"help": "keep at most this many (a seeded sample)"})
     only_labelled: bool = field(default=False, metadata={"help": "drop sentences with no target and no device span"})
     repeat: int = field(default=1, metadata={"help": "oversample: use each record this many times per epoch"})
+    labels: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "source allsides: the standoff label folders, files or globs to read (default: "
+            "training/data/real_devices/ of the imported package), e.g. [training/data/real_devices, "
+            "training/data/real_devices_next]"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.labels, str) or not all(isinstance(x, str) for x in self.labels):
+            raise ValueError(f"'labels' is a list of folders, files or globs, not {self.labels!r}")
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if self.labels and self.source not in LABELLED_SOURCES:
+            raise ValueError(
+                f"'labels' is read by source {', '.join(sorted(LABELLED_SOURCES))} only, not {self.source or self.path!r}"
+            )
 
     @property
     def name(self) -> str:
@@ -173,7 +194,10 @@ def _spec(item: Any, where: str) -> DataSpec:
     known = {f.name for f in fields(DataSpec)}
     if unknown := sorted(set(item) - known):
         raise ValueError(f"{where}: unknown keys {unknown}")
-    spec = DataSpec(**item)
+    try:
+        spec = DataSpec(**{**item, "labels": item.get("labels") or ()})
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
     if bool(spec.source) == bool(spec.path):
         raise ValueError(f"{where}: give exactly one of 'source' and 'path'")
     return spec
@@ -207,8 +231,12 @@ def write_training_data(model_dir: str | Path, train: tuple[DataSpec, ...], dev:
         if spec.path:
             path = Path(spec.path).resolve()
             spec = replace(spec, path=str(path.relative_to(model_dir)) if path.is_relative_to(model_dir) else str(path))
+        if spec.labels:  # where this machine found them, so that a retrain reads the same files
+            from training.convert.allsides import label_files
+
+            spec = replace(spec, labels=tuple(str(p.resolve()) for p in label_files(spec.labels)))
         return {
-            k: v for k, v in asdict(spec).items() if v not in ("", None) and not (k == "repeat" and v == 1) and v is not False
+            k: v for k, v in asdict(spec).items() if v not in ("", None, ()) and not (k == "repeat" and v == 1) and v is not False
         }
 
     data = {"train": [portable(s) for s in train], "dev": [portable(s) for s in dev], "data_dir": str(Path(data_dir).resolve())}

@@ -41,7 +41,8 @@ def load_records(
         >>> load_records(DataSpec(source="newsmtsc", split="dev_rw"), "../shared/data", Taxonomy.load())  # doctest: +SKIP
     """
     if spec.source:
-        raw = list(get_converter(spec.source)(Path(data_dir), spec.split))
+        options = {"labels": spec.labels} if spec.labels else {}  # only LABELLED_SOURCES take labels (DataSpec checks)
+        raw = list(get_converter(spec.source)(Path(data_dir), spec.split, **options))
         records = [map_to_taxonomy(r, spec.source, taxonomy) for r in raw]
     else:
         extra = [d for d in extra_devices if d not in taxonomy.names]

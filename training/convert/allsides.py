@@ -23,7 +23,7 @@ import gzip
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,23 +125,56 @@ def read_standoff(
             )
 
 
-def convert(data_dir: Path, split: str = "train") -> Iterator[LabelRecord]:
-    """Device-labelled real sentences of one split (``train``, ``dev`` or ``heldout``)."""
+def label_files(labels: Sequence[str]) -> list[Path]:
+    """The standoff files that ``labels`` names: each entry a folder (its ``*.jsonl``), a file or a glob.
+    A relative entry is read from the working directory where it matches there, else from the project's
+    root (like ``data_dir``). Raises ValueError for an entry that matches no file.
+
+    Example:
+        >>> [p.name for p in label_files(["training/data/real_devices/train_ann_a.jsonl"])]  # doctest: +SKIP
+        ['train_ann_a.jsonl']
+    """
+    from stance.resources import PACKAGE_DIR
+
+    files: list[Path] = []
+    for entry in labels:
+        found: list[Path] = []
+        for base in (Path.cwd(), PACKAGE_DIR.parent):
+            path = base / entry  # an absolute entry ignores the base
+            found = sorted(path.glob("*.jsonl")) if path.is_dir() else [path] if path.is_file() else []
+            if not found and not Path(entry).is_absolute():
+                found = sorted(p for p in base.glob(entry) if p.is_file())
+            if found:
+                break
+        if not found:
+            raise ValueError(f"allsides labels: {entry!r} names no standoff file (a folder of .jsonl files, a file or a glob)")
+        files += [p for p in found if p not in files]
+    return files
+
+
+def convert(data_dir: Path, split: str = "train", labels: Sequence[str] = ()) -> Iterator[LabelRecord]:
+    """Device-labelled real sentences of one split (``train``, ``dev`` or ``heldout``), from the standoff
+    files ``labels`` names (:func:`label_files`; default: every file in ``training/data/real_devices/``)."""
     if split not in ("train", "dev", "heldout"):
         raise ValueError(f"allsides splits are train, dev and heldout, not {split!r}")
     texts = article_texts(str(data_dir))
-    paths = sorted(LABELS_DIR.glob("*.jsonl"))
-    # Named in the log because the directory follows the imported `training` package, not the config:
-    # a run started from another checkout with an installed `stance` reads this one's labels.
-    logger.info("allsides:%s device labels from %d standoff files in %s", split, len(paths), LABELS_DIR)
-    here = Path.cwd() / "training" / "data" / "real_devices"
-    if here.is_dir() and here.resolve() != LABELS_DIR.resolve():
-        logger.warning(
-            "the device labels come from %s (the imported `training` package), not from %s: to train on this "
-            "checkout's labels run `python -m stance train ...` inside it",
-            LABELS_DIR,
-            here,
-        )
+    if labels:
+        paths = label_files(labels)
+        logger.info("allsides:%s device labels from %d standoff files named by %s", split, len(paths), ", ".join(labels))
+    else:
+        paths = sorted(LABELS_DIR.glob("*.jsonl"))
+        # Named in the log because the default follows the imported `training` package, not the working
+        # directory: a run started from another checkout with an installed `stance` reads this one's labels.
+        logger.info("allsides:%s device labels from %d standoff files in %s", split, len(paths), LABELS_DIR)
+        here = Path.cwd() / "training" / "data" / "real_devices"
+        if here.is_dir() and here.resolve() != LABELS_DIR.resolve():
+            logger.warning(
+                "the device labels come from %s (the imported `training` package), not from %s: to train on this "
+                "checkout's labels name them in the data spec (labels: [training/data/real_devices]) or run "
+                "`python -m stance train ...` inside it",
+                LABELS_DIR,
+                here,
+            )
     for path in paths:
         for record in read_standoff(path, texts):
             if article_split(record.doc_id) == split:
