@@ -131,6 +131,7 @@ def test_a_data_spec_names_the_label_files_it_reads(tmp_path, monkeypatch, caplo
     assert texts(["old", "next/r2.jsonl"]) == [first, second]
     assert texts(["next/r*.jsonl"]) == [second, second]
     assert texts([str(tmp_path / "old")]) == [first]  # absolute
+    assert texts([str(tmp_path / "next" / "*2.jsonl")]) == [second]
     with pytest.raises(ValueError, match="'nowhere' names no standoff file"):
         texts(["old", "nowhere"])
     with pytest.raises(ValueError, match=r"train\[0\]: 'labels' is a list"):

@@ -19,6 +19,7 @@ sentences not chosen by a model (``chosen_by_model``).
 
 from __future__ import annotations
 
+import glob
 import gzip
 import hashlib
 import json
@@ -141,10 +142,10 @@ def label_files(labels: Sequence[str]) -> list[Path]:
         found: list[Path] = []
         for base in (Path.cwd(), PACKAGE_DIR.parent):
             path = base / entry  # an absolute entry ignores the base
-            found = sorted(path.glob("*.jsonl")) if path.is_dir() else [path] if path.is_file() else []
-            if not found and not Path(entry).is_absolute():
-                found = sorted(p for p in base.glob(entry) if p.is_file())
-            if found:
+            if path.exists():  # the first place that has it, even where it holds no file
+                found = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+                break
+            if found := sorted(p for p in map(Path, glob.glob(str(path))) if p.is_file()):
                 break
         if not found:
             raise ValueError(f"allsides labels: {entry!r} names no standoff file (a folder of .jsonl files, a file or a glob)")
