@@ -1,7 +1,7 @@
 """Golden-file check: ``stance score`` on the bundled example articles gives exactly the rows recorded in
-``tests/golden/examples.jsonl`` (labels, spans, actors, resolutions; probabilities to the 4th place, with
-one unit of slack for rounding). A refactoring must not change what users get; a new shipped model does,
-and then the file is rewritten on purpose:
+``tests/golden/examples.jsonl`` (labels, spans, actors and resolutions exactly; probabilities within 0.02).
+A refactoring must not change what users get; a new shipped model does, and then the file is rewritten on
+purpose:
 
     .venv/bin/python tests/test_golden.py --update
 """
@@ -18,7 +18,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "articles.jsonl"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "examples.jsonl"
-TOLERANCE = 2e-4  # probabilities are written rounded to 4 places
+# Probabilities are written to 4 places, but the default backend runs in bf16, whose kernels differ between
+# CPUs: the same model gave probabilities up to 0.0081 apart on a Xeon with AMX and an EPYC without it, with
+# every label and span the same (BENCHMARKS.md 0v). A changed model or decoder moves far more than this.
+TOLERANCE = 0.02
 
 
 def score_examples(out: Path) -> list[dict]:
@@ -59,7 +62,8 @@ def test_the_comparison_sees_a_changed_label_and_ignores_rounding() -> None:
     row = {"mentions": [{"stance": "negative", "probs": {"negative": 0.9401}}]}
     assert differences(row, {"mentions": [{"stance": "negative", "probs": {"negative": 0.9402}}]}) == []
     assert differences(row, {"mentions": [{"stance": "neutral", "probs": {"negative": 0.9401}}]}) != []
-    assert differences(row, {"mentions": [{"stance": "negative", "probs": {"negative": 0.95}}]}) != []
+    assert differences(row, {"mentions": [{"stance": "negative", "probs": {"negative": 0.9481}}]}) == []  # another CPU's bf16
+    assert differences(row, {"mentions": [{"stance": "negative", "probs": {"negative": 0.97}}]}) != []
     assert differences(row, {"mentions": []}) != []
 
 
