@@ -26,6 +26,19 @@ def config_path(name: str) -> Path:
     raise FileNotFoundError(f"shipped config {name!r} not found (looked in stance/_configs and configs/)")
 
 
+def project_paths(path: str | Path) -> tuple[Path, ...]:
+    """Where a path the user or a config names may be, in order: as given (from the working directory),
+    then, when relative, from the project's root, so that ``../shared/data`` or
+    ``training/data/real_devices`` in a config works from any working directory.
+
+    Example:
+        >>> [p.name for p in project_paths("configs/default.yaml")]
+        ['default.yaml', 'default.yaml']
+    """
+    given = Path(path)
+    return (given,) if given.is_absolute() else (given, (PACKAGE_DIR.parent / given).resolve())
+
+
 def available_cpus() -> int:
     """CPU cores this process may run on: its CPU affinity (a container or ``taskset`` limit), not the
     host's count, which would oversubscribe each worker.

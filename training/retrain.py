@@ -372,14 +372,14 @@ def _teacher_probs(base_dir: Path) -> str:
     """The base's cached teacher stance probabilities (``distill_from: FILE.jsonl[.gz]`` of the config in its
     evaluation.json), when the file is still there: replayed sentences then keep the soft targets the
     base was trained on. '' otherwise."""
-    from stance.resources import PACKAGE_DIR
+    from stance.resources import project_paths
 
     evaluation = base_dir / "evaluation.json"
     config = (json.loads(evaluation.read_text()).get("config") or {}) if evaluation.exists() else {}
     source = str(config.get("distill_from") or "")
     if not source.endswith((".jsonl", ".jsonl.gz")):
         return ""
-    for candidate in (Path(source), PACKAGE_DIR.parent / source):
+    for candidate in project_paths(source):
         if candidate.is_file():
             return str(candidate.resolve())
     return ""

@@ -34,15 +34,13 @@ def resolve_data_dir(data_dir: str | Path) -> Path:
         >>> resolve_data_dir("../shared/data").name  # doctest: +SKIP
         'data'
     """
-    from stance.resources import PACKAGE_DIR
+    from stance.resources import project_paths
 
-    path = Path(data_dir)
-    if path.is_dir():
-        return path
-    project = (PACKAGE_DIR.parent / path).resolve()
-    if not path.is_absolute() and project.is_dir():
-        return project
-    tried = f"{path.resolve()}" + ("" if path.is_absolute() else f" or {project}")
+    candidates = project_paths(data_dir)
+    for path in candidates:
+        if path.is_dir():
+            return path
+    tried = " or ".join(str(p.resolve()) for p in candidates)
     raise ValueError(f"the public datasets were not found at {tried}; pass their folder with --data-dir")
 
 

@@ -135,13 +135,12 @@ def label_files(labels: Sequence[str]) -> list[Path]:
         >>> [p.name for p in label_files(["training/data/real_devices/train_ann_a.jsonl"])]  # doctest: +SKIP
         ['train_ann_a.jsonl']
     """
-    from stance.resources import PACKAGE_DIR
+    from stance.resources import project_paths
 
     files: list[Path] = []
     for entry in labels:
         found: list[Path] = []
-        for base in (Path.cwd(), PACKAGE_DIR.parent):
-            path = base / entry  # an absolute entry ignores the base
+        for path in map(Path.absolute, project_paths(entry)):
             if path.exists():  # the first place that has it, even where it holds no file
                 found = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
                 break
