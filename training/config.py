@@ -106,6 +106,13 @@ class TrainConfig:
         default="token",
         metadata={"help": "'token': BIO loss summed over device labels, mean over tokens; 'entry': mean over both"},
     )
+    stance_pooling: str = field(
+        default="markers",
+        metadata={
+            "help": "what the stance head reads per target: 'markers' (its two marker states and [CLS]) or "
+            "'attention' (those plus the sentence weighted by the target's attention over it)"
+        },
+    )
     distill_from: str = field(
         default="", metadata={"help": "a teacher model directory, or its teacher_probs.jsonl: distil its stance probabilities"}
     )

@@ -170,6 +170,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         stance_loss_weight=config.stance_loss_weight,
         device_loss_weight=config.device_loss_weight,
         device_loss_reduction=config.device_loss_reduction,
+        stance_pooling=config.stance_pooling,
         max_seq_length=config.max_seq_length,
         distill_weight=config.distill_weight if config.distill_from else 0.0,
         one_target_per_pass=config.one_target_per_pass,

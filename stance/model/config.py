@@ -18,6 +18,10 @@ from transformers import AutoConfig, PretrainedConfig
 from stance.labels.format import STANCE_LABELS
 from stance.store.model_files import InferenceSettings
 
+# What the stance head reads for each target: "markers" = its [TGT] and [/TGT] states and [CLS];
+# "attention" adds a summary of the sentence weighted by the target's own attention over its tokens.
+STANCE_POOLINGS = ("markers", "attention")
+
 
 class StanceConfig(PretrainedConfig):
     """Configuration: the encoder's own config plus both label sets and decoding settings."""
@@ -37,6 +41,7 @@ class StanceConfig(PretrainedConfig):
         device_loss_reduction: str = "token",
         max_seq_length: int = InferenceSettings.max_seq_length,
         stance_temperature: float = 1.0,
+        stance_pooling: str = "markers",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -51,6 +56,9 @@ class StanceConfig(PretrainedConfig):
         self.device_loss_reduction = device_loss_reduction
         self.max_seq_length = max_seq_length
         self.stance_temperature = stance_temperature  # calibration, fitted on the dev sets (InferenceSettings.calibrate)
+        if stance_pooling not in STANCE_POOLINGS:
+            raise ValueError(f"stance_pooling must be one of {', '.join(STANCE_POOLINGS)}, not {stance_pooling!r}")
+        self.stance_pooling = stance_pooling
 
     @property
     def encoder_config(self) -> PretrainedConfig:

@@ -37,8 +37,10 @@ class StanceNetwork(PreTrainedModel):
         self.encoder = _encoder_from_config(config.encoder_config)
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.head_dropout)
+        # "attention": each target queries the sentence from its two marker states (one extra matrix)
+        self.target_query = nn.Linear(2 * hidden, hidden) if config.stance_pooling == "attention" else None
         self.stance_head = nn.Sequential(
-            nn.Linear(3 * hidden, hidden),
+            nn.Linear((4 if self.target_query is not None else 3) * hidden, hidden),
             nn.GELU(),
             nn.Dropout(config.head_dropout),
             nn.Linear(hidden, len(config.stance_labels)),
@@ -66,7 +68,11 @@ class StanceNetwork(PreTrainedModel):
             start = hidden.gather(1, idx[..., 0:1].expand(-1, -1, width))
             end = hidden.gather(1, idx[..., 1:2].expand(-1, -1, width))
             cls = hidden[:, :1].expand(-1, n_targets, -1)
-            stance_logits = self.stance_head(self.dropout(torch.cat([start, end, cls], dim=-1)))
+            parts = [start, end, cls]
+            if self.target_query is not None:
+                query = self.target_query(torch.cat([start, end], dim=-1))
+                parts.append(target_context(hidden, attention_mask, query))
+            stance_logits = self.stance_head(self.dropout(torch.cat(parts, dim=-1)))
         loss = None
         if stance_labels is not None or device_labels is not None:
             loss = hidden.new_zeros((), dtype=torch.float32)
@@ -100,6 +106,20 @@ class StanceNetwork(PreTrainedModel):
             return ce if ce is not None else logits.sum() * 0.0
         kd = -(soft[has_soft].float() * logits[has_soft].log_softmax(-1)).sum(-1).mean()
         return kd if ce is None else (1 - weight) * ce + weight * kd
+
+
+def target_context(hidden: torch.Tensor, attention_mask: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+    """Per target, the token states averaged by the target's attention over them: scaled dot
+    products of its query (batch, targets, hidden) with every token, padding masked.
+
+    Example:
+        >>> h = torch.randn(1, 4, 8); mask = torch.tensor([[1, 1, 1, 0]])
+        >>> target_context(h, mask, torch.randn(1, 2, 8)).shape
+        torch.Size([1, 2, 8])
+    """
+    scores = torch.einsum("btw,bsw->bts", query, hidden).float() / hidden.shape[-1] ** 0.5
+    scores = scores.masked_fill(attention_mask[:, None, :] == 0, torch.finfo(torch.float32).min)
+    return torch.einsum("bts,bsw->btw", scores.softmax(-1).to(hidden.dtype), hidden)
 
 
 def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
