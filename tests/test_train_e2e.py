@@ -148,3 +148,11 @@ def test_soup_settings_are_checked():
         TrainConfig.from_dict({"data_seeds": [1, 1]})
     with pytest.raises(ValueError, match="other weights"):
         average_weights([{"a": torch.zeros(1)}, {"b": torch.zeros(1)}])
+
+
+def test_stance_pooling_setting_reaches_the_saved_model(tmp_path, tiny_base):
+    train(TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "run", stance_pooling="attention")))
+    model = StanceModel.from_pretrained(tmp_path / "run" / "model", bf16=False)
+    assert model.network.config.stance_pooling == "attention" and model.network.target_query is not None
+    with pytest.raises(ValueError, match="stance_pooling"):  # refused with the config, before any data is read
+        TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "bad", stance_pooling="mean"))
