@@ -33,18 +33,24 @@ def tokenizer():
     return tok
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tokenizer) -> StanceModel:
+def tiny_stance_model(tokenizer, seed: int = 0, name: str = "tiny", **config) -> StanceModel:
+    """A tiny randomly initialised model (fp32) with the tiny device labels; ``config``: more StanceConfig settings."""
     import torch
 
-    torch.manual_seed(0)
-    config = StanceConfig(
+    torch.manual_seed(seed)
+    stance_config = StanceConfig(
         encoder=tiny_encoder_config(len(tokenizer)).to_dict(),
         device_labels=TINY_DEVICES,
         internal_device_labels=["propaganda_span"],
         max_seq_length=64,
+        **config,
     )
-    return StanceModel(StanceNetwork(config), tokenizer, name="tiny", bf16=False)
+    return StanceModel(StanceNetwork(stance_config), tokenizer, name=name, bf16=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tokenizer) -> StanceModel:
+    return tiny_stance_model(tokenizer)
 
 
 @pytest.fixture(scope="session")

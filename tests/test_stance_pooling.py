@@ -10,8 +10,8 @@ from stance.model.backends import make_backend
 from stance.model.config import StanceConfig
 from stance.model.encoding import collate, encode_batch
 from stance.model.modeling import StanceModel
-from stance.model.network import StanceNetwork, target_context
-from tests.conftest import TINY_DEVICES, tiny_encoder_config
+from stance.model.network import target_context
+from tests.conftest import tiny_stance_model
 
 TEXTS = ["Moscow slammed the so-called reform.", "The EU and NATO met in Brussels on Monday to talk."]
 TARGETS = [[(0, 6)], [(4, 6), (11, 15)]]
@@ -19,16 +19,8 @@ TARGETS = [[(0, 6)], [(4, 6), (11, 15)]]
 
 @pytest.fixture(scope="module")
 def attention_model_dir(tmp_path_factory, tokenizer):
-    torch.manual_seed(1)
-    config = StanceConfig(
-        encoder=tiny_encoder_config(len(tokenizer)).to_dict(),
-        device_labels=TINY_DEVICES,
-        internal_device_labels=["propaganda_span"],
-        max_seq_length=64,
-        stance_pooling="attention",
-    )
     path = tmp_path_factory.mktemp("tiny-attention")
-    StanceModel(StanceNetwork(config), tokenizer, name="tiny-attention", bf16=False).save_pretrained(path)
+    tiny_stance_model(tokenizer, seed=1, name="tiny-attention", stance_pooling="attention").save_pretrained(path)
     return path
 
 
