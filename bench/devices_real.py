@@ -4,6 +4,8 @@
     python bench/devices_real.py --model OLD --model NEW   # both, and their paired difference
     python bench/devices_real.py --agreement     # annotator agreement on the doubly labelled sentences
     python bench/devices_real.py --agreement --split dev   # the same on the doubly labelled dev sentences
+    python bench/devices_real.py --split dev --labels training/data/real_devices \
+        --labels "training/data/real_devices_next/dev17_*"   # dev with a later round (as a data spec's labels)
 
 Reads the device-labelled AllSides sentences of a split (default ``heldout``: articles that no
 training sentence comes from; training/data/real_devices/), scores their whole articles with the
@@ -167,13 +169,21 @@ def main() -> None:
     parser.add_argument("--split", default="heldout", choices=["heldout", "dev", "train"])
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--backend", default="auto")
+    parser.add_argument(
+        "--labels",
+        action="append",
+        default=[],
+        help="label folders, files or globs, as a data spec's `labels` (default: training/data/real_devices); repeatable",
+    )
     parser.add_argument("--agreement", action="store_true", help="annotator agreement instead of a model")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.agreement and args.labels:
+        raise ValueError("--labels names what a model is measured on; --agreement reads the doubly labelled sentences")
     if args.agreement:
         result = agreement(args.data_dir, args.split)
     else:
-        records = list(convert(Path(args.data_dir), args.split))
+        records = list(convert(Path(args.data_dir), args.split, labels=args.labels))
         models = args.model or ["default"]
         if len(models) > 2:
             raise ValueError("--model: one model, or two to compare")

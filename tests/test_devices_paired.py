@@ -46,3 +46,22 @@ def test_paired_difference_of_two_models(devices_real):
     # the point estimate matches what score() reports for each model alone
     scores = [devices_real.score(records, p)["macro"]["f1"] for p in (half, perfect)]
     assert better["macro_f1_diff"] == pytest.approx(scores[1] - scores[0])
+
+
+def test_labels_reach_the_reader_and_are_refused_with_agreement(devices_real, monkeypatch):
+    seen = {}
+
+    def fake_convert(data_dir, split, labels=()):
+        seen.update(split=split, labels=list(labels))
+        return iter(())
+
+    monkeypatch.setattr(devices_real, "convert", fake_convert)
+    monkeypatch.setattr(devices_real, "predicted_spans", lambda *a, **k: [])
+    monkeypatch.setattr(devices_real, "score", lambda records, pred: {})
+    argv = ["devices_real.py", "--split", "dev", "--labels", "a", "--labels", "b/*"]
+    monkeypatch.setattr("sys.argv", argv)
+    devices_real.main()
+    assert seen == {"split": "dev", "labels": ["a", "b/*"]}
+    monkeypatch.setattr("sys.argv", ["devices_real.py", "--agreement", "--labels", "a"])
+    with pytest.raises(ValueError, match="--agreement"):
+        devices_real.main()
