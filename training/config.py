@@ -116,6 +116,16 @@ class TrainConfig:
     distill_from: str = field(
         default="", metadata={"help": "a teacher model directory, or its teacher_probs.jsonl: distil its stance probabilities"}
     )
+    distill_features: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "files of a teacher's stance-head features (python -m training.distill_features): the student "
+            "maps its own onto them (feature distillation), weighted by feature_distill_weight"
+        },
+    )
+    feature_distill_weight: float = field(
+        default=1.0, metadata={"help": "weight of the feature loss (1 - cosine similarity) where distill_features is set"}
+    )
     transfer_devices: str = field(
         default="",
         metadata={
@@ -186,6 +196,7 @@ class TrainConfig:
         for key in ("train", "dev", "transfer", "teacher_probs_for"):
             values[key] = tuple(_spec(item, f"{where}: {key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
         values["data_seeds"] = tuple(raw.get("data_seeds") or ())
+        values["distill_features"] = tuple(raw.get("distill_features") or ())
         if len(set(values["data_seeds"])) != len(values["data_seeds"]):
             raise ValueError(f"{where}: data_seeds repeats a seed: {list(values['data_seeds'])}")
         if values.get("stance_calibration", "nll") not in CALIBRATION_OBJECTIVES:

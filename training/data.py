@@ -119,6 +119,11 @@ def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: lis
         stance = [-100] * len(enc.target_spans)
         soft = np.zeros((len(enc.target_spans), len(STANCE_LABELS)), dtype=np.float32)
         teacher = r.meta.get("teacher_probs")
+        teacher_features = r.meta.get("teacher_features")  # per target, a vector or None (training.distill_features)
+        widths = {len(v) for v in teacher_features or () if v is not None}
+        if len(widths) > 1:
+            raise ValueError(f"teacher features of widths {sorted(widths)} in one sentence: {r.text[:60]!r}")
+        feats = np.zeros((len(enc.target_spans), widths.pop()), dtype=np.float16) if widths else None
         for j, (t, slot) in enumerate(zip(r.targets, enc.target_slots)):
             if slot is None:
                 continue
@@ -126,9 +131,20 @@ def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: lis
                 stance[slot] = stance_index[t.stance]
             if teacher is not None:
                 soft[slot] = teacher[j]
+            if feats is not None and teacher_features and teacher_features[j] is not None:
+                feats[slot] = teacher_features[j]
         annotated = r.annotated_devices(device_labels)
         tags = device_tags(enc, [(d.start, d.end, d.label) for d in r.devices], label_index, annotated)
-        features.append({"input_ids": enc.input_ids, "enc": enc, "stance": stance, "stance_soft": soft, "devices": tags})
+        features.append(
+            {
+                "input_ids": enc.input_ids,
+                "enc": enc,
+                "stance": stance,
+                "stance_soft": soft,
+                "devices": tags,
+                "stance_features": feats,
+            }
+        )
     return features
 
 

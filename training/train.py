@@ -29,6 +29,8 @@ from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, load_sets, one_target_per_record
+from training.distill_features import attach as attach_features
+from training.distill_features import load as load_features
 from training.evaluate import calibrate_stance, evaluate_raw, headline, predict_raw, retune_thresholds
 from training.silver_devices import add_silver_devices
 
@@ -161,6 +163,15 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             logger.info("silver device labels on %d transfer sentences", n)
     elif config.transfer or config.transfer_devices:
         raise ValueError("'transfer' data and 'transfer_devices' need 'distill_from' (a teacher model)")
+    feature_size = 0
+    if config.distill_features:  # a teacher's stance-head features (python -m training.distill_features)
+        features: dict = {}
+        for path in config.distill_features:
+            features.update(load_features(path))
+        train_records, n = attach_features(train_records, features)
+        feature_size = len(next(iter(features.values()), ()))
+        summary["distill_features"] = {"distill_features": {"sentences": 0, "targets": n}}
+        logger.info("teacher features (%d wide) for %d training targets", feature_size, n)
 
     # 4. Model
     model = StanceModel.from_base(
@@ -171,6 +182,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         device_loss_weight=config.device_loss_weight,
         device_loss_reduction=config.device_loss_reduction,
         stance_pooling=config.stance_pooling,
+        teacher_feature_size=feature_size,
+        feature_distill_weight=config.feature_distill_weight if feature_size else 0.0,
         max_seq_length=config.max_seq_length,
         distill_weight=config.distill_weight if config.distill_from else 0.0,
         one_target_per_pass=config.one_target_per_pass,

@@ -42,6 +42,8 @@ class StanceConfig(PretrainedConfig):
         max_seq_length: int = InferenceSettings.max_seq_length,
         stance_temperature: float = 1.0,
         stance_pooling: str = "markers",
+        teacher_feature_size: int = 0,
+        feature_distill_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -59,6 +61,9 @@ class StanceConfig(PretrainedConfig):
         if stance_pooling not in STANCE_POOLINGS:
             raise ValueError(f"stance_pooling must be one of {', '.join(STANCE_POOLINGS)}, not {stance_pooling!r}")
         self.stance_pooling = stance_pooling
+        # training only: the width of a teacher's stance-head features matched through a projection
+        self.teacher_feature_size = teacher_feature_size
+        self.feature_distill_weight = feature_distill_weight
 
     @property
     def encoder_config(self) -> PretrainedConfig:

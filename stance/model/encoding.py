@@ -361,8 +361,8 @@ def collate(
 ) -> dict[str, np.ndarray]:
     """Pad encoded sentences into arrays (numpy: the exported backends take them as they are, torch
     wraps them without a copy); with ``labels`` (per sentence: ``stance`` ids and teacher
-    ``stance_soft`` probabilities per distinct target, ``devices`` BIO array), add the training
-    targets too.
+    ``stance_soft`` probabilities per distinct target, ``devices`` BIO array, optionally a teacher's
+    ``stance_features`` per distinct target), add the training targets too.
 
     ``multiple_of`` rounds both the width and the number of rows up (extra rows attend to their
     first token only; their outputs are dropped). Inference uses 8: the CPU kernels (oneDNN) cache
@@ -397,4 +397,11 @@ def collate(
         out["stance_labels"] = stance
         out["device_labels"] = devices
         out["stance_soft_labels"] = soft
+        widths = [lab["stance_features"].shape[1] for lab in labels if lab.get("stance_features") is not None]
+        if widths:  # a teacher's stance-head features per distinct target (zero rows: none)
+            feats = np.zeros((len(batch), n_targets, widths[0]), dtype=np.float32)
+            for b, lab in enumerate(labels):
+                if lab.get("stance_features") is not None:
+                    feats[b, : len(lab["stance_features"])] = lab["stance_features"]
+            out["stance_feature_targets"] = feats
     return out

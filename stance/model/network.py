@@ -21,6 +21,7 @@ from stance.model.config import StanceConfig
 class StanceOutput(ModelOutput):
     loss: torch.Tensor | None = None
     stance_logits: torch.Tensor | None = None  # (batch, targets, stance labels)
+    stance_features: torch.Tensor | None = None  # (batch, targets, hidden): the stance head's hidden layer
     device_logits: torch.Tensor | None = None  # (batch, tokens, device labels, 3) BIO
 
 
@@ -46,6 +47,8 @@ class StanceNetwork(PreTrainedModel):
             nn.Linear(hidden, len(config.stance_labels)),
         )
         self.device_head = nn.Linear(hidden, 3 * len(config.device_labels))
+        # feature distillation (training only): maps the stance head's hidden layer onto a teacher's
+        self.feature_projection = nn.Linear(hidden, config.teacher_feature_size) if config.teacher_feature_size else None
         self.post_init()
 
     def forward(
@@ -56,12 +59,13 @@ class StanceNetwork(PreTrainedModel):
         stance_labels: torch.Tensor | None = None,
         device_labels: torch.Tensor | None = None,
         stance_soft_labels: torch.Tensor | None = None,
+        stance_feature_targets: torch.Tensor | None = None,
         **_: Any,
     ) -> StanceOutput:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         batch, seq, width = hidden.shape
         device_logits = self.device_head(self.dropout(hidden)).view(batch, seq, -1, 3)
-        stance_logits = None
+        stance_logits = stance_features = None
         if target_markers is not None and target_markers.shape[1] > 0:
             idx = target_markers.clamp(min=0)
             n_targets = idx.shape[1]
@@ -72,7 +76,8 @@ class StanceNetwork(PreTrainedModel):
             if self.target_query is not None:
                 query = self.target_query(torch.cat([start, end], dim=-1))
                 parts.append(target_context(hidden, attention_mask, query))
-            stance_logits = self.stance_head(self.dropout(torch.cat(parts, dim=-1)))
+            stance_features = self.stance_head[:3](self.dropout(torch.cat(parts, dim=-1)))  # linear, GELU, dropout
+            stance_logits = self.stance_head[3](stance_features)
         loss = None
         if stance_labels is not None or device_labels is not None:
             loss = hidden.new_zeros((), dtype=torch.float32)
@@ -80,7 +85,18 @@ class StanceNetwork(PreTrainedModel):
                 loss = loss + self.config.stance_loss_weight * self._stance_loss(stance_logits, stance_labels, stance_soft_labels)
             if device_labels is not None and (device_labels != -100).any():
                 loss = loss + self.config.device_loss_weight * self._device_loss(device_logits, device_labels)
-        return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits)
+            if self.feature_projection is not None and stance_features is not None and stance_feature_targets is not None:
+                loss = loss + self.config.feature_distill_weight * self._feature_loss(stance_features, stance_feature_targets)
+        return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits, stance_features=stance_features)
+
+    def _feature_loss(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """1 - cosine similarity between the projected stance-head features and the teacher's, averaged
+        over the targets that have teacher features (all-zero rows have none)."""
+        has = targets.float().abs().sum(-1) > 0
+        if self.feature_projection is None or not has.any():
+            return features.float().sum() * 0.0
+        projected = self.feature_projection(features[has]).float()
+        return (1 - nn.functional.cosine_similarity(projected, targets[has].float(), dim=-1)).mean()
 
     def _device_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """BIO cross-entropy summed over the device labels and averaged over tokens, so that each
