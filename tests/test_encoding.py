@@ -89,3 +89,19 @@ def test_target_windows_fit_and_keep_the_target(tokenizer):
     assert enc.target_slots == [0] and not enc.truncated
     assert text[a:b][start - a : start - a + 6] == "Russia"
     assert a == 0 or not text[a - 1].isalnum()  # starts at a word boundary
+
+
+def test_target_windows_tokenise_each_sentence_once(tokenizer, monkeypatch):
+    """A run-on "sentence" with thousands of targets once took 15 GB: it was tokenised once per target."""
+    from stance.model.encoding import target_windows
+    from stance.model.subwords import SubwordTokenizer
+
+    subwords = SubwordTokenizer.of(tokenizer)
+    seen: list[int] = []
+    encode = SubwordTokenizer.encode
+    monkeypatch.setattr(SubwordTokenizer, "encode", lambda self, texts: seen.append(len(texts)) or encode(self, texts))
+    text = "Biden spoke about Russia and China at length without stopping " * 60
+    spans = [(m, m + 6) for m in range(len(text)) if text.startswith("Russia", m)]
+    windows = target_windows(subwords, [text] * len(spans), spans, max_length=64)
+    assert seen == [1] and len(windows) == 60
+    assert all(a <= s and e <= b and b - a < 400 for (a, b), (s, e) in zip(windows, spans))
