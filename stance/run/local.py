@@ -22,6 +22,8 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -297,22 +299,102 @@ def _scored_chunks(
     threads = worker_threads(options.workers)
     options = decide_backend(options, threads)
     summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant; stage times stay with them
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(options.workers, initializer=_worker_init, initargs=(options, threads)) as pool:
+    pool = WorkerPool(options, threads)
+    try:
         pending: deque = deque()
         for chunk in chunks:  # keep a bounded number of chunks in flight, so memory stays flat
-            articles = [a for a in chunk if isinstance(a, Article)]
-            pending.append((chunk, pool.apply_async(_worker_run, (articles,))))
+            pending.append((chunk, pool.submit(chunk)))
             if len(pending) >= 2 * options.workers:
-                done_chunk, result = pending.popleft()
-                rows, summary.backend = result.get()
-                yield done_chunk, rows
+                yield pool.collect(*pending.popleft(), summary)
         while pending:
-            done_chunk, result = pending.popleft()
-            rows, summary.backend = result.get()
-            yield done_chunk, rows
-        pool.close()  # let the workers exit on their own (terminate() leaves semaphores behind)
-        pool.join()
+            yield pool.collect(*pending.popleft(), summary)
+    finally:
+        pool.shutdown()
+
+
+_POOL_LOST = (BrokenProcessPool, CancelledError)  # a worker died (the pool broke), or a future was cancelled with its pool
+
+WORKER_DIED = (
+    "the scoring process died while scoring this article (out of memory, or killed); it was tried alone and died "
+    "again, so the other articles were scored without it"
+)
+
+
+class WorkerPool:
+    """Worker processes that score chunks of articles, in order, and survive a worker's death.
+
+    A worker killed mid-chunk (out of memory, ``kill -9``) breaks the pool. The chunk is then scored
+    again article by article on a new pool: an article that kills its worker once more goes to the
+    errors file (:data:`WORKER_DIED`) and the others are scored, so that no article is lost or waited
+    on forever (``multiprocessing.Pool`` waits forever for a task whose worker was killed).
+
+    Example:
+        >>> pool = WorkerPool(options, threads=1)  # doctest: +SKIP
+        >>> chunk, rows = pool.collect(chunk, pool.submit(chunk), summary)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        options: ScoreOptions,
+        threads: int,
+        *,
+        run: Callable[[list[Article]], tuple[list[list[dict[str, Any]]], str]] = _worker_run,
+        init: Callable[[ScoreOptions, int], None] = _worker_init,
+    ) -> None:
+        """``run`` and ``init``: what a worker runs on a list of articles, and once when it starts
+        (module-level functions, so that spawned processes import them; tests pass their own)."""
+        self.options, self.threads, self._run, self._init = options, threads, run, init
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.options.workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=self._init,
+            initargs=(self.options, self.threads),
+        )
+
+    def submit(self, chunk: list[Article | InputError]) -> tuple[Any, Any]:
+        """Start scoring a chunk: (the pool it went to, its future), for :meth:`collect`."""
+        return self._executor, self._executor.submit(self._run, [a for a in chunk if isinstance(a, Article)])
+
+    def collect(
+        self, chunk: list[Article | InputError], submitted: tuple[Any, Any], summary: RunSummary
+    ) -> tuple[list[Article | InputError], list[list[dict[str, Any]]]]:
+        """(chunk, rows per scored article) of a submitted chunk; after a worker's death, the chunk
+        with the article that killed it turned into an :class:`InputError`."""
+        executor, future = submitted
+        try:
+            rows, summary.backend = future.result()
+            return chunk, rows
+        except _POOL_LOST:
+            self._restart(executor)
+        out: list[Article | InputError] = []
+        rows = []
+        for item in chunk:
+            if not isinstance(item, Article):
+                out.append(item)
+                continue
+            executor = self._executor
+            try:
+                [article_rows], summary.backend = executor.submit(self._run, [item]).result()
+            except _POOL_LOST:
+                self._restart(executor)
+                out.append(InputError(item.source, item.line, item.id, WORKER_DIED))
+                continue
+            out.append(item)
+            rows.append(article_rows)
+        return out, rows
+
+    def _restart(self, broken: Any) -> None:
+        """A new pool in place of ``broken`` (once: chunks submitted to the same broken pool do not
+        restart its successor)."""
+        if broken is self._executor:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = self._start()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
 
 
 def _open_manifest(
