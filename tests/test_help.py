@@ -47,3 +47,12 @@ def test_extras_keep_their_brackets() -> None:
     result = CliRunner().invoke(app, ["score", "--help"], env={"COLUMNS": "80"}, terminal_width=80)
     assert "'stance[onnx]'" in result.output and "'stance[ray]'" in result.output
     assert "--drop-small-groups" in CliRunner().invoke(app, ["compare", "--help"], terminal_width=80).output
+
+
+def test_version_and_the_plain_score_example_first() -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"stance {version('stance')}"
+    score_help = CliRunner().invoke(app, ["score", "--help"], terminal_width=80).output
+    assert score_help.index("Example: stance score news/ --out scores.parquet") < score_help.index("--engine ray")

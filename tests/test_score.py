@@ -371,6 +371,8 @@ def test_an_empty_input_or_one_where_every_record_fails_exits_non_zero(tmp_path,
         ["score", str(empty), "--out", str(tmp_path / "a.jsonl"), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"],
     )
     assert r.exit_code == 2 and "no input records" in r.output
+    assert not list(tmp_path.glob("a.*")), "nothing is written, so the next run is not refused"
+    assert "done" not in r.output and "loading the model" not in r.output  # stopped before loading it
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "a", "text": ""}) + "\n" + json.dumps({"id": "b", "text": 5}) + "\n")
     r = runner.invoke(

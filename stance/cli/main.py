@@ -37,6 +37,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"stance {version('stance')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Stance toward actors and framing devices in news text."""
+
+
 @app.command()
 def train(
     config: Annotated[Path, typer.Argument(help="YAML training config, e.g. configs/default.yaml")],
@@ -197,7 +214,9 @@ def score(
 ) -> None:
     """Score article collections: one row per sentence with actor stances and framing devices.
 
-    Example: stance score news/ --out scores.parquet --engine ray --address auto --actors-per-node 8
+    Example: stance score news/ --out scores.parquet
+
+    On a Ray cluster: stance score news/ --out scores/ --engine ray --address auto --actors-per-node 8
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -205,6 +224,7 @@ def score(
     from stance.io.writers import output_format
     from stance.pipeline.actors import PARTY_MEMBERS
     from stance.run.local import (
+        NoInputError,
         OutputCompleteError,
         OutputExistsError,
         WorkerStartError,
@@ -282,7 +302,7 @@ def score(
         )
     else:
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
         ) as progress:
             task = progress.add_task("loading the model", total=None)
 
@@ -300,7 +320,7 @@ def score(
             except OutputCompleteError as exc:
                 console.print(str(exc))
                 return
-            except (OutputExistsError, InputPathError, WorkerStartError) as exc:
+            except (OutputExistsError, InputPathError, WorkerStartError, NoInputError) as exc:
                 fail(str(exc))
     console.print(
         f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "

@@ -15,6 +15,7 @@ twice. At the end the shards are merged into ``OUT`` and ``OUT.errors.jsonl`` (o
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -43,6 +44,10 @@ class OutputExistsError(ValueError):
 
 class OutputCompleteError(OutputExistsError):
     """--resume was given for an output whose run finished: there is nothing to resume."""
+
+
+class NoInputError(ValueError):
+    """The inputs hold no records at all: nothing to score, and no output is written."""
 
 
 class OutputLockedError(OutputExistsError):
@@ -225,6 +230,11 @@ def _score_collection(
     )
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         next(records, None)
+    first = next(records, None)
+    if first is None and not manifest["shards"]:  # before any model is loaded or file written
+        shutil.rmtree(parts_dir)
+        raise NoInputError(f"no input records in {', '.join(map(str, inputs))}: nothing was scored")
+    records = itertools.chain([first] if first is not None else [], records)
 
     shard_rows: list[dict[str, Any]] = []
     shard_errors: list[InputError] = []
