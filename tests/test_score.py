@@ -511,6 +511,14 @@ def test_html_metadata_is_carried(tmp_path):
     [article] = list(iter_inputs([str(tmp_path / "p.html")]))
     assert article.meta.get("date") == "2025-03-04"
     assert article.meta.get("author") == "Jane Doe" and article.meta.get("site_name") == "The Harbour Ledger"
+    # a page without a dated tag gets no date: not one made up from its copyright line
+    (tmp_path / "q.html").write_text(
+        "<html><body><article><p>"
+        + "Canada said it would act. " * 5
+        + "</p></article><footer>Copyright 2025</footer></body></html>"
+    )
+    [undated] = list(iter_inputs([str(tmp_path / "q.html")]))
+    assert "date" not in undated.meta
 
 
 def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_model_dir):

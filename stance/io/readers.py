@@ -455,7 +455,9 @@ def html_article(html: str) -> tuple[str, str | None, dict[str, str]]:
     except ImportError as exc:
         raise InputPathError("reading .html needs trafilatura (pip install trafilatura)") from exc
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True) or ""
-    meta = trafilatura.extract_metadata(html)
+    # Dates from the page's markup only (meta tags, <time>, ...): the extensive search also guesses from
+    # the text, and made "Copyright 2025" in a footer the date 2025-01-01, which then led a monthly table.
+    meta = trafilatura.extract_metadata(html, extensive=False)
     if meta is None:
         return text, None, {}
     fields = {field: getattr(meta, attr, None) for attr, field in HTML_METADATA.items()}
