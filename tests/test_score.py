@@ -280,7 +280,9 @@ def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, t
         )
         rows = [json.loads(line) for line in out.read_text().splitlines()]
         keys = [(r["doc_id"], r["sentence_id"], r["text"], [(m["actor"], m["start"]) for m in r["mentions"]]) for r in rows]
-        runs[workers] = (keys, json.loads((out.parent / "out.run.json").read_text())["model"]["backend"])
+        run_json = json.loads((out.parent / "out.run.json").read_text())
+        runs[workers] = (keys, run_json["model"]["backend"])
+        assert run_json["timings"]["stages"]["model"] > 0, "the workers' stage times are recorded too"
     assert runs[1][0] == runs[2][0]
     assert runs[1][1] == runs[2][1] and runs[1][1].startswith("torch-")
 

@@ -14,7 +14,7 @@ def die_on_boom(articles: list[Article]):
     """A worker's run (module level, so that spawned workers import it): dies like an out-of-memory kill on 'boom'."""
     if any(a.id == "boom" for a in articles):
         os._exit(137)
-    return [[{"doc_id": a.id}] for a in articles], "fake"
+    return [[{"doc_id": a.id}] for a in articles], "fake", {"model": 0.5}
 
 
 def no_start(options: ScoreOptions, threads: int) -> None:
@@ -44,3 +44,4 @@ def test_a_dying_worker_costs_only_the_article_that_kills_it():
     assert (died.id, died.line, died.reason) == ("boom", 3, WORKER_DIED)
     assert chunk2 == second and [r[0]["doc_id"] for r in rows2] == ["d", "e"]  # scored again, nothing lost
     assert [r[0]["doc_id"] for r in rows3] == ["f"] and summary.backend == "fake"
+    assert summary.stage_seconds == {"model": 2.5}  # five calls that returned (a, c, d, e, f): their seconds added

@@ -114,11 +114,16 @@ def _worker_init(options: ScoreOptions, threads: int) -> None:
         _WORKER_FAILURE = exc
 
 
-def _worker_run(articles: list[Article]) -> tuple[list[list[dict[str, Any]]], str]:
-    """The rows of each article, and the name of the backend that ran (as in a single-process run)."""
+def _worker_run(articles: list[Article]) -> tuple[list[list[dict[str, Any]]], str, dict[str, float]]:
+    """The rows of each article, the name of the backend that ran (as in a single-process run) and the
+    seconds this call spent per pipeline stage."""
     if _WORKER_PREDICTOR is None:
         raise WorkerStartError(f"a worker process could not load the scoring pipeline: {_WORKER_FAILURE!r}") from _WORKER_FAILURE
-    return _WORKER_PREDICTOR.score_rows(articles), _WORKER_PREDICTOR.scorer.model.backend.name
+    times = _WORKER_PREDICTOR.scorer.times
+    before = dict(times.__dict__)
+    rows = _WORKER_PREDICTOR.score_rows(articles)
+    spent = {stage: seconds - before[stage] for stage, seconds in times.__dict__.items()}
+    return rows, _WORKER_PREDICTOR.scorer.model.backend.name, spent
 
 
 _WORKER_PREDICTOR = None
@@ -308,7 +313,7 @@ def _scored_chunks(
         return
     threads = worker_threads(options.workers)
     options = decide_backend(options, threads)
-    summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant; stage times stay with them
+    summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant and their stage times
     pool = WorkerPool(options, threads)
     try:
         pending: deque = deque()
@@ -320,6 +325,12 @@ def _scored_chunks(
             yield pool.collect(*pending.popleft(), summary)
     finally:
         pool.shutdown()
+
+
+def _add_stage_seconds(summary: RunSummary, spent: dict[str, float]) -> None:
+    """Add a worker call's seconds per stage to the run's (summed over the workers, like CPU time)."""
+    for stage, seconds in spent.items():
+        summary.stage_seconds[stage] = round(summary.stage_seconds.get(stage, 0.0) + seconds, 3)
 
 
 _POOL_LOST = (BrokenProcessPool, CancelledError)  # a worker died (the pool broke), or a future was cancelled with its pool
@@ -348,7 +359,7 @@ class WorkerPool:
         options: ScoreOptions,
         threads: int,
         *,
-        run: Callable[[list[Article]], tuple[list[list[dict[str, Any]]], str]] = _worker_run,
+        run: Callable[[list[Article]], tuple[list[list[dict[str, Any]]], str, dict[str, float]]] = _worker_run,
         init: Callable[[ScoreOptions, int], None] = _worker_init,
     ) -> None:
         """``run`` and ``init``: what a worker runs on a list of articles, and once when it starts
@@ -375,7 +386,8 @@ class WorkerPool:
         with the article that killed it turned into an :class:`InputError`."""
         executor, future = submitted
         try:
-            rows, summary.backend = future.result()
+            rows, summary.backend, spent = future.result()
+            _add_stage_seconds(summary, spent)
             return chunk, rows
         except _POOL_LOST:
             self._restart(executor)
@@ -387,7 +399,8 @@ class WorkerPool:
                 continue
             executor = self._executor
             try:
-                [article_rows], summary.backend = executor.submit(self._run, [item]).result()
+                [article_rows], summary.backend, spent = executor.submit(self._run, [item]).result()
+                _add_stage_seconds(summary, spent)
             except _POOL_LOST:
                 self._restart(executor)
                 out.append(InputError(item.source, item.line, item.id, WORKER_DIED))
