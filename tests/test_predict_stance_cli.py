@@ -50,3 +50,10 @@ def test_skip_sends_bad_lines_to_errors_file(tmp_path, tiny_model_dir):
     # the errors file of `stance score`: source, line, id, reason
     assert [list(e) for e in errors] == [["source", "line", "id", "reason"]] * 2
     assert [e["id"] for e in errors] == [None, "q7"] and errors[0]["source"] == str(src)
+
+
+def test_invalid_json_names_where_it_broke(tmp_path, tiny_model_dir):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "a\tb", "targets": []}\n')  # a raw tab inside a string: "Invalid control character at"
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(tmp_path / "o.jsonl"), "--model", str(tiny_model_dir)])
+    assert r.exit_code == 1 and "column 12" in r.output.replace("\n", " ")

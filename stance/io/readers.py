@@ -258,7 +258,7 @@ def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iter
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise error(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+                raise error(f"{path}:{lineno}: not valid JSON ({json_error(exc)})") from None
             if not isinstance(obj, dict):
                 raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             yield lineno, obj

@@ -15,7 +15,7 @@ from typing import Any
 
 from stance.io.atomic import atomic_path
 from stance.io.errors import error_line
-from stance.io.readers import InputError, chunked
+from stance.io.readers import InputError, chunked, json_error
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
 from stance.run.settings import DEFAULTS
@@ -36,7 +36,7 @@ def _parse(line: str, where: str) -> dict[str, Any]:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise BadLineError(f"{where}: not valid JSON ({exc.msg})") from None
+        raise BadLineError(f"{where}: not valid JSON ({json_error(exc)})") from None
     try:
         LabelRecord.from_dict(obj)
     except ValueError as exc:
