@@ -190,10 +190,17 @@ class StanceModel:
 
         def load_network() -> StanceNetwork:
             import torch
+            from transformers.utils import logging as hf_logging
 
             from stance.model.network import StanceNetwork
 
-            return StanceNetwork.from_pretrained(path, dtype=torch.float32)
+            bar = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()  # a "Loading weights" bar for a local 90 MB file is noise to users
+            try:
+                return StanceNetwork.from_pretrained(path, dtype=torch.float32)
+            finally:
+                if bar:
+                    hf_logging.enable_progress_bar()
 
         def load_tokenizer():
             from transformers import AutoTokenizer
