@@ -316,13 +316,15 @@ def _scored_chunks(
     summary.backend = options.backend  # 'auto' decided; the workers name the backend's variant and their stage times
     pool = WorkerPool(options, threads)
     try:
-        pending: deque = deque()
+        pending: deque[tuple[list[Article | InputError], tuple[Any, Any]]] = deque()
         for chunk in chunks:  # keep a bounded number of chunks in flight, so memory stays flat
             pending.append((chunk, pool.submit(chunk)))
             if len(pending) >= 2 * options.workers:
-                yield pool.collect(*pending.popleft(), summary)
+                done, submitted = pending.popleft()
+                yield pool.collect(done, submitted, summary)
         while pending:
-            yield pool.collect(*pending.popleft(), summary)
+            done, submitted = pending.popleft()
+            yield pool.collect(done, submitted, summary)
     finally:
         pool.shutdown()
 
