@@ -151,6 +151,7 @@ def test_cli_actors_table_csv_and_overrides(scores: Path, tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert "merge candidates" in result.output and "5 actors" in result.output
+    assert "Environmental Protection Agency" in result.output  # piped, the table is not wrapped at 80 columns
     assert (tmp_path / "a.csv").read_text(encoding="utf-8").startswith("actor,type,n_mentions")
     out = tmp_path / "report"
     result = CliRunner().invoke(

@@ -40,7 +40,16 @@ def actors(
         table.add_row(
             row.actor, row.type, f"{row.n_mentions:,}", f"{row.n_articles:,}", f"{row.n_ambiguous:,}", forms, row.merge_candidates
         )
-    console.print(table, markup=False)
+    # piped or captured, rich would wrap names at 80 columns ("Democrati / c Party"): give the table room
+    if console.is_terminal:
+        console.print(table, markup=False)
+    else:
+        size = console.size
+        console.size = (max(size.width, 200), size.height)
+        try:
+            console.print(table, markup=False)
+        finally:
+            console.size = size
     console.print(f"{len(review.merges):,} merge candidates")
     try:
         if csv is not None:
