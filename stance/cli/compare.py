@@ -95,7 +95,7 @@ def compare(
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
     console.print(
-        f"[green]done[/green]: {len(result.groups)} groups, {result.groups['n_articles'].sum():,} articles, "
+        f"[green]done[/green]: {len(result.groups)} group{'' if len(result.groups) == 1 else 's'}, {result.groups['n_articles'].sum():,} articles, "
         f"{result.groups['n_mentions'].sum():,} mentions; shares shown: {METHODS[result.method].title}"
     )
     console.print(f"report: {report}   tables: {out}/stance.csv, devices.csv, differences.csv (+ .parquet)")
