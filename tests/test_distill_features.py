@@ -14,7 +14,7 @@ from stance.model.modeling import StanceModel
 from tests.conftest import tiny_stance_model
 from tests.test_train_e2e import EXAMPLES, _one_epoch_settings
 from training.config import TrainConfig
-from training.distill_features import attach, extract, feature_key, load, save
+from training.distill_features import attach, extract, feature_key, load, load_all, save
 from training.train import train
 
 LONG = "Moscow " + "and the plan " * 40 + "Kyiv replied."  # Kyiv lies past the tiny model's 64 tokens
@@ -51,6 +51,12 @@ def test_files_round_trip_and_attach_where_found(tmp_path):
     assert "teacher_features" not in records[1].meta  # nothing found: the record is left as it was
     with pytest.raises(ValueError, match="no such feature file"):
         load(tmp_path / "missing.npz")
+    other = save(tmp_path / "g.npz", {feature_key("The EU met.", 4, 6): np.ones(4, dtype=np.float16)})
+    merged, width = load_all([path, other])
+    assert len(merged) == 2 and width == 4
+    wider = save(tmp_path / "h.npz", {feature_key("The EU met.", 4, 6): np.ones(8, dtype=np.float16)})
+    with pytest.raises(ValueError, match="widths"):  # two teachers' features cannot be mixed
+        load_all([path, wider])
 
 
 def test_feature_loss_is_zero_when_aligned_and_skips_rows_without_features(tokenizer):

@@ -203,10 +203,12 @@ class TrainConfig:
             raise ValueError(
                 f"{where}: stance_calibration must be one of {CALIBRATION_OBJECTIVES}, not {values['stance_calibration']!r}"
             )
-        from stance.model.config import STANCE_POOLINGS  # the model's own list; imported here to keep this module light
+        from stance.model.config import check_stance_pooling  # the model's own check; imported here to keep this module light
 
-        if values.get("stance_pooling", "markers") not in STANCE_POOLINGS:
-            raise ValueError(f"{where}: stance_pooling must be one of {STANCE_POOLINGS}, not {values['stance_pooling']!r}")
+        try:
+            check_stance_pooling(values.get("stance_pooling", "markers"))
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
         return cls(**values)
 
 

@@ -109,6 +109,24 @@ def load(path: str | Path) -> dict[str, np.ndarray]:
         return dict(zip(data["keys"].tolist(), data["features"]))
 
 
+def load_all(paths: Sequence[str | Path]) -> tuple[dict[str, np.ndarray], int]:
+    """The features of several files (:func:`load`) in one map, and their width (0 for none); files of
+    different widths (two teachers) are a ValueError.
+
+    Example:
+        >>> features, width = load_all(["~/.cache/stance/features/teacher.npz"])  # doctest: +SKIP
+    """
+    features: dict[str, np.ndarray] = {}
+    widths = set()
+    for path in paths:
+        part = load(path)
+        widths |= {len(v) for v in part.values()}
+        features.update(part)
+    if len(widths) > 1:
+        raise ValueError(f"the feature files {', '.join(map(str, paths))} hold features of widths {sorted(widths)}")
+    return features, widths.pop() if widths else 0
+
+
 def attach(records: Sequence[LabelRecord], features: dict[str, np.ndarray]) -> tuple[list[LabelRecord], int]:
     """Records with ``meta["teacher_features"]`` (per target, a vector or None) where the file holds their
     targets; returns them and how many targets got features.

@@ -30,7 +30,7 @@ from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, load_sets, one_target_per_record
 from training.distill_features import attach as attach_features
-from training.distill_features import load as load_features
+from training.distill_features import load_all as load_features
 from training.evaluate import calibrate_stance, evaluate_raw, headline, predict_raw, retune_thresholds
 from training.silver_devices import add_silver_devices
 
@@ -165,11 +165,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         raise ValueError("'transfer' data and 'transfer_devices' need 'distill_from' (a teacher model)")
     feature_size = 0
     if config.distill_features:  # a teacher's stance-head features (python -m training.distill_features)
-        features: dict = {}
-        for path in config.distill_features:
-            features.update(load_features(path))
+        features, feature_size = load_features(config.distill_features)
         train_records, n = attach_features(train_records, features)
-        feature_size = len(next(iter(features.values()), ()))
         summary["distill_features"] = {"distill_features": {"sentences": 0, "targets": n}}
         logger.info("teacher features (%d wide) for %d training targets", feature_size, n)
 

@@ -23,6 +23,7 @@ def actors(
 
     Example: stance actors scores.parquet --csv actors.csv --overrides merges.yaml
     """
+    from rich.console import Console
     from rich.table import Table
 
     from stance.analysis.actor_table import review_actors, write_overrides
@@ -41,15 +42,8 @@ def actors(
             row.actor, row.type, f"{row.n_mentions:,}", f"{row.n_articles:,}", f"{row.n_ambiguous:,}", forms, row.merge_candidates
         )
     # piped or captured, rich would wrap names at 80 columns ("Democrati / c Party"): give the table room
-    if console.is_terminal:
-        console.print(table, markup=False)
-    else:
-        size = console.size
-        console.size = (max(size.width, 200), size.height)
-        try:
-            console.print(table, markup=False)
-        finally:
-            console.size = size
+    wide = console if console.is_terminal else Console(stderr=True, soft_wrap=True, width=max(console.width, 200))
+    wide.print(table, markup=False)
     console.print(f"{len(review.merges):,} merge candidates")
     try:
         if csv is not None:

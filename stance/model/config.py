@@ -23,6 +23,18 @@ from stance.store.model_files import InferenceSettings
 STANCE_POOLINGS = ("markers", "attention")
 
 
+def check_stance_pooling(value: str) -> str:
+    """``value`` if it names a stance pooling, else a ValueError naming the choices.
+
+    Example:
+        >>> check_stance_pooling("attention")
+        'attention'
+    """
+    if value not in STANCE_POOLINGS:
+        raise ValueError(f"stance_pooling must be one of {', '.join(STANCE_POOLINGS)}, not {value!r}")
+    return value
+
+
 class StanceConfig(PretrainedConfig):
     """Configuration: the encoder's own config plus both label sets and decoding settings."""
 
@@ -58,9 +70,7 @@ class StanceConfig(PretrainedConfig):
         self.device_loss_reduction = device_loss_reduction
         self.max_seq_length = max_seq_length
         self.stance_temperature = stance_temperature  # calibration, fitted on the dev sets (InferenceSettings.calibrate)
-        if stance_pooling not in STANCE_POOLINGS:
-            raise ValueError(f"stance_pooling must be one of {', '.join(STANCE_POOLINGS)}, not {stance_pooling!r}")
-        self.stance_pooling = stance_pooling
+        self.stance_pooling = check_stance_pooling(stance_pooling)
         # training only: the width of a teacher's stance-head features matched through a projection
         self.teacher_feature_size = teacher_feature_size
         self.feature_distill_weight = feature_distill_weight
