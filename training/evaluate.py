@@ -80,7 +80,7 @@ def stance_one_target_per_pass(
     return out
 
 
-def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: dict[str, float] | None = None) -> dict:
+def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: Mapping[str, float] | None = None) -> dict:
     """Metrics for one dataset from raw predictions."""
     thresholds = model.config.device_thresholds if thresholds is None else thresholds
     labels = model.stance_labels
@@ -299,7 +299,11 @@ def load_datasets(items: Sequence[str], data_dir: str) -> dict[str, list[LabelRe
     taxonomy = Taxonomy.load()
     out = {}
     for item in items:
-        spec = DataSpec(path=item) if item.endswith((".jsonl", ".json")) else DataSpec(*item.split(":", 1))
+        spec = (
+            DataSpec(path=item)
+            if item.endswith((".jsonl", ".json"))
+            else DataSpec(source=item.split(":", 1)[0], split=item.partition(":")[2] or "train")
+        )
         try:
             out[item] = list(load_records(spec, data_dir, taxonomy))
         except (ValueError, OSError) as exc:

@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -183,7 +183,7 @@ def _metric_values(stats: _Stats, weights: np.ndarray) -> dict[str, np.ndarray]:
 def compare_models(
     base,
     new,
-    datasets: dict[str, Sequence[LabelRecord]],
+    datasets: Mapping[str, Sequence[LabelRecord]],
     *,
     new_sets: Collection[str] = (),
     tolerance: float = 0.01,

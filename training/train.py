@@ -24,6 +24,7 @@ from stance.labels.format import LabelRecord
 from stance.labels.taxonomy import Taxonomy
 from stance.model.encoding import collate
 from stance.model.modeling import StanceModel
+from stance.model.network import StanceNetwork
 from stance.store.card import write_card
 from stance.store.model_files import temperature_scaled
 from training.config import TrainConfig, write_training_data
@@ -110,11 +111,19 @@ class StanceTrainer(Trainer):
             self.optimizer = torch.optim.AdamW(groups, weight_decay=self.args.weight_decay)
         return self.optimizer
 
+    @property
+    def network(self) -> StanceNetwork:
+        """The network being trained (``self.model``, typed)."""
+        if not isinstance(self.model, StanceNetwork):
+            raise ValueError(f"StanceTrainer trains a StanceNetwork, not {type(self.model).__name__}")
+        return self.model
+
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
-        model = StanceModel(self.model, self.processing_class, device=str(self.args.device), bf16=self.args.bf16)
+        network = self.network
+        model = StanceModel(network, self.processing_class, device=str(self.args.device), bf16=self.args.bf16)
         started = time.perf_counter()
         per_set = {name: evaluate_raw(predict_raw(model, recs), model) for name, recs in self.dev_sets.items()}
-        self.model.train()
+        network.train()
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in headline(per_set).items()}
         metrics[f"{metric_key_prefix}_runtime"] = time.perf_counter() - started
         self.log(metrics)
@@ -327,7 +336,7 @@ def fit(
     )
     checkpoints = out / "checkpoints"
     trainer.train(resume_from_checkpoint=resume if resume and any(checkpoints.glob("checkpoint-*")) else None)
-    return StanceModel(trainer.model, model.tokenizer, name=name or model.name, device=training_device())
+    return StanceModel(trainer.network, model.tokenizer, name=name or model.name, device=training_device())
 
 
 MEMBER_FILE = "member.safetensors"

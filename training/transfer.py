@@ -229,8 +229,9 @@ def build(config: TransferConfig) -> dict[str, Any]:
     if cached.exists():
         logger.info("transfer labels cached at %s", cached)
     else:
-        sentences, counts = find_transfer_targets(config)
-        logger.info("found %s", counts)
+        sentences, found = find_transfer_targets(config)
+        logger.info("found %s", found)
+        counts: dict[str, float] = dict(found)
         teacher = StanceModel.from_pretrained(config.teacher, backend="torch")
         t = time.perf_counter()
         label_sentences(teacher, sentences, batch_size=config.batch_size)

@@ -13,7 +13,7 @@ spans of different labels may overlap). Special and marker tokens get -100.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,7 +224,7 @@ def decode_spans(
     probs: np.ndarray,
     offsets: Sequence[tuple[int, int]],
     labels: Sequence[str],
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
     text: str | None = None,
 ) -> list[tuple[int, int, str, float]]:
     """Spans from per-token BIO probabilities of shape (tokens, labels, 3).

@@ -66,7 +66,7 @@ def convert(data_dir: Path, split: str = "train") -> Iterator[LabelRecord]:
             if len(spans) != 2 or not text.strip():
                 raise ValueError(f"{path}:{lineno}: expected a sentence with two [bracketed] entities")
             merged.setdefault(text, set()).update(sp for sp in spans if sp[1] > sp[0])
-    for text, spans in merged.items():
-        targets = tuple(TargetLabel(s, e) for s, e in sorted(spans))
+    for text, unique in merged.items():
+        targets = tuple(TargetLabel(s, e) for s, e in sorted(unique))
         doc_id = "ds-" + hashlib.sha1(text.encode()).hexdigest()[:12]
         yield LabelRecord(text=text, targets=targets, device_labels=(), source="directed_sentiment", doc_id=doc_id)
