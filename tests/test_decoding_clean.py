@@ -9,6 +9,7 @@ import pytest
 
 from stance.labels.taxonomy import FIXED_DEVICES
 from stance.model.encoding import OUTSIDE, decode_devices, decode_spans, encode_batch
+from stance.store.model_files import InferenceSettings
 
 
 def _probs_for(enc, marks: dict[str, list[tuple[int, int]]], labels: list[str]) -> np.ndarray:
@@ -116,3 +117,15 @@ def test_without_the_propaganda_head_every_reported_label_is_kept(tokenizer):
     probs = _probs_for(enc, {"flag_waving": [_at(text, "true patriot")]}, labels)
     got = decode_devices(probs, enc.offsets, text, labels=labels, reported=labels, fixed=("loaded_language",))
     assert [(text[s:e], label, t) for s, e, label, _, t in got] == [("true patriot", "flag_waving", None)]
+
+
+def test_a_device_added_by_retraining_reaches_users_beside_the_propaganda_head(tokenizer):
+    """A device added with `stance retrain --add-device` ("hedge") is not a PTC technique: users get its
+    spans as they are (it was dropped before, as if it were a technique of the propaganda head)."""
+    text = "The plan reportedly stalled, and every true patriot knows why."
+    labels = ["loaded_language", "flag_waving", "hedge", "propaganda_span"]
+    settings = InferenceSettings(device_labels=tuple(labels), internal_device_labels=("propaganda_span",))
+    [enc] = encode_batch(tokenizer, [text])
+    probs = _probs_for(enc, {"hedge": [_at(text, "reportedly")], "flag_waving": [_at(text, "true patriot")]}, labels)
+    got = settings.decode_devices(probs, enc.offsets, text)
+    assert [(d.text, d.label) for d in got] == [("reportedly", "hedge")]  # flag_waving: a PTC technique, no span alone

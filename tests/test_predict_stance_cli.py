@@ -57,3 +57,29 @@ def test_invalid_json_names_where_it_broke(tmp_path, tiny_model_dir):
     src.write_text('{"text": "a\tb", "targets": []}\n')  # a raw tab inside a string: "Invalid control character at"
     r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(tmp_path / "o.jsonl"), "--model", str(tiny_model_dir)])
     assert r.exit_code == 1 and "column 12" in r.output.replace("\n", " ")
+
+
+def test_a_target_past_the_models_cut_gets_the_stance_of_its_window(tmp_path, tiny_model_dir):
+    """Every path that gives stance for given targets (`StanceModel.predict`, `predict-stance`, and so
+    `/v1/stance`) reads a target that the maximum length cuts off from a window around it, as `stance score` does."""
+    from stance.model.encoding import encode_batch, target_windows
+    from stance.model.modeling import StanceModel
+
+    model = StanceModel.from_pretrained(tiny_model_dir)
+    filler = " ".join(["that went on and on about many things"] * 30)
+    text = f"In a statement {filler}, officials said Russia was to blame."
+    span = (text.index("Russia"), text.index("Russia") + 6)
+    pred = model.predict(text, [(0, 2), span])
+    cut = pred.targets[1]
+    assert (cut.start, cut.end, cut.text) == (*span, "Russia")
+    [(a, b)] = target_windows(model.subwords, [text], [span], max_length=model.settings.max_seq_length)
+    alone = model.predict(text[a:b], [(span[0] - a, span[1] - a)]).targets[0]
+    assert cut.probs == alone.probs and cut.stance == alone.stance  # the window's reading, not a default
+    assert encode_batch(model.subwords, [text], [[span]], max_length=model.settings.max_seq_length)[0].target_slots == [None]
+
+    src = write(tmp_path / "in.jsonl", [{"text": text, "targets": [{"start": span[0], "end": span[1]}]}])
+    out = tmp_path / "out.jsonl"
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir)])
+    assert r.exit_code == 0, r.output
+    [row] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert row["targets"][0]["stance"] == cut.stance and row["targets"][0]["probs"] == cut.probs

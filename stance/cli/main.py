@@ -79,7 +79,7 @@ def train(
 
 @app.command()
 def evaluate(
-    model: Annotated[str, typer.Argument(help="'default', a model directory or a hub id")],
+    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
     data: Annotated[
         list[str],
         typer.Option(
@@ -216,7 +216,7 @@ def score(
 
     Example: stance score news/ --out scores.parquet
 
-    On a Ray cluster: stance score news/ --out scores/ --engine ray --address auto --actors-per-node 8
+    On a Ray cluster: stance score news/ --out scores.parquet --engine ray --address auto --actors-per-node 8
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

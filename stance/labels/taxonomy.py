@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -102,3 +103,17 @@ class Taxonomy:
         if raw_annotated is None:
             return tuple(d.name for d in self.devices if source in d.sources)
         return tuple(d.name for d in self.devices if set(d.sources.get(source, ())) & set(raw_annotated))
+
+
+@cache
+def ptc_techniques() -> frozenset[str]:
+    """The labels that only PTC's technique annotation feeds (configs/devices.yaml): a model with the
+    ``propaganda_span`` head reports them as the ``technique`` of a ``propaganda`` span, never as spans of
+    their own. Every other reported label (the six fixed devices and any device added with
+    ``stance retrain --add-device``) is a device users get as it is.
+
+    Example:
+        >>> sorted(ptc_techniques())[:2], "scare_quotes" in ptc_techniques(), "hedge" in ptc_techniques()
+        (['appeal_to_authority', 'appeal_to_fear'], False, False)
+    """
+    return frozenset(d.name for d in Taxonomy.load().devices if set(d.sources) == {"ptc"} and not d.internal)

@@ -26,6 +26,7 @@ from stance.model.encoding import (
     collate,
     decode_spans,
     encode_batch,
+    target_windows,
 )
 from stance.model.outputs import SentencePrediction, TargetPrediction, device_predictions, stance_and_probs
 from stance.model.subwords import SubwordTokenizer
@@ -335,7 +336,13 @@ class StanceModel:
     def predict(self, texts, targets=None, *, batch_size: int = DEFAULTS.batch_size, include_internal: bool = False):
         """Label sentences; a single string in gives a single result out.
 
-        ``targets``: per sentence, the (start, end) character spans to give a stance for.
+        ``targets``: per sentence, the (start, end) character spans to give a stance for. A target that
+        the maximum length cuts off a long sentence is read from a window of the sentence around it
+        (:meth:`stance_in_windows`), so every target gets a stance.
+
+        Example:
+            >>> model.predict("Moscow rejected the plan.", [(0, 6)]).targets[0].stance  # doctest: +SKIP
+            'negative'
         """
         single = isinstance(texts, str)
         if single:
@@ -344,23 +351,78 @@ class StanceModel:
         if not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be strings")
         encoded = encode_batch(self.subwords, texts, targets, max_length=self.settings.max_seq_length)
+        windowed = self.stance_in_windows(texts, targets, encoded, batch_size=batch_size)
         results = []
-        for text, enc, (stance_probs, device_probs) in zip(texts, encoded, self.run(encoded, batch_size=batch_size)):
-            results.append(self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal))
+        for n, (text, enc, (stance_probs, device_probs)) in enumerate(
+            zip(texts, encoded, self.run(encoded, batch_size=batch_size))
+        ):
+            cut = {j: (targets[n][j], p) for (m, j), p in windowed.items() if m == n} if targets else {}
+            results.append(self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal, cut=cut))
         return results[0] if single else results
 
+    def stance_in_windows(
+        self,
+        texts: Sequence[str],
+        targets: Sequence[Sequence[tuple[int, int]]] | None,
+        encoded: Sequence[Encoded],
+        *,
+        batch_size: int = DEFAULTS.batch_size,
+    ) -> dict[tuple[int, int], np.ndarray]:
+        """Stance probabilities of the targets that the maximum length cut off their sentence (those with
+        no slot in ``encoded``), by (sentence number, target number): each read from a window of its
+        sentence around it, one more pass per such target. Empty when every target fitted.
+
+        Example:
+            >>> encoded = encode_batch(model.subwords, [long_text], [[(9000, 9006)]], max_length=128)  # doctest: +SKIP
+            >>> model.stance_in_windows([long_text], [[(9000, 9006)]], encoded)  # doctest: +SKIP
+            {(0, 0): array([0.7, 0.2, 0.1], dtype=float32)}
+        """
+        jobs = [
+            (n, j, texts[n], targets[n][j])
+            for n, enc in enumerate(encoded)
+            for j, slot in enumerate(enc.target_slots)
+            if slot is None and targets is not None
+        ]
+        if not jobs:
+            return {}
+        max_length = self.settings.max_seq_length
+        windows = target_windows(self.subwords, [t for _, _, t, _ in jobs], [span for *_, span in jobs], max_length=max_length)
+        window_enc = encode_batch(
+            self.subwords,
+            [text[a:b] for (_, _, text, _), (a, b) in zip(jobs, windows)],
+            [[(s - a, e - a)] for (*_, (s, e)), (a, _) in zip(jobs, windows)],
+            max_length=max_length,
+        )
+        out = {}
+        for (n, j, _, _), e, (stance_probs, _) in zip(jobs, window_enc, self.run(window_enc, batch_size=batch_size)):
+            if e.target_slots[0] is not None:  # no window could hold it otherwise (not with a sane max_seq_length)
+                out[(n, j)] = stance_probs[e.target_slots[0]]
+        return out
+
     def to_prediction(
-        self, text: str, enc: Encoded, stance_probs: np.ndarray, device_probs: np.ndarray, *, include_internal: bool = False
+        self,
+        text: str,
+        enc: Encoded,
+        stance_probs: np.ndarray,
+        device_probs: np.ndarray,
+        *,
+        include_internal: bool = False,
+        cut: dict[int, tuple[tuple[int, int], np.ndarray]] | None = None,
     ) -> SentencePrediction:
-        """Turn one sentence's raw probabilities into typed predictions."""
+        """Turn one sentence's raw probabilities into typed predictions. ``cut``: by target number, the
+        span and stance probabilities of each target that truncation cut off (:meth:`stance_in_windows`);
+        a cut target missing from it comes out as ``TargetPrediction(-1, -1, "", None)``."""
         labels = self.stance_labels
         targets = []
-        for slot in enc.target_slots:
-            if slot is None:
+        for j, slot in enumerate(enc.target_slots):
+            if slot is not None:
+                (start, end), p = enc.target_spans[slot], stance_probs[slot]
+            elif cut and j in cut:
+                (start, end), p = cut[j]
+            else:
                 targets.append(TargetPrediction(-1, -1, "", None, {}))
                 continue
-            start, end = enc.target_spans[slot]
-            targets.append(TargetPrediction(start, end, text[start:end], *stance_and_probs(stance_probs[slot], labels)))
+            targets.append(TargetPrediction(start, end, text[start:end], *stance_and_probs(p, labels)))
         settings = self.settings
         if include_internal:  # every label as decoded, internal ones too (evaluation)
             spans = decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)

@@ -14,10 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-
 from stance.io.readers import Article, InputError
-from stance.model.encoding import Encoded, encode_batch, target_windows
+from stance.model.encoding import encode_batch
 from stance.model.modeling import StanceModel
 from stance.model.outputs import DevicePrediction, stance_and_probs
 from stance.pipeline.actor_registry import ActorRegistry
@@ -154,28 +152,6 @@ class StanceScorer:
             batch_size=batch_size,
         )
 
-    def _stance_in_windows(self, scored: Sequence[Target], encoded: Sequence[Encoded]) -> dict[tuple[int, int], np.ndarray]:
-        """Stance probabilities of the mentions that truncation cut off a long sentence, each read
-        from a window of its sentence centred on it (one more pass per such mention)."""
-        jobs = _window_jobs(scored, encoded)
-        if not jobs:
-            return {}
-        max_length = self.model.settings.max_seq_length
-        windows = target_windows(
-            self.model.subwords, [t for _, _, t, _ in jobs], [span for *_, span in jobs], max_length=max_length
-        )
-        enc = encode_batch(
-            self.model.subwords,
-            [text[a:b] for (_, _, text, _), (a, b) in zip(jobs, windows)],
-            [[(s - a, e - a)] for (*_, (s, e)), (a, _) in zip(jobs, windows)],
-            max_length=max_length,
-        )
-        out = {}
-        for (n, j, _, _), e, (stance_probs, _) in zip(jobs, enc, self.model.run(enc, batch_size=self.batch_size)):
-            if e.target_slots[0] is not None:
-                out[(n, j)] = stance_probs[e.target_slots[0]]
-        return out
-
     @property
     def registry(self) -> ActorRegistry:
         return self.finder.registry
@@ -204,15 +180,12 @@ class StanceScorer:
         """The rows of each article, in order. The per-batch work of every engine."""
         units, scored, (t0, t1, t2) = find_targets(articles, self.splitter, self.finder)
         settings = self.model.settings
-        encoded = encode_batch(
-            self.model.subwords,
-            [s.text for _, _, s, _ in scored],
-            [[(m.start - s.start, m.end - s.start) for m in ms] for _, _, s, ms in scored],
-            max_length=settings.max_seq_length,
-        )
+        texts = [s.text for _, _, s, _ in scored]
+        spans = [[(m.start - s.start, m.end - s.start) for m in ms] for _, _, s, ms in scored]
+        encoded = encode_batch(self.model.subwords, texts, spans, max_length=settings.max_seq_length)
         t3 = time.perf_counter()
         outputs = list(self.model.run(encoded, batch_size=self.batch_size))
-        windowed = self._stance_in_windows(scored, encoded)
+        windowed = self.model.stance_in_windows(texts, spans, encoded, batch_size=self.batch_size)
         t4 = time.perf_counter()
 
         labels = list(settings.stance_labels)
@@ -319,16 +292,6 @@ def _per_unit(units: Sequence[Unit], per_article: Iterable[list[Mention]]) -> li
         else:
             out.append([replace(m, start=m.start - shift, end=m.end - shift) for m in mentions if m.start >= shift])
     return out
-
-
-def _window_jobs(scored: Sequence[Target], encoded: Sequence[Encoded]) -> list[tuple[int, int, str, tuple[int, int]]]:
-    """(sentence number, mention number, sentence text, span) of each mention truncation cut off."""
-    return [
-        (n, j, sent.text, (m.start - sent.start, m.end - sent.start))
-        for n, ((_, _, sent, ms), enc) in enumerate(zip(scored, encoded))
-        for j, (m, slot) in enumerate(zip(ms, enc.target_slots))
-        if slot is None
-    ]
 
 
 def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> Sequence[Mention]:

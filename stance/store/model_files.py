@@ -170,10 +170,12 @@ class InferenceSettings:
 
     def decode_devices(self, probs: Any, offsets: Any, text: str) -> tuple[DevicePrediction, ...]:
         """The device spans users get from one sentence's token probabilities (see
-        :func:`stance.model.encoding.decode_devices`), as typed and rounded predictions."""
-        from stance.labels.taxonomy import FIXED_DEVICES
+        :func:`stance.model.encoding.decode_devices`), as typed and rounded predictions: every reported
+        label but PTC's techniques (:func:`~stance.labels.taxonomy.ptc_techniques`) as a device of its own."""
+        from stance.labels.taxonomy import ptc_techniques
         from stance.model.encoding import decode_devices
 
+        techniques = ptc_techniques()
         decoded = decode_devices(
             probs,
             offsets,
@@ -181,7 +183,7 @@ class InferenceSettings:
             labels=self.device_labels,
             reported=self.reported_device_labels,
             thresholds=self.device_thresholds,
-            fixed=FIXED_DEVICES,
+            fixed=[x for x in self.reported_device_labels if x not in techniques],
         )
         return device_predictions(decoded, text)
 
