@@ -20,6 +20,7 @@ import pandas as pd
 
 from stance.analysis.quantify import NOISY_CONDITION, Confusion
 from stance.io.score_files import Source
+from stance.labels.format import STANCE_LABELS
 
 RECORDED = "recorded"  # compare_scores(model=...): the model named in the inputs' run metadata
 
@@ -51,11 +52,31 @@ def matrix_for(
             f"the confusion matrix is poorly conditioned (condition number {conf.condition:.0f}): corrected shares are noisy"
         )
     if conf is not None:
-        n = int(conf.counts.sum())
-        notes.append(
-            f"corrected with the confusion matrix of {conf.source or 'the given matrix'} ({n:,} labelled targets; its uncertainty is in the intervals)"
-        )
+        notes.append(f"corrected with the confusion matrix of {conf.source or 'the given matrix'} ({confusion_support(conf)})")
+        rows = conf.counts.sum(axis=1)
+        if conf.is_counts and rows.min() < FEW_LABELS:
+            fewest = STANCE_LABELS[int(rows.argmin())]
+            notes.append(
+                f"the confusion matrix has only {int(rows.min())} labelled targets whose gold stance is {fewest}: the "
+                "correction rests on few labels (its intervals are wide for that reason)"
+            )
     return conf
+
+
+FEW_LABELS = 10  # a gold row with fewer labelled targets than this is named in a note
+
+
+def confusion_support(conf: Confusion) -> str:
+    """What stands behind a confusion matrix, in words, for notes and the report.
+
+    Example:
+        >>> import numpy as np
+        >>> confusion_support(Confusion(np.array([[8.0, 2, 0], [1, 8, 1], [0, 1, 9]])))
+        '30 labelled targets; its uncertainty is in the intervals'
+    """
+    if conf.is_counts:
+        return f"{int(conf.counts.sum()):,} labelled targets; its uncertainty is in the intervals"
+    return "given as rates, so how many labels stand behind it is unknown: its uncertainty is not in the intervals"
 
 
 def recorded_model(data: Source) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stance.analysis.quantify import benjamini_hochberg, interval, wald_p_values
+from stance.analysis.quantify import MIN_ARTICLES, benjamini_hochberg, interval, wald_p_values
 
 if TYPE_CHECKING:
     from stance.analysis.estimates import GroupReplicates
@@ -51,12 +51,18 @@ DEVICE_DIFFERENCE_COLUMNS = [
 
 
 def stance_differences(
-    net: dict[str, GroupReplicates], counts: pd.DataFrame, min_mentions: int, method: str, level: float
+    net: dict[str, GroupReplicates],
+    counts: pd.DataFrame,
+    min_mentions: int,
+    method: str,
+    level: float,
+    *,
+    min_articles: int = MIN_ARTICLES,
 ) -> pd.DataFrame:
     """Net stance of group a minus group b for every actor both mention (DIFFERENCE_COLUMNS), from ``net``
     (group -> its estimates and replicates) and ``counts`` (group, actor, n_mentions). A pair is flagged
-    ``low_support`` when either side has fewer than ``min_mentions`` mentions or a single article; q-values
-    (Benjamini-Hochberg) are over the other rows.
+    ``low_support`` when either side has fewer than ``min_mentions`` mentions or ``min_articles`` articles, and
+    then has no interval or p-value (NaN); q-values (Benjamini-Hochberg) are over the other rows.
 
     Example:
         >>> stance_differences(found.net, cell_counts(table), 20, "acc", 0.95).query("q_value < 0.05")  # doctest: +SKIP
@@ -90,7 +96,7 @@ def stance_differences(
                 "p_value": wald_p_values(diff, boot, n=units),
                 "n_mentions_a": n_a,
                 "n_mentions_b": n_b,
-                "low_support": (np.minimum(n_a, n_b) < min_mentions) | (units < 2),
+                "low_support": (np.minimum(n_a, n_b) < min_mentions) | (units < min_articles),
             }
             for name, value in values.items():
                 columns[name].append(value)
@@ -100,16 +106,20 @@ def stance_differences(
     for name in ("group_a", "group_b", "actor"):
         out[name] = out[name].astype(object)
     tested = ~out["low_support"]
+    out.loc[~tested, ["ci_low", "ci_high", "p_value"]] = np.nan  # as in the stance table: too little to say
     out["q_value"] = np.nan
     out.loc[tested, "q_value"] = benjamini_hochberg(out.loc[tested, "p_value"].to_numpy())
     return out[DIFFERENCE_COLUMNS].sort_values(["actor", "group_a", "group_b"], ignore_index=True)
 
 
-def device_differences(replicates: dict[str, dict[str, GroupReplicates]], level: float) -> pd.DataFrame:
+def device_differences(
+    replicates: dict[str, dict[str, GroupReplicates]], level: float, *, min_articles: int = MIN_ARTICLES
+) -> pd.DataFrame:
     """Each device measure of group a minus group b for every device and pair of groups
     (DEVICE_DIFFERENCE_COLUMNS), from ``replicates`` (group -> measure -> estimates and replicates; the
     devices are the same for every group), with the same intervals and p-values as net stance; q-values by
-    Benjamini-Hochberg over all these rows.
+    Benjamini-Hochberg over the rows where both groups have at least ``min_articles`` articles (the others
+    have no interval or p-value) and some span on either side (no span on both: nothing to test).
 
     Example:
         >>> device_differences(found.device_replicates, 0.95).head()  # doctest: +SKIP
@@ -137,13 +147,18 @@ def device_differences(replicates: dict[str, dict[str, GroupReplicates]], level:
                             "p_value": wald_p_values(diff, boot, n=units),
                             "n_spans_a": _spans(ra),
                             "n_spans_b": _spans(rb),
+                            "units": units,
                         }
                     )
                 )
     if not parts:
         return pd.DataFrame(columns=DEVICE_DIFFERENCE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
-    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy())
+    small = out["units"] < min_articles
+    out.loc[small, ["ci_low", "ci_high", "p_value"]] = np.nan
+    tested = ~small & (out["n_spans_a"] + out["n_spans_b"] > 0)
+    out["q_value"] = np.nan
+    out.loc[tested, "q_value"] = benjamini_hochberg(out.loc[tested, "p_value"].to_numpy())
     return out[DEVICE_DIFFERENCE_COLUMNS]
 
 

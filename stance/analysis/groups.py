@@ -72,11 +72,11 @@ def prepare_table(frame: pd.DataFrame, by: str, notes: list[str]) -> Table:
         frame = frame[~as_bool(frame["boilerplate"])]
         if frame.empty:
             raise ValueError("every sentence in the input is marked boilerplate: nothing to compare")
+    frame["group"] = group_labels(frame, by)  # before duplicates go: one id in two groups is an error, not a duplicate
     dupes = frame.duplicated(["doc_id", "sentence_id"])
     if dupes.any():
         notes.append(f"{int(dupes.sum())} duplicate sentences (same doc_id and sentence_id) were counted once")
         frame = frame[~dupes]
-    frame["group"] = group_labels(frame, by)
     if ":" in by:
         ambiguous = _day_month_ambiguous(frame[by.partition(":")[0]])
         if ambiguous:
@@ -175,7 +175,9 @@ def cell_counts(table: Table) -> pd.DataFrame:
 
 def group_labels(frame: pd.DataFrame, by: str) -> pd.Series:
     """The group of each row: the ``by`` column (``COLUMN`` or ``COLUMN:PERIOD``), made constant per article
-    (its first non-missing value). Missing or unparseable values give NA.
+    (its first non-missing value). Missing or unparseable values give NA. An article id with two different
+    values (the same id in two inputs, say two outlets' files numbered 1, 2, ...) is a ValueError: its sentences
+    would be merged into one article of one group.
 
     Example:
         >>> rows = pd.DataFrame({"doc_id": ["a", "a", "b"], "date": ["2024-01-31", None, "2024-02-01T09:00:00Z"]})
@@ -194,7 +196,16 @@ def group_labels(frame: pd.DataFrame, by: str) -> pd.Series:
     values = values.map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else str(v))
     if period:
         values = _periods(values, period)
-    per_article = pd.Series(values.to_numpy(), index=frame["doc_id"].to_numpy()).groupby(level=0).first()
+    by_article = pd.Series(values.to_numpy(), index=frame["doc_id"].to_numpy()).groupby(level=0)
+    if len(spread := by_article.nunique()) and spread.max() > 1:
+        doc = str(spread.idxmax())
+        seen = sorted(v for v in by_article.get_group(doc).dropna().unique())
+        raise ValueError(
+            f"doc_id {doc!r} has {len(seen)} values of {column!r} ({', '.join(map(repr, seen[:3]))}): the same id in "
+            f"{int((spread > 1).sum())} article(s) of different inputs? doc_ids must be unique across what is compared "
+            "(give each collection ids of its own, or score them with --id-from line, which ids each article by file:line)"
+        )
+    per_article = by_article.first()
     labels = pd.Series(frame["doc_id"].map(per_article).to_numpy(), index=frame.index, dtype=object)
     return labels.where(labels.notna(), None)
 

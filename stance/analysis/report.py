@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from stance.analysis.confusion import confusion_support
 from stance.analysis.measures import METHODS
 
 if TYPE_CHECKING:
@@ -217,8 +218,9 @@ def render_html(result: CompareResult, actors: Sequence[str], images: dict[str, 
         f"<p><b>Shares shown:</b> {e(METHODS[result.method].title)} ({e(result.method)}). {e(_confusion_text(result))} "
         f"Intervals: {_level(result)} percentile bootstrap over articles within each group ({summary['bootstrap']:,} resamples, "
         f"widened for cells with few articles; corrected shares also redraw the confusion matrix's labelled targets), "
-        f"seed {summary['seed']}. Cells with fewer than {summary['min_mentions']} mentions or a single article are flagged "
-        f"as low support and get no interval.</p>",
+        f"seed {summary['seed']}. Cells with fewer than {summary['min_mentions']} mentions or {summary['min_articles']} articles "
+        f"are flagged as low support and get no interval (nor do the device rates of groups with fewer articles). Intervals "
+        f"are not adjusted for the many comparisons; the q-values of the differences are (Benjamini-Hochberg).</p>",
     ]
     if result.notes:
         parts.append('<div class="notes"><b>Notes</b><ul>' + "".join(f"<li>{e(n)}</li>" for n in result.notes) + "</ul></div>")
@@ -266,7 +268,7 @@ def _confusion_text(result: CompareResult) -> str:
     if result.confusion is None:
         return "No confusion matrix was available, so shares are not corrected for the model's errors."
     c = result.confusion
-    return f"Correction from the confusion matrix in {c.source} ({int(c.counts.sum()):,} dev mentions)."
+    return f"Correction from the confusion matrix in {c.source or 'the given matrix'} ({confusion_support(c)})."
 
 
 def _cc_net(result: CompareResult) -> pd.DataFrame | None:
@@ -305,7 +307,9 @@ def _leading_devices(result: CompareResult, top: int = 3) -> str:
     rows = []
     for group, part in d.groupby("group", sort=True):
         items = "; ".join(
-            f"{_esc(r.device)} {r.estimate:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]" for r in part.itertuples() if r.n_spans > 0
+            f"{_esc(r.device)} {r.estimate:.1f}" + (f" [{r.ci_low:.1f}, {r.ci_high:.1f}]" if np.isfinite(r.ci_low) else "")
+            for r in part.itertuples()
+            if r.n_spans > 0
         )
         rows.append(f"<tr><th>{_esc(group)}</th><td>{items or 'none'}</td></tr>")
     return f"<table><tr><th>{_esc(result.by)}</th><th>devices per 1,000 sentences [{_level(result)} interval]</th></tr>{''.join(rows)}</table>"
@@ -345,7 +349,8 @@ def _device_differences(result: CompareResult) -> str:
     d = result.device_differences
     if d.empty:
         return "<p>Only one group: no differences.</p>"
-    shown = d.sort_values(["q_value", "p_value", "device"]).head(MAX_DIFFERENCE_ROWS)
+    tested = d[d["q_value"].notna()]
+    shown = tested.sort_values(["q_value", "p_value", "device"]).head(MAX_DIFFERENCE_ROWS)
     rows = [
         f"<tr{SIG if r.q_value < 0.05 else ''}><td>{_esc(r.device)}</td><td>{_esc(r.group_a)}</td><td>{_esc(r.group_b)}</td>"
         f'<td class="num">{r.difference:+.1f}</td><td class="num">[{r.ci_low:+.1f}, {r.ci_high:+.1f}]</td>'
@@ -354,8 +359,9 @@ def _device_differences(result: CompareResult) -> str:
     ]
     head = "<tr><th>device</th><th>group a</th><th>group b</th><th>difference per 1,000 sentences</th><th>interval</th><th>p</th><th>q</th><th>spans a</th><th>spans b</th></tr>"
     text = (
-        f"<p>Device spans per 1,000 sentences, group a minus group b: {len(d):,} comparisons (all in device_differences.csv), "
-        "the same bootstrap over articles, q-values by Benjamini-Hochberg across them. Bold: q &lt; 0.05.</p>"
+        f"<p>Device spans per 1,000 sentences, group a minus group b: {len(tested):,} comparisons tested, the same bootstrap "
+        f"over articles, q-values by Benjamini-Hochberg across them ({len(d) - len(tested):,} more, where a group has too few "
+        "articles or neither has a span, are in device_differences.csv untested). Bold: q &lt; 0.05.</p>"
     )
     return text + f"<table>{head}{''.join(rows)}</table>"
 

@@ -42,6 +42,13 @@ def compare(
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=100, help="bootstrap resamples of articles")] = 1000,
     min_mentions: Annotated[int, typer.Option(min=1, help="cells with fewer mentions are flagged low_support (not hidden)")] = 20,
+    min_articles: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            help="cells (and device rates of groups) with fewer articles get no interval: too few for a bootstrap to hold its level",
+        ),
+    ] = 10,  # stance.analysis.quantify.MIN_ARTICLES (not imported: it would load scipy for every command)
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same intervals")] = 0,
     actors: Annotated[
         list[Path] | None,
@@ -80,6 +87,7 @@ def compare(
             confusion=confusion,
             bootstrap=bootstrap,
             min_mentions=min_mentions,
+            min_articles=min_articles,
             seed=seed,
             only=only,
             registry=registry,
