@@ -644,9 +644,12 @@ def test_the_recorded_model_gives_the_confusion_matrix(tmp_path):
     assert result.method == "acc" and result.confusion.source == str(model / "evaluation.json")
     assert any("recorded in scores.run.json" in n for n in result.notes)
     assert any("corrected with the confusion matrix of" in n and "retrained" in n for n in result.notes)
-    (tmp_path / "scores.run.json").unlink()
+    (tmp_path / "scores.run.json").unlink()  # unknown model: no other model's matrix corrects these scores
     result = compare_scores(scores, by="outlet", bootstrap=200, min_mentions=5)
-    assert any("no run metadata beside" in n for n in result.notes)
+    assert result.method == "cc" and result.confusion is None
+    assert any("no run metadata beside" in n and "give --model or --confusion" in n for n in result.notes)
+    assert any("classify-and-count is shown instead" in n for n in result.notes)
+    assert compare_scores(scores, by="outlet", model="default", bootstrap=200, min_mentions=5).method == "acc"
 
 
 def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_path):

@@ -79,9 +79,10 @@ def confusion_support(conf: Confusion) -> str:
     return "given as rates, so how many labels stand behind it is unknown: its uncertainty is not in the intervals"
 
 
-def recorded_model(data: Source) -> tuple[str, str]:
+def recorded_model(data: Source) -> tuple[str | None, str]:
     """The model the scores were made with, from each input's run metadata (``OUT.run.json``), and a
-    note saying where it came from; ``default`` when there is none or the inputs disagree (the note says so).
+    note saying where it came from; None (no correction: another model's matrix would correct for errors
+    these scores do not have) when there is none or the inputs disagree (the note says so).
 
     Example:
         >>> recorded_model(["scores.parquet"])  # doctest: +SKIP
@@ -89,8 +90,9 @@ def recorded_model(data: Source) -> tuple[str, str]:
     """
     from stance.run.record import run_metadata_path
 
+    unknown = "so no model's confusion matrix is taken for them (give --model or --confusion)"
     if isinstance(data, pd.DataFrame):
-        return "default", "a DataFrame carries no run metadata: the correction uses the shipped default model's matrix"
+        return None, f"a DataFrame carries no run metadata, {unknown.replace('--model or --confusion', 'model= or confusion=')}"
     items = [data] if isinstance(data, (str, Path)) else list(data)
     models = {}
     for item in items:
@@ -99,16 +101,10 @@ def recorded_model(data: Source) -> tuple[str, str]:
             record = json.loads(meta.read_text(encoding="utf-8"))["model"]
             models[(record["path"], record.get("version"))] = (meta.name, record)
         except (OSError, ValueError, KeyError, TypeError):
-            return (
-                "default",
-                f"no run metadata beside {item} ({meta.name}): the correction uses the shipped default model's matrix",
-            )
+            return None, f"no run metadata beside {item} ({meta.name}) names the model that scored it, {unknown}"
     if len(models) > 1:
         listed = "; ".join(f"{name}: {r['path']}" for name, r in models.values())
-        return (
-            "default",
-            f"the inputs were scored by different models ({listed}): the correction uses the shipped default model's matrix",
-        )
+        return None, f"the inputs were scored by different models ({listed}), {unknown}"
     (path, version), (name, record) = next(iter(models.items()))
     return path, f"the model is the one recorded in {name}: {record.get('name')} ({path}, version {version})"
 
