@@ -490,3 +490,53 @@ def test_new_lines_without_device_labels_cover_the_users_devices_not_ptcs():
     out = annotated_for_user_devices([plain, said], [*labels, "irony"])
     assert out[0].device_labels == (*FIXED_DEVICES, "hedge", "irony")
     assert "propaganda_span" not in out[0].device_labels and out[1] is said
+
+
+# --------------------------------------------------------------------------- no sentence on both sides of the gate
+def _record(text: str, doc: str):
+    from stance.labels.format import LabelRecord, TargetLabel
+
+    return LabelRecord(text=text, targets=(TargetLabel(0, 6, "negative"),), doc_id=doc)
+
+
+def test_the_same_sentence_under_two_ids_stays_on_one_side_and_trained_sentences_are_never_held_out():
+    from training.retrain import split_by_article
+    from training.transfer import normalise
+
+    wire = "Russia slammed China on Monday."  # one wire story, run by two outlets under their own ids
+    records = [_record(wire, "ledger-1"), _record("Russia met China.", "ledger-1"), _record(wire.upper(), "post-9")]
+    records += [_record(f"Russia phoned China, day {i}.", f"other-{i}") for i in range(12)]
+    trained = {normalise("Russia phoned China, day 3.")}  # a sentence the base was trained on (the replay pool)
+    for seed in range(25):
+        train, held = split_by_article(records, 0.5, seed, trained=trained)
+        sides = {r.doc_id: ("held" if r in held else "train") for r in records}
+        assert sides["ledger-1"] == sides["post-9"]
+        assert sides["other-3"] == "train"
+        assert {normalise(r.text) for r in train}.isdisjoint(normalise(r.text) for r in held)
+    with pytest.raises(ValueError, match="none can be held out"):
+        split_by_article(records[3:5], 0.5, 0, trained={normalise(r.text) for r in records})
+
+
+def test_new_labels_that_are_sentences_of_the_evaluation_sets_are_left_out():
+    from training.retrain import drop_sentences_in
+
+    earlier = [_record("Russia slammed China on Monday.", "h-1")]
+    new = [_record("russia slammed china on monday", "n-1"), _record("Russia met China.", "n-2")]
+    kept, dropped = drop_sentences_in(new, {"new-heldout-1": earlier})
+    assert dropped == 1 and [r.doc_id for r in kept] == ["n-2"]
+
+
+def test_options_that_cannot_work_are_refused_before_anything_runs(world, tmp_path):
+    from training.retrain import RetrainOptions, retrain
+
+    new = write_jsonl(tmp_path / "n.jsonl", labelled(NEW, 12, 3, "n"))
+    base = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "o"), base=str(world["base"]), config=str(world["config"]))
+    with pytest.raises(ValueError, match="cannot go with --no-register"):
+        retrain(replace(base, promote=True, register=False))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    evals = (str(write_jsonl(tmp_path / "a" / "dev.jsonl", [])), str(write_jsonl(tmp_path / "b" / "dev.jsonl", [])))
+    with pytest.raises(ValueError, match="two --eval files are named 'dev'"):
+        retrain(replace(base, eval=evals))
+    with pytest.raises(ValueError, match="would replace the base model"):
+        retrain(replace(base, output_dir=str(Path(world["base"]).parent)))

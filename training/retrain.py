@@ -29,6 +29,7 @@ import math
 import random
 import shutil
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from stance.labels.format import LabelRecord, read_label_file, write_label_file
 from training.config import DataSpec, TrainConfig, read_training_data, write_training_data
 from training.data import annotated_for_user_devices, describe, load_records
 from training.gate import GateReport
+from training.transfer import normalise
 
 logger = logging.getLogger("stance.retrain")
 
@@ -118,6 +120,11 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     base_dir = Path(resolve_model(options.base))
     if not (base_dir / "config.json").is_file():
         raise ValueError(f"base model {options.base!r} is not a local model directory ({base_dir})")
+    if base_dir.resolve() == (out / "model").resolve() or (out / "model").resolve() in base_dir.resolve().parents:
+        raise ValueError(
+            f"the output {out / 'model'} would replace the base model {base_dir} (and the data it was trained on): "
+            "give another --output-dir"
+        )
     registry = ModelRegistry(options.registry_root)
     parent = registry.version_of(base_dir) or (SHIPPED if options.base in ("active", SHIPPED) else str(base_dir))
     config = _retrain_config(options)
@@ -131,13 +138,15 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     added = tuple(dict.fromkeys([*options.add_devices, *(d.label for r in new_records for d in r.devices)]))
     added = tuple(d for d in added if d not in base.config.device_labels)
     new_records = annotated_for_user_devices(new_records, [*public_devices(base.config, taxonomy), *added])
-    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed)
     clock.lap("load_new")
 
-    # 2. Replay data and fixed evaluation sets
+    # 2. Replay data and fixed evaluation sets; the new labels split so that no sentence is on both sides
     sources = _data_sources(base_dir, options, config)
-    replay = _replay(sources, options, len(train_new), seed, taxonomy, known)
+    pool = _replay_pool(sources, options, seed, taxonomy, known)
     fixed = _fixed_sets(sources, options, taxonomy, seed, known)
+    new_records, in_fixed = drop_sentences_in(new_records, fixed)
+    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained={normalise(r.text) for r in pool})
+    replay = _replay_sample(pool, sources, options, len(train_new), seed, heldout)
     datasets = {**fixed, NEW_HELDOUT: heldout}
     check_gate_size(new_records, heldout, options)
     clock.lap("load_replay_and_eval")
@@ -201,7 +210,8 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         "new_train": len(train_new),
         "new_heldout": len(heldout),
         "replay": len(replay),
-        "new_articles_heldout": len({r.doc_id for r in heldout}),
+        "new_articles_heldout": len({_doc(r) for r in heldout}),
+        "new_dropped_in_eval_sets": in_fixed,
     }
     hashes = {str(p): file_sha256(p) for p in [*options.new, *options.replay, *options.eval]}
     base_eval = base.evaluation()
@@ -255,20 +265,58 @@ def retrain(options: RetrainOptions) -> RetrainResult:
 
 
 # --------------------------------------------------------------------------- pieces
-def split_by_article(records: list[LabelRecord], fraction: float, seed: int) -> tuple[list[LabelRecord], list[LabelRecord]]:
-    """(train, held out): a seeded share of the articles (``doc_id``; a sentence without one is its
-    own article) is held out. ValueError when there are fewer than two articles.
+def split_by_article(
+    records: list[LabelRecord], fraction: float, seed: int, *, trained: Collection[str] = frozenset()
+) -> tuple[list[LabelRecord], list[LabelRecord]]:
+    """(train, held out): a seeded share of the articles is held out. An article is a ``doc_id`` (a sentence
+    without one is its own), joined with every article that shares a sentence with it (the same wire story
+    under two ids), so that no sentence is on both sides. An article holding a sentence of ``trained`` (the
+    normalised sentences the models train on: the replayed data) stays on the training side. ValueError when
+    fewer than two articles are left to split.
 
     Example:
         >>> train, held = split_by_article(records, 0.2, seed=42)  # doctest: +SKIP
     """
-    docs = sorted({_doc(r) for r in records})
-    if len(docs) < 2:
-        raise ValueError(f"the new labels come from {len(docs)} article(s): at least 2 are needed to hold some out for the gate")
-    random.Random(seed).shuffle(docs)
-    n_held = min(len(docs) - 1, max(1, round(fraction * len(docs))))
-    held = set(docs[:n_held])
-    return [r for r in records if _doc(r) not in held], [r for r in records if _doc(r) in held]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in records:  # join each article with the sentence keys it holds
+        parent[find(_doc(r))] = find("sentence:" + normalise(r.text))
+    groups: dict[str, set[str]] = {}
+    for r in records:
+        groups.setdefault(find(_doc(r)), set()).add(normalise(r.text))
+    free = sorted(g for g, keys in groups.items() if keys.isdisjoint(trained))
+    if len(groups) < 2:
+        raise ValueError(
+            f"the new labels come from {len(groups)} article(s): at least 2 are needed to hold some out for the gate"
+        )
+    if not free:
+        raise ValueError(
+            "every article of the new labels holds a sentence the base model was trained on: none can be held out for the gate"
+        )
+    random.Random(seed).shuffle(free)
+    n_held = min(len(groups) - 1, len(free), max(1, round(fraction * len(groups))))
+    held = set(free[:n_held])
+    return [r for r in records if find(_doc(r)) not in held], [r for r in records if find(_doc(r)) in held]
+
+
+def drop_sentences_in(records: list[LabelRecord], sets: dict[str, list[LabelRecord]]) -> tuple[list[LabelRecord], int]:
+    """The new labels less the sentences already in an evaluation set (a fixed set the gate checks for
+    forgetting: training on them would flatter the new model there), and how many were dropped.
+
+    Example:
+        >>> drop_sentences_in(records, {"new:heldout-1": earlier_heldout})  # doctest: +SKIP
+    """
+    seen = {normalise(r.text) for recs in sets.values() for r in recs}
+    kept = [r for r in records if normalise(r.text) not in seen]
+    if dropped := len(records) - len(kept):
+        logger.warning("%d new label(s) are sentences of the evaluation sets and are left out of training and the gate", dropped)
+    return kept, dropped
 
 
 def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], options: RetrainOptions) -> None:
@@ -385,7 +433,8 @@ def _teacher_probs(base_dir: Path) -> str:
     return ""
 
 
-def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, taxonomy, known: set[str]) -> list[LabelRecord]:
+def _replay_pool(sources: _Sources, options: RetrainOptions, seed: int, taxonomy, known: set[str]) -> list[LabelRecord]:
+    """Every record replay may draw from: ``--replay`` files, else the base's training sources ([] with --no-replay)."""
     if options.no_replay:
         return []
     specs = tuple(DataSpec(path=p) for p in options.replay) or tuple(replace(s, repeat=1) for s in sources.train)
@@ -402,6 +451,16 @@ def _replay(sources: _Sources, options: RetrainOptions, n_new: int, seed: int, t
                 f"cannot load the replay data {spec.name} (data dir {sources.data_dir}): {exc}. "
                 "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
             ) from None
+    return pool
+
+
+def _replay_sample(
+    pool: list[LabelRecord], sources: _Sources, options: RetrainOptions, n_new: int, seed: int, heldout: list[LabelRecord]
+) -> list[LabelRecord]:
+    """A seeded sample of ``pool`` (``--replay-ratio`` per new training sentence, at most ``--replay-max``), less
+    any sentence of the held-out new labels, with the base's cached teacher probabilities where it had them."""
+    held = {normalise(r.text) for r in heldout}
+    pool = [r for r in pool if normalise(r.text) not in held]
     size = min(len(pool), options.replay_max, round(options.replay_ratio * n_new))
     sample = random.Random(seed).sample(pool, size) if size < len(pool) else pool
     if sources.teacher_probs and not options.replay:
@@ -517,6 +576,11 @@ def _check_options(o: RetrainOptions) -> None:
         raise ValueError("--no-replay and --replay FILE contradict each other")
     if o.tolerance < 0:
         raise ValueError(f"--tolerance must not be negative, got {o.tolerance}")
+    if o.promote and not o.register:
+        raise ValueError("--promote makes the new version active in the registry: it cannot go with --no-register")
+    names = [Path(p).stem for p in o.eval]
+    if dup := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"two --eval files are named {dup[0]!r}: the gate reports each set by its file name; rename one")
 
 
 class _Clock:

@@ -92,7 +92,7 @@ def retrain(
         options = replace(options, **PRESETS[preset])
     try:
         result = run_retrain(options)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # bad input, or an unwritable output folder / a full disk: a message, not a traceback
         fail(str(exc))
     _print_gate(console, result.gate)
     console.print_json(json.dumps(describe_result(result)))
