@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -180,6 +181,23 @@ def test_existing_output_needs_resume_or_overwrite(tmp_path, tiny_model_dir):
         score(tmp_path, [src], model_dir=tiny_model_dir)
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(x) for x in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped has exited)."""
+    try:
+        return "\tZ" not in Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0]
+    except (OSError, IndexError):
+        return False
+
+
 def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
     n = 600
     articles = [
@@ -211,9 +229,16 @@ def test_kill_9_then_resume_is_exactly_once(tmp_path, tiny_model_dir):
         if manifest.exists() and len(json.loads(manifest.read_text())["shards"]) >= 2:
             break
         time.sleep(0.05)
+    workers = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not out.exists(), "the run was killed before it finished"
+    linux = Path("/proc/self/task").is_dir()  # child processes are read from Linux /proc
+    assert workers or not linux, "the run scores with worker processes (one per core)"
+    deadline = time.time() + 20  # the orphaned workers notice within a second or two and exit, freeing their models
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if _alive(pid)], "worker processes outlived the killed run"
     done = len(json.loads(manifest.read_text())["shards"])
     assert 2 <= done < n // 5
     result = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)

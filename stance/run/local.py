@@ -20,6 +20,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -103,8 +104,31 @@ def worker_threads(workers: int) -> int:
     return max(1, available_cpus() // max(workers, 1))
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """End this worker process once the run that started it (process ``parent``) is gone. A run killed with
+    ``kill -9`` or by the kernel's out-of-memory killer cannot stop its workers, and they would wait on its
+    pipes forever, each holding a loaded model.
+
+    Example:
+        >>> exit_with_parent(os.getppid())  # doctest: +SKIP
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    thread.start()
+    return thread
+
+
 def _worker_init(options: ScoreOptions, threads: int) -> None:
     global _WORKER_PREDICTOR, _WORKER_FAILURE
+    exit_with_parent(os.getppid())
     try:
         light_process(options)
         from stance.run.predictor import ScoringPredictor
