@@ -156,3 +156,28 @@ def test_stance_pooling_setting_reaches_the_saved_model(tmp_path, tiny_base):
     assert model.network.config.stance_pooling == "attention" and model.network.target_query is not None
     with pytest.raises(ValueError, match="stance_pooling"):  # refused with the config, before any data is read
         TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "bad", stance_pooling="mean"))
+
+
+def test_early_stopping_reads_epoch_ends_only_and_keeps_its_bar_across_a_resume():
+    """Run U's case: the time budget stopped it at epoch 1.32 with a fine (untuned, mid-epoch) figure; resumed,
+    its epoch-2 figure was lower, and plain early stopping (patience 1) ended the run there."""
+    from types import SimpleNamespace
+
+    from transformers import TrainerControl
+
+    from training.train import EpochEarlyStopping
+
+    args = SimpleNamespace(metric_for_best_model="eval_score", greater_is_better=True, load_best_model_at_end=True)
+
+    def evaluate(callback, epoch: float, score: float) -> bool:
+        control = TrainerControl()
+        callback.on_evaluate(args, SimpleNamespace(epoch=epoch), control, metrics={"eval_score": score})
+        return control.should_training_stop
+
+    first = EpochEarlyStopping(early_stopping_patience=1)
+    assert not evaluate(first, 1.0, 0.564)
+    assert not evaluate(first, 1.3187, 0.665)  # the budget's stop: mid-epoch, neither a miss nor the bar
+    assert first.best_epoch_metric == 0.564
+    resumed = EpochEarlyStopping(early_stopping_patience=1)  # a resumed run starts a new callback
+    assert not evaluate(resumed, 2.0, 0.662)  # the first epoch end after the resume sets the bar
+    assert evaluate(resumed, 3.0, 0.650)  # worse than epoch 2: stops

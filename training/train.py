@@ -77,6 +77,37 @@ class TimeBudgetCallback(TrainerCallback):
         return control
 
 
+class EpochEarlyStopping(EarlyStoppingCallback):
+    """Early stopping on the epoch-end evaluations only. The time budget also evaluates where it stops,
+    mid-epoch, so that its checkpoint can be chosen as the best; a run resumed from there (``--resume``)
+    would otherwise measure its next epoch's end against that mid-epoch figure, taken at a high learning
+    rate, and stop on it (run U did: BENCHMARKS.md 0x). After a resume the first epoch end sets the bar again
+    (transformers restores callback states only with ``restore_callback_states_from_checkpoint``, which would
+    also restore the budget's stop signal).
+
+    Example:
+        >>> EpochEarlyStopping(early_stopping_patience=1).best_epoch_metric is None
+        True
+    """
+
+    def __init__(self, early_stopping_patience: int = 1, early_stopping_threshold: float | None = 0.0) -> None:
+        super().__init__(early_stopping_patience, early_stopping_threshold)
+        self.best_epoch_metric: float | None = None
+
+    def on_evaluate(self, args, state, control, metrics, **kwargs):
+        if state.epoch is not None and abs(state.epoch - round(state.epoch)) < 1e-6:
+            super().on_evaluate(args, state, control, metrics, **kwargs)
+
+    def check_metric_value(self, args, state, control, metric_value):
+        best = self.best_epoch_metric
+        gain = None if best is None else (metric_value - best) * (1 if args.greater_is_better else -1)
+        if gain is None or gain > (self.early_stopping_threshold or 0.0):
+            self.best_epoch_metric = float(metric_value)
+            self.early_stopping_patience_counter = 0
+        else:
+            self.early_stopping_patience_counter += 1
+
+
 class PeriodicSaveCallback(TrainerCallback):
     """Saves a checkpoint every ``minutes`` of training time as well as at each epoch's end, so that a
     run stopped mid-epoch (a session cut off, a laptop closed) resumes with ``--resume`` from at most
@@ -318,7 +349,7 @@ def fit(
     )
     callbacks: list[TrainerCallback] = [JsonLogCallback(out / "log.jsonl")]
     if dev_sets and save_checkpoints:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+        callbacks.append(EpochEarlyStopping(early_stopping_patience=config.early_stopping_patience))
     if config.max_train_minutes:
         callbacks.append(TimeBudgetCallback(config.max_train_minutes))
     if config.save_every_minutes and save_checkpoints:
