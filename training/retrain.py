@@ -145,8 +145,9 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     pool = _replay_pool(sources, options, seed, taxonomy, known)
     fixed = _fixed_sets(sources, options, taxonomy, seed, known)
     new_records, in_fixed = drop_sentences_in(new_records, fixed)
-    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained={normalise(r.text) for r in pool})
-    replay = _replay_sample(pool, sources, options, len(train_new), seed, heldout)
+    pool_keys = [normalise(r.text) for r in pool]
+    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained=set(pool_keys))
+    replay = _replay_sample(pool, pool_keys, sources, options, len(train_new), seed, heldout)
     datasets = {**fixed, NEW_HELDOUT: heldout}
     check_gate_size(new_records, heldout, options)
     clock.lap("load_replay_and_eval")
@@ -285,11 +286,12 @@ def split_by_article(
             x = parent[x]
         return x
 
-    for r in records:  # join each article with the sentence keys it holds
-        parent[find(_doc(r))] = find("sentence:" + normalise(r.text))
+    keys = [normalise(r.text) for r in records]
+    for r, key in zip(records, keys):  # join each article with the sentence keys it holds
+        parent[find(_doc(r))] = find("sentence:" + key)
     groups: dict[str, set[str]] = {}
-    for r in records:
-        groups.setdefault(find(_doc(r)), set()).add(normalise(r.text))
+    for r, key in zip(records, keys):
+        groups.setdefault(find(_doc(r)), set()).add(key)
     free = sorted(g for g, keys in groups.items() if keys.isdisjoint(trained))
     if len(groups) < 2:
         raise ValueError(
@@ -455,12 +457,19 @@ def _replay_pool(sources: _Sources, options: RetrainOptions, seed: int, taxonomy
 
 
 def _replay_sample(
-    pool: list[LabelRecord], sources: _Sources, options: RetrainOptions, n_new: int, seed: int, heldout: list[LabelRecord]
+    pool: list[LabelRecord],
+    pool_keys: list[str],
+    sources: _Sources,
+    options: RetrainOptions,
+    n_new: int,
+    seed: int,
+    heldout: list[LabelRecord],
 ) -> list[LabelRecord]:
     """A seeded sample of ``pool`` (``--replay-ratio`` per new training sentence, at most ``--replay-max``), less
-    any sentence of the held-out new labels, with the base's cached teacher probabilities where it had them."""
+    any sentence of the held-out new labels (``pool_keys``: the pool's normalised sentences), with the base's cached
+    teacher probabilities where it had them."""
     held = {normalise(r.text) for r in heldout}
-    pool = [r for r in pool if normalise(r.text) not in held]
+    pool = [r for r, key in zip(pool, pool_keys, strict=True) if key not in held]
     size = min(len(pool), options.replay_max, round(options.replay_ratio * n_new))
     sample = random.Random(seed).sample(pool, size) if size < len(pool) else pool
     if sources.teacher_probs and not options.replay:
@@ -489,8 +498,7 @@ def public_devices(model_config, taxonomy) -> tuple[str, ...]:
     """The device labels a user labels: the model's labels that are the taxonomy's user devices (the six
     fixed ones and any added to configs/devices.yaml) or that an earlier retrain added; not the PTC technique
     labels and ``propaganda_span`` (trained on PTC only, reported as ``technique``)."""
-    users = set(taxonomy.user_devices)
-    return tuple(d for d in model_config.device_labels if d in users or d not in taxonomy.names)
+    return tuple(d for d in model_config.device_labels if d not in taxonomy.ptc_only)
 
 
 def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:

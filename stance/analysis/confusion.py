@@ -92,7 +92,10 @@ def recorded_model(data: Source) -> tuple[str | None, str]:
 
     unknown = "so no model's confusion matrix is taken for them (give --model or --confusion)"
     if isinstance(data, pd.DataFrame):
-        return None, f"a DataFrame carries no run metadata, {unknown.replace('--model or --confusion', 'model= or confusion=')}"
+        return (
+            None,
+            "a DataFrame carries no run metadata, so no model's confusion matrix is taken for it (give model= or confusion=)",
+        )
     items = [data] if isinstance(data, (str, Path)) else list(data)
     models = {}
     for item in items:

@@ -89,7 +89,17 @@ class Taxonomy:
             >>> "scare_quotes" in Taxonomy.load().user_devices, "propaganda_span" in Taxonomy.load().user_devices
             (True, False)
         """
-        return [d.name for d in self.devices if set(d.sources) != {"ptc"}]
+        return [d.name for d in self.devices if d.name not in self.ptc_only]
+
+    @property
+    def ptc_only(self) -> list[str]:
+        """The labels only PTC's own annotation feeds: its technique labels and ``propaganda_span``.
+
+        Example:
+            >>> "propaganda_span" in Taxonomy.load().ptc_only, "scare_quotes" in Taxonomy.load().ptc_only
+            (True, False)
+        """
+        return [d.name for d in self.devices if set(d.sources) == {"ptc"}]
 
     def map_label(self, source: str, raw: str) -> str | None:
         """The device a raw label of a source feeds, or None."""
@@ -116,4 +126,5 @@ def ptc_techniques() -> frozenset[str]:
         >>> sorted(ptc_techniques())[:2], "scare_quotes" in ptc_techniques(), "hedge" in ptc_techniques()
         (['appeal_to_authority', 'appeal_to_fear'], False, False)
     """
-    return frozenset(d.name for d in Taxonomy.load().devices if set(d.sources) == {"ptc"} and not d.internal)
+    taxonomy = Taxonomy.load()
+    return frozenset(taxonomy.ptc_only) - set(taxonomy.internal)

@@ -351,13 +351,16 @@ class StanceModel:
         if not all(isinstance(t, str) for t in texts):
             raise ValueError("texts must be strings")
         encoded = encode_batch(self.subwords, texts, targets, max_length=self.settings.max_seq_length)
-        windowed = self.stance_in_windows(texts, targets, encoded, batch_size=batch_size)
+        cut: dict[int, dict[int, tuple[tuple[int, int], np.ndarray]]] = {}
+        for (n, j), p in self.stance_in_windows(texts, targets, encoded, batch_size=batch_size).items():
+            cut.setdefault(n, {})[j] = (targets[n][j], p)  # windows exist only where targets were given
         results = []
         for n, (text, enc, (stance_probs, device_probs)) in enumerate(
             zip(texts, encoded, self.run(encoded, batch_size=batch_size))
         ):
-            cut = {j: (targets[n][j], p) for (m, j), p in windowed.items() if m == n} if targets else {}
-            results.append(self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal, cut=cut))
+            results.append(
+                self.to_prediction(text, enc, stance_probs, device_probs, include_internal=include_internal, cut=cut.get(n))
+            )
         return results[0] if single else results
 
     def stance_in_windows(
@@ -377,11 +380,13 @@ class StanceModel:
             >>> model.stance_in_windows([long_text], [[(9000, 9006)]], encoded)  # doctest: +SKIP
             {(0, 0): array([0.7, 0.2, 0.1], dtype=float32)}
         """
+        if targets is None:
+            return {}
         jobs = [
             (n, j, texts[n], targets[n][j])
             for n, enc in enumerate(encoded)
             for j, slot in enumerate(enc.target_slots)
-            if slot is None and targets is not None
+            if slot is None
         ]
         if not jobs:
             return {}
