@@ -804,6 +804,18 @@ def test_a_confusion_matrix_of_rates_is_said_to_carry_no_uncertainty_and_counts_
     assert any("only 1 labelled targets whose gold stance is positive" in n for n in sparse.notes)
 
 
+def test_a_confusion_cell_never_seen_in_the_labels_still_varies_and_fewer_labels_vary_more():
+    """Multinomial redraws kept an observed zero at zero in every replicate: a rate known from 0 of 100
+    labels was treated as exactly zero."""
+    seen = np.array([[90.0, 10, 0], [10, 80, 10], [0, 10, 90]])
+    draws = Confusion(seen).resampled_rates(2000, np.random.default_rng(0))
+    assert np.allclose(draws.sum(axis=2), 1.0)
+    assert draws[:, 0, 2].min() > 0 and 0.001 < draws[:, 0, 2].mean() < 0.02  # about 0.5 / 101.5
+    assert abs(draws[:, 1, 1].mean() - 0.8) < 0.01
+    tenth = Confusion(seen / 10).resampled_rates(2000, np.random.default_rng(0))
+    assert tenth[:, 1, 1].std() > 2.5 * draws[:, 1, 1].std()
+
+
 def test_one_doc_id_in_two_groups_is_an_error_not_a_duplicate():
     """Two outlets' files numbered alike: before, the second outlet's sentences were dropped as duplicates."""
     frame = simulate(2, 5, (0.4, 0.3, 0.3))

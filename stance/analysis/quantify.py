@@ -33,6 +33,7 @@ NOISY_CONDITION = 25.0  # beyond this the corrected shares are much noisier than
 # Fewer articles than this behind an estimate: no interval or test. Measured coverage of the 95% interval of a
 # mean over n articles: 0.73 at 3, 0.91 at 5, 0.94 at 10, 0.95 at 20 (BENCHMARKS.md 0x).
 MIN_ARTICLES = 10
+JEFFREYS = 0.5  # prior count per cell of a confusion row (Confusion.resampled_rates)
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,23 +84,21 @@ class Confusion:
         return cls.from_dict(data, str(path))
 
     def resampled_rates(self, replicates: int, rng: np.random.Generator) -> np.ndarray:
-        """(replicates, 3, 3) rates of the matrix's own labelled sentences resampled: each gold row
-        drawn again (multinomial, its own total and rates), so that a matrix from 150 labels carries
-        more uncertainty into the corrected shares than one from 1,500.
+        """(replicates, 3, 3) rates drawn from what the matrix's own labelled sentences say about them: each
+        gold row from its posterior under a Jeffreys prior, Dirichlet(counts + 1/2), so that a matrix from 150
+        labels carries more uncertainty into the corrected shares than one from 1,500, and a cell never seen
+        in the labels (0 of 150 gold positives predicted negative) still varies: its rate is small, not
+        known to be zero. Redrawing the rows as multinomials, as before, left every such cell at zero.
 
         Example:
             >>> c = Confusion(np.array([[8.0, 2, 0], [1, 8, 1], [0, 2, 8]]))
-            >>> c.resampled_rates(5, np.random.default_rng(0)).shape
-            (5, 3, 3)
+            >>> draws = c.resampled_rates(5, np.random.default_rng(0))
+            >>> draws.shape, bool(draws[:, 0, 2].min() > 0)
+            ((5, 3, 3), True)
         """
         if not self.is_counts:  # rates: how many sentences stand behind them is unknown
             return np.broadcast_to(self.rates, (replicates, *self.rates.shape)).copy()
-        totals = self.counts.sum(axis=1)
-        counts = np.stack(
-            [rng.multinomial(int(round(n)), row, size=replicates) for n, row in zip(totals, self.rates, strict=True)], axis=1
-        )
-        sums = counts.sum(axis=2, keepdims=True)
-        return np.divide(counts, sums, out=np.zeros(counts.shape), where=sums > 0)
+        return np.stack([rng.dirichlet(row + JEFFREYS, size=replicates) for row in self.counts], axis=1)
 
     @property
     def is_counts(self) -> bool:
