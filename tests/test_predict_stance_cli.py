@@ -83,3 +83,16 @@ def test_a_target_past_the_models_cut_gets_the_stance_of_its_window(tmp_path, ti
     assert r.exit_code == 0, r.output
     [row] = [json.loads(x) for x in out.read_text().splitlines()]
     assert row["targets"][0]["stance"] == cut.stance and row["targets"][0]["probs"] == cut.probs
+
+
+def test_skip_writes_the_errors_file_on_every_run_so_none_is_left_stale(tmp_path, tiny_model_dir):
+    """Before, a clean run left the errors file of an earlier run beside its new output."""
+    out = tmp_path / "out.jsonl"
+    args = ["predict-stance", "--out", str(out), "--model", str(tiny_model_dir), "--on-error", "skip"]
+    r = CliRunner().invoke(app, [*args, str(write(tmp_path / "bad.jsonl", [LINES[0], "{broken"]))])
+    assert r.exit_code == 0 and len((tmp_path / "out.errors.jsonl").read_text().splitlines()) == 1
+    out.unlink()
+    r = CliRunner().invoke(app, [*args, str(write(tmp_path / "good.jsonl", LINES))])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "out.errors.jsonl").read_text() == "" and "0 bad lines" in r.output
+    assert not list(tmp_path.glob("*.partial"))

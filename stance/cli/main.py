@@ -152,7 +152,7 @@ def predict_stance(
         fail(f"{exc} (use --on-error skip to skip bad lines)", code=1)
     console.print(
         f"wrote {summary.written} lines to {out}"
-        + (f"; {summary.errors} bad lines in {summary.errors_path}" if summary.errors else "")
+        + (f"; {summary.errors} bad lines in {summary.errors_path}" if summary.errors_path else "")
     )
 
 

@@ -2,11 +2,13 @@
 
 Each input line is ``{"text": ..., "targets": [{"start": int, "end": int}, ...]}`` (other fields
 kept); the output adds ``stance`` and ``probs`` to each target. A bad line stops the run with an
-error naming the line, or (``on_error="skip"``) goes to an errors file while the rest go on.
+error naming the line, or (``on_error="skip"``) goes to an errors file while the rest go on; with
+skip the errors file is written on every run, empty when every line was good.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,38 +79,42 @@ def predict_stance_file(
     Example:
         >>> predict_stance_file(StanceModel.from_pretrained(), "in.jsonl", "out.jsonl")  # doctest: +SKIP
         PredictStanceSummary(written=120, errors=0, errors_path=None)
+        >>> predict_stance_file(model, "in.jsonl", "out.jsonl", on_error="skip")  # doctest: +SKIP
+        PredictStanceSummary(written=118, errors=2, errors_path=PosixPath('out.errors.jsonl'))
     """
     if on_error not in ("stop", "skip"):
         raise ValueError("on_error must be 'stop' or 'skip'")
     in_path, out_path = Path(in_path), Path(out_path)
     errors_file = Path(errors_path) if errors_path else out_path.with_name(out_path.stem + ".errors.jsonl")
     written = n_errors = 0
-    err_fh = None
-    try:
-        with atomic_path(out_path, tmp_name=out_path.name + ".partial") as tmp, open(tmp, "w", encoding="utf-8") as out:
-            for chunk in chunked(_numbered_lines(in_path), 512):
-                good = []
-                for lineno, line in chunk:
-                    try:
-                        good.append(_parse(line, f"{in_path}:{lineno}"))
-                    except BadLineError as exc:
-                        if on_error == "stop":
-                            raise
-                        err_fh = err_fh or open(errors_file, "w", encoding="utf-8")
-                        err_fh.write(error_line(InputError(str(in_path), lineno, _line_id(line), str(exc).split(": ", 1)[1])))
-                        n_errors += 1
-                preds = model.predict(
-                    [o["text"] for o in good],
-                    [[(t["start"], t["end"]) for t in o["targets"]] for o in good],
-                    batch_size=batch_size,
-                )
-                for obj, pred in zip(good, preds):
-                    for target, p in zip(obj["targets"], pred.targets):
-                        target["stance"] = p.stance
-                        target["probs"] = dict(p.probs)  # rounded to 4 decimals by the model, as in every output
-                    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-                    written += 1
-    finally:
-        if err_fh:
-            err_fh.close()
-    return PredictStanceSummary(written, n_errors, errors_file if n_errors else None)
+    with contextlib.ExitStack() as files:
+        tmp = files.enter_context(atomic_path(out_path, tmp_name=out_path.name + ".partial"))
+        out = files.enter_context(open(tmp, "w", encoding="utf-8"))
+        # with skip, the errors file is written on every run (empty when every line was good), as `stance score`
+        # writes its own, so that one left by an earlier run never stands beside new output; both appear together
+        err = None
+        if on_error == "skip":
+            err_tmp = files.enter_context(atomic_path(errors_file, tmp_name=errors_file.name + ".partial"))
+            err = files.enter_context(open(err_tmp, "w", encoding="utf-8"))
+        for chunk in chunked(_numbered_lines(in_path), 512):
+            good = []
+            for lineno, line in chunk:
+                try:
+                    good.append(_parse(line, f"{in_path}:{lineno}"))
+                except BadLineError as exc:
+                    if err is None:
+                        raise
+                    err.write(error_line(InputError(str(in_path), lineno, _line_id(line), str(exc).split(": ", 1)[1])))
+                    n_errors += 1
+            preds = model.predict(
+                [o["text"] for o in good],
+                [[(t["start"], t["end"]) for t in o["targets"]] for o in good],
+                batch_size=batch_size,
+            )
+            for obj, pred in zip(good, preds):
+                for target, p in zip(obj["targets"], pred.targets):
+                    target["stance"] = p.stance
+                    target["probs"] = dict(p.probs)  # rounded to 4 decimals by the model, as in every output
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                written += 1
+    return PredictStanceSummary(written, n_errors, errors_file if on_error == "skip" else None)
