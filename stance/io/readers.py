@@ -17,7 +17,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,10 +131,38 @@ def unread_in_folders(paths: Iterable[str]) -> dict[str, dict[str, int]]:
     return out
 
 
-def folder_files(folder: Path) -> list[Path]:
+def folder_files(folder: Path, exclude: Collection[Path] = ()) -> list[Path]:
     """Every file under a folder given as input, in name order (those with a suffix of
-    :data:`FOLDER_SUFFIXES` are read, the others counted by :func:`unread_in_folders`)."""
-    return sorted(f for f in folder.rglob("*") if f.is_file())
+    :data:`FOLDER_SUFFIXES` are read, the others counted by :func:`unread_in_folders`). ``exclude``:
+    resolved files or folders left out, such as a run's own output written inside an input folder."""
+    files = sorted(f for f in folder.rglob("*") if f.is_file())
+    if exclude:
+        files = [f for f in files if not _inside(f.resolve(), exclude)]
+    return files
+
+
+def _inside(path: Path, places: Collection[Path]) -> bool:
+    return any(path == place or place in path.parents for place in places)
+
+
+def files_read(paths: Iterable[str], exclude: Collection[Path] = ()) -> list[Path]:
+    """The files :func:`iter_inputs` reads for ``paths``, in its order (standard input left out): what a
+    resumed run checks has not changed since the run began.
+
+    Example:
+        >>> files_read(["examples/articles.jsonl"])
+        [PosixPath('examples/articles.jsonl')]
+    """
+    out: list[Path] = []
+    for p in paths:
+        if p == "-":
+            continue
+        path = Path(p)
+        if path.is_dir():
+            out += [f for f in folder_files(path, exclude) if f.suffix.lower() in FOLDER_SUFFIXES]
+        else:
+            out.append(path)
+    return out
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -160,8 +188,10 @@ def iter_inputs(
     id_column: str = "id",
     meta: dict[str, str] | None = None,
     outlet_from: str | None = None,
+    exclude: Collection[Path] = (),
 ) -> Iterator[Article | InputError]:
-    """Every record of every input, in a stable order (directories sorted by name).
+    """Every record of every input, in a stable order (directories sorted by name). ``exclude``: resolved
+    files or folders inside input folders that are not read (the run's own output and errors file).
 
     Example:
         >>> for item in iter_inputs(["examples/articles.jsonl"]):  # doctest: +SKIP
@@ -175,7 +205,7 @@ def iter_inputs(
     columns = {"text": text_column, "id": id_column}
     seen: set[str] = set()
     for p in check_paths(paths, text_column=text_column, id_column=id_column):
-        for source, line, obj in _iter_path(p, id_from, encoding=encoding, columns=columns):
+        for source, line, obj in _iter_path(p, id_from, encoding=encoding, columns=columns, exclude=exclude):
             if isinstance(obj, dict):
                 if outlet_from == "parent" and source.endswith(_WHOLE_FILE_SUFFIXES):
                     obj.setdefault("outlet", Path(source).parent.name)
@@ -195,7 +225,12 @@ def check_encoding(encoding: str) -> str:
 
 
 def _iter_path(
-    p: str, id_from: str, root: Path | None = None, encoding: str = "utf-8", columns: dict[str, str] | None = None
+    p: str,
+    id_from: str,
+    root: Path | None = None,
+    encoding: str = "utf-8",
+    columns: dict[str, str] | None = None,
+    exclude: Collection[Path] = (),
 ) -> Iterator[RawRecord]:
     """Records of one input; ``root``: the folder it was found in (a file's id is then its path
     relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart);
@@ -206,7 +241,7 @@ def _iter_path(
         return
     path = Path(p)
     if path.is_dir():
-        for f in (f for f in folder_files(path) if f.suffix.lower() in FOLDER_SUFFIXES):
+        for f in files_read([p], exclude):
             yield from _iter_path(str(f), id_from, root=path, encoding=encoding, columns=columns)
         return
     # check_paths has refused unknown suffixes of regular files; anything else (a named pipe, say) is read as HTML, as it always was

@@ -12,6 +12,7 @@ import datetime
 import decimal
 import json
 import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,7 @@ def merge_shards(parts: Sequence[Path], out: Path, fmt: str) -> None:
                     with open(p, "rb") as src:
                         shutil.copyfileobj(src, fh)
         else:
+            csv.field_size_limit(sys.maxsize)  # a long carried-through field (an article's HTML) is no error
             header: list[str] = []
             for p in parts:
                 with open(p, encoding="utf-8", newline="") as src:

@@ -55,7 +55,8 @@ class ScoredSentence:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_row(self) -> dict[str, Any]:
-        """The row as written to files: the contract columns, then the carried-through metadata."""
+        """The row as written to files: the contract columns, then the carried-through metadata (an input
+        field with a column's name gets the prefix ``input_``, so that neither is lost)."""
         row = {
             "doc_id": self.doc_id,
             "sentence_id": self.sentence_id,
@@ -67,9 +68,9 @@ class ScoredSentence:
             "mentions": [m.__dict__.copy() for m in self.mentions],
             "devices": [d.__dict__.copy() for d in self.devices],
         }
-        for key, value in self.meta.items():
-            if key not in row:
-                row[key] = value
+        columns = set(row)
+        for key, value in self.meta.items():  # an input field named like a column ("section") is kept as input_section
+            row.setdefault(key if key not in columns else f"input_{key}", value)
         return row
 
 

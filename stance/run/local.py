@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
 from stance.run.options import ScoreOptions, pin_model
 from stance.run.record import RunSummary, model_label, run_metadata_path, write_json_atomic, write_run_json
+from stance.run.resume import InputState, record_key, settings_changes
 
 
 class OutputExistsError(ValueError):
@@ -177,7 +178,7 @@ def decide_backend(options: ScoreOptions, threads: int) -> ScoreOptions:
     from stance.store.model_files import model_version, resolve_model
 
     if options.device != "cpu":
-        return replace(options, backend="torch")
+        return replace(options, backend="torch", requested_backend="auto")
     path = resolve_model(options.model)
     chosen = known_choice(path, model_version(path), threads)
     if chosen is None:
@@ -185,7 +186,7 @@ def decide_backend(options: ScoreOptions, threads: int) -> ScoreOptions:
         chosen = pool.apply(_choose_backend, (options, threads))
         pool.close()  # let the process exit on its own (terminate() leaves semaphores behind)
         pool.join()
-    return replace(options, backend=chosen)
+    return replace(options, backend=chosen, requested_backend="auto")
 
 
 def _choose_backend(options: ScoreOptions, threads: int) -> str:
@@ -236,9 +237,13 @@ def _score_collection(
     started = time.perf_counter()
     fmt = output_format(out)
     errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
+    errors_file.parent.mkdir(parents=True, exist_ok=True)
     parts_dir = out.with_name(out.name + ".parts")
+    # the run's own files are never read as input, even when written inside an input folder
+    own_files = [p.resolve() for p in (out, parts_dir, errors_file, run_metadata_path(out), out.with_name(out.name + ".lock"))]
     fingerprint = options.fingerprint(inputs, out)
-    manifest = _open_manifest(parts_dir, out, fingerprint, resume=resume, overwrite=overwrite, model=model_label(options))
+    run = RunState(options.settings(inputs, out), fingerprint, InputState.of(inputs, own_files), model_label(options))
+    manifest = _open_manifest(parts_dir, out, run, resume=resume, overwrite=overwrite)
     done_records = sum(s["records"] for s in manifest["shards"])
     summary = RunSummary(resumed_records=done_records, out=str(out), errors_path=str(errors_file))
     for s in manifest["shards"]:
@@ -256,9 +261,17 @@ def _score_collection(
         id_column=options.id_column,
         meta=dict(options.meta),
         outlet_from=options.outlet_from,
+        exclude=own_files,
     )
+    skipped = None
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
-        next(records, None)
+        skipped = next(records, None)
+    if manifest["shards"] and manifest["shards"][-1].get("last") not in (None, record_key(skipped) if skipped else None):
+        raise OutputExistsError(
+            f"{parts_dir} cannot be resumed: the inputs changed since the run began (its committed record {done_records:,} "
+            f"was {manifest['shards'][-1]['last']}, and is now {record_key(skipped) if skipped else 'missing'}), so resuming "
+            "would skip or repeat articles; use --overwrite to start again"
+        )
     first = next(records, None)
     if first is None and not manifest["shards"]:  # before any model is loaded or file written
         shutil.rmtree(parts_dir)
@@ -268,6 +281,7 @@ def _score_collection(
     shard_rows: list[dict[str, Any]] = []
     shard_errors: list[InputError] = []
     shard_records = shard_articles = 0
+    last_record: list[Any] | None = None
 
     def commit() -> None:
         nonlocal shard_rows, shard_errors, shard_records, shard_articles
@@ -284,6 +298,7 @@ def _score_collection(
                 "articles": shard_articles,
                 "errors": len(shard_errors),
                 "sentences": len(shard_rows),
+                "last": last_record,
             }
         )
         write_json_atomic(parts_dir / "manifest.json", manifest)
@@ -293,6 +308,7 @@ def _score_collection(
         for item in chunk:
             shard_records += 1
             summary.articles_read += 1
+            last_record = record_key(item)
             if isinstance(item, InputError):
                 shard_errors.append(item)
                 summary.errors += 1
@@ -315,7 +331,7 @@ def _score_collection(
     merge_shards(parts, out, fmt)
     merge_error_files([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
     summary.seconds = round(time.perf_counter() - started, 3)
-    write_run_json(out, options, summary, fingerprint)
+    write_run_json(out, options, summary, fingerprint, run)
     shutil.rmtree(parts_dir)
     return summary
 
@@ -446,26 +462,49 @@ class WorkerPool:
         self._executor.shutdown(wait=True)
 
 
-def _open_manifest(
-    parts_dir: Path, out: Path, fingerprint: str, *, resume: bool, overwrite: bool, model: str | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RunState:
+    """What a run is made of when it begins: its settings, its input files and its model's label. A resume
+    must find all three as they were (:func:`_open_manifest`)."""
+
+    settings: dict[str, Any]
+    fingerprint: str
+    inputs: InputState
+    model: str | None
+
+
+def _open_manifest(parts_dir: Path, out: Path, run: RunState, *, resume: bool, overwrite: bool) -> dict[str, Any]:
     manifest_path = parts_dir / "manifest.json"
+    inputs_path = parts_dir / "inputs.json"
     if parts_dir.exists() and manifest_path.exists() and resume:
         manifest = json.loads(manifest_path.read_text())
-        if manifest.get("fingerprint") != fingerprint:
+        if manifest.get("fingerprint") != run.fingerprint:
             started_with = manifest.get("model")
-            if started_with and model and started_with != model:
+            if started_with and run.model and started_with != run.model:
                 raise OutputExistsError(
-                    f"{parts_dir} was started with the model {started_with} and would now go on with {model} (another version was "
+                    f"{parts_dir} was started with the model {started_with} and would now go on with {run.model} (another version was "
                     "made active, or --model names another): its rows would mix two models. Use --model with the first, or --overwrite"
                 )
-            raise OutputExistsError(f"{parts_dir} belongs to a run with other inputs or settings; use --overwrite to start again")
-        committed = {s["part"] for s in manifest["shards"]} | {s["errors_part"] for s in manifest["shards"]} | {"manifest.json"}
+            differ = f" ({settings_changes(manifest['settings'], run.settings)})" if "settings" in manifest else ""
+            raise OutputExistsError(
+                f"{parts_dir} belongs to a run with other inputs or settings{differ}; give them as they were to resume, "
+                "or use --overwrite to start again"
+            )
+        if "inputs" in manifest and manifest["inputs"] != run.inputs.digest:
+            before = InputState.from_json(json.loads(inputs_path.read_text())) if inputs_path.exists() else None
+            changed = run.inputs.changes_since(before) if before is not None else None
+            raise OutputExistsError(
+                f"{parts_dir} cannot be resumed: its input files changed since the run began ({changed or 'their list differs'}), "
+                "so resuming would skip or repeat articles; use --overwrite to start again, or --out for a run of its own"
+            )
+        committed = {s["part"] for s in manifest["shards"]} | {s["errors_part"] for s in manifest["shards"]}
+        committed |= {"manifest.json", "inputs.json"}
         for stray in parts_dir.iterdir():  # a shard written but not committed before the crash
             if stray.name not in committed:
                 stray.unlink()
         return manifest
     if resume and not overwrite and out.exists() and not parts_dir.exists():
+        _refuse_if_finished_differently(out, run)
         raise OutputCompleteError(
             f"{out} is complete (its run finished; run metadata: {run_metadata_path(out)}): nothing to resume"
         )
@@ -475,6 +514,33 @@ def _open_manifest(
     if parts_dir.exists():
         shutil.rmtree(parts_dir)
     parts_dir.mkdir(parents=True)
-    manifest = {"fingerprint": fingerprint, "model": model, "shards": []}
+    write_json_atomic(inputs_path, run.inputs.to_json())
+    manifest = {
+        "fingerprint": run.fingerprint,
+        "model": run.model,
+        "settings": run.settings,
+        "inputs": run.inputs.digest,
+        "shards": [],
+    }
     write_json_atomic(manifest_path, manifest)
     return manifest
+
+
+def _refuse_if_finished_differently(out: Path, run: RunState) -> None:
+    """``--resume`` on a finished output is a no-op only when that run read the same inputs with the same
+    settings: new files in a folder scored nightly with ``--resume`` would otherwise never be scored."""
+    try:
+        record = json.loads(run_metadata_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # no record to compare with (an output from elsewhere): nothing to resume, as before
+    if record.get("fingerprint") not in (None, run.fingerprint):
+        differ = settings_changes(record["settings"], run.settings) if isinstance(record.get("settings"), dict) else ""
+        raise OutputExistsError(
+            f"{out} is complete, but from other inputs or settings{f' ({differ})' if differ else ''}: to score these, "
+            "use --overwrite to replace it or --out for a new output"
+        )
+    if record.get("inputs") not in (None, run.inputs.digest):
+        raise OutputExistsError(
+            f"{out} is complete, but its input files changed since (now {len(run.inputs.files):,} files): nothing was "
+            "resumed. To score them, use --overwrite to replace it or --out for a new output"
+        )

@@ -53,14 +53,21 @@ class ScoreOptions:
     outlet_from: str | None = None  # "parent": a .txt/.html file's folder name is its outlet
     model_name: str | None = None  # the name as given ("active"), once ``model`` is pinned to its directory (see pin_model)
     model_version: str | None = None  # the pinned model's version hash
+    requested_backend: str | None = None  # the backend asked for, where ``backend`` holds what "auto" was decided to be
 
-    def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
-        relevant = {
+    def settings(self, inputs: Sequence[str], out: Path) -> dict[str, object]:
+        """The settings that change the output, by name: a run may only be resumed with the same ones.
+
+        Example:
+            >>> ScoreOptions().settings(["news/"], Path("scores.parquet"))["backend"]
+            'auto'
+        """
+        return {
             "inputs": [str(Path(p).resolve()) if p != "-" else "-" for p in inputs],
             "out": str(out.resolve()),
             "model": self.model,
             "model_version": self.model_version,
-            "backend": self.backend,
+            "backend": self.requested_backend or self.backend,  # as asked: "auto" is decided alike on resume
             "actors": [str(Path(a).resolve()) for a in self.actors],
             "use_ner": self.use_ner,
             # "party" (the literal, not the default): runs from before the option had no such key
@@ -72,7 +79,10 @@ class ScoreOptions:
             "meta": [list(kv) for kv in self.meta],
             "outlet_from": self.outlet_from,
         }
-        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+    def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
+        """A short hash of :meth:`settings`."""
+        return hashlib.sha256(json.dumps(self.settings(inputs, out), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def pin_model(options: ScoreOptions) -> ScoreOptions:

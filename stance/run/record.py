@@ -66,8 +66,10 @@ def model_label(options: ScoreOptions) -> str:
     return f"{options.model} (version {options.model_version})" if options.model_version else options.model
 
 
-def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str) -> None:
-    """Write a run's metadata beside its output (:func:`run_metadata_path`): model, registry hash, options, counts, timings.
+def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, fingerprint: str, run: Any = None) -> None:
+    """Write a run's metadata beside its output (:func:`run_metadata_path`): model, registry hash, options, counts,
+    timings; with ``run`` (a local run's :class:`stance.run.local.RunState`), its settings and the digest of its input
+    files, which a later ``--resume`` compares with its own.
 
     Example:
         >>> write_run_json(Path("scores.parquet"), options, summary, fingerprint)  # doctest: +SKIP
@@ -89,6 +91,7 @@ def write_run_json(out: Path, options: ScoreOptions, summary: RunSummary, finger
         "registry_hash": ActorRegistry.load(*options.actors).hash,
         "options": asdict(options),
         "fingerprint": fingerprint,
+        **({"settings": run.settings, "inputs": run.inputs.digest} if run is not None else {}),
         "counts": {
             k: v for k, v in asdict(summary).items() if k not in ("stage_seconds", "seconds", "out", "errors_path", "backend")
         },
