@@ -200,6 +200,48 @@ def test_article_too_long_and_too_many_articles(tiny_model):
         assert_error(c.post("/v1/stance", json={"sentences": [{"text": "y", "targets": []}] * 33}), 413, "too_many_sentences")
 
 
+def test_title_counts_against_the_article_limit(tiny_model):
+    with serving(fake_settings(max_article_chars=50), FakeScorer(tiny_model)) as c:
+        r = c.post("/v1/score", json={"articles": [art(0), art(1, "x" * 30, title="t" * 30)]})
+        body = assert_error(r, 413, "article_too_long")
+        assert body["detail"][0]["loc"] == ["body", "articles", 1] and "articles[1].title and .text have 60" in body["message"]
+        assert c.post("/v1/score", json={"articles": [art(2, "x" * 25, title="t" * 25)]}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "field", "problem"),
+    [
+        (
+            "/v1/stance",
+            '{"sentences": [{"text": "Beijing hailed it", "targets": [{"start": 0, "end": 7, "w": NaN}]}]}',
+            "sentences[0].targets[0].w",
+            "NaN is not valid JSON",
+        ),
+        ("/v1/stance", '{"sentences": [{"text": "Fans \\ud83d cheered", "targets": []}]}', "sentences[0].text", "lone surrogate"),
+        ("/v1/score", '{"articles": [{"text": "Beijing hailed it", "weight": Infinity}]}', "articles[0].weight", "Infinity"),
+        ("/v1/score", '{"articles": [{"text": "Beijing hailed it"}], "ignored": [1, -Infinity]}', "ignored[1]", "-Infinity"),
+        (
+            "/v1/score",
+            '{"articles": [{"text": "Fans \\ud83d cheered"}]}',
+            "articles[0].text",
+            "lone surrogate \\ud83d at character 5",
+        ),
+        ("/v1/score", '{"articles": [{"text": "Fans cheered", "title": "\\udc00 Fans"}]}', "articles[0].title", "lone surrogate"),
+        ("/v1/score", '{"articles": [{"text": "Fans cheered", "\\ud83d": 1}]}', "articles[0].\\ud83d", "field name"),
+    ],
+)
+def test_nan_infinity_and_lone_surrogates_are_refused_before_the_model(tiny_model, path, raw, field, problem):
+    scorer = FakeScorer(tiny_model)
+    with serving(fake_settings(), scorer) as c:
+        r = c.post(path, content=raw.encode(), headers={"content-type": "application/json"})
+        result = assert_error(r, 422, "validation_error")
+        assert result["message"].startswith(f"{field}: ") and problem in result["message"], result
+        stats = c.get("/v1/stats").json()
+        assert stats["articles"]["items"] == stats["sentences"]["items"] == 0 and scorer.batches == []
+        emoji = c.post("/v1/score", content=b'{"articles": [{"text": "Fans \\ud83d\\ude00 cheered"}]}', headers=r.request.headers)
+        assert emoji.status_code == 200 and emoji.json()["rows"][0]["text"] == "Fans \U0001f600 cheered"  # both halves: fine
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -450,6 +492,28 @@ def test_serve_command_fails_cleanly_on_a_bad_model(tmp_path):
     assert r.exit_code == 1 and "did not start" in r.output
     r = CliRunner().invoke(cli_app, ["serve", "--actors", str(tmp_path / "none.yaml")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_serve_log_level_is_one_uvicorn_accepts(tmp_path, monkeypatch):
+    import logging
+
+    from uvicorn.config import LOG_LEVELS
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{}")
+    command = ["serve", "--model", str(tmp_path / "broken"), "--port", "0", "--no-ner", "--log-level"]
+    for bad in ("warn", "foo"):
+        r = CliRunner().invoke(cli_app, [*command, bad])
+        assert r.exit_code == 2 and all(name in r.output for name in LOG_LEVELS), r.output
+    levels: list[int] = []
+    monkeypatch.setattr(logging, "basicConfig", lambda **kw: levels.append(kw["level"]))
+    for good in ("trace", "WARNING"):  # the model is broken: the start-up fails after the logging is set up
+        r = CliRunner().invoke(cli_app, [*command, good])
+        assert r.exit_code == 1 and "did not start" in r.output, r.output
+    assert levels == [5, logging.WARNING]
+    from stance.cli.serve import LogLevel
+
+    assert [level.value for level in LogLevel] == list(LOG_LEVELS)
 
 
 def test_graceful_shutdown_finishes_requests_in_flight(tiny_model):

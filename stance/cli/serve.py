@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,17 @@ import typer
 
 from stance.cli.common import MODEL_HELP
 from stance.model.backends import backend_choices
+
+
+class LogLevel(str, Enum):
+    """The levels uvicorn accepts (``uvicorn.config.LOG_LEVELS``; a test checks they agree)."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+    trace = "trace"
 
 
 def _setting(name: str, text: str, shown: str | None = None) -> str:
@@ -90,7 +102,7 @@ def serve(
             ),
         ),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+    log_level: Annotated[LogLevel, typer.Option(case_sensitive=False, help="how much to log")] = LogLevel.info,
     access_log: Annotated[bool, typer.Option(help="log every request (uvicorn's access log)")] = True,
 ) -> None:
     """Run the HTTP service: POST /v1/score, POST /v1/stance, GET /v1/model, /healthz, /readyz, docs at /docs.
@@ -104,6 +116,7 @@ def serve(
 
     try:
         import uvicorn
+        from uvicorn.config import LOG_LEVELS
 
         from stance.service import ServiceSettings, create_app
     except ImportError as exc:
@@ -135,14 +148,15 @@ def serve(
             fail(f"actors file {path} does not exist")
     import logging
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = log_level.value
+    logging.basicConfig(level=LOG_LEVELS[level], format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # trace: 5
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
         logging.getLogger("stance.service").warning("listening on %s without an API key (set STANCE_API_KEY)", host)
     config = uvicorn.Config(
         create_app(settings),
         host=host,
         port=port,
-        log_level=log_level.lower(),
+        log_level=level,
         access_log=access_log,
         timeout_graceful_shutdown=int(settings.request_timeout_s) + 5,  # in-flight requests finish, then the queue drains
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -28,6 +29,7 @@ PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
 KNOWN_FIELDS = ("id", "title", "outlet", "date", "url")
 RawRecord = tuple[str, int, Any]  # (source, line, the parsed object or an InputError), before validation
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a character: a cut emoji in JSON, or bytes not in the encoding
 
 
 class InputPathError(ValueError):
@@ -72,9 +74,10 @@ def json_error(exc: json.JSONDecodeError) -> str:
     return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
 
 
-def check_paths(paths: list[str], *, text_column: str = "text", id_column: str = "id") -> list[str]:
+def check_paths(paths: list[str], *, text_column: str = "text", id_column: str = "id", id_from: str | None = None) -> list[str]:
     """Fail fast: every path must exist and be readable, with a known format; a CSV or Parquet file
-    must have the text column (and a chosen id column)."""
+    must have the text column and a chosen id column, and the ``id`` column too where ids come from a field
+    (``id_from="field"``; None: not checked), rather than send every row to the errors file."""
     if not paths:
         raise InputPathError("no input given")
     for p in paths:
@@ -95,7 +98,7 @@ def check_paths(paths: list[str], *, text_column: str = "text", id_column: str =
                 raise InputPathError(f"{p}: cannot read ({exc.strerror})") from None
             fmt = input_format(path)
             if fmt is not None and fmt.columns is not None:
-                _check_columns(path, fmt.columns(path), text_column, id_column)
+                _check_columns(path, fmt.columns(path), text_column, id_column, id_needed=id_from == "field")
     return paths
 
 
@@ -133,12 +136,24 @@ def unread_in_folders(paths: Iterable[str]) -> dict[str, dict[str, int]]:
 
 def folder_files(folder: Path, exclude: Collection[Path] = ()) -> list[Path]:
     """Every file under a folder given as input, in name order (those with a suffix of
-    :data:`FOLDER_SUFFIXES` are read, the others counted by :func:`unread_in_folders`). ``exclude``:
-    resolved files or folders left out, such as a run's own output written inside an input folder."""
-    files = sorted(f for f in folder.rglob("*") if f.is_file())
-    if exclude:
-        files = [f for f in files if not _inside(f.resolve(), exclude)]
-    return files
+    :data:`FOLDER_SUFFIXES` are read, the others counted by :func:`unread_in_folders`), following linked
+    folders (once each). ``exclude``: resolved files or folders left out, such as a run's own output written
+    inside an input folder. A folder inside that cannot be listed stops the run before it starts
+    (:class:`InputPathError`), rather than lose its files silently."""
+    found: list[Path] = []
+    visited: set[str] = set()
+
+    def refuse(exc: OSError) -> None:
+        raise InputPathError(f"{exc.filename}: cannot read this folder ({exc.strerror})")
+
+    for top, dirs, names in os.walk(folder, onerror=refuse, followlinks=True):
+        real = os.path.realpath(top)
+        if real in visited:  # a link back up the tree
+            dirs[:] = []
+            continue
+        visited.add(real)
+        found += [Path(top, name) for name in names if Path(top, name).is_file()]
+    return sorted(f for f in found if not (exclude and _inside(f.resolve(), exclude)))
 
 
 def _inside(path: Path, places: Collection[Path]) -> bool:
@@ -158,8 +173,8 @@ def files_read(paths: Iterable[str], exclude: Collection[Path] = ()) -> list[Pat
         if p == "-":
             continue
         path = Path(p)
-        if path.is_dir():
-            out += [f for f in folder_files(path, exclude) if f.suffix.lower() in FOLDER_SUFFIXES]
+        if path.is_dir():  # hidden files (.ipynb_checkpoints/, macOS ._ files) are not articles
+            out += [f for f in folder_files(path, exclude) if f.suffix.lower() in FOLDER_SUFFIXES and not _hidden(f, path)]
         else:
             out.append(path)
     return out
@@ -169,12 +184,12 @@ def _hidden(path: Path, folder: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
-def _check_columns(path: Path, names: list[str], text_column: str, id_column: str) -> None:
-    missing = [c for c in (text_column, id_column if id_column != "id" else None) if c and c not in names]
+def _check_columns(path: Path, names: list[str], text_column: str, id_column: str, id_needed: bool = False) -> None:
+    missing = [c for c in (text_column, id_column if id_column != "id" or id_needed else None) if c and c not in names]
     if missing and names:
         raise InputPathError(
             f"{path}: no column {', '.join(map(repr, missing))}; columns found: {', '.join(map(repr, names))} "
-            "(choose with --text-column / --id-column)"
+            "(choose with --text-column / --id-column" + (", or --id-from line to number the rows)" if id_needed else ")")
         )
 
 
@@ -204,13 +219,13 @@ def iter_inputs(
         raise ValueError(f"outlet_from must be 'parent' or None, not {outlet_from!r}")
     columns = {"text": text_column, "id": id_column}
     seen: set[str] = set()
-    for p in check_paths(paths, text_column=text_column, id_column=id_column):
-        for source, line, obj in _iter_path(p, id_from, encoding=encoding, columns=columns, exclude=exclude):
+    for p in check_paths(paths, text_column=text_column, id_column=id_column, id_from=id_from):
+        for label, (source, line, obj) in _iter_path(p, id_from, encoding=encoding, columns=columns, exclude=exclude):
             if isinstance(obj, dict):
-                if outlet_from == "parent" and source.endswith(_WHOLE_FILE_SUFFIXES):
+                if outlet_from == "parent" and Path(source).suffix.lower() in _WHOLE_FILE_SUFFIXES:
                     obj.setdefault("outlet", Path(source).parent.name)
                 obj = {**(meta or {}), **obj}  # the record's own fields win over --meta
-            yield _validate((source, line, obj), seen, max_chars, id_from)
+            yield _validate((source, line, obj), seen, max_chars, id_from, label)
 
 
 def check_encoding(encoding: str) -> str:
@@ -231,23 +246,31 @@ def _iter_path(
     encoding: str = "utf-8",
     columns: dict[str, str] | None = None,
     exclude: Collection[Path] = (),
-) -> Iterator[RawRecord]:
-    """Records of one input; ``root``: the folder it was found in (a file's id is then its path
-    relative to that folder, without suffix: ``herald/0001`` and ``ledger/0001`` stay apart);
-    ``encoding``: of .txt and .html files (JSON, CSV and Parquet are UTF-8 by definition here);
-    ``columns``: the CSV / Parquet columns holding ``text`` and ``id``."""
+) -> Iterator[tuple[str, RawRecord]]:
+    """Records of one input, each with its file's label for fallback ids (``file:line``: the path inside the
+    folder given, so that ``a/x.jsonl`` and ``b/x.jsonl`` stay apart, or the file's name); ``root``: the folder
+    it was found in (a .txt or .html file's id is then its path relative to that folder, without suffix:
+    ``herald/0001`` and ``ledger/0001`` stay apart); ``encoding``: of .txt, .html and CSV files (JSON and
+    Parquet are UTF-8 by definition); ``columns``: the CSV / Parquet columns holding ``text`` and ``id``.
+    A file in a folder that cannot be read is an error record, not the end of the run."""
     if p == "-":
-        yield from jsonl_lines(sys.stdin.buffer, "<stdin>")
+        yield from (("<stdin>", r) for r in jsonl_lines(sys.stdin.buffer, "<stdin>"))
         return
     path = Path(p)
     if path.is_dir():
         for f in files_read([p], exclude):
             yield from _iter_path(str(f), id_from, root=path, encoding=encoding, columns=columns)
         return
+    label = path.relative_to(root).as_posix() if root is not None else path.name
     # check_paths has refused unknown suffixes of regular files; anything else (a named pipe, say) is read as HTML, as it always was
     fmt = input_format(path) or INPUT_FORMATS["html"]
     records = fmt.read(path, str(path), doc_id=_file_id(path, root) if fmt.whole_file else "", encoding=encoding)
-    yield from _renamed(records, columns) if fmt.columns is not None else records
+    line = 0
+    try:
+        for source, line, obj in _renamed(records, columns) if fmt.columns is not None else records:
+            yield label, (source, line, obj)
+    except OSError as exc:  # a file given itself was checked up front; one found in a folder may not be readable
+        yield label, (str(path), line + 1, InputError(str(path), line + 1, None, f"cannot read ({exc.strerror or exc})"))
 
 
 def _file_id(path: Path, root: Path | None) -> str:
@@ -267,7 +290,7 @@ def jsonl_lines(fh: Iterable[bytes], source: str) -> Iterator[RawRecord]:
         if not raw.strip():
             continue
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")  # a byte-order mark (Windows tools) is no error
         except UnicodeDecodeError as exc:
             yield source, lineno, InputError(source, lineno, None, f"invalid UTF-8 at byte {exc.start}")
             continue
@@ -337,7 +360,7 @@ def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", en
     with _opened(file) as fh:
         raw = fh.read()
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputPathError(f"{source}: not a readable JSON array ({exc})") from None
     if not isinstance(data, list):
@@ -347,25 +370,40 @@ def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", en
 
 
 def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
+    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default); a row
+    with bytes not in the encoding is an error record, and the rows after it are read."""
     csv.field_size_limit(sys.maxsize)
     with _opened(file) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+        text = io.TextIOWrapper(raw, encoding=_sig(encoding), errors="surrogateescape", newline="")
         reader = csv.DictReader(text)
-        row_no = 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:
-                raise InputPathError(f"{source}: invalid UTF-8 near row {row_no + 1} ({exc.reason})") from None
-            row_no += 1
-            yield source, row_no, {k: v for k, v in row.items() if k is not None}
+        for row_no, row in enumerate(reader, start=2):
+            obj = {k: v for k, v in row.items() if k is not None}
+            if any(isinstance(v, str) and _SURROGATE.search(v) for v in obj.values()):
+                yield (
+                    source,
+                    row_no,
+                    InputError(source, row_no, None, f"bytes that are not {_encoding_name(encoding)}{_hint(encoding)}"),
+                )
+                continue
+            yield source, row_no, obj
 
 
 def _csv_columns(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         return next(csv.reader(fh), [])
+
+
+def _sig(encoding: str) -> str:
+    """UTF-8 read so that a leading byte-order mark (Excel's "CSV UTF-8", Notepad) is dropped."""
+    return "utf-8-sig" if _encoding_name(encoding) == "UTF-8" else encoding
+
+
+def _encoding_name(encoding: str) -> str:
+    return "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding
+
+
+def _hint(encoding: str) -> str:
+    return " (an archive in Latin-1 or cp1252? try --encoding cp1252)" if _encoding_name(encoding) == "UTF-8" else ""
 
 
 def _read_parquet(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
@@ -408,11 +446,9 @@ def _decode(file: Path | BinaryIO, source: str, doc_id: str, encoding: str) -> s
     with _opened(file) as fh:
         raw = fh.read()
     try:
-        return raw.decode(encoding)
+        return raw.decode(_sig(encoding))
     except UnicodeDecodeError as exc:
-        name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-        hint = " (an archive in Latin-1 or cp1252? try --encoding cp1252)" if name == "UTF-8" else ""
-        return InputError(source, 1, doc_id, f"invalid {name} at byte {exc.start}{hint}")
+        return InputError(source, 1, doc_id, f"invalid {_encoding_name(encoding)} at byte {exc.start}{_hint(encoding)}")
 
 
 def _read_text_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
@@ -556,8 +592,8 @@ FOLDER_SUFFIXES = {
     s for f in INPUT_FORMATS.values() if f.in_folders for s in f.suffixes
 }  # those read inside a folder given as input
 TABULAR = {s for f in INPUT_FORMATS.values() if f.needs_id for s in f.suffixes}
-_NEEDS_ID_SUFFIXES = tuple(sorted(TABULAR))
-_WHOLE_FILE_SUFFIXES = tuple(s for f in INPUT_FORMATS.values() if f.whole_file for s in f.suffixes)
+_NEEDS_ID_SUFFIXES = frozenset(TABULAR)
+_WHOLE_FILE_SUFFIXES = frozenset(s for f in INPUT_FORMATS.values() if f.whole_file for s in f.suffixes)
 
 
 def input_format(path: str | Path) -> Format | None:
@@ -613,35 +649,54 @@ def validate_record(
     return _validate((source, line, obj), seen, max_chars, id_from)
 
 
-def _validate(item: tuple[str, int, Any], seen: set[str], max_chars: int, id_from: str = "field") -> Article | InputError:
+def _validate(
+    item: tuple[str, int, Any], seen: set[str], max_chars: int, id_from: str = "field", label: str | None = None
+) -> Article | InputError:
+    """``label``: the file's name in fallback ids (``file:line``); its path inside the folder given, when found in one."""
     source, line, obj = item
     if isinstance(obj, InputError):
         return obj
     if not isinstance(obj, dict):
         return InputError(source, line, None, f"expected a JSON object, got {type(obj).__name__}")
+    fallback_id = f"{label or Path(source).name}:{line}"
     raw_id = obj.get("id") if id_from == "field" else None
     doc_id = None if raw_id is None or raw_id == "" else str(raw_id)
     if id_from == "line":
-        doc_id = f"{Path(source).name}:{line}"
+        doc_id = fallback_id
     if doc_id is None:
-        if source.endswith(_NEEDS_ID_SUFFIXES):
+        if Path(source).suffix.lower() in _NEEDS_ID_SUFFIXES:
             return InputError(source, line, None, "missing 'id' (tabular input needs an id column, or use --id-from line)")
-        doc_id = f"{Path(source).name}:{line}"
+        doc_id = fallback_id
     text = obj.get("text")
     if text is not None and not isinstance(text, str):
         return InputError(source, line, doc_id, f"'text' is not a string (got {type(text).__name__})")
     if text is None or not text.strip():
         return InputError(source, line, doc_id, "missing or empty 'text'")
-    if len(text) > max_chars:
+    title = obj.get("title")
+    title = title.strip() if isinstance(title, str) and title.strip() else None
+    if len(text) + len(title or "") > max_chars:
+        what = "title and text have" if title else "text has"
         return InputError(
-            source, line, doc_id, f"text has {len(text):,} characters, over the limit of {max_chars:,} (--max-chars)"
+            source,
+            line,
+            doc_id,
+            f"{what} {len(text) + len(title or ''):,} characters, over the limit of {max_chars:,} (--max-chars)",
         )
-    if m := _CONTROL.search(text):
-        return InputError(source, line, doc_id, f"text contains a control character (U+{ord(m.group()):04X}) at {m.start()}")
+    for field_name, value in (("text", text), ("title", title or "")):
+        if m := _CONTROL.search(value):
+            return InputError(
+                source, line, doc_id, f"{field_name} contains a control character (U+{ord(m.group()):04X}) at {m.start()}"
+            )
+        if m := _SURROGATE.search(value):
+            return InputError(
+                source,
+                line,
+                doc_id,
+                f"{field_name} contains half a character (U+{ord(m.group()):04X}) at {m.start()}: an emoji cut in two, "
+                "or bytes that are not in the file's encoding",
+            )
     if doc_id in seen:
         return InputError(source, line, doc_id, f"duplicate id {doc_id!r}")
     seen.add(doc_id)
-    title = obj.get("title")
-    title = title.strip() if isinstance(title, str) and title.strip() else None
     meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}
     return Article(id=doc_id, text=text, title=title, meta=meta, source=source, line=line)

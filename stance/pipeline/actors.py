@@ -286,7 +286,7 @@ class ActorFinder:
         from spacy.tokens import Span
 
         nlp = self.nlp
-        docs = [nlp.make_doc(t) for t in texts]
+        docs = [nlp.tokenizer(t) for t in texts]  # not make_doc: its 1,000,000-character limit guards the parser, unused here
         words = [[t.text for t in d] for d in docs]  # read once: each spaCy token access builds an object
         found = [self._registry_candidates(d, w) for d, w in zip(docs, words, strict=True)]
         ents: list[list[Span]] = [[] for _ in docs]

@@ -46,7 +46,7 @@ class ScoreOptions:
     workers: int = 1
     device: str = DEFAULTS.device
     backend: str = DEFAULTS.backend
-    encoding: str = "utf-8"  # of .txt and .html inputs
+    encoding: str = "utf-8"  # of .txt, .html and .csv inputs
     text_column: str = "text"  # of CSV and Parquet inputs
     id_column: str = "id"
     meta: tuple[tuple[str, str], ...] = ()  # constant fields for every record (--meta outlet=Herald)

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Security
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -33,7 +33,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from stance import __version__
 from stance.io.readers import Article, InputError, validate_record
 from stance.service.batcher import ItemError, MicroBatcher, QueueFullError
-from stance.service.errors import ApiError, install_error_handlers
+from stance.service.errors import ApiError, field_name, install_error_handlers
 from stance.service.middleware import BodySizeLimit
 from stance.service.schemas import (
     ErrorBody,
@@ -44,6 +44,7 @@ from stance.service.schemas import (
     StanceResponse,
     StatsOut,
     Status,
+    json_problems,
 )
 from stance.service.settings import ServiceSettings
 
@@ -296,7 +297,7 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": state.phase if state.phase != "ready" else "unavailable"}, status_code=503)
 
-    router = APIRouter(prefix="/v1", dependencies=[Depends(_auth_dependency(settings))])
+    router = APIRouter(prefix="/v1", dependencies=[Depends(_auth_dependency(settings)), Depends(_standard_json)])
 
     @router.post("/score", response_model=ScoreResponse, tags=["scoring"], summary="Score articles: one row per sentence")
     async def score(body: ScoreRequest) -> JSONResponse:
@@ -386,20 +387,42 @@ def _auth_dependency(settings: ServiceSettings) -> Callable[..., Any]:
     return require_key
 
 
+async def _standard_json(request: Request) -> None:
+    """422 for a body with NaN, Infinity or a lone surrogate anywhere (Python's JSON parser takes them;
+    the model and the response cannot), before the body's validation and any model work."""
+    if request.method != "POST":
+        return
+    try:
+        body = await request.json()  # already parsed for the route (the request caches it)
+    except ValueError:  # not JSON at all: the route's own validation says so
+        return
+    problems = json_problems(body)
+    if problems:
+        message = "; ".join(f"{field_name(p['loc'])}: {p['msg']}" for p in problems[:5])
+        raise ApiError(422, "validation_error", message, detail=problems)
+
+
 def _check_articles(body: ScoreRequest, settings: ServiceSettings) -> list[Article]:
-    """The articles of the request, checked by the rules of ``stance score`` (413 for length, 422 otherwise)."""
+    """The articles of the request, checked by the rules of ``stance score`` (413 for length, title and
+    text together; 422 otherwise)."""
     limit = settings.max_article_chars
-    too_long = [(i, len(a.text)) for i, a in enumerate(body.articles) if len(a.text) > limit]
+    sizes = [(i, len(a.text) + len(a.title or ""), bool(a.title)) for i, a in enumerate(body.articles)]
+    too_long = [(i, n, titled) for i, n, titled in sizes if n > limit]
     if too_long:
         detail = [
-            {"loc": ["body", "articles", i, "text"], "msg": f"{n:,} characters, over the limit of {limit:,}", "type": "too_long"}
-            for i, n in too_long
+            {
+                "loc": ["body", "articles", i] if titled else ["body", "articles", i, "text"],
+                "msg": f"{n:,} characters{' (title and text)' if titled else ''}, over the limit of {limit:,}",
+                "type": "too_long",
+            }
+            for i, n, titled in too_long
         ]
-        i, n = too_long[0]
+        i, n, titled = too_long[0]
+        what = f"articles[{i}].title and .text have" if titled else f"articles[{i}].text has"
         raise ApiError(
             413,
             "article_too_long",
-            f"articles[{i}].text has {n:,} characters; the limit is {limit:,} (max_article_chars)",
+            f"{what} {n:,} characters; the limit is {limit:,} (max_article_chars)",
             detail=detail,
         )
     if len(body.articles) > settings.max_queue:

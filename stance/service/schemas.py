@@ -7,9 +7,56 @@ Example:
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_problems(value: Any, loc: tuple[str | int, ...] = ("body",)) -> list[dict[str, Any]]:
+    """What a parsed request body holds that JSON does not allow, as 422 ``detail`` items: NaN and
+    Infinity (Python's parser takes them; a response cannot carry them) and lone
+    surrogates (``"\\ud83d"``: half a character, which no tokenizer reads), in values and field names.
+
+    Example:
+        >>> [p["loc"] for p in json_problems({"sentences": [{"text": "ok", "w": float("nan")}]})]
+        [['body', 'sentences', 0, 'w']]
+    """
+    problems: list[dict[str, Any]] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(loc, value)]
+    while stack:  # not recursive: the parser allows deeper nesting than Python's call stack
+        where, v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            token = "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+            problems.append(
+                {"loc": list(where), "msg": f"{token} is not valid JSON (send null or a string)", "type": "json_invalid"}
+            )
+        elif isinstance(v, str) and (m := _SURROGATE.search(v)):
+            problems.append({"loc": list(where), "msg": _half_character(m, "at"), "type": "json_invalid"})
+        elif isinstance(v, dict):
+            children: list[tuple[tuple[str | int, ...], Any]] = []
+            for key, x in v.items():
+                if m := _SURROGATE.search(key):
+                    shown = key.encode("utf-8", "backslashreplace").decode("utf-8")  # a response cannot carry it either
+                    problems.append(
+                        {"loc": [*where, shown], "msg": _half_character(m, "in the field name at"), "type": "json_invalid"}
+                    )
+                else:
+                    children.append(((*where, key), x))
+            stack.extend(reversed(children))
+        elif isinstance(v, list):
+            stack.extend(((*where, i), x) for i, x in reversed(list(enumerate(v))))
+    return problems
+
+
+def _half_character(m: re.Match[str], where: str) -> str:
+    return (
+        f"lone surrogate \\u{ord(m.group()):04x} {where} character {m.start()}: half a character, not text "
+        "(an emoji cut in two? send both halves, or the character itself)"
+    )
 
 
 class ArticleIn(BaseModel):

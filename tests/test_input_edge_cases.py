@@ -1,0 +1,107 @@
+"""Input that real collections hold and that once lost articles or stopped a run: byte-order marks,
+Windows encodings, same-named files in subfolders, upper-case suffixes, hidden files, linked folders,
+cut emoji, long titles."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from stance.io.readers import Article, InputError, InputPathError, check_paths, iter_inputs
+
+
+def read(paths, **kw):
+    return list(iter_inputs([str(p) for p in paths], **kw))
+
+
+def test_a_byte_order_mark_is_no_error_in_csv_jsonl_or_json(tmp_path):
+    """Excel's "CSV UTF-8" writes one: every CSV row was "missing 'id'", the first JSONL line malformed JSON."""
+    (tmp_path / "a.csv").write_bytes("\ufeffid,text\nc1,Canada spoke.\n".encode())
+    (tmp_path / "b.jsonl").write_bytes(("\ufeff" + json.dumps({"id": "j1", "text": "Mexico spoke."}) + "\n").encode())
+    (tmp_path / "c.json").write_bytes(("\ufeff" + json.dumps([{"id": "k1", "text": "Chile spoke."}])).encode())
+    (tmp_path / "d.txt").write_bytes("\ufeffPeru spoke today.\n".encode())
+    items = read([tmp_path / n for n in ("a.csv", "b.jsonl", "c.json", "d.txt")])
+    assert [type(i) for i in items] == [Article] * 4
+    assert [i.id for i in items] == ["c1", "j1", "k1", "d"] and items[3].text.startswith("Peru")
+    check_paths([str(tmp_path / "a.csv")], id_column="id", id_from="field")  # the header's first column is 'id'
+
+
+def test_a_csv_in_another_encoding_is_read_with_encoding_and_a_bad_row_is_an_error_not_the_end(tmp_path):
+    src = tmp_path / "w.csv"
+    src.write_bytes("id,text\na,Montréal spoke.\nb,Québec replied.\n".encode("cp1252"))
+    items = read([src])  # as UTF-8: each row with é is an error record naming its row, and the run goes on
+    assert [(type(i), i.line) for i in items] == [(InputError, 2), (InputError, 3)]
+    assert "try --encoding cp1252" in items[0].reason
+    assert [i.text for i in read([src], encoding="cp1252")] == ["Montréal spoke.", "Québec replied."]
+    mixed = tmp_path / "m.csv"
+    mixed.write_bytes(b"id,text\na,Fine.\nb,Caf\xe9 closed.\nc,Also fine.\n")
+    assert [type(i).__name__ for i in read([mixed])] == ["Article", "InputError", "Article"]
+
+
+def test_a_table_without_an_id_column_is_refused_before_the_run_not_row_by_row(tmp_path):
+    src = tmp_path / "t.csv"
+    src.write_text("headline,text\nA,Canada spoke.\n")
+    with pytest.raises(InputPathError, match=r"no column 'id'.*--id-from line"):
+        check_paths([str(src)], id_from="field")
+    assert [i.id for i in read([src], id_from="line")] == ["t.csv:2"]
+
+
+def test_same_named_files_in_two_subfolders_get_ids_of_their_own(tmp_path):
+    """Before, both gave 'x.jsonl:1', and every article of the second file was a 'duplicate id' error."""
+    for outlet in ("a", "b"):
+        (tmp_path / "news" / outlet).mkdir(parents=True)
+        (tmp_path / "news" / outlet / "x.jsonl").write_text(json.dumps({"text": f"{outlet} spoke."}) + "\n")
+    assert [i.id for i in read([tmp_path / "news"])] == ["a/x.jsonl:1", "b/x.jsonl:1"]
+    assert [i.id for i in read([tmp_path / "news" / "a" / "x.jsonl"])] == ["x.jsonl:1"]  # a file given itself: its name
+
+
+def test_upper_case_suffixes_behave_as_lower_case(tmp_path):
+    (tmp_path / "herald").mkdir()
+    (tmp_path / "herald" / "0001.TXT").write_text("Canada spoke today.\n")
+    [article] = read([tmp_path], outlet_from="parent")
+    assert article.meta["outlet"] == "herald"
+    (tmp_path / "up.CSV").write_text("id,text\n,Canada spoke.\n")  # a row with an empty id: an error, not 'up.CSV:2'
+    [row] = read([tmp_path / "up.CSV"])
+    assert isinstance(row, InputError) and "missing 'id'" in row.reason
+
+
+def test_hidden_files_are_not_read_and_linked_folders_are_followed_once(tmp_path):
+    news = tmp_path / "news"
+    (news / ".ipynb_checkpoints").mkdir(parents=True)
+    (news / "a.txt").write_text("Canada spoke today.\n")
+    (news / "._a.txt").write_bytes(b"\x00\x05\x16\x07 mac resource fork")
+    (news / ".ipynb_checkpoints" / "x-checkpoint.jsonl").write_text(json.dumps({"text": "a stale copy"}) + "\n")
+    archive = tmp_path / "archive" / "ledger"
+    archive.mkdir(parents=True)
+    (archive / "b.txt").write_text("Mexico spoke today.\n")
+    os.symlink(archive, news / "ledger")
+    os.symlink(news, news / "ledger" / "loop")  # a link back up the tree does not make the scan go round
+    items = read([news])
+    assert [(type(i).__name__, i.id) for i in items] == [("Article", "a"), ("Article", "ledger/b")]
+
+
+def test_half_a_character_and_an_overlong_title_are_error_records(tmp_path):
+    """A cut emoji ("\\ud83d" alone) and a title pushing the article past --max-chars stopped the whole run."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "e", "text": "Fans \ud83d cheered."})
+        + "\n"
+        + json.dumps({"id": "t", "title": "Canada " * 20, "text": "Mexico spoke."})
+        + "\n"
+        + json.dumps({"id": "ok", "title": "A title", "text": "Mexico spoke."})
+        + "\n"
+    )
+    items = read([src], max_chars=100)
+    assert isinstance(items[0], InputError) and "half a character (U+D83D) at 5" in items[0].reason
+    assert isinstance(items[1], InputError) and "title and text have 152 characters, over the limit of 100" in items[1].reason
+    assert isinstance(items[2], Article)
+
+
+def test_the_actor_finder_reads_an_article_longer_than_spacys_default_limit():
+    from stance.pipeline.actors import ActorFinder
+
+    text = "Canada spoke. " + "word " * 210_000  # 1,050,014 characters: spaCy's make_doc raises E088 past 1,000,000
+    [mention] = ActorFinder(use_ner=False).find(text)
+    assert mention.actor == "Canada"
