@@ -105,3 +105,13 @@ def test_the_actor_finder_reads_an_article_longer_than_spacys_default_limit():
     text = "Canada spoke. " + "word " * 210_000  # 1,050,014 characters: spaCy's make_doc raises E088 past 1,000,000
     [mention] = ActorFinder(use_ner=False).find(text)
     assert mention.actor == "Canada"
+
+
+def test_the_python_api_reads_a_dict_as_stance_score_and_the_service_do():
+    """Before, an id of None became the article 'None' and a title kept its spaces (other offsets than the service's)."""
+    from stance.pipeline.scorer import to_article
+
+    article = to_article({"id": None, "title": "  Moscow replies ", "text": "Moscow said no.", "outlet": "Wire"}, 3)
+    assert (article.id, article.title, article.meta) == ("3", "Moscow replies", {"outlet": "Wire"})
+    with pytest.raises(ValueError, match=r"article 1: text contains half a character"):
+        to_article("Fans \ud83d cheered.", 1)

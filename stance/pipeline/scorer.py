@@ -9,12 +9,13 @@ Example:
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from stance.io.readers import Article, InputError
+from stance.io.readers import Article, InputError, validate_record
 from stance.model.encoding import encode_batch
 from stance.model.modeling import StanceModel
 from stance.model.outputs import DevicePrediction, stance_and_probs
@@ -324,21 +325,24 @@ def _assign(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[
 
 
 def to_article(obj: str | dict | Article, index: int = 0) -> Article:
-    """An :class:`Article` from a string, a dict with ``text`` (and ``id``, ``title``, metadata) or an Article."""
+    """An :class:`Article` from a string, a dict with ``text`` (and ``id``, ``title``, metadata) or an Article;
+    ValueError where `stance score` would send the record to its errors file (half a character, say).
+
+    Example:
+        >>> article = to_article({"id": None, "title": "  Moscow replies ", "text": "Moscow said no."}, 3)
+        >>> article.id, article.title
+        ('3', 'Moscow replies')
+    """
     if isinstance(obj, Article):
         return obj
     if isinstance(obj, str):
         if not obj.strip():
             raise ValueError(f"article {index} is empty")
-        return Article(id=str(index), text=obj)
-    if isinstance(obj, dict):
-        text = obj.get("text")
-        if text is not None and not isinstance(text, str):
-            raise ValueError(f"article {index}: 'text' is not a string (got {type(text).__name__})")
-        if text is None or not text.strip():
-            raise ValueError(f"article {index}: 'text' is missing or empty")
-        raw_title = obj.get("title")
-        title = raw_title if isinstance(raw_title, str) and raw_title.strip() else None
-        meta = {k: v for k, v in obj.items() if k not in ("id", "text", "title")}
-        return Article(id=str(obj.get("id", index)), text=text, title=title, meta=meta)
+        obj = {"text": obj}
+    if isinstance(obj, dict):  # the checks and id and title rules of `stance score` and the service
+        record = obj if obj.get("id") not in (None, "") else {**obj, "id": index}
+        item = validate_record(record, set(), max_chars=sys.maxsize, source="article", line=index)
+        if isinstance(item, InputError):
+            raise ValueError(f"article {index}: {item.reason}")
+        return replace(item, source="", line=0)
     raise ValueError(f"article {index}: expected a string or a dict, got {type(obj).__name__}")
