@@ -17,8 +17,21 @@ from stance.cli.main import app
 from stance.io.readers import Article, InputPathError
 from stance.run.local import score_collection
 from stance.run.options import ScoreOptions
-from stance.run.predictor import ScoringPredictor, records_to_items
-from stance.run.ray_engine import RayOptions, list_input_files
+from stance.run.predictor import RECORD_SCHEMA, ScoringPredictor, records_to_items
+from stance.run.ray_engine import (
+    ACTOR_MAX_RESTARTS,
+    ACTOR_TASK_RETRIES,
+    RayConnectError,
+    RayOptions,
+    RayRunError,
+    ScoringActor,
+    _keep_committed,
+    actor_options,
+    batch_that_killed,
+    check_out_path,
+    list_input_files,
+    plan_actors,
+)
 from tests.sample_articles import ARTICLES
 
 BAD_LINES = [
@@ -91,6 +104,7 @@ def test_engines_agree_row_for_row(tmp_path, tiny_model_dir, ray_local):
         assert getattr(ray_summary, field) == getattr(local, field), field
     run = json.loads(next(tmp_path.glob("*.run.json")).read_text())
     assert run["engine"]["name"] == "ray" and run["engine"]["actors"] == 2
+    assert run["model"]["backend"] == ray_summary.backend == "torch"  # 'auto' decided once on the driver (no export: torch)
     assert run["counts"]["articles_read"] == 11 and run["counts"]["articles_scored"] == 4
 
 
@@ -120,6 +134,133 @@ def test_a_dead_worker_is_retried_and_every_article_is_written_once(tmp_path, ti
     assert all(ids == list(range(len(ids))) for ids in per_doc)  # no sentence twice, none missing
     assert summary.articles_scored == 24 and summary.errors == 1 and summary.articles_read == 25
     assert [e["id"] for e in errors_of(tmp_path / "out.errors.jsonl")] == ["bad"]
+
+
+def test_a_batch_that_keeps_killing_its_actor_stops_the_run(tmp_path, tiny_model_dir, ray_local):
+    from stance.run.ray_engine import score_collection_ray
+
+    class KillingPredictor(ScoringPredictor):  # every attempt at doc5's batch kills the actor (as out of memory would)
+        def __call__(self, batch):
+            if any(raw and '"doc5"' in raw for raw in batch.column("raw").to_pylist()):
+                os._exit(1)
+            return super().__call__(batch)
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": f"doc{i}", "text": f"Kyiv spoke on day {i}."}) + "\n" for i in range(8)))
+    options = ScoreOptions(model=str(tiny_model_dir), use_ner=False, chunk_articles=4, shard_articles=4)
+    with pytest.raises(RayRunError, match=r"starts with article 'doc\d' \(.*in.jsonl, line \d\), started 3 times"):
+        score_collection_ray(
+            [str(src)], tmp_path / "out.parquet", options, RayOptions(actors_per_node=1), predictor_cls=KillingPredictor
+        )
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_scoring_actor_names_a_batch_that_never_finishes(tmp_path):
+    class Dying:  # stands for an actor process that dies in the middle of a batch
+        def __init__(self, **kwargs):
+            self.die = kwargs["die"]
+
+        def __call__(self, batch):
+            if self.die:
+                raise SystemExit
+            return batch
+
+    (tmp_path / "started").mkdir()
+    batch = pa.Table.from_pylist(
+        [{"order": 7, "source": "in.jsonl", "line": 8, "raw": json.dumps({"id": "doc7", "text": "x"}), "error": None}],
+        schema=RECORD_SCHEMA,
+    )
+    assert ScoringActor(Dying, str(tmp_path), die=False)(batch) == batch
+    assert not list((tmp_path / "started").iterdir()) and batch_that_killed(tmp_path) is None
+    for attempt in range(1 + ACTOR_TASK_RETRIES):
+        with pytest.raises(SystemExit):
+            ScoringActor(Dying, str(tmp_path), die=True)(batch)
+        if attempt == 0:
+            assert batch_that_killed(tmp_path) is None  # one attempt: a run stopped for another reason
+    assert batch_that_killed(tmp_path) == "article 'doc7' (in.jsonl, line 8), started 3 times"
+
+
+def test_the_actor_pool_retries_a_bounded_number_of_times():
+    pytest.importorskip("ray.data", reason="Ray is an optional extra")
+    from stance.run.ray_engine import actor_pool_args
+
+    plan = plan_actors([8.0, 4.0], actors_per_node=2)
+    assert (plan.actors, plan.threads, plan.actor_cpus, plan.partitions) == (4, 2, 1.25, 12)
+    args = actor_pool_args(plan)
+    assert args["max_restarts"] == ACTOR_MAX_RESTARTS == 2 and args["max_task_retries"] == ACTOR_TASK_RETRIES == 2
+    assert args["compute"].min_size == args["compute"].max_size == 4 and args["num_cpus"] == 1.25
+    with pytest.raises(RayRunError, match="no live node"):
+        plan_actors([])
+
+
+def test_auto_backend_is_decided_once_on_the_driver(monkeypatch):
+    from dataclasses import replace
+
+    import stance.run.ray_engine as ray_engine
+
+    calls = []
+
+    def decide(options, threads):
+        calls.append(threads)
+        return replace(options, backend="onnx-int8", requested_backend="auto")
+
+    monkeypatch.setattr(ray_engine, "decide_backend", decide)
+    options = actor_options(ScoreOptions(backend="auto"), plan_actors([16.0], actors_per_node=4))
+    assert calls == [4]  # once, for the actors' thread count
+    assert (options.backend, options.requested_backend) == ("onnx-int8", "auto")
+
+
+def test_out_must_be_a_local_path(tmp_path, monkeypatch):
+    for out in ("s3://bucket/scores.parquet", Path("s3://bucket/scores.parquet"), "gs://b/x.parquet"):
+        with pytest.raises(ValueError, match="must be a local path"):
+            check_out_path(out)
+    with pytest.raises(ValueError, match="--errors"):
+        check_out_path(tmp_path / "o.parquet", "s3://bucket/errors.jsonl")
+    assert check_out_path(tmp_path / "o.parquet") == tmp_path / "o.parquet"
+    pytest.importorskip("ray.data", reason="Ray is an optional extra")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(ARTICLES[0]) + "\n")
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["score", str(src), "--out", "s3://bucket/scores.parquet", "--engine", "ray"])
+    assert r.exit_code == 2 and "must be a local path" in " ".join(r.output.split())
+    assert not (tmp_path / "s3:").exists()
+
+
+def test_keep_committed_checks_the_reported_parts_are_there(tmp_path):
+    for sub in ("rows", "errors"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "rows" / "part-a.parquet").write_bytes(b"x")
+    (tmp_path / "rows" / "part-a.parquet.123.tmp").write_bytes(b"x")  # an attempt that died
+    (tmp_path / "errors" / "errors-a.parquet").write_bytes(b"x")
+    summaries = [{"part": "part-a.parquet", "errors_part": "errors-a.parquet"}, {"part": "part-b.parquet", "errors_part": ""}]
+    with pytest.raises(RayRunError, match=r"1 of the 3 part files .* not in .*rows/part-b.parquet.*shared"):
+        _keep_committed(tmp_path, summaries)
+    assert (tmp_path / "rows" / "part-a.parquet.123.tmp").exists()  # nothing removed before the check
+    assert _keep_committed(tmp_path, summaries[:1]) == [tmp_path / "rows" / "part-a.parquet"]
+    assert sorted(p.name for p in (tmp_path / "rows").iterdir()) == ["part-a.parquet"]
+
+
+def test_a_ray_that_cannot_be_reached_is_a_clean_error_and_leaves_nothing(tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra")
+    pytest.importorskip("ray.data", reason="Ray is an optional extra")
+    from stance.run.ray_engine import score_collection_ray
+
+    def no_cluster(**kwargs):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to.")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", no_cluster)
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(ARTICLES[0]) + "\n")
+    out = tmp_path / "o.parquet"
+    with pytest.raises(RayConnectError, match="cannot connect to Ray at --address auto .*ray start --head"):
+        score_collection_ray([str(src)], out, ScoreOptions(use_ner=False), RayOptions(address="auto"))
+    assert not (tmp_path / "o.parquet.ray-tmp").exists()
+    for _ in range(2):  # the rerun gets the same message, not "an unfinished Ray run exists"
+        r = CliRunner().invoke(app, ["score", str(src), "--out", str(out), "--engine", "ray", "--address", "auto"])
+        assert r.exit_code == 2 and isinstance(r.exception, SystemExit)  # a message, no traceback
+        assert "cannot connect to Ray at --address auto" in " ".join(r.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 
 def test_records_to_items_is_the_local_validation():
@@ -157,9 +298,18 @@ def test_input_listing(tmp_path):
         ("2.jsonl", "jsonl", 1),
         ("2.jsonl", "jsonl", 2),
     ]
+    for name in (".DS_Store", "_SUCCESS", "b/_SUCCESS", ".1.parquet.crc", "b/part-0.crc", ".ipynb_checkpoints/3.jsonl"):
+        (d / name).parent.mkdir(exist_ok=True)
+        (d / name).write_text("x")
+    skipped: list[str] = []
+    files = list_input_files([str(d), f"file://{d}"], skipped)  # hidden files and Spark's markers are not input
+    assert [Path(f.source.split("://")[-1]).name for f in files] == ["1.parquet", "2.jsonl"] * 2
+    assert len(skipped) == 12 and any(s.endswith("b/_SUCCESS") for s in skipped)
     (d / "notes.txt").write_text("x")
     with pytest.raises(InputPathError, match="other file"):
         list_input_files([str(d)])
+    with pytest.raises(InputPathError, match="not .txt"):
+        list_input_files([f"file://{d}"])
     with pytest.raises(InputPathError, match="standard input"):
         list_input_files(["-"])
     with pytest.raises(InputPathError, match="no such file"):

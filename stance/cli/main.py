@@ -176,7 +176,9 @@ def score(
     errors: Annotated[Path | None, typer.Option(help="bad input records go here (default: OUT.errors.jsonl)")] = None,
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = _RUN.id_from,
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = _RUN.max_chars,
-    encoding: Annotated[str, typer.Option(help="text encoding of .txt and .html files (e.g. latin-1, cp1252)")] = _RUN.encoding,
+    encoding: Annotated[
+        str, typer.Option(help="text encoding of .txt, .html and .csv files (e.g. latin-1, cp1252)")
+    ] = _RUN.encoding,
     text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = _RUN.text_column,
     id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = _RUN.id_column,
     meta: Annotated[
@@ -241,7 +243,7 @@ def score(
         if engine not in ("local", "ray"):
             raise ValueError(f"--engine must be 'local' or 'ray', not {engine!r}")
         if engine == "local":
-            check_paths(inputs, text_column=text_column, id_column=id_column)
+            check_paths(inputs, text_column=text_column, id_column=id_column, id_from=id_from)
             for folder, skipped in unread_in_folders(inputs).items():
                 console.print(
                     f"[yellow]note:[/yellow] {folder}: {sum(skipped.values())} files not read ("
@@ -350,22 +352,33 @@ def _field_value(item: str) -> tuple[str, str]:
 def _score_on_ray(
     inputs: list[str], out: Path, options, *, errors: Path | None, overwrite: bool, address: str | None, actors_per_node: int
 ):
-    """``stance score --engine ray``: the run summary, or exit 2 with a message (no Ray, bad input)."""
+    """``stance score --engine ray``: the run summary, or exit 2 with a message (no Ray, Ray not reached,
+    bad input) or 1 (a run that stopped: a batch that kept killing its actor, parts not on shared storage)."""
     from stance.io.readers import InputPathError
     from stance.run.local import OutputExistsError
 
     try:
         import ray.data  # noqa: F401  (an optional extra)
 
-        from stance.run.ray_engine import RayOptions, score_collection_ray
+        from stance.run.ray_engine import RayConnectError, RayOptions, RayRunError, score_collection_ray
     except ImportError as exc:
         fail(f"--engine ray needs Ray Data: pip install 'stance[ray]' ({exc})")
     try:
         ray_options = RayOptions(address=address, actors_per_node=actors_per_node)
         console.print(f"scoring on Ray ({address or 'a local Ray instance'}); Ray Data logs each stage as it finishes")
-        return score_collection_ray(inputs, out, options, ray_options, errors_path=errors, overwrite=overwrite)
-    except (OutputExistsError, InputPathError, ValueError) as exc:
+        return score_collection_ray(
+            inputs,
+            out,
+            options,
+            ray_options,
+            errors_path=errors,
+            overwrite=overwrite,
+            on_note=lambda note: console.print(f"[yellow]note:[/yellow] {note}"),
+        )
+    except (OutputExistsError, InputPathError, RayConnectError, ValueError) as exc:
         fail(str(exc))
+    except RayRunError as exc:
+        fail(str(exc), code=1)
 
 
 @app.command()
