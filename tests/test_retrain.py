@@ -366,6 +366,35 @@ def test_retrain_limits_false_alarms_as_training_does(world, home, tmp_path, mon
     assert calls == []  # no limit configured: the thresholds are only tuned
 
 
+def test_thresholds_are_tuned_where_the_base_was_not_on_what_the_gate_reads(world, home, tmp_path, monkeypatch):
+    """A retrain of a retrained model tuned on the earlier retrain's held-out labels, which the gate then read:
+    the new model was tuned on a set its base never saw. Now every retrain tunes on the base's own dev sets,
+    and --eval files are gated on, not tuned on."""
+    import training.train
+    from training.retrain import RetrainOptions, retrain
+
+    tuned_on, real = [], training.train.retune_thresholds
+
+    def spy(model, raws, *args, **kwargs):
+        tuned_on.append(sorted(len(raw.records) for raw in raws))
+        return real(model, raws, *args, **kwargs)
+
+    monkeypatch.setattr(training.train, "retune_thresholds", spy)
+    config = tmp_path / "retrain.yaml"
+    config.write_text(RETRAIN_YAML.replace("tune_thresholds: false", "tune_thresholds: true"))
+    quick = {"config": str(config), "bootstrap": 50, "register": False, "require_significant": False}
+    first = write_jsonl(tmp_path / "first.jsonl", labelled(NEW, 60, 13, "f", per_doc=3))
+    done = retrain(RetrainOptions(new=(str(first),), output_dir=str(tmp_path / "r1"), base=str(world["base"]), **quick))
+    [base_dev] = tuned_on  # the base's one dev set (old_dev)
+    second = write_jsonl(tmp_path / "second.jsonl", labelled(NEW, 60, 17, "s", per_doc=3))
+    again = RetrainOptions(new=(str(second),), output_dir=str(tmp_path / "r2"), base=str(done.model_dir), **quick)
+    result = retrain(again)
+    assert len({r.dataset for r in result.gate.rows}) == 3  # gated on old_dev, the first held-out labels and the new
+    assert tuned_on == [base_dev, base_dev]  # ... but tuned on old_dev alone, as its base was
+    retrain(replace(again, output_dir=str(tmp_path / "r3"), eval=(str(first),)))
+    assert tuned_on == [base_dev] * 3
+
+
 def test_retrain_refits_the_stance_temperature(world, home, tmp_path, monkeypatch):
     """The base's temperature was fitted to the base's probabilities: the retrained model's is refitted on the
     fixed dev sets (from temperature 1, with the config's objective), as `stance train` does; with

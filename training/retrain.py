@@ -143,7 +143,8 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     # 2. Replay data and fixed evaluation sets; the new labels split so that no sentence is on both sides
     sources = _data_sources(base_dir, options, config)
     pool = _replay_pool(sources, options, seed, taxonomy, known)
-    fixed = _fixed_sets(sources, options, taxonomy, seed, known)
+    fixed = _load_sets(tuple(DataSpec(path=p) for p in options.eval) or sources.dev, sources, taxonomy, seed, known)
+    tuning = _tuning_sets(sources, fixed, taxonomy, seed, known, own_eval=bool(options.eval))
     new_records, in_fixed = drop_sentences_in(new_records, fixed)
     pool_keys = [normalise(r.text) for r in pool]
     train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained=set(pool_keys))
@@ -163,9 +164,11 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         grow_device_head(model, added)
     trained = fit(model, train_new + replay, {}, config, out, name=str(options.base), save_checkpoints=False)
     clock.lap("train")
-    # as `stance train` does, on the fixed dev sets (added labels' thresholds on the new training labels too):
-    # thresholds re-tuned and limited, the stance temperature refitted (the base's was fitted to the base)
-    tune_on_dev(trained, fixed, config, also_tune_on=[train_new] if added else [])
+    # as `stance train` does, on the dev sets the base was tuned on (added labels' thresholds on the new training
+    # labels too): thresholds re-tuned and limited, the stance temperature refitted (the base's was fitted to the base).
+    # Not on earlier retrains' held-out labels nor on --eval files, which the gate reads: tuned there, the new model
+    # would be flattered against a base that was not
+    tune_on_dev(trained, tuning, config, also_tune_on=[train_new] if added else [])
     logger.info("stance temperature %.2f (the base's: %.2f)", trained.config.stance_temperature, base.config.stance_temperature)
     clock.lap("tune_on_dev")
 
@@ -176,7 +179,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     trained.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
     data_dir = model_dir / "training_data"
     train_file = _save_records(train_new, data_dir, "new-train")
-    heldout_file = _save_records(heldout, data_dir, "new-heldout")
+    heldout_file = _save_records(heldout, data_dir, HELDOUT_STEM)
     inherited_train = tuple(_carry(s, base_dir, data_dir) for s in sources.train)
     inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in sources.dev)
     write_training_data(
@@ -479,8 +482,27 @@ def _replay_sample(
     return sample
 
 
-def _fixed_sets(sources: _Sources, options: RetrainOptions, taxonomy, seed: int, known: set[str]) -> dict[str, list[LabelRecord]]:
-    specs = tuple(DataSpec(path=p) for p in options.eval) or sources.dev
+def _tuning_sets(
+    sources: _Sources, fixed: dict[str, list[LabelRecord]], taxonomy, seed: int, known: set[str], *, own_eval: bool
+) -> dict[str, list[LabelRecord]]:
+    """The dev sets the base's thresholds and temperature were tuned on: its dev sets less the held-out labels of
+    earlier retrains (gated on, never tuned on). The same sets as ``fixed`` where no --eval files replace them."""
+    specs = tuple(spec for spec in sources.dev if not _is_earlier_heldout(spec))
+    if not own_eval:
+        return {name: records for name, records in fixed.items() if name in {spec.name for spec in specs}}
+    return _load_sets(specs, sources, taxonomy, seed, known)
+
+
+HELDOUT_STEM = "new-heldout"  # a retrain's held-out new labels, saved beside the model as HELDOUT_STEM-<hash>.jsonl
+
+
+def _is_earlier_heldout(spec: DataSpec) -> bool:
+    return bool(spec.path) and Path(spec.path).name.startswith(HELDOUT_STEM + "-")
+
+
+def _load_sets(
+    specs: tuple[DataSpec, ...], sources: _Sources, taxonomy, seed: int, known: set[str]
+) -> dict[str, list[LabelRecord]]:
     out = {}
     for spec in specs:
         try:
