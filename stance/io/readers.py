@@ -29,7 +29,7 @@ PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
 KNOWN_FIELDS = ("id", "title", "outlet", "date", "url")
 RawRecord = tuple[str, int, Any]  # (source, line, the parsed object or an InputError), before validation
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a character: a cut emoji in JSON, or bytes not in the encoding
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a character: a cut emoji in JSON, or bytes not in the encoding
 
 
 class InputPathError(ValueError):
@@ -378,7 +378,7 @@ def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding:
         reader = csv.DictReader(text)
         for row_no, row in enumerate(reader, start=2):
             obj = {k: v for k, v in row.items() if k is not None}
-            if any(isinstance(v, str) and _SURROGATE.search(v) for v in obj.values()):
+            if any(isinstance(v, str) and SURROGATE.search(v) for v in obj.values()):
                 yield (
                     source,
                     row_no,
@@ -687,7 +687,7 @@ def _validate(
             return InputError(
                 source, line, doc_id, f"{field_name} contains a control character (U+{ord(m.group()):04X}) at {m.start()}"
             )
-        if m := _SURROGATE.search(value):
+        if m := SURROGATE.search(value):
             return InputError(
                 source,
                 line,

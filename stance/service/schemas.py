@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from stance.io.readers import SURROGATE
 
 
 def json_problems(value: Any, loc: tuple[str | int, ...] = ("body",)) -> list[dict[str, Any]]:
@@ -34,12 +34,12 @@ def json_problems(value: Any, loc: tuple[str | int, ...] = ("body",)) -> list[di
             problems.append(
                 {"loc": list(where), "msg": f"{token} is not valid JSON (send null or a string)", "type": "json_invalid"}
             )
-        elif isinstance(v, str) and (m := _SURROGATE.search(v)):
+        elif isinstance(v, str) and (m := SURROGATE.search(v)):
             problems.append({"loc": list(where), "msg": _half_character(m, "at"), "type": "json_invalid"})
         elif isinstance(v, dict):
             children: list[tuple[tuple[str | int, ...], Any]] = []
             for key, x in v.items():
-                if m := _SURROGATE.search(key):
+                if m := SURROGATE.search(key):
                     shown = key.encode("utf-8", "backslashreplace").decode("utf-8")  # a response cannot carry it either
                     problems.append(
                         {"loc": [*where, shown], "msg": _half_character(m, "in the field name at"), "type": "json_invalid"}
