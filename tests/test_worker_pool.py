@@ -1,11 +1,14 @@
-"""stance score's worker pool: a worker that dies (out of memory, kill -9) costs one article, never the run."""
+"""stance score's worker pool: a worker that dies (out of memory, kill -9) or an article whose scoring raises
+costs one article, never the run."""
 
 from __future__ import annotations
 
 import os
 
+import pytest
+
 from stance.io.readers import Article, InputError
-from stance.run.local import WORKER_DIED, WorkerPool
+from stance.run.local import WORKER_DIED, WorkerPool, score_isolating
 from stance.run.options import ScoreOptions
 from stance.run.record import RunSummary
 
@@ -15,6 +18,17 @@ def die_on_boom(articles: list[Article]):
     if any(a.id == "boom" for a in articles):
         os._exit(137)
     return [[{"doc_id": a.id}] for a in articles], "fake", {"model": 0.5}
+
+
+def raise_on_bad(articles: list[Article]):
+    """A worker's run that raises, as a tokenizer may on input no check foresaw, on 'bad'."""
+    if any(a.id == "bad" for a in articles):
+        raise TypeError("the tokenizer cannot read this")
+    return [[{"doc_id": a.id}] for a in articles], "fake", {"model": 0.5}
+
+
+def always_raise(articles: list[Article]):
+    raise RuntimeError("the model is broken")
 
 
 def no_start(options: ScoreOptions, threads: int) -> None:
@@ -45,3 +59,26 @@ def test_a_dying_worker_costs_only_the_article_that_kills_it():
     assert chunk2 == second and [r[0]["doc_id"] for r in rows2] == ["d", "e"]  # scored again, nothing lost
     assert [r[0]["doc_id"] for r in rows3] == ["f"] and summary.backend == "fake"
     assert summary.stage_seconds == {"model": 2.5}  # five calls that returned (a, c, d, e, f): their seconds added
+
+
+def test_an_article_whose_scoring_raises_costs_that_article_not_the_run():
+    """Before, the exception ended the run, and every --resume ended at the same article again."""
+    chunk = [_article("a", 1), _article("bad", 2), _article("c", 3)]
+    pool = WorkerPool(ScoreOptions(workers=1), 1, run=raise_on_bad, init=no_start)
+    try:
+        out, rows = pool.collect(chunk, pool.submit(chunk), RunSummary())
+    finally:
+        pool.shutdown()
+    assert [r[0]["doc_id"] for r in rows] == ["a", "c"]
+    assert (out[1].id, out[1].line) == ("bad", 2)
+    assert out[1].reason == "scoring this article failed: TypeError: the tokenizer cannot read this"
+    # in-process (--workers 1), the same
+    out, rows = score_isolating(chunk, lambda articles: raise_on_bad(articles)[0])
+    assert [r[0]["doc_id"] for r in rows] == ["a", "c"] and isinstance(out[1], InputError)
+
+
+def test_a_fault_of_every_article_stops_the_run_rather_than_fill_the_errors_file():
+    with pytest.raises(RuntimeError, match="the model is broken"):
+        score_isolating([_article("a", 1), _article("b", 2)], lambda articles: always_raise(articles))
+    out, rows = score_isolating([_article("a", 1)], lambda articles: always_raise(articles))  # one article: its own
+    assert rows == [] and "the model is broken" in out[0].reason

@@ -347,7 +347,7 @@ def _scored_chunks(
 
         predictor = ScoringPredictor(options)
         for chunk in chunks:
-            yield chunk, predictor.score_rows([a for a in chunk if isinstance(a, Article)])
+            yield score_isolating(chunk, predictor.score_rows)
         summary.stage_seconds = predictor.scorer.times.as_dict()
         summary.backend = predictor.scorer.model.backend.name
         return
@@ -376,6 +376,66 @@ def _add_stage_seconds(summary: RunSummary, spent: dict[str, float]) -> None:
 
 
 _POOL_LOST = (BrokenProcessPool, CancelledError)  # a worker died (the pool broke), or a future was cancelled with its pool
+
+
+def scoring_failed(article: Article, exc: BaseException) -> InputError:
+    """The errors-file record of an article whose scoring raised (a case no input check foresaw)."""
+    return InputError(article.source, article.line, article.id, f"scoring this article failed: {type(exc).__name__}: {exc}")
+
+
+def score_isolating(
+    chunk: list[Article | InputError],
+    score: Callable[[list[Article]], list[list[dict[str, Any]]]],
+    *,
+    failed_whole: bool = False,
+) -> tuple[list[Article | InputError], list[list[dict[str, Any]]]]:
+    """(chunk, rows per scored article) with ``score`` run on the chunk's articles; if it raises (or
+    ``failed_whole``: it did already), each article is scored alone and one that raises again goes to the
+    errors file (:func:`scoring_failed`; one that kills its worker as :data:`WORKER_DIED`), so that an article
+    no input check foresaw costs that article, not the run. When every article of several raises, the fault
+    is not theirs (a broken model, say): the first exception stops the run.
+
+    Example:
+        >>> chunk, rows = score_isolating([Article(id="a", text="Canada.")], lambda arts: [[{"doc_id": a.id}] for a in arts])
+        >>> rows
+        [[{'doc_id': 'a'}]]
+    """
+    articles = [a for a in chunk if isinstance(a, Article)]
+    if not failed_whole:
+        try:
+            return chunk, score(articles)
+        except (WorkerStartError, *_POOL_LOST):
+            raise
+        except Exception:  # any fault of one article: found below
+            pass
+    out: list[Article | InputError] = []
+    rows: list[list[dict[str, Any]]] = []
+    raised: list[Exception] = []
+    for item in chunk:
+        if not isinstance(item, Article):
+            out.append(item)
+            continue
+        try:
+            [article_rows] = score([item])
+        except _ArticleKilledWorker as exc:
+            out.append(InputError(item.source, item.line, item.id, str(exc)))
+            continue
+        except (WorkerStartError, *_POOL_LOST):
+            raise
+        except Exception as exc:
+            raised.append(exc)
+            out.append(scoring_failed(item, exc))
+            continue
+        out.append(item)
+        rows.append(article_rows)
+    if len(raised) == len(articles) > 1:
+        raise raised[0]
+    return out, rows
+
+
+class _ArticleKilledWorker(Exception):
+    """Scoring an article killed its worker process (its message is :data:`WORKER_DIED`)."""
+
 
 WORKER_DIED = (
     "the scoring process died while scoring this article (out of memory, or killed); it was tried alone and died "
@@ -431,25 +491,25 @@ class WorkerPool:
             rows, summary.backend, spent = future.result()
             _add_stage_seconds(summary, spent)
             return chunk, rows
+        except _POOL_LOST:  # a worker died: the article that killed it is found one by one
+            self._restart(executor)
+        except WorkerStartError:
+            raise
+        except Exception:  # scoring raised in the worker: likewise
+            pass
+        return score_isolating(chunk, lambda articles: self._score_alone(articles, summary), failed_whole=True)
+
+    def _score_alone(self, articles: list[Article], summary: RunSummary) -> list[list[dict[str, Any]]]:
+        """Score ``articles`` (one, as :func:`score_isolating` retries them) on the current pool; an article
+        whose worker dies is an error (:data:`WORKER_DIED`, raised as :class:`_ArticleKilledWorker`)."""
+        executor = self._executor
+        try:
+            rows, summary.backend, spent = executor.submit(self._run, articles).result()
         except _POOL_LOST:
             self._restart(executor)
-        out: list[Article | InputError] = []
-        rows = []
-        for item in chunk:
-            if not isinstance(item, Article):
-                out.append(item)
-                continue
-            executor = self._executor
-            try:
-                [article_rows], summary.backend, spent = executor.submit(self._run, [item]).result()
-                _add_stage_seconds(summary, spent)
-            except _POOL_LOST:
-                self._restart(executor)
-                out.append(InputError(item.source, item.line, item.id, WORKER_DIED))
-                continue
-            out.append(item)
-            rows.append(article_rows)
-        return out, rows
+            raise _ArticleKilledWorker(WORKER_DIED) from None
+        _add_stage_seconds(summary, spent)
+        return rows
 
     def _restart(self, broken: Any) -> None:
         """A new pool in place of ``broken`` (once: chunks submitted to the same broken pool do not
