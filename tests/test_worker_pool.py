@@ -82,3 +82,25 @@ def test_a_fault_of_every_article_stops_the_run_rather_than_fill_the_errors_file
         score_isolating([_article("a", 1), _article("b", 2)], lambda articles: always_raise(articles))
     out, rows = score_isolating([_article("a", 1)], lambda articles: always_raise(articles))  # one article: its own
     assert rows == [] and "the model is broken" in out[0].reason
+
+
+def test_the_ray_engines_predictor_turns_an_article_whose_scoring_raises_into_an_error_row(tiny_model_dir):
+    """Ray Data fails the whole run on an exception in a batch: the predictor isolates the article first."""
+    import json
+
+    from stance.run.predictor import ScoringPredictor
+
+    class Picky(ScoringPredictor):
+        def score_rows(self, articles):
+            if any(a.id == "bad" for a in articles):
+                raise TypeError("the tokenizer cannot read this")
+            return super().score_rows(articles)
+
+    predictor = Picky(ScoreOptions(model=str(tiny_model_dir), use_ner=False))
+    raw = [json.dumps({"id": i, "text": f"Canada spoke on day {n}."}) for n, i in enumerate(("a", "bad", "c"))]
+    table = predictor({"order": [1, 2, 3], "source": ["in.jsonl"] * 3, "line": [1, 2, 3], "raw": raw, "error": [None] * 3})
+    scored = table.filter(table.column("_error_order").is_null())
+    errors = table.filter(table.column("_error_order").is_valid())
+    assert sorted(set(scored.column("doc_id").to_pylist())) == ["a", "c"]
+    assert errors.column("_error_id").to_pylist() == ["bad"] and errors.column("_error_order").to_pylist() == [2]
+    assert "scoring this article failed: TypeError" in errors.column("_error_reason")[0].as_py()

@@ -140,13 +140,18 @@ class ScoringPredictor:
         items = records_to_items(
             batch, id_from=self.options.id_from, max_chars=self.options.max_chars, first_seen=self.first_seen
         )
-        articles = [item for _, item in items if isinstance(item, Article)]
-        rows = [row for article_rows in self.score_rows(articles) for row in article_rows]
+        from stance.run.local import score_isolating
+
+        articles = [(order, item) for order, item in items if isinstance(item, Article)]
+        # an article whose scoring raises becomes an error row, as in the local engine, not the end of the run
+        checked, scored = score_isolating([item for _, item in articles], self.score_rows)
+        failed = [(order, item) for (order, _), item in zip(articles, checked, strict=True) if isinstance(item, InputError)]
+        rows = [row for article_rows in scored for row in article_rows]
         table = rows_to_table(rows, meta_keys=self.meta_keys)
         table = table.append_column(ERROR_FIELDS[0][0], pa.nulls(len(table), pa.int64()))
         for name, kind in ERROR_FIELDS[1:]:
             table = table.append_column(name, pa.nulls(len(table), kind))
-        errors = [(order, item) for order, item in items if isinstance(item, InputError)]
+        errors = sorted([(order, item) for order, item in items if isinstance(item, InputError)] + failed, key=lambda e: e[0])
         if not errors:
             return table
         error_columns = {f.name: pa.nulls(len(errors), f.type) for f in self.schema if f.name not in ERROR_COLUMNS}
