@@ -8,8 +8,9 @@ import os
 import pytest
 
 from stance.io.readers import Article, InputError
-from stance.run.local import WORKER_DIED, WorkerPool, score_isolating
+from stance.run.local import WORKER_DIED, WorkerPool
 from stance.run.options import ScoreOptions
+from stance.run.predictor import score_isolating
 from stance.run.record import RunSummary
 
 

@@ -36,6 +36,7 @@ from stance.io.readers import Article, InputError, chunked, iter_inputs
 from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
 from stance.run.options import ScoreOptions, pin_model
+from stance.run.predictor import ArticleError, score_isolating
 from stance.run.record import RunSummary, model_label, run_metadata_path, write_json_atomic, write_run_json
 from stance.run.resume import InputState, record_key, settings_changes
 
@@ -347,7 +348,7 @@ def _scored_chunks(
 
         predictor = ScoringPredictor(options)
         for chunk in chunks:
-            yield score_isolating(chunk, predictor.score_rows)
+            yield score_isolating(chunk, predictor.score_rows, reraise=NOT_THE_ARTICLES)
         summary.stage_seconds = predictor.scorer.times.as_dict()
         summary.backend = predictor.scorer.model.backend.name
         return
@@ -376,65 +377,7 @@ def _add_stage_seconds(summary: RunSummary, spent: dict[str, float]) -> None:
 
 
 _POOL_LOST = (BrokenProcessPool, CancelledError)  # a worker died (the pool broke), or a future was cancelled with its pool
-
-
-def scoring_failed(article: Article, exc: BaseException) -> InputError:
-    """The errors-file record of an article whose scoring raised (a case no input check foresaw)."""
-    return InputError(article.source, article.line, article.id, f"scoring this article failed: {type(exc).__name__}: {exc}")
-
-
-def score_isolating(
-    chunk: list[Article | InputError],
-    score: Callable[[list[Article]], list[list[dict[str, Any]]]],
-    *,
-    failed_whole: bool = False,
-) -> tuple[list[Article | InputError], list[list[dict[str, Any]]]]:
-    """(chunk, rows per scored article) with ``score`` run on the chunk's articles; if it raises (or
-    ``failed_whole``: it did already), each article is scored alone and one that raises again goes to the
-    errors file (:func:`scoring_failed`; one that kills its worker as :data:`WORKER_DIED`), so that an article
-    no input check foresaw costs that article, not the run. When every article of several raises, the fault
-    is not theirs (a broken model, say): the first exception stops the run.
-
-    Example:
-        >>> chunk, rows = score_isolating([Article(id="a", text="Canada.")], lambda arts: [[{"doc_id": a.id}] for a in arts])
-        >>> rows
-        [[{'doc_id': 'a'}]]
-    """
-    articles = [a for a in chunk if isinstance(a, Article)]
-    if not failed_whole:
-        try:
-            return chunk, score(articles)
-        except (WorkerStartError, *_POOL_LOST):
-            raise
-        except Exception:  # any fault of one article: found below
-            pass
-    out: list[Article | InputError] = []
-    rows: list[list[dict[str, Any]]] = []
-    raised: list[Exception] = []
-    for item in chunk:
-        if not isinstance(item, Article):
-            out.append(item)
-            continue
-        try:
-            [article_rows] = score([item])
-        except _ArticleKilledWorker as exc:
-            out.append(InputError(item.source, item.line, item.id, str(exc)))
-            continue
-        except (WorkerStartError, *_POOL_LOST):
-            raise
-        except Exception as exc:
-            raised.append(exc)
-            out.append(scoring_failed(item, exc))
-            continue
-        out.append(item)
-        rows.append(article_rows)
-    if len(raised) == len(articles) > 1:
-        raise raised[0]
-    return out, rows
-
-
-class _ArticleKilledWorker(Exception):
-    """Scoring an article killed its worker process (its message is :data:`WORKER_DIED`)."""
+NOT_THE_ARTICLES = (WorkerStartError, *_POOL_LOST)  # faults of the run, never put on an article by score_isolating
 
 
 WORKER_DIED = (
@@ -497,17 +440,19 @@ class WorkerPool:
             raise
         except Exception:  # scoring raised in the worker: likewise
             pass
-        return score_isolating(chunk, lambda articles: self._score_alone(articles, summary), failed_whole=True)
+        return score_isolating(
+            chunk, lambda articles: self._score_alone(articles, summary), failed_whole=True, reraise=NOT_THE_ARTICLES
+        )
 
     def _score_alone(self, articles: list[Article], summary: RunSummary) -> list[list[dict[str, Any]]]:
         """Score ``articles`` (one, as :func:`score_isolating` retries them) on the current pool; an article
-        whose worker dies is an error (:data:`WORKER_DIED`, raised as :class:`_ArticleKilledWorker`)."""
+        whose worker dies is an error (:data:`WORKER_DIED`, raised as :class:`ArticleError`)."""
         executor = self._executor
         try:
             rows, summary.backend, spent = executor.submit(self._run, articles).result()
         except _POOL_LOST:
             self._restart(executor)
-            raise _ArticleKilledWorker(WORKER_DIED) from None
+            raise ArticleError(WORKER_DIED) from None
         _add_stage_seconds(summary, spent)
         return rows
 

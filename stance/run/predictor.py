@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -101,6 +101,67 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+class ArticleError(Exception):
+    """Scoring an article failed in a known way; the message is its errors-file reason (a worker it killed, say)."""
+
+
+def scoring_failed(article: Article, exc: BaseException) -> InputError:
+    """The errors-file record of an article whose scoring raised (a case no input check foresaw)."""
+    return InputError(article.source, article.line, article.id, f"scoring this article failed: {type(exc).__name__}: {exc}")
+
+
+def score_isolating(
+    chunk: list[Article | InputError],
+    score: Callable[[list[Article]], list[list[dict[str, Any]]]],
+    *,
+    failed_whole: bool = False,
+    reraise: tuple[type[BaseException], ...] = (),
+) -> tuple[list[Article | InputError], list[list[dict[str, Any]]]]:
+    """(chunk, rows per scored article) with ``score`` run on the chunk's articles; if it raises (or
+    ``failed_whole``: it did already), each article is scored alone and one that raises again goes to the
+    errors file (:func:`scoring_failed`; an :class:`ArticleError` with its own message), so that an article no
+    input check foresaw costs that article, not the run; ``reraise``: exceptions that are the run's fault, never
+    an article's. When every article of several raises, the fault
+    is not theirs (a broken model, say): the first exception stops the run.
+
+    Example:
+        >>> chunk, rows = score_isolating([Article(id="a", text="Canada.")], lambda arts: [[{"doc_id": a.id}] for a in arts])
+        >>> rows
+        [[{'doc_id': 'a'}]]
+    """
+    articles = [a for a in chunk if isinstance(a, Article)]
+    if not failed_whole:
+        try:
+            return chunk, score(articles)
+        except reraise:
+            raise
+        except Exception:  # any fault of one article: found below
+            pass
+    out: list[Article | InputError] = []
+    rows: list[list[dict[str, Any]]] = []
+    raised: list[Exception] = []
+    for item in chunk:
+        if not isinstance(item, Article):
+            out.append(item)
+            continue
+        try:
+            [article_rows] = score([item])
+        except ArticleError as exc:
+            out.append(InputError(item.source, item.line, item.id, str(exc)))
+            continue
+        except reraise:
+            raise
+        except Exception as exc:
+            raised.append(exc)
+            out.append(scoring_failed(item, exc))
+            continue
+        out.append(item)
+        rows.append(article_rows)
+    if len(raised) == len(articles) > 1:
+        raise raised[0]
+    return out, rows
+
+
 class ScoringPredictor:
     """The scoring pipeline, loaded once, scoring one batch at a time (see the module docstring).
 
@@ -140,8 +201,6 @@ class ScoringPredictor:
         items = records_to_items(
             batch, id_from=self.options.id_from, max_chars=self.options.max_chars, first_seen=self.first_seen
         )
-        from stance.run.local import score_isolating
-
         articles = [(order, item) for order, item in items if isinstance(item, Article)]
         # an article whose scoring raises becomes an error row, as in the local engine, not the end of the run
         checked, scored = score_isolating([item for _, item in articles], self.score_rows)
