@@ -592,7 +592,6 @@ FOLDER_SUFFIXES = {
     s for f in INPUT_FORMATS.values() if f.in_folders for s in f.suffixes
 }  # those read inside a folder given as input
 TABULAR = {s for f in INPUT_FORMATS.values() if f.needs_id for s in f.suffixes}
-_NEEDS_ID_SUFFIXES = frozenset(TABULAR)
 _WHOLE_FILE_SUFFIXES = frozenset(s for f in INPUT_FORMATS.values() if f.whole_file for s in f.suffixes)
 
 
@@ -664,7 +663,7 @@ def _validate(
     if id_from == "line":
         doc_id = fallback_id
     if doc_id is None:
-        if Path(source).suffix.lower() in _NEEDS_ID_SUFFIXES:
+        if Path(source).suffix.lower() in TABULAR:
             return InputError(source, line, None, "missing 'id' (tabular input needs an id column, or use --id-from line)")
         doc_id = fallback_id
     text = obj.get("text")
@@ -674,14 +673,10 @@ def _validate(
         return InputError(source, line, doc_id, "missing or empty 'text'")
     title = obj.get("title")
     title = title.strip() if isinstance(title, str) and title.strip() else None
-    if len(text) + len(title or "") > max_chars:
+    size = len(text) + len(title or "")
+    if size > max_chars:
         what = "title and text have" if title else "text has"
-        return InputError(
-            source,
-            line,
-            doc_id,
-            f"{what} {len(text) + len(title or ''):,} characters, over the limit of {max_chars:,} (--max-chars)",
-        )
+        return InputError(source, line, doc_id, f"{what} {size:,} characters, over the limit of {max_chars:,} (--max-chars)")
     for field_name, value in (("text", text), ("title", title or "")):
         if m := _CONTROL.search(value):
             return InputError(

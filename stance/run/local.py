@@ -35,7 +35,7 @@ from stance.io.errors import merge_error_files, write_errors
 from stance.io.readers import Article, InputError, chunked, iter_inputs
 from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
-from stance.run.options import ScoreOptions, pin_model
+from stance.run.options import ScoreOptions, pin_model, settings_fingerprint
 from stance.run.predictor import ArticleError, score_isolating
 from stance.run.record import RunSummary, model_label, run_metadata_path, write_json_atomic, write_run_json
 from stance.run.resume import InputState, record_key, settings_changes
@@ -57,6 +57,11 @@ class OutputLockedError(OutputExistsError):
     """Another run is writing the same output."""
 
 
+def output_lock_path(out: Path) -> Path:
+    """``OUT.lock``, which :func:`output_lock` holds while a run writes ``out``."""
+    return out.with_name(out.name + ".lock")
+
+
 @contextmanager
 def output_lock(out: str | Path) -> Iterator[None]:
     """Hold ``OUT.lock`` (an exclusive, non-blocking file lock) while a run writes ``out``, so that a
@@ -70,7 +75,7 @@ def output_lock(out: str | Path) -> Iterator[None]:
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = out.with_name(out.name + ".lock")
+    lock_path = output_lock_path(out)
     fh = open(lock_path, "a+", encoding="utf-8")
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -241,9 +246,8 @@ def _score_collection(
     errors_file.parent.mkdir(parents=True, exist_ok=True)
     parts_dir = out.with_name(out.name + ".parts")
     # the run's own files are never read as input, even when written inside an input folder
-    own_files = [p.resolve() for p in (out, parts_dir, errors_file, run_metadata_path(out), out.with_name(out.name + ".lock"))]
-    fingerprint = options.fingerprint(inputs, out)
-    run = RunState(options.settings(inputs, out), fingerprint, InputState.of(inputs, own_files), model_label(options))
+    own_files = [p.resolve() for p in (out, parts_dir, errors_file, run_metadata_path(out), output_lock_path(out))]
+    run = RunState(options.settings(inputs, out), InputState.of(inputs, own_files), model_label(options))
     manifest = _open_manifest(parts_dir, out, run, resume=resume, overwrite=overwrite)
     done_records = sum(s["records"] for s in manifest["shards"])
     summary = RunSummary(resumed_records=done_records, out=str(out), errors_path=str(errors_file))
@@ -267,11 +271,13 @@ def _score_collection(
     skipped = None
     for _ in range(done_records):  # already committed: skip (validation still runs, so duplicate ids stay detected)
         skipped = next(records, None)
-    if manifest["shards"] and manifest["shards"][-1].get("last") not in (None, record_key(skipped) if skipped else None):
+    committed_last = manifest["shards"][-1].get("last") if manifest["shards"] else None
+    now_last = record_key(skipped) if skipped else None
+    if committed_last is not None and committed_last != now_last:
         raise OutputExistsError(
             f"{parts_dir} cannot be resumed: the inputs changed since the run began (its committed record {done_records:,} "
-            f"was {manifest['shards'][-1]['last']}, and is now {record_key(skipped) if skipped else 'missing'}), so resuming "
-            "would skip or repeat articles; use --overwrite to start again"
+            f"was {committed_last}, and is now {now_last or 'missing'}), so resuming would skip or repeat articles; use "
+            "--overwrite to start again"
         )
     first = next(records, None)
     if first is None and not manifest["shards"]:  # before any model is loaded or file written
@@ -332,7 +338,7 @@ def _score_collection(
     merge_shards(parts, out, fmt)
     merge_error_files([parts_dir / s["errors_part"] for s in manifest["shards"]], errors_file)
     summary.seconds = round(time.perf_counter() - started, 3)
-    write_run_json(out, options, summary, fingerprint, run)
+    write_run_json(out, options, summary, run.fingerprint, run)
     shutil.rmtree(parts_dir)
     return summary
 
@@ -473,9 +479,12 @@ class RunState:
     must find all three as they were (:func:`_open_manifest`)."""
 
     settings: dict[str, Any]
-    fingerprint: str
     inputs: InputState
     model: str | None
+
+    @property
+    def fingerprint(self) -> str:
+        return settings_fingerprint(self.settings)
 
 
 def _open_manifest(parts_dir: Path, out: Path, run: RunState, *, resume: bool, overwrite: bool) -> dict[str, Any]:

@@ -81,8 +81,18 @@ class ScoreOptions:
         }
 
     def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
-        """A short hash of :meth:`settings`."""
-        return hashlib.sha256(json.dumps(self.settings(inputs, out), sort_keys=True).encode()).hexdigest()[:16]
+        """A short hash of :meth:`settings` (:func:`settings_fingerprint`)."""
+        return settings_fingerprint(self.settings(inputs, out))
+
+
+def settings_fingerprint(settings: dict[str, object]) -> str:
+    """A short hash of a run's :meth:`ScoreOptions.settings`, kept in its manifest and run.json.
+
+    Example:
+        >>> len(settings_fingerprint({"backend": "auto"}))
+        16
+    """
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def pin_model(options: ScoreOptions) -> ScoreOptions:
