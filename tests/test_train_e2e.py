@@ -181,3 +181,25 @@ def test_early_stopping_reads_epoch_ends_only_and_keeps_its_bar_across_a_resume(
     resumed = EpochEarlyStopping(early_stopping_patience=1)  # a resumed run starts a new callback
     assert not evaluate(resumed, 2.0, 0.662)  # the first epoch end after the resume sets the bar
     assert evaluate(resumed, 3.0, 0.650)  # worse than epoch 2: stops
+
+
+def test_a_second_phase_continues_from_a_trained_model(tmp_path, tiny_base):
+    train(TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "first", save_dtype="float32")))
+    first = tmp_path / "first" / "model"
+    # no learning: the second phase's model is the first's, heads included (not a new head on the encoder)
+    still = {"learning_rate": 0.0, "head_learning_rate": 0.0, "save_dtype": "float32", "device_loss_weight": 3.0}
+    train(TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "still", init_from=str(first), **still)))
+    before, after = _weights(first / "model.safetensors"), _weights(tmp_path / "still" / "model" / "model.safetensors")
+    assert before.keys() == after.keys() and all(torch.equal(v, after[k]) for k, v in before.items())
+    saved = json.loads((tmp_path / "still" / "model" / "config.json").read_text())
+    assert saved["device_loss_weight"] == 3.0, "the second phase's losses are its own config's"
+    card = (tmp_path / "still" / "model" / "README.md").read_text()
+    assert f"Continued from `{first}`" in card and "`labels`" in card, "the card names the first phase and its data"
+
+    moved = _one_epoch_settings(tmp_path, tiny_base, "moved", init_from=str(first), save_dtype="float32")
+    train(TrainConfig.from_dict(moved))
+    assert not all(torch.equal(v, _weights(tmp_path / "moved" / "model" / "model.safetensors")[k]) for k, v in before.items())
+
+    other = _one_epoch_settings(tmp_path, tiny_base, "other", init_from=str(first), max_seq_length=64)
+    with pytest.raises(ValueError, match="max_seq_length: 48, this run 64"):
+        train(TrainConfig.from_dict(other))

@@ -75,6 +75,13 @@ class TrainConfig:
     """Everything a training run needs. Unknown keys in the YAML are an error."""
 
     base_model: str = field(default="minilm", metadata={"help": "minilm, mpnet, a local directory or a hub id"})
+    init_from: str = field(
+        default="",
+        metadata={
+            "help": "a trained stance model directory to continue from (encoder and heads), a second training phase; "
+            "its device labels, pooling and maximum length must be this run's; base_model then names the encoder only in the card"
+        },
+    )
     output_dir: str = field(default="runs/default", metadata={"help": "checkpoints, logs and the final model"})
     data_dir: str = field(default="../shared/data", metadata={"help": "where the public datasets live"})
     train: tuple[DataSpec, ...] = ()

@@ -162,6 +162,43 @@ class StanceTrainer(Trainer):
         return metrics
 
 
+def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) -> StanceModel:
+    """The trained model ``config.init_from`` names, set up to train on with this config's losses: a second
+    phase (e.g. the devices weighted up after a stance-heavy first phase). ValueError where its device labels,
+    stance pooling, target encoding or maximum length are not this config's. A feature projection it
+    carries is dropped when this phase has no teacher features (inference never uses it).
+
+    Example:
+        >>> continued_model(TrainConfig(init_from="runs/v/model"), Taxonomy.load(), 0)  # doctest: +SKIP
+    """
+    model = StanceModel.from_pretrained(config.init_from, device=training_device())
+    network, where = model.network, f"init_from {config.init_from!r}"
+    wanted = {
+        "device_labels": list(taxonomy.names),
+        "internal_device_labels": list(taxonomy.internal),
+        "stance_pooling": config.stance_pooling,
+        "one_target_per_pass": config.one_target_per_pass,
+        "max_seq_length": config.max_seq_length,
+    }
+    if differ := [
+        f"{k}: {getattr(network.config, k, None)!r}, this run {v!r}"
+        for k, v in wanted.items()
+        if getattr(network.config, k, None) != v
+    ]:
+        raise ValueError(f"{where} does not fit this run's config: " + "; ".join(differ))
+    if feature_size and feature_size != getattr(network.config, "teacher_feature_size", 0):
+        raise ValueError(f"{where} has no feature projection {feature_size} wide for this run's teacher features")
+    if not feature_size and network.feature_projection is not None:
+        network.feature_projection = None
+        network.config.teacher_feature_size = 0
+    network.config.stance_loss_weight = config.stance_loss_weight
+    network.config.device_loss_weight = config.device_loss_weight
+    network.config.device_loss_reduction = config.device_loss_reduction
+    network.config.distill_weight = config.distill_weight if config.distill_from else 0.0
+    network.config.feature_distill_weight = config.feature_distill_weight if feature_size else 0.0
+    return model
+
+
 def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     """Run a whole training; returns the final metrics (also written to the output directory).
 
@@ -210,21 +247,25 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         summary["distill_features"] = {"distill_features": {"sentences": 0, "targets": n}}
         logger.info("teacher features (%d wide) for %d training targets", feature_size, n)
 
-    # 4. Model
-    model = StanceModel.from_base(
-        config.base_model,
-        taxonomy.names,
-        internal_device_labels=taxonomy.internal,
-        stance_loss_weight=config.stance_loss_weight,
-        device_loss_weight=config.device_loss_weight,
-        device_loss_reduction=config.device_loss_reduction,
-        stance_pooling=config.stance_pooling,
-        teacher_feature_size=feature_size,
-        feature_distill_weight=config.feature_distill_weight if feature_size else 0.0,
-        max_seq_length=config.max_seq_length,
-        distill_weight=config.distill_weight if config.distill_from else 0.0,
-        one_target_per_pass=config.one_target_per_pass,
-        device=training_device(),
+    # 4. Model: a new one on the base encoder, or a trained one to continue from
+    model = (
+        continued_model(config, taxonomy, feature_size)
+        if config.init_from
+        else StanceModel.from_base(
+            config.base_model,
+            taxonomy.names,
+            internal_device_labels=taxonomy.internal,
+            stance_loss_weight=config.stance_loss_weight,
+            device_loss_weight=config.device_loss_weight,
+            device_loss_reduction=config.device_loss_reduction,
+            stance_pooling=config.stance_pooling,
+            teacher_feature_size=feature_size,
+            feature_distill_weight=config.feature_distill_weight if feature_size else 0.0,
+            max_seq_length=config.max_seq_length,
+            distill_weight=config.distill_weight if config.distill_from else 0.0,
+            one_target_per_pass=config.one_target_per_pass,
+            device=training_device(),
+        )
     )
     if config.one_target_per_pass:  # the dev sets are scored per target by predict_raw, reading the saved flag
         train_records = one_target_per_record(train_records)
@@ -247,6 +288,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "base_model": config.base_model,
         "distilled_from": config.distill_from or None,
         "teacher": teacher_summary(config.distill_from),
+        "continued_from": continued_summary(config.init_from),
         "config": _asdict(config),
     }
     save_model(model, model_dir, result, config)
@@ -468,6 +510,16 @@ def teacher_summary(distill_from: str) -> dict[str, Any] | None:
         return {"source": distill_from}
     metrics = json.loads(path.read_text())
     return {"source": distill_from, "base_model": metrics.get("base_model"), "headline": metrics.get("headline")}
+
+
+def continued_summary(init_from: str) -> dict[str, Any] | None:
+    """The model a second phase continued from: its path, dev headline and training data (from its
+    ``evaluation.json``), so that the card names all the data the weights have seen."""
+    if not init_from:
+        return None
+    path = Path(init_from) / "evaluation.json"
+    ev = json.loads(path.read_text()) if path.exists() else {}
+    return {"source": init_from, "headline": ev.get("headline"), "train_data": ev.get("train_data") or {}}
 
 
 def export_teacher_probs(teacher: StanceModel, records: list[LabelRecord], path: str | Path) -> int:

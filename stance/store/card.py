@@ -81,6 +81,13 @@ def _soup_line(ev: dict) -> list[str]:
     ]
 
 
+def _continued_line(ev: dict) -> list[str]:
+    if not (first := ev.get("continued_from")):
+        return []
+    seen = ", ".join(f"`{name}`" for name in first.get("train_data") or {}) or "not recorded"
+    return [f"- Continued from `{first['source']}` (a first training phase, on: {seen}); the table below is this phase's data"]
+
+
 def write_card(model_dir: str | Path) -> Path:
     """Render README.md for a saved model from ``config.json`` and ``evaluation.json``.
 
@@ -110,6 +117,7 @@ def write_card(model_dir: str | Path) -> Path:
         f"({config.get('encoder', {}).get('model_type', '?')}, {config.get('encoder', {}).get('num_hidden_layers', '?')} layers)",
         _teacher_line(ev),
         *_soup_line(ev),
+        *_continued_line(ev),
         f"- Stance labels: {', '.join(config.get('stance_labels', []))}",
         f"- Device labels: {', '.join(devices)}",
         f"- Maximum length: {config.get('max_seq_length')} tokens; weights stored as {config.get('dtype', config.get('torch_dtype', '?'))}",
