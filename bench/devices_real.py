@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stance.labels.taxonomy import FIXED_DEVICES  # noqa: E402
-from training.convert.allsides import article_split, article_texts, convert, read_standoff  # noqa: E402
+from training.convert.allsides import article_split, article_texts, chosen_by_model, convert, read_standoff  # noqa: E402
 from training.metrics import overlap_counts, overlap_prf, span_prf  # noqa: E402
 
 LENGTHS = (("<=20", 0, 20), ("21-35", 21, 35), (">35", 36, 10**6))
@@ -81,6 +81,11 @@ def score(gold_records, pred: list[list[tuple[int, int, str]]]) -> dict:
     free = [i for i, r in enumerate(gold_records) if not r.devices]
     out["device_free_sentences"] = len(free)
     out["device_free_flagged_share"] = sum(bool(pred[i]) for i in free) / len(free) if free else None
+    # the limit of training's step 6 (training.evaluate.flagged_share) reads only sentences not sampled where a
+    # model found a device: reported apart, so that the two measures are never taken for one another
+    unchosen = [i for i in free if not chosen_by_model(gold_records[i].meta)]
+    out["device_free_not_model_chosen"] = len(unchosen)
+    out["device_free_not_model_chosen_flagged_share"] = sum(bool(pred[i]) for i in unchosen) / len(unchosen) if unchosen else None
     macro = [out["devices"][d]["overlap"] for d in FIXED_DEVICES]
     out["macro"] = {k: sum(m[k] for m in macro) / len(macro) for k in ("precision", "recall", "f1")}
     return out

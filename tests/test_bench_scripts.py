@@ -49,3 +49,21 @@ def test_a_backend_agrees_only_when_stance_and_devices_hold() -> None:
 def test_held_out_script_states_its_usage() -> None:
     done = subprocess.run(["bash", str(BENCH / "held_out.sh")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "usage: bench/held_out.sh OLD_MODEL NEW_MODEL OUT_DIR" in done.stderr
+
+
+def test_devices_real_reports_the_flagged_share_both_ways() -> None:
+    """All device-free sentences, and apart those not sampled where a model found a device (training's limit)."""
+    import sys
+
+    from stance.labels.format import LabelRecord
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from devices_real import score
+
+    records = [
+        LabelRecord("A calm sentence.", meta={"chosen_by": "random"}),
+        LabelRecord("A sentence a model picked.", meta={"chosen_by": "model"}),
+    ]
+    result = score(records, [[], [(2, 10, "loaded_language")]])
+    assert result["device_free_flagged_share"] == 0.5
+    assert result["device_free_not_model_chosen"] == 1 and result["device_free_not_model_chosen_flagged_share"] == 0.0

@@ -105,3 +105,15 @@ def test_target_windows_tokenise_each_sentence_once(tokenizer, monkeypatch):
     windows = target_windows(subwords, [text] * len(spans), spans, max_length=64)
     assert seen == [1] and len(windows) == 60
     assert all(a <= s and e <= b and b - a < 400 for (a, b), (s, e) in zip(windows, spans))
+
+
+def test_decode_never_reports_one_device_twice_over_the_same_characters():
+    # two runs inside one word ("bbbbccee"), each widened to the whole word, used to be two overlapping spans
+    text = "aa bbbbccee ff"
+    offsets = [NO_OFFSET, (0, 2), (3, 5), (5, 7), (7, 9), (9, 11), (12, 14), NO_OFFSET]
+    p_inside = [0.0, 0.9, 0.9, 0.1, 0.1, 0.9, 0.9, 0.0]
+    probs = np.zeros((len(offsets), 1, 3))
+    probs[:, 0, INSIDE] = p_inside
+    probs[:, 0, OUTSIDE] = 1 - np.array(p_inside)
+    [(s, e, label, score)] = decode_spans(probs, offsets, ["loaded_language"], text=text)
+    assert (s, e, label) == (0, 14, "loaded_language") and abs(score - 0.9) < 1e-6

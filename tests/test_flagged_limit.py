@@ -76,4 +76,11 @@ def test_evaluate_tune_on_retunes_and_limits_thresholds(tiny_model_dir, tmp_path
     )
     assert r.exit_code == 0, r.output
     assert "thresholds tuned on" in r.output and "loaded_language" in r.output
+    assert "optimistic" in r.output, "a set both tuned and measured on is flagged"
+    assert (tiny_model_dir / "config.json").read_text() == before
+
+    # stored in the card, such figures would pass for held-out ones: refused before anything runs
+    args = ["evaluate", str(tiny_model_dir), "--data", str(dev), "--tune-on", str(dev), "--update-card"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and "held-out" in r.output, r.output
     assert (tiny_model_dir / "config.json").read_text() == before

@@ -84,18 +84,20 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: Mapping[st
     """Metrics for one dataset from raw predictions."""
     thresholds = model.config.device_thresholds if thresholds is None else thresholds
     labels = model.stance_labels
-    gold_st, pred_st, probs_st = [], [], []
+    gold_st, pred_st, probs_st, gold_ece = [], [], [], []
     for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
         for t, slot in zip(r.targets, enc.target_slots):
             if t.stance is None:
                 continue
             gold_st.append(t.stance)
             pred_st.append(labels[int(sp[slot].argmax())] if slot is not None else "neutral")
-            probs_st.append(sp[slot] if slot is not None else np.full(len(labels), 1.0 / len(labels)))
+            if slot is not None:  # a target past the cut has no probabilities: counted neutral for F1, not in the ECE
+                probs_st.append(sp[slot])
+                gold_ece.append(labels.index(t.stance))
     out: dict = {}
     if gold_st:
         out["stance"] = stance_metrics(gold_st, pred_st)
-        out["stance"]["ece"] = expected_calibration_error(np.array(probs_st), [labels.index(g) for g in gold_st])
+        out["stance"]["ece"] = expected_calibration_error(np.array(probs_st).reshape(-1, len(labels)), gold_ece)
     names = model.config.device_labels
     predicted = [
         decode_spans(dp, enc.offsets, names, thresholds, r.text) for r, enc, dp in zip(raw.records, raw.encoded, raw.devices)

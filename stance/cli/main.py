@@ -109,6 +109,13 @@ def evaluate(
     from stance.store.model_files import resolve_model
     from training.evaluate import evaluate_model, load_datasets, predict_raw, retune_thresholds, store_evaluation
 
+    if both := sorted(set(tune_on or ()) & set(data)):
+        message = (
+            f"--tune-on and --data both name {', '.join(both)}: figures on a set the thresholds were tuned on are optimistic"
+        )
+        if update_card:  # the card's held-out figures must be measured on sets nothing was tuned on
+            fail(message + "; with --update-card they would be stored as held-out figures. Evaluate on other sets")
+        console.print(f"[yellow]warning:[/] {message}")
     try:
         datasets = load_datasets(data, data_dir)
         tuning = load_datasets(tune_on, data_dir) if tune_on else None

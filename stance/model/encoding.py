@@ -258,8 +258,23 @@ def decode_spans(
     if text is not None:
         tidy = (_tidy(text, *_whole_words(text, s, e), label) for s, e, label, _ in out)
         out = sorted({(t[0], t[1], label): score for t, (_, _, label, score) in zip(tidy, out) if t is not None}.items())
-        out = [(s, e, label, score) for (s, e, label), score in out]
+        out = _merge_overlaps([(s, e, label, score) for (s, e, label), score in out])
     return sorted(out, key=lambda x: (x[0], x[1], x[2]))
+
+
+def _merge_overlaps(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """One span where widening to whole words made two spans of one label share characters (two runs
+    inside one long word), its score their length-weighted mean: a device is never reported twice
+    over the same characters."""
+    out: list[tuple[int, int, str, float]] = []
+    for s, e, label, score in sorted(spans, key=lambda x: (x[2], x[0], x[1])):
+        if out and out[-1][2] == label and s < out[-1][1]:
+            ps, pe, _, pscore = out[-1]
+            weight = (pe - ps) + (e - s)
+            out[-1] = (ps, max(pe, e), label, (pscore * (pe - ps) + score * (e - s)) / weight)
+        else:
+            out.append((s, e, label, score))
+    return out
 
 
 PROPAGANDA = "propaganda"  # the reported name of the label-agnostic PTC span
