@@ -268,6 +268,10 @@ def test_extra_file_adds_and_overrides(tmp_path: Path, registry: ActorRegistry) 
         ("actorz: []\n", "unknown top-level field(s) ['actorz']"),
         ("ignore: [1]\n", "'ignore' must be a list"),
         ("- just a string\n", "expected a mapping"),
+        ("merges:\n  - {name: Nobody Known, aliases: [Nobody]}\n", "give its 'type' to add it"),
+        ("merges:\n  - {name: Russia, type: person, aliases: [Rossiya]}\n", "but the actor is a state"),
+        ("merges:\n  - {name: Russia}\n", "'aliases' must be a non-empty list"),
+        ("merges: {Rossiya: Russia}\n", "'merges' must be a list"),
     ],
 )
 def test_bad_registry_file_names_the_file(tmp_path: Path, content: str, message: str) -> None:
@@ -871,3 +875,76 @@ def test_an_organisations_leading_words_name_the_parent_not_its_unit(finder: Act
         "New York Times Editorial Board",
         "New York Times",
     ]
+
+
+# --- reviewed merges, headlines, surnames that are also places, honorifics, datelines -----------------------
+
+
+def test_a_reviewed_merge_adds_names_to_an_actor_and_settles_a_shared_short_form(tmp_path: Path) -> None:
+    # `stance actors --overrides` writes only the reviewed merges; rescoring with them must count a name as
+    # `stance compare --actors` counts it: "Clinton" merged into Hillary Clinton is no longer ambiguous
+    content = """\
+        merges:
+          - {name: Hillary Clinton, aliases: [Clinton, HRC]}
+          - {name: Oksana Dovzhenko, type: person, aliases: [Dovzhenko]}
+        """
+    merged = ActorRegistry.load(write(tmp_path, "merges.yaml", content))
+    hillary = merged["Hillary Clinton"]
+    assert hillary.affiliation == "United States" and "Hillary Rodham Clinton" in hillary.aliases  # the rest stays
+    assert "HRC" in hillary.aliases and "Clinton" not in merged["Bill Clinton"].aliases
+    finder = ActorFinder(merged, use_ner=False)
+    assert actors_of(finder.find("Clinton spoke. Dovzhenko listened.")) == [
+        ("Clinton", "Hillary Clinton", "registry"),
+        ("Dovzhenko", "Oksana Dovzhenko", "registry"),
+    ]
+    assert actors_of(finder.find("Bill Clinton spoke. Clinton smiled."))[-1] == ("Clinton", "Bill Clinton", "article")
+
+
+def test_three_word_title_case_headlines_are_not_actors(finder: ActorFinder) -> None:
+    # the audit: "Musk Buys Twitter" was a person, "Pelosi Rebukes Trump" gave a person "Rebukes Trump"
+    found = finder.find("Okonkwo Buys Newspaper\n\nThe sale closed on Tuesday. Ada Okonkwo said so.")
+    assert "Okonkwo Buys Newspaper" not in {m.actor for m in found}
+    assert [m.actor for m in found if m.text == "Okonkwo"] == ["Ada Okonkwo"]
+    found = finder.find("Pelosi Scolds Trump\n\nThe exchange came on Tuesday.")
+    assert {(m.text, m.actor) for m in found} == {("Pelosi", "Nancy Pelosi"), ("Trump", "Donald Trump")}
+    assert "Senate Passes Budget" not in {m.actor for m in finder.find("Senate Passes Budget\n\nIt was late.")}
+
+
+def test_a_first_sentence_is_no_headline(finder: ActorFinder) -> None:
+    # the audit: a short first sentence of an untitled text was read as a title, so its person was never introduced
+    text = "Nikolai Vostrikov met Chinese officials in Beijing on Monday.\n\nVostrikov told reporters the talks went well."
+    found = actors_of(finder.find(text))
+    assert ("Nikolai Vostrikov", "Nikolai Vostrikov", "name") in found
+    assert ("Vostrikov", "Nikolai Vostrikov", "article") in found
+
+
+def test_a_surname_that_is_a_state_names_the_person(finder: ActorFinder, tok_finder: ActorFinder) -> None:
+    # the audit: "Jordan said" after "Jim Jordan" was the state Jordan, so was "Rep. Jordan"
+    text = "Committee chairman Jim Jordan questioned the FBI director. Jordan said the agents had misled him."
+    assert actors_of(finder.find(text))[-1] == ("Jordan", "Jim Jordan", "article")
+    text = "Former congressman Steve Israel wrote a novel. Israel said fundraising had worn him out."
+    assert actors_of(finder.find(text))[-1] == ("Israel", "Steve Israel", "article")
+    for f in (finder, tok_finder):
+        assert [(m.actor, m.type) for m in f.find("Rep. Jordan asked for the files.")] == [("Jordan", "person")]
+    found = [(m.text, m.actor, m.type) for m in finder.find("Jim Jordan flew to Jordan on Monday.")]
+    assert found[-1] == ("Jordan", "Jordan", "state")  # after a preposition: the country
+    assert [(m.actor, m.type) for m in tok_finder.find("Jordan closed its border.")] == [("Jordan", "state")]
+
+
+def test_an_honorific_skips_a_bearer_of_the_other_sex(finder: ActorFinder) -> None:
+    # the audit: "Mr. Trump" after "Melania Trump" was Melania Trump; the article's own words must say so
+    text = "First lady Melania Trump opened the garden on Monday. Mr. Trump did not attend."
+    assert actors_of(finder.find(text))[-1] == ("Trump", "Donald Trump", "registry")
+    text = "Nancy Pelosi and her husband, Paul Pelosi, arrived. Mr. Pelosi left early. Mrs. Pelosi stayed."
+    assert [m.actor for m in finder.find(text)][-2:] == ["Paul Pelosi", "Nancy Pelosi"]
+    text = "Ivanka Trump spoke. Ms. Trump said the deal was good."  # no word about the sexes: as before
+    assert actors_of(finder.find(text))[-1] == ("Trump", "Ivanka Trump", "article")
+
+
+def test_the_finder_drops_a_leading_dateline_as_stance_score_does(any_finder: ActorFinder) -> None:
+    # the audit: find() gave "BRUSSELS" and "Reuters" while `stance score` dropped them
+    found = any_finder.find("BRUSSELS (Reuters) - Oksana Dovzhenko met the NATO chief on Monday.")
+    assert not {"BRUSSELS", "Reuters"} & {m.text for m in found}
+    assert "NATO" in {m.text for m in found}
+    found = any_finder.find("NATO - the alliance's chief said Russia was to blame.")  # no dateline
+    assert [m.actor for m in found][:1] == ["NATO"]

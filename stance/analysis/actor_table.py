@@ -3,9 +3,10 @@
 :func:`review_actors` lists every actor of ``stance score`` output with its type, mention and article
 counts, its surface forms and how often its name stayed ambiguous, and proposes merges of actors
 that may be one (the same surname, the same first and last name, a shared surface form, near-identical names);
-:func:`write_overrides` writes the proposals as an actor file (the registry's YAML shape) that the
-researcher edits and gives back with ``--actors``: ``stance score`` reads it as registry entries,
-``stance compare`` applies its merges to existing scores without rescoring (:func:`merge_map`).
+:func:`write_overrides` writes the proposals as the ``merges`` of an actor file (the registry's YAML shape)
+that the researcher edits and gives back with ``--actors``: ``stance score`` adds each merged name to its
+actor's aliases, ``stance compare`` applies the merges to existing scores without rescoring
+(:func:`merge_map`), and both count the names the same way.
 
 Example:
     >>> from stance.analysis.actor_table import review_actors, write_overrides
@@ -29,6 +30,8 @@ import yaml
 from stance.io.score_files import Source, as_list, read_scores
 from stance.pipeline.actor_registry import ActorRegistry, read_registry_file
 
+DUPLICATES_NOTE = "{} duplicate sentences (same doc_id and sentence_id) were counted once"
+
 TABLE_COLUMNS = ["actor", "type", "n_mentions", "n_articles", "n_ambiguous", "surface_forms", "merge_candidates"]
 CANDIDATE_COLUMNS = ["actor", "merge_into", "reason", "n_mentions", "n_mentions_into"]
 SURFACE_FORMS_SHOWN = 8
@@ -38,11 +41,13 @@ NEAR_IDENTICAL = 0.92  # difflib ratio of normalised names
 @dataclass(frozen=True, eq=False)
 class ActorReview:
     """What :func:`review_actors` returns: ``actors`` (one row per actor, most mentioned first: actor,
-    type, n_mentions, n_articles, n_ambiguous, surface_forms, merge_candidates) and ``merges`` (actor,
-    merge_into, reason, n_mentions, n_mentions_into)."""
+    type, n_mentions, n_articles, n_ambiguous, surface_forms, merge_candidates), ``merges`` (actor,
+    merge_into, reason, n_mentions, n_mentions_into) and ``notes`` (what the reader should know, such as
+    duplicate rows counted once)."""
 
     actors: pd.DataFrame
     merges: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
 
 def review_actors(data: Source) -> ActorReview:
@@ -54,14 +59,18 @@ def review_actors(data: Source) -> ActorReview:
     (a bare surname left as an actor and the full names ending in it), ``same first and last name`` (people
     written with and without a middle name: "Lee Harvey Oswald"/"Lee Oswald"), ``shared surface form`` (an actor's
     name is how another actor was also written: "EPA" beside "Environmental Protection Agency" found as
-    "EPA") and ``near-identical names`` ("the GOP"/"GOP", "Donald J Trump"/"Donald Trump").
+    "EPA") and ``near-identical names`` ("the GOP"/"GOP", "Donald J Trump"/"Donald Trump"). An actor with
+    ambiguous mentions ("Clinton", where Bill and Hillary Clinton both qualified) is never proposed into one
+    of its bearers. Rows repeated in the input (the same doc_id and sentence_id, as when a file is given
+    twice) are counted once, as ``stance compare`` counts them, with a note.
 
     Example:
         >>> review = review_actors("scores.parquet")  # doctest: +SKIP
         >>> review.actors[["actor", "type", "n_mentions"]].head(3)  # doctest: +SKIP
         >>> review.merges.head()  # doctest: +SKIP
     """
-    frame = read_scores(data)
+    notes: list[str] = []
+    frame = _without_duplicates(read_scores(data), notes)
     count: Counter = Counter()
     articles: dict[str, set] = defaultdict(set)
     types: dict[str, Counter] = defaultdict(Counter)
@@ -76,7 +85,9 @@ def review_actors(data: Source) -> ActorReview:
             forms[actor][str(m.get("text"))] += 1
             ambiguous[actor] += m.get("resolution") == "ambiguous"
     kind = {a: t.most_common(1)[0][0] for a, t in types.items()}
-    merges = _merge_candidates(count, kind, {a: set(f) for a, f in forms.items()})
+    merges = _merge_candidates(
+        count, kind, {a: set(f) for a, f in forms.items()}, frozenset(a for a, n in ambiguous.items() if n)
+    )
     partners: dict[str, list[str]] = defaultdict(list)
     for a, b in zip(merges["actor"], merges["merge_into"], strict=True):
         partners[a].append(b)
@@ -93,15 +104,30 @@ def review_actors(data: Source) -> ActorReview:
         }
         for actor, n in count.most_common()
     ]
-    return ActorReview(pd.DataFrame(rows, columns=TABLE_COLUMNS), merges)
+    return ActorReview(pd.DataFrame(rows, columns=TABLE_COLUMNS), merges, tuple(notes))
 
 
-def _merge_candidates(count: Counter, kind: dict[str, str], forms: dict[str, set[str]]) -> pd.DataFrame:
-    """Each actor that may be another, with the one it would merge into (chains followed to the end)."""
+def _without_duplicates(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """``frame`` with each (doc_id, sentence_id) row once, as ``stance compare`` counts it; a note says how many
+    rows were dropped."""
+    sentence = pd.to_numeric(frame["sentence_id"], errors="coerce")
+    keys = pd.DataFrame({"doc_id": frame["doc_id"].astype(str).to_numpy(), "sentence_id": sentence.to_numpy()})
+    dupes = keys.duplicated()
+    if not dupes.any():
+        return frame
+    notes.append(DUPLICATES_NOTE.format(int(dupes.sum())))
+    return frame[~dupes.to_numpy()]
+
+
+def _merge_candidates(
+    count: Counter, kind: dict[str, str], forms: dict[str, set[str]], ambiguous: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """Each actor that may be another, with the one it would merge into (chains followed to the end). An actor
+    in ``ambiguous`` (one with mentions the finder left ambiguous) is proposed into none."""
     into: dict[str, tuple[str, str]] = {}  # source -> (target, reason); the first proposal for a source stands
 
     def propose(source: str, target: str, reason: str) -> None:
-        if source != target and source not in into:
+        if source != target and source not in into and source not in ambiguous:
             into[source] = (target, reason)
 
     for actor, surfaces in forms.items():  # "EPA" found as an actor and as a form of "Environmental Protection Agency"
@@ -166,10 +192,11 @@ def _merge_candidates(count: Counter, kind: dict[str, str], forms: dict[str, set
 
 
 def write_overrides(review: ActorReview, path: str | Path, registry: ActorRegistry | None = None) -> Path:
-    """The merge proposals as an actor file: one entry per target actor, the merged names as its
-    aliases, a comment naming each reason. A target from the registry keeps its entry (type,
-    aliases, affiliation) with the new aliases added. Review it (delete what should stay apart),
-    then pass it to ``stance score --actors`` or ``stance compare --actors``.
+    """The merge proposals as an actor file of ``merges``: one entry per target actor with the names merged
+    into it as its aliases (only those: the registry's own aliases and fields stay where they are), its
+    ``type`` where the registry lacks it, and a comment naming each reason. Review it (delete what should
+    stay apart), then pass it to ``stance score --actors`` (the names join their actor's aliases) or
+    ``stance compare --actors`` (the same merges applied to existing scores).
 
     Example:
         >>> write_overrides(review_actors("scores.parquet"), "merges.yaml")  # doctest: +SKIP
@@ -181,26 +208,17 @@ def write_overrides(review: ActorReview, path: str | Path, registry: ActorRegist
         merged[b].append((a, reason))
     entries = []
     for target, sources in merged.items():
-        known = registry[target] if target in registry else None
-        aliases = list(known.aliases if known else ())
-        aliases += [a for a, _ in sources if a not in aliases and a != target]
-        entry: dict[str, str | list[str]] = {
-            "name": target,
-            "type": known.type if known else _registry_type(kind.get(target, "organisation")),
-        }
-        if aliases:
-            entry["aliases"] = aliases
-        if known and known.members:
-            entry["members"] = list(known.members)
-        if known and known.affiliation:
-            entry["affiliation"] = known.affiliation
+        entry: dict[str, str | list[str]] = {"name": target}
+        if target not in registry:
+            entry["type"] = _registry_type(kind.get(target, "organisation"))
+        entry["aliases"] = list(dict.fromkeys(a for a, _ in sources if a != target))
         reasons = "; ".join(f"{a}: {r}" for a, r in sources)
         entries.append((reasons, entry))
     lines = [
-        "# Actor merges proposed by `stance actors`. Review: delete an entry (or an alias) that names",
-        "# different actors, then use the file with `stance score --actors FILE` (as registry entries) or",
-        "# `stance compare --actors FILE` (merges applied to existing scores).",
-        "actors:",
+        "# Actor merges proposed by `stance actors`. Review: delete an entry (or a name in its aliases) that",
+        "# joins different actors, then rescore with `stance score --actors FILE` (each name joins its actor's",
+        "# aliases) or apply the merges to existing scores with `stance compare --actors FILE`.",
+        "merges:",
     ]
     for reasons, entry in entries:
         lines.append(f"  # {reasons}")
@@ -210,22 +228,28 @@ def write_overrides(review: ActorReview, path: str | Path, registry: ActorRegist
     return path
 
 
-def merge_map(files: Sequence[str | Path]) -> dict[str, str]:
-    """Actor name -> the name it is merged into, by the entries of actor files: every alias and member
-    form of an entry maps to its name. Raises ValueError on a bad file or a name merged into two actors.
+def merge_map(files: Sequence[str | Path], registry: ActorRegistry | None = None) -> dict[str, str]:
+    """Actor name -> the name it is merged into, by actor files, counted as rescoring with them would count it:
+    each name of a file's ``merges`` and each alias of its ``actors`` entries maps to its actor's name, but only
+    where the registry (``registry``: the shipped one extended with ``files``, loaded when None) gives that name
+    to that actor alone. So a short form two registry people share ("Clinton") stays as it is, as it stays
+    ambiguous when rescoring, and a party's ``members`` ("Republicans") are left to how the scores were made
+    (``--party-members``). Raises ValueError on a bad file.
 
     Example:
         >>> merge_map(["merges.yaml"])  # doctest: +SKIP
-        {'Trump': 'Donald Trump', 'EPA': 'Environmental Protection Agency'}
+        {'Patrushev': 'Nikolai Patrushev', 'EPA': 'Environmental Protection Agency'}
     """
+    registry = registry if registry is not None else ActorRegistry.load(*files)
     out: dict[str, str] = {}
     for path in files:
-        for actor in read_registry_file(Path(path)).actors:
-            for alias in (*actor.aliases, *actor.members):
-                if out.get(alias, actor.name) != actor.name:
-                    raise ValueError(f"{path}: {alias!r} is merged into both {out[alias]!r} and {actor.name!r}")
-                out[alias] = actor.name
-    return {k: v for k, v in out.items() if k != v}
+        read = read_registry_file(Path(path))
+        named = [(alias, a.name) for a in read.actors for alias in a.aliases]
+        named += [(alias, m.name) for m in read.merges for alias in m.aliases]
+        for alias, name in named:
+            if [a.name for a in registry.lookup(alias)] == [name]:
+                out[alias] = name
+    return out
 
 
 def _registry_type(kind: str) -> str:

@@ -45,6 +45,8 @@ def actors(
     wide = console if console.is_terminal else Console(stderr=True, soft_wrap=True, width=max(console.width, 200))
     wide.print(table, markup=False)
     console.print(f"{len(review.merges):,} merge candidates")
+    for note in review.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
     try:
         if csv is not None:
             review.actors.to_csv(csv, index=False)

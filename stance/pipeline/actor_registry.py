@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,7 +22,8 @@ from stance.resources import config_path
 
 ACTOR_TYPES: tuple[str, ...] = ("person", "state", "organisation", "bloc", "group", "place")
 _ENTRY_FIELDS = ("name", "type", "aliases", "members", "affiliation")
-_FILE_FIELDS = ("as_of", "actors", "ignore", "not_actors")
+_FILE_FIELDS = ("as_of", "actors", "ignore", "not_actors", "merges")
+_MERGE_FIELDS = ("name", "type", "aliases")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ class ActorRegistry:
     @classmethod
     def load(cls, *extra: str | Path, include_default: bool = True) -> ActorRegistry:
         """Read the shipped registry and then each extra file; an entry of a later file replaces the entry with the
-        same name, new names are added, ``ignore`` and ``not_actors`` phrases accumulate. Bad files raise ValueError naming file and entry.
+        same name, new names are added, ``ignore`` and ``not_actors`` phrases accumulate. Then the files' ``merges``
+        (reviewed merges, as ``stance actors --overrides`` writes them) add their names to an actor's aliases
+        (see :func:`apply_merge`). Bad files raise ValueError naming file and entry.
 
         Example:
             >>> registry = ActorRegistry.load("my_actors.yaml")  # doctest: +SKIP
@@ -99,12 +102,16 @@ class ActorRegistry:
         merged: dict[str, tuple[Actor, str]] = {}
         ignore: list[str] = []
         not_actors: list[str] = []
+        merges: list[tuple[Merge, str]] = []
         for path in paths:
             read = read_registry_file(path)
             for actor in read.actors:
                 merged[actor.name] = (actor, str(path))
             ignore.extend(read.ignore)
             not_actors.extend(read.not_actors)
+            merges.extend((m, str(path)) for m in read.merges)
+        for merge, where in merges:
+            apply_merge(merged, merge, where)
         registry = cls.__new__(cls)
         registry._build(list(merged.values()), ignore, not_actors)
         return registry
@@ -219,12 +226,54 @@ class ActorRegistry:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+class Merge(NamedTuple):
+    """A reviewed merge of an actor file: ``aliases`` (names found in scores) are counted under ``name``;
+    ``type`` is needed only where the registry has no actor of that name."""
+
+    name: str
+    type: str | None
+    aliases: tuple[str, ...]
+
+
 class RegistryFile(NamedTuple):
     """What one registry file holds."""
 
     actors: list[Actor]
     ignore: list[str]
     not_actors: list[str]
+    merges: tuple[Merge, ...] = ()
+
+
+def apply_merge(actors: dict[str, tuple[Actor, str]], merge: Merge, where: str) -> None:
+    """Add a reviewed merge to ``actors`` (name -> (actor, file)), in place: its aliases join the actor it names
+    (added, with ``type``, when there is none). A merge settles a shared short form: "Clinton" merged into
+    Hillary Clinton is no longer Bill Clinton's short form, so that rescoring counts "Clinton" as
+    `stance compare --actors` does. ValueError when ``type`` is missing for a new actor or differs from the
+    actor's.
+
+    Example:
+        >>> actors = {"Bill Clinton": (Actor("Bill Clinton", "person", ("Clinton",)), "a.yaml")}
+        >>> apply_merge(actors, Merge("Hillary Clinton", "person", ("Clinton",)), "m.yaml")
+        >>> actors["Bill Clinton"][0].aliases, actors["Hillary Clinton"][0].aliases
+        ((), ('Clinton',))
+    """
+    current = actors.get(merge.name)
+    if current is None and merge.type is None:
+        raise ValueError(f"{where}: merge into {merge.name!r}: no actor of that name; give its 'type' to add it")
+    if current is not None and merge.type not in (None, current[0].type):
+        raise ValueError(f"{where}: merge into {merge.name!r}: type {merge.type!r}, but the actor is a {current[0].type}")
+    try:
+        if current is None:
+            actor = Actor(merge.name, str(merge.type), merge.aliases)
+        else:
+            actor = replace(current[0], aliases=(*current[0].aliases, *merge.aliases))
+    except ValueError as exc:
+        raise ValueError(f"{where}: merge into {merge.name!r}: {exc}") from None
+    for name, (other, origin) in list(actors.items()):
+        shared = [a for a in merge.aliases if a in other.short_forms]
+        if name != merge.name and shared:
+            actors[name] = (replace(other, aliases=tuple(a for a in other.aliases if a not in shared)), origin)
+    actors[merge.name] = (actor, where if current is None else current[1])
 
 
 def read_registry_file(path: Path) -> RegistryFile:
@@ -261,6 +310,9 @@ def read_registry_file(path: Path) -> RegistryFile:
             raise ValueError(f"{path}: {key!r} must be a list of non-empty strings")
     actors: list[Actor] = []
     seen: set[str] = set()
+    merges = data.get("merges") or []
+    if not isinstance(merges, list):
+        raise ValueError(f"{path}: 'merges' must be a list")
     for i, entry in enumerate(entries, start=1):
         where = f"{path}: actor #{i}"
         if not isinstance(entry, dict):
@@ -285,7 +337,27 @@ def read_registry_file(path: Path) -> RegistryFile:
             raise ValueError(f"{where}: actor {name!r} is defined twice in this file")
         seen.add(name)
         actors.append(actor)
-    return RegistryFile(actors, list(lists["ignore"]), list(lists["not_actors"]))
+    read = tuple(_read_merge(entry, f"{path}: merge #{i}") for i, entry in enumerate(merges, start=1))
+    return RegistryFile(actors, list(lists["ignore"]), list(lists["not_actors"]), read)
+
+
+def _read_merge(entry: object, where: str) -> Merge:
+    """One entry of a file's ``merges``: a mapping with ``name``, ``aliases`` and (for a new actor) ``type``."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}: expected a mapping with {', '.join(_MERGE_FIELDS)}, got {entry!r}")
+    name, kind, aliases = entry.get("name"), entry.get("type"), entry.get("aliases")
+    if unknown := sorted(set(map(str, entry)) - set(_MERGE_FIELDS)):
+        raise ValueError(f"{where}: unknown field(s) {unknown} (expected: {', '.join(_MERGE_FIELDS)})")
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        raise ValueError(f"{where}: 'name' must be a non-empty string without surrounding spaces, got {name!r}")
+    if kind is not None and kind not in ACTOR_TYPES:
+        raise ValueError(f"{where} ({name!r}): unknown type {kind!r} (expected one of {', '.join(ACTOR_TYPES)})")
+    if not isinstance(aliases, list) or not aliases:
+        raise ValueError(f"{where} ({name!r}): 'aliases' must be a non-empty list of the names merged into it")
+    for alias in aliases:
+        if not isinstance(alias, str) or not alias.strip() or alias != alias.strip():
+            raise ValueError(f"{where} ({name!r}): alias {alias!r} must be a non-empty string, not padded")
+    return Merge(name, kind, tuple(a for a in dict.fromkeys(aliases) if a != name))
 
 
 def is_part(short: Sequence[str], words: Sequence[str]) -> bool:

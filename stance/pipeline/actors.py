@@ -21,7 +21,10 @@ Rules the finder follows:
   no fuller name in the document, a registry short form ("Biden") gives its registry actor. When two
   different fuller names qualify, or two registry entries share the short form, it stays unresolved:
   the actor is the short form itself. A registry surname right after another given name ("Hunter Biden",
-  "Mike Johnson") is a different person, with or without NER.
+  "Mike Johnson") is a different person, with or without NER. A one-word alias of a state or body is a
+  person's surname after a personal title ("Rep. Jordan") or after the article names that person in full
+  ("Jim Jordan ... Jordan said"), but not after a preposition ("visited Jordan").
+- Datelines ("BRUSSELS (Reuters) - ") at the start of a document are not mentions (:func:`outside_dateline`).
 - Entities outside the registry: PERSON -> person, ORG -> organisation, GPE and LOC -> place, NORP only
   in the plural ("Palestinians", "Democrats") -> group. LOC is off unless asked for (``ner_labels``).
   The NER runs sentence by sentence, and only on sentences with a capitalised word that no alias, title,
@@ -43,6 +46,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from stance.pipeline.actor_registry import ActorRegistry, is_part
+from stance.pipeline.sentences import dateline_length
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -108,6 +112,31 @@ class Mention:
     start: int
     end: int
     resolution: str = "name"  # see RESOLUTIONS
+
+
+def outside_dateline(mentions: Sequence[Mention], text: str, start: int = 0) -> list[Mention]:
+    """The mentions, less those in the dateline ``text`` starts with ("MOSCOW (Reuters) - ": a place of filing
+    and an agency, not actors a sentence takes a stance on; wire copy would otherwise add them to nearly every
+    article). ``start``: where ``text`` starts in the mentions' offsets. A leading organisation, bloc or person
+    ("NATO - the alliance said ...") means the text does not start with a dateline, and nothing is dropped,
+    unless an agency in brackets follows it ("BRUSSELS (Reuters) - ", where the NER took the place for an
+    organisation). The finder applies it to the start of each document, ``stance score`` to the first
+    sentence of each body.
+
+    Example:
+        >>> kept = outside_dateline([Mention("Russia", "state", "MOSCOW", 0, 6)], "MOSCOW (Reuters) - Hi.")
+        >>> kept
+        []
+    """
+    length = dateline_length(text)
+    if not length:
+        return list(mentions)
+    cut = start + length
+    leading = min((m for m in mentions if start <= m.start < cut), key=lambda m: m.start, default=None)
+    named = leading is not None and leading.start == start and leading.type in ("organisation", "bloc", "person")
+    if named and "(" not in text[:length]:
+        return list(mentions)
+    return [m for m in mentions if not start <= m.start < cut]
 
 
 def import_spacy_without_torch() -> bool:
@@ -333,19 +362,22 @@ class ActorFinder:
             chosen = _select(chosen + entities)
         surnames = self._introduced_surnames(chosen)
         chosen = [part for c in chosen for part in _split_surnames(c, text, surnames)]
-        chosen += self._surname_mentions(doc, words, chosen, ignored, surnames)
+        chosen += self._surname_mentions(doc, words, chosen, ignored, surnames, headlines, named_outside)
         chosen = [c for c in chosen if not _SIGNATURE.match(text, c.end)]
         cards = _hover_cards(text)
         if cards:
             chosen = [_cut_before(c, text, cards) for c in chosen if not any(s <= c.start < e for s, e in cards)]
             registry_at = {(c.start, c.end): c for c in first if c.source == 1}  # what a cut name ("Trump") is
             chosen = [registry_at.get((c.start, c.end), c) for c in chosen]
+        chosen = [self._surname_not_alias(c, text, surnames) for c in chosen]
         chosen.sort(key=lambda c: c.start)
-        return list(self._resolve(chosen, text))
+        lead = len(text) - len(text.lstrip())
+        return outside_dateline(list(self._resolve(chosen, text)), text[lead:], lead)
 
-    def _introduced_surnames(self, chosen: list[_Candidate]) -> set[str]:
-        """The surnames of the people a document names in full (by the NER or the registry)."""
-        surnames = set()
+    def _introduced_surnames(self, chosen: list[_Candidate]) -> dict[str, int]:
+        """The surnames of the people a document names in full (by the NER or the registry), each with where
+        the first full name bearing it starts."""
+        surnames: dict[str, int] = {}
         for c in chosen:
             if len(c.words) > 1 and c.words[-1][:1].isupper():
                 person = (
@@ -354,14 +386,42 @@ class ActorFinder:
                     else (c.source == 1 and not c.short and len(c.actors) == 1 and self.registry[c.actors[0]].type == "person")
                 )
                 if person:
-                    surnames.add(c.words[-1])
+                    surnames[c.words[-1]] = min(c.start, surnames.get(c.words[-1], c.start))
         return surnames
 
+    def _surname_not_alias(self, c: _Candidate, text: str, surnames: dict[str, int]) -> _Candidate:
+        """A one-word registry alias of a state, place or body ("Jordan", "Israel") that names a person: after
+        a personal title ("Rep. Jordan", "Mr. Israel"), or after the article has named a person with that
+        surname in full ("Jim Jordan ... Jordan said"; in the first line, the title, before it too), but not
+        after a preposition ("visited Jordan"). Then it is a person's short name (resolved by :meth:`_resolve`);
+        any other candidate is returned as it is."""
+        if c.source != 1 or c.short or c.member or c.lead or len(c.words) != 1 or len(c.actors) != 1:
+            return c
+        if self.registry[c.actors[0]].type == "person" or not c.words[0].istitle():
+            return c
+        before = text[max(0, c.start - 40) : c.start]
+        first = surnames.get(c.words[0])
+        named = first is not None and (first < c.start or c.start < text.find("\n"))  # the title may come first
+        if _PERSONAL_TITLE.search(before) or (named and not _PLACE_WORD.search(before)):
+            person = _Candidate(c.start, c.end, c.words, 2, label="PERSON")
+            person.token, person.token_end = c.token, c.token_end
+            return person
+        return c
+
     def _surname_mentions(
-        self, doc: Doc, words: Sequence[str], chosen: list[_Candidate], ignored: list[_Candidate], surnames: set[str]
+        self,
+        doc: Doc,
+        words: Sequence[str],
+        chosen: list[_Candidate],
+        ignored: list[_Candidate],
+        surnames: dict[str, int],
+        headlines: list[tuple[int, int]],
+        named_outside: frozenset[str],
     ) -> list[_Candidate]:
         """Later mentions of a person introduced in full, by surname alone, that neither the registry
-        nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too."""
+        nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too, and in a
+        title-case headline ("Musk Buys Twitter", where a capitalised word after the surname is no sign of
+        a longer name unless the article writes it outside its headlines too)."""
         if not surnames:
             return []
         taken = sorted((c.start, c.end) for c in (*chosen, *ignored))
@@ -377,7 +437,8 @@ class ActorFinder:
             if tok.i > 0 and _other_given_name(doc, tok.i - 1):
                 continue  # "Andrei Patrushev": someone else
             nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
-            if nxt is not None and nxt.is_title and not nxt.is_stop:
+            in_headline = any(s <= tok.idx < e for s, e in headlines)
+            if nxt is not None and nxt.is_title and not nxt.is_stop and (not in_headline or nxt.text in named_outside):
                 continue  # "Patrushev Foundation": part of another name
             cand = _Candidate(at, at + len(name), (name,), 2, label="PERSON")
             cand.token, cand.token_end = tok.i, tok.i + 1
@@ -563,7 +624,10 @@ class ActorFinder:
         article names in full, or the registry's one bearer where a mention carries an office title ("President
         Trump"); (2) the people (or, for an organisation's short name, organisations) the article names in
         full with those words; (3) the registry's one bearer. Within a step the most mentioned wins; a tie is
-        ``ambiguous``. "the elder Trump" and the like point to another bearer than the one chosen."""
+        ``ambiguous``. "the elder Trump" and the like point to another bearer than the one chosen. After "Mr." or
+        "Mrs.", "Ms.", "Miss", a bearer the article's own words give the other sex is skipped ("first lady
+        Melania Trump ... Mr. Trump"), and one they give that sex is preferred ("her husband, Paul Pelosi ...
+        Mr. Pelosi"); without such words the honorific decides nothing."""
         registry = self.registry
         named: dict[str, _Named] = {}  # full names in the article that a short name can stand for
         nicknamed: dict[str, str] = {}  # a full name with a nickname -> the name it stands for
@@ -576,6 +640,7 @@ class ActorFinder:
                     # ("Capitol Hill" for the US Congress), whose words ("Hill") are not short forms of it
                     n.words |= {c.words, tuple(actor.name.split())} if actor.type == "person" else {tuple(actor.name.split())}
                     n.count += 1
+                    n.sexes |= _sex_cues(text, c.start + c.lead, c.end)
             elif c.source == 2 and c.label in ("PERSON", "ORG") and len(c.words) > 1:
                 name = self._full_name(c, text)
                 if c.label == "PERSON" and name not in named:
@@ -585,6 +650,7 @@ class ActorFinder:
                 n = named.setdefault(name, _Named(name, NER_TYPES[c.label], name in registry))
                 n.words.add(c.words)
                 n.count += 1
+                n.sexes |= _sex_cues(text, c.start, c.end)
         initials: dict[
             str, str | None
         ] = {}  # "CFPB" -> "Consumer Financial Protection Bureau": organisations the article names in full
@@ -641,8 +707,11 @@ class ActorFinder:
             if not owners and len(c.actors) == 1 and c.words in titled:
                 owners = [_Named(c.actors[0], registry[c.actors[0]].type, True)]
             others = [n for n in bearers if n.name not in c.actors]
-            sole = [_Named(c.actors[0], registry[c.actors[0]].type, True)] if len(c.actors) == 1 else []
+            sole = [named.get(c.actors[0]) or _Named(c.actors[0], registry[c.actors[0]].type, True)] if len(c.actors) == 1 else []
             tiers = [(owners, "article"), (others, "article"), (sole, "registry")]
+            sex = _honorific_sex(text, start)
+            if sex is not None:  # "Mr. Trump" is not the Melania Trump the article calls "first lady"
+                tiers = _of_sex(tiers, sex)
             pick, how = next(((_most_mentioned(t), how) for t, how in tiers if t), (None, "unresolved"))
             if _kin_before(text, start):  # "the elder Trump": someone other than the usual bearer
                 rest = {n.name: n for t, _ in tiers for n in t if pick is None or n.name != pick.name}
@@ -749,6 +818,7 @@ class _Named:
     in_registry: bool
     count: int = 0
     words: set[tuple[str, ...]] = field(default_factory=set)
+    sexes: set[str] = field(default_factory=set)  # "f", "m": what the article's own words say (see _sex_cues)
 
 
 # Short forms of English given names, for telling that "Nick Sandmann" and "Nicholas Sandmann" in one article are
@@ -825,23 +895,84 @@ def _kin_before(text: str, start: int) -> bool:
     return bool(_KIN.search(text[max(0, start - 12) : start]))
 
 
+_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+$")
+_SEX_WORDS = {
+    "f": "mrs ms miss lady wife mother daughter sister widow queen princess congresswoman chairwoman spokeswoman "
+    "businesswoman actress grandmother granddaughter aunt niece girlfriend",
+    "m": "mr husband father son brother widower king prince congressman chairman spokesman businessman "
+    "grandfather grandson uncle nephew boyfriend",
+}
+_SEX_OF_WORD = {w: sex for sex, words in _SEX_WORDS.items() for w in words.split()}
+_SEX_BEFORE = re.compile(rf"\b({'|'.join(_SEX_OF_WORD)})\.?,?\s+$", re.IGNORECASE)
+_SEX_AFTER = re.compile(rf"^,\s+(?:his|her|the)\s+(?:\w+\s+)?({'|'.join(_SEX_OF_WORD)})\b", re.IGNORECASE)
+_PERSONAL_TITLE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Rep|Sen|Gov|Senator|Representative|Congressman|Congresswoman|Chairman|Chairwoman)\.?\s+$"
+)
+_PLACE_WORD = re.compile(
+    r"\b(?:in|to|from|into|at|across|toward|towards|of|within|throughout|near|inside|outside|around|via|visit|"
+    r"visits|visited|visiting)\s+$",
+    re.IGNORECASE,
+)
+
+
+def _honorific_sex(text: str, start: int) -> str | None:
+    """The sex a "Mr." ("m") or "Mrs.", "Ms.", "Miss" ("f") right before ``start`` gives a short name; None without one."""
+    found = _HONORIFIC.search(text[max(0, start - 6) : start])
+    return None if found is None else ("m" if found.group(1) == "Mr" else "f")
+
+
+def _sex_cues(text: str, start: int, end: int) -> set[str]:
+    """The sex the article's own words give the full name at ``text[start:end]``: an honorific or a word such as
+    "wife", "husband", "first lady" right before it ("her husband, Paul Pelosi"), or after it in an apposition
+    ("Paul Pelosi, her husband"). No word, no cue: names themselves are not read for a sex."""
+    cues = [_SEX_BEFORE.search(text[max(0, start - 20) : start]), _SEX_AFTER.search(text[end : end + 40])]
+    return {_SEX_OF_WORD[m.group(1).lower()] for m in cues if m is not None}
+
+
+def _of_sex(tiers: list[tuple[list[_Named], str]], sex: str) -> list[tuple[list[_Named], str]]:
+    """The bearers of each tier that a short name after an honorific of ``sex`` may stand for: those the article
+    gives that sex where there are any, else all but those it gives the other one."""
+    confirmed = any(n.sexes == {sex} for t, _ in tiers for n in t)
+    return [([n for n in t if n.sexes == {sex} or (not confirmed and sex in (n.sexes or {sex}))], how) for t, how in tiers]
+
+
 def _headline_lines(text: str) -> list[tuple[int, int]]:
-    """Character ranges of title-case lines ("Beijing Charms Brussels While Its Factories Flood Europe"):
-    four or more words of which at least 3 in 4 of the longer ones are capitalised, no final full stop (but
-    for the first line of several, the title: "... Keeps Handing Trump Immigration Victories. They Just Did It
-    Again.")."""
+    r"""Character ranges of title-case lines (see :func:`_is_headline`).
+
+    Example:
+        >>> _headline_lines("Musk Buys Twitter\n\nElon Musk said so.")
+        [(0, 17)]
+    """
     out, pos = [], 0
     for line in text.split("\n"):
-        words = [w for w in line.split() if len(w) > 3 and w[:1].isalpha()]
-        if (
-            len(line.split()) >= 4
-            and words
-            and (not line.rstrip().endswith(".") or (pos == 0 and len(line) < len(text)))
-            and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
-        ):
+        if _is_headline(line, first=pos == 0 and len(line) < len(text)):
             out.append((pos, pos + len(line)))
         pos += len(line) + 1
     return out
+
+
+_LOWER_IN_TITLES = frozenset("a an the and or but nor of in on at to for by with from as vs via into per".split())
+
+
+def _is_headline(line: str, first: bool) -> bool:
+    """Whether a line is a title-case headline: four or more words of which at least 3 in 4 of the longer ones
+    are capitalised ("Beijing Charms Brussels While Its Factories Flood Europe"), or three words, each in
+    title case ("Musk Buys Twitter", "Senate Passes Budget"); no final full stop, but for the ``first`` line of
+    several, a title, when every word but the short ones titles keep lower-case is capitalised ("... Keeps
+    Handing Trump Immigration Victories. They Just Did It Again."; not a first sentence "Nikolai Patrushev met
+    Chinese officials in Beijing on Monday.")."""
+    tokens = line.split()
+    if len(tokens) < 3 or (line.rstrip().endswith(".") and not (first and _title_case(tokens))):
+        return False
+    if len(tokens) == 3:
+        return all(w[:1].isalpha() for w in tokens) and _title_case(tokens)
+    words = [w for w in tokens if len(w) > 3 and w[:1].isalpha()]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+
+
+def _title_case(words: Sequence[str]) -> bool:
+    """Whether every word that starts with a letter is capitalised, but for the short words titles keep lower-case."""
+    return all(w[0].isupper() or not w[0].isalpha() or w.lower() in _LOWER_IN_TITLES for w in words)
 
 
 def _capitalised_outside(doc: Doc, words: Sequence[str], ranges: list[tuple[int, int]]) -> frozenset[str]:

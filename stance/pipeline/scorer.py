@@ -20,8 +20,8 @@ from stance.model.encoding import encode_batch
 from stance.model.modeling import StanceModel
 from stance.model.outputs import DevicePrediction, stance_and_probs
 from stance.pipeline.actor_registry import ActorRegistry
-from stance.pipeline.actors import ActorFinder, Mention
-from stance.pipeline.sentences import DEFAULT_SPLITTER, Sentence, SentenceSplitter, dateline_length, get_splitter
+from stance.pipeline.actors import ActorFinder, Mention, outside_dateline
+from stance.pipeline.sentences import DEFAULT_SPLITTER, Sentence, SentenceSplitter, get_splitter
 from stance.run.settings import DEFAULTS
 
 
@@ -169,6 +169,11 @@ class StanceScorer:
         """
         if isinstance(articles, (str, dict, Article)):
             return ScoreResult(row for rows in self.score_articles([to_article(articles, 0)]) for row in rows)
+        if isinstance(articles, (bytes, bytearray)) or not isinstance(articles, Iterable):
+            raise ValueError(
+                f"articles must be a string, a dict with 'text', an Article or a list of them, not {type(articles).__name__}"
+                + (" (decode bytes first)" if isinstance(articles, (bytes, bytearray)) else "")
+            )
         items, errors = [], []
         for i, a in enumerate(articles):
             try:
@@ -297,19 +302,10 @@ def _per_unit(units: Sequence[Unit], per_article: Iterable[list[Mention]]) -> li
 
 
 def _outside_dateline(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> Sequence[Mention]:
-    """The mentions, less those in the dateline the story starts with ("MOSCOW (Reuters) - ": a
-    place of filing and an agency, not actors the sentence takes a stance on; wire copy would
-    otherwise add them to nearly every article). A leading organisation, bloc or person ("NATO - the
-    alliance said ...") means the line does not start with a dateline, and nothing is dropped."""
+    """The mentions, less those in the dateline the story's first sentence starts with
+    (:func:`stance.pipeline.actors.outside_dateline`, the one rule for datelines)."""
     first = next((s for s in sentences if not s.boilerplate), None)
-    length = dateline_length(first.text) if first else 0
-    if first is None or not length:
-        return mentions
-    start, cut = first.start, first.start + length
-    leading = min((m for m in mentions if start <= m.start < cut), key=lambda m: m.start, default=None)
-    if leading is not None and leading.start == start and leading.type in ("organisation", "bloc", "person"):
-        return mentions
-    return [m for m in mentions if not start <= m.start < cut]
+    return mentions if first is None else outside_dateline(mentions, first.text, first.start)
 
 
 def _assign(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[list[Mention]]:
