@@ -54,7 +54,7 @@ def compare(
         list[Path] | None,
         typer.Option(
             metavar="FILE",
-            help="actor file (registry YAML, e.g. from `stance actors --overrides`): its aliases are merged into its names, and it extends the registry for --rollup; repeatable",
+            help="actor file (registry YAML, e.g. from `stance actors --overrides`): its merges (and its entries' aliases) counted under their actor's name as rescoring with it would count them, and it extends the registry for --rollup; repeatable",
         ),
     ] = None,
     only: Annotated[
