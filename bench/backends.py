@@ -28,7 +28,7 @@ import torch
 from stance.labels.taxonomy import Taxonomy
 from stance.model.backends import ACCELERATED, TorchBackend
 from stance.model.modeling import StanceModel
-from stance.store.model_files import resolve_model
+from stance.store.model_files import model_version, resolve_model
 from training.config import DataSpec
 from training.data import load_records
 from training.evaluate import evaluate_raw, predict_raw
@@ -141,6 +141,7 @@ def main() -> None:
                 "speedup_vs_torch_bf16": row["speedup_vs_torch_bf16"],
                 "threads": args.threads,
                 "measured": results["date"],
+                "model_version": model_version(resolve_model(args.model)),  # a verdict for these weights only
             }
             for name, row in results["backends"].items()
             if name in ACCELERATED

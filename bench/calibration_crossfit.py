@@ -95,7 +95,11 @@ def main() -> None:
             inside[n].append(ece_at(p, g, t_second))
 
     def summary(values: list[float]) -> dict:
-        return {"median": float(np.median(values)), "p5": float(np.percentile(values, 5)), "p95": float(np.percentile(values, 95))}
+        return {
+            "median": float(np.median(values)),
+            "p5": float(np.percentile(values, 5)),
+            "p95": float(np.percentile(values, 95)),
+        }
 
     result["split_halves"] = {
         n: {

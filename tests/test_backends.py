@@ -191,9 +191,84 @@ def test_models_prepare_converts_and_caches_the_auto_choice(tiny_model_dir, tmp_
         assert (
             record["chosen"] in ("torch", "openvino") and f"runs {record['chosen']} here with {threads} thread" in result.output
         )
-    assert (model_dir / "openvino" / "model.xml").exists()
+    assert (export_dir(model_dir, version, "openvino") / "model.xml").exists()
     bad = CliRunner().invoke(app, ["models", "prepare", str(tmp_path / "missing")])
     assert bad.exit_code == 2
+
+
+def test_models_prepare_converts_a_model_without_backends_json_and_reports_a_broken_one(tiny_model_dir, tmp_path, monkeypatch):
+    """What `train` and `retrain` write has no backends.json: prepare still makes the OpenVINO graph (README),
+    says why auto runs torch, and loads the model, so that a folder that is no stance model fails."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from stance.cli.main import app
+
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    result = CliRunner().invoke(app, ["models", "prepare", str(model_dir), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    graph = export_dir(model_dir, StanceModel.from_pretrained(model_dir).version, "openvino") / "model.xml"
+    assert graph.exists() and "backends.json records no backend" in result.output and "runs torch" in result.output
+    (model_dir / "model.safetensors").write_bytes(b"garbage" * 100)
+    broken = CliRunner().invoke(app, ["models", "prepare", str(model_dir), "--workers", "1"])
+    assert broken.exit_code == 2 and "model.safetensors" in broken.output, broken.output
+
+
+@pytest.mark.parametrize("backend", ["openvino", "onnx"])
+def test_a_model_saved_again_into_its_directory_never_runs_the_old_graph(tokenizer, tiny_model_dir, tmp_path, backend):
+    """`stance train` twice into one output directory: the exported graph follows the new weights (a graph is
+    cached by the model's version), and the old version's graph is dropped."""
+    import shutil
+
+    from tests.conftest import tiny_stance_model
+
+    if backend == "onnx":
+        pytest.importorskip("onnxruntime")
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    first = StanceModel.from_pretrained(model_dir, backend=backend, bf16=False)
+    first.predict(TEXTS, TARGETS)
+    old_graph, old_version = first.backend.path, first.version
+    retrained = tiny_stance_model(tokenizer, seed=1)
+    with torch.no_grad():  # far from the first model's probabilities (a random tiny model's are all near 1/3)
+        retrained.network.stance_head[-1].bias.add_(torch.tensor([3.0, 0.0, 0.0]))
+    retrained.save_pretrained(model_dir)  # trained again, into the same directory
+    again = StanceModel.from_pretrained(model_dir, backend=backend, bf16=False)
+    reference = StanceModel.from_pretrained(model_dir, backend="torch", bf16=False)
+    assert again.version != old_version
+    got, want = again.predict(TEXTS, TARGETS), reference.predict(TEXTS, TARGETS)
+    for g, w in zip(got, want):
+        for a, b in zip(g.targets, w.targets):
+            assert all(abs(a.probs[k] - b.probs[k]) < 1e-3 for k in a.probs), (a.probs, b.probs)
+    assert again.backend.path.parent.name == again.version and not old_graph.exists()
+
+
+def test_auto_trusts_no_choice_or_verdict_recorded_for_other_weights(tokenizer, tiny_model_dir, tmp_path):
+    """The cached timing-based choice is kept per model version; a backends.json verdict that names the
+    version it was measured on counts for that version only."""
+    import shutil
+
+    from stance.model.backends import known_choice
+    from tests.conftest import tiny_stance_model
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    old = StanceModel.from_pretrained(model_dir).version
+    (model_dir / "backends.json").write_text(json.dumps({"openvino": AGREES}))
+    cached = auto_choice_file(model_dir, old, 1)
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps({"chosen": "openvino", "candidates": ["openvino"]}))
+    assert known_choice(model_dir, old, 1) == "openvino"
+    tiny_stance_model(tokenizer, seed=1).save_pretrained(model_dir)
+    new = StanceModel.from_pretrained(model_dir).version
+    assert new != old and known_choice(model_dir, new, 1) is None  # a timing is due for the new weights
+    (model_dir / "backends.json").write_text(json.dumps({"openvino": {**AGREES, "model_version": old}}))
+    assert auto_candidates(model_dir, new) == [] and known_choice(model_dir, new, 1) == "torch"
+    (model_dir / "backends.json").write_text(json.dumps({"openvino": {**AGREES, "model_version": new}}))
+    assert auto_candidates(model_dir, new) == ["openvino"]
 
 
 def test_auto_ignores_a_verdict_that_checked_stance_only(tiny_model_dir, tmp_path):

@@ -373,3 +373,43 @@ def test_models_use_refuses_a_failed_gate_without_force_and_show_knows_the_shipp
     assert r.exit_code == 0 and "warning" in r.output
     assert ModelRegistry().active().id == failed.id
     assert runner.invoke(app, ["models", "use", "default"]).exit_code == 0
+
+
+def test_a_damaged_or_deleted_active_version_is_an_error_naming_it_not_the_shipped_model(tmp_path, monkeypatch):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from stance.cli.main import app
+    from stance.store.model_files import resolve_model
+
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    reg = ModelRegistry()
+    v1 = reg.add(_fake_model(tmp_path / "m1"), parent="default", activate=True)
+    (v1.path / "version.json").write_text("{")  # damaged
+    for call in (reg.active, lambda: resolve_model("active")):
+        with pytest.raises(ValueError, match=f"{v1.id}.*version.json"):
+            call()
+    r = CliRunner().invoke(app, ["models", "list"])
+    assert r.exit_code == 2 and v1.id in r.output and "version.json" in r.output, r.output
+    assert resolve_model("default").endswith("default")  # other names are unaffected
+    assert CliRunner().invoke(app, ["models", "use", "default"]).exit_code == 0  # and it can be replaced
+    assert reg.active() is None
+    v2 = reg.add(_fake_model(tmp_path / "m2"), parent="default", activate=True)
+    shutil.rmtree(v2.path)  # deleted
+    with pytest.raises(ValueError, match=f"active model version '{v2.id}'"):
+        reg.active()
+
+
+def test_an_ambiguous_version_prefix_is_reported_as_ambiguous(tmp_path, monkeypatch):
+    from stance.store.model_files import resolve_model
+
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    reg = ModelRegistry()
+    v1 = reg.add(_fake_model(tmp_path / "m1"), parent="default")
+    v2 = reg.add(_fake_model(tmp_path / "m2"), parent="default")
+    prefix = next(v1.id[:n] for n in range(len(v1.id), 0, -1) if v2.id.startswith(v1.id[:n]))
+    for call in (lambda: resolve_registry_name(prefix), lambda: resolve_model(prefix), lambda: reg.get(prefix)):
+        with pytest.raises(ValueError, match="ambiguous"):
+            call()
+    assert resolve_registry_name("nope") is None  # not a version: a path or hub id

@@ -132,3 +132,148 @@ def test_card_names_the_teacher_and_its_dev_figures(tiny_model, tmp_path):
     (cache.parent / "metrics.json").write_text(json.dumps({"base_model": "mpnet", "headline": headline}))
     card = card_with(teacher_summary(str(cache)))
     assert "all-mpnet-base-v2" in card and "teacher dev newsmtsc:dev_rw/stance_macro_f1 0.866" in card
+
+
+# ----------------------------------------------------------------------------- loading a folder that is no stance model
+
+
+def _broken(tmp_path, tiny_model_dir, tiny_base, case: str):
+    """A copy of the tiny model (or of the tiny base encoder) with one thing wrong."""
+    import shutil
+
+    path = tmp_path / case
+    shutil.copytree(tiny_base if case == "base-encoder" else tiny_model_dir, path)
+    if case == "no-config":
+        (path / "config.json").unlink()
+    elif case == "no-weights":
+        (path / "model.safetensors").unlink()
+    elif case == "corrupt-weights":
+        (path / "model.safetensors").write_bytes(b"garbage" * 100)
+    elif case == "no-tokenizer":
+        for file in path.glob("tokenizer*"):
+            file.unlink()
+    elif case == "not-json":
+        (path / "config.json").write_text("{")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "named"),
+    [
+        ("no-config", "config.json"),
+        ("base-encoder", "config.json"),
+        ("not-json", "config.json"),
+        ("no-weights", "model.safetensors"),
+        ("corrupt-weights", "model.safetensors"),
+        ("no-tokenizer", "tokenizer.json"),
+    ],
+)
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_a_folder_that_is_no_stance_model_is_a_value_error_naming_the_file(
+    tmp_path, tiny_model_dir, tiny_base, case, named, backend, monkeypatch
+):
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    path = _broken(tmp_path, tiny_model_dir, tiny_base, case)
+    with pytest.raises(ValueError, match=named):
+        StanceModel.from_pretrained(path, backend=backend).predict("Moscow rejected the plan.", [(0, 6)])
+
+
+# ----------------------------------------------------------------------------- predict's input checks
+
+SHORT = "Moscow rejected the plan."  # 25 characters
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ((100, 120), "out of range"),
+        ((6, 0), "out of range"),
+        ((-6, -1), "out of range"),
+        ((3, 3), "out of range"),
+        ((0.5, 6.7), "must be integers"),
+        (("0", "6"), "must be integers"),
+        ((True, 6), "must be integers"),
+        ((0, 6, 7), r"a target is a \(start, end\) pair"),
+    ],
+)
+def test_predict_refuses_an_impossible_target_with_the_label_formats_check(tiny_model, target, message):
+    with pytest.raises(ValueError, match=r"targets\[0\]: .*" + message):
+        tiny_model.predict(SHORT, [target])
+    with pytest.raises(ValueError, match=r"texts\[1\]: targets\[0\]: .*" + message):
+        tiny_model.predict([SHORT, SHORT], [[(0, 6)], [target]])
+
+
+def test_predict_refuses_what_is_no_text_with_a_value_error(tiny_model):
+    for texts in (None, 5, b"Moscow rejected", bytearray(b"ab")):
+        with pytest.raises(ValueError, match="texts must be"):
+            tiny_model.predict(texts)
+    with pytest.raises(ValueError, match="one list of"):
+        tiny_model.predict([SHORT, SHORT], [[(0, 6)]])
+    with pytest.raises(ValueError, match="pair"):
+        tiny_model.predict(SHORT, (0, 6))  # one pair, not a list of them
+    assert tiny_model.predict(SHORT, [(0, 6), (0, 15)]).targets[1].text == "Moscow rejected"  # overlapping: fine
+    assert [p.text for p in tiny_model.predict(t for t in (SHORT, "Berlin agreed."))] == [SHORT, "Berlin agreed."]
+
+
+def test_scorer_refuses_what_is_no_article_with_a_value_error(tiny_model):
+    from stance.pipeline.actor_registry import ActorRegistry
+    from stance.pipeline.actors import ActorFinder
+    from stance.pipeline.scorer import StanceScorer
+
+    scorer = StanceScorer(tiny_model, ActorFinder(ActorRegistry.load(), use_ner=False))
+    for articles in (None, 5, b"ab", bytearray(b"ab")):
+        with pytest.raises(ValueError, match="articles must be"):
+            scorer.score(articles)
+
+
+# ----------------------------------------------------------------------------- model names: ~, hub ids in the cache
+
+
+def test_a_model_name_with_a_tilde_is_a_path_in_the_home_directory(tmp_path, tiny_model_dir, monkeypatch):
+    import shutil
+
+    from stance.run.options import ScoreOptions, pin_model
+    from stance.store.model_files import resolve_model
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never tried as a hub id
+    shutil.copytree(tiny_model_dir, tmp_path / "m")
+    assert resolve_model("~/m") == str(tmp_path / "m")
+    assert StanceModel.from_pretrained("~/m", backend="torch").path == str(tmp_path / "m")
+    assert pin_model(ScoreOptions(model="~/m")).model == str((tmp_path / "m").resolve())
+
+
+def _hub_cache(root, repo: str, model_dir) -> str:
+    """``model_dir`` as the Hugging Face cache keeps a downloaded snapshot of ``repo`` (commit ``abc123``)."""
+    import shutil
+
+    folder = root / ("models--" + repo.replace("/", "--"))
+    shutil.copytree(model_dir, folder / "snapshots" / "abc123")
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("abc123")
+    return str(folder / "snapshots" / "abc123")
+
+
+def test_a_hub_model_in_the_hub_cache_loads_offline_and_is_versioned_by_its_weights(tmp_path, tiny_model_dir, monkeypatch):
+    """HF_HUB_OFFLINE: huggingface_hub's cache decides (no refusal before looking, no socket of our own); the
+    snapshot is a model directory like any other, so its exported graphs are cached by its version."""
+    import socket
+
+    from huggingface_hub import constants
+
+    from stance.model.backends import export_dir
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("a socket was opened")
+
+    monkeypatch.setattr(socket, "create_connection", no_socket)
+    snapshot = _hub_cache(tmp_path / "hub", "someone/tiny-stance", tiny_model_dir)
+    model = StanceModel.from_pretrained("someone/tiny-stance", backend="torch")
+    assert model.path == snapshot and model.version and model.name == "someone/tiny-stance"
+    assert export_dir(model.path, model.version, "openvino").name == model.version
+    with pytest.raises(ValueError, match="HF_HUB_OFFLINE is set"):
+        StanceModel.from_pretrained("someone/not-cached")

@@ -43,6 +43,8 @@ def test_the_main_process_of_a_worker_run_stays_without_torch(tiny_model_dir, tm
         "import stance.run.local, stance.cli.main, stance.io.writers, stance.io.readers, stance.store.model_files\n"
         "from stance.run.options import ScoreOptions\n"
         "from stance.run.local import decide_backend\n"
+        "from stance.run.options import pin_model\n"
+        f"assert pin_model(ScoreOptions(model={str(bare)!r})).model_version\n"  # the model's files checked, light
         f"assert decide_backend(ScoreOptions(model={str(bare)!r}), 1).backend == 'torch'\n"
         f"assert decide_backend(ScoreOptions(model={str(agreed)!r}), 1).backend == 'openvino'\n"
         "print(sorted(m for m in ('torch', 'transformers', 'spacy') if m in sys.modules))\n"

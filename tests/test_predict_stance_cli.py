@@ -96,3 +96,21 @@ def test_skip_writes_the_errors_file_on_every_run_so_none_is_left_stale(tmp_path
     assert r.exit_code == 0, r.output
     assert (tmp_path / "out.errors.jsonl").read_text() == "" and "0 bad lines" in r.output
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_model_that_cannot_be_loaded_is_reported_with_exit_code_2(tmp_path, tiny_model_dir, monkeypatch):
+    """A hub id not found, or a folder that is no stance model: the reason, no traceback."""
+    import shutil
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    src = write(tmp_path / "in.jsonl", LINES)
+    out = tmp_path / "out.jsonl"
+    noconfig = tmp_path / "noconfig"
+    shutil.copytree(tiny_model_dir, noconfig)
+    (noconfig / "config.json").unlink()
+    for model, reason in (("someone/x", "HF_HUB_OFFLINE"), (str(noconfig), "no config.json")):
+        r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", model])
+        assert r.exit_code == 2 and reason in r.output.replace("\n", " "), r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit)
+        assert not out.exists()

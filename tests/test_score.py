@@ -286,13 +286,32 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model_dir, broken)
-    (broken / "model.safetensors").write_bytes(b"not weights")
+    (broken / "tokenizer.json").write_text("{")  # there, so the check at the start passes; fails to load
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a", "text": "Moscow said no."}) + "\n")
     with pytest.raises(WorkerStartError, match="could not load the scoring pipeline"):
         score_collection(
             [str(src)], tmp_path / "out.parquet", ScoreOptions(model=str(broken), workers=2, use_ner=False, backend="torch")
         )
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_folder_that_is_no_stance_model_stops_the_run_before_it_writes(tmp_path, tiny_model_dir, workers):
+    """The reason, exit code 2, and no OUT.parts/ left behind (the same command runs again once the model is fixed)."""
+    import shutil
+
+    broken = tmp_path / "noconfig"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "config.json").unlink()
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES[:1])
+    out = tmp_path / "out.jsonl"
+    args = ["score", str(src), "--out", str(out), "--model", str(broken), "--no-ner", "--workers", workers, "--backend", "torch"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and "no config.json" in r.output.replace("\n", " "), r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert not out.exists() and not (tmp_path / "out.jsonl.parts").exists()
+    shutil.copy(tiny_model_dir / "config.json", broken / "config.json")
+    assert CliRunner().invoke(app, args).exit_code == 0
 
 
 def test_worker_run_writes_the_same_rows_and_names_the_backend_alike(tmp_path, tiny_model_dir):

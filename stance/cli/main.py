@@ -152,9 +152,11 @@ def predict_stance(
     if on_error not in ("stop", "skip"):
         fail("--on-error must be 'stop' or 'skip'")
     try:
-        summary = predict_stance_file(
-            StanceModel.from_pretrained(model), input, out, on_error=on_error, errors_path=errors, batch_size=batch_size
-        )
+        stance_model = StanceModel.from_pretrained(model)
+    except (ValueError, OSError) as exc:  # not a stance model, a hub id not found: the reason, exit 2
+        fail(str(exc))
+    try:
+        summary = predict_stance_file(stance_model, input, out, on_error=on_error, errors_path=errors, batch_size=batch_size)
     except BadLineError as exc:
         fail(f"{exc} (use --on-error skip to skip bad lines)", code=1)
     console.print(
@@ -244,7 +246,6 @@ def score(
         score_collection,
         worker_threads,
     )
-    from stance.store.model_files import check_hub_name, resolve_model
 
     try:
         if engine not in ("local", "ray"):
@@ -274,7 +275,6 @@ def score(
             raise ValueError(f"--party-members must be one of {', '.join(PARTY_MEMBERS)}, not {party_members!r}")
         if backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-        check_hub_name(resolve_model(model))  # a hub id: say at once if it cannot be reached
     except ValueError as exc:
         fail(str(exc))
     if workers == 0:
@@ -297,9 +297,9 @@ def score(
         meta=constant,
         outlet_from=outlet_from,
     )
-    try:
-        options = pin_model(options)  # the model is decided here, once: workers, resume and run.json all use this one
-    except ValueError as exc:
+    try:  # the model is found and checked (a hub id: its snapshot), once: workers, resume and run.json all use this one
+        options = pin_model(options)
+    except ValueError as exc:  # before anything is written (no OUT.parts to --overwrite)
         fail(str(exc))
     started = time.perf_counter()
     if engine == "local" and workers == 1:  # this process scores: with an exported backend it needs no torch

@@ -18,25 +18,30 @@ def prepare(
     model: Annotated[str, typer.Argument(help="model: 'active' (default), 'default', a directory or a hub id")] = "active",
     workers: Annotated[int, typer.Option(help="the --workers of the runs to prepare for (0 = one per core)")] = 0,
 ) -> None:
-    """Convert the model for the faster backends and time them on this machine, once, so that the
-    first `stance score --backend auto` starts at once (setup.sh runs this for the shipped model).
+    """Load the model (a folder that is no stance model is reported), convert it for OpenVINO (the
+    graph `--backend openvino` runs, cached by the model's version) and decide what `--backend auto`
+    runs on this machine, timing the backends where backends.json records one to agree with torch;
+    once, so that the first run starts at once (setup.sh runs this for the shipped model).
 
     Example:
         stance models prepare default
     """
-    from pathlib import Path
-
     from stance.cli.common import fail
+    from stance.model.backends import auto_candidates, export_dir
+    from stance.model.modeling import StanceModel
     from stance.run.local import auto_workers, decide_backend, worker_threads
-    from stance.run.options import ScoreOptions
-    from stance.store.model_files import resolve_model
+    from stance.run.options import ScoreOptions, pin_model
 
     n = workers or auto_workers()
     try:
-        if not (Path(resolve_model(model)) / "config.json").is_file():
-            fail(f"{model}: not a local model directory (a hub model is prepared on its first use)")
+        options = pin_model(ScoreOptions(model=model))  # found and checked, as a run does
+        loaded = StanceModel.from_pretrained(options.model, backend="openvino")
+        loaded.backend  # noqa: B018 (converts the graph where this version of the model has none)
+        typer.echo(f"{model}: OpenVINO graph in {export_dir(loaded.path, loaded.version, 'openvino')}")
+        if not auto_candidates(loaded.path, loaded.version):
+            typer.echo(f"{model}: backends.json records no backend to agree with torch (python bench/backends.py --record)")
         for threads in sorted({worker_threads(n), worker_threads(1)}):  # worker runs, and single-process runs
-            chosen = decide_backend(ScoreOptions(model=model), threads).backend
+            chosen = decide_backend(options, threads).backend
             typer.echo(f"{model}: --backend auto runs {chosen} here with {threads} thread(s) per process")
     except (ValueError, OSError) as exc:
         fail(str(exc))
@@ -49,13 +54,17 @@ def list_() -> None:
     Example:
         stance models list
     """
+    from stance.cli.common import fail
     from stance.store.registry import ModelRegistry
 
     reg = ModelRegistry()
-    active = reg.active()
+    try:
+        active, versions = reg.active(), reg.versions()
+    except ValueError as exc:  # a damaged or missing version: named, with its file
+        fail(str(exc))
     typer.echo(f"# models in {reg.root}; active: {active.id if active else 'the shipped default'}")
     typer.echo(f"  {'id':<26} {'created':<26} {'gate':<7} {'new':>5}  parent")
-    for v in reg.versions():
+    for v in versions:
         gate = v.info.get("gate") or {}
         verdict = "passed" if gate.get("passed") else "failed" if gate else "-"
         mark = "*" if active and v.id == active.id else " "

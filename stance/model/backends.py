@@ -11,15 +11,18 @@ one :class:`InferenceBackend` subclass plus one entry:
   already); elsewhere fp32. This is the default.
 - ``openvino``: OpenVINO on a graph converted from the model, in bf16 where the CPU has it
   (AMX / AVX512-BF16), else fp32. It fuses the encoder's small operations that PyTorch runs one
-  by one. Converted once and cached beside the model (or, where that directory is read-only,
-  under ``$STANCE_CACHE/openvino/<version>``).
+  by one. Converted once per version of the model (the hash of its config and weights) and cached
+  beside it in ``<model>/openvino/<version>`` (or, where that directory is read-only, under
+  ``$STANCE_CACHE/openvino/<version>``), so that a model saved again into the same directory never
+  runs the graph of its old weights.
 - ``onnx`` / ``onnx-int8``: ONNX Runtime on a graph exported from the model, optionally with
   int8 dynamic quantisation; cached the same way (``onnx/``). Needs ``pip install stance[onnx]``.
 - ``auto``: the fastest of the accelerated backends (:data:`ACCELERATED`) whose labels the model's
   directory records to agree with the torch backend (``backends.json``, written by
   ``bench/backends.py --record``), if a timing on this machine finds it at least 10% faster than
-  ``torch``; otherwise ``torch``. The timing is done once per model, machine and thread count
-  and cached.
+  ``torch``; otherwise ``torch``. The timing is done once per model version, machine and thread
+  count and cached (``backends/<version>``); a verdict recorded for other weights (its
+  ``model_version``) is not trusted.
 
 Every backend returns the same thing: stance probabilities (batch, targets, 3) and device
 probabilities (batch, tokens, device labels, 3) as numpy arrays.
@@ -156,10 +159,8 @@ class OnnxBackend(InferenceBackend):
             >>> OnnxBackend.for_model(StanceModel.from_pretrained("default"), quantized=True).name  # doctest: +SKIP
             'onnx-int8'
         """
-        directory = export_dir(model.path, model.version, "onnx")
-        graph = directory / ("model.int8.onnx" if quantized else "model.onnx")
-        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
-            graph = export_onnx(model.network, directory, quantize=quantized)
+        name = "model.int8.onnx" if quantized else "model.onnx"
+        graph = cached_export(model, "onnx", name, lambda directory: export_onnx(model.network, directory, quantize=quantized))
         return cls(graph, quantized=quantized, threads=model.threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -199,10 +200,7 @@ class OpenVinoBackend(InferenceBackend):
             >>> OpenVinoBackend.for_model(StanceModel.from_pretrained("default")).name  # doctest: +SKIP
             'openvino-bf16'
         """
-        directory = export_dir(model.path, model.version, "openvino")
-        graph = directory / "model.xml"
-        if not graph.exists():  # model.network loads the PyTorch network: only when there is something to export
-            graph = export_openvino(model.network, directory)
+        graph = cached_export(model, "openvino", "model.xml", lambda directory: export_openvino(model.network, directory))
         return cls(graph, bf16=model.requested_bf16, threads=model.threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -348,19 +346,61 @@ def warnings_silenced():
 
 
 def export_dir(model_dir: str | Path | None, version: str | None, kind: str = "onnx") -> Path:
-    """Where a model's ``kind`` export (``onnx``, ``openvino``) is cached: ``<model>/<kind>`` if
-    writable, else ``$STANCE_CACHE/<kind>/<version>`` (``~/.cache/stance`` by default).
+    """Where a model's ``kind`` export (``onnx``, ``openvino``; ``backends``: ``auto``'s timings) is
+    cached, by the model's version (the hash of its config and weights,
+    :func:`~stance.store.model_files.model_version`): ``<model>/<kind>/<version>`` if the model directory
+    is writable, else ``$STANCE_CACHE/<kind>/<version>`` (``~/.cache/stance`` by default). New weights
+    saved into the same directory are a new version: no graph of the old ones is ever run for them.
 
     Example:
         >>> export_dir(None, "abc123", "openvino").parts[-2:]
         ('openvino', 'abc123')
     """
+    if not version:
+        raise ValueError(f"a {kind} export is cached by the model's version: save the model and load it from its directory")
     if model_dir and Path(model_dir).is_dir():
         beside = Path(model_dir) / kind
         if os.access(beside if beside.exists() else model_dir, os.W_OK):
-            return beside
+            return beside / version
     cache = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
-    return cache / kind / (version or "unversioned")
+    return cache / kind / version
+
+
+def cached_export(model: StanceModel, kind: str, name: str, export: Callable[[Path], Path]) -> Path:
+    """``model``'s ``kind`` graph file ``name`` in its :func:`export_dir`, made by ``export(directory)``
+    (which loads the PyTorch network) only where this version of the model has none yet; a new version
+    drops what older ones left beside the model (:func:`drop_other_versions`).
+
+    Example:
+        >>> cached_export(model, "openvino", "model.xml", lambda d: export_openvino(model.network, d))  # doctest: +SKIP
+        PosixPath('/models/mine/openvino/2dbebcc1226d/model.xml')
+    """
+    directory = export_dir(model.path, model.version, kind)
+    graph = directory / name
+    if graph.exists():
+        return graph
+    graph = export(directory)
+    drop_other_versions(model.path, directory)
+    return graph
+
+
+def drop_other_versions(model_dir: str | Path | None, directory: Path) -> None:
+    """Remove, beside the model, what ``directory``'s kind holds for other versions of the model (and
+    files from before exports were kept by version); the shared cache is left alone.
+
+    Example:
+        >>> drop_other_versions("/models/mine", Path("/models/mine/openvino/2dbebcc1226d"))  # doctest: +SKIP
+    """
+    import shutil
+
+    if not model_dir or directory.parent != Path(model_dir) / directory.parent.name:
+        return
+    for entry in directory.parent.iterdir():
+        if entry.name != directory.name:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- registry
@@ -497,21 +537,24 @@ def choose_backend(model: StanceModel) -> str:
     threads = model.threads or default_threads()
     if (chosen := known_choice(model.path, model.version, threads)) is not None:
         return chosen
-    candidates = auto_candidates(model.path)
+    candidates = auto_candidates(model.path, model.version)
     cached = auto_choice_file(model.path, model.version, threads)
     timings = _time_backends({name: make_backend(model, name) for name in ("torch", *candidates)}, model)
     fastest = min(candidates, key=timings.__getitem__)
     chosen = fastest if timings[fastest] < 0.9 * timings["torch"] else "torch"
     cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps({"chosen": chosen, "candidates": candidates, "seconds": timings, "threads": threads}, indent=2))
+    record = {"chosen": chosen, "candidates": candidates, "seconds": timings, "threads": threads, "model_version": model.version}
+    cached.write_text(json.dumps(record, indent=2))
+    drop_other_versions(model.path, cached.parent)
     return chosen
 
 
-def auto_candidates(model_dir: str | Path | None) -> list[str]:
+def auto_candidates(model_dir: str | Path | None, version: str | None = None) -> list[str]:
     """The accelerated backends that are installed and whose labels the model directory's
     ``backends.json`` records to agree with ``torch``, on stance and devices both: a verdict without a
     device measure (``max_device_partial_f1_drop``, recorded since the nineteenth session) checked stance
-    only, and an int8 graph can keep the stance while changing a third of the device spans.
+    only, and an int8 graph can keep the stance while changing a third of the device spans. A verdict
+    that names the version it was measured on (``model_version``) counts for that ``version`` only.
 
     Example:
         >>> auto_candidates(None)
@@ -521,11 +564,13 @@ def auto_candidates(model_dir: str | Path | None) -> list[str]:
     if record is None or not record.exists():
         return []
     verdicts = json.loads(record.read_text())
-    return [name for name in ACCELERATED if _agrees_on_record(verdicts.get(name, {})) and runtime_available(name)]
+    return [name for name in ACCELERATED if _agrees_on_record(verdicts.get(name, {}), version) and runtime_available(name)]
 
 
-def _agrees_on_record(verdict: dict) -> bool:
-    return bool(verdict.get("agrees")) and "max_device_partial_f1_drop" in verdict
+def _agrees_on_record(verdict: dict, version: str | None) -> bool:
+    measured_on = verdict.get("model_version")
+    same_weights = measured_on is None or version is None or measured_on == version
+    return bool(verdict.get("agrees")) and "max_device_partial_f1_drop" in verdict and same_weights
 
 
 def auto_choice_file(model_dir: str | Path | None, version: str | None, threads: int) -> Path:
@@ -535,9 +580,9 @@ def auto_choice_file(model_dir: str | Path | None, version: str | None, threads:
 
 def known_choice(model_dir: str | Path | None, version: str | None, threads: int) -> str | None:
     """``auto``'s choice for a CPU where it needs no timing (and no torch): ``torch`` when no
-    accelerated backend is recorded to agree, else the choice cached for this machine and thread
-    count if it was made among the same candidates; None when a timing is due."""
-    candidates = auto_candidates(model_dir)
+    accelerated backend is recorded to agree, else the choice cached for this version of the model,
+    machine and thread count if it was made among the same candidates; None when a timing is due."""
+    candidates = auto_candidates(model_dir, version)
     if not candidates:
         return "torch"
     path = auto_choice_file(model_dir, version, threads)

@@ -77,7 +77,18 @@ class StanceConfig(PretrainedConfig):
 
     @property
     def encoder_config(self) -> PretrainedConfig:
+        """The encoder's own config (``encoder``, with its ``model_type``); ValueError where it is missing,
+        as in the config of a base encoder loaded as a stance model.
+
+        Example:
+            >>> StanceConfig().encoder_config
+            Traceback (most recent call last):
+            ...
+            ValueError: this config has no 'encoder' with a model_type: not the config of a stance model
+        """
         config = dict(self.encoder)
+        if "model_type" not in config:
+            raise ValueError("this config has no 'encoder' with a model_type: not the config of a stance model")
         return AutoConfig.for_model(config.pop("model_type"), **config)
 
 

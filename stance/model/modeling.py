@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast, overload
 
 import numpy as np
 
+from stance.labels.format import LabelRecord
 from stance.model.backends import BACKENDS, InferenceBackend, make_backend
 from stance.model.bases import resolve_base
 from stance.model.encoding import (
@@ -31,7 +32,7 @@ from stance.model.encoding import (
 from stance.model.outputs import SentencePrediction, TargetPrediction, device_predictions, stance_and_probs
 from stance.model.subwords import SubwordTokenizer
 from stance.run.settings import DEFAULTS
-from stance.store.model_files import InferenceSettings, check_hub_name, model_version, resolve_model
+from stance.store.model_files import InferenceSettings, locate_model, model_version
 
 if TYPE_CHECKING:
     import torch
@@ -183,11 +184,15 @@ class StanceModel:
 
         For a backend other than ``torch`` the PyTorch network is loaded only if it is needed (to
         export a graph not cached yet), and from a local directory neither transformers nor torch
-        is imported: the tokenizer and labels are read from its files.
+        is imported: the tokenizer and labels are read from its files. A folder that holds no stance
+        model (no config.json, another model's config, no or unreadable weights, no tokenizer.json) is a
+        ValueError naming the file (:func:`~stance.store.model_files.locate_model`).
+
+        Example:
+            >>> StanceModel.from_pretrained("~/models/mine", backend="openvino").version  # doctest: +SKIP
+            '2dbebcc1226d'
         """
-        path = resolve_model(name_or_path)
-        local = Path(path)
-        check_hub_name(path)
+        path = locate_model(name_or_path)  # a hub id: its snapshot in the Hugging Face cache
 
         def load_network() -> StanceNetwork:
             import torch
@@ -216,15 +221,15 @@ class StanceModel:
             "bf16": bf16,
             "backend": backend,
             "threads": threads,
-            "path": local if (local / "config.json").exists() else None,
+            "path": path,
         }
-        if backend != "torch" and (local / "config.json").is_file():
+        if backend != "torch":
             try:
-                subwords = SubwordTokenizer.from_directory(local)
+                subwords = SubwordTokenizer.from_directory(path)
             except ValueError:
                 subwords = None
             if subwords is not None:
-                settings = InferenceSettings.from_file(local / "config.json")
+                settings = InferenceSettings.from_file(path / "config.json")
                 return cls(load_network, load_tokenizer, config=settings, subwords=subwords, **common)
         from stance.model.config import StanceConfig
 
@@ -348,8 +353,7 @@ class StanceModel:
         if single:
             texts = [texts]
             targets = None if targets is None else [targets]
-        if not all(isinstance(t, str) for t in texts):
-            raise ValueError("texts must be strings")
+        texts, targets = checked_inputs(texts, targets, single=single)
         encoded = encode_batch(self.subwords, texts, targets, max_length=self.settings.max_seq_length)
         cut: dict[int, dict[int, tuple[tuple[int, int], np.ndarray]]] = {}
         for (n, j), p in self.stance_in_windows(texts, targets, encoded, batch_size=batch_size).items():
@@ -459,6 +463,51 @@ class StanceModel:
         return [
             (stance_probs[b, : len(enc.target_markers)], device_probs[b, : len(enc.input_ids)]) for b, enc in enumerate(batch)
         ]
+
+
+def checked_inputs(texts: Any, targets: Any, *, single: bool = False) -> tuple[list[str], list[list[tuple[int, int]]] | None]:
+    """:meth:`StanceModel.predict`'s texts (strings) and targets (None, or per text a list of (start,
+    end) pairs) as lists; ValueError saying what is wrong. A text's targets are checked as the label
+    format checks a line's (:meth:`stance.labels.format.LabelRecord.from_dict`: integers,
+    ``0 <= start < end <= len(text)``), the check ``stance predict-stance`` makes of its input lines.
+    ``single``: one text was given (its messages then name no text).
+
+    Example:
+        >>> checked_inputs(["Moscow rejected the plan."], [[(100, 120)]])
+        Traceback (most recent call last):
+        ...
+        ValueError: texts[0]: targets[0]: span 100-120 is out of range for a text of 25 characters
+    """
+    if isinstance(texts, (bytes, bytearray)):
+        raise ValueError("texts must be strings, not bytes: decode them first (data.decode('utf-8'))")
+    if not isinstance(texts, Iterable):
+        raise ValueError(f"texts must be a string or a list of strings, not {type(texts).__name__}")
+    texts = list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"texts must be strings, not {sorted({type(t).__name__ for t in texts if not isinstance(t, str)})}")
+    if targets is None:
+        return texts, None
+    per_text: list[Any] = list(targets) if isinstance(targets, Iterable) else []
+    if not isinstance(targets, Iterable) or len(per_text) != len(texts):
+        raise ValueError(f"targets must hold one list of (start, end) pairs per text ({len(texts)})")
+    for n, (text, spans) in enumerate(zip(texts, per_text)):
+        try:
+            _check_targets(text, spans)
+        except ValueError as exc:
+            raise ValueError(str(exc) if single else f"texts[{n}]: {exc}") from None
+    return texts, per_text
+
+
+def _check_targets(text: str, spans: Any) -> None:
+    """ValueError where ``spans`` is no list of (start, end) pairs that are spans of ``text`` (the label format's check)."""
+    if not isinstance(spans, Iterable) or isinstance(spans, (str, bytes, dict)):
+        raise ValueError(f"targets must be a list of (start, end) pairs, not {type(spans).__name__}")
+    spans = list(spans)
+    for j, span in enumerate(spans):
+        if not isinstance(span, (tuple, list)) or len(span) != 2:
+            raise ValueError(f"targets[{j}]: a target is a (start, end) pair, not {span!r}")
+    if spans:
+        LabelRecord.from_dict({"text": text, "targets": [{"start": start, "end": end} for start, end in spans]})
 
 
 def _bf16_supported(device: torch.device) -> bool:

@@ -39,7 +39,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import islice
@@ -1335,7 +1335,7 @@ def _cut_before(c: _Candidate, text: str, cards: list[tuple[int, int]]) -> _Cand
     return replace(c, end=c.start + len(kept), words=tuple(kept.split()))
 
 
-def _split_surnames(c: _Candidate, text: str, surnames: set[str]) -> list[_Candidate]:
+def _split_surnames(c: _Candidate, text: str, surnames: Collection[str]) -> list[_Candidate]:
     """An entity that lists people introduced in full by their surnames ("Lamb and Saccone", "Lamb, Saccone
     and Wolf") as one name: one person mention per surname. Any other candidate is returned as it is."""
     if c.source != 2 or len(c.words) < 3 or "and" not in c.words:

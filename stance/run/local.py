@@ -149,7 +149,10 @@ def _worker_run(articles: list[Article]) -> tuple[list[list[dict[str, Any]]], st
     """The rows of each article, the name of the backend that ran (as in a single-process run) and the
     seconds this call spent per pipeline stage."""
     if _WORKER_PREDICTOR is None:
-        raise WorkerStartError(f"a worker process could not load the scoring pipeline: {_WORKER_FAILURE!r}") from _WORKER_FAILURE
+        failure = _WORKER_FAILURE
+        raise WorkerStartError(
+            f"a worker process could not load the scoring pipeline: {type(failure).__name__}: {failure}"
+        ) from failure
     times = _WORKER_PREDICTOR.scorer.times
     before = dict(times.__dict__)
     rows = _WORKER_PREDICTOR.score_rows(articles)
@@ -352,7 +355,10 @@ def _scored_chunks(
     if options.workers <= 1:
         from stance.run.predictor import ScoringPredictor
 
-        predictor = ScoringPredictor(options)
+        try:
+            predictor = ScoringPredictor(options)
+        except Exception as exc:  # noqa: BLE001 (as a worker's start: the reason, and the run stops)
+            raise WorkerStartError(f"could not load the scoring pipeline: {type(exc).__name__}: {exc}") from exc
         for chunk in chunks:
             yield score_isolating(chunk, predictor.score_rows, reraise=NOT_THE_ARTICLES)
         summary.stage_seconds = predictor.scorer.times.as_dict()

@@ -99,7 +99,10 @@ def pin_model(options: ScoreOptions) -> ScoreOptions:
     """``options`` with the model name resolved, once, at the start of a run: ``model`` becomes the
     model's directory (``active`` -> the version active now) and ``model_version`` its hash, so that
     every worker, the resume fingerprint and the run metadata use the same model even if another
-    version is promoted during the run. A hub id stays as it is. Idempotent.
+    version is promoted during the run. The model's files are checked here
+    (:func:`~stance.store.model_files.locate_model`), so that a folder that is no stance model fails
+    before a run writes anything. A hub id stays as it is (each node of a Ray cluster finds its own
+    copy), with the version of its snapshot. Idempotent.
 
     Example:
         >>> pin_model(ScoreOptions(model="default")).model_name
@@ -107,9 +110,9 @@ def pin_model(options: ScoreOptions) -> ScoreOptions:
     """
     if options.model_name is not None:
         return options
-    from stance.store.model_files import model_version, resolve_model
+    from stance.store.model_files import locate_model, model_version, resolve_model
 
     resolved = resolve_model(options.model)
-    if not Path(resolved).is_dir():
-        return replace(options, model_name=options.model)
-    return replace(options, model=str(Path(resolved).resolve()), model_name=options.model, model_version=model_version(resolved))
+    directory = locate_model(resolved)
+    pinned = str(directory.resolve()) if Path(resolved).is_dir() else resolved
+    return replace(options, model=pinned, model_name=options.model, model_version=model_version(directory))

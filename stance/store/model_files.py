@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,21 +25,28 @@ from stance.resources import MODELS_DIR
 def resolve_model(name_or_path: str | Path) -> str:
     """``default`` (or any name under stance/models/) -> shipped directory; ``active`` -> the model
     registry's active version (the shipped ``default`` when none is active); a registry version id
-    -> its model directory (see stance.store.registry); else path or hub id."""
-    if str(name_or_path) and "/" not in str(name_or_path) and not Path(str(name_or_path)).exists():
+    -> its model directory (see stance.store.registry); else path (``~`` expanded) or hub id. The one
+    place a model name is read; :func:`locate_model` also finds a hub id's files and checks them.
+
+    Example:
+        >>> resolve_model("~/my-model") == str(Path.home() / "my-model")
+        True
+    """
+    name = os.path.expanduser(str(name_or_path))  # a hub id never starts with "~"
+    if name and "/" not in name and not Path(name).exists():
         from stance.store.registry import resolve_registry_name
 
-        registered = resolve_registry_name(str(name_or_path))
+        registered = resolve_registry_name(name)
         if registered is not None:
             return str(registered)
-        if str(name_or_path) == "active":
-            name_or_path = "default"
-    candidate = MODELS_DIR / str(name_or_path)
-    if str(name_or_path) and "/" not in str(name_or_path) and (candidate / "config.json").exists():
+        if name == "active":
+            name = "default"
+    candidate = MODELS_DIR / name
+    if name and "/" not in name and (candidate / "config.json").exists():
         return str(candidate)
-    if str(name_or_path) == "default":
+    if name == "default":
         raise ValueError(f"the default model is missing from {candidate}; reinstall the package")
-    return str(name_or_path)
+    return name
 
 
 def local_model_dir(name: str | Path) -> Path | None:
@@ -75,38 +83,126 @@ def temperature_scaled(probs: Any, temperature: float) -> Any:
     return np.divide(scaled, sums, out=np.zeros_like(scaled), where=sums > 0)
 
 
-HUB_HOST = ("huggingface.co", 443)
 HUB_TIMEOUT_S = 3.0
+HUB_FILES = ("*.json", "model.safetensors")
+"""What a hub model's snapshot needs: config, tokenizer, evaluation and backends.json files, and the weights."""
 
 
-def check_hub_name(name: str) -> None:
-    """For a resolved model name that is no local directory (so it will be tried as a Hugging Face
-    hub id): fail at once, saying how the name was read, when the hub cannot be reached
-    (``HF_HUB_OFFLINE`` set, or no connection within a few seconds) instead of waiting on the hub's
-    retries. A local directory passes without a check.
+def locate_model(name_or_path: str | Path) -> Path:
+    """The local directory of a model name, checked to hold a stance model: the directory
+    :func:`resolve_model` names, or for a hub id its snapshot in the Hugging Face cache
+    (:func:`hub_snapshot`). Every load of a model starts here; ValueError saying what is wrong.
 
     Example:
-        >>> check_hub_name(resolve_model("default"))
+        >>> locate_model("default").name
+        'default'
     """
-    import os
-    import socket
+    path = Path(resolve_model(name_or_path))
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file; a model is a directory (config.json, model.safetensors, tokenizer.json)")
+    directory = path if path.is_dir() else hub_snapshot(str(path))
+    check_model_dir(directory)
+    return directory
 
-    if Path(name).is_dir():
-        return
+
+def hub_snapshot(name: str) -> Path:
+    """The directory of a Hugging Face hub model's files (:data:`HUB_FILES`) in the hub's cache,
+    downloaded where the hub has a newer snapshot. huggingface_hub decides where to look
+    (``HF_ENDPOINT``, proxies, ``HF_HUB_OFFLINE``: the cached snapshot only); a hub that does not
+    answer within :data:`HUB_TIMEOUT_S` seconds means the cached snapshot too. ValueError saying how
+    the name was read when there is none.
+
+    Example:
+        >>> hub_snapshot("someone/stance-model")  # doctest: +SKIP
+        PosixPath('/home/me/.cache/huggingface/hub/models--someone--stance-model/snapshots/1a2b3c')
+    """
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import RepositoryNotFoundError
 
     read_as = (
         f"{name!r} is not a local model directory, not a version of the model registry and not a shipped model "
         "('default', 'active'); it was tried as a Hugging Face hub id"
     )
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
-        raise ValueError(f"{read_as}, but HF_HUB_OFFLINE is set")
+    revision = None
+    if not _hub_offline():
+        try:
+            revision = HfApi().model_info(name, timeout=HUB_TIMEOUT_S).sha
+        except RepositoryNotFoundError as exc:  # the hub answered: no such model (or gated, or private)
+            raise ValueError(f"{read_as}, and the hub answered: {_first_line(exc)}") from None
+        except ValueError as exc:  # huggingface_hub's check of the id
+            raise ValueError(f"{read_as}, but it is not a valid one ({_first_line(exc)})") from None
+        except Exception:  # noqa: BLE001 (no answer: the network, a proxy, a timeout) -> the cached snapshot
+            revision = None
     try:
-        with socket.create_connection(HUB_HOST, timeout=HUB_TIMEOUT_S):
-            pass
-    except OSError as exc:
+        return Path(snapshot_download(name, revision=revision, allow_patterns=list(HUB_FILES), local_files_only=revision is None))
+    except Exception as exc:  # noqa: BLE001 (huggingface_hub's errors: not cached, an incomplete snapshot, an invalid id)
+        why = "HF_HUB_OFFLINE is set" if _hub_offline() else f"the hub could not be reached (in {HUB_TIMEOUT_S:g} s)"
         raise ValueError(
-            f"{read_as}, but {HUB_HOST[0]} cannot be reached ({exc.__class__.__name__}); check the name or the network"
+            f"{read_as}, but {why} and the Hugging Face cache has no complete snapshot of it ({_first_line(exc)})"
         ) from None
+
+
+def _hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` is set now (huggingface_hub reads it once, when it is imported)."""
+    from huggingface_hub import constants
+
+    return constants.is_offline_mode() or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _first_line(exc: Exception) -> str:
+    """The exception's class and the first sentence of its message (huggingface_hub's go on about its own arguments)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{exc.__class__.__name__}: {text.split('. ')[0].rstrip('.')}"
+
+
+def check_model_dir(path: str | Path) -> None:
+    """ValueError naming the file when ``path`` does not hold a stance model: ``config.json`` of a
+    stance model (:func:`read_model_config`), weights that safetensors can open (``model.safetensors``)
+    and the tokenizer (``tokenizer.json``, read for character offsets).
+
+    Example:
+        >>> check_model_dir(resolve_model("default"))
+    """
+    path = Path(path)
+    read_model_config(path / "config.json")
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        raise ValueError(f"{path} has no model.safetensors (the weights of a stance model)")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(weights), framework="numpy"):
+            pass
+    except Exception as exc:  # noqa: BLE001 (safetensors raises its own SafetensorError, and OSError)
+        raise ValueError(f"{weights}: not a readable safetensors file ({exc})") from None
+    if not (path / "tokenizer.json").is_file():
+        raise ValueError(f"{path} has no tokenizer.json (the model's fast tokenizer, saved with it)")
+
+
+def read_model_config(path: str | Path) -> dict[str, Any]:
+    """A stance model's ``config.json`` as a dict; ValueError naming the file where it is missing,
+    not JSON, or the config of another kind of model (a base encoder's: ``model_type`` other than
+    ``stance``, or no ``encoder`` with its own ``model_type``).
+
+    Example:
+        >>> read_model_config(Path(resolve_model("default")) / "config.json")["model_type"]
+        'stance'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path.parent} is not a stance model directory: it has no config.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("model_type") != "stance":
+        found = data.get("model_type") if isinstance(data, dict) else None
+        raise ValueError(
+            f"{path}: not a stance model config (model_type {found!r}); a base encoder is trained with `stance train`"
+        )
+    if not isinstance(data.get("encoder"), dict) or "model_type" not in data["encoder"]:
+        raise ValueError(f"{path}: 'encoder' (the encoder's own config, with its model_type) is missing")
+    return data
 
 
 def model_version(path: str | Path | None) -> str | None:
@@ -202,9 +298,7 @@ class InferenceSettings:
     @classmethod
     def from_file(cls, path: str | Path) -> InferenceSettings:
         """From a saved model's ``config.json`` (the defaults of StanceConfig where a key is missing)."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("model_type") != "stance":
-            raise ValueError(f"{path}: not a stance model config (model_type {data.get('model_type')!r})")
+        data = read_model_config(path)
         defaults = cls()
         return cls(
             tuple(data.get("stance_labels") or defaults.stance_labels),

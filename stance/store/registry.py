@@ -32,6 +32,11 @@ from typing import Any
 
 from stance.io.atomic import write_atomic
 
+
+class UnknownVersionError(ValueError):
+    """A name that is no version id or unique prefix of the registry (a path or hub id, then)."""
+
+
 SHIPPED = "default"  # what "active" means when no registry version is active
 VERSION_FILE = "version.json"
 
@@ -72,37 +77,43 @@ class ModelRegistry:
     # ------------------------------------------------------------------ reading
     def versions(self) -> list[ModelVersion]:
         """All versions, oldest first."""
-        if not self.root.is_dir():
-            return []
-        found = [self._load(p) for p in self.root.iterdir() if (p / VERSION_FILE).is_file()]
+        found = [self._load(p) for p in self._version_dirs()]
         return sorted(found, key=lambda v: (v.created, v.id))
 
     def get(self, id_or_prefix: str) -> ModelVersion:
-        """A version by id or unique id prefix; ValueError when there is none or several."""
+        """A version by id or unique id prefix; :class:`UnknownVersionError` when there is none, ValueError
+        when several match or its version.json is damaged.
+
+        Example:
+            >>> ModelRegistry("/tmp/stance-home/models").get("2026")  # doctest: +SKIP
+            Traceback (most recent call last):
+            ValueError: '2026' is ambiguous: 20261126-120000-1a2b3c4d, 20261127-090000-5e6f7a8b
+        """
         if not id_or_prefix or "/" in id_or_prefix or id_or_prefix in (".", ".."):
-            raise ValueError(f"not a version id: {id_or_prefix!r}")
+            raise UnknownVersionError(f"not a version id: {id_or_prefix!r}")
         exact = self.root / id_or_prefix
         if (exact / VERSION_FILE).is_file():
             return self._load(exact)
-        matches = [v for v in self.versions() if v.id.startswith(id_or_prefix)]
+        matches = sorted(p for p in self._version_dirs() if p.name.startswith(id_or_prefix))
         if len(matches) == 1:
-            return matches[0]
+            return self._load(matches[0])
         if not matches:
-            raise ValueError(f"no model version {id_or_prefix!r} in {self.root} (see `stance models list`)")
-        raise ValueError(f"{id_or_prefix!r} is ambiguous: {', '.join(v.id for v in matches)}")
+            raise UnknownVersionError(f"no model version {id_or_prefix!r} in {self.root} (see `stance models list`)")
+        raise ValueError(f"{id_or_prefix!r} is ambiguous: {', '.join(p.name for p in matches)}")
 
     def active(self) -> ModelVersion | None:
-        """The active version, or None (the shipped default is in use)."""
-        pointer = self.root / "active"
-        if not pointer.is_file():
-            return None
-        active_id = pointer.read_text(encoding="utf-8").strip()
-        if not active_id:
+        """The active version, or None (the shipped default is in use); ValueError naming the version and
+        its file when the active version is missing or damaged (never the shipped model in its place)."""
+        active_id = self._active_id()
+        if active_id is None:
             return None
         try:
             return self.get(active_id)
-        except ValueError:
-            return None
+        except ValueError as exc:
+            raise ValueError(
+                f"the active model version {active_id!r} (named in {self.root / 'active'}) cannot be used: {exc}; "
+                "make another one active with `stance models use ID` (or `default`)"
+            ) from None
 
     def history(self) -> list[dict[str, Any]]:
         """Every change of the active version, oldest first."""
@@ -191,33 +202,49 @@ class ModelRegistry:
         if target != SHIPPED:
             try:
                 self.get(target)
-            except ValueError:
+            except UnknownVersionError:  # deleted since: the shipped model (a damaged one is reported)
                 target = SHIPPED
         self._set_active(None if target == SHIPPED else target, "rollback")
         return self.active()
 
     # ------------------------------------------------------------------ internals
+    def _version_dirs(self) -> list[Path]:
+        return [p for p in self.root.iterdir() if (p / VERSION_FILE).is_file()] if self.root.is_dir() else []
+
+    def _active_id(self) -> str | None:
+        """The id the ``active`` file names (None: none), whether or not that version can be loaded."""
+        pointer = self.root / "active"
+        active_id = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else ""
+        return active_id or None
+
     def _set_active(self, version_id: str | None, action: str) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        previous = self.active()
+        previous = self._active_id()  # (a damaged active version can still be replaced)
         write_atomic(self.root / "active", (version_id or "") + "\n", tmp_name=".active.tmp")
         event = {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "action": action,
             "active": version_id or SHIPPED,
-            "previous": previous.id if previous else SHIPPED,
+            "previous": previous or SHIPPED,
         }
         with open(self.root / "history.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(event) + "\n")
 
     def _load(self, path: Path) -> ModelVersion:
-        info = json.loads((path / VERSION_FILE).read_text(encoding="utf-8"))
+        """The version in ``path``; ValueError naming the version and its file where that is damaged."""
+        try:
+            info = json.loads((path / VERSION_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"model version {path.name} is damaged: {path / VERSION_FILE} cannot be read ({exc})") from None
+        if not isinstance(info, dict):
+            raise ValueError(f"model version {path.name} is damaged: {path / VERSION_FILE} is not a JSON object")
         return ModelVersion(id=path.name, path=path, parent=info.get("parent"), created=str(info.get("created", "")), info=info)
 
 
 def resolve_registry_name(name: str, root: str | Path | None = None) -> Path | None:
     """The model directory a registry name stands for: ``active`` -> the active version's model
-    (None when none is active); a version id or unique prefix -> its model; else None.
+    (None when none is active); a version id or unique prefix -> its model; else None. ValueError
+    for an ambiguous prefix and a missing or damaged active version.
 
     Example:
         >>> resolve_registry_name("active")  # doctest: +SKIP
@@ -231,7 +258,7 @@ def resolve_registry_name(name: str, root: str | Path | None = None) -> Path | N
         return None
     try:
         return reg.get(name).model_dir
-    except ValueError:
+    except UnknownVersionError:  # not a version: a path or hub id (an ambiguous prefix is an error)
         return None
 
 
