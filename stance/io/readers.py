@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO, Protocol, TypeVar
 
 MAX_CHARS = 1_000_000
@@ -180,8 +180,19 @@ def files_read(paths: Iterable[str], exclude: Collection[Path] = ()) -> list[Pat
     return out
 
 
+def is_hidden(relative: str | PurePath) -> bool:
+    """Whether a path inside an input folder is hidden (a part of it starts with ``.``): never read as
+    input, by either engine.
+
+    Example:
+        >>> is_hidden(".ipynb_checkpoints/a.jsonl"), is_hidden("day1/a.jsonl")
+        (True, False)
+    """
+    return any(part.startswith(".") for part in PurePath(relative).parts)
+
+
 def _hidden(path: Path, folder: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(folder).parts)
+    return is_hidden(path.relative_to(folder))
 
 
 def _check_columns(path: Path, names: list[str], text_column: str, id_column: str, id_needed: bool = False) -> None:

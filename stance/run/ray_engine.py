@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from stance.io.atomic import atomic_path
 from stance.io.errors import write_errors
-from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths, folder_files
+from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths, folder_files, is_hidden
 from stance.io.writers import BASE_COLUMNS
 from stance.run.local import OutputExistsError, decide_backend
 from stance.run.options import ScoreOptions, pin_model
@@ -165,8 +165,8 @@ def is_skipped_file(relative: str) -> bool:
         >>> [is_skipped_file(p) for p in (".DS_Store", "day1/_SUCCESS", "part-0.parquet.crc", "day1/a.jsonl")]
         [True, True, True, False]
     """
-    parts = relative.split("/")
-    return any(part.startswith(".") for part in parts) or parts[-1] == "_SUCCESS" or parts[-1].lower().endswith(".crc")
+    name = relative.rsplit("/", 1)[-1]
+    return is_hidden(relative) or name == "_SUCCESS" or name.lower().endswith(".crc")
 
 
 def _list_uri(uri: str, skipped: list[str] | None = None) -> list[str]:
