@@ -117,3 +117,17 @@ def test_decode_never_reports_one_device_twice_over_the_same_characters():
     probs[:, 0, OUTSIDE] = 1 - np.array(p_inside)
     [(s, e, label, score)] = decode_spans(probs, offsets, ["loaded_language"], text=text)
     assert (s, e, label) == (0, 14, "loaded_language") and abs(score - 0.9) < 1e-6
+
+
+def test_overlapping_training_spans_of_one_label_get_one_begin(tokenizer):
+    text = "They called the plan a reckless and dangerous gamble by Moscow."
+    [enc] = encode_batch(tokenizer, [text])
+    outer = (text.index("a reckless"), text.index(" by Moscow"))
+    inner = (text.index("dangerous"), text.index("dangerous") + len("dangerous"))
+    tags = device_tags(
+        enc, [(*outer, "loaded_language"), (*inner, "loaded_language")], {"loaded_language": 0}, ["loaded_language"]
+    )
+    inside = [t for t in tags[:, 0] if t in (BEGIN, INSIDE)]
+    assert inside[0] == BEGIN and BEGIN not in inside[1:], "a B in mid-span split one span in two"
+    alone = device_tags(enc, [(*outer, "loaded_language")], {"loaded_language": 0}, ["loaded_language"])
+    assert (tags == alone).all()

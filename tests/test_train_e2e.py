@@ -203,3 +203,33 @@ def test_a_second_phase_continues_from_a_trained_model(tmp_path, tiny_base):
     other = _one_epoch_settings(tmp_path, tiny_base, "other", init_from=str(first), max_seq_length=64)
     with pytest.raises(ValueError, match="max_seq_length: 48, this run 64"):
         train(TrainConfig.from_dict(other))
+
+
+def test_two_specs_of_one_name_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="'framing:train' twice"):
+        TrainConfig.from_dict(
+            {"train": [{"source": "framing", "split": "train"}, {"source": "framing", "split": "train", "repeat": 2}]}
+        )
+    a, b = tmp_path / "a" / "labels.jsonl", tmp_path / "b" / "labels.jsonl"
+    with pytest.raises(ValueError, match="'labels' twice"):
+        TrainConfig.from_dict({"train": [{"path": str(a)}], "transfer": [{"path": str(b)}]})
+    TrainConfig.from_dict({"train": [{"source": "framing", "split": "train"}], "dev": [{"source": "framing", "split": "train"}]})
+
+
+def test_a_teacher_file_that_no_longer_fits_the_data_stops_training(tmp_path):
+    import gzip
+
+    from stance.labels.format import LabelRecord, TargetLabel
+    from training.convert.allsides import text_hash
+    from training.train import add_cached_teacher_probs
+
+    texts = ["Moscow rejected the plan.", "Beijing hailed the deal.", "Kyiv said little."]
+    path = tmp_path / "teacher_probs.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        for text in texts:
+            fh.write(json.dumps({"hash": text_hash(text), "targets": [[0, 6]], "probs": [[0.7, 0.2, 0.1]]}) + "\n")
+    records = [LabelRecord(texts[0], targets=(TargetLabel(0, 6, "negative"),))]
+    with pytest.raises(ValueError, match="only 1 of its 3 sentences"):
+        add_cached_teacher_probs(records, path, min_found=0.9)
+    [record] = add_cached_teacher_probs(records, path)  # a sample (a retrain's replay): no minimum
+    assert record.meta["teacher_probs"] == [[0.7, 0.2, 0.1]]

@@ -44,7 +44,7 @@ class DataSpec:
     source: str = ""
     split: str = "train"
     path: str = ""
-    max_records: int | None = field(default=None, metadata={"help": "keep at most this many (a seeded sample)"})
+    max_records: int | None = field(default=None, metadata={"help": "keep at most this many sentences (a seeded sample)"})
     only_labelled: bool = field(default=False, metadata={"help": "drop sentences with no target and no device span"})
     repeat: int = field(default=1, metadata={"help": "oversample: use each record this many times per epoch"})
     labels: tuple[str, ...] = field(
@@ -202,6 +202,14 @@ class TrainConfig:
         values = dict(raw)
         for key in ("train", "dev", "transfer", "teacher_probs_for"):
             values[key] = tuple(_spec(item, f"{where}: {key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
+        for group in (("train", "transfer"), ("dev",)):  # each spec's records are kept under its name
+            names = [spec.name for key in group for spec in values[key]]
+            if repeated := sorted({n for n in names if names.count(n) > 1}):
+                raise ValueError(
+                    f"{where}: {' and '.join(group)} name {', '.join(map(repr, repeated))} twice: a spec's records are "
+                    "kept under its name (source:split, or a file's stem), so one would replace the other; "
+                    "merge them into one spec or rename a file"
+                )
         values["data_seeds"] = tuple(raw.get("data_seeds") or ())
         values["distill_features"] = tuple(raw.get("distill_features") or ())
         if len(set(values["data_seeds"])) != len(values["data_seeds"]):

@@ -148,10 +148,18 @@ def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: lis
     return features
 
 
-def describe(records_by_spec: dict[str, list[LabelRecord]]) -> dict[str, dict[str, int]]:
-    """What each source contributes: sentences, articles, targets and spans per device."""
+def describe(records_by_spec: dict[str, list[LabelRecord]], repeats: dict[str, int] | None = None) -> dict[str, dict[str, int]]:
+    """What each source contributes: sentences, articles, targets and spans per device, each counted once
+    where a spec repeats its records (``repeats``: spec name -> its ``repeat``; given as ``repeat``).
+
+    Example:
+        >>> describe({"a": [LabelRecord("One."), LabelRecord("Two.")] * 2}, {"a": 2})["a"]
+        {'sentences': 2, 'articles': 0, 'targets': 0, 'repeat': 2}
+    """
     out = {}
     for name, records in records_by_spec.items():
+        repeat = max(1, (repeats or {}).get(name, 1))
+        records = records[: len(records) // repeat]  # load_records repeats the whole list
         row = {
             "sentences": len(records),
             "articles": len({r.doc_id for r in records if r.doc_id}),
@@ -160,5 +168,7 @@ def describe(records_by_spec: dict[str, list[LabelRecord]]) -> dict[str, dict[st
         for r in records:
             for d in r.devices:
                 row[f"spans:{d.label}"] = row.get(f"spans:{d.label}", 0) + 1
+        if repeat > 1:
+            row["repeat"] = repeat
         out[name] = row
     return out

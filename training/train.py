@@ -216,17 +216,17 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     # 2. Data
     train_sets = load_sets(config.train, config.data_dir, taxonomy, config.seed)
     dev_sets = load_sets(config.dev, config.data_dir, taxonomy, config.seed)
-    summary = {"train": describe(train_sets), "dev": describe(dev_sets)}
+    summary = {"train": describe(train_sets, {spec.name: spec.repeat for spec in config.train}), "dev": describe(dev_sets)}
     train_records = [r for recs in train_sets.values() for r in recs]
     logger.info("training on %d sentences from %s", len(train_records), ", ".join(train_sets))
 
     # 3. Teacher: soft stance labels on the training targets and on the transfer set
     if config.distill_from:
         transfer = load_sets(config.transfer, config.data_dir, taxonomy, config.seed)
-        summary["transfer"] = describe(transfer)
+        summary["transfer"] = describe(transfer, {spec.name: spec.repeat for spec in config.transfer})
         train_records += [r for recs in transfer.values() for r in recs]
         if config.distill_from.endswith((".jsonl", ".jsonl.gz")):
-            train_records = add_cached_teacher_probs(train_records, config.distill_from)
+            train_records = add_cached_teacher_probs(train_records, config.distill_from, min_found=0.9)
         else:
             train_records = add_teacher_probs(
                 train_records, StanceModel.from_pretrained(config.distill_from, device=training_device())
@@ -535,24 +535,38 @@ def export_teacher_probs(teacher: StanceModel, records: list[LabelRecord], path:
     return len(records)
 
 
-def add_cached_teacher_probs(records: list[LabelRecord], path: str | Path) -> list[LabelRecord]:
+def add_cached_teacher_probs(records: list[LabelRecord], path: str | Path, *, min_found: float = 0.0) -> list[LabelRecord]:
     """Attach teacher probabilities from a file written by :func:`export_teacher_probs` (lines keyed
-    by a hash of the sentence, or by its ``text`` in older files); records missing from it keep gold labels only."""
+    by a hash of the sentence, or by its ``text`` in older files); records missing from it keep gold labels only.
+    ``min_found``: ValueError when a smaller share of the file's entries finds its sentence among ``records``
+    (the data under the file changed, and the soft labels would be lost without a word); 0 where ``records``
+    are a sample (a retrain's replay).
+
+    Example:
+        >>> add_cached_teacher_probs(records, "training/data/teacher/newsmtsc_train.jsonl.gz", min_found=0.9)  # doctest: +SKIP
+    """
     cache = {}
     with _open_text(path, "r") as fh:
         for line in fh:
             obj = json.loads(line)
             key = obj["hash"] if "hash" in obj else text_hash(obj["text"])
             cache[(key, tuple(map(tuple, obj["targets"])))] = obj["probs"]
-    hits = 0
+    hits, found = 0, set()
     for r in records:
         if "teacher_probs" in r.meta:  # already labelled (the transfer set)
             continue
-        probs = cache.get((text_hash(r.text), tuple((t.start, t.end) for t in r.targets)))
+        key = (text_hash(r.text), tuple((t.start, t.end) for t in r.targets))
+        probs = cache.get(key)
         if probs is not None:
             r.meta["teacher_probs"] = probs
             hits += 1
+            found.add(key)
     logger.info("teacher probabilities for %d of %d sentences with targets", hits, sum(1 for r in records if r.targets))
+    if cache and len(found) < min_found * len(cache):
+        raise ValueError(
+            f"{path}: only {len(found)} of its {len(cache)} sentences are in the training data (at least {min_found:.0%} "
+            "expected): the data it was written for has changed; write it again from the teacher (teacher_probs_for)"
+        )
     return records
 
 

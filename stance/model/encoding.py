@@ -208,7 +208,8 @@ def device_tags(
     for label in annotated:
         if label in label_index:
             tags[real, label_index[label]] = OUTSIDE
-    for s, e, label in spans:
+    merged = _merge_overlaps([(s, e, label, 0.0) for s, e, label in spans])  # spans of one label sharing characters: one B
+    for s, e, label, _ in merged:
         if label not in label_index:
             continue
         j = label_index[label]
@@ -263,15 +264,16 @@ def decode_spans(
 
 
 def _merge_overlaps(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
-    """One span where widening to whole words made two spans of one label share characters (two runs
-    inside one long word), its score their length-weighted mean: a device is never reported twice
-    over the same characters."""
+    """One span where two spans of one label share characters, its score their length-weighted mean: in
+    decoding, where widening to whole words made two runs inside one long word overlap (a device is never
+    reported twice over the same characters); in training tags, where a dataset's spans of one label
+    overlap (one B, not a B in mid-span)."""
     out: list[tuple[int, int, str, float]] = []
     for s, e, label, score in sorted(spans, key=lambda x: (x[2], x[0], x[1])):
         if out and out[-1][2] == label and s < out[-1][1]:
             ps, pe, _, pscore = out[-1]
             weight = (pe - ps) + (e - s)
-            out[-1] = (ps, max(pe, e), label, (pscore * (pe - ps) + score * (e - s)) / weight)
+            out[-1] = (ps, max(pe, e), label, (pscore * (pe - ps) + score * (e - s)) / weight if weight else pscore)
         else:
             out.append((s, e, label, score))
     return out

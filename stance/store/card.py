@@ -81,6 +81,10 @@ def _soup_line(ev: dict) -> list[str]:
     ]
 
 
+def _repeat(row: dict) -> str:
+    return f" (each {row['repeat']} times per epoch)" if row.get("repeat", 1) > 1 else ""
+
+
 def _continued_line(ev: dict) -> list[str]:
     if not (first := ev.get("continued_from")):
         return []
@@ -130,7 +134,9 @@ def write_card(model_dir: str | Path) -> Path:
     for name, row in (ev.get("train_data") or {}).items():
         key = name.split(":")[0]
         title, licence, use = DATA_SOURCES.get(key, (name, "?", "?"))
-        lines.append(f"| {title} (`{name}`) | {licence} | {use} | {row.get('sentences', 0)} | {row.get('targets', 0)} |")
+        lines.append(
+            f"| {title} (`{name}`) | {licence} | {use} | {row.get('sentences', 0)}{_repeat(row)} | {row.get('targets', 0)} |"
+        )
     lines += [
         "",
         "Device sources are mapped to the project's taxonomy by `configs/devices.yaml`. PTC is split by article "
