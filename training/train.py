@@ -191,12 +191,26 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
     if not feature_size and network.feature_projection is not None:
         network.feature_projection = None
         network.config.teacher_feature_size = 0
-    network.config.stance_loss_weight = config.stance_loss_weight
-    network.config.device_loss_weight = config.device_loss_weight
-    network.config.device_loss_reduction = config.device_loss_reduction
-    network.config.distill_weight = config.distill_weight if config.distill_from else 0.0
-    network.config.feature_distill_weight = config.feature_distill_weight if feature_size else 0.0
+    for key, value in loss_settings(config, feature_size).items():
+        setattr(network.config, key, value)
     return model
+
+
+def loss_settings(config: TrainConfig, feature_size: int) -> dict[str, Any]:
+    """The network's loss settings from a training config (saved in the model's config), for a new model
+    and for one a second phase continues from alike.
+
+    Example:
+        >>> loss_settings(TrainConfig(), 0)["distill_weight"]  # no teacher, no distillation
+        0.0
+    """
+    return {
+        "stance_loss_weight": config.stance_loss_weight,
+        "device_loss_weight": config.device_loss_weight,
+        "device_loss_reduction": config.device_loss_reduction,
+        "distill_weight": config.distill_weight if config.distill_from else 0.0,
+        "feature_distill_weight": config.feature_distill_weight if feature_size else 0.0,
+    }
 
 
 def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
@@ -255,15 +269,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             config.base_model,
             taxonomy.names,
             internal_device_labels=taxonomy.internal,
-            stance_loss_weight=config.stance_loss_weight,
-            device_loss_weight=config.device_loss_weight,
-            device_loss_reduction=config.device_loss_reduction,
             stance_pooling=config.stance_pooling,
             teacher_feature_size=feature_size,
-            feature_distill_weight=config.feature_distill_weight if feature_size else 0.0,
             max_seq_length=config.max_seq_length,
-            distill_weight=config.distill_weight if config.distill_from else 0.0,
             one_target_per_pass=config.one_target_per_pass,
+            **loss_settings(config, feature_size),
             device=training_device(),
         )
     )
