@@ -948,3 +948,22 @@ def test_the_finder_drops_a_leading_dateline_as_stance_score_does(any_finder: Ac
     assert "NATO" in {m.text for m in found}
     found = any_finder.find("NATO - the alliance's chief said Russia was to blame.")  # no dateline
     assert [m.actor for m in found][:1] == ["NATO"]
+
+
+def test_speaker_tags_are_not_actors(finder: ActorFinder) -> None:
+    # the audit: NPR's "STEVE INSKEEP, HOST:" gave an organisation "HOST"; a tag after a sentence's end within a
+    # line ("Thank you. TRUMP:") an organisation "TRUMP". A speaker is not a mention in the text.
+    npr = "MARY LOUISE KELLY, HOST: Good evening.\nBOB GRANT, BYLINE: The Senate met on Monday."
+    assert pairs(finder.find(npr)) == [("Senate", "US Senate")]
+    debate = "HARRIS: Thank you. TRUMP: You're welcome. BIDEN: Let us begin."
+    assert finder.find(debate) == []
+    assert "NATO" in {m.text for m in finder.find("The alliance met. NATO leaders spoke on Monday.")}
+
+
+def test_a_chamber_heading_a_headline_verb_is_a_mention(finder: ActorFinder) -> None:
+    # the audit: "Senate Passes Budget" gave no Senate, read as a title like "Senate Minority Leader"
+    found = pairs(finder.find("House Approves Farm Bill\n\nThe vote was close on Friday."))
+    assert found == [("House", "US House of Representatives")]
+    assert pairs(finder.find("Senate Passes Budget")) == [("Senate", "US Senate")]
+    titles = finder.find("Senate Minority Leader Chuck Schumer Speaks Out\n\nHe spoke on Friday.")
+    assert "Senate" not in {m.text for m in titles}

@@ -1132,10 +1132,27 @@ def _chamber_in_title(doc: Doc, i: int) -> bool:
         return False
     after = doc[i + 1] if i + 1 < len(doc) else None
     if after is not None and after.is_title and after.is_alpha:
-        return True
+        return not _heads_headline_verb(doc, i)
     return (
         i >= 3 and doc[i - 1].lower_ == "the" and doc[i - 2].lower_ == "of" and doc[i - 3].lower_ in _TITLES
     )  # "speaker" is one
+
+
+_HEADLINE_VERBS = frozenset(
+    """passes approves votes rejects blocks confirms advances clears kills sends backs fails acquits convicts
+    impeaches overrides censures expels adjourns""".split()
+)
+
+
+def _heads_headline_verb(doc: Doc, i: int) -> bool:
+    """Whether the chamber word at token ``i`` starts a title-case headline whose next word is a common verb of
+    a chamber's business ("Senate Passes Budget"): the subject of the headline, not part of a title."""
+    if (i > 0 and not _line_start(doc[i - 1])) or doc[i + 1].lower_ not in _HEADLINE_VERBS:
+        return False
+    end = i
+    while end < len(doc) and "\n" not in doc[end].text:
+        end += 1
+    return _is_headline(doc[i:end].text, first=False)
 
 
 _VERSUS = frozenset({"v.", "vs.", "v", "vs"})
@@ -1150,7 +1167,7 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     """Whether an NER entity (its tokens after trimming) looks like the name of an actor. Not: more than
     six words; brackets, slashes, colons or @ ("BRUSSELS (CDW"); a capitalised function word inside
     ("... While Its Factories ..."); two or more all-caps words (speaker tags "STEVE INSKEEP", datelines);
-    a name followed by a colon at the start of a line (a speaker tag); only department words torn from a
+    speaker tags ("Harris:" at a line's start, "STEVE INSKEEP, HOST:", "Thank you. TRUMP:"); only department words torn from a
     title ("Trade" of "U.S. Trade Representative"; "Justice Department" is a name); picture credits ("Photo:
     Jane Doe / Reuters"; "Getty Images" and other names that are never actors are the registry's
     ``not_actors``); digits in a person's name; tickers and codes ("TMUBMUSD10Y"); words run together by page furniture ("Joe BidenHouse"),
@@ -1182,12 +1199,46 @@ def _looks_like_name(doc: Doc, toks: list[Token], label: str) -> bool:
     before = doc[first - 1] if first > 0 else None
     if (after is not None and after.lower_ in _VERSUS) or (before is not None and before.lower_ in _VERSUS):
         return False  # a party to a court case named after it ("Roe v. Wade"), not an actor in the sentence
-    if after is not None and after.text in (":", "/") and (before is None or "\n" in before.text or before.is_space):
-        return False
+    if _in_speaker_tag(doc, first, last):
+        return False  # a speaker, not a mention in the text
     if (after is not None and after.text == "/") or (before is not None and before.text == "/"):
         return False
     near = {t.lower_ for t in doc[max(0, first - 3) : first]}
     return not (near & _CREDIT_WORDS and near & {":", "by", "/"})
+
+
+def _caps_word(tok: Token) -> bool:
+    """Whether ``tok`` is a word in capitals ("INSKEEP", "F.", "VICE")."""
+    return tok.is_upper and any(ch.isalpha() for ch in tok.text)
+
+
+def _in_speaker_tag(doc: Doc, first: int, last: int) -> bool:
+    """Whether tokens ``first``..``last`` lie in a transcript's speaker tag, before its colon: a name at the start
+    of a line ("Harris: Thank you."); or, in capitals, a name and role at the start of a line ("STEVE INSKEEP,
+    HOST: Good morning.") or a name after a sentence's end within a line ("Thank you. TRUMP: You're welcome.")."""
+    after = doc[last + 1] if last + 1 < len(doc) else None
+    before = doc[first - 1] if first > 0 else None
+    if after is not None and after.text == ":" and _line_start(before):
+        return True
+    end = last + 1
+    while end < len(doc) and (_caps_word(doc[end]) or doc[end].text == ","):
+        end += 1
+    start = first - 1
+    while start >= 0 and (_caps_word(doc[start]) or doc[start].text == ","):
+        start -= 1
+    tag = doc[start + 1 : end]
+    commas = sum(t.text == "," for t in tag)
+    if end >= len(doc) or doc[end].text != ":" or commas > 1 or tag[0].text == ",":
+        return False
+    boundary = doc[start] if start >= 0 else None
+    if _line_start(boundary):
+        return commas == 1  # "STEVE INSKEEP, HOST:"; not an all-caps headline "BIDEN SIGNS BILL: WHAT IT MEANS"
+    return boundary is not None and boundary.text in _STOPS
+
+
+def _line_start(before: Token | None) -> bool:
+    """Whether the token after ``before`` (None: the document's start) starts a line."""
+    return before is None or "\n" in before.text or before.is_space
 
 
 def _sentences(words: Sequence[str]) -> list[tuple[int, int]]:
