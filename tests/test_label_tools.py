@@ -413,3 +413,45 @@ def test_an_ambiguous_version_prefix_is_reported_as_ambiguous(tmp_path, monkeypa
         with pytest.raises(ValueError, match="ambiguous"):
             call()
     assert resolve_registry_name("nope") is None  # not a version: a path or hub id
+
+
+def test_label_files_from_excel_or_latin_1_are_read_or_named_not_a_traceback(tmp_path):
+    from stance.labels.format import LabelFileError, read_label_file
+
+    line = {"text": "Moscow rejected the plan.", "targets": [{"start": 0, "end": 6, "stance": "negative"}]}
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(line).encode() + b"\n")  # Notepad's / Excel's "UTF-8"
+    assert validate_label_file(bom) == [] and len(list(read_label_file(bom))) == 1
+    latin = tmp_path / "latin1.jsonl"
+    latin.write_bytes(
+        json.dumps(line).encode()
+        + b"\n"
+        + json.dumps({**line, "text": "Caf\u00e9 owners rejected it."}, ensure_ascii=False).encode("latin-1")
+        + b"\n"
+    )
+    [problem] = validate_label_file(latin)
+    assert (problem.line, problem.kind) == (2, "encoding") and "UTF-8" in problem.message
+    with pytest.raises(LabelFileError, match="latin1.jsonl:2: not valid UTF-8"):
+        list(read_label_file(latin))
+    r = CliRunner().invoke(app, ["labels", "validate", str(latin)])
+    assert r.exit_code == 1 and "Traceback" not in r.output and "not valid UTF-8" in r.output, r.output
+
+
+def test_written_labels_carry_each_spans_text_so_a_later_shift_is_caught(tmp_path):
+    from stance.labels.format import LabelRecord, TargetLabel, write_label_file
+
+    path = tmp_path / "labels.jsonl"
+    write_label_file([LabelRecord("\U0001f642 Putin said no.", targets=(TargetLabel(2, 7, "negative"),))], path)
+    written = json.loads(path.read_text())
+    assert written["targets"][0]["text"] == "Putin"
+    written["targets"][0].update(start=3, end=8)  # offsets counted in UTF-16 (a browser tool): one off after the emoji
+    path.write_text(json.dumps(written) + "\n")
+    [problem] = validate_label_file(path)
+    assert problem.kind == "text_mismatch"
+
+
+def test_an_empty_or_reversed_span_is_named_as_such():
+    from stance.labels.format import span_problem
+
+    assert "empty or reversed" in span_problem(16, 16, "x" * 40) and "empty or reversed" in span_problem(20, 16, "x" * 40)
+    assert "out of range" in span_problem(30, 41, "x" * 40) and span_problem(0, 40, "x" * 40) is None

@@ -187,9 +187,9 @@ SHORT = "Moscow rejected the plan."  # 25 characters
     ("target", "message"),
     [
         ((100, 120), "out of range"),
-        ((6, 0), "out of range"),
+        ((6, 0), "empty or reversed"),
         ((-6, -1), "out of range"),
-        ((3, 3), "out of range"),
+        ((3, 3), "empty or reversed"),
         ((0.5, 6.7), "must be integers"),
         (("0", "6"), "must be integers"),
         ((True, 6), "must be integers"),

@@ -311,6 +311,32 @@ def jsonl_lines(fh: Iterable[bytes], source: str) -> Iterator[RawRecord]:
             yield source, lineno, InputError(source, lineno, None, f"malformed JSON ({json_error(exc)})")
 
 
+class NotUtf8Error(ValueError):
+    """A line of a file that must be UTF-8 is not: its file, line and what was found."""
+
+    def __init__(self, path: str | Path, lineno: int, detail: str):
+        super().__init__(f"{path}:{lineno}: {detail}")
+        self.lineno, self.detail = lineno, detail
+
+
+def utf8_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a UTF-8 text file, a byte-order mark (Excel's, Notepad's) dropped; a line that
+    is not UTF-8 raises :class:`NotUtf8Error` naming the file and line.
+
+    Example:
+        >>> next(utf8_lines("examples/articles.jsonl"))[0]
+        1
+    """
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                detail = f"not valid UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1}): save the file as UTF-8"
+                raise NotUtf8Error(path, lineno, detail) from None
+            yield lineno, line
+
+
 def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSONL file that must be well formed
     (``stance compare`` input, label files, doccano exports), unlike scoring input, whose bad lines become
@@ -320,17 +346,23 @@ def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iter
         >>> next(json_objects("examples/articles.jsonl"))[0]
         1
     """
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise error(f"{path}:{lineno}: not valid JSON ({json_error(exc)})") from None
-            if not isinstance(obj, dict):
-                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            yield lineno, obj
+    lines = utf8_lines(path)
+    while True:
+        try:
+            lineno, line = next(lines)
+        except StopIteration:
+            return
+        except NotUtf8Error as exc:
+            raise error(str(exc)) from None
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{path}:{lineno}: not valid JSON ({json_error(exc)})") from None
+        if not isinstance(obj, dict):
+            raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        yield lineno, obj
 
 
 def binary_lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:

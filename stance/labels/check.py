@@ -3,6 +3,7 @@
 ``stance labels validate FILE`` prints what :func:`validate_label_file` returns and exits 1 when it
 finds anything. Problems (``kind``):
 
+- ``encoding``: the file is not UTF-8 from this line on (a byte-order mark is fine);
 - ``json``: the line is not a JSON object;
 - ``format``: a missing or empty ``text``, a field of the wrong type, a target without a stance;
 - ``unknown_label``: a stance other than negative/neutral/positive, a device label that is not in the
@@ -27,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stance.io.readers import json_error
-from stance.labels.format import STANCE_LABELS
+from stance.io.readers import NotUtf8Error, json_error, utf8_lines
+from stance.labels.format import STANCE_LABELS, span_problem
 
-KINDS = ("json", "format", "unknown_label", "offsets", "text_mismatch", "duplicate", "contradiction")
+KINDS = ("encoding", "json", "format", "unknown_label", "offsets", "text_mismatch", "duplicate", "contradiction")
 
 
 @dataclass(frozen=True)
@@ -66,39 +67,46 @@ def validate_label_file(
     name = str(path)
     problems: list[LabelProblem] = []
     seen: dict[tuple[str, str], tuple[int, dict[tuple[int, int], str]]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+    lines = utf8_lines(path)
+    while True:
+        try:
+            lineno, line = next(lines)
+        except StopIteration:
+            break
+        except NotUtf8Error as exc:  # the rest of the file cannot be read either
+            problems.append(LabelProblem(name, exc.lineno, "encoding", exc.detail))
+            break
+        if not line.strip():
+            continue
 
-            def add(kind: str, message: str, lineno: int = lineno) -> None:
-                problems.append(LabelProblem(name, lineno, kind, message))
+        def add(kind: str, message: str, lineno: int = lineno) -> None:
+            problems.append(LabelProblem(name, lineno, kind, message))
 
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                add("json", f"not valid JSON ({json_error(exc)})")
-                continue
-            if not isinstance(obj, dict):
-                add("json", f"expected a JSON object, got {type(obj).__name__}")
-                continue
-            text = obj.get("text")
-            if not isinstance(text, str) or not text.strip():
-                add("format", "'text' is missing or empty")
-                continue
-            stances = _check_line(obj, text, known, require_stance, add)
-            key = (text, str(obj.get("doc_id", "")))
-            if key in seen:
-                first, first_stances = seen[key]
-                add("duplicate", f"the same sentence as line {first}")
-                for span, stance in stances.items():
-                    if first_stances.get(span, stance) != stance:
-                        add(
-                            "contradiction",
-                            f"target {span[0]}-{span[1]} is {stance!r} here and {first_stances[span]!r} on line {first}",
-                        )
-            else:
-                seen[key] = (lineno, stances)
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            add("json", f"not valid JSON ({json_error(exc)})")
+            continue
+        if not isinstance(obj, dict):
+            add("json", f"expected a JSON object, got {type(obj).__name__}")
+            continue
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            add("format", "'text' is missing or empty")
+            continue
+        stances = _check_line(obj, text, known, require_stance, add)
+        key = (text, str(obj.get("doc_id", "")))
+        if key in seen:
+            first, first_stances = seen[key]
+            add("duplicate", f"the same sentence as line {first}")
+            for span, stance in stances.items():
+                if first_stances.get(span, stance) != stance:
+                    add(
+                        "contradiction",
+                        f"target {span[0]}-{span[1]} is {stance!r} here and {first_stances[span]!r} on line {first}",
+                    )
+        else:
+            seen[key] = (lineno, stances)
     return problems
 
 
@@ -130,8 +138,8 @@ def _check_line(obj: dict[str, Any], text: str, known: set[str], require_stance:
             if not isinstance(start, int) or isinstance(start, bool) or not isinstance(end, int) or isinstance(end, bool):
                 add("format", f"{where}: 'start' and 'end' must be integers")
                 continue
-            if not 0 <= start < end <= len(text):
-                add("offsets", f"{where}: span {start}-{end} is out of range for a text of {len(text)} characters")
+            if problem := span_problem(start, end, text):
+                add("offsets", f"{where}: {problem}")
                 continue
             if "text" in item and item["text"] != text[start:end]:
                 add(

@@ -122,9 +122,15 @@ class LabelRecord:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text}
-        out["targets"] = [{"start": t.start, "end": t.end, **({"stance": t.stance} if t.stance else {})} for t in self.targets]
+        # each span's own text too: a file whose offsets were shifted later (another tool's counting) fails the check
+        out["targets"] = [
+            {"start": t.start, "end": t.end, "text": self.text[t.start : t.end], **({"stance": t.stance} if t.stance else {})}
+            for t in self.targets
+        ]
         if self.device_labels != ():  # an empty tuple means "not annotated for devices"
-            out["devices"] = [{"start": d.start, "end": d.end, "label": d.label} for d in self.devices]
+            out["devices"] = [
+                {"start": d.start, "end": d.end, "text": self.text[d.start : d.end], "label": d.label} for d in self.devices
+            ]
         if self.device_labels:
             out["device_labels"] = list(self.device_labels)
         if self.source:
@@ -185,8 +191,8 @@ def _span(
     start, end = item.get("start"), item.get("end")
     if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
         raise ValueError(f"{where}: 'start' and 'end' must be integers")
-    if not 0 <= start < end <= len(text):
-        raise ValueError(f"{where}: span {start}-{end} is out of range for a text of {len(text)} characters")
+    if problem := span_problem(start, end, text):
+        raise ValueError(f"{where}: {problem}")
     if "text" in item and item["text"] != text[start:end]:
         raise ValueError(f"{where}: span text {item['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}")
     if kind == "target":
@@ -202,6 +208,20 @@ def _span(
     if known is not None and label not in known:
         raise ValueError(f"{where}: unknown device label {label!r}")
     return DeviceLabel(start, end, label)
+
+
+def span_problem(start: int, end: int, text: str) -> str | None:
+    """Why character offsets ``start``-``end`` are no span of ``text`` (None when they are one).
+
+    Example:
+        >>> span_problem(6, 0, "Moscow rejected the plan.")
+        "span 6-0 is empty or reversed: 'start' must be less than 'end'"
+    """
+    if start >= end:
+        return f"span {start}-{end} is empty or reversed: 'start' must be less than 'end'"
+    if start < 0 or end > len(text):
+        return f"span {start}-{end} is out of range for a text of {len(text)} characters"
+    return None
 
 
 def read_label_file(
