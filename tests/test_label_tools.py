@@ -455,3 +455,23 @@ def test_an_empty_or_reversed_span_is_named_as_such():
 
     assert "empty or reversed" in span_problem(16, 16, "x" * 40) and "empty or reversed" in span_problem(20, 16, "x" * 40)
     assert "out of range" in span_problem(30, 41, "x" * 40) and span_problem(0, 40, "x" * 40) is None
+
+
+def test_offsets_counted_in_utf16_units_are_converted_or_caught(tmp_path):
+    text = "\U0001f642 Putin said no."  # the emoji is one character, two UTF-16 units
+    export = tmp_path / "doccano.jsonl"
+    export.write_text(json.dumps({"text": text, "label": [[3, 8, "negative"]]}) + "\n")
+    [record] = import_labels(export, "doccano", offsets="utf16")
+    assert text[record.targets[0].start : record.targets[0].end] == "Putin"
+    # Label Studio exports the span's text: counted in characters, the shift is caught and the fix named
+    ls = tmp_path / "ls.json"
+    value = {"start": 3, "end": 8, "text": "Putin", "labels": ["negative"]}
+    ls.write_text(
+        json.dumps([{"id": 1, "data": {"text": text}, "annotations": [{"result": [{"type": "labels", "value": value}]}]}])
+    )
+    with pytest.raises(LabelImportError, match="try --offsets utf16"):
+        import_labels(ls, "labelstudio")
+    [record] = import_labels(ls, "labelstudio", offsets="utf16")
+    assert text[record.targets[0].start : record.targets[0].end] == "Putin"
+    with pytest.raises(ValueError, match="offset unit"):
+        import_labels(ls, "labelstudio", offsets="bytes")

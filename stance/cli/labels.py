@@ -72,6 +72,10 @@ def import_(
     add_device: Annotated[list[str] | None, typer.Option(metavar="TEXT", help="a new device label to accept; repeatable")] = None,
     model: Annotated[str, typer.Option(help="also accept this model's device labels")] = "active",
     source: Annotated[str, typer.Option(help="the records' 'source' (default: the tool's name)")] = "",
+    offsets: Annotated[
+        str,
+        typer.Option(help="how the tool counts offsets: codepoints (characters) or utf16 (browser tools: an emoji counts two)"),
+    ] = "codepoints",
 ) -> None:
     """Convert a Label Studio JSON export or a doccano JSONL file to the label format.
 
@@ -86,7 +90,12 @@ def import_(
         fail(f"cannot read {file}")
     try:
         records = import_labels(
-            file, format, label_map=parse_label_map(map or []), known_devices=_known_devices(model, add_device), source=source
+            file,
+            format,
+            label_map=parse_label_map(map or []),
+            known_devices=_known_devices(model, add_device),
+            source=source,
+            offsets=offsets,
         )
     except (ValueError, OSError) as exc:
         fail(str(exc), code=1)

@@ -30,6 +30,7 @@ from stance.io.readers import json_objects
 from stance.labels.format import STANCE_LABELS, LabelRecord
 
 FORMATS = ("labelstudio", "doccano")
+OFFSET_UNITS = ("codepoints", "utf16")
 STANCE_CONTROL = "stance"
 DEVICE_CONTROL = "devices"
 
@@ -45,17 +46,22 @@ def import_labels(
     label_map: Mapping[str, str] | None = None,
     known_devices: Iterable[str] | None = None,
     source: str = "",
+    offsets: str = "codepoints",
 ) -> list[LabelRecord]:
     """Read a Label Studio JSON export or a doccano JSONL file as label records.
 
     ``known_devices``: device names accepted (default: the shipped taxonomy's). ``source``: the
-    records' ``source`` field (default: the tool's name).
+    records' ``source`` field (default: the tool's name). ``offsets``: how the tool counted them,
+    ``codepoints`` (Python's characters) or ``utf16`` (UTF-16 code units, as browser-based tools do:
+    a character outside the Basic Multilingual Plane, an emoji, counts two); converted to characters.
 
     Example:
         >>> recs = import_labels("admin.jsonl", "doccano", label_map={"LL": "loaded_language"})  # doctest: +SKIP
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if offsets not in OFFSET_UNITS:
+        raise ValueError(f"unknown offset unit {offsets!r}; expected one of {', '.join(OFFSET_UNITS)}")
     if known_devices is None:
         from stance.labels.taxonomy import Taxonomy
 
@@ -63,8 +69,26 @@ def import_labels(
     known = set(known_devices)
     mapping = dict(label_map or {})
     if fmt == "labelstudio":
-        return list(_label_studio(Path(path), mapping, known, source or "labelstudio"))
-    return list(_doccano(Path(path), mapping, known, source or "doccano"))
+        return list(_label_studio(Path(path), mapping, known, source or "labelstudio", offsets))
+    return list(_doccano(Path(path), mapping, known, source or "doccano", offsets))
+
+
+def utf16_to_index(text: str, units: int) -> int:
+    """The character index of ``text`` at ``units`` UTF-16 code units (past the end where they run past it);
+    ValueError where they fall inside a character's surrogate pair.
+
+    Example:
+        >>> utf16_to_index("\U0001f642 Putin", 3)  # the emoji counts two units, one character
+        2
+    """
+    count = 0
+    for index, char in enumerate(text):
+        if count == units:
+            return index
+        count += 2 if ord(char) > 0xFFFF else 1
+        if count > units:
+            raise ValueError(f"offset {units} (UTF-16 units) falls inside the character {char!r}")
+    return len(text) + (units - count)
 
 
 def parse_label_map(items: Iterable[str]) -> dict[str, str]:
@@ -87,19 +111,32 @@ def parse_label_map(items: Iterable[str]) -> dict[str, str]:
 
 def _record(
     text: Any,
-    spans: Sequence[tuple[object, object, str]],
+    spans: Sequence[tuple[object, object, str, object]],
     where: str,
     mapping: dict[str, str],
     known: set[str],
     extra: dict[str, Any],
+    offsets: str = "codepoints",
 ) -> LabelRecord:
+    """One label record from a tool's text and spans ``(start, end, label, the span's text or None)``."""
     if not isinstance(text, str) or not text.strip():
         raise LabelImportError(f"{where}: the text is missing or empty")
     targets, devices = [], []
-    for start, end, raw in spans:
+    for start, end, raw, said in spans:
         name = mapping.get(raw, raw)
+        if offsets == "utf16" and isinstance(start, int) and isinstance(end, int):
+            try:
+                start, end = utf16_to_index(text, start), utf16_to_index(text, end)
+            except ValueError as exc:
+                raise LabelImportError(f"{where}: span ({raw!r}): {exc}") from None
         if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
             raise LabelImportError(f"{where}: span {start}-{end} ({raw!r}) is out of range for a text of {len(text)} characters")
+        if said is not None and text[start:end] != said:
+            wide = offsets == "codepoints" and any(ord(c) > 0xFFFF for c in text[:end])
+            raise LabelImportError(
+                f"{where}: span text {said!r} does not match the text at {start}-{end} ({text[start:end]!r})"
+                + ("; the text has characters counted twice in UTF-16 (emoji): try --offsets utf16" if wide else "")
+            )
         if name in STANCE_LABELS:
             targets.append({"start": start, "end": end, "stance": name})
         elif name in known:
@@ -117,7 +154,7 @@ def _record(
         raise LabelImportError(f"{where}: {exc}") from None
 
 
-def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: str):
+def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: str, offsets: str):
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -156,12 +193,7 @@ def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: 
                     )
                 if control == DEVICE_CONTROL and mapping.get(name, name) in STANCE_LABELS:
                     raise LabelImportError(f"{where}: result {j}: the devices control has the stance label {name!r}")
-                spans.append((value.get("start"), value.get("end"), raw))
-                if "text" in value and isinstance(value.get("start"), int) and isinstance(data.get("text"), str):
-                    if data["text"][value["start"] : value.get("end")] != value["text"]:
-                        raise LabelImportError(
-                            f"{where}: result {j}: span text {value['text']!r} does not match the task text at {value['start']}-{value.get('end')}"
-                        )
+                spans.append((value.get("start"), value.get("end"), raw, value.get("text")))  # the text: checked in _record
         extra: dict[str, Any] = {"source": str(data.get("source") or source)}
         if data.get("doc_id") not in (None, ""):
             extra["doc_id"] = str(data["doc_id"])
@@ -169,7 +201,7 @@ def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: 
             extra["device_labels"] = data["device_labels"]
         if "id" in task:
             extra["task_id"] = task["id"]
-        yield _record(data.get("text"), spans, where, mapping, known, extra)
+        yield _record(data.get("text"), spans, where, mapping, known, extra, offsets)
 
 
 def _chosen_annotation(annotations: Any, where: str) -> dict[str, Any] | None:
@@ -182,7 +214,7 @@ def _chosen_annotation(annotations: Any, where: str) -> dict[str, Any] | None:
     return (truth or usable)[-1]
 
 
-def _doccano(path: Path, mapping: dict[str, str], known: set[str], source: str):
+def _doccano(path: Path, mapping: dict[str, str], known: set[str], source: str, offsets: str):
     for lineno, obj in json_objects(path, error=LabelImportError):
         where = f"{path}:{lineno}"
         if "id" in obj:
@@ -193,16 +225,16 @@ def _doccano(path: Path, mapping: dict[str, str], known: set[str], source: str):
             for ent in obj["entities"]:
                 if not isinstance(ent, dict):
                     raise LabelImportError(f"{where}: each entity must be an object")
-                spans.append((ent.get("start_offset"), ent.get("end_offset"), str(ent.get("label"))))
+                spans.append((ent.get("start_offset"), ent.get("end_offset"), str(ent.get("label")), None))
         else:
             for item in obj.get("label", obj.get("labels", [])) or []:
                 if not isinstance(item, (list, tuple)) or len(item) != 3:
                     raise LabelImportError(f"{where}: labels must be [start, end, label] triples, got {item!r}")
-                spans.append((item[0], item[1], str(item[2])))
+                spans.append((item[0], item[1], str(item[2]), None))
         extra: dict[str, Any] = {"source": str(obj.get("source") or source)}
         doc = obj.get("doc_id", obj.get("meta", {}).get("doc_id") if isinstance(obj.get("meta"), dict) else None)
         if doc not in (None, ""):
             extra["doc_id"] = str(doc)
         if "id" in obj:
             extra["doccano_id"] = obj["id"]
-        yield _record(text, spans, where, mapping, known, extra)
+        yield _record(text, spans, where, mapping, known, extra, offsets)
