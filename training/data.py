@@ -148,17 +148,18 @@ def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: lis
     return features
 
 
-def describe(records_by_spec: dict[str, list[LabelRecord]], repeats: dict[str, int] | None = None) -> dict[str, dict[str, int]]:
+def describe(records_by_spec: dict[str, list[LabelRecord]], specs: Iterable[DataSpec] = ()) -> dict[str, dict[str, int]]:
     """What each source contributes: sentences, articles, targets and spans per device, each counted once
-    where a spec repeats its records (``repeats``: spec name -> its ``repeat``; given as ``repeat``).
+    where one of ``specs`` (those the records were loaded by) repeats its records (given as ``repeat``).
 
     Example:
-        >>> describe({"a": [LabelRecord("One."), LabelRecord("Two.")] * 2}, {"a": 2})["a"]
+        >>> describe({"a": [LabelRecord("One."), LabelRecord("Two.")] * 2}, [DataSpec(path="a.jsonl", repeat=2)])["a"]
         {'sentences': 2, 'articles': 0, 'targets': 0, 'repeat': 2}
     """
+    repeats = {spec.name: spec.repeat for spec in specs}
     out = {}
     for name, records in records_by_spec.items():
-        repeat = max(1, (repeats or {}).get(name, 1))
+        repeat = max(1, repeats.get(name, 1))
         records = records[: len(records) // repeat]  # load_records repeats the whole list
         row = {
             "sentences": len(records),

@@ -230,14 +230,14 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     # 2. Data
     train_sets = load_sets(config.train, config.data_dir, taxonomy, config.seed)
     dev_sets = load_sets(config.dev, config.data_dir, taxonomy, config.seed)
-    summary = {"train": describe(train_sets, {spec.name: spec.repeat for spec in config.train}), "dev": describe(dev_sets)}
+    summary = {"train": describe(train_sets, config.train), "dev": describe(dev_sets)}
     train_records = [r for recs in train_sets.values() for r in recs]
     logger.info("training on %d sentences from %s", len(train_records), ", ".join(train_sets))
 
     # 3. Teacher: soft stance labels on the training targets and on the transfer set
     if config.distill_from:
         transfer = load_sets(config.transfer, config.data_dir, taxonomy, config.seed)
-        summary["transfer"] = describe(transfer, {spec.name: spec.repeat for spec in config.transfer})
+        summary["transfer"] = describe(transfer, config.transfer)
         train_records += [r for recs in transfer.values() for r in recs]
         if config.distill_from.endswith((".jsonl", ".jsonl.gz")):
             train_records = add_cached_teacher_probs(train_records, config.distill_from, min_found=0.9)

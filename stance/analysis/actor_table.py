@@ -27,10 +27,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stance.io.score_files import Source, as_list, read_scores
+from stance.io.score_files import Source, as_list, read_scores, without_duplicate_sentences
 from stance.pipeline.actor_registry import ActorRegistry, read_registry_file
-
-DUPLICATES_NOTE = "{} duplicate sentences (same doc_id and sentence_id) were counted once"
 
 TABLE_COLUMNS = ["actor", "type", "n_mentions", "n_articles", "n_ambiguous", "surface_forms", "merge_candidates"]
 CANDIDATE_COLUMNS = ["actor", "merge_into", "reason", "n_mentions", "n_mentions_into"]
@@ -70,7 +68,7 @@ def review_actors(data: Source) -> ActorReview:
         >>> review.merges.head()  # doctest: +SKIP
     """
     notes: list[str] = []
-    frame = _without_duplicates(read_scores(data), notes)
+    frame = without_duplicate_sentences(read_scores(data), notes)
     count: Counter = Counter()
     articles: dict[str, set] = defaultdict(set)
     types: dict[str, Counter] = defaultdict(Counter)
@@ -105,18 +103,6 @@ def review_actors(data: Source) -> ActorReview:
         for actor, n in count.most_common()
     ]
     return ActorReview(pd.DataFrame(rows, columns=TABLE_COLUMNS), merges, tuple(notes))
-
-
-def _without_duplicates(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """``frame`` with each (doc_id, sentence_id) row once, as ``stance compare`` counts it; a note says how many
-    rows were dropped."""
-    sentence = pd.to_numeric(frame["sentence_id"], errors="coerce")
-    keys = pd.DataFrame({"doc_id": frame["doc_id"].astype(str).to_numpy(), "sentence_id": sentence.to_numpy()})
-    dupes = keys.duplicated()
-    if not dupes.any():
-        return frame
-    notes.append(DUPLICATES_NOTE.format(int(dupes.sum())))
-    return frame[~dupes.to_numpy()]
 
 
 def _merge_candidates(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from stance.io.score_files import REQUIRED_COLUMNS, as_bool, as_list
+from stance.io.score_files import REQUIRED_COLUMNS, as_bool, as_list, without_duplicate_sentences
 from stance.labels.format import STANCE_LABELS
 
 if TYPE_CHECKING:
@@ -73,10 +73,7 @@ def prepare_table(frame: pd.DataFrame, by: str, notes: list[str]) -> Table:
         if frame.empty:
             raise ValueError("every sentence in the input is marked boilerplate: nothing to compare")
     frame["group"] = group_labels(frame, by)  # before duplicates go: one id in two groups is an error, not a duplicate
-    dupes = frame.duplicated(["doc_id", "sentence_id"])
-    if dupes.any():
-        notes.append(f"{int(dupes.sum())} duplicate sentences (same doc_id and sentence_id) were counted once")
-        frame = frame[~dupes]
+    frame = without_duplicate_sentences(frame, notes)
     if ":" in by:
         ambiguous = _day_month_ambiguous(frame[by.partition(":")[0]])
         if ambiguous:

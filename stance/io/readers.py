@@ -346,23 +346,19 @@ def json_objects(path: str | Path, error: type[ValueError] = ValueError) -> Iter
         >>> next(json_objects("examples/articles.jsonl"))[0]
         1
     """
-    lines = utf8_lines(path)
-    while True:
-        try:
-            lineno, line = next(lines)
-        except StopIteration:
-            return
-        except NotUtf8Error as exc:
-            raise error(str(exc)) from None
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise error(f"{path}:{lineno}: not valid JSON ({json_error(exc)})") from None
-        if not isinstance(obj, dict):
-            raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-        yield lineno, obj
+    try:
+        for lineno, line in utf8_lines(path):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise error(f"{path}:{lineno}: not valid JSON ({json_error(exc)})") from None
+            if not isinstance(obj, dict):
+                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+            yield lineno, obj
+    except NotUtf8Error as exc:
+        raise error(str(exc)) from None
 
 
 def binary_lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:

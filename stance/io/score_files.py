@@ -89,6 +89,30 @@ def as_list(value: Any, where: str = "a row", column: str = "mentions") -> list:
     raise ValueError(f"{where}: '{column}' must be a list, got {type(value).__name__}")
 
 
+def without_duplicate_sentences(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """``frame`` with each sentence (``doc_id``, ``sentence_id``) once, as re-scored or overlapping shards repeat
+    them; a note appended to ``notes`` says how many rows were dropped. The one rule of ``stance compare`` and
+    ``stance actors``.
+
+    Example:
+        >>> rows = pd.DataFrame({"doc_id": ["a", "a", "a"], "sentence_id": [0, "0", 1]})
+        >>> notes = []
+        >>> len(without_duplicate_sentences(rows, notes)), notes
+        (2, ['1 duplicate sentences (same doc_id and sentence_id) were counted once'])
+    """
+    keys = pd.DataFrame(
+        {
+            "doc_id": frame["doc_id"].astype(str).to_numpy(),
+            "sentence_id": pd.to_numeric(frame["sentence_id"], errors="coerce").to_numpy(),
+        }
+    )
+    dupes = keys.duplicated().to_numpy()
+    if not dupes.any():
+        return frame
+    notes.append(f"{int(dupes.sum())} duplicate sentences (same doc_id and sentence_id) were counted once")
+    return frame[~dupes]
+
+
 def as_bool(series: pd.Series, column: str = "boilerplate") -> pd.Series:
     """A true/false column (``boilerplate``) as booleans, whatever the format wrote: booleans, numbers 1 and 0,
     or text such as ``True``/``false``/``1``/``0``/``yes``/``no``; missing values are false. ValueError for

@@ -67,46 +67,41 @@ def validate_label_file(
     name = str(path)
     problems: list[LabelProblem] = []
     seen: dict[tuple[str, str], tuple[int, dict[tuple[int, int], str]]] = {}
-    lines = utf8_lines(path)
-    while True:
-        try:
-            lineno, line = next(lines)
-        except StopIteration:
-            break
-        except NotUtf8Error as exc:  # the rest of the file cannot be read either
-            problems.append(LabelProblem(name, exc.lineno, "encoding", exc.detail))
-            break
-        if not line.strip():
-            continue
+    try:
+        for lineno, line in utf8_lines(path):
+            if not line.strip():
+                continue
 
-        def add(kind: str, message: str, lineno: int = lineno) -> None:
-            problems.append(LabelProblem(name, lineno, kind, message))
+            def add(kind: str, message: str, lineno: int = lineno) -> None:
+                problems.append(LabelProblem(name, lineno, kind, message))
 
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            add("json", f"not valid JSON ({json_error(exc)})")
-            continue
-        if not isinstance(obj, dict):
-            add("json", f"expected a JSON object, got {type(obj).__name__}")
-            continue
-        text = obj.get("text")
-        if not isinstance(text, str) or not text.strip():
-            add("format", "'text' is missing or empty")
-            continue
-        stances = _check_line(obj, text, known, require_stance, add)
-        key = (text, str(obj.get("doc_id", "")))
-        if key in seen:
-            first, first_stances = seen[key]
-            add("duplicate", f"the same sentence as line {first}")
-            for span, stance in stances.items():
-                if first_stances.get(span, stance) != stance:
-                    add(
-                        "contradiction",
-                        f"target {span[0]}-{span[1]} is {stance!r} here and {first_stances[span]!r} on line {first}",
-                    )
-        else:
-            seen[key] = (lineno, stances)
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                add("json", f"not valid JSON ({json_error(exc)})")
+                continue
+            if not isinstance(obj, dict):
+                add("json", f"expected a JSON object, got {type(obj).__name__}")
+                continue
+            text = obj.get("text")
+            if not isinstance(text, str) or not text.strip():
+                add("format", "'text' is missing or empty")
+                continue
+            stances = _check_line(obj, text, known, require_stance, add)
+            key = (text, str(obj.get("doc_id", "")))
+            if key in seen:
+                first, first_stances = seen[key]
+                add("duplicate", f"the same sentence as line {first}")
+                for span, stance in stances.items():
+                    if first_stances.get(span, stance) != stance:
+                        add(
+                            "contradiction",
+                            f"target {span[0]}-{span[1]} is {stance!r} here and {first_stances[span]!r} on line {first}",
+                        )
+            else:
+                seen[key] = (lineno, stances)
+    except NotUtf8Error as exc:  # the rest of the file cannot be read either
+        problems.append(LabelProblem(name, exc.lineno, "encoding", exc.detail))
     return problems
 
 

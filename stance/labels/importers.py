@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.io.readers import json_objects
-from stance.labels.format import STANCE_LABELS, LabelRecord
+from stance.labels.format import STANCE_LABELS, LabelRecord, span_problem
 
 FORMATS = ("labelstudio", "doccano")
 OFFSET_UNITS = ("codepoints", "utf16")
@@ -129,8 +129,10 @@ def _record(
                 start, end = utf16_to_index(text, start), utf16_to_index(text, end)
             except ValueError as exc:
                 raise LabelImportError(f"{where}: span ({raw!r}): {exc}") from None
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
-            raise LabelImportError(f"{where}: span {start}-{end} ({raw!r}) is out of range for a text of {len(text)} characters")
+        if not isinstance(start, int) or not isinstance(end, int):
+            raise LabelImportError(f"{where}: span {start}-{end} ({raw!r}): 'start' and 'end' must be integers")
+        if problem := span_problem(start, end, text):  # the label format's own check
+            raise LabelImportError(f"{where}: {problem} ({raw!r})")
         if said is not None and text[start:end] != said:
             wide = offsets == "codepoints" and any(ord(c) > 0xFFFF for c in text[:end])
             raise LabelImportError(
