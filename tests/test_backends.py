@@ -99,6 +99,23 @@ def test_openvino_matches_torch_in_fp32_and_bf16(tiny_model_dir, tmp_path, monke
     assert np.abs(s16 - s_ref).max() < 0.05 and np.abs(d16 - d_ref)[_mask(batch)].max() < 0.05
 
 
+def test_a_layer_mix_device_head_exports_to_openvino(tokenizer, tmp_path, monkeypatch):
+    from tests.conftest import tiny_stance_model
+
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    mixed = tiny_stance_model(tokenizer, device_head_layers=2, device_head_hidden=8)
+    with torch.no_grad():
+        mixed.network.device_layer_weights.copy_(torch.tensor([2.0, -1.0]))  # a mix, not the last layer alone
+    mixed.save_pretrained(tmp_path / "mixed", dtype=torch.float32)
+    model = StanceModel.from_pretrained(tmp_path / "mixed", bf16=False)
+    assert model.network.device_hidden is not None and model.config.device_head_layers == 2
+    assert torch.equal(model.network.device_layer_weights.detach().float(), torch.tensor([2.0, -1.0])), "saved and read back"
+    batch = _batch(model)
+    s_ref, d_ref = model.backend(batch)
+    s, d = make_backend(model, "openvino")(batch)
+    assert np.abs(s - s_ref).max() < 1e-4 and np.abs(d - d_ref)[_mask(batch)].max() < 1e-4
+
+
 def test_model_predictions_identical_across_backend_names(tiny_model_dir, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))

@@ -205,6 +205,28 @@ def test_a_second_phase_continues_from_a_trained_model(tmp_path, tiny_base):
         train(TrainConfig.from_dict(other))
 
 
+def test_a_new_device_head_on_a_frozen_model(tmp_path, tiny_base):
+    train(TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "first", save_dtype="float32")))
+    first = tmp_path / "first" / "model"
+    head = {"device_head_layers": 2, "device_head_hidden": 8, "train_only_device_head": True, "save_dtype": "float32"}
+    train(TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "head", init_from=str(first), **head)))
+    before, after = _weights(first / "model.safetensors"), _weights(tmp_path / "head" / "model" / "model.safetensors")
+    parts = ("device_head.", "device_hidden.", "device_layer_weights")
+    kept = [k for k in after if not k.startswith(parts)]
+    assert kept and all(torch.equal(before[k], after[k]) for k in kept), "encoder and stance head stay as they were"
+    assert {"device_hidden.0.weight", "device_layer_weights"} <= after.keys()
+    assert after["device_hidden.0.weight"].shape[0] == 8 and after["device_layer_weights"].shape == (2,)
+    assert not torch.equal(after["device_layer_weights"], torch.zeros(2)), "the layer mix is trained"
+    model = StanceModel.from_pretrained(tmp_path / "head" / "model", bf16=False)
+    [result] = model.predict([EXAMPLES[0]["text"]], [[(36, 42)]])
+    assert result.targets[0].stance in ("negative", "neutral", "positive")
+
+    with pytest.raises(ValueError, match="train_only_device_head needs init_from"):
+        TrainConfig.from_dict({"train_only_device_head": True})
+    with pytest.raises(ValueError, match="device_head_layers must be between 1 and"):
+        train(TrainConfig.from_dict(_one_epoch_settings(tmp_path, tiny_base, "bad", device_head_layers=99)))
+
+
 def test_two_specs_of_one_name_are_refused(tmp_path):
     with pytest.raises(ValueError, match="'framing:train' twice"):
         TrainConfig.from_dict(

@@ -152,6 +152,20 @@ class TrainConfig:
     distill_temperature: float = field(
         default=1.0, metadata={"help": "soften the teacher's probabilities: p ** (1/T), renormalised (1 = as they are)"}
     )
+    device_head_layers: int = field(
+        default=1,
+        metadata={"help": "the device head reads a learned mix of the encoder's last N layers (1: the last only)"},
+    )
+    device_head_hidden: int = field(
+        default=0, metadata={"help": "width of a hidden layer in the device head (0: one linear map)"}
+    )
+    train_only_device_head: bool = field(
+        default=False,
+        metadata={
+            "help": "with init_from: train the device head alone, the encoder and stance head frozen, so that the "
+            "stance of the model continued from stays exactly as it was"
+        },
+    )
     one_target_per_pass: bool = field(
         default=False,
         metadata={"help": "encode each target in its own pass (a teacher: slower, more accurate); saved in the model's config"},
@@ -224,6 +238,8 @@ class TrainConfig:
             check_stance_pooling(values.get("stance_pooling", "markers"))
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
+        if values.get("train_only_device_head") and not values.get("init_from"):
+            raise ValueError(f"{where}: train_only_device_head needs init_from (a trained model whose device head to train)")
         return cls(**values)
 
 

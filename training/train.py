@@ -22,6 +22,7 @@ from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, Traini
 
 from stance.labels.format import LabelRecord
 from stance.labels.taxonomy import Taxonomy
+from stance.model.config import StanceConfig
 from stance.model.encoding import collate
 from stance.model.modeling import StanceModel
 from stance.model.network import StanceNetwork
@@ -134,7 +135,7 @@ class StanceTrainer(Trainer):
 
     def create_optimizer(self, model=None):
         if self.optimizer is None:
-            named = list(self.model.named_parameters())
+            named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
             groups = [
                 {"params": [p for n, p in named if n.startswith("encoder.")], "lr": self.args.learning_rate},
                 {"params": [p for n, p in named if not n.startswith("encoder.")], "lr": self.head_learning_rate},
@@ -193,7 +194,37 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
         network.config.teacher_feature_size = 0
     for key, value in loss_settings(config, feature_size).items():
         setattr(network.config, key, value)
+    if any(getattr(network.config, k, None) != v for k, v in head_settings(config).items()):
+        network = with_new_device_head(network, config)
+        model = StanceModel(network, model.tokenizer, name=model.name, device=training_device())
+    if config.train_only_device_head:
+        for name, parameter in network.named_parameters():
+            parameter.requires_grad = name.startswith(DEVICE_HEAD_PARTS)
     return model
+
+
+DEVICE_HEAD_PARTS = ("device_head.", "device_hidden.", "device_layer_weights")
+
+
+def head_settings(config: TrainConfig) -> dict[str, Any]:
+    """The device head's shape from a training config (saved in the model's config).
+
+    Example:
+        >>> head_settings(TrainConfig())
+        {'device_head_layers': 1, 'device_head_hidden': 0}
+    """
+    return {"device_head_layers": config.device_head_layers, "device_head_hidden": config.device_head_hidden}
+
+
+def with_new_device_head(network: StanceNetwork, config: TrainConfig) -> StanceNetwork:
+    """A copy of ``network`` whose device head has the shape ``config`` asks for, newly initialised; the
+    encoder and the stance head keep their weights (a second phase that trains a new device head)."""
+    fresh = StanceNetwork(StanceConfig.from_dict(network.config.to_dict() | head_settings(config)))
+    kept = {k: v for k, v in network.state_dict().items() if not k.startswith(DEVICE_HEAD_PARTS)}
+    missing, unexpected = fresh.load_state_dict(kept, strict=False)
+    if unexpected or any(not k.startswith(DEVICE_HEAD_PARTS) for k in missing):
+        raise ValueError(f"the weights do not fit the new device head: unexpected {unexpected[:5]}, missing {missing[:5]}")
+    return fresh
 
 
 def loss_settings(config: TrainConfig, feature_size: int) -> dict[str, Any]:
@@ -274,6 +305,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             max_seq_length=config.max_seq_length,
             one_target_per_pass=config.one_target_per_pass,
             **loss_settings(config, feature_size),
+            **head_settings(config),
             device=training_device(),
         )
     )

@@ -35,6 +35,26 @@ def check_stance_pooling(value: str) -> str:
     return value
 
 
+def check_device_head(layers: int, hidden: int, encoder: dict[str, Any]) -> int:
+    """``layers`` if the device head can read that many of the encoder's last layers through a hidden
+    layer ``hidden`` wide, else a ValueError.
+
+    Example:
+        >>> check_device_head(3, 0, {"num_hidden_layers": 6})
+        3
+        >>> check_device_head(8, 0, {"num_hidden_layers": 6})
+        Traceback (most recent call last):
+        ...
+        ValueError: device_head_layers must be between 1 and 6 (the encoder's layers), not 8
+    """
+    most = encoder.get("num_hidden_layers", layers)
+    if not isinstance(layers, int) or not 1 <= layers <= most:
+        raise ValueError(f"device_head_layers must be between 1 and {most} (the encoder's layers), not {layers!r}")
+    if not isinstance(hidden, int) or hidden < 0:
+        raise ValueError(f"device_head_hidden must be a width of 0 or more, not {hidden!r}")
+    return layers
+
+
 class StanceConfig(PretrainedConfig):
     """Configuration: the encoder's own config plus both label sets and decoding settings."""
 
@@ -56,6 +76,8 @@ class StanceConfig(PretrainedConfig):
         stance_pooling: str = "markers",
         teacher_feature_size: int = 0,
         feature_distill_weight: float = 0.0,
+        device_head_layers: int = 1,
+        device_head_hidden: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -74,6 +96,10 @@ class StanceConfig(PretrainedConfig):
         # training only: the width of a teacher's stance-head features matched through a projection
         self.teacher_feature_size = teacher_feature_size
         self.feature_distill_weight = feature_distill_weight
+        # what the device head reads: a learned mix of the encoder's last N layers (1: the last only),
+        # through a hidden layer of this width (0: none, one linear map)
+        self.device_head_layers = check_device_head(device_head_layers, device_head_hidden, self.encoder)
+        self.device_head_hidden = device_head_hidden
 
     @property
     def encoder_config(self) -> PretrainedConfig:

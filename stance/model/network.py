@@ -46,7 +46,15 @@ class StanceNetwork(PreTrainedModel):
             nn.Dropout(config.head_dropout),
             nn.Linear(hidden, len(config.stance_labels)),
         )
-        self.device_head = nn.Linear(hidden, 3 * len(config.device_labels))
+        # the device head: a mix of the last `device_head_layers` layers (weights learned, softmax-normalised),
+        # an optional hidden layer, then one linear map to B/I/O per device label
+        layers = getattr(config, "device_head_layers", 1)
+        self.device_layer_weights = nn.Parameter(torch.zeros(layers)) if layers > 1 else None
+        width = getattr(config, "device_head_hidden", 0)
+        self.device_hidden = (
+            nn.Sequential(nn.Linear(hidden, width), nn.GELU(), nn.Dropout(config.head_dropout)) if width else None
+        )
+        self.device_head = nn.Linear(width or hidden, 3 * len(config.device_labels))
         # feature distillation (training only): maps the stance head's hidden layer onto a teacher's
         self.feature_projection = nn.Linear(hidden, config.teacher_feature_size) if config.teacher_feature_size else None
         self.post_init()
@@ -62,9 +70,12 @@ class StanceNetwork(PreTrainedModel):
         stance_feature_targets: torch.Tensor | None = None,
         **_: Any,
     ) -> StanceOutput:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        encoded = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.device_layer_weights is not None
+        )
+        hidden = encoded.last_hidden_state
         batch, seq, width = hidden.shape
-        device_logits = self.device_head(self.dropout(hidden)).view(batch, seq, -1, 3)
+        device_logits = self._device_logits(hidden, encoded.hidden_states).view(batch, seq, -1, 3)
         stance_logits = stance_features = None
         if target_markers is not None and target_markers.shape[1] > 0:
             idx = target_markers.clamp(min=0)
@@ -88,6 +99,18 @@ class StanceNetwork(PreTrainedModel):
             if self.feature_projection is not None and stance_features is not None and stance_feature_targets is not None:
                 loss = loss + self.config.feature_distill_weight * self._feature_loss(stance_features, stance_feature_targets)
         return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits, stance_features=stance_features)
+
+    def _device_logits(self, last: torch.Tensor, all_layers: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
+        """The device head on the last layer, or on the learned mix of the last few."""
+        features = last
+        if self.device_layer_weights is not None and all_layers is not None:
+            weights = self.device_layer_weights.softmax(0)
+            layers = all_layers[-len(weights) :]
+            features = sum(w * h for w, h in zip(weights, layers, strict=True))
+        features = self.dropout(features)
+        if self.device_hidden is not None:
+            features = self.device_hidden(features)
+        return self.device_head(features)
 
     def _feature_loss(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """1 - cosine similarity between the projected stance-head features and the teacher's, averaged
