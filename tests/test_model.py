@@ -154,6 +154,15 @@ def _broken(tmp_path, tiny_model_dir, tiny_base, case: str):
             file.unlink()
     elif case == "not-json":
         (path / "config.json").write_text("{")
+    elif case == "bad-tokenizer":
+        (path / "tokenizer.json").write_text("{not json")
+    elif case in ("more-device-labels", "more-layers"):  # a config that is not the weights'
+        config = json.loads((path / "config.json").read_text())
+        if case == "more-device-labels":
+            config["device_labels"] = [*config["device_labels"], "extra_device"]
+        else:
+            config["encoder"]["num_hidden_layers"] += 1
+        (path / "config.json").write_text(json.dumps(config))
     return path
 
 
@@ -166,6 +175,9 @@ def _broken(tmp_path, tiny_model_dir, tiny_base, case: str):
         ("no-weights", "model.safetensors"),
         ("corrupt-weights", "model.safetensors"),
         ("no-tokenizer", "tokenizer.json"),
+        ("bad-tokenizer", "tokenizer.json: not a readable tokenizer"),
+        ("more-device-labels", r"device_head.weight is \[\d+, \d+\], the config asks"),
+        ("more-layers", "encoder layers, the config asks"),
     ],
 )
 @pytest.mark.parametrize("backend", ["torch", "openvino"])
@@ -176,6 +188,21 @@ def test_a_folder_that_is_no_stance_model_is_a_value_error_naming_the_file(
     path = _broken(tmp_path, tiny_model_dir, tiny_base, case)
     with pytest.raises(ValueError, match=named):
         StanceModel.from_pretrained(path, backend=backend).predict("Moscow rejected the plan.", [(0, 6)])
+
+
+@pytest.mark.parametrize("case", ["bad-tokenizer", "more-device-labels"])
+def test_stance_score_refuses_a_model_that_cannot_load_before_writing_anything(tmp_path, tiny_model_dir, tiny_base, case):
+    from typer.testing import CliRunner
+
+    from stance.cli.main import app
+
+    path = _broken(tmp_path, tiny_model_dir, tiny_base, case)
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(json.dumps({"id": "a", "text": "Moscow rejected the plan."}) + "\n")
+    out = tmp_path / "out" / "scores.jsonl"
+    result = CliRunner().invoke(app, ["score", str(articles), "--model", str(path), "--out", str(out), "--no-ner"])
+    assert result.exit_code == 2 and str(path.name) in result.output, result.output
+    assert not out.exists() and not out.with_name("scores.jsonl.parts").exists(), "nothing written for a model that cannot load"
 
 
 # ----------------------------------------------------------------------------- predict's input checks

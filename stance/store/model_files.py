@@ -164,19 +164,61 @@ def check_model_dir(path: str | Path) -> None:
         >>> check_model_dir(resolve_model("default"))
     """
     path = Path(path)
-    read_model_config(path / "config.json")
+    config = read_model_config(path / "config.json")
     weights = path / "model.safetensors"
     if not weights.is_file():
         raise ValueError(f"{path} has no model.safetensors (the weights of a stance model)")
     try:
         from safetensors import safe_open
 
-        with safe_open(str(weights), framework="numpy"):
-            pass
+        with safe_open(str(weights), framework="numpy") as f:
+            shapes = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
     except Exception as exc:  # noqa: BLE001 (safetensors raises its own SafetensorError, and OSError)
         raise ValueError(f"{weights}: not a readable safetensors file ({exc})") from None
-    if not (path / "tokenizer.json").is_file():
+    if problem := weights_problem(shapes, config):
+        raise ValueError(f"{weights} does not fit {path / 'config.json'}: {problem}")
+    tokenizer = path / "tokenizer.json"
+    if not tokenizer.is_file():
         raise ValueError(f"{path} has no tokenizer.json (the model's fast tokenizer, saved with it)")
+    try:
+        from tokenizers import Tokenizer
+
+        Tokenizer.from_file(str(tokenizer))
+    except Exception as exc:  # noqa: BLE001 (tokenizers raises a bare Exception for a file it cannot parse)
+        raise ValueError(f"{tokenizer}: not a readable tokenizer file ({exc})") from None
+
+
+def weights_problem(shapes: dict[str, list[int]], config: dict[str, Any]) -> str | None:
+    """What in a stance model's weights (tensor name -> shape) does not fit its config: the heads' sizes for
+    its label sets, the encoder's width, vocabulary and number of layers; None where all fit. A check
+    that reads no tensor data, so that a model that cannot load is refused before a run writes anything.
+
+    Example:
+        >>> config = {"encoder": {"hidden_size": 4}, "device_labels": ["a"], "stance_labels": ["x", "y", "z"]}
+        >>> weights_problem({"device_head.weight": [3, 4], "stance_head.3.weight": [3, 4]}, config) is None
+        True
+        >>> weights_problem({"device_head.weight": [6, 4], "stance_head.3.weight": [3, 4]}, config)
+        'device_head.weight is [6, 4], the config asks [3, 4]'
+    """
+    encoder = config.get("encoder", {})
+    hidden = encoder.get("hidden_size")
+    device_in = config.get("device_head_hidden") or hidden
+    expected = {
+        "device_head.weight": [3 * len(config.get("device_labels", [])), device_in],
+        "stance_head.3.weight": [len(config.get("stance_labels") or STANCE_LABELS), hidden],
+        "encoder.embeddings.word_embeddings.weight": [encoder.get("vocab_size"), hidden],
+    }
+    for name, want in expected.items():
+        if name not in shapes:
+            if name.startswith("encoder."):
+                continue  # an encoder that names its embeddings otherwise
+            return f"it has no {name}"
+        if any(w is not None and w != got for w, got in zip(want, shapes[name], strict=False)) or len(want) != len(shapes[name]):
+            return f"{name} is {shapes[name]}, the config asks {want}"
+    layers = {k.split(".")[3] for k in shapes if k.startswith("encoder.encoder.layer.")}
+    if layers and encoder.get("num_hidden_layers") not in (None, len(layers)):
+        return f"it has {len(layers)} encoder layers, the config asks {encoder['num_hidden_layers']}"
+    return None
 
 
 def read_model_config(path: str | Path) -> dict[str, Any]:
