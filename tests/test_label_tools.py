@@ -475,3 +475,18 @@ def test_offsets_counted_in_utf16_units_are_converted_or_caught(tmp_path):
     assert text[record.targets[0].start : record.targets[0].end] == "Putin"
     with pytest.raises(ValueError, match="offset unit"):
         import_labels(ls, "labelstudio", offsets="bytes")
+
+
+def test_a_doccano_import_with_an_emoji_before_a_span_says_its_offsets_may_be_shifted(tmp_path):
+    rows = [
+        {"text": "\U0001f642 Putin said no.", "label": [[3, 8, "negative"]]},  # UTF-16 units: shifted by one as characters
+        {"text": "Putin said no. \U0001f642", "label": [[0, 5, "negative"]]},  # the emoji after the span: no risk
+    ]
+    export = tmp_path / "doccano.jsonl"
+    export.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    runner = CliRunner()
+    args = ["labels", "import", str(export), "--format", "doccano", "--out"]
+    result = runner.invoke(app, [*args, str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 0 and "1 of them have an emoji" in " ".join(result.output.split()), result.output
+    result = runner.invoke(app, [*args, str(tmp_path / "b.jsonl"), "--offsets", "utf16"])
+    assert result.exit_code == 0 and "emoji" not in result.output, result.output

@@ -84,7 +84,7 @@ def import_(
     """
     from stance.cli.common import console, fail
     from stance.labels.format import write_label_file
-    from stance.labels.importers import import_labels, parse_label_map
+    from stance.labels.importers import import_labels, offsets_at_risk, parse_label_map
 
     if not file.is_file():
         fail(f"cannot read {file}")
@@ -101,6 +101,13 @@ def import_(
         fail(str(exc), code=1)
     n = write_label_file(records, out)
     console.print(f"wrote {n} labelled sentences to {out}")
+    if format == "doccano" and offsets == "codepoints" and (risky := offsets_at_risk(records)):
+        console.print(
+            f"[yellow]note[/yellow]: {risky} of them have an emoji (or another character outside the Basic Multilingual "
+            "Plane) before a span, and doccano's export has no span text to check the offsets with: if your doccano "
+            f"counts UTF-16 code units, their spans are shifted; compare the span text written in {out}, and import "
+            "again with --offsets utf16 if it is off"
+        )
 
 
 @app.command()

@@ -91,6 +91,23 @@ def utf16_to_index(text: str, units: int) -> int:
     return len(text) + (units - count)
 
 
+def offsets_at_risk(records: Iterable[LabelRecord]) -> int:
+    """How many records have a character outside the Basic Multilingual Plane (an emoji) before the end of a
+    span: where a tool counted UTF-16 code units, those spans are shifted, and without span text in the export
+    (doccano) nothing shows it.
+
+    Example:
+        >>> from stance.labels.format import LabelRecord
+        >>> offsets_at_risk([LabelRecord.from_dict({"text": "\U0001f642 Putin lied.", "targets": [{"start": 2, "end": 7, "stance": "negative"}]})])
+        1
+    """
+    risky = 0
+    for record in records:
+        end = max([t.end for t in record.targets] + [d.end for d in record.devices], default=0)
+        risky += any(ord(c) > 0xFFFF for c in record.text[:end])
+    return risky
+
+
 def parse_label_map(items: Iterable[str]) -> dict[str, str]:
     """``["Loaded Language=loaded_language", ...]`` -> mapping; ValueError on an item without ``=``.
 
