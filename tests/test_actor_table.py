@@ -122,6 +122,23 @@ def test_a_middle_name_is_a_merge_candidate_for_review(tmp_path: Path) -> None:
     assert set(review.actors["actor"]) == {"Lee Harvey Oswald", "Lee Oswald", "Lee Smith"}  # nothing merged unasked
 
 
+def test_merge_candidates_are_listed_apart_from_names_with_commas(tmp_path: Path) -> None:
+    """Two candidates for one actor, one name holding a comma: the list splits back into the two names."""
+    scored = [
+        {"doc_id": d, "sentence_id": 0, "start": 0, "end": 10, "text": "x" * 10, "section": "body",
+         "boilerplate": False, "mentions": [mention(actor, text, "organisation")], "devices": [], "outlet": "Herald"}
+        for d, actor, text in [("a1", "Smith, Barney & Co.", "Smith, Barney & Co."), ("a2", "Smith, Barney & Co.", "Smith"),
+                               ("a3", "Smith, Barney & Co.", "Smith Barney"), ("a4", "Smith", "Smith"),
+                               ("a5", "Smith Barney", "Smith Barney")]
+    ]  # fmt: skip
+    path = tmp_path / "scores.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in scored), encoding="utf-8")
+    table = review_actors(path).actors.set_index("actor")
+    partners = {a: set(c.split("; ")) - {""} for a, c in table["merge_candidates"].items()}
+    assert any(len(p) >= 2 for p in partners.values()), partners
+    assert all(p <= set(table.index) for p in partners.values()), "each candidate is an actor's whole name"
+
+
 def test_overrides_round_trip_into_compare_and_the_registry(scores: Path, tmp_path: Path) -> None:
     review = review_actors(scores)
     path = write_overrides(review, tmp_path / "merges.yaml")

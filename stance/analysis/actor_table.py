@@ -98,7 +98,7 @@ def review_actors(data: Source) -> ActorReview:
             "n_articles": len(articles[actor]),
             "n_ambiguous": ambiguous[actor],
             "surface_forms": "; ".join(f"{t} ×{c}" for t, c in forms[actor].most_common(SURFACE_FORMS_SHOWN)),
-            "merge_candidates": ", ".join(dict.fromkeys(partners.get(actor, []))),
+            "merge_candidates": "; ".join(dict.fromkeys(partners.get(actor, []))),
         }
         for actor, n in count.most_common()
     ]
