@@ -40,6 +40,26 @@ def test_a_csv_in_another_encoding_is_read_with_encoding_and_a_bad_row_is_an_err
     assert [type(i).__name__ for i in read([mixed])] == ["Article", "InputError", "Article"]
 
 
+def test_a_broken_csv_row_is_an_error_record_never_a_guess(tmp_path):
+    """An unquoted comma moved the text's tail into the outlet and dropped a field; a quote never closed read
+    the rest of the file as one article's text: rows lost without an error record."""
+    src = tmp_path / "a.csv"
+    src.write_text(
+        "id,text,outlet\n1,Canada spoke.,Herald\n2,Russia said, no,Herald\n3,Chile spoke.\n"
+        '4,"Peru"x,Herald\n5,"Mexico spoke\nat length.",Herald\n6,Cuba spoke.,Herald\n'
+    )
+    items = read([src])
+    assert [(type(i).__name__, i.line) for i in items] == [
+        ("Article", 2), ("InputError", 3), ("InputError", 4), ("InputError", 5), ("Article", 6), ("Article", 8),
+    ]  # fmt: skip
+    assert "4 fields where the header has 3" in items[1].reason and "2 fields" in items[2].reason
+    assert items[4].text == "Mexico spoke\nat length." and items[5].id == "6", "lines are the file's, rows go on"
+    unclosed = tmp_path / "u.csv"
+    unclosed.write_text('id,outlet,text\n10,Herald,"Russia left\n11,Herald,Kyiv spoke.\n12,Herald,Moscow spoke.\n')
+    [error] = read([unclosed])
+    assert isinstance(error, InputError) and error.line == 2 and "never closed" in error.reason and "to 4" in error.reason
+
+
 def test_a_table_without_an_id_column_is_refused_before_the_run_not_row_by_row(tmp_path):
     src = tmp_path / "t.csv"
     src.write_text("headline,text\nA,Canada spoke.\n")

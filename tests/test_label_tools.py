@@ -490,3 +490,148 @@ def test_a_doccano_import_with_an_emoji_before_a_span_says_its_offsets_may_be_sh
     assert result.exit_code == 0 and "1 of them have an emoji" in " ".join(result.output.split()), result.output
     result = runner.invoke(app, [*args, str(tmp_path / "b.jsonl"), "--offsets", "utf16"])
     assert result.exit_code == 0 and "emoji" not in result.output, result.output
+
+
+# --------------------------------------------------------------------------- audit findings (helper-157)
+def test_suggest_offers_every_user_device_and_prefills_only_those(tmp_path):
+    """Tasks offer the devices people label (all of them, found or not, and the model's added ones), never PTC's
+    technique labels, and pre-fill only their spans: an imported line then claims no PTC label."""
+    from stance.labels.taxonomy import FIXED_DEVICES
+
+    text = "Russia rejected the so-called plan."
+    devices = [
+        {"label": "doubt", "text": "rejected", "start": 7, "end": 15, "score": 0.6},
+        {"label": "propaganda", "technique": "ptc_loaded_language", "text": "so-called", "start": 20, "end": 29, "score": 0.7},
+        {"label": "loaded_language", "text": "so-called", "start": 20, "end": 29, "score": 0.55},
+        {"label": "hedge", "text": "the", "start": 16, "end": 19, "score": 0.5},
+    ]
+    path = tmp_path / "scores.jsonl"
+    path.write_text(json.dumps(_row("d1", 0, text, [_mention("Russia", 0, 6, 0.45, 0.44, 0.11)], devices)) + "\n")
+    for strategy in ("margin", "random"):
+        result = suggest(path, n=1, strategy=strategy, model_devices=["loaded_language", "doubt", "hedge"])
+        assert result.device_labels == (*FIXED_DEVICES, "hedge")  # scare_quotes too, though not found
+        task = to_label_studio_tasks(result)[0]
+        assert task["data"]["device_labels"] == [*FIXED_DEVICES, "hedge"]
+        prefilled = [r["value"]["labels"][0] for r in task["predictions"][0]["result"] if r["from_name"] == "devices"]
+        assert prefilled == ["loaded_language", "hedge"]
+    config = label_config(result.device_labels)
+    assert "scare_quotes" in config and "doubt" not in config and "ptc_loaded_language" not in config
+    # a device filter on a PTC technique chooses by it but does not offer it
+    assert "doubt" not in suggest(path, n=1, devices=["doubt"]).device_labels
+
+
+def test_validate_reports_cross_article_contradictions_misspelt_keys_and_overlaps(tmp_path):
+    rows = [
+        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "negative"}], "doc_id": "ledger-1"},  # 1
+        {"text": TEXT, "targets": [{"start": 36, "end": 42, "stance": "positive"}], "doc_id": "post-9"},  # 2: contradicts 1
+        {"text": "Beijing hailed the deal.", "target": [{"start": 0, "end": 7, "stance": "positive"}]},  # 3: misspelt key
+        {"text": "Beijing hailed it.", "targets": [{"start": 0, "end": 7, "stances": "positive"}], "task_id": 4},  # 4
+        {
+            "text": TEXT,
+            "devices": [
+                {"start": 12, "end": 25, "label": "scare_quotes"},
+                {"start": 16, "end": 30, "label": "scare_quotes"},
+                {"start": 16, "end": 25, "label": "loaded_language"},
+            ],
+            "doc_id": "x",
+        },  # 5: overlapping spans of one device (a warning)
+        {"text": "Beijing hailed the pact.", "label": [[0, 7, "positive"]]},  # 6: a doccano line, not imported
+        {"text": "Beijing hailed a deal.", "devices": [{"start": 0, "end": 7, "label": "hedge"}]},  # 7
+    ]
+    path = tmp_path / "labels.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    problems = validate_label_file(path)
+    found = {(p.line, p.kind) for p in problems}
+    assert found == {(2, "contradiction"), (3, "format"), (4, "format"), (6, "format"), (7, "unknown_label")}
+    by_line = {line: " | ".join(p.message for p in problems if p.line == line) for line, _ in found}
+    assert "'negative' on line 1" in by_line[2] and "post-9" not in by_line[2] and "ledger-1" in by_line[2]
+    assert "'target'" in by_line[3] and "'targets'" in by_line[3]
+    assert "'stances'" in by_line[4] and "'stance'" in by_line[4]  # and task_id (metadata) is fine
+    assert "stance labels import --format doccano" in by_line[6]
+    assert "--add-device hedge" in by_line[7]
+    warnings = [p for p in validate_label_file(path, warnings=True) if p.severity == "warning"]
+    assert [(p.line, p.kind) for p in warnings] == [(5, "overlap")]
+    assert "12-25 and 16-30" in warnings[0].message and "merges" in warnings[0].message
+    assert str(warnings[0]).startswith(f"{path}:5: warning: overlap:")
+    r = CliRunner().invoke(app, ["labels", "validate", str(path)])
+    assert r.exit_code == 1 and f"{path}:5: warning: overlap" in r.output
+    only_warnings = tmp_path / "ok.jsonl"
+    only_warnings.write_text(json.dumps(rows[4]) + "\n")
+    r = CliRunner().invoke(app, ["labels", "validate", str(only_warnings)])
+    assert r.exit_code == 0 and "1 warning" in r.output, r.output
+
+
+def test_cli_import_says_how_many_tasks_it_skipped_and_why(tmp_path):
+    from stance.labels.importers import import_annotations
+
+    cancelled = {"id": 14, "data": {"text": "Paris shrugged."}, "annotations": [{"id": 5, "was_cancelled": True, "result": []}]}
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps([*LABEL_STUDIO_EXPORT, cancelled]))
+    result = import_annotations(src, "labelstudio", label_map=MAP)
+    assert len(result.records) == 2
+    assert [(s.task, s.reason) for s in result.skipped] == [
+        ("task id 12 (#1)", "not annotated"),
+        ("task id 14 (#3)", "every annotation was cancelled"),
+    ]
+    r = CliRunner().invoke(
+        app,
+        [
+            "labels",
+            "import",
+            str(src),
+            "--out",
+            str(tmp_path / "l.jsonl"),
+            "--map",
+            "Neg=negative",
+            "--map",
+            "Discrediting=discrediting_attribution",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "wrote 2 labelled sentences" in r.output and "skipped 2 task(s)" in r.output
+    assert "not annotated (task id 12 (#1))" in r.output and "every annotation was cancelled (task id 14 (#3))" in r.output
+
+
+def test_retrain_refuses_negative_thresholds_and_the_gate_says_the_thresholds_used(tmp_path):
+    from training.gate import GateReport, GateRow
+
+    for option, value in (("--min-improvement", "-1"), ("--tolerance", "-0.5")):
+        r = CliRunner().invoke(app, ["retrain", "--new", str(tmp_path / "n.jsonl"), "--output-dir", str(tmp_path), option, value])
+        assert r.exit_code == 2 and option in r.output, r.output
+    row = GateRow("new:heldout", "stance_macro_f1", "new", 0.5, 0.6, 0.1, 0.02, 0.2, 10, 30, False, "")
+    text = GateReport((row,), True, 0.03, 0.05, False, 100, 0.95, 0).table()
+    assert "at most 0.03" in text and "by more than 0.05" in text and "interval" not in text.splitlines()[-1]
+
+
+def test_models_use_names_the_metrics_whose_gate_failed(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    rows = [
+        {"dataset": "newsmtsc:dev_rw", "metric": "stance_macro_f1", "failed": True, "reason": "dropped 0.0300 > tolerance 0.01"},
+        {"dataset": "new:heldout", "metric": "stance_macro_f1", "failed": False, "reason": ""},
+    ]
+    failed = ModelRegistry().add(_fake_model(tmp_path / "m1"), parent="default", gate={"passed": False, "rows": rows})
+    r = CliRunner().invoke(app, ["models", "use", failed.id])
+    assert r.exit_code == 2 and "newsmtsc:dev_rw stance_macro_f1: dropped 0.0300 > tolerance 0.01" in r.output, r.output
+    assert "see stance models show" not in r.output and "new:heldout" not in r.output
+
+
+def test_rollback_after_use_default_returns_to_the_version_it_replaced(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("STANCE_HOME", str(tmp_path / "home"))
+    reg = ModelRegistry()
+    v1 = reg.add(_fake_model(tmp_path / "m1"), parent="default", activate=True)
+    reg.use("default")
+    assert reg.rollback().id == v1.id
+    r = CliRunner().invoke(app, ["models", "use", "default"])
+    assert r.exit_code == 0
+    r = CliRunner().invoke(app, ["models", "rollback"])
+    assert r.exit_code == 0 and v1.id in r.output, r.output
+    assert reg.active().id == v1.id
+    reg.use("default")
+    reg.use("default")  # no change: the history still names v1 before it
+    assert reg.rollback().id == v1.id
+    assert reg.rollback() is None  # v1 was promoted over the shipped default
+    shutil.rmtree(v1.path)
+    with pytest.raises(ValueError, match=f"{v1.id}, was deleted: nothing to roll back"):
+        reg.rollback()

@@ -515,10 +515,92 @@ def test_new_lines_without_device_labels_cover_the_users_devices_not_ptcs():
     grown = Taxonomy((*taxonomy.devices, mine, Device("ptc_extra", "", (), {"ptc": ("X",)})))
     assert public_devices(SimpleNamespace(device_labels=grown.names), grown) == (*FIXED_DEVICES, "hedging")
     plain = LabelRecord.from_dict({"text": "Critics say it failed.", "devices": []})
-    said = LabelRecord.from_dict({"text": "It failed.", "devices": [], "device_labels": ["doubt"]})
+    said = LabelRecord.from_dict({"text": "It failed.", "devices": [], "device_labels": ["scare_quotes"]})
     out = annotated_for_user_devices([plain, said], [*labels, "irony"])
     assert out[0].device_labels == (*FIXED_DEVICES, "hedge", "irony")
     assert "propaganda_span" not in out[0].device_labels and out[1] is said
+
+
+def test_a_users_line_is_annotated_for_a_ptc_label_only_where_it_marks_a_span_of_it(tmp_path):
+    """Tasks of an older `stance labels suggest` named every label the model found, PTC's technique labels too:
+    imported, such a line must not teach those labels that nothing is there. PTC's own lines keep theirs."""
+    from stance.labels.format import LabelRecord
+    from stance.labels.taxonomy import Taxonomy
+    from training.config import DataSpec
+    from training.data import annotated_for_user_devices, load_records
+
+    rows = [
+        {"text": "It failed.", "devices": [], "device_labels": ["doubt", "ptc_loaded_language", "loaded_language"]},
+        {
+            "text": "Surely it failed.",
+            "devices": [{"start": 0, "end": 6, "label": "doubt"}],
+            "device_labels": ["doubt", "propaganda_span", "scare_quotes"],
+        },
+        {"text": "It failed, PTC says.", "devices": [], "device_labels": ["doubt"], "source": "ptc"},
+    ]
+    path = write_jsonl(tmp_path / "old_tasks.jsonl", rows)
+    records = load_records(DataSpec(path=str(path)), tmp_path, Taxonomy.load())
+    assert [r.device_labels for r in records] == [("loaded_language",), ("doubt", "scare_quotes"), ("doubt",)]
+    new = [LabelRecord.from_dict(row) for row in rows]  # `stance retrain --new` reads them this way
+    assert [r.device_labels for r in annotated_for_user_devices(new, ["loaded_language", "scare_quotes"])] == [
+        ("loaded_language",),
+        ("doubt", "scare_quotes"),
+        ("doubt",),
+    ]
+
+
+def test_labels_past_the_maximum_length_are_counted_and_warned(tokenizer, caplog):
+    """A target or device span that truncation cuts off cannot be trained on: build_features says how many."""
+    import logging
+
+    from stance.labels.format import LabelRecord
+    from training.data import build_features
+
+    text = "Russia met China. " + "The talks went on and on. " * 20 + "Germany slammed Japan."
+    germany = text.index("Germany")
+    record = LabelRecord.from_dict(
+        {
+            "text": text,
+            "targets": [
+                {"start": 0, "end": 6, "stance": "neutral"},
+                {"start": germany, "end": germany + 7, "stance": "negative"},
+            ],
+            "devices": [{"start": germany + 8, "end": germany + 15, "label": "loaded_language"}],
+        }
+    )
+    short = LabelRecord.from_dict({"text": "Russia met China.", "targets": [{"start": 0, "end": 6, "stance": "neutral"}]})
+    with caplog.at_level(logging.WARNING, logger="stance.data"):
+        features = build_features([record, short], tokenizer, ["loaded_language"], max_length=32)
+    assert len(features) == 2 and features[0]["stance"] == [1]  # the encoding itself is unchanged
+    warned = [r.getMessage() for r in caplog.records if r.name == "stance.data"]
+    assert warned == [
+        "1 labelled target(s) and 1 device span(s) in 1 sentence(s) lie past the maximum length of 32 tokens "
+        "and are left out of training"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="stance.data"):
+        build_features([record], tokenizer, ["loaded_language"], max_length=256)
+    assert not caplog.records
+
+
+def test_stance_retrain_repeats_the_data_warnings_after_the_gate(tmp_path, monkeypatch):
+    import logging
+    from types import SimpleNamespace
+
+    import training.retrain
+    from training.gate import GateReport
+
+    def fake_retrain(options):
+        logging.getLogger("stance.data").warning("3 labelled target(s) and 0 device span(s) in 2 sentence(s) lie past ...")
+        report = GateReport((), True, 0.01, 0.0, True, 10, 0.95, 0)
+        return SimpleNamespace(gate=report, promoted=False, version=None)
+
+    monkeypatch.setattr(training.retrain, "retrain", fake_retrain)
+    monkeypatch.setattr(training.retrain, "describe_result", lambda result: {})
+    r = CliRunner().invoke(app, ["retrain", "--new", str(tmp_path / "n.jsonl"), "--output-dir", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert "note: 3 labelled target(s) and 0 device span(s) in 2 sentence(s) lie past" in r.output
+    assert not any(isinstance(h, logging.Handler) and hasattr(h, "messages") for h in logging.getLogger("stance.data").handlers)
 
 
 # --------------------------------------------------------------------------- no sentence on both sides of the gate

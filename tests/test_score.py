@@ -286,7 +286,7 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run(tmp_path, tiny_model_
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model_dir, broken)
-    (broken / "tokenizer.json").write_text("{")  # there, so the check at the start passes; fails to load
+    (broken / "tokenizer_config.json").write_text("{")  # the checks at the start pass; it fails to load in a worker
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "a", "text": "Moscow said no."}) + "\n")
     with pytest.raises(WorkerStartError, match="could not load the scoring pipeline"):

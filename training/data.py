@@ -3,8 +3,9 @@ records into model features."""
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ import numpy as np
 
 from stance.labels.format import STANCE_LABELS, DeviceLabel, LabelRecord, read_label_file
 from stance.labels.taxonomy import Taxonomy
-from stance.model.encoding import device_tags, encode_batch
+from stance.model.encoding import NO_OFFSET, Encoded, device_tags, encode_batch
 from training.config import DataSpec
 from training.convert import get_converter
+
+logger = logging.getLogger("stance.data")
 
 
 def load_sets(
@@ -47,7 +50,7 @@ def load_records(
     else:
         extra = [d for d in extra_devices if d not in taxonomy.names]
         records = list(read_label_file(spec.path, known_devices=[*taxonomy.names, *extra]))
-        records = annotated_for_user_devices(records, [*taxonomy.user_devices, *extra])
+        records = annotated_for_user_devices(records, [*taxonomy.user_devices, *extra], ptc_labels=taxonomy.ptc_only)
     if spec.only_labelled:
         records = [r for r in records if r.targets or r.devices]
     if spec.max_records is not None and len(records) > spec.max_records:
@@ -55,18 +58,38 @@ def load_records(
     return records * max(1, spec.repeat)
 
 
-def annotated_for_user_devices(records: Iterable[LabelRecord], labels: Iterable[str]) -> list[LabelRecord]:
+def annotated_for_user_devices(
+    records: Iterable[LabelRecord], labels: Iterable[str], *, ptc_labels: Collection[str] | None = None
+) -> list[LabelRecord]:
     """Label lines without ``device_labels`` were annotated for ``labels`` (the devices people label), not
     for every label of a model: otherwise each such line would teach the internal PTC labels that nothing
-    is there, and PTC span identification collapses (BENCHMARKS.md section 0o: 0.470 -> 0.31).
+    is there, and PTC span identification collapses (BENCHMARKS.md section 0o: 0.470 -> 0.31). A line that
+    names ``ptc_labels`` (PTC's technique labels and ``propaganda_span``; default: the taxonomy's) in its
+    ``device_labels`` counts as annotated for one only where it marks a span of it, unless its ``source`` is
+    ``ptc`` (PTC's own annotation): older ``stance labels suggest`` tasks named every label the model had found.
 
     Example:
         >>> r = LabelRecord.from_dict({"text": "A so-called expert spoke.", "devices": []})
         >>> annotated_for_user_devices([r], ["scare_quotes"])[0].device_labels
         ('scare_quotes',)
+        >>> said = LabelRecord.from_dict({"text": "It failed.", "devices": [], "device_labels": ["doubt", "scare_quotes"]})
+        >>> annotated_for_user_devices([said], ["scare_quotes"])[0].device_labels
+        ('scare_quotes',)
     """
     labels = tuple(labels)
-    return [replace(r, device_labels=labels) if r.device_labels is None else r for r in records]
+    if ptc_labels is None:
+        ptc_labels = Taxonomy.load().ptc_only
+    ptc = frozenset(ptc_labels) - set(labels)
+    return [replace(r, device_labels=labels) if r.device_labels is None else _unmarked_ptc_dropped(r, ptc) for r in records]
+
+
+def _unmarked_ptc_dropped(record: LabelRecord, ptc: frozenset[str]) -> LabelRecord:
+    """``record`` without the ``ptc`` labels of its ``device_labels`` that it marks no span of (PTC's own lines kept)."""
+    if record.source == "ptc" or not record.device_labels:
+        return record
+    marked = {d.label for d in record.devices}
+    kept = tuple(x for x in record.device_labels if x not in ptc or x in marked)
+    return record if kept == record.device_labels else replace(record, device_labels=kept)
 
 
 def one_target_per_record(records: Iterable[LabelRecord]) -> list[LabelRecord]:
@@ -107,7 +130,13 @@ def map_to_taxonomy(record: LabelRecord, source: str, taxonomy: Taxonomy) -> Lab
 
 
 def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: list[str], max_length: int) -> list[dict[str, Any]]:
-    """Model features with training labels, one dict per record (``input_ids`` for length grouping)."""
+    """Model features with training labels, one dict per record (``input_ids`` for length grouping). Labelled
+    targets and device spans that lie wholly past ``max_length`` tokens cannot be trained on: a warning
+    (logger ``stance.data``) says how many (:func:`count_past_max_length`).
+
+    Example:
+        >>> features = build_features(records, model.tokenizer, model.config.device_labels, 128)  # doctest: +SKIP
+    """
     records = list(records)
     label_index = {name: i for i, name in enumerate(device_labels)}
     stance_index = {name: i for i, name in enumerate(STANCE_LABELS)}
@@ -145,7 +174,38 @@ def build_features(records: Iterable[LabelRecord], tokenizer, device_labels: lis
                 "stance_features": feats,
             }
         )
+    _warn_past_max_length(records, encoded, max_length)
     return features
+
+
+def count_past_max_length(record: LabelRecord, enc: Encoded) -> tuple[int, int]:
+    """How many of ``record``'s labelled targets (with a stance) and device spans its encoding ``enc`` cut off
+    (truncated at the model's maximum length): ``(targets, device spans)``.
+
+    Example:
+        >>> count_past_max_length(long_record, encode_batch(tok, [long_record.text], max_length=128)[0])  # doctest: +SKIP
+        (1, 2)
+    """
+    if not enc.truncated:
+        return 0, 0
+    targets = sum(1 for t, slot in zip(record.targets, enc.target_slots) if slot is None and t.stance is not None)
+    seen = [(a, b) for a, b in enc.offsets if (a, b) != NO_OFFSET]
+    devices = sum(1 for d in record.devices if not any(a < d.end and b > d.start for a, b in seen))
+    return targets, devices
+
+
+def _warn_past_max_length(records: list[LabelRecord], encoded: list[Encoded], max_length: int) -> None:
+    counts = [count_past_max_length(r, enc) for r, enc in zip(records, encoded)]
+    targets, devices = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    if targets or devices:
+        logger.warning(
+            "%d labelled target(s) and %d device span(s) in %d sentence(s) lie past the maximum length of %d tokens "
+            "and are left out of training",
+            targets,
+            devices,
+            sum(1 for c in counts if any(c)),
+            max_length,
+        )
 
 
 def describe(records_by_spec: dict[str, list[LabelRecord]], specs: Iterable[DataSpec] = ()) -> dict[str, dict[str, int]]:

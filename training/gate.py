@@ -90,8 +90,9 @@ class GateReport:
                 f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.n_docs} | {verdict} |"
             )
         lines.append(
-            f"\ngate: {'PASSED' if self.passed else 'FAILED'} (tolerance {self.tolerance}, "
-            f"new-label metrics must improve{' significantly' if self.require_significant else ''})"
+            f"\ngate: {'PASSED' if self.passed else 'FAILED'} (fixed-set metrics may drop by at most {self.tolerance:g}, "
+            f"new-label metrics must improve by more than {self.min_improvement:g}"
+            f"{' with an interval above 0' if self.require_significant else ''})"
         )
         return "\n".join(lines)
 

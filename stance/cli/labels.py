@@ -40,8 +40,9 @@ def validate(
     ] = "active",
     allow_missing_stance: Annotated[bool, typer.Option(help="accept targets without a stance (prediction input)")] = False,
 ) -> None:
-    """Check a label file: unknown labels, offsets that do not match the text, duplicates, contradicting
-    labels for the same span. Prints each problem with its line; exit code 1 when there is any.
+    """Check a label file: unknown labels, misspelt keys, offsets that do not match the text, duplicates,
+    contradicting labels for the same span. Prints each problem with its line; exit code 1 when there is any.
+    Warnings (overlapping spans of one device, which training merges) are printed too, and exit 0.
 
     Example:
         stance labels validate new_labels.jsonl --add-device attribution_cue
@@ -51,9 +52,14 @@ def validate(
 
     if not file.is_file():
         fail(f"cannot read {file}")
-    problems = validate_label_file(file, known_devices=_known_devices(model, add_device), require_stance=not allow_missing_stance)
-    for p in problems:
+    found = validate_label_file(
+        file, known_devices=_known_devices(model, add_device), require_stance=not allow_missing_stance, warnings=True
+    )
+    for p in found:
         typer.echo(str(p))
+    problems = [p for p in found if p.severity != "warning"]
+    if warned := len(found) - len(problems):
+        console.print(f"[yellow]{warned} warning(s)[/yellow]: the file can be used as it is")
     if problems:
         kinds = sorted({p.kind for p in problems})
         console.print(f"[red]{len(problems)} problem(s)[/red] on {len({p.line for p in problems})} line(s): {', '.join(kinds)}")
@@ -84,12 +90,12 @@ def import_(
     """
     from stance.cli.common import console, fail
     from stance.labels.format import write_label_file
-    from stance.labels.importers import import_labels, offsets_at_risk, parse_label_map
+    from stance.labels.importers import import_annotations, offsets_at_risk, parse_label_map
 
     if not file.is_file():
         fail(f"cannot read {file}")
     try:
-        records = import_labels(
+        imported = import_annotations(
             file,
             format,
             label_map=parse_label_map(map or []),
@@ -99,8 +105,11 @@ def import_(
         )
     except (ValueError, OSError) as exc:
         fail(str(exc), code=1)
+    records = imported.records
     n = write_label_file(records, out)
     console.print(f"wrote {n} labelled sentences to {out}")
+    if imported.skipped:
+        console.print(f"skipped {len(imported.skipped)} task(s) without a usable annotation: {_skipped(imported.skipped)}")
     if format == "doccano" and offsets == "codepoints" and (risky := offsets_at_risk(records)):
         console.print(
             f"[yellow]note[/yellow]: {risky} of them have an emoji (or another character outside the Basic Multilingual "
@@ -108,6 +117,18 @@ def import_(
             f"counts UTF-16 code units, their spans are shifted; compare the span text written in {out}, and import "
             "again with --offsets utf16 if it is off"
         )
+
+
+def _skipped(skipped, shown: int = 5) -> str:
+    """The skipped tasks, grouped by why, the first ``shown`` of each named."""
+    by_reason: dict[str, list[str]] = {}
+    for s in skipped:
+        by_reason.setdefault(s.reason, []).append(s.task)
+    parts = [
+        f"{len(tasks)} {reason} ({', '.join(tasks[:shown])}{', ...' if len(tasks) > shown else ''})"
+        for reason, tasks in by_reason.items()
+    ]
+    return "; ".join(parts)
 
 
 @app.command()
@@ -140,7 +161,11 @@ def suggest(
     ] = None,
     label_device: Annotated[
         list[str] | None,
-        typer.Option(metavar="TEXT", help="a device label annotators will mark (default: those found in the scores); repeatable"),
+        typer.Option(
+            metavar="TEXT",
+            help="a device label annotators will mark (default: every device people label: the six, any added to "
+            "configs/devices.yaml or to the model by retraining; not PTC's technique labels); repeatable",
+        ),
     ] = None,
     model: Annotated[str, typer.Option(help="the model that scored (its span thresholds; its name in the tasks)")] = "active",
     max_similarity: Annotated[
@@ -161,7 +186,8 @@ def suggest(
     from stance.store.registry import registry_version
 
     model_dir = local_model_dir(model)
-    thresholds = InferenceSettings.from_file(model_dir / "config.json").device_thresholds if model_dir else {}
+    settings = InferenceSettings.from_file(model_dir / "config.json") if model_dir else None
+    thresholds = settings.device_thresholds if settings else {}
     name = (registry_version(model_dir) if model_dir else None) or model
     try:
         result = choose(
@@ -173,6 +199,7 @@ def suggest(
             devices=devices,
             thresholds=thresholds,
             device_labels=label_device,
+            model_devices=settings.device_labels if settings else (),
             max_similarity=max_similarity,
             model=name,
         )

@@ -134,9 +134,7 @@ def use(
             gate = reg.get(version).info.get("gate") or {}
             if gate and not gate.get("passed"):
                 if not force:
-                    fail(
-                        f"{version}: its gate failed ({gate.get('reason') or 'see stance models show'}); use --force to activate it anyway"
-                    )
+                    fail(f"{version}: its gate failed ({gate_failures(gate)}); use --force to activate it anyway")
                 console.print(f"[yellow]warning:[/yellow] {version} failed its gate; activating it because of --force")
         v = reg.use(version)
     except ValueError as exc:
@@ -144,9 +142,24 @@ def use(
     console.print(f"active: {v.id if v else 'the shipped default model'}")
 
 
+def gate_failures(gate: dict) -> str:
+    """Why a stored gate report (version.json's ``gate``) failed: each failed row as ``set metric: reason``, else
+    its ``reason``.
+
+    Example:
+        >>> gate_failures({"passed": False, "rows": [{"dataset": "new:heldout", "metric": "stance_macro_f1",
+        ...     "failed": True, "reason": "no improvement on new labels (-0.010)"}]})
+        'new:heldout stance_macro_f1: no improvement on new labels (-0.010)'
+    """
+    rows = [r for r in gate.get("rows") or () if isinstance(r, dict) and r.get("failed")]
+    reasons = "; ".join(f"{r.get('dataset')} {r.get('metric')}: {r.get('reason') or 'failed'}" for r in rows)
+    return reasons or str(gate.get("reason") or "see stance models show")
+
+
 @app.command()
 def rollback() -> None:
-    """Make the previously active version active again (or the active version's parent).
+    """Make the previously active version active again, as the history names it (after `stance models use
+    default`, the version that was active before), or the active version's parent.
 
     Example:
         stance models rollback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -34,8 +35,10 @@ def retrain(
     add_device: Annotated[
         list[str] | None, typer.Option(metavar="TEXT", help="a new device label (the device head grows); repeatable")
     ] = None,
-    tolerance: Annotated[float, typer.Option(min=0, help="largest allowed drop of any fixed-set metric")] = 0.01,
-    min_improvement: Annotated[float, typer.Option(help="new-label metrics must improve by more than this")] = 0.0,
+    tolerance: Annotated[float, typer.Option(min=0, help="largest allowed drop of any fixed-set metric (not negative)")] = 0.01,
+    min_improvement: Annotated[
+        float, typer.Option(min=0, help="new-label metrics must improve by more than this (not negative)")
+    ] = 0.0,
     significant: Annotated[bool, typer.Option(help="new-label improvements must have a bootstrap interval above 0")] = True,
     bootstrap: Annotated[int, typer.Option(min=1, help="bootstrap resamples of articles")] = 1000,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the config's)")] = None,
@@ -57,7 +60,6 @@ def retrain(
         stance retrain --base active --new new_labels.jsonl --output-dir runs/retrain --promote
     """
     import json
-    import logging
     from dataclasses import replace
 
     from stance.cli.common import console, fail
@@ -90,18 +92,35 @@ def retrain(
         if preset not in PRESETS:
             fail(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
         options = replace(options, **PRESETS[preset])
+    notes = _DataWarnings()
+    logging.getLogger("stance.data").addHandler(notes)
     try:
         result = run_retrain(options)
     except (ValueError, OSError) as exc:  # bad input, or an unwritable output folder / a full disk: a message, not a traceback
         fail(str(exc))
+    finally:
+        logging.getLogger("stance.data").removeHandler(notes)
     _print_gate(console, result.gate)
     console.print_json(json.dumps(describe_result(result)))
+    for message in notes.messages:  # e.g. labels past the model's maximum length, which training cannot see
+        console.print(f"[yellow]note[/yellow]: {message}")
     if promote and not result.promoted:
         console.print(f"[red]not promoted[/red]: the gate failed; the version {result.version} is registered but inactive")
     elif result.promoted:
         console.print(f"[green]promoted[/green]: {result.version} is now the active model")
     if not result.gate.passed:
         raise typer.Exit(1)
+
+
+class _DataWarnings(logging.Handler):
+    """Collects the training data's warnings (logger ``stance.data``) to repeat them after the gate table."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def _print_gate(console, report) -> None:

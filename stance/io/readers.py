@@ -409,22 +409,48 @@ def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", en
 
 
 def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
-    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default); a row
-    with bytes not in the encoding is an error record, and the rows after it are read."""
+    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default), each with the
+    file line it starts on. What cannot be one row under the header is an error record, never a silent guess:
+    a row with more or fewer fields than the header (an unquoted comma), bytes not in the encoding, a quote
+    that is never closed (the rest of the file) or a stray quote (strict CSV); the rows after it are read."""
     csv.field_size_limit(sys.maxsize)
     with _opened(file) as raw:
         text = io.TextIOWrapper(raw, encoding=_sig(encoding), errors="surrogateescape", newline="")
-        reader = csv.DictReader(text)
-        for row_no, row in enumerate(reader, start=2):
-            obj = {k: v for k, v in row.items() if k is not None}
-            if any(isinstance(v, str) and SURROGATE.search(v) for v in obj.values()):
+        reader = csv.reader(text, strict=True)
+        header = next(reader, None)
+        start = reader.line_num + 1
+        while header is not None:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
                 yield (
                     source,
-                    row_no,
-                    InputError(source, row_no, None, f"bytes that are not {_encoding_name(encoding)}{_hint(encoding)}"),
+                    start,
+                    InputError(source, start, None, f"not CSV from line {start} to {reader.line_num}: {_csv_problem(exc)}"),
                 )
+                start = reader.line_num + 1
                 continue
-            yield source, row_no, obj
+            line, start = start, reader.line_num + 1
+            if not fields:  # a blank line, as csv.DictReader skips it
+                continue
+            if len(fields) != len(header):
+                reason = f"{len(fields)} fields where the header has {len(header)} (a comma in an unquoted field?)"
+                yield source, line, InputError(source, line, None, reason)
+            elif any(SURROGATE.search(v) for v in fields):
+                reason = f"bytes that are not {_encoding_name(encoding)}{_hint(encoding)}"
+                yield source, line, InputError(source, line, None, reason)
+            else:
+                yield source, line, dict(zip(header, fields, strict=True))
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """csv's own message, with what it usually means."""
+    message = str(exc)
+    if "unexpected end of data" in message:
+        return "a quote opened and never closed: the rest of the file was read as one field"
+    return f"{message} (a quote inside an unquoted field?)"
 
 
 def _csv_columns(path: Path) -> list[str]:

@@ -4,7 +4,8 @@
   span results (``type: labels``) whose control (``from_name``) is ``stance`` become targets with that
   stance; those of ``devices`` become device spans. ``stance labels suggest`` writes tasks and a
   labelling config with exactly these two controls. Of several annotations of a task, the one marked
-  ``ground_truth`` wins, else the last one not cancelled; tasks without annotation are skipped.
+  ``ground_truth`` wins, else the last one not cancelled; tasks without annotation (or with every
+  annotation cancelled) are skipped, and :func:`import_annotations` says which.
   ``data.doc_id`` and ``data.device_labels`` (written by ``suggest``) are kept.
 - **doccano** JSONL (sequence labelling export): ``{"text": ..., "label": [[start, end, "name"], ...]}``
   or ``{"text": ..., "entities": [{"start_offset": s, "end_offset": e, "label": "name"}, ...]}``.
@@ -22,7 +23,8 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,22 @@ class LabelImportError(ValueError):
     """A task or line that cannot be imported; the message says where."""
 
 
+@dataclass(frozen=True)
+class SkippedTask:
+    """A task of an export that was not imported, and why (``not annotated``, ``every annotation was cancelled``)."""
+
+    task: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The records imported and the tasks skipped."""
+
+    records: list[LabelRecord]
+    skipped: list[SkippedTask]
+
+
 def import_labels(
     path: str | Path,
     fmt: str,
@@ -48,7 +66,8 @@ def import_labels(
     source: str = "",
     offsets: str = "codepoints",
 ) -> list[LabelRecord]:
-    """Read a Label Studio JSON export or a doccano JSONL file as label records.
+    """Read a Label Studio JSON export or a doccano JSONL file as label records (the records of
+    :func:`import_annotations`, which also says which tasks were skipped).
 
     ``known_devices``: device names accepted (default: the shipped taxonomy's). ``source``: the
     records' ``source`` field (default: the tool's name). ``offsets``: how the tool counted them,
@@ -57,6 +76,25 @@ def import_labels(
 
     Example:
         >>> recs = import_labels("admin.jsonl", "doccano", label_map={"LL": "loaded_language"})  # doctest: +SKIP
+    """
+    return import_annotations(path, fmt, label_map=label_map, known_devices=known_devices, source=source, offsets=offsets).records
+
+
+def import_annotations(
+    path: str | Path,
+    fmt: str,
+    *,
+    label_map: Mapping[str, str] | None = None,
+    known_devices: Iterable[str] | None = None,
+    source: str = "",
+    offsets: str = "codepoints",
+) -> ImportResult:
+    """As :func:`import_labels`, with the tasks skipped (a Label Studio task without a usable annotation).
+
+    Example:
+        >>> result = import_annotations("export.json", "labelstudio")  # doctest: +SKIP
+        >>> [(s.task, s.reason) for s in result.skipped]  # doctest: +SKIP
+        [('task id 12 (#1)', 'not annotated')]
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -68,9 +106,10 @@ def import_labels(
         known_devices = Taxonomy.load().names
     known = set(known_devices)
     mapping = dict(label_map or {})
+    skipped: list[SkippedTask] = []
     if fmt == "labelstudio":
-        return list(_label_studio(Path(path), mapping, known, source or "labelstudio", offsets))
-    return list(_doccano(Path(path), mapping, known, source or "doccano", offsets))
+        return ImportResult(list(_label_studio(Path(path), mapping, known, source or "labelstudio", offsets, skipped)), skipped)
+    return ImportResult(list(_doccano(Path(path), mapping, known, source or "doccano", offsets)), skipped)
 
 
 def utf16_to_index(text: str, units: int) -> int:
@@ -173,7 +212,10 @@ def _record(
         raise LabelImportError(f"{where}: {exc}") from None
 
 
-def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: str, offsets: str):
+def _label_studio(
+    path: Path, mapping: dict[str, str], known: set[str], source: str, offsets: str, skipped: list[SkippedTask]
+) -> Iterator[LabelRecord]:
+    """The records of a Label Studio export; the tasks without a usable annotation go to ``skipped``."""
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -183,16 +225,19 @@ def _label_studio(path: Path, mapping: dict[str, str], known: set[str], source: 
     if not isinstance(tasks, list):
         raise LabelImportError(f"{path}: expected a JSON list of tasks (Label Studio's JSON export)")
     for index, task in enumerate(tasks):
-        where = f"{path}: task {index}"
+        name = f"task {index}"
         if not isinstance(task, dict):
-            raise LabelImportError(f"{where}: expected an object")
+            raise LabelImportError(f"{path}: {name}: expected an object")
         if "id" in task:
-            where = f"{path}: task id {task['id']} (#{index})"
+            name = f"task id {task['id']} (#{index})"
+        where = f"{path}: {name}"
         data = task.get("data")
         if not isinstance(data, dict):
             raise LabelImportError(f"{where}: no 'data' object")
-        annotation = _chosen_annotation(task.get("annotations") or task.get("completions") or [], where)
+        annotations = task.get("annotations") or task.get("completions") or []
+        annotation = _chosen_annotation(annotations, where)
         if annotation is None:
+            skipped.append(SkippedTask(name, "every annotation was cancelled" if annotations else "not annotated"))
             continue
         spans = []
         for j, result in enumerate(annotation.get("result") or []):

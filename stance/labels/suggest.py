@@ -6,7 +6,7 @@ Uncertainty of a sentence (``strategy``):
 - ``margin`` (default): 1 minus the smallest gap between the two most probable stances over its
   mentions (a 0.41 / 0.39 split scores 0.98);
 - ``entropy``: the largest normalised entropy of a mention's stance probabilities;
-- device spans count too: a span whose score is just above its threshold is uncertain
+- device spans of the labels offered count too: a span whose score is just above its threshold is uncertain
   (``1 - |score - threshold| / (1 - threshold)``); the sentence takes the larger of the two;
 - ``random``: a seeded uniform sample of the sentences with a mention (of ``actors``, when given),
   without the diversity filter. The uncertain sentences teach the model most; a random sample is what
@@ -21,8 +21,11 @@ never picked, so the batch is not ``n`` near-duplicates. Deterministic: ties bre
 
 Output: a JSON list of Label Studio tasks (``data``: text, doc_id, sentence_id, uncertainty, the
 device labels to annotate and the row's metadata; ``predictions``: one per task, the model's mention
-stances as ``stance`` regions and its device spans as ``devices`` regions) and, beside it,
-``<out>.label_config.xml``: the labelling interface to paste into the Label Studio project.
+stances as ``stance`` regions and its spans of the offered device labels as ``devices`` regions) and, beside it,
+``<out>.label_config.xml``: the labelling interface to paste into the Label Studio project. The device
+labels offered are the devices people label (:func:`user_device_labels`: the six fixed ones, any added to
+configs/devices.yaml and the model's added ones), all of them whether the model found them or not, never PTC's
+technique labels (the model's own PTC spans are not pre-filled).
 Export the annotations as JSON and read them back with ``stance labels import``.
 
 Example:
@@ -77,6 +80,7 @@ def suggest(
     devices: Iterable[str] | None = None,
     thresholds: dict[str, float] | None = None,
     device_labels: Iterable[str] | None = None,
+    model_devices: Iterable[str] = (),
     pool_factor: int = 5,
     max_similarity: float = 0.8,
     model: str = "",
@@ -87,7 +91,8 @@ def suggest(
     ``actors``: only sentences mentioning one of them, and only those mentions count. ``devices``:
     only sentences where the model found one of these devices, and only those spans count.
     ``thresholds``: the model's span thresholds (default 0.5 each). ``device_labels``: the devices
-    annotators will label (default: those in the scores, else the six fixed ones).
+    annotators will label (default: :func:`user_device_labels` of ``model_devices``, the scoring model's
+    device labels); only their spans are pre-filled and count toward the uncertainty.
 
     Example:
         >>> suggest("scores.parquet", n=50, strategy="entropy", devices=["loaded_language"]).chosen[0].text  # doctest: +SKIP
@@ -109,8 +114,8 @@ def suggest(
         for c in frame.columns
         if c not in ("doc_id", "sentence_id", "start", "end", "text", "section", "boilerplate", "mentions", "devices")
     ]
+    labels = _offered(device_labels, model_devices, device_set)
     candidates: list[Candidate] = []
-    seen_devices: set[str] = set()
     boilerplate = as_bool(frame["boilerplate"]).tolist() if "boilerplate" in frame.columns else [False] * len(frame)
     for row, skip in zip(frame.to_dict("records"), boilerplate, strict=True):
         if skip:
@@ -119,9 +124,9 @@ def suggest(
         all_devices = _spans(row.get("devices"), where, "devices")
         mentions = [m for m in _spans(row.get("mentions"), where, "mentions") if not actor_set or m.get("actor") in actor_set]
         found = [d for d in all_devices if not device_set or _taxonomy_label(d) in device_set]
-        seen_devices.update(_taxonomy_label(d) for d in all_devices)
         if (actor_set and not mentions) or (device_set and not found):
             continue
+        found = [d for d in found if _taxonomy_label(d) in labels]  # what annotators see (pre-filled) and can correct
         stance_u = max(
             (_stance_uncertainty(m.get("probs") or {}, "margin" if strategy == "random" else strategy) for m in mentions),
             default=0.0,
@@ -153,14 +158,10 @@ def suggest(
         if not with_mentions:
             raise ValueError("no sentence with a mention to sample from")
         picked = sorted(random.Random(seed).sample(range(len(with_mentions)), min(n, len(with_mentions))))
-        labels = tuple(device_labels) if device_labels else tuple(sorted(seen_devices)) or _fixed_devices()
         return Suggestion(tuple(with_mentions[i] for i in picked), len(with_mentions), strategy, labels, model)
     order = sorted(range(len(candidates)), key=lambda i: (-candidates[i].uncertainty, i))
     pool = [candidates[i] for i in order[: max(n * pool_factor, n)]]
     chosen = _diverse(pool, n, max_similarity)
-    labels = tuple(device_labels) if device_labels else tuple(sorted(seen_devices)) or _fixed_devices()
-    if device_set:
-        labels = tuple(dict.fromkeys([*labels, *sorted(device_set)]))
     return Suggestion(tuple(chosen), len(candidates), strategy, labels, model)
 
 
@@ -218,10 +219,33 @@ def _taxonomy_label(device: dict[str, Any]) -> str:
     return str(device.get("technique") or device.get("label"))
 
 
-def _fixed_devices() -> tuple[str, ...]:
-    from stance.labels.taxonomy import FIXED_DEVICES
+def user_device_labels(model_devices: Iterable[str] = ()) -> tuple[str, ...]:
+    """The device labels annotators mark: the taxonomy's user devices (the six fixed ones and any added to
+    configs/devices.yaml; ``Taxonomy.user_devices``), all of them, and any of ``model_devices`` (a model's device
+    labels) beyond the shipped taxonomy (added by ``stance retrain --add-device``). Never PTC's technique labels
+    nor ``propaganda_span``: a line offered them would claim to be annotated for them, and retraining would
+    teach them that nothing is there.
 
-    return FIXED_DEVICES
+    Example:
+        >>> labels = user_device_labels(["loaded_language", "doubt", "hedge"])
+        >>> labels[:2], labels[-1], "doubt" in labels, "scare_quotes" in labels
+        (('loaded_language', 'name_calling'), 'hedge', False, True)
+    """
+    from stance.labels.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.load()
+    added = [d for d in model_devices if d not in taxonomy.names]
+    return tuple(dict.fromkeys([*taxonomy.user_devices, *added]))
+
+
+def _offered(device_labels: Iterable[str] | None, model_devices: Iterable[str], device_set: set[str] | None) -> tuple[str, ...]:
+    """The labels the tasks offer: ``device_labels`` when given, else :func:`user_device_labels`; plus the
+    devices of ``--devices`` that users label (a PTC technique is found, never offered)."""
+    labels = tuple(device_labels or ()) or user_device_labels(model_devices)
+    if not device_set:
+        return labels
+    users = set(user_device_labels(model_devices))
+    return tuple(dict.fromkeys([*labels, *(d for d in sorted(device_set) if d in users)]))
 
 
 def to_label_studio_tasks(result: Suggestion) -> list[dict[str, Any]]:

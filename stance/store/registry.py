@@ -182,30 +182,41 @@ class ModelRegistry:
         return version
 
     def rollback(self) -> ModelVersion | None:
-        """Make the previously active version active again (from the history); without history,
-        the parent of the active version. Returns the now active version (None: the shipped default).
-        ValueError when nothing is active.
+        """Make the previously active version active again: the one the history says was active before the
+        current one (the shipped default included: after ``use default``, the version it replaced); without
+        history, the parent of the active version. Returns the now active version (None: the shipped default).
+        ValueError when there is nothing to go back to.
 
         Example:
             >>> ModelRegistry().rollback()  # doctest: +SKIP
         """
         current = self.active()
-        if current is None:
-            raise ValueError("no registry version is active (the shipped default is in use): nothing to roll back")
-        target: str | None = SHIPPED
-        for event in reversed(self.history()):
-            if event.get("active") == current.id and event.get("action") != "rollback":
-                target = event.get("previous") or SHIPPED
-                break
-        else:
+        current_id = current.id if current else SHIPPED
+        target = self._previous(current_id)
+        if target is None and current is not None:
             target = current.parent or SHIPPED
+        if target is None or target == current_id:
+            raise ValueError(f"{_describe(current_id)} is active and the history names none before it: nothing to roll back")
         if target != SHIPPED:
             try:
                 self.get(target)
-            except UnknownVersionError:  # deleted since: the shipped model (a damaged one is reported)
+            except UnknownVersionError:  # deleted since (a damaged one is reported)
+                if current is None:
+                    raise ValueError(
+                        f"the version active before the shipped default, {target}, was deleted: nothing to roll back"
+                    ) from None
                 target = SHIPPED
         self._set_active(None if target == SHIPPED else target, "rollback")
         return self.active()
+
+    def _previous(self, version_id: str) -> str | None:
+        """The version active before ``version_id`` became active (``default`` for the shipped model), by the
+        latest change that made it active (not a rollback, nor a change to the version already active); None
+        when the history has none."""
+        for event in reversed(self.history()):
+            if event.get("active") == version_id and event.get("action") != "rollback" and event.get("previous") != version_id:
+                return str(event.get("previous") or SHIPPED)
+        return None
 
     # ------------------------------------------------------------------ internals
     def _version_dirs(self) -> list[Path]:
@@ -239,6 +250,10 @@ class ModelRegistry:
         if not isinstance(info, dict):
             raise ValueError(f"model version {path.name} is damaged: {path / VERSION_FILE} is not a JSON object")
         return ModelVersion(id=path.name, path=path, parent=info.get("parent"), created=str(info.get("created", "")), info=info)
+
+
+def _describe(version_id: str) -> str:
+    return "the shipped default model" if version_id == SHIPPED else f"version {version_id}"
 
 
 def resolve_registry_name(name: str, root: str | Path | None = None) -> Path | None:
