@@ -650,6 +650,12 @@ def test_the_recorded_model_gives_the_confusion_matrix(tmp_path):
     assert any("no run metadata beside" in n and "give --model or --confusion" in n for n in result.notes)
     assert any("classify-and-count is shown instead" in n for n in result.notes)
     assert compare_scores(scores, by="outlet", model="default", bootstrap=200, min_mentions=5).method == "acc"
+    # a record written for another output of the same stem (scores.parquet) is not this file's
+    (tmp_path / "scores.run.json").write_text(
+        json.dumps({"output": str(tmp_path / "scores.parquet"), "model": {"name": "active", "path": str(model), "version": "abc"}})
+    )
+    result = compare_scores(scores, by="outlet", bootstrap=200, min_mentions=5)
+    assert result.method == "cc" and any("is the run record of scores.parquet, not of it" in n for n in result.notes)
 
 
 def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_path):

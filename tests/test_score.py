@@ -164,14 +164,29 @@ def test_unreadable_path_and_unknown_format_exit_2(tmp_path, tiny_model_dir):
 
 def test_output_formats_agree(tmp_path, tiny_model_dir):
     src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
-    score(tmp_path, [src], "o.parquet", model_dir=tiny_model_dir)
-    score(tmp_path, [src], "o.jsonl", model_dir=tiny_model_dir)
-    score(tmp_path, [src], "o.csv", model_dir=tiny_model_dir)
-    p = pd.read_parquet(tmp_path / "o.parquet")
-    j = pd.read_json(tmp_path / "o.jsonl", lines=True)
-    c = pd.read_csv(tmp_path / "o.csv")
+    score(tmp_path, [src], "p.parquet", model_dir=tiny_model_dir)
+    score(tmp_path, [src], "j.jsonl", model_dir=tiny_model_dir)
+    score(tmp_path, [src], "c.csv", model_dir=tiny_model_dir)
+    p = pd.read_parquet(tmp_path / "p.parquet")
+    j = pd.read_json(tmp_path / "j.jsonl", lines=True)
+    c = pd.read_csv(tmp_path / "c.csv")
     assert list(p.text) == list(j.text) == list(c.text)
     assert [len(m) for m in p.mentions] == [len(m) for m in j.mentions] == [len(json.loads(m)) for m in c.mentions]
+
+
+def test_a_second_output_of_the_same_stem_is_refused_not_given_the_first_ones_files(tmp_path, tiny_model_dir):
+    """scores.parquet and scores.csv would share scores.run.json and scores.errors.jsonl: `stance compare` then
+    read the second run's model for the first output's scores."""
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES[:2])
+    score(tmp_path, [src], "o.parquet", model_dir=tiny_model_dir)
+    record = (tmp_path / "o.run.json").read_text()
+    with pytest.raises(OutputExistsError, match=r"is the run record of .*o\.parquet.*e\.g\. --out .*o_csv\.csv"):
+        score(tmp_path, [src], "o.csv", model_dir=tiny_model_dir)
+    assert (tmp_path / "o.run.json").read_text() == record and not (tmp_path / "o.csv").exists()
+    options = ScoreOptions(model=str(tiny_model_dir), use_ner=False)
+    score_collection([str(src)], tmp_path / "o.parquet", options, overwrite=True)  # its own record: no refusal
+    (tmp_path / "o.parquet").unlink()  # the other output gone: its leftover record is no one's
+    score(tmp_path, [src], "o.csv", model_dir=tiny_model_dir)
 
 
 def test_existing_output_needs_resume_or_overwrite(tmp_path, tiny_model_dir):
@@ -575,7 +590,7 @@ def test_probabilities_have_four_decimals_in_every_output_format(tmp_path, tiny_
     src.write_text(json.dumps({"id": "a1", "text": "Russia accused Ukraine of shelling. Beijing hailed the deal."}) + "\n")
     values = {}
     for suffix in ("csv", "jsonl", "parquet"):
-        out = tmp_path / f"o.{suffix}"
+        out = tmp_path / f"o_{suffix}.{suffix}"  # one name per output: run records and errors files are named from it
         score_collection([str(src)], out, ScoreOptions(model=str(tiny_model_dir), workers=1, use_ner=False, backend="torch"))
         if suffix == "parquet":
             mentions = [m for ms in pd.read_parquet(out).mentions for m in ms]

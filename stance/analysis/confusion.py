@@ -88,7 +88,7 @@ def recorded_model(data: Source) -> tuple[str | None, str]:
         >>> recorded_model(["scores.parquet"])  # doctest: +SKIP
         ('/home/me/.local/share/stance/models/v3', 'the confusion matrix comes from the model recorded in scores.run.json (v3)')
     """
-    from stance.run.record import run_metadata_path
+    from stance.run.record import recorded_output, run_metadata_path
 
     unknown = "so no model's confusion matrix is taken for them (give --model or --confusion)"
     if isinstance(data, pd.DataFrame):
@@ -100,6 +100,8 @@ def recorded_model(data: Source) -> tuple[str | None, str]:
     models = {}
     for item in items:
         meta = run_metadata_path(item)
+        if (recorded := recorded_output(meta)) is not None and recorded != Path(item).name:
+            return None, f"{meta.name} beside {item} is the run record of {recorded}, not of it, {unknown}"
         try:
             record = json.loads(meta.read_text(encoding="utf-8"))["model"]
             models[(record["path"], record.get("version"))] = (meta.name, record)

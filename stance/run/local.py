@@ -37,12 +37,36 @@ from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
 from stance.run.options import ScoreOptions, pin_model, settings_fingerprint
 from stance.run.predictor import ArticleError, score_isolating
-from stance.run.record import RunSummary, model_label, run_metadata_path, write_json_atomic, write_run_json
+from stance.run.record import (
+    RunSummary,
+    default_errors_path,
+    model_label,
+    other_output_sharing_files,
+    run_metadata_path,
+    write_json_atomic,
+    write_run_json,
+)
 from stance.run.resume import InputState, record_key, settings_changes
 
 
 class OutputExistsError(ValueError):
     """The output (or an unfinished run for it) exists and --resume / --overwrite was not given."""
+
+
+def refuse_shared_files(out: Path) -> None:
+    """OutputExistsError where another output of the same name before its suffix exists beside ``out``: their
+    run records and errors files would be one file (``scores.run.json`` for ``scores.parquet`` and
+    ``scores.csv``), and `stance compare` would read the other run's model for this one.
+
+    Example:
+        >>> refuse_shared_files(Path("runs/scores.csv"))  # doctest: +SKIP
+    """
+    if (other := other_output_sharing_files(out)) is not None:
+        raise OutputExistsError(
+            f"{run_metadata_path(out)} is the run record of {other}, which exists: two outputs in one folder need "
+            f"different names before the suffix (their run records and errors files are named from it), e.g. --out "
+            f"{out.with_name(out.stem + '_' + out.suffix.lstrip('.') + out.suffix)}"
+        )
 
 
 class OutputCompleteError(OutputExistsError):
@@ -245,7 +269,8 @@ def _score_collection(
 ) -> RunSummary:
     started = time.perf_counter()
     fmt = output_format(out)
-    errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
+    errors_file = Path(errors_path) if errors_path else default_errors_path(out)
+    refuse_shared_files(out)
     errors_file.parent.mkdir(parents=True, exist_ok=True)
     parts_dir = out.with_name(out.name + ".parts")
     # the run's own files are never read as input, even when written inside an input folder

@@ -49,9 +49,9 @@ from stance.io.atomic import atomic_path
 from stance.io.errors import write_errors
 from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths, folder_files, is_hidden
 from stance.io.writers import BASE_COLUMNS
-from stance.run.local import OutputExistsError, decide_backend
+from stance.run.local import OutputExistsError, decide_backend, refuse_shared_files
 from stance.run.options import ScoreOptions, pin_model
-from stance.run.record import RunSummary, run_metadata_path, write_json_atomic, write_run_json
+from stance.run.record import RunSummary, default_errors_path, run_metadata_path, write_json_atomic, write_run_json
 
 # the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
 RAY_FORMAT_NAMES = ("jsonl", "parquet")
@@ -492,7 +492,8 @@ def score_collection_ray(
     started = time.perf_counter()
     options = pin_model(options or ScoreOptions())  # decided once: restarted actors load the same model
     out = check_out_path(out, errors_path)
-    errors_file = Path(errors_path) if errors_path else out.with_name(out.stem + ".errors.jsonl")
+    errors_file = Path(errors_path) if errors_path else default_errors_path(out)
+    refuse_shared_files(out)
     staging = out.with_name(out.name + ".ray-tmp")
     skipped: list[str] = []
     files = list_input_files(list(inputs), skipped)

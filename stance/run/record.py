@@ -51,7 +51,8 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def run_metadata_path(out: str | Path) -> Path:
     """Where a run's metadata goes: ``OUT.run.json`` beside the output (``scores.run.json`` for
-    ``scores.parquet``), so that two outputs in one folder keep their own provenance.
+    ``scores.parquet``); a second output of the same name before its suffix is refused
+    (:func:`stance.run.local.refuse_shared_files`), so each output keeps its own provenance.
 
     Example:
         >>> run_metadata_path("runs/scores.parquet").name
@@ -59,6 +60,41 @@ def run_metadata_path(out: str | Path) -> Path:
     """
     out = Path(out)
     return out.with_name(out.stem + ".run.json")
+
+
+def default_errors_path(out: str | Path) -> Path:
+    """Where a run's errors go without ``--errors``: ``OUT.errors.jsonl`` beside the output.
+
+    Example:
+        >>> default_errors_path("runs/scores.parquet").name
+        'scores.errors.jsonl'
+    """
+    out = Path(out)
+    return out.with_name(out.stem + ".errors.jsonl")
+
+
+def other_output_sharing_files(out: str | Path) -> Path | None:
+    """Another output in ``out``'s folder whose run record is where ``out``'s goes (``scores.parquet`` and
+    ``scores.csv`` would share ``scores.run.json`` and ``scores.errors.jsonl``), where that output exists; None
+    when the record is ``out``'s own, absent, or its output is gone. A run for ``out`` must not take them over.
+
+    Example:
+        >>> other_output_sharing_files("runs/scores.csv")  # doctest: +SKIP
+        PosixPath('runs/scores.parquet')
+    """
+    out = Path(out)
+    recorded = recorded_output(run_metadata_path(out))
+    if recorded is None or recorded == out.name or not out.with_name(recorded).exists():
+        return None
+    return out.with_name(recorded)
+
+
+def recorded_output(run_json: Path) -> str | None:
+    """The file name of the output a run record was written for (None where there is no readable record)."""
+    try:
+        return Path(json.loads(run_json.read_text(encoding="utf-8"))["output"]).name
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def model_label(options: ScoreOptions) -> str:
