@@ -652,7 +652,9 @@ def test_the_recorded_model_gives_the_confusion_matrix(tmp_path):
     assert compare_scores(scores, by="outlet", model="default", bootstrap=200, min_mentions=5).method == "acc"
     # a record written for another output of the same stem (scores.parquet) is not this file's
     (tmp_path / "scores.run.json").write_text(
-        json.dumps({"output": str(tmp_path / "scores.parquet"), "model": {"name": "active", "path": str(model), "version": "abc"}})
+        json.dumps(
+            {"output": str(tmp_path / "scores.parquet"), "model": {"name": "active", "path": str(model), "version": "abc"}}
+        )
     )
     result = compare_scores(scores, by="outlet", bootstrap=200, min_mentions=5)
     assert result.method == "cc" and any("is the run record of scores.parquet, not of it" in n for n in result.notes)
