@@ -119,6 +119,15 @@ def test_half_a_character_and_an_overlong_title_are_error_records(tmp_path):
     assert isinstance(items[2], Article)
 
 
+def test_a_title_that_is_no_string_is_an_error_record_not_dropped_silently(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": "n", "title": 7, "text": "Mexico spoke."}, {"id": "s", "title": "  Mexico speaks ", "text": "Mexico spoke."}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    error, article = read([src])
+    assert isinstance(error, InputError) and "'title' is not a string (got int)" in error.reason
+    assert isinstance(article, Article) and article.title == "Mexico speaks"  # stripped: the title row's offsets are into it
+
+
 def test_the_actor_finder_reads_an_article_longer_than_spacys_default_limit():
     from stance.pipeline.actors import ActorFinder
 

@@ -600,7 +600,8 @@ def test_stance_retrain_repeats_the_data_warnings_after_the_gate(tmp_path, monke
     r = CliRunner().invoke(app, ["retrain", "--new", str(tmp_path / "n.jsonl"), "--output-dir", str(tmp_path / "o")])
     assert r.exit_code == 0, r.output
     assert "note: 3 labelled target(s) and 0 device span(s) in 2 sentence(s) lie past" in r.output
-    assert not any(isinstance(h, logging.Handler) and hasattr(h, "messages") for h in logging.getLogger("stance.data").handlers)
+    for name in ("stance.data", "stance.retrain"):
+        assert not any(hasattr(h, "messages") for h in logging.getLogger(name).handlers)
 
 
 # --------------------------------------------------------------------------- no sentence on both sides of the gate
@@ -651,3 +652,143 @@ def test_options_that_cannot_work_are_refused_before_anything_runs(world, tmp_pa
         retrain(replace(base, eval=evals))
     with pytest.raises(ValueError, match="would replace the base model"):
         retrain(replace(base, output_dir=str(Path(world["base"]).parent)))
+
+
+# --------------------------------------------------------------------------- audit: retraining newly labelled sentences
+THIRD = {"positive": ["lauded", "hailed"], "negative": ["blasted", "scolded"], "neutral": ["emailed", "texted"]}
+
+
+def test_promote_compares_with_the_active_version_it_would_replace(world, home, tmp_path):
+    """While a version is active, `retrain --base OTHER --promote` gated against OTHER only and replaced the
+    active version without comparing them: now the active version is evaluated on the same gate sets too, and a
+    new model worse than it beyond the tolerance is not promoted (its gate fails; `models use --force` overrides)."""
+    from training.retrain import RetrainOptions, retrain
+
+    quick = {"config": str(world["config"]), "bootstrap": 50, "require_significant": False, "base": str(world["base"])}
+    taught = write_jsonl(tmp_path / "taught.jsonl", labelled(NEW, 120, 31, "v", per_doc=3))
+    active = retrain(RetrainOptions(new=(str(taught),), output_dir=str(tmp_path / "v"), promote=True, **quick))
+    assert active.promoted, active.gate.table()
+    # a retrain of the same base on other verbs, gated on what the active version learned (the NEW verbs)
+    other = write_jsonl(tmp_path / "other.jsonl", labelled(THIRD, 60, 32, "o", per_doc=3))
+    known = write_jsonl(tmp_path / "known.jsonl", labelled(NEW, 45, 33, "k", per_doc=3))
+    options = RetrainOptions(new=(str(other),), output_dir=str(tmp_path / "o"), promote=True, eval=(str(known),), **quick)
+    result = retrain(replace(options, tolerance=0.15))
+    assert all(not r.failed for r in result.gate.rows), result.gate.table()  # it passed against its base ...
+    assert not result.promoted and not result.gate.passed, result.gate.table()
+    assert result.gate.against == active.version  # ... but not against the version in use
+    failed = [r for r in result.gate.against_rows if r.failed]
+    assert [(r.dataset, r.metric) for r in failed] == [("known", "stance_macro_f1")]
+    assert ModelRegistry().active().id == active.version
+    assert active.gate.against is None  # its base was the shipped model in use: nothing else to replace
+    gate_md = (tmp_path / "o" / "gate.md").read_text()
+    assert f"against the active version {active.version}" in gate_md
+    stored = json.loads((tmp_path / "o" / "gate.json").read_text())
+    assert not stored["passed"] and "worse than the active version" in stored["reason"]
+    invoke("models", "use", result.version, code=2)  # refused without --force, saying why
+    invoke("models", "use", result.version, "--force")
+
+
+def test_a_configs_dev_sets_do_not_replace_the_bases_for_every_descendant(world, home, tmp_path):
+    """A --config with its own dev: list replaced the base's dev sets in the new version's training.json, so that
+    every descendant gated on those alone. Now training.json keeps the base's dev sets (plus the config's), and
+    gate.md names the sets gated on and those of the base it left out."""
+    from training.config import read_training_data
+    from training.retrain import RetrainOptions, retrain
+
+    small = write_jsonl(tmp_path / "small_dev.jsonl", labelled(OLD, 24, 41, "s"))
+    config = tmp_path / "own.yaml"
+    config.write_text(RETRAIN_YAML + f"train:\n  - {{path: {world['root'] / 'old_train.jsonl'}}}\ndev:\n  - {{path: {small}}}\n")
+    new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 60, 42, "n", per_doc=3))
+    options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "c"), base=str(world["base"]), config=str(config))
+    result = retrain(replace(options, bootstrap=50, register=False, require_significant=False))
+    dev = [spec.name for spec in read_training_data(result.model_dir).dev]
+    assert dev[:2] == ["old_dev", "small_dev"] and dev[2].startswith("new-heldout-")
+    assert {r.dataset for r in result.gate.rows} == {"small_dev", "new:heldout"}
+    assert result.gate.left_out == ("old_dev",)
+    gate_md = (tmp_path / "c" / "gate.md").read_text()
+    assert "gated on: small_dev, new:heldout" in gate_md and "left out: old_dev" in gate_md
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_corrected_labels_replace_the_earlier_ones_in_the_replay(world, home, tmp_path, monkeypatch, caplog):
+    """Relabelling sentences of an earlier version's training labels put the old and the new label of the same
+    sentence into the replay sample: now the new label replaces the earlier copies (same text, and doc_id where
+    both have one), and retrain says how many. A correction of an earlier held-out sentence says which file keeps
+    gating with the old label and how to fix it."""
+    import logging
+    import shutil
+
+    import training.train
+    from training.retrain import RetrainOptions, retrain
+
+    flip = {"negative": "positive", "positive": "negative", "neutral": "neutral"}
+    first = labelled(NEW, 30, 51, "e", per_doc=3)
+    corrected = [dict(r, targets=[dict(t, stance=flip[t["stance"]]) for t in r["targets"]]) for r in first[:6]]
+    base = tmp_path / "base"
+    shutil.copytree(world["base"], base)
+    write_jsonl(base / "new-train-0000aaaa.jsonl", first)  # an earlier retrain's training labels
+    write_jsonl(base / "new-train-0000bbbb.jsonl", corrected[:3])  # ... corrected once already by a later one
+    held = write_jsonl(base / "new-heldout-0000cccc.jsonl", labelled(NEW, 9, 52, "h", per_doc=3))
+    spec = json.loads((base / "training.json").read_text())
+    spec["train"] += [{"path": "new-train-0000aaaa.jsonl"}, {"path": "new-train-0000bbbb.jsonl"}]
+    spec["dev"] += [{"path": "new-heldout-0000cccc.jsonl"}]
+    (base / "training.json").write_text(json.dumps(spec))
+    trained_on = []
+
+    def spy(model, records, *args, **kwargs):
+        trained_on.extend(records)
+        raise _Stop
+
+    monkeypatch.setattr(training.train, "fit", spy)
+    elsewhere = [dict(corrected[3], doc_id="another-outlet")]  # the same text in another article: not a correction
+    regraded = json.loads(held.read_text().splitlines()[1])
+    regraded["targets"] = [
+        dict(t, stance=flip[t["stance"]] if t["stance"] != "neutral" else "positive") for t in regraded["targets"]
+    ]
+    rows = corrected[3:] + elsewhere + [regraded] + labelled(NEW, 30, 53, "m", per_doc=3)
+    new = write_jsonl(tmp_path / "new.jsonl", rows)
+    options = RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "o"), base=str(base), config=str(world["config"]))
+    with caplog.at_level(logging.INFO, logger="stance.retrain"), pytest.raises(_Stop):
+        retrain(replace(options, register=False, require_significant=False, replay_ratio=100.0))
+    by_text: dict[str, list[str]] = {}
+    for r in trained_on:
+        by_text.setdefault(r.text, []).append(r.targets[0].stance)
+    for row in corrected:  # one label per sentence, the corrected one (the other article's copy aside)
+        expected = [row["targets"][0]["stance"]] * (2 if row["text"] == corrected[3]["text"] else 1)
+        assert by_text[row["text"]] == expected, row["text"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("3 earlier label(s)" in m and "replaced" in m for m in messages), messages
+    hint = next(m for m in messages if "new-heldout-0000cccc" in m)
+    assert regraded["text"] in hint and "line 2" in hint and "keeps gating with the old label" in hint
+
+
+def test_the_gate_counts_false_alarms_on_devices_without_gold_spans(tokenizer):
+    """The gate scored only devices with gold spans in a set, so held-out sentences annotated for a device none
+    of them holds did not count: a model flagging them all lost nothing. Now every device the lines were
+    annotated for is measured."""
+    from stance.labels.format import LabelRecord
+    from tests.conftest import tiny_stance_model
+    from training.gate import compare_models
+
+    quiet, noisy = tiny_stance_model(tokenizer), tiny_stance_model(tokenizer)
+    for model, loaded in ((quiet, 1.01), (noisy, 0.0)):
+        model.config.device_thresholds = {**{d: 1.01 for d in model.config.device_labels}, "loaded_language": loaded}
+    rows = []
+    for i in range(12):
+        text = f"Russia met China on day {i}."
+        spans = [{"start": 0, "end": 6, "label": "scare_quotes"}] if i % 2 else []
+        row = {"text": text, "targets": [{"start": 0, "end": 6, "stance": "neutral"}], "devices": spans}
+        rows.append(LabelRecord.from_dict({**row, "doc_id": f"d{i}", "device_labels": ["scare_quotes", "loaded_language"]}))
+    report = compare_models(quiet, noisy, {"held": rows}, new_sets={"held"}, bootstrap=20)
+    row = next(r for r in report.rows if r.metric == "device_free_unflagged")
+    assert (row.base, row.new) == (1.0, 0.0) and row.failed, report.table()  # all flagged for loaded_language, none holds it
+    assert "dropped" in row.reason  # a guard: it may not drop beyond the tolerance, not required to improve
+    free = [r for r in rows if not r.devices]
+    report = compare_models(quiet, noisy, {"free": free}, bootstrap=20)
+    devices = [(r.metric, r.base, r.new) for r in report.rows if r.metric.startswith("device")]
+    assert devices == [("device_free_unflagged", 1.0, 0.5)]  # scare_quotes: neither flags it; loaded_language: all flagged
+    calm = compare_models(quiet, quiet, {"free": free}, new_sets={"free"}, bootstrap=20)
+    assert [r.failed for r in calm.rows if r.metric == "device_free_unflagged"] == [False]  # no false alarm: nothing to improve

@@ -7,7 +7,11 @@ Metrics per evaluation set (as training/evaluate.py computes them):
   being past its maximum length, counts as ``neutral``);
 - ``si_f1`` for sets annotated with label-agnostic propaganda spans (PTC): span-identification
   partial-overlap F1; otherwise ``device_partial_f1``: the mean over the set's gold device labels of
-  the partial-overlap span F1 (a label the model does not have scores 0).
+  the partial-overlap span F1 (a label the model does not have scores 0);
+- ``device_free_unflagged`` where the set's lines were annotated (``device_labels``) for devices that
+  none of them holds (an F1 has no gold span to count there): the mean over those devices of the share
+  of their annotated sentences the model leaves unflagged (1.0 without a false alarm), so that flagging
+  device-free sentences costs a model in the gate.
 
 Intervals: the documents (``doc_id``; a sentence without one is its own document) of each set are
 resampled with replacement ``bootstrap`` times; each resample recomputes both models' metrics from
@@ -16,7 +20,11 @@ report.
 
 Decision: every metric of a ``fixed`` set (the base's dev sets) may drop by at most ``tolerance``;
 every metric of a ``new`` set (held-out new labels) must improve by more than ``min_improvement``
-and, with ``require_significant``, the lower end of its interval must be above 0.
+and, with ``require_significant``, the lower end of its interval must be above 0, except
+``device_free_unflagged``, a guard against false alarms, which may drop by at most ``tolerance`` on
+every set.
+``check_against`` adds a comparison with another model (the active version a promotion would
+replace) on the same sets: no metric may be worse than it by more than ``tolerance``.
 
 Example:
     >>> report = compare_models(base, new, {"newsmtsc:dev_rw": recs}, new_sets={"new:heldout"}, tolerance=0.01)  # doctest: +SKIP
@@ -27,7 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,32 +77,61 @@ class GateReport:
     bootstrap: int
     level: float
     seed: int
+    sets: tuple[str, ...] = ()  # the sets gated on
+    left_out: tuple[str, ...] = ()  # the base's evaluation sets not gated on (--eval or a --config dev: list replaced them)
+    against: str | None = None  # the active version compared with (see check_against)
+    against_rows: tuple[GateRow, ...] = ()  # the new model against it: ``base`` holds the active version's value
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "rows": [asdict(r) for r in self.rows]}
+        out = {**asdict(self), "rows": [asdict(r) for r in self.rows], "against_rows": [asdict(r) for r in self.against_rows]}
+        if reason := self.against_reason():
+            out["reason"] = reason
+        return out
+
+    def against_reason(self) -> str:
+        """Why the new model may not replace the active version (``check_against``), or ''."""
+        failed = [f"{r.dataset} {r.metric}: {r.reason}" for r in self.against_rows if r.failed]
+        return f"worse than the active version {self.against} it would replace ({'; '.join(failed)})" if failed else ""
 
     def metrics(self, which: str = "new") -> dict[str, float]:
         """``{"dataset/metric": value}`` of the new (or base) model."""
         return {f"{r.dataset}/{r.metric}": getattr(r, which) for r in self.rows}
 
     def table(self) -> str:
-        """A plain-text table (also in Markdown form: pipes)."""
+        """A plain-text table (also in Markdown form: pipes), the sets gated on and, where a promotion would
+        replace another active version, the table against it."""
+        lines = self._rows_table(self.rows, "base")
+        if self.sets:
+            lines.append(f"\ngated on: {', '.join(self.sets)}")
+        if self.left_out:
+            lines.append(
+                f"left out: {', '.join(self.left_out)} (evaluation sets of the base not gated on here: --eval or the "
+                "--config's dev: list replaced them; the new version's training.json keeps them for its descendants)"
+            )
+        if self.against:
+            lines.append(f"\nagainst the active version {self.against} (which --promote would replace):\n")
+            lines += self._rows_table(self.against_rows, "active")
+        lines.append(
+            f"\ngate: {'PASSED' if self.passed else 'FAILED'} (fixed-set metrics may drop by at most {self.tolerance:g}, "
+            f"new-label metrics must improve by more than {self.min_improvement:g}"
+            f"{' with an interval above 0' if self.require_significant else ''}"
+            f"{f'; {UNFLAGGED} may drop by at most {self.tolerance:g} on any set' if any(r.metric == UNFLAGGED for r in self.rows) else ''}"
+            f"{f'; no metric may be below the active version {self.against} by more than {self.tolerance:g}' if self.against else ''})"
+        )
+        return "\n".join(lines)
+
+    def _rows_table(self, rows: Sequence[GateRow], base_name: str) -> list[str]:
         lines = [
-            f"| set | metric | kind | base | new | diff | {int(self.level * 100)}% CI | docs | verdict |",
+            f"| set | metric | kind | {base_name} | new | diff | {int(self.level * 100)}% CI | docs | verdict |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        for r in self.rows:
+        for r in rows:
             verdict = f"FAIL: {r.reason}" if r.failed else "ok"
             lines.append(
                 f"| {r.dataset} | {r.metric} | {r.kind} | {r.base:.3f} | {r.new:.3f} | {r.diff:+.3f} | "
                 f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.n_docs} | {verdict} |"
             )
-        lines.append(
-            f"\ngate: {'PASSED' if self.passed else 'FAILED'} (fixed-set metrics may drop by at most {self.tolerance:g}, "
-            f"new-label metrics must improve by more than {self.min_improvement:g}"
-            f"{' with an interval above 0' if self.require_significant else ''})"
-        )
-        return "\n".join(lines)
+        return lines
 
     def write(self, out_dir: str | Path) -> tuple[Path, Path]:
         """``gate.json`` and ``gate.md`` in ``out_dir``."""
@@ -105,6 +142,10 @@ class GateReport:
         return out_dir / "gate.json", out_dir / "gate.md"
 
 
+UNFLAGGED = "device_free_unflagged"
+"""The false-alarm guard: may drop by at most the tolerance on any set, never required to improve."""
+
+
 # --------------------------------------------------------------------------- per-document statistics
 @dataclass(frozen=True)
 class _Stats:
@@ -113,9 +154,18 @@ class _Stats:
     confusion: np.ndarray | None  # (docs, 3, 3) stance gold x predicted
     spans: dict[str, np.ndarray]  # channel -> (docs, 4): precision sum, predicted, recall sum, gold
     si: bool  # spans hold the single span-identification channel
+    free: dict[str, np.ndarray] = field(default_factory=dict)  # device with no gold span -> (docs, 2): annotated, flagged
 
 
-def _stats(raw: RawPredictions, model, docs: list[str], doc_index: dict[str, int], channels: list[str], si: bool) -> _Stats:
+def _stats(
+    raw: RawPredictions,
+    model,
+    docs: list[str],
+    doc_index: dict[str, int],
+    channels: list[str],
+    si: bool,
+    free: Sequence[str] = (),
+) -> _Stats:
     labels = model.stance_labels
     n = len(doc_index)
     confusion = np.zeros((n, 3, 3))
@@ -129,10 +179,11 @@ def _stats(raw: RawPredictions, model, docs: list[str], doc_index: dict[str, int
             confusion[doc_index[d], STANCE_LABELS.index(t.stance), STANCE_LABELS.index(pred)] += 1
     names = model.config.device_labels
     spans = {c: np.zeros((n, 4)) for c in channels}
-    if channels:
+    flags = {c: np.zeros((n, 2)) for c in free}
+    if channels or free:
         for r, d, enc, dp in zip(raw.records, docs, raw.encoded, raw.devices):
             predicted = decode_spans(dp, enc.offsets, names, model.config.device_thresholds, r.text)
-            annotated = set(channels) if r.device_labels is None else set(r.device_labels)  # the same for both models
+            annotated = set(channels) | set(free) if r.device_labels is None else set(r.device_labels)  # the same for both models
             for c in channels:
                 if c not in annotated:
                     continue
@@ -149,7 +200,25 @@ def _stats(raw: RawPredictions, model, docs: list[str], doc_index: dict[str, int
                     m["partial"]["recall"] * m["gold"],
                     m["gold"],
                 )
-    return _Stats(confusion if any_stance else None, spans, si)
+            for c in free:
+                if c in annotated:
+                    flags[c][doc_index[d]] += (1, any(lab == c for _, _, lab, _ in predicted))
+    return _Stats(confusion if any_stance else None, spans, si, flags)
+
+
+def device_free_labels(records: Sequence[LabelRecord], gold_labels: Collection[str], models: Sequence[Any]) -> list[str]:
+    """The devices the lines of a set were annotated for (``device_labels``) that none of them holds and that one
+    of ``models`` can predict: the gate measures their false alarms (a per-device F1 has no gold span to count).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> line = LabelRecord.from_dict({"text": "It failed.", "devices": [], "device_labels": ["doubt", "scare_quotes"]})
+        >>> device_free_labels([line], [], [SimpleNamespace(config=SimpleNamespace(device_labels=["doubt"]))])
+        ['doubt']
+    """
+    known = {label for model in models for label in model.config.device_labels}
+    annotated = {label for r in records for label in (r.device_labels or ())}
+    return sorted(annotated & known - set(gold_labels) - {SI_LABEL})
 
 
 def _macro_f1(conf: np.ndarray) -> np.ndarray:
@@ -177,7 +246,14 @@ def _metric_values(stats: _Stats, weights: np.ndarray) -> dict[str, np.ndarray]:
     if stats.spans:
         f1s = [_span_f1(weights @ sums) for sums in stats.spans.values()]
         out["si_f1" if stats.si else "device_partial_f1"] = np.mean(f1s, axis=0)
+    if stats.free:
+        out[UNFLAGGED] = np.mean([_unflagged(weights @ counts) for counts in stats.free.values()], axis=0)
     return out
+
+
+def _unflagged(counts: np.ndarray) -> np.ndarray:
+    """The share of annotated sentences not flagged from (..., 2) sums (annotated, flagged); 1.0 where none is drawn."""
+    return 1.0 - np.divide(counts[..., 1], counts[..., 0], out=np.zeros(counts.shape[:-1]), where=counts[..., 0] > 0)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -225,8 +301,9 @@ def compare_models(
         gold_labels = sorted({x.label for r in records for x in r.devices})
         si = SI_LABEL in gold_labels
         channels = [SI_LABEL] if si else gold_labels
-        sb = _stats(raw_b, base, docs, doc_index, channels, si)
-        sn = _stats(raw_n, new, docs, doc_index, channels, si)
+        free = [] if si else device_free_labels(records, gold_labels, (base, new))
+        sb = _stats(raw_b, base, docs, doc_index, channels, si, free)
+        sn = _stats(raw_n, new, docs, doc_index, channels, si, free)
         n_docs = len(doc_index)
         full = np.ones((1, n_docs))
         draws = rng.multinomial(n_docs, np.full(n_docs, 1.0 / n_docs), size=bootstrap).astype(float)
@@ -239,13 +316,55 @@ def compare_models(
             diffs = boot_n[metric] - boot_b[metric]
             lo, hi = (float(x) for x in np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2]))
             diff = nv - b
-            failed, reason = _verdict(kind, diff, lo, tolerance, min_improvement, require_significant)
+            rule = "fixed" if metric == UNFLAGGED else kind
+            failed, reason = _verdict(rule, diff, lo, tolerance, min_improvement, require_significant)
             rows.append(GateRow(name, metric, kind, b, nv, diff, lo, hi, n_docs, n_items, failed, reason))
-    if not any(r.kind == "new" for r in rows) and new_sets:
+    if not any(r.kind == "new" and r.metric != UNFLAGGED for r in rows) and new_sets:
         raise ValueError("the new-label sets have no stance targets and no device spans to measure")
     return GateReport(
-        tuple(rows), not any(r.failed for r in rows), tolerance, min_improvement, require_significant, bootstrap, level, seed
+        tuple(rows),
+        not any(r.failed for r in rows),
+        tolerance,
+        min_improvement,
+        require_significant,
+        bootstrap,
+        level,
+        seed,
+        sets=tuple(datasets),
     )
+
+
+def check_against(
+    report: GateReport,
+    version: str,
+    active,
+    new,
+    datasets: Mapping[str, Sequence[LabelRecord]],
+    *,
+    active_raw: dict[str, RawPredictions] | None = None,
+    new_raw: dict[str, RawPredictions] | None = None,
+) -> GateReport:
+    """``report`` with the new model compared with ``active`` (the active version ``version``, which a promotion
+    would replace) on the same sets, with the gate's own measures and bootstrap: every metric of every set may be
+    worse than the active version's by at most the report's tolerance, else the gate fails (``against_reason``).
+
+    Example:
+        >>> report = check_against(report, "20261126-101500-1a2b3c4d", active, new, datasets)  # doctest: +SKIP
+        >>> report.passed, report.against_reason()  # doctest: +SKIP
+    """
+    other = compare_models(
+        active,
+        new,
+        datasets,
+        tolerance=report.tolerance,
+        bootstrap=report.bootstrap,
+        level=report.level,
+        seed=report.seed,
+        base_raw=active_raw,
+        new_raw=new_raw,
+    )
+    rows = tuple(replace(r, kind="vs active") for r in other.rows)
+    return replace(report, against=version, against_rows=rows, passed=report.passed and not any(r.failed for r in rows))
 
 
 def _verdict(kind: str, diff: float, lo: float, tolerance: float, min_improvement: float, significant: bool) -> tuple[bool, str]:

@@ -11,9 +11,13 @@ budget) on new + replay with the retrain config (configs/retrain.yaml: few epoch
 rates), then re-tune the device thresholds and refit the stance temperature on the fixed sets as
 training does (training.train.tune_on_dev); 6. save the model with its ``training.json`` (replay
 sources and evaluation sets, the new labels included, so that the next retrain replays and gates on
-them too); 7. evaluate base and new on the base's fixed evaluation sets and the held-out new labels
-and compare them (``training.gate``); 8. register the new version in the model registry, active only with
-``promote`` and a passed gate.
+them too; the base's own evaluation sets are kept even where a ``--config`` gated on others); 7. evaluate
+base and new on the base's fixed evaluation sets and the held-out new labels and compare them
+(``training.gate``), and, where ``promote`` would replace an active version other than the base, the
+active version on the same sets too; 8. register the new version in the model registry, active only
+with ``promote`` and a passed gate.
+
+New labels replace the replay pool's earlier labels of the same sentences (:func:`replace_relabelled`).
 
 Example:
     >>> result = retrain(RetrainOptions(base="default", new=("new_labels.jsonl",), output_dir="runs/retrain"))  # doctest: +SKIP
@@ -29,7 +33,7 @@ import math
 import random
 import shutil
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -126,6 +130,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
             "give another --output-dir"
         )
     registry = ModelRegistry(options.registry_root)
+    active = registry.active() if options.promote else None  # the version a promotion would replace (damaged: said now)
     parent = registry.version_of(base_dir) or (SHIPPED if options.base in ("active", SHIPPED) else str(base_dir))
     config = _retrain_config(options)
     seed = config.seed if options.seed is None else options.seed
@@ -143,13 +148,29 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     # 2. Replay data and fixed evaluation sets; the new labels split so that no sentence is on both sides
     sources = _data_sources(base_dir, options, config)
     pool = _replay_pool(sources, options, seed, taxonomy, known)
-    fixed = _load_sets(tuple(DataSpec(path=p) for p in options.eval) or sources.dev, sources, taxonomy, seed, known)
+    fixed_specs = tuple(DataSpec(path=p) for p in options.eval) or sources.dev
+    fixed = _load_sets(fixed_specs, sources, taxonomy, seed, known)
     tuning = _tuning_sets(sources, fixed, taxonomy, seed, known, own_eval=bool(options.eval))
-    new_records, in_fixed = drop_sentences_in(new_records, fixed)
+    new_records, in_fixed = drop_sentences_in(new_records, fixed, files={s.name: s.path for s in fixed_specs if s.path})
+    trained_keys = {normalise(r.text) for r in pool}  # corrected sentences too: the base was trained on them
+    pool, replaced = replace_relabelled(pool, new_records)
+    if replaced:
+        logger.warning(
+            "%d earlier label(s) of sentences the new labels label again were replaced in the replay data: "
+            "each such sentence is trained with its new label only",
+            replaced,
+        )
     pool_keys = [normalise(r.text) for r in pool]
-    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained=set(pool_keys))
+    train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained=trained_keys)
     replay = _replay_sample(pool, pool_keys, sources, options, len(train_new), seed, heldout)
     datasets = {**fixed, NEW_HELDOUT: heldout}
+    left_out = tuple(spec.name for spec in sources.base_dev if spec.name not in fixed)
+    if left_out:
+        logger.warning(
+            "the gate leaves out %d evaluation set(s) of the base: %s (--eval or the --config's dev: list replaced them)",
+            len(left_out),
+            ", ".join(left_out),
+        )
     check_gate_size(new_records, heldout, options)
     clock.lap("load_replay_and_eval")
     logger.info(
@@ -181,7 +202,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     train_file = _save_records(train_new, data_dir, "new-train")
     heldout_file = _save_records(heldout, data_dir, HELDOUT_STEM)
     inherited_train = tuple(_carry(s, base_dir, data_dir) for s in sources.train)
-    inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in sources.dev)
+    inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in descendant_dev_sets(sources.base_dev, sources.dev))
     write_training_data(
         model_dir,
         inherited_train + (DataSpec(path=str(train_file)),),
@@ -207,6 +228,10 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         base_raw=base_raw,
         new_raw=new_raw,
     )
+    report = replace(report, left_out=left_out)
+    if options.promote and report.passed:
+        report = _check_active(report, active, base_dir, new, datasets, new_raw)
+        clock.lap("active_eval")
     report.write(out)
     metrics = {name: evaluate_raw(raw, new) for name, raw in new_raw.items()}
     counts = {
@@ -216,6 +241,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         "replay": len(replay),
         "new_articles_heldout": len({_doc(r) for r in heldout}),
         "new_dropped_in_eval_sets": in_fixed,
+        "replay_replaced": replaced,
     }
     hashes = {str(p): file_sha256(p) for p in [*options.new, *options.replay, *options.eval]}
     base_eval = base.evaluation()
@@ -310,18 +336,56 @@ def split_by_article(
     return [r for r in records if find(_doc(r)) not in held], [r for r in records if find(_doc(r)) in held]
 
 
-def drop_sentences_in(records: list[LabelRecord], sets: dict[str, list[LabelRecord]]) -> tuple[list[LabelRecord], int]:
+def drop_sentences_in(
+    records: list[LabelRecord], sets: dict[str, list[LabelRecord]], *, files: Mapping[str, str] | None = None
+) -> tuple[list[LabelRecord], int]:
     """The new labels less the sentences already in an evaluation set (a fixed set the gate checks for
-    forgetting: training on them would flatter the new model there), and how many were dropped.
+    forgetting: training on them would flatter the new model there), and how many were dropped. A dropped
+    label that differs from the set's (a correction) is warned about, naming the set's file (``files``: set
+    name -> path) and line, which keep gating with the old label, and how to fix it.
 
     Example:
         >>> drop_sentences_in(records, {"new:heldout-1": earlier_heldout})  # doctest: +SKIP
     """
-    seen = {normalise(r.text) for recs in sets.values() for r in recs}
-    kept = [r for r in records if normalise(r.text) not in seen]
+    where = {normalise(r.text): (name, r) for name, recs in sets.items() for r in recs}
+    kept = [r for r in records if normalise(r.text) not in where]
     if dropped := len(records) - len(kept):
         logger.warning("%d new label(s) are sentences of the evaluation sets and are left out of training and the gate", dropped)
+    for r in records:
+        name, old = where.get(normalise(r.text), ("", None))
+        if old is not None and _labels_of(old) != _labels_of(r):
+            logger.warning(_correction_hint(r, name, (files or {}).get(name)))
     return kept, dropped
+
+
+def _labels_of(record: LabelRecord) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A record's labels by the text they cover (offsets differ where a copy of the sentence does)."""
+    targets = sorted((normalise(record.text[t.start : t.end]), t.stance or "") for t in record.targets)
+    return targets, sorted((normalise(record.text[d.start : d.end]), d.label) for d in record.devices)
+
+
+def _correction_hint(record: LabelRecord, name: str, path: str | None) -> str:
+    head = f"the new label of {record.text!r} corrects its label in the evaluation set {name}"
+    if not path:
+        return f"{head}, which keeps gating with the old label (a public set, left as it is); neither is trained on"
+    line = _line_of(Path(path), normalise(record.text))
+    where = f"line {line} of {path}" if line else path
+    return (
+        f"{head} ({where}), which keeps gating with the old label: this retrain neither trains nor gates on the new one. "
+        f"To fix it, correct that line (or delete it, so that a later retrain can train on the sentence), and the same "
+        f"line of the copy each retrain makes (model/training_data/{Path(path).name} of the version you retrain from "
+        "next), then retrain"
+    )
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The 1-based line of a label file whose sentence is ``key`` (normalised), or None."""
+    with contextlib.suppress(OSError):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                if normalise(json.loads(line).get("text", "")) == key:
+                    return number
+    return None
 
 
 def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], options: RetrainOptions) -> None:
@@ -392,33 +456,52 @@ class _Sources:
     dev: tuple[DataSpec, ...]
     data_dir: str
     teacher_probs: str = ""  # the base's cached teacher probabilities (distill_from: FILE.jsonl), if any
+    base_dev: tuple[DataSpec, ...] = ()  # the base's own evaluation sets (``dev`` replaces them where a --config gives its own)
 
 
 def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) -> _Sources:
     """Replay sources and fixed evaluation sets: the --config's train/dev lists, else the base
     model's training.json, else the config stored in its evaluation.json (the shipped model: that of
-    configs/default.yaml)."""
+    configs/default.yaml). ``base_dev``: the base's own dev sets, whatever the --config says."""
     from training.convert import resolve_data_dir
 
-    stored = read_training_data(base_dir)
+    base_train, base_dev, base_data_dir = _base_sources(base_dir, config)
     if config.train or config.dev:
         train, dev, data_dir = config.train, config.dev, config.data_dir
-    elif stored is not None:
-        train, dev, data_dir = stored.train, stored.dev, stored.data_dir
     else:
-        evaluation = base_dir / "evaluation.json"
-        raw = json.loads(evaluation.read_text()).get("config") if evaluation.exists() else None
-        if not raw:
-            train, dev, data_dir = (), (), config.data_dir
-        else:
-            stored_config = TrainConfig.from_dict(
-                {k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation)
-            )
-            train, dev, data_dir = stored_config.train, stored_config.dev, stored_config.data_dir
+        train, dev, data_dir = base_train, base_dev, base_data_dir
     data_dir = options.data_dir or data_dir
     with contextlib.suppress(ValueError):  # a source checkout: relative to the project; else the loader says what is missing
         data_dir = str(resolve_data_dir(data_dir))
-    return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir))
+    return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir), tuple(base_dev))
+
+
+def _base_sources(base_dir: Path, config: TrainConfig) -> tuple[tuple[DataSpec, ...], tuple[DataSpec, ...], str]:
+    """(train, dev, data_dir) of the base: its training.json, else the config stored in its evaluation.json."""
+    stored = read_training_data(base_dir)
+    if stored is not None:
+        return tuple(stored.train), tuple(stored.dev), stored.data_dir
+    evaluation = base_dir / "evaluation.json"
+    raw = json.loads(evaluation.read_text()).get("config") if evaluation.exists() else None
+    if not raw:
+        return (), (), config.data_dir
+    stored_config = TrainConfig.from_dict({k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation))
+    return tuple(stored_config.train), tuple(stored_config.dev), stored_config.data_dir
+
+
+def descendant_dev_sets(base_dev: tuple[DataSpec, ...], dev: tuple[DataSpec, ...]) -> tuple[DataSpec, ...]:
+    """The evaluation sets the new version passes on (its training.json ``dev``, before its own held-out labels):
+    the base's own, then those of ``dev`` (a --config's list) that the base lacks, by name. A --config that gates
+    one retrain on a few sets does not take the base's other sets away from every later retrain.
+
+    Example:
+        >>> base = (DataSpec(source="newsmtsc", split="dev_rw"), DataSpec(source="ptc", split="dev"))
+        >>> mine = (DataSpec(source="newsmtsc", split="dev_rw", max_records=60), DataSpec(path="my_dev.jsonl"))
+        >>> [spec.name for spec in descendant_dev_sets(base, mine)]
+        ['newsmtsc:dev_rw', 'ptc:dev', 'my_dev']
+    """
+    names = {spec.name for spec in base_dev}
+    return base_dev + tuple(spec for spec in dev if spec.name not in names)
 
 
 def _teacher_probs(base_dir: Path) -> str:
@@ -450,13 +533,41 @@ def _replay_pool(sources: _Sources, options: RetrainOptions, seed: int, taxonomy
     pool: list[LabelRecord] = []
     for spec in specs:
         try:
-            pool += load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
+            records = load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
         except (OSError, ValueError) as exc:
             raise ValueError(
                 f"cannot load the replay data {spec.name} (data dir {sources.data_dir}): {exc}. "
                 "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
             ) from None
+        if _is_retrain_labels(spec):  # a later retrain's labels replace the earlier labels of the same sentences
+            pool = replace_relabelled(pool, records)[0]
+        pool += records
     return pool
+
+
+def replace_relabelled(pool: list[LabelRecord], new: list[LabelRecord]) -> tuple[list[LabelRecord], int]:
+    """``pool`` less the earlier labels of sentences that ``new`` labels again (a correction: the same normalised
+    text, under the same ``doc_id`` where both have one), and how many were taken out: a sentence is trained with
+    its newest label only, never beside its old one.
+
+    Example:
+        >>> from stance.labels.format import LabelRecord
+        >>> old = [LabelRecord.from_dict({"text": "Russia slammed China.", "doc_id": "a"}),
+        ...        LabelRecord.from_dict({"text": "Russia slammed China.", "doc_id": "b"})]
+        >>> kept, replaced = replace_relabelled(old, [LabelRecord.from_dict({"text": "russia slammed china", "doc_id": "a"})])
+        >>> [r.doc_id for r in kept], replaced
+        (['b'], 1)
+    """
+    docs: dict[str, set[str | None]] = {}
+    for r in new:
+        docs.setdefault(normalise(r.text), set()).add(r.doc_id or None)
+
+    def relabelled(r: LabelRecord) -> bool:
+        ids = docs.get(normalise(r.text))
+        return ids is not None and (not r.doc_id or None in ids or r.doc_id in ids)
+
+    kept = [r for r in pool if not relabelled(r)]
+    return kept, len(pool) - len(kept)
 
 
 def _replay_sample(
@@ -498,6 +609,11 @@ HELDOUT_STEM = "new-heldout"  # a retrain's held-out new labels, saved beside th
 
 def _is_earlier_heldout(spec: DataSpec) -> bool:
     return bool(spec.path) and Path(spec.path).name.startswith(HELDOUT_STEM + "-")
+
+
+def _is_retrain_labels(spec: DataSpec) -> bool:
+    """A retrain's new training labels (saved beside its model as new-train-<hash>.jsonl)."""
+    return bool(spec.path) and Path(spec.path).name.startswith("new-train-")
 
 
 def _load_sets(
@@ -572,6 +688,23 @@ def _carry(spec: DataSpec, base_dir: Path, data_dir: Path) -> DataSpec:
             shutil.copyfile(path, target)
         return replace(spec, path=str(target))
     return spec
+
+
+def _check_active(report: GateReport, active, base_dir: Path, new, datasets, new_raw) -> GateReport:
+    """``report`` with the new model compared with the active version where a promotion would replace one that is
+    not the base (``training.gate.check_against``); unchanged otherwise."""
+    from stance.model.modeling import StanceModel
+    from training.gate import check_against
+    from training.train import training_device
+
+    if active is None or active.model_dir.resolve() == base_dir.resolve():
+        return report
+    logger.info("comparing with the active version %s, which --promote would replace", active.id)
+    model = StanceModel.from_pretrained(active.model_dir, device=training_device())
+    report = check_against(report, active.id, model, new, datasets, new_raw=new_raw)
+    if reason := report.against_reason():
+        logger.warning("the gate fails: %s", reason)
+    return report
 
 
 def _write_card(model_dir: Path, report: GateReport, parent: str, added: tuple[str, ...], counts: dict[str, int]) -> None:

@@ -93,19 +93,25 @@ def retrain(
             fail(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
         options = replace(options, **PRESETS[preset])
     notes = _DataWarnings()
-    logging.getLogger("stance.data").addHandler(notes)
+    watched = [logging.getLogger(name) for name in ("stance.data", "stance.retrain")]  # the retrain's: corrections, sets left out
+    for logger in watched:
+        logger.addHandler(notes)
     try:
         result = run_retrain(options)
     except (ValueError, OSError) as exc:  # bad input, or an unwritable output folder / a full disk: a message, not a traceback
         fail(str(exc))
     finally:
-        logging.getLogger("stance.data").removeHandler(notes)
+        for logger in watched:
+            logger.removeHandler(notes)
     _print_gate(console, result.gate)
     console.print_json(json.dumps(describe_result(result)))
     for message in notes.messages:  # e.g. labels past the model's maximum length, which training cannot see
         console.print(f"[yellow]note[/yellow]: {message}")
     if promote and not result.promoted:
-        console.print(f"[red]not promoted[/red]: the gate failed; the version {result.version} is registered but inactive")
+        why = result.gate.against_reason() or "the gate failed"
+        console.print(f"[red]not promoted[/red]: {why}; the version {result.version} is registered but inactive")
+        if result.gate.against_reason():
+            console.print(f"(`stance models use {result.version} --force` makes it active anyway)")
     elif result.promoted:
         console.print(f"[green]promoted[/green]: {result.version} is now the active model")
     if not result.gate.passed:
@@ -113,7 +119,8 @@ def retrain(
 
 
 class _DataWarnings(logging.Handler):
-    """Collects the training data's warnings (logger ``stance.data``) to repeat them after the gate table."""
+    """Collects the warnings of the training data and the retrain (loggers ``stance.data``, ``stance.retrain``) to
+    repeat them after the gate table."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -124,12 +131,26 @@ class _DataWarnings(logging.Handler):
 
 
 def _print_gate(console, report) -> None:
+    console.print(_rows_table(report, report.rows, f"gate: {'PASSED' if report.passed else 'FAILED'}", "base"))
+    if report.sets:
+        console.print(f"gated on: {', '.join(report.sets)}")
+    if report.left_out:
+        console.print(
+            f"[yellow]left out[/yellow]: {', '.join(report.left_out)} (evaluation sets of the base that --eval or the "
+            "--config's dev: list replaced; the new version's training.json keeps them)"
+        )
+    if report.against:
+        title = f"against the active version {report.against}, which --promote would replace"
+        console.print(_rows_table(report, report.against_rows, title, "active"))
+
+
+def _rows_table(report, rows, title: str, base_name: str):
     from rich.table import Table
 
-    table = Table(title=f"gate: {'PASSED' if report.passed else 'FAILED'}")
-    for column in ("set", "metric", "kind", "base", "new", "diff", f"{int(report.level * 100)}% CI", "docs", "verdict"):
+    table = Table(title=title)
+    for column in ("set", "metric", "kind", base_name, "new", "diff", f"{int(report.level * 100)}% CI", "docs", "verdict"):
         table.add_column(column)
-    for r in report.rows:
+    for r in rows:
         table.add_row(
             r.dataset,
             r.metric,
@@ -141,4 +162,4 @@ def _print_gate(console, report) -> None:
             str(r.n_docs),
             f"[red]{r.reason}[/red]" if r.failed else "[green]ok[/green]",
         )
-    console.print(table)
+    return table

@@ -737,7 +737,9 @@ def _validate(
     if text is None or not text.strip():
         return InputError(source, line, doc_id, "missing or empty 'text'")
     title = obj.get("title")
-    title = title.strip() if isinstance(title, str) and title.strip() else None
+    if title is not None and not isinstance(title, str):
+        return InputError(source, line, doc_id, f"'title' is not a string (got {type(title).__name__})")
+    title = title.strip() if title and title.strip() else None  # the title row's offsets are into this stripped title
     size = len(text) + len(title or "")
     if size > max_chars:
         what = "title and text have" if title else "text has"
