@@ -119,10 +119,12 @@ def test_an_errors_file_in_a_folder_not_yet_made_is_written_there(tmp_path, tiny
 
 def test_an_input_field_named_like_an_output_column_is_kept_with_a_prefix(tmp_path, tiny_model_dir):
     src = tmp_path / "in.jsonl"
-    src.write_text(json.dumps({"id": "a", "text": "Canada is fine.", "section": "Politics", "start": 3}) + "\n")
+    row = {"id": "a", "text": "Canada is fine.", "section": "Politics", "start": 3, "input_section": "World"}
+    src.write_text(json.dumps(row) + "\n")
     score_collection([str(src)], tmp_path / "out.parquet", options(tiny_model_dir))
     row = pd.read_parquet(tmp_path / "out.parquet").iloc[0]
     assert row["section"] == "body" and row["input_section"] == "Politics" and row["input_start"] == "3"
+    assert row["input_input_section"] == "World", "a field already named input_section is kept too"
 
 
 def test_a_csv_output_carries_a_field_longer_than_the_csv_module_default(tmp_path, tiny_model_dir):

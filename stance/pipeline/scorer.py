@@ -57,7 +57,7 @@ class ScoredSentence:
 
     def to_row(self) -> dict[str, Any]:
         """The row as written to files: the contract columns, then the carried-through metadata (an input
-        field with a column's name gets the prefix ``input_``, so that neither is lost)."""
+        field with a taken name gets the prefix ``input_``, again where that is taken too, so that none is lost)."""
         row = {
             "doc_id": self.doc_id,
             "sentence_id": self.sentence_id,
@@ -69,9 +69,10 @@ class ScoredSentence:
             "mentions": [m.__dict__.copy() for m in self.mentions],
             "devices": [d.__dict__.copy() for d in self.devices],
         }
-        columns = set(row)
         for key, value in self.meta.items():  # an input field named like a column ("section") is kept as input_section
-            row.setdefault(key if key not in columns else f"input_{key}", value)
+            while key in row:
+                key = f"input_{key}"
+            row[key] = value
         return row
 
 
