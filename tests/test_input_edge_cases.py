@@ -119,6 +119,15 @@ def test_half_a_character_and_an_overlong_title_are_error_records(tmp_path):
     assert isinstance(items[2], Article)
 
 
+def test_a_utf16_jsonl_file_is_read_not_reported_line_by_line(tmp_path):
+    """PowerShell's `>` writes UTF-16 with a byte-order mark: 2 articles gave 3 errors ("invalid UTF-8")."""
+    rows = [{"id": "a", "text": "Mexico spoke. \U0001f642"}, {"id": "b", "text": "Peru spoke."}]
+    (tmp_path / "w.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows), encoding="utf-16")
+    items = read([tmp_path / "w.jsonl"])
+    assert [(type(i).__name__, i.id, i.line) for i in items] == [("Article", "a", 1), ("Article", "b", 2)]
+    assert items[0].text == rows[0]["text"]
+
+
 def test_a_title_that_is_no_string_is_an_error_record_not_dropped_silently(tmp_path):
     src = tmp_path / "in.jsonl"
     rows = [{"id": "n", "title": 7, "text": "Mexico spoke."}, {"id": "s", "title": "  Mexico speaks ", "text": "Mexico spoke."}]

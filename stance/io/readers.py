@@ -12,6 +12,7 @@ entry there plus its reading function.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -388,7 +389,15 @@ def _opened(file: Path | BinaryIO) -> Any:
 
 
 def _read_jsonl(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
+    """JSONL in UTF-8; a file that starts with a UTF-16 byte-order mark (PowerShell's ``>``, Notepad's
+    "Unicode") is read as UTF-16, not reported line by line as bytes that are not UTF-8."""
     if isinstance(file, Path):
+        with open(file, "rb") as fh:
+            utf16 = fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        if utf16:
+            with open(file, encoding="utf-16", newline="") as text:
+                yield from jsonl_lines((line.encode("utf-8") for line in text), source)
+            return
         with open(file, "rb") as fh:
             yield from jsonl_lines(fh, source)
     else:
