@@ -206,6 +206,7 @@ def test_whole_loop_suggest_label_retrain_gate_promote_rollback(world, home, tmp
     # 5. The corrupted set is rejected and not promoted
     r = invoke("retrain", "--base", base, "--new", bad, "--output-dir", tmp_path / "rt-bad", "--promote", *common, code=1)
     assert "not promoted" in r.output
+    assert "stance_macro_f1" in r.output and "…" not in r.output, "the gate table, piped, is not cut at 80 columns"
     bad_gate = json.loads((tmp_path / "rt-bad" / "gate.json").read_text())
     assert not bad_gate["passed"]
     assert any(row["failed"] and row["kind"] == "new" for row in bad_gate["rows"])

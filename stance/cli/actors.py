@@ -23,11 +23,10 @@ def actors(
 
     Example: stance actors scores.parquet --csv actors.csv --overrides merges.yaml
     """
-    from rich.console import Console
     from rich.table import Table
 
     from stance.analysis.actor_table import review_actors, write_overrides
-    from stance.cli.common import console, fail
+    from stance.cli.common import console, fail, print_table
 
     try:
         review = review_actors([str(p) for p in inputs])
@@ -41,9 +40,7 @@ def actors(
         table.add_row(
             row.actor, row.type, f"{row.n_mentions:,}", f"{row.n_articles:,}", f"{row.n_ambiguous:,}", forms, row.merge_candidates
         )
-    # piped or captured, rich would wrap names at 80 columns ("Democrati / c Party"): give the table room
-    wide = console if console.is_terminal else Console(stderr=True, soft_wrap=True, width=max(console.width, 200))
-    wide.print(table, markup=False)
+    print_table(table)
     console.print(f"{len(review.merges):,} merge candidates")
     for note in review.notes:
         console.print(f"[yellow]note:[/yellow] {note}")

@@ -8,10 +8,25 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 
 console = Console(stderr=True, soft_wrap=True)
+
+
+def print_table(table: Any) -> None:
+    """Print a rich table on the console; piped or captured (a log), with room for 200 columns, where rich
+    would cut cells at 80 ("newsmt…") or wrap names ("Democrati / c Party").
+
+    Example:
+        >>> from rich.table import Table
+        >>> print_table(Table("set", "metric"))  # doctest: +SKIP
+    """
+    wide = console if console.is_terminal else Console(stderr=True, soft_wrap=True, width=max(console.width, 200))
+    wide.print(table, markup=False)
+
 
 MODEL_HELP = "'active' (the registry's active version, else the shipped default), 'default', a registry version id, a model directory or a hub id"
 """Help text of every command's ``--model`` option that loads a model to score with (score, predict-stance, serve)."""

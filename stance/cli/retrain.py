@@ -131,7 +131,9 @@ class _DataWarnings(logging.Handler):
 
 
 def _print_gate(console, report) -> None:
-    console.print(_rows_table(report, report.rows, f"gate: {'PASSED' if report.passed else 'FAILED'}", "base"))
+    from stance.cli.common import print_table
+
+    print_table(_rows_table(report, report.rows, f"gate: {'PASSED' if report.passed else 'FAILED'}", "base"))
     if report.sets:
         console.print(f"gated on: {', '.join(report.sets)}")
     if report.left_out:
@@ -141,7 +143,7 @@ def _print_gate(console, report) -> None:
         )
     if report.against:
         title = f"against the active version {report.against}, which --promote would replace"
-        console.print(_rows_table(report, report.against_rows, title, "active"))
+        print_table(_rows_table(report, report.against_rows, title, "active"))
 
 
 def _rows_table(report, rows, title: str, base_name: str):
