@@ -97,17 +97,22 @@ class GateReport:
         """``{"dataset/metric": value}`` of the new (or base) model."""
         return {f"{r.dataset}/{r.metric}": getattr(r, which) for r in self.rows}
 
+    def set_notes(self) -> list[str]:
+        """The sets gated on and the base's evaluation sets left out, as lines (gate.md and the command's output)."""
+        notes = [f"gated on: {', '.join(self.sets)}"] if self.sets else []
+        if self.left_out:
+            notes.append(
+                f"left out: {', '.join(self.left_out)} (evaluation sets of the base not gated on here: --eval or the "
+                "--config's dev: list replaced them; the new version's training.json keeps them for its descendants)"
+            )
+        return notes
+
     def table(self) -> str:
         """A plain-text table (also in Markdown form: pipes), the sets gated on and, where a promotion would
         replace another active version, the table against it."""
         lines = self._rows_table(self.rows, "base")
-        if self.sets:
-            lines.append(f"\ngated on: {', '.join(self.sets)}")
-        if self.left_out:
-            lines.append(
-                f"left out: {', '.join(self.left_out)} (evaluation sets of the base not gated on here: --eval or the "
-                "--config's dev: list replaced them; the new version's training.json keeps them for its descendants)"
-            )
+        if notes := self.set_notes():
+            lines += ["", *notes]
         if self.against:
             lines.append(f"\nagainst the active version {self.against} (which --promote would replace):\n")
             lines += self._rows_table(self.against_rows, "active")

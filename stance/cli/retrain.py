@@ -134,13 +134,8 @@ def _print_gate(console, report) -> None:
     from stance.cli.common import print_table
 
     print_table(_rows_table(report, report.rows, f"gate: {'PASSED' if report.passed else 'FAILED'}", "base"))
-    if report.sets:
-        console.print(f"gated on: {', '.join(report.sets)}")
-    if report.left_out:
-        console.print(
-            f"[yellow]left out[/yellow]: {', '.join(report.left_out)} (evaluation sets of the base that --eval or the "
-            "--config's dev: list replaced; the new version's training.json keeps them)"
-        )
+    for note in report.set_notes():
+        console.print(note, markup=False)
     if report.against:
         title = f"against the active version {report.against}, which --promote would replace"
         print_table(_rows_table(report, report.against_rows, title, "active"))
