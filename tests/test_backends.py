@@ -300,3 +300,14 @@ def test_auto_ignores_a_verdict_that_checked_stance_only(tiny_model_dir, tmp_pat
     assert auto_candidates(model_dir) == []
     (model_dir / "backends.json").write_text(json.dumps({"onnx-int8": AGREES}))
     assert auto_candidates(model_dir) == ["onnx-int8"]
+
+
+def test_models_prepare_refuses_negative_workers_and_its_help_names_a_registry_version():
+    from typer.testing import CliRunner
+
+    from stance.cli.main import app
+
+    r = CliRunner().invoke(app, ["models", "prepare", "default", "--workers", "-1"])
+    assert r.exit_code == 2 and "--workers" in r.output, r.output
+    r = CliRunner().invoke(app, ["models", "prepare", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "a registry version id" in r.output, r.output

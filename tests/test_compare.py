@@ -484,7 +484,7 @@ def test_bad_input_gives_a_clear_message(tmp_path, make, extra, message):
     with pytest.raises(ValueError) as info:
         compare_scores(path, by=by, model=None)
     assert message in str(info.value)
-    r = CliRunner().invoke(app, ["compare", str(path), "--out", str(tmp_path / "out"), "--model", "none", *extra])
+    r = CliRunner().invoke(app, ["compare", str(path), "--out", str(tmp_path / "out"), *extra])
     assert r.exit_code == 2, r.output
     assert message in r.output and "Traceback" not in r.output
 
@@ -658,6 +658,15 @@ def test_the_recorded_model_gives_the_confusion_matrix(tmp_path):
     )
     result = compare_scores(scores, by="outlet", bootstrap=200, min_mentions=5)
     assert result.method == "cc" and any("is the run record of scores.parquet, not of it" in n for n in result.notes)
+
+
+def test_a_model_named_on_the_command_line_that_is_not_there_is_an_error(tmp_path):
+    """`stance compare --model nosuch` printed a note and showed classify-and-count, exit 0."""
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text("".join(json.dumps(r) + "\n" for r in scored_rows(n_articles=8)))
+    r = CliRunner().invoke(app, ["compare", str(scores), "--model", str(tmp_path / "nosuch"), "--out", str(tmp_path / "c")])
+    assert r.exit_code == 2 and "--model:" in r.output and "not a local directory" in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "c").exists()
 
 
 def test_own_labels_evaluation_is_accepted_and_few_labels_widen_intervals(tmp_path):

@@ -635,3 +635,40 @@ def test_rollback_after_use_default_returns_to_the_version_it_replaced(tmp_path,
     shutil.rmtree(v1.path)
     with pytest.raises(ValueError, match=f"{v1.id}, was deleted: nothing to roll back"):
         reg.rollback()
+
+
+def test_import_refuses_a_bad_format_or_offsets_as_a_usage_error_before_reading(tmp_path):
+    src = tmp_path / "export.json"
+    src.write_text("not json at all")  # never read: the option is checked first
+    out = tmp_path / "l.jsonl"
+    for option, value in (("--format", "xml"), ("--offsets", "bytes")):
+        r = CliRunner().invoke(app, ["labels", "import", str(src), "--out", str(out), option, value])
+        assert r.exit_code == 2 and option in r.output and repr(value) in r.output, r.output
+    r = CliRunner().invoke(app, ["labels", "import", str(src), "--out", str(out), "--map", "nothing"])
+    assert r.exit_code == 2 and "--map" in r.output, r.output
+    r = CliRunner().invoke(app, ["labels", "import", str(src), "--out", str(out)])  # a bad file stays exit 1
+    assert r.exit_code == 1, r.output
+    assert not out.exists()
+
+
+def test_import_of_an_export_without_annotations_and_validate_of_an_empty_file_fail(tmp_path):
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps([{"id": 3, "data": {"text": TEXT}, "annotations": []}]))
+    out = tmp_path / "l.jsonl"
+    r = CliRunner().invoke(app, ["labels", "import", str(src), "--out", str(out)])
+    assert r.exit_code == 1 and "no task had a usable annotation" in r.output, r.output
+    assert not out.exists()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    r = CliRunner().invoke(app, ["labels", "validate", str(empty)])
+    assert r.exit_code == 1 and "holds no labelled sentences" in r.output and "ok" not in r.output, r.output
+
+
+def test_suggest_errors_name_the_options_as_typed(tmp_path):
+    path = tmp_path / "scores.jsonl"
+    path.write_text(json.dumps(_row("d1", 0, "Russia rejected it.", [_mention("Russia", 0, 6, 0.5, 0.4, 0.1)])) + "\n")
+    model = tmp_path / "no-model"
+    r = CliRunner().invoke(app, ["labels", "suggest", str(path), "--model", str(model), "--devices", "loaded_languag"])
+    assert r.exit_code == 2 and "--only / --devices" in r.output and "--actors" not in r.output, r.output
+    r = CliRunner().invoke(app, ["labels", "suggest", str(path), "--model", str(model), "--max-similarity", "7"])
+    assert r.exit_code == 2 and "--max-similarity must be" in r.output, r.output

@@ -260,6 +260,25 @@ def test_a_ray_that_cannot_be_reached_is_a_clean_error_and_leaves_nothing(tmp_pa
         r = CliRunner().invoke(app, ["score", str(src), "--out", str(out), "--engine", "ray", "--address", "auto"])
         assert r.exit_code == 2 and isinstance(r.exception, SystemExit)  # a message, no traceback
         assert "cannot connect to Ray at --address auto" in " ".join(r.output.split())
+
+
+def test_an_address_where_nothing_answers_is_an_error_in_seconds_not_minutes_of_retries(tmp_path, monkeypatch):
+    """ray.init retried "Failed to connect to GCS" every 40 s for minutes; README promises exit code 2."""
+    import socket
+
+    ray = pytest.importorskip("ray")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: pytest.fail("ray.init reached for an address where nothing answers"))
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(ARTICLES[0]) + "\n")
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        r = CliRunner().invoke(
+            app, ["score", str(src), "--out", str(tmp_path / "o.parquet"), "--engine", "ray", "--address", address]
+        )
+        assert r.exit_code == 2 and f"nothing answers at 127.0.0.1:{port}" in " ".join(r.output.split()), r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 

@@ -189,6 +189,26 @@ def test_a_second_output_of_the_same_stem_is_refused_not_given_the_first_ones_fi
     score(tmp_path, [src], "o.csv", model_dir=tiny_model_dir)
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--device", "gpu7"], "--device 'gpu7' is not a device"),
+        (["--resume", "--overwrite"], "--resume and --overwrite contradict"),
+        (["--address", "auto"], "--address and --actors-per-node are for --engine ray"),
+        (["--actors-per-node", "3"], "--address and --actors-per-node are for --engine ray"),
+    ],
+)
+def test_options_that_cannot_work_are_refused_before_anything_is_written(tmp_path, tiny_model_dir, extra, message):
+    """A bad --device failed in the workers after OUT.parts/ was made (the corrected command was then refused);
+    Ray's options were ignored by the local engine; --resume --overwrite silently overwrote."""
+    src = write_jsonl(tmp_path / "in.jsonl", ARTICLES[:1])
+    out = tmp_path / "o.jsonl"
+    args = ["score", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1", *extra]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and message in " ".join(r.output.split()), r.output
+    assert not list(tmp_path.glob("o.*")), "nothing written"
+
+
 def test_existing_output_needs_resume_or_overwrite(tmp_path, tiny_model_dir):
     src = write_jsonl(tmp_path / "in.jsonl", ARTICLES)
     score(tmp_path, [src], model_dir=tiny_model_dir)

@@ -146,6 +146,21 @@ def resolve_confusion(model: str | None, confusion: ConfusionSource | None) -> t
     return (None, f"{conf.source}: {problem}") if problem else (conf, None)
 
 
+def check_model_for_confusion(model: str) -> Path:
+    """The local directory of a model a user named to correct with; ValueError where there is none (a
+    misspelt ``--model`` silently became classify-and-count). A model only recorded in the scores' run
+    metadata is not checked so: it may be gone, and the comparison then says so and counts instead.
+
+    Example:
+        >>> check_model_for_confusion("default").name
+        'default'
+    """
+    found = _model_dir(model)
+    if isinstance(found, str):
+        raise ValueError(f"--model: {found}")
+    return found
+
+
 def _model_dir(model: str) -> Path | str:
     """The model's local directory, or a reason why there is none."""
     from stance.store.model_files import resolve_model

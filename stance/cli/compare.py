@@ -72,6 +72,10 @@ def compare(
     from stance.cli.common import console, fail
 
     try:
+        if model not in (None, "recorded") and confusion is None:
+            from stance.analysis.confusion import check_model_for_confusion
+
+            check_model_for_confusion(model)
         registry, merges = None, None
         if actors:
             from stance.analysis.actor_table import merge_map

@@ -64,6 +64,10 @@ def validate(
         kinds = sorted({p.kind for p in problems})
         console.print(f"[red]{len(problems)} problem(s)[/red] on {len({p.line for p in problems})} line(s): {', '.join(kinds)}")
         raise typer.Exit(1)
+    from stance.io.readers import utf8_lines
+
+    if not any(line.strip() for _, line in utf8_lines(file)):
+        fail(f"{file} holds no labelled sentences", code=1)
     console.print(f"[green]ok[/green]: {file}")
 
 
@@ -90,22 +94,33 @@ def import_(
     """
     from stance.cli.common import console, fail
     from stance.labels.format import write_label_file
-    from stance.labels.importers import import_annotations, offsets_at_risk, parse_label_map
+    from stance.labels.importers import FORMATS, OFFSET_UNITS, import_annotations, offsets_at_risk, parse_label_map
 
+    if format not in FORMATS:  # a bad option value: exit 2, before the file is read
+        fail(f"--format: unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    if offsets not in OFFSET_UNITS:
+        fail(f"--offsets: unknown offset unit {offsets!r}; expected one of {', '.join(OFFSET_UNITS)}")
+    try:
+        label_map = parse_label_map(map or [])
+    except ValueError as exc:
+        fail(str(exc))
     if not file.is_file():
         fail(f"cannot read {file}")
     try:
         imported = import_annotations(
             file,
             format,
-            label_map=parse_label_map(map or []),
+            label_map=label_map,
             known_devices=_known_devices(model, add_device),
             source=source,
             offsets=offsets,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # the file: exit 1
         fail(str(exc), code=1)
     records = imported.records
+    if not records:
+        why = f" (skipped {len(imported.skipped)} task(s): {_skipped(imported.skipped)})" if imported.skipped else ""
+        fail(f"{file}: no task had a usable annotation; nothing written to {out}{why}", code=1)
     n = write_label_file(records, out)
     console.print(f"wrote {n} labelled sentences to {out}")
     if imported.skipped:

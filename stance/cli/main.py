@@ -141,7 +141,7 @@ def predict_stance(
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = ACTIVE_MODEL,
     on_error: Annotated[str, typer.Option(help="'stop' at the first bad line, or 'skip' it to the errors file")] = "stop",
     errors: Annotated[Path | None, typer.Option(help="errors file (default: OUT.errors.jsonl)")] = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = DEFAULTS.batch_size,
+    batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = DEFAULTS.batch_size,
 ) -> None:
     """Stance toward given target spans (for users with their own entity annotations)."""
     from stance.model.modeling import StanceModel
@@ -246,10 +246,16 @@ def score(
         score_collection,
         worker_threads,
     )
+    from stance.run.options import check_device
 
     try:
         if engine not in ("local", "ray"):
             raise ValueError(f"--engine must be 'local' or 'ray', not {engine!r}")
+        if resume and overwrite:
+            raise ValueError("--resume and --overwrite contradict each other: give one (resume keeps the finished shards)")
+        if engine == "local" and (address is not None or actors_per_node):
+            raise ValueError("--address and --actors-per-node are for --engine ray")
+        check_device(device)
         if engine == "local":
             check_paths(inputs, text_column=text_column, id_column=id_column, id_from=id_from)
             for folder, skipped in unread_in_folders(inputs).items():
@@ -388,9 +394,17 @@ def _score_on_ray(
         fail(str(exc), code=1)
 
 
+def _converter_names() -> str:
+    """The help of `stance convert`'s source: the converters' registry, so that it never lists fewer."""
+    from training.convert import CONVERTERS
+
+    *first, last = CONVERTERS
+    return f"{', '.join(first)} or {last}"
+
+
 @app.command()
 def convert(
-    source: Annotated[str, typer.Argument(help="newsmtsc, ptc, polnear, szeged, babe or framing")],
+    source: Annotated[str, typer.Argument(help=_converter_names())],
     split: Annotated[str, typer.Option(help="the split to convert")] = "train",
     out: Annotated[Path, typer.Option(help="output JSONL in the project's label format")] = Path("converted.jsonl"),
     data_dir: Annotated[Path, typer.Option(help="where the public datasets live")] = Path("../shared/data"),

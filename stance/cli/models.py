@@ -15,8 +15,10 @@ app = typer.Typer(
 
 @app.command()
 def prepare(
-    model: Annotated[str, typer.Argument(help="model: 'active' (default), 'default', a directory or a hub id")] = "active",
-    workers: Annotated[int, typer.Option(help="the --workers of the runs to prepare for (0 = one per core)")] = 0,
+    model: Annotated[
+        str, typer.Argument(help="model: 'active' (default), 'default', a registry version id, a directory or a hub id")
+    ] = "active",
+    workers: Annotated[int, typer.Option(min=0, help="the --workers of the runs to prepare for (0 = one per core)")] = 0,
 ) -> None:
     """Load the model (a folder that is no stance model is reported), convert it for OpenVINO (the
     graph `--backend openvino` runs, cached by the model's version) and decide what `--backend auto`

@@ -104,7 +104,7 @@ def suggest(
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     if not 0 < max_similarity <= 1:
-        raise ValueError(f"max_similarity must be in (0, 1], got {max_similarity}")
+        raise ValueError(f"--max-similarity must be in (0, 1], got {max_similarity}")
     frame = read_scores(scores)
     actor_set = set(actors or ()) or None
     device_set = set(devices or ()) or None
@@ -148,9 +148,7 @@ def suggest(
             )
         )
     if not candidates:
-        raise ValueError(
-            "no sentences left to choose from" + (" (check --actors / --devices)" if actor_set or device_set else "")
-        )
+        raise ValueError("no sentences left to choose from" + (" (check --only / --devices)" if actor_set or device_set else ""))
     if strategy == "random":
         import random
 

@@ -116,3 +116,30 @@ def pin_model(options: ScoreOptions) -> ScoreOptions:
     directory = locate_model(resolved)
     pinned = str(directory.resolve()) if Path(resolved).is_dir() else resolved
     return replace(options, model=pinned, model_name=options.model, model_version=model_version(directory))
+
+
+def check_device(device: str) -> str:
+    """``device`` if torch can run on it here (``cpu``, ``cuda``, ``cuda:1``, ``mps``, ...), else a ValueError
+    saying why, before a run writes anything (it failed in the workers, leaving ``OUT.parts/`` behind). torch is
+    imported only for a device other than the CPU.
+
+    Example:
+        >>> check_device("cpu")
+        'cpu'
+    """
+    if device == "cpu":
+        return device
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"--device {device!r} is not a device ({exc}); e.g. cpu, cuda, cuda:1") from None
+    available = {
+        "cpu": lambda: True,
+        "cuda": lambda: torch.cuda.is_available() and (parsed.index or 0) < torch.cuda.device_count(),
+        "mps": lambda: torch.backends.mps.is_available(),
+    }.get(parsed.type)
+    if available is None or not available():
+        raise ValueError(f"--device {device!r}: this machine's torch has no such device (use --device cpu)")
+    return device

@@ -338,6 +338,8 @@ def connect_ray(address: str | None) -> bool:
 
     if ray.is_initialized():
         return False
+    if address not in (None, "auto", "local") and (silent := unanswered(address)):
+        raise RayConnectError(f"cannot connect to Ray at --address {address}: {silent}")
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     except (OSError, RuntimeError) as exc:  # ConnectionError, TimeoutError; RuntimeError for a node that never registers
@@ -350,6 +352,29 @@ def connect_ray(address: str | None) -> bool:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RayConnectError(f"cannot {what}{hint}: {reason}") from None
     return True
+
+
+def unanswered(address: str, timeout: float = 5.0) -> str | None:
+    """Why nothing answers at a Ray ``address`` (``host:port`` or ``ray://host:port``), or None when something
+    does (or the address names no port to try). Checked before ``ray.init``, which retries an address that does
+    not answer for minutes.
+
+    Example:
+        >>> "nothing answers at 127.0.0.1:1" in unanswered("127.0.0.1:1")
+        True
+    """
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return None
+    except OSError as exc:
+        return (
+            f"nothing answers at {host}:{port} ({exc.strerror or exc}; is the head node running? `ray start --head` starts one)"
+        )
 
 
 @dataclass(frozen=True)
