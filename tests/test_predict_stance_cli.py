@@ -114,3 +114,12 @@ def test_a_model_that_cannot_be_loaded_is_reported_with_exit_code_2(tmp_path, ti
         assert r.exit_code == 2 and reason in r.output.replace("\n", " "), r.output
         assert r.exception is None or isinstance(r.exception, SystemExit)
         assert not out.exists()
+
+
+def test_an_output_named_for_another_format_is_refused(tmp_path, tiny_model_dir):
+    """`predict-stance --out o.csv` wrote JSONL into a .csv file and `evaluate --out ev.xml` JSON into .xml, exit 0."""
+    src = write(tmp_path / "in.jsonl", LINES)
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(tmp_path / "o.csv"), "--model", str(tiny_model_dir)])
+    assert r.exit_code == 2 and "name the file .jsonl" in " ".join(r.output.split()) and not (tmp_path / "o.csv").exists()
+    r = CliRunner().invoke(app, ["evaluate", str(tiny_model_dir), "--data", str(src), "--out", str(tmp_path / "ev.xml")])
+    assert r.exit_code == 2 and "name the file .json" in " ".join(r.output.split()) and not (tmp_path / "ev.xml").exists()

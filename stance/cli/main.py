@@ -109,6 +109,8 @@ def evaluate(
     from stance.store.model_files import resolve_model
     from training.evaluate import evaluate_model, load_datasets, predict_raw, retune_thresholds, store_evaluation
 
+    if out is not None and out.suffix.lower() != ".json":
+        fail(f"--out {out}: the metrics are written as JSON; name the file .json")
     if both := sorted(set(tune_on or ()) & set(data)):
         message = (
             f"--tune-on and --data both name {', '.join(both)}: figures on a set the thresholds were tuned on are optimistic"
@@ -149,6 +151,8 @@ def predict_stance(
 
     if not input.is_file():
         fail(f"cannot read {input}")
+    if out.suffix.lower() not in (".jsonl", ".ndjson"):
+        fail(f"--out {out}: the targets are written as JSONL, one line per input line; name the file .jsonl")
     if on_error not in ("stop", "skip"):
         fail("--on-error must be 'stop' or 'skip'")
     try:
