@@ -57,27 +57,14 @@ class ImportResult:
     skipped: list[SkippedTask]
 
 
-def import_labels(
-    path: str | Path,
-    fmt: str,
-    *,
-    label_map: Mapping[str, str] | None = None,
-    known_devices: Iterable[str] | None = None,
-    source: str = "",
-    offsets: str = "codepoints",
-) -> list[LabelRecord]:
-    """Read a Label Studio JSON export or a doccano JSONL file as label records (the records of
-    :func:`import_annotations`, which also says which tasks were skipped).
-
-    ``known_devices``: device names accepted (default: the shipped taxonomy's). ``source``: the
-    records' ``source`` field (default: the tool's name). ``offsets``: how the tool counted them,
-    ``codepoints`` (Python's characters) or ``utf16`` (UTF-16 code units, as browser-based tools do:
-    a character outside the Basic Multilingual Plane, an emoji, counts two); converted to characters.
+def import_labels(path: str | Path, fmt: str, **options: Any) -> list[LabelRecord]:
+    """Read a Label Studio JSON export or a doccano JSONL file as label records: the records of
+    :func:`import_annotations` (its options), which also says which tasks were skipped.
 
     Example:
         >>> recs = import_labels("admin.jsonl", "doccano", label_map={"LL": "loaded_language"})  # doctest: +SKIP
     """
-    return import_annotations(path, fmt, label_map=label_map, known_devices=known_devices, source=source, offsets=offsets).records
+    return import_annotations(path, fmt, **options).records
 
 
 def import_annotations(
@@ -89,7 +76,14 @@ def import_annotations(
     source: str = "",
     offsets: str = "codepoints",
 ) -> ImportResult:
-    """As :func:`import_labels`, with the tasks skipped (a Label Studio task without a usable annotation).
+    """A Label Studio JSON export or a doccano JSONL file read as label records, with the tasks skipped (a
+    Label Studio task without a usable annotation).
+
+    ``label_map``: the tool's label names to ours. ``known_devices``: device names accepted (default: the
+    shipped taxonomy's). ``source``: the records' ``source`` field (default: the tool's name). ``offsets``:
+    how the tool counted them, ``codepoints`` (Python's characters) or ``utf16`` (UTF-16 code units, as
+    browser-based tools do: a character outside the Basic Multilingual Plane, an emoji, counts two);
+    converted to characters.
 
     Example:
         >>> result = import_annotations("export.json", "labelstudio")  # doctest: +SKIP
