@@ -117,6 +117,24 @@ def test_an_errors_file_in_a_folder_not_yet_made_is_written_there(tmp_path, tiny
     assert summary.errors == 1 and json.loads(errors.read_text())["id"] == "b"
 
 
+def test_drop_field_leaves_a_large_input_field_off_every_row(tmp_path, tiny_model_dir):
+    """A 280 KB `html` field was copied onto each of an article's sentence rows (an 865 MB CSV of one article)."""
+    from typer.testing import CliRunner
+
+    from stance.cli.main import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Canada is fine. Mexico too.", "html": "<p>" * 1000, "desk": "World"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    base = ["score", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--no-ner", "--workers", "1"]
+    r = CliRunner().invoke(app, [*base, "--drop-field", "html"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and all("html" not in row and row["desk"] == "World" for row in rows)
+    r = CliRunner().invoke(app, [*base, "--drop-field", "text", "--overwrite"])
+    assert r.exit_code == 2 and "--drop-field cannot drop text" in r.output
+
+
 def test_an_input_field_named_like_an_output_column_is_kept_with_a_prefix(tmp_path, tiny_model_dir):
     src = tmp_path / "in.jsonl"
     row = {"id": "a", "text": "Canada is fine.", "section": "Politics", "start": 3, "input_section": "World"}

@@ -198,6 +198,13 @@ def score(
         list[str] | None,
         typer.Option(metavar="TEXT", help="FIELD=VALUE set on every record that lacks it (repeatable), e.g. outlet=Herald"),
     ] = None,
+    drop_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="TEXT",
+            help="an input field not to carry onto the rows (repeatable), e.g. html: every sentence row would copy it",
+        ),
+    ] = None,
     outlet_from: Annotated[str | None, typer.Option(help="'parent': a .txt/.html file's folder name is its outlet")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="sentences per model batch")] = DEFAULTS.batch_size,
     workers: Annotated[
@@ -235,7 +242,14 @@ def score(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from stance.io.readers import FOLDER_SUFFIXES, InputPathError, check_encoding, check_paths, unread_in_folders
+    from stance.io.readers import (
+        FOLDER_SUFFIXES,
+        InputPathError,
+        check_drop_fields,
+        check_encoding,
+        check_paths,
+        unread_in_folders,
+    )
     from stance.io.writers import output_format
     from stance.pipeline.actors import PARTY_MEMBERS
     from stance.run.local import (
@@ -274,9 +288,15 @@ def score(
         if outlet_from not in (None, "parent"):
             raise ValueError(f"--outlet-from must be 'parent', not {outlet_from!r}")
         if engine == "ray" and (
-            meta or outlet_from or (text_column, id_column, encoding) != (_RUN.text_column, _RUN.id_column, _RUN.encoding)
+            meta
+            or drop_field
+            or outlet_from
+            or (text_column, id_column, encoding) != (_RUN.text_column, _RUN.id_column, _RUN.encoding)
         ):
-            raise ValueError("--meta, --outlet-from, --text-column, --id-column and --encoding are for the local engine")
+            raise ValueError(
+                "--meta, --drop-field, --outlet-from, --text-column, --id-column and --encoding are for the local engine"
+            )
+        check_drop_fields(drop_field or (), text_column, id_column)
         output_format(out)
         if id_from not in ("field", "line"):
             raise ValueError("--id-from must be 'field' or 'line'")
@@ -305,6 +325,7 @@ def score(
         text_column=text_column,
         id_column=id_column,
         meta=constant,
+        drop_fields=tuple(drop_field or ()),
         outlet_from=outlet_from,
     )
     try:  # the model is found and checked (a hub id: its snapshot), once: workers, resume and run.json all use this one

@@ -214,11 +214,14 @@ def iter_inputs(
     text_column: str = "text",
     id_column: str = "id",
     meta: dict[str, str] | None = None,
+    drop_fields: Collection[str] = (),
     outlet_from: str | None = None,
     exclude: Collection[Path] = (),
 ) -> Iterator[Article | InputError]:
     """Every record of every input, in a stable order (directories sorted by name). ``exclude``: resolved
     files or folders inside input folders that are not read (the run's own output and errors file).
+    ``drop_fields``: input fields left out (a page's HTML, which every sentence row would otherwise carry);
+    not ``id``, ``text`` or ``title``.
 
     Example:
         >>> for item in iter_inputs(["examples/articles.jsonl"]):  # doctest: +SKIP
@@ -230,6 +233,7 @@ def iter_inputs(
     if outlet_from not in (None, "parent"):
         raise ValueError(f"outlet_from must be 'parent' or None, not {outlet_from!r}")
     columns = {"text": text_column, "id": id_column}
+    check_drop_fields(drop_fields, text_column, id_column)
     seen: set[str] = set()
     for p in check_paths(paths, text_column=text_column, id_column=id_column, id_from=id_from):
         for label, (source, line, obj) in _iter_path(p, id_from, encoding=encoding, columns=columns, exclude=exclude):
@@ -237,7 +241,22 @@ def iter_inputs(
                 if outlet_from == "parent" and Path(source).suffix.lower() in _WHOLE_FILE_SUFFIXES:
                     obj.setdefault("outlet", Path(source).parent.name)
                 obj = {**(meta or {}), **obj}  # the record's own fields win over --meta
+                for name in drop_fields:
+                    obj.pop(name, None)
             yield _validate((source, line, obj), seen, max_chars, id_from, label)
+
+
+def check_drop_fields(names: Collection[str], text_column: str = "text", id_column: str = "id") -> tuple[str, ...]:
+    """``names`` as a tuple if each may be left out of the input (``--drop-field``); ValueError for the fields an
+    article needs.
+
+    Example:
+        >>> check_drop_fields(["html"])
+        ('html',)
+    """
+    if needed := sorted(set(names) & {"id", "text", "title", text_column, id_column}):
+        raise ValueError(f"--drop-field cannot drop {', '.join(needed)}: the article needs it")
+    return tuple(names)
 
 
 def check_encoding(encoding: str) -> str:

@@ -293,6 +293,7 @@ def _score_collection(
         text_column=options.text_column,
         id_column=options.id_column,
         meta=dict(options.meta),
+        drop_fields=options.drop_fields,
         outlet_from=options.outlet_from,
         exclude=own_files,
     )

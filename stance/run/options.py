@@ -50,6 +50,7 @@ class ScoreOptions:
     text_column: str = "text"  # of CSV and Parquet inputs
     id_column: str = "id"
     meta: tuple[tuple[str, str], ...] = ()  # constant fields for every record (--meta outlet=Herald)
+    drop_fields: tuple[str, ...] = ()  # input fields not carried onto the rows (--drop-field html)
     outlet_from: str | None = None  # "parent": a .txt/.html file's folder name is its outlet
     model_name: str | None = None  # the name as given ("active"), once ``model`` is pinned to its directory (see pin_model)
     model_version: str | None = None  # the pinned model's version hash
@@ -78,6 +79,8 @@ class ScoreOptions:
             "columns": [self.text_column, self.id_column],
             "meta": [list(kv) for kv in self.meta],
             "outlet_from": self.outlet_from,
+            # only where given: runs from before the option had no such key
+            **({"drop_fields": list(self.drop_fields)} if self.drop_fields else {}),
         }
 
     def fingerprint(self, inputs: Sequence[str], out: Path) -> str:
