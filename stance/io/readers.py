@@ -413,12 +413,12 @@ def _read_jsonl(file: Path | BinaryIO, source: str, *, doc_id: str = "", encodin
     if isinstance(file, Path):
         with open(file, "rb") as fh:
             utf16 = fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        if utf16:
-            with open(file, encoding="utf-16", newline="") as text:
+            fh.seek(0)
+            if utf16:
+                text = io.TextIOWrapper(fh, encoding="utf-16", newline="")
                 yield from jsonl_lines((line.encode("utf-8") for line in text), source)
-            return
-        with open(file, "rb") as fh:
-            yield from jsonl_lines(fh, source)
+            else:
+                yield from jsonl_lines(fh, source)
     else:
         yield from jsonl_lines(binary_lines(file), source)
 
