@@ -85,7 +85,7 @@ def rss_mb(pid: int) -> float | None:
         import psutil
 
         return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
-    except Exception:
+    except Exception:  # noqa: BLE001  (no psutil, or the process is gone: the RSS column stays blank)
         return None
 
 

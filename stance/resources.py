@@ -26,6 +26,17 @@ def config_path(name: str) -> Path:
     raise FileNotFoundError(f"shipped config {name!r} not found (looked in stance/_configs and configs/)")
 
 
+def cache_dir(kind: str) -> Path:
+    """The folder stance caches ``kind`` in (unpacked base weights, exported graphs, transfer sets):
+    ``$STANCE_CACHE/<kind>``, by default ``~/.cache/stance/<kind>``.
+
+    Example:
+        >>> cache_dir("openvino").name
+        'openvino'
+    """
+    return Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / kind
+
+
 def project_paths(path: str | Path) -> tuple[Path, ...]:
     """Where a path the user or a config names may be, in order: as given (from the working directory),
     then, when relative, from the project's root, so that ``../shared/data`` or

@@ -60,3 +60,30 @@ def test_bad_json_names_line(tmp_path):
     path = write_lines(tmp_path / "bad.jsonl", [GOOD, "{not json"])
     with pytest.raises(LabelFileError, match=r"bad.jsonl:2:"):
         list(read_label_file(path))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"devices": [{"start": 0, "end": 7, "label": "made_up"}]},
+        {"devices": [{"start": 0, "end": 99, "label": "unsourced_claim"}]},
+        {"devices": [{"start": 0, "end": 7, "label": "unsourced_claim", "text": "Critic"}]},
+        {"devices": [{"start": 0, "end": 7}]},
+        {"devices": [{"start": 0, "end": 7, "label": "unsourced_claim"}], "device_labels": []},
+        {"targets": [{"start": 0, "end": 7, "stance": "angry"}]},
+        {"targets": [{"start": "0", "end": 7}]},
+        {"targets": [{"start": 0, "end": 7}]},
+        {"targets": ["Critics"]},
+    ],
+)
+def test_validate_and_reading_apply_one_set_of_span_rules(tmp_path, change):
+    """`labels validate` and reading a label file once wrote the same rules twice, message for message;
+    now one function checks a span: the error reading raises is the first problem validate reports."""
+    from stance.labels.check import validate_label_file
+
+    path = write_lines(tmp_path / "bad.jsonl", [{**GOOD, **change}])
+    with pytest.raises(LabelFileError) as err:
+        list(read_label_file(path, known_devices=["unsourced_claim"], require_stance=True))
+    problems = validate_label_file(path, known_devices=["unsourced_claim"], require_stance=True)
+    assert problems, "validate passed a line that reading refuses"
+    assert problems[0].message.split(" (a new device?")[0] in str(err.value)

@@ -123,3 +123,33 @@ def test_an_output_named_for_another_format_is_refused(tmp_path, tiny_model_dir)
     assert r.exit_code == 2 and "name the file .jsonl" in " ".join(r.output.split()) and not (tmp_path / "o.csv").exists()
     r = CliRunner().invoke(app, ["evaluate", str(tiny_model_dir), "--data", str(src), "--out", str(tmp_path / "ev.xml")])
     assert r.exit_code == 2 and "name the file .json" in " ".join(r.output.split()) and not (tmp_path / "ev.xml").exists()
+
+
+def _run(src, out, model, *extra):
+    return CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(out), "--model", str(model), *extra])
+
+
+def test_reads_a_byte_order_mark_and_utf16_as_stance_score_does(tmp_path, tiny_model_dir):
+    """Notepad's UTF-8 with BOM failed line 1 as "not valid JSON"; PowerShell's UTF-16 failed every line."""
+    text = "\n".join(json.dumps(x, ensure_ascii=False) for x in LINES) + "\n"
+    for name, data in [("bom.jsonl", "\ufeff" + text), ("utf16.jsonl", text)]:
+        src = tmp_path / name
+        src.write_bytes(data.encode("utf-8") if name == "bom.jsonl" else data.encode("utf-16"))
+        out = tmp_path / f"out_{name}"
+        r = _run(src, out, tiny_model_dir)
+        assert r.exit_code == 0, r.output
+        assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [1, 2]
+
+
+def test_bytes_that_are_not_utf8_are_an_error_not_replaced(tmp_path, tiny_model_dir):
+    """The text was read with errors="replace": a cp1252 "é" became U+FFFD and was scored without a word."""
+    src = tmp_path / "in.jsonl"
+    bad = '{"text": "Caf\xe9 owners hailed Paris.", "targets": [{"start": 19, "end": 24}], "id": "c"}\n'.encode("cp1252")
+    src.write_bytes(json.dumps(LINES[0]).encode() + b"\n" + bad)
+    out = tmp_path / "out.jsonl"
+    r = _run(src, out, tiny_model_dir, "--on-error", "skip")
+    assert r.exit_code == 0, r.output
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [1]
+    [error] = [json.loads(x) for x in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    assert error["line"] == 2 and "invalid UTF-8" in error["reason"]
+    assert "\ufffd" not in out.read_text()

@@ -36,7 +36,8 @@ def test_score_options_and_service_settings_share_them() -> None:
 
 
 def test_scorer_and_commands_take_their_defaults_from_them() -> None:
-    from stance.cli.main import predict_stance, score
+    from stance.cli.predict_stance import predict_stance
+    from stance.cli.score import score
     from stance.pipeline.scorer import StanceScorer
     from stance.pipeline.sentences import DEFAULT_SPLITTER
 
@@ -99,3 +100,38 @@ def test_service_help_generates_the_backend_list() -> None:
     out = CliRunner().invoke(app, ["serve", "--help"], terminal_width=200).output
     assert "torch, openvino, onnx, onnx-int8 or auto [default: auto; env STANCE_BACKEND]" in out
     assert "[default: 64; env STANCE_BATCH_SIZE]" in out
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"party_members": "members"}, "party_members must be one of party, separate"),
+        ({"backend": "tensorrt"}, "backend must be one of auto, torch"),
+        ({"id_from": "row"}, "id_from must be 'field' or 'line'"),
+        ({"outlet_from": "folder"}, "outlet_from must be 'parent'"),
+        ({"encoding": "utf-9"}, "unknown text encoding"),
+        ({"workers": 0}, "workers must be an int of at least 1"),
+        ({"shard_articles": 0}, "shard_articles must be"),
+        ({"batch_size": 0}, "batch_size must be at least 1"),
+    ],
+)
+def test_score_options_are_checked_when_made(bad, message) -> None:
+    """A library caller's `ScoreOptions(party_members="x")` was checked by nothing but the CLI: the error
+    came from inside a worker once the model was loaded."""
+    with pytest.raises(ValueError, match=message):
+        ScoreOptions(**bad)
+
+
+def test_the_service_and_score_share_one_check() -> None:
+    for cls in (PipelineSettings, ServiceSettings, ScoreOptions):
+        with pytest.raises(ValueError, match="party_members must be one of party, separate, not 'x'"):
+            cls(party_members="x")
+
+
+def test_a_scorer_is_built_from_the_settings(tiny_model_dir) -> None:
+    from stance.pipeline.scorer import StanceScorer
+
+    options = ScoreOptions(model=str(tiny_model_dir), use_ner=False, party_members="separate", batch_size=7, backend="torch")
+    scorer = StanceScorer.from_settings(options.pipeline)
+    assert (scorer.batch_size, scorer.finder.use_ner, scorer.finder.party_members) == (7, False, "separate")
+    assert options.pipeline == PipelineSettings(str(tiny_model_dir), (), False, "separate", "cpu", "torch", 7)

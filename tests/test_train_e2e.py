@@ -255,3 +255,14 @@ def test_a_teacher_file_that_no_longer_fits_the_data_stops_training(tmp_path):
         add_cached_teacher_probs(records, path, min_found=0.9)
     [record] = add_cached_teacher_probs(records, path)  # a sample (a retrain's replay): no minimum
     assert record.meta["teacher_probs"] == [[0.7, 0.2, 0.1]]
+
+
+def test_python_m_training_train_is_stance_train(tmp_path, capsys):
+    """`python -m training.train` had an argparse copy of `stance train` without its checks: a missing
+    config gave a traceback. It is now the command itself."""
+    from training.train import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path / "nosuch.yaml")])
+    assert exc.value.code == 2
+    assert "does not exist" in capsys.readouterr().out

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from training.convert import DEFAULT_DATA_DIR
+
 CALIBRATION_OBJECTIVES = ("nll", "worst_ece")  # stance_calibration: training.metrics.fit_temperature, fit_temperature_worst_ece
 
 
@@ -83,7 +85,7 @@ class TrainConfig:
         },
     )
     output_dir: str = field(default="runs/default", metadata={"help": "checkpoints, logs and the final model"})
-    data_dir: str = field(default="../shared/data", metadata={"help": "where the public datasets live"})
+    data_dir: str = field(default=DEFAULT_DATA_DIR, metadata={"help": "where the public datasets live"})
     train: tuple[DataSpec, ...] = ()
     dev: tuple[DataSpec, ...] = field(default=(), metadata={"help": "evaluated each epoch; early stopping"})
     transfer: tuple[DataSpec, ...] = field(
@@ -323,5 +325,5 @@ def read_training_data(model_dir: str | Path) -> TrainingData | None:
     return TrainingData(
         train=tuple(spec(x, f"{path}: train[{i}]") for i, x in enumerate(raw.get("train", []))),
         dev=tuple(spec(x, f"{path}: dev[{i}]") for i, x in enumerate(raw.get("dev", []))),
-        data_dir=str(raw.get("data_dir") or "../shared/data"),
+        data_dir=str(raw.get("data_dir") or DEFAULT_DATA_DIR),
     )

@@ -26,6 +26,7 @@ import numpy as np
 
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
+from training.convert import DEFAULT_DATA_DIR
 from training.convert.allsides import text_hash
 
 logger = logging.getLogger("stance.distill_features")
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("teacher", help="the teacher model directory")
     parser.add_argument("--data", action="append", required=True, help="SOURCE:SPLIT whose targets to read, repeatable")
-    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", required=True, help="the .npz to write")
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)

@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from stance.labels.format import LabelRecord
 from stance.labels.taxonomy import FIXED_DEVICES
-from stance.model.encoding import Encoded, decode_spans, encode_batch
+from stance.model.encoding import DEFAULT_DEVICE_THRESHOLD, PROPAGANDA_SPAN, Encoded, decode_spans, encode_batch
 from stance.model.modeling import StanceModel
 from training.config import CALIBRATION_OBJECTIVES
 from training.convert.allsides import chosen_by_model
@@ -29,35 +29,71 @@ from training.metrics import (
     stance_metrics,
 )
 
-SI_LABEL = "propaganda_span"  # the auxiliary label-agnostic PTC span label
+SI_LABEL = PROPAGANDA_SPAN  # the auxiliary label-agnostic PTC span label
 FIXED_FRAMING = "framing"
 
 
 @dataclass
 class RawPredictions:
-    """Model outputs for records, kept so that spans can be decoded again with other thresholds."""
+    """Model outputs for records, kept so that spans can be decoded again with other thresholds.
+
+    ``windowed``: the stance probabilities of each gold target that the maximum length cut off its
+    sentence, by (record number, target number), read from a window around it as ``stance score``
+    reads it (:meth:`StanceModel.stance_in_windows`).
+
+    Example:
+        >>> [(gold, probs.argmax()) for _, gold, probs in predict_raw(model, dev).gold_stance()]  # doctest: +SKIP
+        [('negative', 0), ('neutral', 1)]
+    """
 
     records: list[LabelRecord]
     encoded: list[Encoded]
     stance: list[np.ndarray]
     devices: list[np.ndarray]
+    windowed: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+
+    def target_stance(self, i: int, j: int) -> np.ndarray | None:
+        """Stance probabilities of record ``i``'s target ``j`` as users get them (None where no window
+        could hold it, which needs an absurdly small maximum length)."""
+        slot = self.encoded[i].target_slots[j]
+        return self.stance[i][slot] if slot is not None else self.windowed.get((i, j))
+
+    def gold_stance(self) -> Iterator[tuple[int, str, np.ndarray | None]]:
+        """``(record number, gold label, probabilities)`` of every target with a gold stance: the one
+        reading of predicted stance that evaluation, calibration and the retrain gate share."""
+        for i, r in enumerate(self.records):
+            for j, t in enumerate(r.targets):
+                if t.stance is not None:
+                    yield i, t.stance, self.target_stance(i, j)
+
+    def calibrated(self, calibrate: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Rescale every stance probability in place (``calibrate``: e.g. ``InferenceSettings.calibrate``)."""
+        self.stance = [calibrate(sp) for sp in self.stance]
+        self.windowed = {k: calibrate(p[None])[0] for k, p in self.windowed.items()}
 
 
 def predict_raw(model: StanceModel, records: Sequence[LabelRecord], batch_size: int = 64) -> RawPredictions:
     """Run the model once over records (their gold targets are the targets); a model saved with
-    ``one_target_per_pass`` (a teacher) gives each target's stance from a pass of its own."""
+    ``one_target_per_pass`` (a teacher) gives each target's stance from a pass of its own. A target
+    past the maximum length is read from a window around it, as users get it.
+
+    Example:
+        >>> raw = predict_raw(model, records)  # doctest: +SKIP
+        >>> evaluate_raw(raw, model)["stance"]["macro_f1"]  # doctest: +SKIP
+        0.81
+    """
     records = list(records)
     texts = [r.text for r in records]
-    encoded = encode_batch(
-        model.tokenizer, texts, [[(t.start, t.end) for t in r.targets] for r in records], max_length=model.config.max_seq_length
-    )
+    spans = [[(t.start, t.end) for t in r.targets] for r in records]
+    encoded = encode_batch(model.tokenizer, texts, spans, max_length=model.config.max_seq_length)
     stance, devices = [], []
     for sp, dp in model.run(encoded, batch_size=batch_size):
         stance.append(sp)
         devices.append(dp)
     if getattr(model.config, "one_target_per_pass", False):
         stance = stance_one_target_per_pass(model, texts, encoded, batch_size=batch_size)
-    return RawPredictions(records, encoded, stance, devices)
+    windowed = model.stance_in_windows(texts, spans, encoded, batch_size=batch_size)
+    return RawPredictions(records, encoded, stance, devices, windowed)
 
 
 def stance_one_target_per_pass(
@@ -85,15 +121,12 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: Mapping[st
     thresholds = model.config.device_thresholds if thresholds is None else thresholds
     labels = model.stance_labels
     gold_st, pred_st, probs_st, gold_ece = [], [], [], []
-    for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
-        for t, slot in zip(r.targets, enc.target_slots):
-            if t.stance is None:
-                continue
-            gold_st.append(t.stance)
-            pred_st.append(labels[int(sp[slot].argmax())] if slot is not None else "neutral")
-            if slot is not None:  # a target past the cut has no probabilities: counted neutral for F1, not in the ECE
-                probs_st.append(sp[slot])
-                gold_ece.append(labels.index(t.stance))
+    for _, gold, p in raw.gold_stance():
+        gold_st.append(gold)
+        pred_st.append(labels[int(p.argmax())] if p is not None else "neutral")
+        if p is not None:  # no window held it (not with a sane max_seq_length): counted neutral for F1, not in the ECE
+            probs_st.append(p)
+            gold_ece.append(labels.index(gold))
     out: dict = {}
     if gold_st:
         out["stance"] = stance_metrics(gold_st, pred_st)
@@ -213,7 +246,7 @@ def limit_flagged(
         current = device_f1s(thresholds)
         lower, level = [], []  # raises that remove share; raises that keep it (several labels flag the same sentences)
         for label in FIXED_DEVICES:
-            higher = [g for g in RAISE_GRID if g > thresholds.get(label, 0.5)]
+            higher = [g for g in RAISE_GRID if g > thresholds.get(label, DEFAULT_DEVICE_THRESHOLD)]
             if not higher:
                 continue
             trial_thresholds = {**thresholds, label: higher[0]}
@@ -243,11 +276,10 @@ def calibrate_stance(raws: Sequence[RawPredictions], model: StanceModel, objecti
     groups = []
     for raw in raws:
         probs, gold = [], []
-        for r, enc, sp in zip(raw.records, raw.encoded, raw.stance):
-            for t, slot in zip(r.targets, enc.target_slots):
-                if t.stance is not None and slot is not None:
-                    probs.append(sp[slot])
-                    gold.append(labels.index(t.stance))
+        for _, label, p in raw.gold_stance():
+            if p is not None:
+                probs.append(p)
+                gold.append(labels.index(label))
         if gold:
             groups.append((np.array(probs), gold))
     if not groups:
@@ -259,7 +291,7 @@ def calibrate_stance(raws: Sequence[RawPredictions], model: StanceModel, objecti
     model.config.stance_temperature = temperature
     settings = model.settings
     for raw in raws:
-        raw.stance = [settings.calibrate(sp) for sp in raw.stance]
+        raw.calibrated(settings.calibrate)
     return temperature
 
 

@@ -175,13 +175,10 @@ def _stats(
     n = len(doc_index)
     confusion = np.zeros((n, 3, 3))
     any_stance = False
-    for r, d, enc, sp in zip(raw.records, docs, raw.encoded, raw.stance):
-        for t, slot in zip(r.targets, enc.target_slots):
-            if t.stance is None:
-                continue
-            any_stance = True
-            pred = labels[int(sp[slot].argmax())] if slot is not None else "neutral"
-            confusion[doc_index[d], STANCE_LABELS.index(t.stance), STANCE_LABELS.index(pred)] += 1
+    for i, gold, p in raw.gold_stance():
+        any_stance = True
+        pred = labels[int(p.argmax())] if p is not None else "neutral"
+        confusion[doc_index[docs[i]], STANCE_LABELS.index(gold), STANCE_LABELS.index(pred)] += 1
     names = model.config.device_labels
     spans = {c: np.zeros((n, 4)) for c in channels}
     flags = {c: np.zeros((n, 2)) for c in free}

@@ -109,8 +109,8 @@ def retrain(options: RetrainOptions) -> RetrainResult:
 
     from stance.labels.taxonomy import Taxonomy
     from stance.model.modeling import StanceModel
-    from stance.store.model_files import resolve_model
-    from stance.store.registry import SHIPPED, ModelRegistry, file_sha256
+    from stance.store.model_files import file_sha256, resolve_model
+    from stance.store.registry import SHIPPED, ModelRegistry
     from training.evaluate import evaluate_raw, headline, predict_raw
     from training.gate import compare_models
     from training.train import fit, training_device, tune_on_dev
@@ -429,6 +429,8 @@ def grow_device_head(model, labels: tuple[str, ...]) -> None:
     import torch
     from torch import nn
 
+    from stance.model.encoding import DEFAULT_DEVICE_THRESHOLD
+
     network = model.network
     config = network.config
     if dup := [x for x in labels if x in config.device_labels]:
@@ -447,7 +449,7 @@ def grow_device_head(model, labels: tuple[str, ...]) -> None:
             head.bias[rows] = mean_b
     network.device_head = head
     config.device_labels = [*config.device_labels, *labels]
-    config.device_thresholds = {**config.device_thresholds, **{x: 0.5 for x in labels}}
+    config.device_thresholds = {**config.device_thresholds, **{x: DEFAULT_DEVICE_THRESHOLD for x in labels}}
 
 
 @dataclass(frozen=True)

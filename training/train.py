@@ -638,15 +638,16 @@ def _asdict(config: TrainConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
+    """``python -m training.train CONFIG [--output-dir DIR] [--resume]``: ``stance train`` itself (one
+    command, with its checks and messages), for where the ``stance`` script is not on the PATH."""
+    import sys
 
-    parser = argparse.ArgumentParser(description="Train a stance + framing-device model from a YAML config.")
-    parser.add_argument("config", help="YAML training config, e.g. configs/default.yaml")
-    parser.add_argument("--output-dir", help="overrides output_dir of the config")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output directory")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    train(TrainConfig.from_yaml(args.config, output_dir=args.output_dir), resume=args.resume)
+    import typer
+
+    from stance.cli.main import app
+
+    command = typer.main.get_command(app).commands["train"]  # type: ignore[attr-defined]
+    command(sys.argv[1:] if argv is None else argv, prog_name="python -m training.train")
 
 
 if __name__ == "__main__":

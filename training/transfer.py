@@ -22,7 +22,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
 import random
 import re
 import shutil
@@ -34,6 +33,7 @@ from typing import Any
 
 from stance.io.atomic import atomic_path
 from stance.labels.format import LabelRecord, TargetLabel
+from stance.resources import cache_dir
 from training.config import read_yaml_settings
 from training.convert.allsides import article_split, article_texts, sentence_text, text_hash
 
@@ -101,11 +101,7 @@ def cache_path(config: TransferConfig, teacher_version: str) -> Path:
     if not config.skip_articles:
         del key_fields["skip_articles"]  # added later: configs without it keep their cache key
     key = json.dumps({**key_fields, "output": "", "cache_dir": "", "teacher_version": teacher_version}, sort_keys=True)
-    root = (
-        Path(config.cache_dir)
-        if config.cache_dir
-        else Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "transfer"
-    )
+    root = Path(config.cache_dir) if config.cache_dir else cache_dir("transfer")
     return root / f"transfer-{hashlib.sha1(key.encode()).hexdigest()[:16]}.jsonl.gz"
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,11 +197,11 @@ def compare_scores(
     notes: list[str] = []
     frame = read_scores(data)
     table = prepare_table(frame, by, notes)
-    rename_actors(table, notes, merges=merges, rollup=rollup, registry=registry)
+    table = rename_actors(table, notes, merges=merges, rollup=rollup, registry=registry)
     if only is not None:
-        keep_actors(table, only, notes)
-    table.groups = group_counts(table.sentences, table.mentions)
-    check_group_sizes(table, by, drop_small_groups, notes)
+        table = keep_actors(table, only, notes)
+    table = replace(table, groups=group_counts(table.sentences, table.mentions))
+    table = check_group_sizes(table, by, drop_small_groups, notes)
 
     conf = matrix_for(data, method=method, model=model, confusion=confusion, notes=notes)
     methods = ["cc"] + (["acc"] if conf is not None else [])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,10 +38,11 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
 _SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Table:
     """Sentences, mentions and devices of the kept sentences, with group and article codes. ``row`` in
-    ``mentions`` and ``devices`` is the sentence's row in ``sentences``; ``label`` indexes STANCE_LABELS."""
+    ``mentions`` and ``devices`` is the sentence's row in ``sentences``; ``label`` indexes STANCE_LABELS.
+    Each step of ``stance compare`` returns a new table (``dataclasses.replace``), never changes one."""
 
     sentences: pd.DataFrame  # doc_id, sentence_id, text, group, article
     mentions: pd.DataFrame  # row, actor, label, p_negative, p_neutral, p_positive, start, end
@@ -258,34 +259,36 @@ def rename_actors(
     merges: Mapping[str, str] | None = None,
     rollup: str | None = None,
     registry: ActorRegistry | None = None,
-) -> None:
-    """Count each mention under its final name, in place: first the actor file's ``merges`` (name -> the name
+) -> Table:
+    """The table with each mention counted under its final name: first the actor file's ``merges`` (name -> the name
     to count it under), then with ``rollup="affiliation"`` the top of its affiliation chain in ``registry``
     (the shipped registry when None). ValueError for another ``rollup``.
 
     Example:
-        >>> rename_actors(table, notes, merges={"Putin": "Vladimir Putin"}, rollup="affiliation")  # doctest: +SKIP
+        >>> table = rename_actors(table, notes, merges={"Putin": "Vladimir Putin"}, rollup="affiliation")  # doctest: +SKIP
     """
     if rollup not in (None, *ROLLUPS):
         raise ValueError(f"--rollup must be 'none' or 'affiliation', got {rollup!r}")
+    actors = table.mentions["actor"]
     if merges:
-        merged = table.mentions["actor"].isin(list(merges))
-        table.mentions["actor"] = table.mentions["actor"].map(lambda a: merges.get(a, a))
+        merged = actors.isin(list(merges))
+        actors = actors.map(lambda a: merges.get(a, a))
         notes.append(f"{int(merged.sum()):,} mentions counted under another name by the actor file's merges")
     if rollup == "affiliation":
         if registry is None:
             from stance.pipeline.actor_registry import ActorRegistry
 
             registry = ActorRegistry.load()
-        table.mentions["actor"] = table.mentions["actor"].map(affiliation_map(table.mentions["actor"].unique(), registry))
+        actors = actors.map(affiliation_map(actors.unique(), registry))
+    return replace(table, mentions=table.mentions.assign(actor=actors))
 
 
-def keep_actors(table: Table, only: Iterable[str], notes: list[str]) -> None:
-    """Keep the mentions of the actors in ``only``, in place; a name not in the input gets a note (with the
-    closest names), and ValueError when none is.
+def keep_actors(table: Table, only: Iterable[str], notes: list[str]) -> Table:
+    """The table with the mentions of the actors in ``only`` alone; a name not in the input gets a note (with
+    the closest names), and ValueError when none is.
 
     Example:
-        >>> keep_actors(table, ["Russia", "Ukraine"], notes)  # doctest: +SKIP
+        >>> table = keep_actors(table, ["Russia", "Ukraine"], notes)  # doctest: +SKIP
     """
     wanted = set(only)
     names = sorted(set(table.mentions["actor"]))
@@ -296,19 +299,19 @@ def keep_actors(table: Table, only: Iterable[str], notes: list[str]) -> None:
         notes.append(f"--only {name!r}: no actor of that name in the input{hint}")
     if unknown and not wanted & set(names):
         raise ValueError(f"none of the --only actors is in the input: {', '.join(unknown)}")
-    table.mentions = table.mentions[table.mentions["actor"].isin(wanted)].reset_index(drop=True)
+    return replace(table, mentions=table.mentions[table.mentions["actor"].isin(wanted)].reset_index(drop=True))
 
 
-def check_group_sizes(table: Table, by: str, drop: bool, notes: list[str]) -> None:
-    """Groups with a single article cannot be resampled: ValueError naming them, or with ``drop`` leave them
-    out of ``table`` in place (with a note); ValueError when every group has a single article.
+def check_group_sizes(table: Table, by: str, drop: bool, notes: list[str]) -> Table:
+    """Groups with a single article cannot be resampled: ValueError naming them, or with ``drop`` the table
+    without them (with a note); ValueError when every group has a single article.
 
     Example:
-        >>> check_group_sizes(table, "outlet", drop=True, notes=notes)  # doctest: +SKIP
+        >>> table = check_group_sizes(table, "outlet", drop=True, notes=notes)  # doctest: +SKIP
     """
     small = table.groups[table.groups["n_articles"] < 2]
     if small.empty:
-        return
+        return table
     listed = ", ".join(repr(g) for g in small["group"][:10]) + (" ..." if len(small) > 10 else "")
     if not drop:
         raise ValueError(
@@ -320,14 +323,15 @@ def check_group_sizes(table: Table, by: str, drop: bool, notes: list[str]) -> No
     keep = ~table.sentences["group"].isin(set(small["group"]))
     rows = np.flatnonzero(keep.to_numpy())
     renumber = pd.Series(np.arange(len(rows)), index=rows)
-    table.sentences = table.sentences[keep].reset_index(drop=True)
+    sentences = table.sentences[keep].reset_index(drop=True)
+    kept = {}
     for name in ("mentions", "devices"):
         part = getattr(table, name)
         part = part[part["row"].isin(renumber.index)].copy()
         part["row"] = renumber[part["row"]].to_numpy()
-        setattr(table, name, part.reset_index(drop=True))
-    table.groups = group_counts(table.sentences, table.mentions)
+        kept[name] = part.reset_index(drop=True)
     notes.append(f"{len(small)} group(s) with a single article were left out: {listed}")
+    return Table(sentences, kept["mentions"], kept["devices"], group_counts(sentences, kept["mentions"]))
 
 
 def _day_month_ambiguous(values: pd.Series) -> list[str]:

@@ -65,7 +65,10 @@ def compare(
     ] = 30,
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
 ) -> None:
-    """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals."""
+    """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals.
+
+    Example: stance compare scores.parquet --by outlet --out report
+    """
     from stance.analysis.compare import compare_scores
     from stance.analysis.measures import METHODS
     from stance.analysis.report import write_report

@@ -26,6 +26,8 @@ from pathlib import Path, PurePath
 from typing import Any, BinaryIO, Protocol, TypeVar
 
 MAX_CHARS = 1_000_000
+ID_FROM: tuple[str, ...] = ("field", "line")
+"""Where an article's id comes from: its ``id`` field, or its file and line (``file:line``)."""
 PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
 KNOWN_FIELDS = ("id", "title", "outlet", "date", "url")
 RawRecord = tuple[str, int, Any]  # (source, line, the parsed object or an InputError), before validation
@@ -205,6 +207,25 @@ def _check_columns(path: Path, names: list[str], text_column: str, id_column: st
         )
 
 
+def check_id_from(id_from: str) -> None:
+    """A ValueError unless ``id_from`` is one of :data:`ID_FROM`.
+
+    Example:
+        >>> check_id_from("row")
+        Traceback (most recent call last):
+        ...
+        ValueError: id_from must be 'field' or 'line', not 'row'
+    """
+    if id_from not in ID_FROM:
+        raise ValueError(f"id_from must be 'field' or 'line', not {id_from!r}")
+
+
+def check_outlet_from(outlet_from: str | None) -> None:
+    """A ValueError unless ``outlet_from`` is None or ``"parent"`` (a file's folder name is its outlet)."""
+    if outlet_from not in (None, "parent"):
+        raise ValueError(f"outlet_from must be 'parent' or None, not {outlet_from!r}")
+
+
 def iter_inputs(
     paths: list[str],
     *,
@@ -227,11 +248,9 @@ def iter_inputs(
         >>> for item in iter_inputs(["examples/articles.jsonl"]):  # doctest: +SKIP
         ...     print(item.id)
     """
-    if id_from not in ("field", "line"):
-        raise ValueError("id_from must be 'field' or 'line'")
+    check_id_from(id_from)
     check_encoding(encoding)
-    if outlet_from not in (None, "parent"):
-        raise ValueError(f"outlet_from must be 'parent' or None, not {outlet_from!r}")
+    check_outlet_from(outlet_from)
     columns = {"text": text_column, "id": id_column}
     check_drop_fields(drop_fields, text_column, id_column)
     seen: set[str] = set()
@@ -401,6 +420,19 @@ def binary_lines(handle: Any, chunk: int = 1 << 20) -> Iterator[bytes]:
         yield buffer
 
 
+def read_jsonl(path: str | Path) -> Iterator[RawRecord]:
+    """``(source, line number, object or InputError)`` for each non-blank line of a JSONL file, read as
+    ``stance score`` reads one: UTF-8 (a byte-order mark dropped), or UTF-16 where the file starts with
+    its mark; bytes that are not UTF-8 and malformed JSON come as an :class:`InputError` for the line,
+    never replaced or skipped.
+
+    Example:
+        >>> next(read_jsonl("examples/articles.jsonl"))[1]
+        1
+    """
+    return _read_jsonl(Path(path), str(path))
+
+
 def _opened(file: Path | BinaryIO) -> Any:
     """A context giving the binary file: ``file`` opened when it is a path, else ``file`` itself (its
     opener closes it)."""
@@ -504,7 +536,7 @@ def _read_parquet(file: Path | BinaryIO, source: str, *, doc_id: str = "", encod
 
     try:
         pf = pq.ParquetFile(file)
-    except Exception as exc:  # pyarrow raises several types for a broken file
+    except Exception as exc:  # noqa: BLE001  (pyarrow raises several types for a broken file)
         raise InputPathError(f"{source}: not a readable Parquet file ({exc})") from None
     row = 0
     for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
@@ -518,7 +550,7 @@ def _parquet_columns(path: Path) -> list[str]:
 
     try:
         return pq.read_schema(path).names
-    except Exception as exc:  # pyarrow raises several types for a broken file
+    except Exception as exc:  # noqa: BLE001  (pyarrow raises several types for a broken file)
         raise InputPathError(f"{path}: not a readable Parquet file ({exc})") from None
 
 
@@ -668,6 +700,9 @@ class Format:
             raise ValueError(f"format {self.name!r}: suffixes must be lower case and start with a dot, not {self.suffixes!r}")
 
 
+# A plain dict of entries, the project's one registry pattern (splitters, backends, input formats, dataset
+# converters): adding a component is one entry here. Not spaCy's `catalogue`: nothing is plugged in from other
+# packages (no entry points), and a dict reads in one place.
 INPUT_FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
@@ -736,8 +771,7 @@ def validate_record(
         >>> validate_record({"id": "a2", "text": " "}, set()).reason
         "missing or empty 'text'"
     """
-    if id_from not in ("field", "line"):
-        raise ValueError("id_from must be 'field' or 'line'")
+    check_id_from(id_from)
     return _validate((source, line, obj), seen, max_chars, id_from)
 
 

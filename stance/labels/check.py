@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.io.readers import NotUtf8Error, json_error, utf8_lines
-from stance.labels.format import STANCE_LABELS, span_problem
+from stance.labels.format import check_span
 
 KINDS = ("encoding", "json", "format", "unknown_label", "offsets", "text_mismatch", "duplicate", "contradiction")
 WARNING_KINDS = ("overlap",)
@@ -210,51 +210,30 @@ def _check_line(obj: dict[str, Any], text: str, known: set[str], require_stance:
             continue
         for i, item in enumerate(items):
             where = f"{key}[{i}]"
-            if not isinstance(item, dict):
-                add("format", f"{where} must be an object")
-                continue
-            for field in item:
-                if (match := _misspelt(field, SPAN_KEYS[key])) is not None:
-                    add("format", f"{where}: unknown key {field!r}: did you mean {match!r}?")
-            start, end = item.get("start"), item.get("end")
-            if not isinstance(start, int) or isinstance(start, bool) or not isinstance(end, int) or isinstance(end, bool):
-                add("format", f"{where}: 'start' and 'end' must be integers")
-                continue
-            if problem := span_problem(start, end, text):
-                add("offsets", f"{where}: {problem}")
-                continue
-            if "text" in item and item["text"] != text[start:end]:
-                add(
-                    "text_mismatch",
-                    f"{where}: span text {item['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}",
-                )
+            if isinstance(item, dict):
+                for field in item:
+                    if (match := _misspelt(field, SPAN_KEYS[key])) is not None:
+                        add("format", f"{where}: unknown key {field!r}: did you mean {match!r}?")
             if key == "targets":
-                stance = item.get("stance")
-                if stance is None:
-                    if require_stance:
-                        add("format", f"{where}: 'stance' is missing")
+                target = check_span(item, text, where, kind="target", require_stance=require_stance, report=add)
+                if target is None or target.stance is None:
                     continue
-                if stance not in STANCE_LABELS:
-                    add("unknown_label", f"{where}: unknown stance {stance!r} (expected one of {', '.join(STANCE_LABELS)})")
-                    continue
-                if (start, end) in stances:
-                    if stances[(start, end)] == stance:
-                        add("duplicate", f"{where}: target {start}-{end} is labelled twice")
+                span, stance = (target.start, target.end), target.stance
+                if span in stances:
+                    if stances[span] == stance:
+                        add("duplicate", f"{where}: target {span[0]}-{span[1]} is labelled twice")
                     else:
-                        add("contradiction", f"{where}: target {start}-{end} is both {stances[(start, end)]!r} and {stance!r}")
+                        add("contradiction", f"{where}: target {span[0]}-{span[1]} is both {stances[span]!r} and {stance!r}")
                     continue
-                stances[(start, end)] = stance
+                stances[span] = stance
             else:
-                label = item.get("label")
-                if not isinstance(label, str):
-                    add("format", f"{where}: 'label' is missing")
+                device = check_span(
+                    item, text, where, kind="device", known=known, line_labels=device_labels, report=add, unknown_hint=_ADD_DEVICE
+                )
+                if device is None:
                     continue
-                if label not in known:
-                    add("unknown_label", f"{where}: unknown device label {label!r}{_ADD_DEVICE.format(label=label)}")
-                elif device_labels is not None and label not in device_labels:
-                    add("format", f"{where}: device label {label!r} is not in this line's 'device_labels'")
-                if (start, end, label) in seen_devices:
-                    add("duplicate", f"{where}: device span {start}-{end} {label!r} is labelled twice")
-                seen_devices.add((start, end, label))
+                if (device.start, device.end, device.label) in seen_devices:
+                    add("duplicate", f"{where}: device span {device.start}-{device.end} {device.label!r} is labelled twice")
+                seen_devices.add((device.start, device.end, device.label))
     _check_overlaps(list(seen_devices), add)
     return stances

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -88,23 +88,27 @@ class LabelRecord:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("'text' is missing or empty")
         known = set(known_devices) if known_devices is not None else None
-        targets = tuple(
-            _span(t, text, "targets", i, kind="target", require_stance=require_stance)
-            for i, t in enumerate(_list(obj, "targets"))
-        )
-        devices = tuple(_span(d, text, "devices", i, kind="device", known=known) for i, d in enumerate(_list(obj, "devices")))
         device_labels = obj.get("device_labels")
         if device_labels is not None:
             if not isinstance(device_labels, list) or not all(isinstance(x, str) for x in device_labels):
                 raise ValueError("'device_labels' must be a list of label names")
             if known is not None and (unknown := sorted(set(device_labels) - known)):
                 raise ValueError(f"'device_labels' names unknown device labels {unknown}")
-            for d in devices:
-                if d.label not in device_labels:
-                    raise ValueError(f"device label {d.label!r} is not in this line's 'device_labels'")
             device_labels = tuple(device_labels)
-        elif "devices" not in obj:
+        line_labels = device_labels  # None: every label allowed
+        if device_labels is None and "devices" not in obj:
             device_labels = ()  # not annotated for devices at all
+        # check_span raises the first problem here, so no span is None (the filter only narrows the type)
+        targets = tuple(
+            t
+            for i, item in enumerate(_list(obj, "targets"))
+            if (t := check_span(item, text, f"targets[{i}]", kind="target", require_stance=require_stance)) is not None
+        )
+        devices = tuple(
+            d
+            for i, item in enumerate(_list(obj, "devices"))
+            if (d := check_span(item, text, f"devices[{i}]", kind="device", known=known, line_labels=line_labels)) is not None
+        )
         meta = {k: v for k, v in obj.items() if k not in _FIELDS}
         return cls(
             text=text,
@@ -121,6 +125,12 @@ class LabelRecord:
         return tuple(taxonomy) if self.device_labels is None else self.device_labels
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a line of the label format (each span with its own ``text``), which :meth:`from_dict` reads back.
+
+        Example:
+            >>> LabelRecord("Putin spoke.", (TargetLabel(0, 5, "neutral"),), device_labels=()).to_dict()
+            {'text': 'Putin spoke.', 'targets': [{'start': 0, 'end': 5, 'text': 'Putin', 'stance': 'neutral'}]}
+        """
         out: dict[str, Any] = {"text": self.text}
         # each span's own text too: a file whose offsets were shifted later (another tool's counting) fails the check
         out["targets"] = [
@@ -153,60 +163,97 @@ def _list(obj: dict, key: str) -> list:
     return value
 
 
+Report = Callable[[str, str], None]
+"""``report(category, message)``: what :func:`check_span` does with each problem it finds."""
+
+
+def raise_problem(category: str, message: str) -> None:
+    """The default :data:`Report`: the first problem is a ValueError."""
+    raise ValueError(message)
+
+
 @overload
-def _span(
+def check_span(
     item: Any,
     text: str,
-    key: str,
-    index: int,
+    where: str,
     *,
     kind: Literal["target"],
     known: set[str] | None = None,
+    line_labels: Collection[str] | None = None,
     require_stance: bool = False,
-) -> TargetLabel: ...
+    report: Report = raise_problem,
+    unknown_hint: str = "",
+) -> TargetLabel | None: ...
 @overload
-def _span(
+def check_span(
     item: Any,
     text: str,
-    key: str,
-    index: int,
+    where: str,
     *,
     kind: Literal["device"],
     known: set[str] | None = None,
+    line_labels: Collection[str] | None = None,
     require_stance: bool = False,
-) -> DeviceLabel: ...
-def _span(
+    report: Report = raise_problem,
+    unknown_hint: str = "",
+) -> DeviceLabel | None: ...
+def check_span(
     item: Any,
     text: str,
-    key: str,
-    index: int,
+    where: str,
     *,
     kind: str,
     known: set[str] | None = None,
+    line_labels: Collection[str] | None = None,
     require_stance: bool = False,
-) -> TargetLabel | DeviceLabel:
-    where = f"{key}[{index}]"
+    report: Report = raise_problem,
+    unknown_hint: str = "",
+) -> TargetLabel | DeviceLabel | None:
+    """One target or device span of a label line, checked: the rules that reading a label file
+    (:meth:`LabelRecord.from_dict`, the first problem raised) and ``stance labels validate`` (every
+    problem collected) share. Each problem goes to ``report(category, message)``; returns the label,
+    or None where the span cannot be used (with a ``report`` that does not raise). ``known``: the
+    device labels allowed; ``line_labels``: the line's own ``device_labels``; ``unknown_hint``: added
+    to an unknown device's message (``{label}`` filled in).
+
+    Example:
+        >>> check_span({"start": 0, "end": 5, "stance": "neutral"}, "Putin spoke.", "targets[0]", kind="target")
+        TargetLabel(start=0, end=5, stance='neutral')
+        >>> found = []
+        >>> check_span({"start": 0, "end": 9, "stance": "nice"}, "Putin.", "targets[0]", kind="target",
+        ...            report=lambda category, message: found.append(category))
+        >>> found
+        ['offsets']
+    """
     if not isinstance(item, dict):
-        raise ValueError(f"{where} must be an object")
+        report("format", f"{where} must be an object")
+        return None
     start, end = item.get("start"), item.get("end")
     if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
-        raise ValueError(f"{where}: 'start' and 'end' must be integers")
+        report("format", f"{where}: 'start' and 'end' must be integers")
+        return None
     if problem := span_problem(start, end, text):
-        raise ValueError(f"{where}: {problem}")
+        report("offsets", f"{where}: {problem}")
+        return None
     if "text" in item and item["text"] != text[start:end]:
-        raise ValueError(f"{where}: span text {item['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}")
+        report("text_mismatch", f"{where}: span text {item['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}")
     if kind == "target":
         stance = item.get("stance")
         if stance is None and require_stance:
-            raise ValueError(f"{where}: 'stance' is missing")
+            report("format", f"{where}: 'stance' is missing")
         if stance is not None and stance not in STANCE_LABELS:
-            raise ValueError(f"{where}: unknown stance {stance!r} (expected one of {', '.join(STANCE_LABELS)})")
+            report("unknown_label", f"{where}: unknown stance {stance!r} (expected one of {', '.join(STANCE_LABELS)})")
+            return None
         return TargetLabel(start, end, stance)
     label = item.get("label")
     if not isinstance(label, str):
-        raise ValueError(f"{where}: 'label' is missing")
+        report("format", f"{where}: 'label' is missing")
+        return None
     if known is not None and label not in known:
-        raise ValueError(f"{where}: unknown device label {label!r}")
+        report("unknown_label", f"{where}: unknown device label {label!r}{unknown_hint.format(label=label)}")
+    elif line_labels is not None and label not in line_labels:
+        report("format", f"{where}: device label {label!r} is not in this line's 'device_labels'")
     return DeviceLabel(start, end, label)
 
 

@@ -98,6 +98,7 @@ def suggest(
         >>> suggest("scores.parquet", n=50, strategy="entropy", devices=["loaded_language"]).chosen[0].text  # doctest: +SKIP
     """
     from stance.io.score_files import as_bool, read_scores
+    from stance.model.encoding import DEFAULT_DEVICE_THRESHOLD
 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -132,7 +133,10 @@ def suggest(
             default=0.0,
         )
         device_u = max(
-            (_device_uncertainty(float(d.get("score", 1.0)), thresholds.get(str(d.get("label")), 0.5)) for d in found),
+            (
+                _device_uncertainty(float(d.get("score", 1.0)), thresholds.get(str(d.get("label")), DEFAULT_DEVICE_THRESHOLD))
+                for d in found
+            ),
             default=0.0,
         )
         meta = {c: str(row[c]) for c in meta_columns if row.get(c) is not None and str(row.get(c)) not in ("", "nan", "None")}

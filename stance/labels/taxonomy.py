@@ -45,6 +45,13 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Taxonomy:
+        """The device taxonomy of a YAML file (default: the shipped ``configs/devices.yaml``); a ValueError
+        names what is wrong (no ``devices`` list, a device without a name, a fixed device missing, a duplicate).
+
+        Example:
+            >>> Taxonomy.load().names[:2]
+            ['loaded_language', 'name_calling']
+        """
         path = Path(path) if path else config_path("devices.yaml")
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get("devices"), list):
@@ -71,10 +78,12 @@ class Taxonomy:
 
     @property
     def names(self) -> list[str]:
+        """Every device label, internal ones included, in the file's order."""
         return [d.name for d in self.devices]
 
     @property
     def internal(self) -> list[str]:
+        """The labels trained but never reported (the label-agnostic ``propaganda_span``)."""
         return [d.name for d in self.devices if d.internal]
 
     @property

@@ -50,6 +50,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stance.resources import cache_dir
 from stance.run.settings import DEFAULTS
 
 if TYPE_CHECKING:  # numpy is imported where it is used: help texts read this module's registry
@@ -362,8 +363,7 @@ def export_dir(model_dir: str | Path | None, version: str | None, kind: str = "o
         beside = Path(model_dir) / kind
         if os.access(beside if beside.exists() else model_dir, os.W_OK):
             return beside / version
-    cache = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
-    return cache / kind / version
+    return cache_dir(kind) / version
 
 
 def cached_export(model: StanceModel, kind: str, name: str, export: Callable[[Path], Path]) -> Path:
@@ -440,6 +440,9 @@ def _build_auto(model: StanceModel) -> InferenceBackend:
     return make_backend(model, choose_backend(model))
 
 
+# A plain dict of entries, the project's one registry pattern (splitters, backends, input formats, dataset
+# converters): adding a component is one entry here. Not spaCy's `catalogue`: nothing is plugged in from other
+# packages (no entry points), and a dict reads in one place.
 BACKEND_REGISTRY: dict[str, BackendEntry] = {
     entry.name: entry
     for entry in (
@@ -467,6 +470,21 @@ BACKENDS: tuple[str, ...] = tuple(BACKEND_REGISTRY)
 """The backend names (``auto`` first)."""
 ACCELERATED: tuple[str, ...] = tuple(name for name, entry in BACKEND_REGISTRY.items() if entry.accelerated)
 """The backends ``auto`` may pick, given a recorded agreement with ``torch``."""
+
+
+def check_backend(name: str) -> str:
+    """``name`` if it is a backend (:data:`BACKENDS`); a ValueError naming the choices otherwise (the
+    check of ``stance score``'s options and the service's settings).
+
+    Example:
+        >>> check_backend("tensorrt")
+        Traceback (most recent call last):
+        ...
+        ValueError: backend must be one of auto, torch, openvino, onnx, onnx-int8, not 'tensorrt'
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+    return name
 
 
 def backend_choices(*, notes: bool = False) -> str:

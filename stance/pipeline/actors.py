@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from stance.pipeline.actor_registry import ActorRegistry, is_part
 from stance.pipeline.sentences import dateline_length
+from stance.run.settings import PARTY_MEMBERS
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -57,7 +58,6 @@ NER_CONTEXT = 4
 """Tokens of context either side of a word the NER must look at (see ``_ner_windows``)."""
 NER_TYPES: dict[str, str] = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "NORP": "group"}
 DEFAULT_NER_LABELS: tuple[str, ...] = ("PERSON", "ORG", "GPE", "NORP")
-PARTY_MEMBERS: tuple[str, ...] = ("party", "separate")
 RESOLUTIONS: tuple[str, ...] = ("name", "article", "registry", "ambiguous", "unresolved")
 """How a mention's actor was decided: ``name`` the text names it (a full name, alias or entity); a short
 name ("Lavrov", "President Trump") resolved by a fuller name in the ``article`` or by the ``registry``'s one

@@ -22,12 +22,18 @@ from stance.model.outputs import DevicePrediction, stance_and_probs
 from stance.pipeline.actor_registry import ActorRegistry
 from stance.pipeline.actors import ActorFinder, Mention, outside_dateline
 from stance.pipeline.sentences import DEFAULT_SPLITTER, Sentence, SentenceSplitter, get_splitter
-from stance.run.settings import DEFAULTS
+from stance.run.settings import DEFAULTS, PipelineSettings
 
 
 @dataclass(frozen=True)
 class MentionResult:
-    """An actor mention in a sentence (offsets relative to the sentence) and the stance toward it."""
+    """An actor mention in a sentence (offsets relative to the sentence) and the stance toward it.
+
+    Example:
+        >>> m = MentionResult("Russia", "state", "Moscow", 0, 6, "negative", {"negative": 0.8, "neutral": 0.15, "positive": 0.05})
+        >>> m.actor, m.text, m.stance
+        ('Russia', 'Moscow', 'negative')
+    """
 
     actor: str
     type: str
@@ -42,7 +48,13 @@ class MentionResult:
 @dataclass(frozen=True)
 class ScoredSentence:
     """One output row. ``start``/``end`` are offsets in the article's ``text`` (in its ``title``
-    for ``section == "title"``); ``text`` equals that slice."""
+    for ``section == "title"``); ``text`` equals that slice.
+
+    Example:
+        >>> row = ScoredSentence("a1", 0, 0, 19, "Moscow rejected it.", "body", False, (), (), {"outlet": "Ledger"})
+        >>> row.to_row()["outlet"], row.to_row()["mentions"]
+        ('Ledger', [])
+    """
 
     doc_id: str
     sentence_id: int
@@ -79,13 +91,26 @@ class ScoredSentence:
 class ScoreResult(list):
     """A list of :class:`ScoredSentence` with ``to_pandas()`` (the same columns as the file output),
     and ``errors``: the articles of a batch that could not be scored (:class:`~stance.io.readers.InputError`,
-    ``line`` = their position in the batch), as `stance score` sends them to its errors file."""
+    ``line`` = their position in the batch), as `stance score` sends them to its errors file. A list
+    (not a frozen result) so that the rows index, slice and iterate as the rows they are.
+
+    Example:
+        >>> result = ScoreResult([], [InputError("<python>", 1, None, "article 1 is empty")])
+        >>> len(result), result.errors[0].reason
+        (0, 'article 1 is empty')
+    """
 
     def __init__(self, rows: Iterable[ScoredSentence] = (), errors: Iterable[InputError] = ()) -> None:
         super().__init__(rows)
         self.errors: list[InputError] = list(errors)
 
     def to_pandas(self):
+        """The rows as a DataFrame, one row per sentence, with the columns ``stance score`` writes.
+
+        Example:
+            >>> scorer.score("Moscow rejected the plan.").to_pandas().columns[:3].tolist()  # doctest: +SKIP
+            ['doc_id', 'sentence_id', 'start']
+        """
         import pandas as pd
 
         return pd.DataFrame([s.to_row() for s in self])
@@ -146,13 +171,37 @@ class StanceScorer:
         the actor registry (plus ``actors`` files) and the sentence splitter (one of
         :data:`stance.pipeline.sentences.SPLITTERS`). ``party_members``: ``"separate"`` reports a
         party's members ("Republicans") as a group, not as the party. The defaults are
-        :data:`stance.run.settings.DEFAULTS` (the same as ``stance score``'s and the service's)."""
+        :data:`stance.run.settings.DEFAULTS` (the same as ``stance score``'s and the service's).
+
+        Example:
+            >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)  # doctest: +SKIP
+            >>> [(m.actor, m.stance) for m in scorer.score("Moscow rejected the plan.")[0].mentions]  # doctest: +SKIP
+            [('Russia', 'negative')]
+        """
         registry = ActorRegistry.load(*actors)
         return cls(
             StanceModel.from_pretrained(model, device=device, backend=backend, threads=threads),
             ActorFinder(registry, use_ner=use_ner, party_members=party_members),
             get_splitter(splitter),
             batch_size=batch_size,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: PipelineSettings, *, threads: int | None = None) -> StanceScorer:
+        """The scorer that pipeline settings describe: how ``stance score``'s workers and the service build theirs.
+
+        Example:
+            >>> scorer = StanceScorer.from_settings(PipelineSettings(use_ner=False), threads=2)  # doctest: +SKIP
+        """
+        return cls.from_pretrained(
+            settings.model,
+            actors=settings.actors,
+            use_ner=settings.use_ner,
+            device=settings.device,
+            batch_size=settings.batch_size,
+            backend=settings.backend,
+            threads=threads,
+            party_members=settings.party_members,
         )
 
     @property
@@ -185,7 +234,12 @@ class StanceScorer:
         return ScoreResult((row for rows in self.score_articles(items) for row in rows), errors)
 
     def score_articles(self, articles: Sequence[Article]) -> list[list[ScoredSentence]]:
-        """The rows of each article, in order. The per-batch work of every engine."""
+        """The rows of each article, in order. The per-batch work of every engine.
+
+        Example:
+            >>> [len(rows) for rows in scorer.score_articles([to_article("Moscow said no. Kyiv agreed.", 0)])]  # doctest: +SKIP
+            [2]
+        """
         units, scored, (t0, t1, t2) = find_targets(articles, self.splitter, self.finder)
         settings = self.model.settings
         texts = [s.text for _, _, s, _ in scored]

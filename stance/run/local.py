@@ -125,9 +125,19 @@ class WorkerStartError(RuntimeError):
     """A worker process could not load the scoring pipeline (the model or spaCy); the run stops."""
 
 
+def auto_workers_for(cpus: float, limit: int = 4) -> int:
+    """Workers (or Ray actors per node) for ``cpus`` CPU cores: one per core, at most ``limit``.
+
+    Example:
+        >>> auto_workers_for(16.0), auto_workers_for(2.0)
+        (4, 2)
+    """
+    return max(1, min(int(cpus), limit))
+
+
 def auto_workers(limit: int = 4) -> int:
-    """One worker process per CPU core available to this process, at most ``limit``."""
-    return max(1, min(available_cpus(), limit))
+    """``--workers 0``: one worker process per CPU core available to this process, at most ``limit``."""
+    return auto_workers_for(available_cpus(), limit)
 
 
 def worker_threads(workers: int) -> int:
@@ -476,7 +486,7 @@ class WorkerPool:
             self._restart(executor)
         except WorkerStartError:
             raise
-        except Exception:  # scoring raised in the worker: likewise
+        except Exception:  # noqa: BLE001  (scoring raised in the worker: likewise)
             pass
         return score_isolating(
             chunk, lambda articles: self._score_alone(articles, summary), failed_whole=True, reraise=NOT_THE_ARTICLES

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from stance.io.readers import MAX_CHARS
-from stance.run.settings import DEFAULTS
+from stance.io.readers import MAX_CHARS, check_encoding, check_id_from, check_outlet_from
+from stance.model.backends import check_backend
+from stance.run.settings import DEFAULTS, PipelineSettings
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,36 @@ class ScoreOptions:
     model_name: str | None = None  # the name as given ("active"), once ``model`` is pinned to its directory (see pin_model)
     model_version: str | None = None  # the pinned model's version hash
     requested_backend: str | None = None  # the backend asked for, where ``backend`` holds what "auto" was decided to be
+
+    def __post_init__(self) -> None:
+        """Checked when made, so that a library caller's bad value fails at once, not later in a worker."""
+        self.pipeline  # noqa: B018  (PipelineSettings checks the pipeline's own settings)
+        check_backend(self.requested_backend or self.backend)
+        check_id_from(self.id_from)
+        check_outlet_from(self.outlet_from)
+        check_encoding(self.encoding)
+        for name in ("max_chars", "chunk_articles", "shard_articles", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int of at least 1, not {value!r}")
+
+    @property
+    def pipeline(self) -> PipelineSettings:
+        """The scoring pipeline's settings of this run (what :meth:`StanceScorer.from_settings` builds a scorer from).
+
+        Example:
+            >>> ScoreOptions(use_ner=False).pipeline.use_ner
+            False
+        """
+        return PipelineSettings(
+            model=self.model,
+            actors=self.actors,
+            use_ner=self.use_ner,
+            party_members=self.party_members,
+            device=self.device,
+            backend=self.backend,
+            batch_size=self.batch_size,
+        )
 
     def settings(self, inputs: Sequence[str], out: Path) -> dict[str, object]:
         """The settings that change the output, by name: a run may only be resumed with the same ones.

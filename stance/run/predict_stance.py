@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stance.io.atomic import atomic_path
 from stance.io.errors import error_line
-from stance.io.readers import InputError, chunked, json_error
+from stance.io.readers import InputError, chunked, read_jsonl
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
 from stance.run.settings import DEFAULTS
@@ -29,16 +28,15 @@ class BadLineError(ValueError):
 
 @dataclass(frozen=True)
 class PredictStanceSummary:
+    """What :func:`predict_stance_file` did: lines written, bad lines, and the errors file (with ``on_error="skip"``)."""
+
     written: int
     errors: int
     errors_path: Path | None
 
 
-def _parse(line: str, where: str) -> dict[str, Any]:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BadLineError(f"{where}: not valid JSON ({json_error(exc)})") from None
+def _checked(obj: Any, where: str) -> dict[str, Any]:
+    """The line's object where it is a record with targets; else :class:`BadLineError`."""
     try:
         LabelRecord.from_dict(obj)
     except ValueError as exc:
@@ -48,21 +46,9 @@ def _parse(line: str, where: str) -> dict[str, Any]:
     return obj
 
 
-def _line_id(line: str) -> str | None:
+def _line_id(obj: Any) -> str | None:
     """The ``id`` of a bad line's record where the line is a JSON object that has one (for the errors file)."""
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
     return str(obj["id"]) if isinstance(obj, dict) and obj.get("id") is not None else None
-
-
-def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, line) of each non-blank line."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                yield lineno, line
 
 
 def predict_stance_file(
@@ -96,15 +82,18 @@ def predict_stance_file(
         if on_error == "skip":
             err_tmp = files.enter_context(atomic_path(errors_file, tmp_name=errors_file.name + ".partial"))
             err = files.enter_context(open(err_tmp, "w", encoding="utf-8"))
-        for chunk in chunked(_numbered_lines(in_path), 512):
+        for chunk in chunked(read_jsonl(in_path), 512):  # the reader of `stance score`: UTF-16 and a BOM read, bad bytes an error
             good = []
-            for lineno, line in chunk:
+            for _, lineno, obj in chunk:
                 try:
-                    good.append(_parse(line, f"{in_path}:{lineno}"))
+                    if isinstance(obj, InputError):
+                        raise BadLineError(f"{in_path}:{lineno}: {obj.reason}")
+                    good.append(_checked(obj, f"{in_path}:{lineno}"))
                 except BadLineError as exc:
                     if err is None:
                         raise
-                    err.write(error_line(InputError(str(in_path), lineno, _line_id(line), str(exc).split(": ", 1)[1])))
+                    reason = str(exc).removeprefix(f"{in_path}:{lineno}: ")
+                    err.write(error_line(InputError(str(in_path), lineno, _line_id(obj), reason)))
                     n_errors += 1
             preds = model.predict(
                 [o["text"] for o in good],

@@ -135,7 +135,7 @@ def score_isolating(
             return chunk, score(articles)
         except reraise:
             raise
-        except Exception:  # any fault of one article: found below
+        except Exception:  # noqa: BLE001  (any fault of one article: found below)
             pass
     out: list[Article | InputError] = []
     rows: list[list[dict[str, Any]]] = []
@@ -151,7 +151,7 @@ def score_isolating(
             continue
         except reraise:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (the article goes to the errors file with the reason)
             raised.append(exc)
             out.append(scoring_failed(item, exc))
             continue
@@ -232,13 +232,4 @@ def make_scorer(options: ScoreOptions, threads: int | None = None):
     """
     from stance.pipeline.scorer import StanceScorer
 
-    return StanceScorer.from_pretrained(
-        options.model,
-        actors=options.actors,
-        use_ner=options.use_ner,
-        device=options.device,
-        batch_size=options.batch_size,
-        backend=options.backend,
-        threads=threads,
-        party_members=options.party_members,
-    )
+    return StanceScorer.from_settings(options.pipeline, threads=threads)

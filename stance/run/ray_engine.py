@@ -49,7 +49,7 @@ from stance.io.atomic import atomic_path
 from stance.io.errors import write_errors
 from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths, folder_files, is_hidden
 from stance.io.writers import BASE_COLUMNS
-from stance.run.local import OutputExistsError, decide_backend, refuse_shared_files
+from stance.run.local import OutputExistsError, auto_workers_for, decide_backend, refuse_shared_files
 from stance.run.options import ScoreOptions, pin_model
 from stance.run.record import RunSummary, default_errors_path, run_metadata_path, write_json_atomic, write_run_json
 
@@ -660,17 +660,6 @@ def score_collection_ray(
     run["counts"]["parts"] = len(parts)
     write_json_atomic(run_json, run)
     return summary
-
-
-def auto_workers_for(cpus: float, limit: int = 4) -> int:
-    """Actors per node when ``--actors-per-node`` is 0: one per CPU core, at most ``limit``
-    (the local engine's ``--workers 0``, :func:`stance.run.local.auto_workers`).
-
-    Example:
-        >>> auto_workers_for(16.0), auto_workers_for(2.0)
-        (4, 2)
-    """
-    return max(1, min(int(cpus), limit))
 
 
 def _valid_ids(batch: pa.Table) -> pa.Table:

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+PARTY_MEMBERS: tuple[str, ...] = ("party", "separate")
+"""How a party's members ("Republicans") are reported: as the party, or as a group of their own."""
+
 ACTIVE_MODEL = "active"
 """The model the commands and the service load unless told otherwise: the model registry's active
 version, else the shipped default (library calls default to :attr:`PipelineSettings.model`)."""
@@ -43,6 +46,10 @@ class PipelineSettings:
         Traceback (most recent call last):
         ...
         ValueError: batch_size must be at least 1, not 0
+        >>> PipelineSettings(party_members="members")
+        Traceback (most recent call last):
+        ...
+        ValueError: party_members must be one of party, separate, not 'members'
     """
 
     model: str = "default"
@@ -54,10 +61,14 @@ class PipelineSettings:
     batch_size: int = 64  # sentences per model batch
 
     def __post_init__(self) -> None:
+        """Every setting checked once, here, for every entry point (a bad value fails at once, not in a worker)."""
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int):
             raise ValueError(f"batch_size must be an int, not {self.batch_size!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.party_members not in PARTY_MEMBERS:
+            raise ValueError(f"party_members must be one of {', '.join(PARTY_MEMBERS)}, not {self.party_members!r}")
+        # backend: checked by stance.model.backends.check_backend (its registry imports this module)
 
 
 DEFAULTS = PipelineSettings()

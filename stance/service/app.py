@@ -78,18 +78,14 @@ class ServiceState:
 
 
 def load_scorer(settings: ServiceSettings) -> Scorer:
-    """The scorer for the settings (the model, the actor registry and its files, spaCy when ``use_ner``)."""
+    """The scorer for the settings (the model, the actor registry and its files, spaCy when ``use_ner``).
+
+    Example:
+        >>> scorer = load_scorer(ServiceSettings(model="default", use_ner=False))  # doctest: +SKIP
+    """
     from stance.pipeline.scorer import StanceScorer
 
-    return StanceScorer.from_pretrained(
-        settings.model,
-        actors=settings.actors,
-        use_ner=settings.use_ner,
-        party_members=settings.party_members,
-        device=settings.device,
-        batch_size=settings.batch_size,
-        backend=settings.backend,
-    )
+    return StanceScorer.from_settings(settings)
 
 
 def _add_docs(app: FastAPI) -> None:
@@ -220,7 +216,7 @@ def create_app(settings: ServiceSettings | None = None, *, scorer: Scorer | None
             started = time.perf_counter()
             try:
                 state.scorer = scorer if scorer is not None else await loop.run_in_executor(executor, load_scorer, settings)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  (logged, and raised again as one clear error)
                 log.error("could not load the model %r: %s: %s", settings.model, type(exc).__name__, exc)
                 raise RuntimeError(f"could not load the model {settings.model!r}") from None
             state.info = describe(state.scorer, settings)

@@ -50,17 +50,12 @@ class ServiceSettings(PipelineSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        from stance.model.backends import check_backend
+
+        check_backend(self.backend)
         for name in ("max_batch_size", "max_queue", "max_body_bytes", "max_article_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
-        from stance.model.backends import BACKENDS
-        from stance.pipeline.actors import PARTY_MEMBERS
-
-        if self.party_members not in PARTY_MEMBERS:
-            raise ValueError(f"party_members must be one of {', '.join(PARTY_MEMBERS)}, not {self.party_members!r}")
-
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.max_wait_ms < 0:
             raise ValueError(f"max_wait_ms must not be negative, not {self.max_wait_ms}")
         if self.request_timeout_s <= 0:
@@ -92,6 +87,9 @@ class ServiceSettings(PipelineSettings):
 
 
 def _parse(raw: str, hint: Any) -> Any:
+    """One ``STANCE_*`` value as the field's type. Written here rather than with pydantic-settings: the
+    settings are a dataclass that extends :class:`PipelineSettings` (shared with the CLI and the library,
+    which must not need pydantic), and ``stance serve --help`` reads them without the ``serve`` extra."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):

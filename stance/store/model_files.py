@@ -268,14 +268,24 @@ def model_version(path: str | Path | None) -> str | None:
     return hashlib.sha256(config_file.read_bytes() + weights_hash.encode()).hexdigest()[:12]
 
 
-@lru_cache(maxsize=16)
-def _file_hash(path: str, size: int, mtime_ns: int) -> str:
-    """sha256 of a file, read in 4 MB blocks (``size`` and ``mtime_ns`` key the cache)."""
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, read in 4 MB blocks (weights in a model's version, data hashes in version.json).
+
+    Example:
+        >>> len(file_sha256("README.md"))
+        64
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(4 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _file_hash(path: str, size: int, mtime_ns: int) -> str:
+    """:func:`file_sha256`, cached (``size`` and ``mtime_ns`` key the cache)."""
+    return file_sha256(path)
 
 
 @dataclass(frozen=True)

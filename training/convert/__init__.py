@@ -12,6 +12,13 @@ from pathlib import Path
 
 from stance.labels.format import LabelRecord
 
+DEFAULT_DATA_DIR = "../shared/data"
+"""Where the public datasets live unless a config or ``--data-dir`` says otherwise (see :func:`resolve_data_dir`)."""
+
+# A plain dict of entries, the project's one registry pattern (splitters, backends, input formats, dataset
+# converters): adding a component is one entry here. Not spaCy's `catalogue`: nothing is plugged in from other
+# packages (no entry points), and a dict reads in one place.
+# Module paths, imported when a source is used: a converter's imports load only for its own dataset.
 CONVERTERS: dict[str, str] = {
     "newsmtsc": "training.convert.newsmtsc",
     "ptc": "training.convert.ptc",
