@@ -265,4 +265,4 @@ def test_python_m_training_train_is_stance_train(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path / "nosuch.yaml")])
     assert exc.value.code == 2
-    assert "does not exist" in capsys.readouterr().out
+    assert "does not exist" in capsys.readouterr().err

@@ -121,12 +121,12 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: Mapping[st
     thresholds = model.config.device_thresholds if thresholds is None else thresholds
     labels = model.stance_labels
     gold_st, pred_st, probs_st, gold_ece = [], [], [], []
-    for _, gold, p in raw.gold_stance():
-        gold_st.append(gold)
+    for _, gold_label, p in raw.gold_stance():
+        gold_st.append(gold_label)
         pred_st.append(labels[int(p.argmax())] if p is not None else "neutral")
         if p is not None:  # no window held it (not with a sane max_seq_length): counted neutral for F1, not in the ECE
             probs_st.append(p)
-            gold_ece.append(labels.index(gold))
+            gold_ece.append(labels.index(gold_label))
     out: dict = {}
     if gold_st:
         out["stance"] = stance_metrics(gold_st, pred_st)

@@ -175,10 +175,10 @@ def _stats(
     n = len(doc_index)
     confusion = np.zeros((n, 3, 3))
     any_stance = False
-    for i, gold, p in raw.gold_stance():
+    for i, gold_label, p in raw.gold_stance():
         any_stance = True
         pred = labels[int(p.argmax())] if p is not None else "neutral"
-        confusion[doc_index[docs[i]], STANCE_LABELS.index(gold), STANCE_LABELS.index(pred)] += 1
+        confusion[doc_index[docs[i]], STANCE_LABELS.index(gold_label), STANCE_LABELS.index(pred)] += 1
     names = model.config.device_labels
     spans = {c: np.zeros((n, 4)) for c in channels}
     flags = {c: np.zeros((n, 2)) for c in free}
