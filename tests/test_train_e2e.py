@@ -165,7 +165,7 @@ def test_early_stopping_reads_epoch_ends_only_and_keeps_its_bar_across_a_resume(
 
     from transformers import TrainerControl
 
-    from training.train import EpochEarlyStopping
+    from training.trainer import EpochEarlyStopping
 
     args = SimpleNamespace(metric_for_best_model="eval_score", greater_is_better=True, load_best_model_at_end=True)
 
