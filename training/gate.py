@@ -3,8 +3,8 @@ article-level bootstrap intervals, and decide whether the new model may replace 
 
 Metrics per evaluation set (as training/evaluate.py computes them):
 
-- ``stance_macro_f1``: stance macro-F1 over the gold targets (a target the model could not see,
-  being past its maximum length, counts as ``neutral``);
+- ``stance_macro_f1``: stance macro-F1 over the gold targets (a target past the model's maximum length
+  read from a window around it, as users get it: ``RawPredictions.gold_stance``);
 - ``si_f1`` for sets annotated with label-agnostic propaganda spans (PTC): span-identification
   partial-overlap F1; otherwise ``device_partial_f1``: the mean over the set's gold device labels of
   the partial-overlap span F1 (a label the model does not have scores 0);

@@ -19,6 +19,7 @@ from stance.io.errors import error_line
 from stance.io.readers import InputError, chunked, read_jsonl
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
+from stance.run.record import default_errors_path
 from stance.run.settings import DEFAULTS
 
 
@@ -35,15 +36,15 @@ class PredictStanceSummary:
     errors_path: Path | None
 
 
-def _checked(obj: Any, where: str) -> dict[str, Any]:
-    """The line's object where it is a record with targets; else :class:`BadLineError`."""
+def _problem(obj: Any) -> str | None:
+    """Why a line's object (or the reader's :class:`InputError` for it) cannot be scored; None when it can."""
+    if isinstance(obj, InputError):
+        return obj.reason
     try:
         LabelRecord.from_dict(obj)
     except ValueError as exc:
-        raise BadLineError(f"{where}: {exc}") from None
-    if "targets" not in obj:
-        raise BadLineError(f"{where}: 'targets' is missing")
-    return obj
+        return str(exc)
+    return None if "targets" in obj else "'targets' is missing"
 
 
 def _line_id(obj: Any) -> str | None:
@@ -71,7 +72,7 @@ def predict_stance_file(
     if on_error not in ("stop", "skip"):
         raise ValueError("on_error must be 'stop' or 'skip'")
     in_path, out_path = Path(in_path), Path(out_path)
-    errors_file = Path(errors_path) if errors_path else out_path.with_name(out_path.stem + ".errors.jsonl")
+    errors_file = Path(errors_path) if errors_path else default_errors_path(out_path)
     written = n_errors = 0
     with contextlib.ExitStack() as files:
         tmp = files.enter_context(atomic_path(out_path, tmp_name=out_path.name + ".partial"))
@@ -85,14 +86,11 @@ def predict_stance_file(
         for chunk in chunked(read_jsonl(in_path), 512):  # the reader of `stance score`: UTF-16 and a BOM read, bad bytes an error
             good = []
             for _, lineno, obj in chunk:
-                try:
-                    if isinstance(obj, InputError):
-                        raise BadLineError(f"{in_path}:{lineno}: {obj.reason}")
-                    good.append(_checked(obj, f"{in_path}:{lineno}"))
-                except BadLineError as exc:
-                    if err is None:
-                        raise
-                    reason = str(exc).removeprefix(f"{in_path}:{lineno}: ")
+                if (reason := _problem(obj)) is None:
+                    good.append(obj)
+                elif err is None:
+                    raise BadLineError(f"{in_path}:{lineno}: {reason}")
+                else:
                     err.write(error_line(InputError(str(in_path), lineno, _line_id(obj), reason)))
                     n_errors += 1
             preds = model.predict(
