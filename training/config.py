@@ -168,6 +168,20 @@ class TrainConfig:
             "stance of the model continued from stays exactly as it was"
         },
     )
+    stance_branch: bool = field(
+        default=False,
+        metadata={
+            "help": "the stance head reads its own copy of the encoder's last layer, run only at the targets' "
+            "markers (a new model copies the base's last layer; with init_from, the model's); saved in the model's config"
+        },
+    )
+    train_only_stance_branch: bool = field(
+        default=False,
+        metadata={
+            "help": "with init_from and stance_branch: train the stance branch and the stance head alone, the encoder "
+            "and device head frozen, so that the devices of the model continued from stay exactly as they were"
+        },
+    )
     one_target_per_pass: bool = field(
         default=False,
         metadata={"help": "encode each target in its own pass (a teacher: slower, more accurate); saved in the model's config"},
@@ -242,6 +256,10 @@ class TrainConfig:
             raise ValueError(f"{where}: {err}") from None
         if values.get("train_only_device_head") and not values.get("init_from"):
             raise ValueError(f"{where}: train_only_device_head needs init_from (a trained model whose device head to train)")
+        if values.get("train_only_stance_branch") and not (values.get("init_from") and values.get("stance_branch")):
+            raise ValueError(f"{where}: train_only_stance_branch needs init_from and stance_branch: true")
+        if values.get("train_only_stance_branch") and values.get("train_only_device_head"):
+            raise ValueError(f"{where}: train_only_stance_branch and train_only_device_head exclude each other")
         return cls(**values)
 
 

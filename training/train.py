@@ -80,13 +80,19 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
     if any(getattr(network.config, k, None) != v for k, v in head_settings(config).items()):
         network = with_new_device_head(network, config)
         model = StanceModel(network, model.tokenizer, name=model.name, device=training_device())
-    if config.train_only_device_head:
+    if network.stance_layer is not None and not config.stance_branch:
+        raise ValueError(f"{where} has a stance branch; this run's config needs stance_branch: true to continue it")
+    if config.stance_branch and network.stance_layer is None:
+        network.start_stance_branch()
+    trained = DEVICE_HEAD_PARTS if config.train_only_device_head else STANCE_BRANCH_PARTS if config.train_only_stance_branch else None
+    if trained:
         for name, parameter in network.named_parameters():
-            parameter.requires_grad = name.startswith(DEVICE_HEAD_PARTS)
+            parameter.requires_grad = name.startswith(trained)
     return model
 
 
 DEVICE_HEAD_PARTS = ("device_head.", "device_hidden.", "device_layer_weights")
+STANCE_BRANCH_PARTS = ("stance_layer.", "stance_head.", "target_query.")
 
 
 def head_settings(config: TrainConfig) -> dict[str, Any]:
@@ -187,6 +193,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             teacher_feature_size=feature_size,
             max_seq_length=config.max_seq_length,
             one_target_per_pass=config.one_target_per_pass,
+            stance_branch=config.stance_branch,
             **loss_settings(config, feature_size),
             **head_settings(config),
             device=training_device(),

@@ -112,6 +112,10 @@ class PeriodicSaveCallback(TrainerCallback):
         return control
 
 
+# parameters trained at the encoder's learning rate (the stance branch is a copy of an encoder layer); the rest are heads
+ENCODER_PARTS = ("encoder.", "stance_layer.")
+
+
 class StanceTrainer(Trainer):
     """Trainer whose evaluation runs the real prediction path on the dev sets."""
 
@@ -124,8 +128,8 @@ class StanceTrainer(Trainer):
         if self.optimizer is None:
             named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
             groups = [
-                {"params": [p for n, p in named if n.startswith("encoder.")], "lr": self.args.learning_rate},
-                {"params": [p for n, p in named if not n.startswith("encoder.")], "lr": self.head_learning_rate},
+                {"params": [p for n, p in named if n.startswith(ENCODER_PARTS)], "lr": self.args.learning_rate},
+                {"params": [p for n, p in named if not n.startswith(ENCODER_PARTS)], "lr": self.head_learning_rate},
             ]
             self.optimizer = torch.optim.AdamW(groups, weight_decay=self.args.weight_decay)
         return self.optimizer

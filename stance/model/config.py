@@ -78,6 +78,7 @@ class StanceConfig(PretrainedConfig):
         feature_distill_weight: float = 0.0,
         device_head_layers: int = 1,
         device_head_hidden: int = 0,
+        stance_branch: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -100,6 +101,10 @@ class StanceConfig(PretrainedConfig):
         # through a hidden layer of this width (0: none, one linear map)
         self.device_head_layers = check_device_head(device_head_layers, device_head_hidden, self.encoder)
         self.device_head_hidden = device_head_hidden
+        # the stance head reads its own copy of the encoder's last layer, run at the targets' markers only
+        if not isinstance(stance_branch, bool):
+            raise ValueError(f"stance_branch must be true or false, not {stance_branch!r}")
+        self.stance_branch = stance_branch
 
     @property
     def encoder_config(self) -> PretrainedConfig:

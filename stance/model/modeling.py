@@ -270,6 +270,8 @@ class StanceModel:
         missing, unexpected = network.encoder.load_state_dict(weights, strict=False)
         if unexpected or missing:
             raise ValueError(f"base encoder weights do not fit: unexpected {unexpected[:5]}, missing {missing[:5]}")
+        if network.stance_layer is not None:  # the branch starts as the base's last layer
+            network.start_stance_branch()
         return cls(network, tokenizer, name=base, device=device)
 
     def save_pretrained(self, path: str | Path, *, dtype: torch.dtype | None = None, card: str | None = None) -> None:

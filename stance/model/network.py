@@ -6,6 +6,7 @@ want :class:`stance.model.modeling.StanceModel`, which adds the tokenizer and ``
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,10 @@ class StanceNetwork(PreTrainedModel):
             nn.Sequential(nn.Linear(hidden, width), nn.GELU(), nn.Dropout(config.head_dropout)) if width else None
         )
         self.device_head = nn.Linear(width or hidden, 3 * len(config.device_labels))
+        # the stance branch: the stance head's own copy of the encoder's last layer, run only where the head
+        # reads (each target's markers and [CLS]) on the layer below, so that stance and devices need not share
+        # the last layer's capacity; its cost is the keys and values of one layer, not a layer (BENCHMARKS 0zc)
+        self.stance_layer = copy.deepcopy(last_encoder_layer(self.encoder)) if config.stance_branch else None
         # feature distillation (training only): maps the stance head's hidden layer onto a teacher's
         self.feature_projection = nn.Linear(hidden, config.teacher_feature_size) if config.teacher_feature_size else None
         self.post_init()
@@ -71,7 +76,9 @@ class StanceNetwork(PreTrainedModel):
         **_: Any,
     ) -> StanceOutput:
         encoded = self.encoder(
-            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.device_layer_weights is not None
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            output_hidden_states=self.device_layer_weights is not None or self.stance_layer is not None,
         )
         hidden = encoded.last_hidden_state
         batch, seq, width = hidden.shape
@@ -80,9 +87,14 @@ class StanceNetwork(PreTrainedModel):
         if target_markers is not None and target_markers.shape[1] > 0:
             idx = target_markers.clamp(min=0)
             n_targets = idx.shape[1]
-            start = hidden.gather(1, idx[..., 0:1].expand(-1, -1, width))
-            end = hidden.gather(1, idx[..., 1:2].expand(-1, -1, width))
-            cls = hidden[:, :1].expand(-1, n_targets, -1)
+            read = hidden
+            if self.stance_layer is not None:  # the branch's states where the head reads: [CLS], starts, ends
+                positions = torch.cat([idx.new_zeros(batch, 1), idx[..., 0], idx[..., 1]], dim=1)
+                read = layer_at(self.stance_layer, encoded.hidden_states[-2], attention_mask, positions)
+                idx = torch.arange(1, 1 + 2 * n_targets, device=idx.device).view(2, n_targets).T.expand(batch, -1, -1)
+            start = read.gather(1, idx[..., 0:1].expand(-1, -1, width))
+            end = read.gather(1, idx[..., 1:2].expand(-1, -1, width))
+            cls = read[:, :1].expand(-1, n_targets, -1)
             parts = [start, end, cls]
             if self.target_query is not None:
                 query = self.target_query(torch.cat([start, end], dim=-1))
@@ -99,6 +111,16 @@ class StanceNetwork(PreTrainedModel):
             if self.feature_projection is not None and stance_features is not None and stance_feature_targets is not None:
                 loss = loss + self.config.feature_distill_weight * self._feature_loss(stance_features, stance_feature_targets)
         return StanceOutput(loss=loss, stance_logits=stance_logits, device_logits=device_logits, stance_features=stance_features)
+
+    def start_stance_branch(self) -> None:
+        """Give the stance head its own copy of the encoder's last layer (weights included), so that at first it
+        reads exactly what it read before; the config records the branch, so the model saves and loads with it.
+
+        Example:
+            >>> network.start_stance_branch()  # doctest: +SKIP
+        """
+        self.stance_layer = copy.deepcopy(last_encoder_layer(self.encoder))
+        self.config.stance_branch = True
 
     def _device_logits(self, last: torch.Tensor, all_layers: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
         """The device head on the last layer, or on the learned mix of the last few."""
@@ -159,6 +181,64 @@ def target_context(hidden: torch.Tensor, attention_mask: torch.Tensor, query: to
     scores = torch.einsum("btw,bsw->bts", query, hidden).float() / hidden.shape[-1] ** 0.5
     scores = scores.masked_fill(attention_mask[:, None, :] == 0, torch.finfo(torch.float32).min)
     return torch.einsum("bts,bsw->btw", scores.softmax(-1).to(hidden.dtype), hidden)
+
+
+def last_encoder_layer(encoder: nn.Module) -> nn.Module:
+    """The last layer of a BERT-like encoder (``encoder.encoder.layer[-1]``, with BERT's attention and
+    feed-forward parts), which :func:`layer_at` can run at chosen positions; ValueError for other encoders.
+
+    Example:
+        >>> from transformers import BertConfig, BertModel
+        >>> bert = BertModel(BertConfig(hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16))
+        >>> last_encoder_layer(bert) is bert.encoder.layer[1]
+        True
+    """
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    last = layers[-1] if isinstance(layers, nn.ModuleList) and len(layers) else None
+    parts = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output", "intermediate")
+    if last is None or not all(_has_part(last, p) for p in parts) or not hasattr(last, "output"):
+        raise ValueError(f"stance_branch needs a BERT-like encoder (MiniLM, BERT), not {type(encoder).__name__}")
+    return last
+
+
+def _has_part(module: nn.Module, dotted: str) -> bool:
+    for name in dotted.split("."):
+        module = getattr(module, name, None)
+        if module is None:
+            return False
+    return True
+
+
+def layer_at(layer: nn.Module, states: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """A BERT layer's output (batch, n, hidden) at ``positions`` (batch, n) only: queries from those positions'
+    ``states``, keys and values from every unmasked token, then the layer's own output, feed-forward and layer
+    norms. Equal to running ``layer`` on all of ``states`` and gathering ``positions``, at a fraction of the cost.
+
+    Example:
+        >>> from transformers import BertConfig, BertModel
+        >>> bert = BertModel(BertConfig(hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16)).eval()
+        >>> mask = torch.tensor([[1, 1, 1, 1, 0]])
+        >>> out = bert(input_ids=torch.tensor([[1, 5, 6, 7, 0]]), attention_mask=mask, output_hidden_states=True)
+        >>> at = layer_at(bert.encoder.layer[1], out.hidden_states[-2], mask, torch.tensor([[0, 3]]))
+        >>> torch.allclose(at, out.last_hidden_state[:, [0, 3]], atol=1e-5)
+        True
+    """
+    attention = layer.attention.self
+    batch, seq, width = states.shape
+    heads = attention.num_attention_heads
+    size = width // heads
+    chosen = states.gather(1, positions[..., None].expand(-1, -1, width))
+
+    def split(x: torch.Tensor) -> torch.Tensor:  # (batch, n, width) -> (batch, heads, n, size)
+        return x.view(batch, x.shape[1], heads, size).transpose(1, 2)
+
+    query, key, value = split(attention.query(chosen)), split(attention.key(states)), split(attention.value(states))
+    scores = (query @ key.transpose(-1, -2)).float() * size**-0.5
+    scores = scores.masked_fill(attention_mask[:, None, None, :] == 0, torch.finfo(torch.float32).min)
+    weights = attention.dropout(scores.softmax(-1).to(value.dtype))
+    context = (weights @ value).transpose(1, 2).reshape(batch, -1, width)
+    attended = layer.attention.output(context, chosen)
+    return layer.output(layer.intermediate(attended), attended)
 
 
 def _encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
