@@ -70,8 +70,11 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
         if getattr(network.config, k, None) != v
     ]:
         raise ValueError(f"{where} does not fit this run's config: " + "; ".join(differ))
+    if feature_size and network.feature_projection is None:  # a new projection onto this run's teacher features
+        network.feature_projection = torch.nn.Linear(network.encoder.config.hidden_size, feature_size)
+        network.config.teacher_feature_size = feature_size
     if feature_size and feature_size != getattr(network.config, "teacher_feature_size", 0):
-        raise ValueError(f"{where} has no feature projection {feature_size} wide for this run's teacher features")
+        raise ValueError(f"{where} has a feature projection {network.config.teacher_feature_size} wide, not {feature_size} for this run's teacher features")
     if not feature_size and network.feature_projection is not None:
         network.feature_projection = None
         network.config.teacher_feature_size = 0
@@ -92,7 +95,7 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
 
 
 DEVICE_HEAD_PARTS = ("device_head.", "device_hidden.", "device_layer_weights")
-STANCE_BRANCH_PARTS = ("stance_layer.", "stance_head.", "target_query.")
+STANCE_BRANCH_PARTS = ("stance_layer.", "stance_head.", "target_query.", "feature_projection.")
 
 
 def head_settings(config: TrainConfig) -> dict[str, Any]:
