@@ -3,6 +3,8 @@ import json
 from typer.testing import CliRunner
 
 from stance.cli.main import app
+from stance.model.backends import export_dir
+from stance.store.model_files import model_version
 
 LINES = [
     {"text": "Beijing hailed the deal.", "targets": [{"start": 0, "end": 7}], "id": 1},
@@ -153,3 +155,22 @@ def test_bytes_that_are_not_utf8_are_an_error_not_replaced(tmp_path, tiny_model_
     [error] = [json.loads(x) for x in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
     assert error["line"] == 2 and "invalid UTF-8" in error["reason"]
     assert "\ufffd" not in out.read_text()
+
+
+def test_the_backend_of_stance_score_gives_the_same_stances(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    src = write(tmp_path / "in.jsonl", LINES)
+    outputs = {}
+    for backend in ("torch", "openvino"):
+        out = tmp_path / f"{backend}.jsonl"
+        args = ["predict-stance", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--backend", backend]
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, r.output
+        outputs[backend] = [json.loads(x) for x in out.read_text().splitlines()]
+    graphs = export_dir(tiny_model_dir, model_version(tiny_model_dir), "openvino")
+    assert (graphs / "model.xml").is_file(), "the OpenVINO graph was made and used"
+    pairs = [(a, b) for x, y in zip(outputs["torch"], outputs["openvino"]) for a, b in zip(x["targets"], y["targets"])]
+    assert len(pairs) == 3 and all(a["stance"] == b["stance"] for a, b in pairs)
+    assert all(abs(a["probs"][k] - b["probs"][k]) < 0.05 for a, b in pairs for k in a["probs"])
+    r = CliRunner().invoke(app, ["predict-stance", str(src), "--out", str(tmp_path / "o.jsonl"), "--backend", "tensorrt"])
+    assert r.exit_code == 2 and "backend must be one of" in r.output

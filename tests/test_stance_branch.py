@@ -95,7 +95,9 @@ def test_training_the_branch_alone_keeps_the_encoder_and_the_devices(tmp_path, t
     assert not torch.equal(before["stance_head.3.weight"], after["stance_head.3.weight"]), "the stance head trains"
     last = max(int(k.split(".")[3]) for k in before if k.startswith("encoder.encoder.layer."))
     moved = [
-        k for k in after if k.startswith("stance_layer.") and not torch.equal(after[k], before[f"encoder.encoder.layer.{last}.{k[13:]}"])
+        k
+        for k in after
+        if k.startswith("stance_layer.") and not torch.equal(after[k], before[f"encoder.encoder.layer.{last}.{k[13:]}"])
     ]
     assert moved, "the branch starts as the last layer and trains apart from it"
     model = StanceModel.from_pretrained(tmp_path / "branch" / "model", bf16=False)

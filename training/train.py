@@ -74,7 +74,9 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
         network.feature_projection = torch.nn.Linear(network.encoder.config.hidden_size, feature_size)
         network.config.teacher_feature_size = feature_size
     if feature_size and feature_size != getattr(network.config, "teacher_feature_size", 0):
-        raise ValueError(f"{where} has a feature projection {network.config.teacher_feature_size} wide, not {feature_size} for this run's teacher features")
+        raise ValueError(
+            f"{where} has a feature projection {network.config.teacher_feature_size} wide, not {feature_size} for this run's teacher features"
+        )
     if not feature_size and network.feature_projection is not None:
         network.feature_projection = None
         network.config.teacher_feature_size = 0
@@ -87,7 +89,9 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
         raise ValueError(f"{where} has a stance branch; this run's config needs stance_branch: true to continue it")
     if config.stance_branch and network.stance_layer is None:
         network.start_stance_branch()
-    trained = DEVICE_HEAD_PARTS if config.train_only_device_head else STANCE_BRANCH_PARTS if config.train_only_stance_branch else None
+    trained = (
+        DEVICE_HEAD_PARTS if config.train_only_device_head else STANCE_BRANCH_PARTS if config.train_only_stance_branch else None
+    )
     if trained:
         for name, parameter in network.named_parameters():
             parameter.requires_grad = name.startswith(trained)

@@ -202,17 +202,19 @@ def last_encoder_layer(encoder: nn.Module) -> nn.Module:
 
 
 def _has_part(module: nn.Module, dotted: str) -> bool:
+    part: Any = module
     for name in dotted.split("."):
-        module = getattr(module, name, None)
-        if module is None:
+        part = getattr(part, name, None)
+        if part is None:
             return False
     return True
 
 
-def layer_at(layer: nn.Module, states: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+def layer_at(layer: Any, states: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """A BERT layer's output (batch, n, hidden) at ``positions`` (batch, n) only: queries from those positions'
     ``states``, keys and values from every unmasked token, then the layer's own output, feed-forward and layer
     norms. Equal to running ``layer`` on all of ``states`` and gathering ``positions``, at a fraction of the cost.
+    ``layer`` is any module with BERT's parts (:func:`last_encoder_layer` checks them), hence typed ``Any``.
 
     Example:
         >>> from transformers import BertConfig, BertModel
