@@ -94,6 +94,11 @@ def test_training_with_features_matches_them(tmp_path, tiny_base, tokenizer):
     ]
     assert losses[0][0] != losses[1][0]
     assert StanceModel.from_pretrained(tmp_path / "plain" / "model", bf16=False).network.feature_projection is None
+    # a second phase on a model without a projection gets a new one for its teacher features
+    more = {**settings, "output_dir": str(tmp_path / "more"), "init_from": str(tmp_path / "plain" / "model"), "epochs": 1}
+    train(TrainConfig.from_dict(more))
+    continued = StanceModel.from_pretrained(tmp_path / "more" / "model", bf16=False)
+    assert continued.config.teacher_feature_size == 32 and continued.network.feature_projection.out_features == 32
 
 
 def test_features_of_one_width_per_sentence(tokenizer):

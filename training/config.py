@@ -260,6 +260,11 @@ class TrainConfig:
             raise ValueError(f"{where}: train_only_stance_branch needs init_from and stance_branch: true")
         if values.get("train_only_stance_branch") and values.get("train_only_device_head"):
             raise ValueError(f"{where}: train_only_stance_branch and train_only_device_head exclude each other")
+        if values.get("train_only_stance_branch") and values.get("tune_thresholds", True):
+            raise ValueError(
+                f"{where}: train_only_stance_branch keeps the devices as they were: set tune_thresholds: false "
+                "(the device thresholds would be tuned again)"
+            )
         return cls(**values)
 
 

@@ -26,7 +26,7 @@ from stance.model.config import StanceConfig
 from stance.model.modeling import StanceModel
 from stance.model.network import StanceNetwork
 from stance.store.card import write_card
-from stance.store.model_files import temperature_scaled
+from stance.store.model_files import STANCE_BRANCH_WEIGHTS, temperature_scaled
 from training.config import TrainConfig, write_training_data
 from training.convert.allsides import text_hash
 from training.data import build_features, describe, load_records, load_sets, one_target_per_record
@@ -83,6 +83,9 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
     for key, value in loss_settings(config, feature_size).items():
         setattr(network.config, key, value)
     if any(getattr(network.config, k, None) != v for k, v in head_settings(config).items()):
+        if config.train_only_stance_branch:  # a new device head would stay untrained
+            shape = {k: getattr(network.config, k, None) for k in head_settings(config)}
+            raise ValueError(f"{where}: train_only_stance_branch keeps its device head; give its shape {shape}")
         network = with_new_device_head(network, config)
         model = StanceModel(network, model.tokenizer, name=model.name, device=training_device())
     if network.stance_layer is not None and not config.stance_branch:
@@ -99,7 +102,7 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
 
 
 DEVICE_HEAD_PARTS = ("device_head.", "device_hidden.", "device_layer_weights")
-STANCE_BRANCH_PARTS = ("stance_layer.", "stance_head.", "target_query.", "feature_projection.")
+STANCE_BRANCH_PARTS = (STANCE_BRANCH_WEIGHTS, "stance_head.", "feature_projection.")
 
 
 def head_settings(config: TrainConfig) -> dict[str, Any]:

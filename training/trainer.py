@@ -21,6 +21,7 @@ from stance.labels.format import LabelRecord
 from stance.model.encoding import collate
 from stance.model.modeling import StanceModel
 from stance.model.network import StanceNetwork
+from stance.store.model_files import STANCE_BRANCH_WEIGHTS
 from training.evaluate import evaluate_raw, headline, predict_raw
 
 logger = logging.getLogger("stance.train")
@@ -113,7 +114,7 @@ class PeriodicSaveCallback(TrainerCallback):
 
 
 # parameters trained at the encoder's learning rate (the stance branch is a copy of an encoder layer); the rest are heads
-ENCODER_PARTS = ("encoder.", "stance_layer.")
+ENCODER_PARTS = ("encoder.", STANCE_BRANCH_WEIGHTS)
 
 
 class StanceTrainer(Trainer):

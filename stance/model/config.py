@@ -104,6 +104,8 @@ class StanceConfig(PretrainedConfig):
         # the stance head reads its own copy of the encoder's last layer, run at the targets' markers only
         if not isinstance(stance_branch, bool):
             raise ValueError(f"stance_branch must be true or false, not {stance_branch!r}")
+        if stance_branch and self.stance_pooling != "markers":  # its summary would read the shared last layer
+            raise ValueError("stance_branch works with stance_pooling 'markers' only")
         self.stance_branch = stance_branch
 
     @property

@@ -188,9 +188,14 @@ def check_model_dir(path: str | Path) -> None:
         raise ValueError(f"{tokenizer}: not a readable tokenizer file ({exc})") from None
 
 
+# the weights of a stance branch (``StanceNetwork.stance_layer``; ``stance_branch`` in the model's config)
+STANCE_BRANCH_WEIGHTS = "stance_layer."
+
+
 def weights_problem(shapes: dict[str, list[int]], config: dict[str, Any]) -> str | None:
     """What in a stance model's weights (tensor name -> shape) does not fit its config: the heads' sizes for
-    its label sets, the encoder's width, vocabulary and number of layers; None where all fit. A check
+    its label sets, the encoder's width, vocabulary and number of layers, a stance branch's weights where the
+    config has one (and none where it has not); None where all fit. A check
     that reads no tensor data, so that a model that cannot load is refused before a run writes anything.
 
     Example:
@@ -218,6 +223,13 @@ def weights_problem(shapes: dict[str, list[int]], config: dict[str, Any]) -> str
     layers = {k.split(".")[3] for k in shapes if k.startswith("encoder.encoder.layer.")}
     if layers and encoder.get("num_hidden_layers") not in (None, len(layers)):
         return f"it has {len(layers)} encoder layers, the config asks {encoder['num_hidden_layers']}"
+    branch = any(k.startswith(STANCE_BRANCH_WEIGHTS) for k in shapes)
+    if branch != bool(config.get("stance_branch")):  # else the loader would fill a branch at random, or drop one
+        return (
+            "it has a stance branch's weights, the config no stance_branch"
+            if branch
+            else "it has no stance branch's weights, the config asks one"
+        )
     return None
 
 
