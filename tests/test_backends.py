@@ -13,10 +13,10 @@ from stance.model.backends import (
     auto_candidates,
     auto_choice_file,
     choose_backend,
-    export_dir,
     make_backend,
 )
 from stance.model.encoding import collate, encode_batch
+from stance.model.exports import export_dir
 from stance.model.modeling import StanceModel
 
 TEXTS = ["Moscow slammed the so-called reform.", "Nothing here at all.", "The EU and NATO met in Brussels on Monday to talk."]

@@ -288,7 +288,7 @@ def test_a_hub_model_in_the_hub_cache_loads_offline_and_is_versioned_by_its_weig
 
     from huggingface_hub import constants
 
-    from stance.model.backends import export_dir
+    from stance.model.exports import export_dir
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -3,7 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from stance.cli.main import app
-from stance.model.backends import export_dir
+from stance.model.exports import export_dir
 from stance.store.model_files import model_version
 
 LINES = [

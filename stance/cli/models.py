@@ -29,7 +29,8 @@ def prepare(
         stance models prepare default
     """
     from stance.cli.common import fail
-    from stance.model.backends import auto_candidates, export_dir
+    from stance.model.backends import auto_candidates
+    from stance.model.exports import export_dir
     from stance.model.modeling import StanceModel
     from stance.run.local import auto_workers, decide_backend, worker_threads
     from stance.run.options import ScoreOptions, pin_model
