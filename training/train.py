@@ -50,7 +50,9 @@ def continued_model(config: TrainConfig, taxonomy: Taxonomy, feature_size: int) 
     """The trained model ``config.init_from`` names, set up to train on with this config's losses: a second
     phase (e.g. the devices weighted up after a stance-heavy first phase). ValueError where its device labels,
     stance pooling, target encoding or maximum length are not this config's. A feature projection it
-    carries is dropped when this phase has no teacher features (inference never uses it).
+    carries is dropped when this phase has no teacher features (inference never uses it), and a new one is
+    made where it has none and this phase has them; with ``stance_branch``, a model without a branch gets one
+    copied from its last layer, and a model with one is refused without it.
 
     Example:
         >>> continued_model(TrainConfig(init_from="runs/v/model"), Taxonomy.load(), 0)  # doctest: +SKIP

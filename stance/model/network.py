@@ -90,15 +90,15 @@ class StanceNetwork(PreTrainedModel):
         if target_markers is not None and target_markers.shape[1] > 0:
             idx = target_markers.clamp(min=0)
             n_targets = idx.shape[1]
-            read = hidden
             if self.stance_layer is not None:  # the branch's states where the head reads: [CLS], starts, ends
                 positions = torch.cat([idx.new_zeros(batch, 1), idx[..., 0], idx[..., 1]], dim=1)
                 read = layer_at(self.stance_layer, encoded.hidden_states[-2], attention_mask, positions)
-                idx = torch.arange(1, 1 + 2 * n_targets, device=idx.device).view(2, n_targets).T.expand(batch, -1, -1)
-            start = read.gather(1, idx[..., 0:1].expand(-1, -1, width))
-            end = read.gather(1, idx[..., 1:2].expand(-1, -1, width))
-            cls = read[:, :1].expand(-1, n_targets, -1)
-            parts = [start, end, cls]
+                cls, start, end = read[:, :1], read[:, 1 : 1 + n_targets], read[:, 1 + n_targets :]
+            else:
+                start = hidden.gather(1, idx[..., 0:1].expand(-1, -1, width))
+                end = hidden.gather(1, idx[..., 1:2].expand(-1, -1, width))
+                cls = hidden[:, :1]
+            parts = [start, end, cls.expand(-1, n_targets, -1)]
             if self.target_query is not None:
                 query = self.target_query(torch.cat([start, end], dim=-1))
                 parts.append(target_context(hidden, attention_mask, query))
@@ -198,8 +198,8 @@ def last_encoder_layer(encoder: nn.Module) -> nn.Module:
     """
     layers = getattr(getattr(encoder, "encoder", None), "layer", None)
     last = layers[-1] if isinstance(layers, nn.ModuleList) and len(layers) else None
-    parts = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output", "intermediate")
-    if last is None or not all(_has_part(last, p) for p in parts) or not hasattr(last, "output"):
+    parts = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output", "intermediate", "output")
+    if last is None or not all(_has_part(last, p) for p in parts):
         raise ValueError(f"stance_branch needs a BERT-like encoder (MiniLM, BERT), not {type(encoder).__name__}")
     return last
 
@@ -216,7 +216,7 @@ def _has_part(module: nn.Module, dotted: str) -> bool:
 def layer_at(layer: Any, states: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """A BERT layer's output (batch, n, hidden) at ``positions`` (batch, n) only: queries from those positions'
     ``states``, keys and values from every unmasked token, then the layer's own output, feed-forward and layer
-    norms. Equal to running ``layer`` on all of ``states`` and gathering ``positions``, at a fraction of the cost.
+    norms. Equal to running ``layer`` on all of ``states`` and gathering ``positions``, at a fraction of the arithmetic.
     ``layer`` is any module with BERT's parts (:func:`last_encoder_layer` checks them), hence typed ``Any``.
 
     Example:
@@ -229,7 +229,7 @@ def layer_at(layer: Any, states: torch.Tensor, attention_mask: torch.Tensor, pos
         True
     """
     attention = layer.attention.self
-    batch, seq, width = states.shape
+    batch, _, width = states.shape
     heads = attention.num_attention_heads
     size = width // heads
     chosen = states.gather(1, positions[..., None].expand(-1, -1, width))
