@@ -710,6 +710,37 @@ def test_a_configs_dev_sets_do_not_replace_the_bases_for_every_descendant(world,
     assert "gated on: small_dev, new:heldout" in gate_md and "left out: old_dev" in gate_md
 
 
+def test_a_configs_train_and_dev_lists_each_replace_only_their_own_kind(world, home, tmp_path):
+    """A --config with a dev: list and no train: list replayed nothing: the retrain was refused with "the base model
+    does not say what it was trained on". And a config's train: list became every descendant's replay sources. Now
+    each list replaces only the base's list of its kind, for this retrain alone: the new version's training.json keeps
+    the base's training sources, then the config's, then its own new labels (as for dev sets)."""
+    from training.config import read_training_data
+    from training.retrain import RetrainOptions, retrain
+
+    new = write_jsonl(tmp_path / "new.jsonl", labelled(NEW, 60, 43, "n", per_doc=3))
+    quick = {"bootstrap": 50, "register": False, "require_significant": False, "base": str(world["base"])}
+
+    only_dev = tmp_path / "only_dev.yaml"
+    small = write_jsonl(tmp_path / "small_dev.jsonl", labelled(OLD, 24, 44, "s"))
+    only_dev.write_text(RETRAIN_YAML + f"dev:\n  - {{path: {small}}}\n")
+    result = retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "d"), config=str(only_dev), **quick))
+    assert result.counts["replay"] > 30  # drawn from the base's 240 training sentences
+    train = [spec.name for spec in read_training_data(result.model_dir).train]
+    assert train[0] == "old_train" and train[1].startswith("new-train-") and len(train) == 2
+
+    only_train = tmp_path / "only_train.yaml"
+    extra = write_jsonl(tmp_path / "extra.jsonl", labelled(OLD, 30, 45, "x"))
+    only_train.write_text(RETRAIN_YAML + f"train:\n  - {{path: {extra}}}\n")
+    result = retrain(RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "t"), config=str(only_train), **quick))
+    assert result.counts["replay"] == 30  # this retrain replays the config's 30 sentences alone ...
+    stored = read_training_data(result.model_dir)
+    train = [spec.name for spec in stored.train]
+    assert train[:2] == ["old_train", "extra"] and train[2].startswith("new-train-")  # ... its descendants all
+    assert [spec.name for spec in stored.dev][0] == "old_dev"
+    assert {r.dataset for r in result.gate.rows} == {"old_dev", "new:heldout"}  # gated on the base's dev set
+
+
 class _Stop(Exception):
     pass
 

@@ -201,8 +201,8 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     data_dir = model_dir / "training_data"
     train_file = _save_records(train_new, data_dir, "new-train")
     heldout_file = _save_records(heldout, data_dir, HELDOUT_STEM)
-    inherited_train = tuple(_carry(s, base_dir, data_dir) for s in sources.train)
-    inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in descendant_dev_sets(sources.base_dev, sources.dev))
+    inherited_train = tuple(_carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_train, sources.train))
+    inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_dev, sources.dev))
     write_training_data(
         model_dir,
         inherited_train + (DataSpec(path=str(train_file)),),
@@ -459,23 +459,22 @@ class _Sources:
     data_dir: str
     teacher_probs: str = ""  # the base's cached teacher probabilities (distill_from: FILE.jsonl), if any
     base_dev: tuple[DataSpec, ...] = ()  # the base's own evaluation sets (``dev`` replaces them where a --config gives its own)
+    base_train: tuple[DataSpec, ...] = ()  # the base's own training sources (``train`` replaces them likewise)
 
 
 def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) -> _Sources:
     """Replay sources and fixed evaluation sets: the --config's train/dev lists, else the base
     model's training.json, else the config stored in its evaluation.json (the shipped model: that of
-    configs/default.yaml). ``base_dev``: the base's own dev sets, whatever the --config says."""
+    configs/default.yaml); a --config's list replaces only the base's list of the same kind. ``base_train`` and
+    ``base_dev``: the base's own lists, whatever the --config says."""
     from training.convert import resolve_data_dir
 
     base_train, base_dev, base_data_dir = _base_sources(base_dir, config)
-    if config.train or config.dev:
-        train, dev, data_dir = config.train, config.dev, config.data_dir
-    else:
-        train, dev, data_dir = base_train, base_dev, base_data_dir
-    data_dir = options.data_dir or data_dir
+    train, dev = config.train or base_train, config.dev or base_dev  # each list replaces the base's only where given
+    data_dir = options.data_dir or (config.data_dir if config.train or config.dev else base_data_dir)
     with contextlib.suppress(ValueError):  # a source checkout: relative to the project; else the loader says what is missing
         data_dir = str(resolve_data_dir(data_dir))
-    return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir), tuple(base_dev))
+    return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir), tuple(base_dev), tuple(base_train))
 
 
 def _base_sources(base_dir: Path, config: TrainConfig) -> tuple[tuple[DataSpec, ...], tuple[DataSpec, ...], str]:
@@ -491,19 +490,20 @@ def _base_sources(base_dir: Path, config: TrainConfig) -> tuple[tuple[DataSpec, 
     return tuple(stored_config.train), tuple(stored_config.dev), stored_config.data_dir
 
 
-def descendant_dev_sets(base_dev: tuple[DataSpec, ...], dev: tuple[DataSpec, ...]) -> tuple[DataSpec, ...]:
-    """The evaluation sets the new version passes on (its training.json ``dev``, before its own held-out labels):
-    the base's own, then those of ``dev`` (a --config's list) that the base lacks, by name. A --config that gates
-    one retrain on a few sets does not take the base's other sets away from every later retrain.
+def descendant_sets(base: tuple[DataSpec, ...], own: tuple[DataSpec, ...]) -> tuple[DataSpec, ...]:
+    """The training sources or evaluation sets the new version passes on (its training.json ``train`` / ``dev``,
+    before its own new labels): the base's own, then those of ``own`` (a --config's list) that the base lacks, by
+    name. A --config that replays from or gates on a few sets in one retrain does not take the base's other sets
+    away from every later retrain.
 
     Example:
         >>> base = (DataSpec(source="newsmtsc", split="dev_rw"), DataSpec(source="ptc", split="dev"))
         >>> mine = (DataSpec(source="newsmtsc", split="dev_rw", max_records=60), DataSpec(path="my_dev.jsonl"))
-        >>> [spec.name for spec in descendant_dev_sets(base, mine)]
+        >>> [spec.name for spec in descendant_sets(base, mine)]
         ['newsmtsc:dev_rw', 'ptc:dev', 'my_dev']
     """
-    names = {spec.name for spec in base_dev}
-    return base_dev + tuple(spec for spec in dev if spec.name not in names)
+    names = {spec.name for spec in base}
+    return base + tuple(spec for spec in own if spec.name not in names)
 
 
 def _teacher_probs(base_dir: Path) -> str:
