@@ -56,3 +56,24 @@ def test_version_and_the_plain_score_example_first() -> None:
     assert result.exit_code == 0 and result.output.strip() == f"stance {version('stance')}"
     score_help = CliRunner().invoke(app, ["score", "--help"], terminal_width=80).output
     assert score_help.index("Example: stance score news/ --out scores.parquet") < score_help.index("--engine ray")
+
+
+def test_every_output_option_has_the_short_form_o() -> None:
+    """`stance score news -o scores.parquet` was "No such option: -o": every command's output option (``--out``
+    or ``--output-dir``) takes ``-o`` too, and no command uses ``-o`` for anything else."""
+    import typer.main
+
+    def commands(command, path: tuple[str, ...] = ()):  # typer's own click: groups are told by their sub-commands
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                yield from commands(sub, (*path, name))
+        else:
+            yield path, command
+
+    found = []
+    for path, command in commands(typer.main.get_command(app)):
+        for param in command.params:
+            if "-o" in param.opts or {"--out", "--output-dir"} & set(param.opts):
+                assert set(param.opts) in ({"--out", "-o"}, {"--output-dir", "-o"}), (path, param.opts)
+                found.append(" ".join(path))
+    assert {"score", "compare", "predict-stance", "retrain", "train", "evaluate", "convert"} <= set(found), found

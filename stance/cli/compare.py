@@ -16,9 +16,9 @@ def compare(
     by: Annotated[
         str, typer.Option(help="metadata column to group by, or COLUMN:PERIOD, e.g. date:month (day, week, month, quarter, year)")
     ] = "outlet",
-    out: Annotated[Path, typer.Option(help="output directory: tables (CSV + Parquet), report.html, PNG figures")] = Path(
-        "report"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="output directory: tables (CSV + Parquet), report.html, PNG figures")
+    ] = Path("report"),
     rollup: Annotated[
         str, typer.Option(help="'none', or 'affiliation': count a person under the state or organisation they serve")
     ] = "none",

@@ -22,7 +22,9 @@ def _converter_names() -> str:
 def convert(
     source: Annotated[str, typer.Argument(help=_converter_names())],
     split: Annotated[str, typer.Option(help="the split to convert")] = "train",
-    out: Annotated[Path, typer.Option(help="output JSONL in the project's label format")] = Path("converted.jsonl"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="output JSONL in the project's label format")] = Path(
+        "converted.jsonl"
+    ),
     data_dir: Annotated[Path, typer.Option(help="where the public datasets live")] = Path(DEFAULT_DATA_DIR),
     raw_labels: Annotated[bool, typer.Option(help="keep the dataset's own device labels instead of the taxonomy's")] = False,
 ) -> None:

@@ -22,7 +22,7 @@ def evaluate(
             help="SOURCE:SPLIT (newsmtsc:dev_rw, ptc:test, framing:heldout, ...) or a label-format JSONL file; repeatable",
         ),
     ],
-    out: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write the metrics as JSON here")] = None,
     data_dir: Annotated[str, typer.Option(help="where the public datasets live")] = DEFAULT_DATA_DIR,
     update_card: Annotated[
         bool, typer.Option(help="store the metrics in the model directory's evaluation.json and card")

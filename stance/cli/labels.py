@@ -74,7 +74,7 @@ def validate(
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="Label Studio JSON export or doccano JSONL")],
-    out: Annotated[Path, typer.Option(help="label-format JSONL to write")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="label-format JSONL to write")],
     format: Annotated[str, typer.Option("--format", help="labelstudio or doccano")] = "labelstudio",
     map: Annotated[
         list[str] | None, typer.Option("--map", metavar="TEXT", help="TOOL_LABEL=OUR_LABEL (a stance or a device); repeatable")
@@ -151,9 +151,9 @@ def suggest(
     scores: Annotated[
         list[Path], typer.Argument(metavar="PATH", help="`stance score` output (.parquet, .jsonl, .csv) or directories of it")
     ],
-    out: Annotated[Path, typer.Option(help="Label Studio tasks (JSON); the labelling config goes beside it")] = Path(
-        "tolabel.json"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Label Studio tasks (JSON); the labelling config goes beside it")
+    ] = Path("tolabel.json"),
     n: Annotated[int, typer.Option("--n", min=1, help="how many sentences to choose")] = 200,
     strategy: Annotated[
         str,

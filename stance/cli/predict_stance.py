@@ -14,7 +14,7 @@ from stance.run.settings import ACTIVE_MODEL, DEFAULTS
 
 def predict_stance(
     input: Annotated[Path, typer.Argument(help="JSONL: {'text': ..., 'targets': [{'start', 'end'}, ...]} per line")],
-    out: Annotated[Path, typer.Option(help="output JSONL (targets gain 'stance' and 'probs')")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output JSONL (targets gain 'stance' and 'probs')")],
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = ACTIVE_MODEL,
     on_error: Annotated[str, typer.Option(help="'stop' at the first bad line, or 'skip' it to the errors file")] = "stop",
     errors: Annotated[Path | None, typer.Option(help="errors file (default: OUT.errors.jsonl)")] = None,

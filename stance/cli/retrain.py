@@ -13,7 +13,7 @@ def retrain(
     new: Annotated[
         list[Path], typer.Option("--new", metavar="FILE", help="newly labelled sentences (label-format JSONL); repeatable")
     ],
-    output_dir: Annotated[Path, typer.Option(help="the new model, gate.json / gate.md, logs")],
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="the new model, gate.json / gate.md, logs")],
     base: Annotated[
         str, typer.Option(help="the model to continue from: 'active', 'default', a version id or a directory")
     ] = "active",

@@ -23,7 +23,7 @@ def score(
             metavar="PATH", help="JSONL, JSON array, CSV, Parquet, directories of .txt/.html/.jsonl, or - (JSONL on stdin)"
         ),
     ],
-    out: Annotated[Path, typer.Option(help="output file: .parquet (default format), .jsonl or .csv")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output file: .parquet (default format), .jsonl or .csv")],
     model: Annotated[str, typer.Option(help=MODEL_HELP)] = ACTIVE_MODEL,
     actors: Annotated[
         list[Path] | None, typer.Option(metavar="FILE", help="YAML file adding or overriding actor registry entries; repeatable")

@@ -13,7 +13,7 @@ from stance.cli.common import console, fail
 
 def train(
     config: Annotated[Path, typer.Argument(help="YAML training config, e.g. configs/default.yaml")],
-    output_dir: Annotated[str | None, typer.Option(help="overrides output_dir of the config")] = None,
+    output_dir: Annotated[str | None, typer.Option("--output-dir", "-o", help="overrides output_dir of the config")] = None,
     resume: Annotated[bool, typer.Option(help="continue from the last checkpoint in the output directory")] = False,
 ) -> None:
     """Train a model from a YAML config (checkpoints, early stopping, metrics in the output directory).
