@@ -167,7 +167,12 @@ def spans(raw, model: StanceModel) -> list[set]:
 
     cfg = model.config
     return [
-        {(s, e, label) for s, e, label, _ in decode_spans(dp, enc.offsets, cfg.device_labels, cfg.device_thresholds, r.text)}
+        {
+            (s, e, label)
+            for s, e, label, _ in decode_spans(
+                dp, enc.offsets, cfg.device_labels, cfg.device_thresholds, r.text, cfg.device_min_scores
+            )
+        }
         for r, enc, dp in zip(raw.records, raw.encoded, raw.devices)
     ]
 

@@ -43,6 +43,7 @@ def variants(model_name: str, data_dir: str, split: str) -> dict[str, dict]:
             reported=model.device_labels,
             thresholds=config.device_thresholds,
             fixed=FIXED_DEVICES,
+            min_scores=config.device_min_scores,
         )
         for r, enc, probs in zip(records, raw.encoded, raw.devices)
     ]

@@ -116,9 +116,16 @@ def stance_one_target_per_pass(
     return out
 
 
-def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: Mapping[str, float] | None = None) -> dict:
-    """Metrics for one dataset from raw predictions."""
+def evaluate_raw(
+    raw: RawPredictions,
+    model: StanceModel,
+    thresholds: Mapping[str, float] | None = None,
+    min_scores: Mapping[str, float] | None = None,
+) -> dict:
+    """Metrics for one dataset from raw predictions (the model's device thresholds and minimum span scores
+    unless given)."""
     thresholds = model.config.device_thresholds if thresholds is None else thresholds
+    min_scores = model.config.device_min_scores if min_scores is None else min_scores
     labels = model.stance_labels
     gold_st, pred_st, probs_st, gold_ece = [], [], [], []
     for _, gold_label, p in raw.gold_stance():
@@ -133,7 +140,8 @@ def evaluate_raw(raw: RawPredictions, model: StanceModel, thresholds: Mapping[st
         out["stance"]["ece"] = expected_calibration_error(np.array(probs_st).reshape(-1, len(labels)), gold_ece)
     names = model.config.device_labels
     predicted = [
-        decode_spans(dp, enc.offsets, names, thresholds, r.text) for r, enc, dp in zip(raw.records, raw.encoded, raw.devices)
+        decode_spans(dp, enc.offsets, names, thresholds, r.text, min_scores)
+        for r, enc, dp in zip(raw.records, raw.encoded, raw.devices)
     ]
     per_label = {}
     for label in names:
@@ -177,6 +185,38 @@ def tune_thresholds(
     return best
 
 
+MIN_SCORE_GRID = (0.0, 0.3, 0.4, 0.5, 0.6)
+MIN_SCORE_LABELS = (SI_LABEL,)  # the label-agnostic PTC spans; the six fixed devices keep the false-alarm limit instead
+
+
+def tune_min_scores(
+    raws: Sequence[RawPredictions], model: StanceModel, grid: Sequence[float] = MIN_SCORE_GRID
+) -> dict[str, float]:
+    """Per label of :data:`MIN_SCORE_LABELS` the model has, the minimum span score (0: none) with the best mean
+    partial-overlap F1 on the dev data that annotates it, at the model's thresholds; ties go to the lower minimum.
+    PTC's span head is tuned to a low token threshold, which finds whole spans but also many doubtful ones: the
+    minimum drops those (BENCHMARKS.md 0zd).
+
+    Example:
+        >>> tune_min_scores([predict_raw(model, ptc_dev)], model)  # doctest: +SKIP
+        {'propaganda_span': 0.3}
+    """
+    best: dict[str, float] = {}
+    for label in MIN_SCORE_LABELS:
+        if label not in model.config.device_labels:
+            continue
+        scores = []
+        for floor in grid:
+            minimums = {**model.config.device_min_scores, label: floor}
+            devices = [evaluate_raw(raw, model, None, minimums).get("devices", {}) for raw in raws]
+            f1s = [d[label]["partial"]["f1"] for d in devices if label in d]
+            if f1s:
+                scores.append((float(np.mean(f1s)), -floor, floor))
+        if scores:
+            best[label] = max(scores)[2]
+    return best
+
+
 RAISE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
@@ -200,7 +240,8 @@ def flagged_counts(
             if not device_free(r, names) or chosen_by_model(r.meta) != model_chosen:
                 continue
             free += 1
-            flagged += any(label in six for _, _, label, _ in decode_spans(dp, enc.offsets, names, thresholds, r.text))
+            spans = decode_spans(dp, enc.offsets, names, thresholds, r.text, model.config.device_min_scores)
+            flagged += any(label in six for _, _, label, _ in spans)
     return free, flagged
 
 
@@ -355,17 +396,21 @@ def retune_thresholds(
     """Re-tune the model's device thresholds on the raw predictions of dev sets (:func:`predict_raw`; in place;
     labels they do not annotate keep theirs); with ``max_flagged``, then raise them until at most that share of
     device-free sentences of each set is flagged. ``also_tune_on``: more predictions that tune thresholds but do
-    not count in that limit (`stance retrain`'s new training labels, for device labels it adds). The threshold
-    step of `stance train`, `stance retrain` and `stance evaluate --tune-on`.
+    not count in that limit (`stance retrain`'s new training labels, for device labels it adds); last, the minimum
+    span score of PTC's label-agnostic spans (:func:`tune_min_scores`, on ``raws``). The threshold step of
+    `stance train`, `stance retrain` and `stance evaluate --tune-on`.
 
     Example:
         >>> retune_thresholds(model, [predict_raw(model, dev_records)], 0.10)  # doctest: +SKIP
         {'loaded_language': 0.5, ...}
     """
+    kept = dict(model.config.device_min_scores)  # thresholds are tuned without a minimum, then the minimum at them
+    model.config.device_min_scores = {k: v for k, v in kept.items() if k not in MIN_SCORE_LABELS}
     thresholds = {**model.config.device_thresholds, **tune_thresholds([*raws, *also_tune_on], model)}
     if max_flagged is not None:
         thresholds = limit_flagged(list(raws), model, thresholds, max_flagged)
     model.config.device_thresholds = thresholds
+    model.config.device_min_scores = {**kept, **tune_min_scores(list(raws), model)}
     return thresholds
 
 

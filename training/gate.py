@@ -184,7 +184,9 @@ def _stats(
     flags = {c: np.zeros((n, 2)) for c in free}
     if channels or free:
         for r, d, enc, dp in zip(raw.records, docs, raw.encoded, raw.devices):
-            predicted = decode_spans(dp, enc.offsets, names, model.config.device_thresholds, r.text)
+            predicted = decode_spans(
+                dp, enc.offsets, names, model.config.device_thresholds, r.text, model.config.device_min_scores
+            )
             annotated = set(channels) | set(free) if r.device_labels is None else set(r.device_labels)  # the same for both models
             for c in channels:
                 if c not in annotated:

@@ -67,6 +67,7 @@ class StanceConfig(PretrainedConfig):
         device_labels: list[str] | None = None,
         internal_device_labels: list[str] | None = None,
         device_thresholds: dict[str, float] | None = None,
+        device_min_scores: dict[str, float] | None = None,
         stance_loss_weight: float = 1.0,
         device_loss_weight: float = 1.0,
         head_dropout: float = 0.1,
@@ -87,6 +88,7 @@ class StanceConfig(PretrainedConfig):
         self.device_labels = list(device_labels or [])
         self.internal_device_labels = list(internal_device_labels or [])
         self.device_thresholds = dict(device_thresholds or {})
+        self.device_min_scores = dict(device_min_scores or {})  # a decoded span scored lower is dropped (tuned on dev)
         self.stance_loss_weight = stance_loss_weight
         self.device_loss_weight = device_loss_weight
         self.head_dropout = head_dropout

@@ -229,6 +229,7 @@ def decode_spans(
     labels: Sequence[str],
     thresholds: Mapping[str, float] | None = None,
     text: str | None = None,
+    min_scores: Mapping[str, float] | None = None,
 ) -> list[tuple[int, int, str, float]]:
     """Spans from per-token BIO probabilities of shape (tokens, labels, 3).
 
@@ -237,7 +238,9 @@ def decode_spans(
     inside tokens is one span (this keeps a scare quote's marks and word, or a word split into
     sub-words, together). With ``text``, a span that starts or ends inside a word (hyphenated
     words included) is widened to the whole word. The score is the mean inside-probability of
-    the span's tokens. Returns ``(start, end, label, score)`` with character offsets.
+    the span's tokens; a span whose score is below its label's ``min_scores`` entry is dropped (a label's low
+    token threshold finds a span's whole extent, its minimum score keeps the spans it is sure of). Returns
+    ``(start, end, label, score)`` with character offsets.
     """
     thresholds = thresholds or {}
     real = [i for i, o in enumerate(offsets) if tuple(o) != NO_OFFSET]
@@ -262,6 +265,8 @@ def decode_spans(
         tidy = (_tidy(text, *_whole_words(text, s, e), label) for s, e, label, _ in out)
         out = sorted({(t[0], t[1], label): score for t, (_, _, label, score) in zip(tidy, out) if t is not None}.items())
         out = _merge_overlaps([(s, e, label, score) for (s, e, label), score in out])
+    if min_scores:
+        out = [span for span in out if span[3] >= min_scores.get(span[2], 0.0)]
     return sorted(out, key=lambda x: (x[0], x[1], x[2]))
 
 
@@ -294,6 +299,7 @@ def decode_devices(
     reported: Sequence[str],
     thresholds: dict[str, float] | None = None,
     fixed: Sequence[str] = (),
+    min_scores: Mapping[str, float] | None = None,
 ) -> list[tuple[int, int, str, float, str | None]]:
     """The device spans a user gets, ``(start, end, label, score, technique)``: the ``fixed`` devices
     as decoded; and, where the model has the label-agnostic PTC span head, each of its spans as
@@ -306,7 +312,7 @@ def decode_devices(
         >>> decode_devices(probs, enc.offsets, text, labels=labels, reported=labels, fixed=FIXED_DEVICES)  # doctest: +SKIP
         [(4, 11, 'scare_quotes', 0.91, None), (30, 52, 'propaganda', 0.62, 'loaded_language')]
     """
-    spans = decode_spans(probs, offsets, labels, thresholds, text)
+    spans = decode_spans(probs, offsets, labels, thresholds, text, min_scores)
     if PROPAGANDA_SPAN not in labels:
         allowed = set(reported)
         return [(s, e, label, score, None) for s, e, label, score in spans if label in allowed]

@@ -436,7 +436,9 @@ class StanceModel:
             targets.append(TargetPrediction(start, end, text[start:end], *stance_and_probs(p, labels)))
         settings = self.settings
         if include_internal:  # every label as decoded, internal ones too (evaluation)
-            spans = decode_spans(device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text)
+            spans = decode_spans(
+                device_probs, enc.offsets, settings.device_labels, settings.device_thresholds, text, settings.device_min_scores
+            )
             devices = device_predictions(((s, e, label, score, None) for s, e, label, score in spans), text)
         else:
             devices = settings.decode_devices(device_probs, enc.offsets, text)

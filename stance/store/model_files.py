@@ -302,8 +302,8 @@ def _file_hash(path: str, size: int, mtime_ns: int) -> str:
 
 @dataclass(frozen=True)
 class InferenceSettings:
-    """What inference needs of a model's ``config.json``: the label sets, the device thresholds
-    and the maximum length (the full :class:`~stance.model.config.StanceConfig` needs transformers).
+    """What inference needs of a model's ``config.json``: the label sets, the device thresholds and minimum span
+    scores, and the maximum length (the full :class:`~stance.model.config.StanceConfig` needs transformers).
 
     Example:
         >>> InferenceSettings(device_labels=("doubt", "propaganda_span"), internal_device_labels=("propaganda_span",)).reported_device_labels
@@ -316,6 +316,7 @@ class InferenceSettings:
     device_thresholds: dict[str, float] = field(default_factory=dict)
     max_seq_length: int = 256
     stance_temperature: float = 1.0  # fitted on the dev sets after training (calibration); 1 = as the network says
+    device_min_scores: dict[str, float] = field(default_factory=dict)  # per label: spans scored lower are dropped
 
     def calibrate(self, stance_probs: Any) -> Any:
         """Temperature-scaled stance probabilities (see :func:`temperature_scaled`)."""
@@ -344,6 +345,7 @@ class InferenceSettings:
             reported=self.reported_device_labels,
             thresholds=self.device_thresholds,
             fixed=[x for x in self.reported_device_labels if x not in techniques],
+            min_scores=self.device_min_scores,
         )
         return device_predictions(decoded, text)
 
@@ -357,6 +359,7 @@ class InferenceSettings:
             dict(config.device_thresholds),
             int(config.max_seq_length),
             float(getattr(config, "stance_temperature", 1.0)),
+            dict(getattr(config, "device_min_scores", None) or {}),
         )
 
     @classmethod
@@ -371,4 +374,5 @@ class InferenceSettings:
             dict(data.get("device_thresholds") or {}),
             int(data.get("max_seq_length", defaults.max_seq_length)),
             float(data.get("stance_temperature", 1.0)),
+            dict(data.get("device_min_scores") or {}),
         )
