@@ -40,7 +40,7 @@ LENGTHS = (("<=20", 0, 20), ("21-35", 21, 35), (">35", 36, 10**6))
 
 def predicted_spans(model: str, records, data_dir: str, backend: str = "auto") -> list[list[tuple[int, int, str]]]:
     """Device spans `stance score` gives at each record's sentence (offsets relative to it)."""
-    from stance.io.readers import Article
+    from stance.io.records import Article
     from stance.pipeline.scorer import StanceScorer
 
     scorer = StanceScorer.from_pretrained(model, use_ner=False, backend=backend)

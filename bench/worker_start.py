@@ -24,7 +24,7 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 import stance.run.local as batch
 from stance.run.options import ScoreOptions
-from stance.io.readers import Article
+from stance.io.records import Article
 batch._worker_init(ScoreOptions(backend=sys.argv[1]), 1)
 predictor = batch._WORKER_PREDICTOR
 if predictor is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stance.analysis.measures import METHODS
-from stance.io.readers import SUFFIXES
+from stance.io.formats import SUFFIXES
 from stance.model.backends import BACKEND_REGISTRY
 from stance.pipeline.sentences import SPLITTERS
 

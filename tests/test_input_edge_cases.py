@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from stance.io.readers import Article, InputError, InputPathError, check_paths, iter_inputs
+from stance.io.readers import check_paths, iter_inputs
+from stance.io.records import Article, InputError, InputPathError
 
 
 def read(paths, **kw):

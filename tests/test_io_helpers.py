@@ -9,16 +9,10 @@ import pytest
 
 from stance.io.atomic import atomic_path, write_atomic
 from stance.io.errors import ERROR_FIELDS, merge_error_files, write_errors
-from stance.io.readers import (
-    INPUT_FORMATS,
-    SUFFIXES,
-    InputError,
-    InputPathError,
-    binary_lines,
-    chunked,
-    input_format,
-    unread_in_folders,
-)
+from stance.io.formats import INPUT_FORMATS, SUFFIXES, input_format
+from stance.io.lines import binary_lines
+from stance.io.readers import chunked, unread_in_folders
+from stance.io.records import InputError, InputPathError
 
 
 def test_the_registry_knows_every_suffix_once_and_the_ray_engine_reads_from_it():

@@ -63,7 +63,7 @@ import json, sys
 from stance.run.options import ScoreOptions
 from stance.run.local import _worker_init
 import stance.run.local as batch
-from stance.io.readers import Article
+from stance.io.records import Article
 _worker_init(ScoreOptions(model=sys.argv[1], backend="openvino"), 1)
 if batch._WORKER_PREDICTOR is None:
     raise SystemExit(repr(batch._WORKER_FAILURE))
@@ -76,7 +76,7 @@ ARTICLE = "Sergei Lavrov met Maria Lopez in Geneva. Lavrov said Washington had e
 
 
 def test_an_openvino_worker_scores_without_importing_torch_or_transformers(tiny_model_dir):
-    from stance.io.readers import Article
+    from stance.io.records import Article
     from stance.model.modeling import StanceModel
     from stance.pipeline.scorer import StanceScorer
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stance.cli.main import app
-from stance.io.readers import Article, InputPathError
+from stance.io.records import Article, InputPathError
 from stance.run.local import score_collection
 from stance.run.options import ScoreOptions
 from stance.run.predictor import RECORD_SCHEMA, ScoringPredictor, records_to_items

@@ -657,7 +657,8 @@ def test_a_second_run_on_the_same_output_is_refused_with_a_message(tmp_path, tin
 
 def test_malformed_json_says_where_once(tmp_path):
     """ "Unterminated string starting at" must not become "starting at at column"."""
-    from stance.io.readers import InputError, iter_inputs
+    from stance.io.readers import iter_inputs
+    from stance.io.records import InputError
     from stance.labels.check import validate_label_file
 
     src = tmp_path / "in.jsonl"

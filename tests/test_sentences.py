@@ -1,4 +1,5 @@
-"""Tests for stance.pipeline.sentences: the news sentence splitter, its boilerplate rules and the spaCy alternative."""
+"""Tests for stance.pipeline.sentences and stance.pipeline.boilerplate: the news sentence splitter, its boilerplate
+rules and the spaCy alternative."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stance.pipeline.boilerplate import is_boilerplate_line
 from stance.pipeline.sentences import (
     DEFAULT_SPLITTER,
     SPLITTERS,
@@ -16,7 +18,6 @@ from stance.pipeline.sentences import (
     SentenceSplitter,
     SpacySentenceSplitter,
     get_splitter,
-    is_boilerplate_line,
     splitter_choices,
 )
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from stance.io.readers import Article, InputError
+from stance.io.records import Article, InputError
 from stance.run.local import WORKER_DIED, WorkerPool
 from stance.run.options import ScoreOptions
 from stance.run.predictor import score_isolating

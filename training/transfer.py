@@ -112,7 +112,7 @@ def find_transfer_targets(
     ``exclude``: normalised sentences to drop (default: the NewsMTSC dev sentences, when the config says so)."""
     import pyarrow.parquet as pq
 
-    from stance.io.readers import Article
+    from stance.io.records import Article
     from stance.pipeline.actor_registry import ActorRegistry
     from stance.pipeline.actors import ActorFinder
     from stance.pipeline.scorer import find_targets

@@ -64,7 +64,7 @@ def validate(
         kinds = sorted({p.kind for p in problems})
         console.print(f"[red]{len(problems)} problem(s)[/red] on {len({p.line for p in problems})} line(s): {', '.join(kinds)}")
         raise typer.Exit(1)
-    from stance.io.readers import utf8_lines
+    from stance.io.lines import utf8_lines
 
     if not any(line.strip() for _, line in utf8_lines(file)):
         fail(f"{file} holds no labelled sentences", code=1)

@@ -88,13 +88,9 @@ def score(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from stance.io.readers import (
-        FOLDER_SUFFIXES,
-        InputPathError,
-        check_drop_fields,
-        check_paths,
-        unread_in_folders,
-    )
+    from stance.io.formats import FOLDER_SUFFIXES
+    from stance.io.readers import check_drop_fields, check_paths, unread_in_folders
+    from stance.io.records import InputPathError
     from stance.io.writers import output_format
     from stance.run.local import (
         NoInputError,
@@ -225,7 +221,7 @@ def _score_on_ray(
 ):
     """``stance score --engine ray``: the run summary, or exit 2 with a message (no Ray, Ray not reached,
     bad input) or 1 (a run that stopped: a batch that kept killing its actor, parts not on shared storage)."""
-    from stance.io.readers import InputPathError
+    from stance.io.records import InputPathError
     from stance.run.local import OutputExistsError
 
     try:

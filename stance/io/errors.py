@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.io.atomic import atomic_path
-from stance.io.readers import InputError
+from stance.io.records import InputError
 
 ERROR_FIELDS = ("source", "line", "id", "reason")
 

@@ -177,7 +177,7 @@ def _read_file(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
-    from stance.io.readers import json_objects
+    from stance.io.lines import json_objects
 
     rows = [row for _, row in json_objects(path)]
     return pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=list(REQUIRED_COLUMNS))

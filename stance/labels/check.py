@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stance.io.readers import NotUtf8Error, json_error, utf8_lines
+from stance.io.lines import NotUtf8Error, json_error, utf8_lines
 from stance.labels.format import check_span
 
 KINDS = ("encoding", "json", "format", "unknown_label", "offsets", "text_mismatch", "duplicate", "contradiction")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, overload
 
-from stance.io.readers import json_objects
+from stance.io.lines import json_objects
 
 STANCE_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stance.io.readers import json_objects
+from stance.io.lines import json_objects
 from stance.labels.format import STANCE_LABELS, LabelRecord, span_problem
 
 FORMATS = ("labelstudio", "doccano")

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from stance.io.readers import Article, InputError, validate_record
+from stance.io.readers import validate_record
+from stance.io.records import Article, InputError
 from stance.model.encoding import encode_batch
 from stance.model.modeling import StanceModel
 from stance.model.outputs import DevicePrediction, stance_and_probs
@@ -90,7 +91,7 @@ class ScoredSentence:
 
 class ScoreResult(list):
     """A list of :class:`ScoredSentence` with ``to_pandas()`` (the same columns as the file output),
-    and ``errors``: the articles of a batch that could not be scored (:class:`~stance.io.readers.InputError`,
+    and ``errors``: the articles of a batch that could not be scored (:class:`~stance.io.records.InputError`,
     ``line`` = their position in the batch), as `stance score` sends them to its errors file. A list
     (not a frozen result) so that the rows index, slice and iterate as the rows they are.
 

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from stance.io.errors import merge_error_files, write_errors
-from stance.io.readers import Article, InputError, chunked, iter_inputs
+from stance.io.readers import chunked, iter_inputs
+from stance.io.records import Article, InputError
 from stance.io.writers import merge_shards, output_format, write_shard
 from stance.resources import available_cpus
 from stance.run.options import ScoreOptions, pin_model, settings_fingerprint

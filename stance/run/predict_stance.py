@@ -16,7 +16,9 @@ from typing import Any
 
 from stance.io.atomic import atomic_path
 from stance.io.errors import error_line
-from stance.io.readers import InputError, chunked, read_jsonl
+from stance.io.formats import read_jsonl
+from stance.io.readers import chunked
+from stance.io.records import InputError
 from stance.labels.format import LabelRecord
 from stance.model.modeling import StanceModel
 from stance.run.record import default_errors_path

@@ -2,7 +2,7 @@
 
 :class:`ScoringPredictor` loads the pipeline once, in ``__init__``, and then scores batches:
 
-- ``score_rows(articles)``: the output rows of each :class:`~stance.io.readers.Article`; the local
+- ``score_rows(articles)``: the output rows of each :class:`~stance.io.records.Article`; the local
   engine's in-process and worker-process paths call this;
 - ``__call__(batch)``: a batch of raw input records (columns ``order``, ``source``, ``line``,
   ``raw``, ``error``; see :data:`RECORD_SCHEMA`) to an Arrow table: the output schema of
@@ -29,7 +29,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from stance.io.readers import Article, InputError, validate_record
+from stance.io.readers import validate_record
+from stance.io.records import Article, InputError
 from stance.io.writers import rows_to_table
 from stance.run.options import ScoreOptions
 

@@ -47,13 +47,15 @@ import pyarrow.parquet as pq
 
 from stance.io.atomic import atomic_path
 from stance.io.errors import write_errors
-from stance.io.readers import INPUT_FORMATS, Article, InputError, InputPathError, check_paths, folder_files, is_hidden
+from stance.io.formats import INPUT_FORMATS
+from stance.io.readers import check_paths, folder_files, is_hidden
+from stance.io.records import Article, InputError, InputPathError
 from stance.io.writers import BASE_COLUMNS
 from stance.run.local import OutputExistsError, auto_workers_for, decide_backend, refuse_shared_files
 from stance.run.options import ScoreOptions, pin_model
 from stance.run.record import RunSummary, default_errors_path, run_metadata_path, write_json_atomic, write_run_json
 
-# the input formats (stance.io.readers.INPUT_FORMATS) this engine reads: those a stream can hold
+# the input formats (stance.io.formats.INPUT_FORMATS) this engine reads: those a stream can hold
 RAY_FORMAT_NAMES = ("jsonl", "parquet")
 RAY_FORMATS = {suffix: name for name in RAY_FORMAT_NAMES for suffix in INPUT_FORMATS[name].suffixes}  # suffix -> format name
 READ_BLOCK_RECORDS = 1024

@@ -31,7 +31,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from stance import __version__
-from stance.io.readers import Article, InputError, validate_record
+from stance.io.readers import validate_record
+from stance.io.records import Article, InputError
 from stance.service.batcher import ItemError, MicroBatcher, QueueFullError
 from stance.service.errors import ApiError, field_name, install_error_handlers
 from stance.service.middleware import BodySizeLimit

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from stance.io.readers import SURROGATE
+from stance.io.records import SURROGATE
 
 
 def json_problems(value: Any, loc: tuple[str | int, ...] = ("body",)) -> list[dict[str, Any]]:
