@@ -1,4 +1,4 @@
-"""Tests for the actor registry (configs/actors.yaml) and the actor finder (stance/pipeline/actors.py)."""
+"""Tests for the actor registry (configs/actors.yaml) and the actor finder (the stance/pipeline/actors/ package)."""
 
 from __future__ import annotations
 
@@ -311,24 +311,24 @@ def test_pipelines_carry_only_what_is_needed() -> None:
 
 
 def test_ner_windows_cover_the_unexplained_words_with_context_and_never_cut_a_name(tok_finder: ActorFinder) -> None:
-    from stance.pipeline.actors import _ner_windows
+    from stance.pipeline.actors.ner_windows import ner_windows
 
     nlp = tok_finder.nlp
     doc = nlp.make_doc(
         "the talks went on and on and on and on and on until Maria Lopez Garcia spoke and then and then and then it ended"
     )
     i = [t.text for t in doc].index("Lopez")
-    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), None) == [(0, len(doc))]
-    ((lo, hi),) = _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 2)  # Maria, Lopez, Garcia: one merged window
+    assert ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), None) == [(0, len(doc))]
+    ((lo, hi),) = ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 2)  # Maria, Lopez, Garcia: one merged window
     assert lo <= i - 1 - 2 and hi >= i + 2 + 2 and 0 < lo and hi < len(doc)
     # a window edge that lands inside a run of capitalised words is widened to the run's end
     doc = nlp.make_doc("a b c d Acme Bank Of New Zealand Holdings")
-    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 1) == [(3, len(doc))]
+    assert ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 1) == [(3, len(doc))]
     # covered (registry) words and sentences without capitalised words need no NER
     doc = nlp.make_doc("nothing capitalised here at all")
-    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 8) == []
+    assert ner_windows(doc, [t.text for t in doc], 0, len(doc), set(), 8) == []
     doc = nlp.make_doc("talks with Acme went on")
-    assert _ner_windows(doc, [t.text for t in doc], 0, len(doc), {2}, 8) == []
+    assert ner_windows(doc, [t.text for t in doc], 0, len(doc), {2}, 8) == []
 
 
 def test_windowed_ner_finds_what_whole_sentence_ner_finds(registry: ActorRegistry) -> None:
@@ -578,15 +578,16 @@ def test_chamber_words_in_titles_are_not_mentions(finder: ActorFinder) -> None:
 def test_a_surname_tagged_as_an_organisation_is_the_person(finder: ActorFinder) -> None:
     # The NER typed some "Haley" mentions as organisations, which then had two bearers (the person and an
     # organisation with her name) and stayed ambiguous; the surname of someone named in full is that person.
-    from stance.pipeline.actors import _Candidate
+    from stance.pipeline.actors.mention import Candidate
+    from stance.pipeline.actors.resolution import resolve
 
     text = "Nikki Haley met the Haley Group. Haley spoke."
     chosen = [
-        _Candidate(0, 11, ("Nikki", "Haley"), 2, label="PERSON"),
-        _Candidate(20, 31, ("Haley", "Group"), 2, label="ORG"),
-        _Candidate(33, 38, ("Haley",), 2, label="ORG"),
+        Candidate(0, 11, ("Nikki", "Haley"), 2, label="PERSON"),
+        Candidate(20, 31, ("Haley", "Group"), 2, label="ORG"),
+        Candidate(33, 38, ("Haley",), 2, label="ORG"),
     ]
-    last = list(finder._resolve(chosen, text))[-1]
+    last = list(resolve(chosen, text, finder.registry, finder.party_members))[-1]
     assert (last.text, last.actor, last.type) == ("Haley", "Nikki Haley", "person")
 
 
@@ -600,13 +601,13 @@ def test_a_quotation_mark_left_on_a_name_is_not_part_of_the_mention(finder: Acto
 
 
 def test_tickers_and_codes_do_not_look_like_names(finder: ActorFinder) -> None:
-    from stance.pipeline.actors import _looks_like_name
+    from stance.pipeline.actors.names import looks_like_name
 
     doc = finder.nlp.make_doc("The 10-year yield TMUBMUSD10Y rose while the G20 met.")
     ticker = next(t for t in doc if t.text == "TMUBMUSD10Y")
     g20 = next(t for t in doc if t.text == "G20")
-    assert not _looks_like_name(doc, [ticker], "ORG")
-    assert _looks_like_name(doc, [g20], "ORG")
+    assert not looks_like_name(doc, [ticker], "ORG")
+    assert looks_like_name(doc, [g20], "ORG")
 
 
 def test_team_and_campaign_of_a_person_are_that_person(finder: ActorFinder) -> None:
@@ -615,12 +616,12 @@ def test_team_and_campaign_of_a_person_are_that_person(finder: ActorFinder) -> N
 
 
 def test_initials_are_dropped_from_a_persons_name() -> None:
-    from stance.pipeline.actors import _given_and_surname
+    from stance.pipeline.actors.names import given_and_surname
 
-    assert _given_and_surname(["N.", "Randy", "Smith"]) == "Randy Smith"
-    assert _given_and_surname(["John", "A.", "Boehner"]) == "John Boehner"
-    assert _given_and_surname(["Robert", "F.", "Kennedy", "Jr."]) == "Robert Kennedy Jr."
-    assert _given_and_surname(["Khushal", "Khan", "Khattak"]) == "Khushal Khan Khattak"  # middle words stay
+    assert given_and_surname(["N.", "Randy", "Smith"]) == "Randy Smith"
+    assert given_and_surname(["John", "A.", "Boehner"]) == "John Boehner"
+    assert given_and_surname(["Robert", "F.", "Kennedy", "Jr."]) == "Robert Kennedy Jr."
+    assert given_and_surname(["Khushal", "Khan", "Khattak"]) == "Khushal Khan Khattak"  # middle words stay
 
 
 def test_short_forms_of_new_york_mayors(finder: ActorFinder) -> None:
@@ -661,10 +662,10 @@ def test_hover_cards_run_into_a_name_are_not_mentions(finder: ActorFinder) -> No
 
 
 def test_a_more_link_without_a_repeated_name_is_story() -> None:
-    from stance.pipeline.actors import _hover_cards
+    from stance.pipeline.actors.furniture import hover_cards
 
-    assert _hover_cards("Senators from both parties wanted MORE time. McConnell said no.") == []
-    assert _hover_cards("Sen. Jane Roe Jane Anne Roe2020 Democrats push for guns MORE (D-Ohio) said.") == [(14, 60)]
+    assert hover_cards("Senators from both parties wanted MORE time. McConnell said no.") == []
+    assert hover_cards("Sen. Jane Roe Jane Anne Roe2020 Democrats push for guns MORE (D-Ohio) said.") == [(14, 60)]
 
 
 def test_a_bare_capitalised_description_is_not_a_name(finder: ActorFinder) -> None:
@@ -701,7 +702,7 @@ def test_a_government_body_named_through_its_state_is_the_state(finder: ActorFin
 
 
 def test_a_possessive_inside_an_entity_splits_it() -> None:
-    from stance.pipeline.actors import _possessive_parts
+    from stance.pipeline.actors.entities import _possessive_parts
 
     nlp = load_pipeline()
 
@@ -737,10 +738,10 @@ def test_the_name_after_an_outlets_possessive_is_a_person_when_its_surname_is_na
 
 
 def test_state_abbreviations_and_county_lists_name_the_place() -> None:
-    from stance.pipeline.actors import _place_name
+    from stance.pipeline.actors.names import place_name
 
-    assert _place_name("Calif.") == "California" and _place_name("FL") == "Florida" and _place_name("Tampa") == "Tampa"
-    assert _place_name("New York State") == "New York"
+    assert place_name("Calif.") == "California" and place_name("FL") == "Florida" and place_name("Tampa") == "Tampa"
+    assert place_name("New York State") == "New York"
 
 
 def test_counties_of_a_list_are_counties(finder: ActorFinder) -> None:
@@ -851,19 +852,19 @@ def test_the_county_list_pattern_takes_linear_time() -> None:
     # its first form read a bare space as a list separator and took seconds on a long title-case line
     import time
 
-    from stance.pipeline.actors import _COUNTIES_AFTER
+    from stance.pipeline.actors.names import COUNTIES_AFTER
 
     line = " " + " ".join(["Word"] * 3000) + " end"
     started = time.perf_counter()
-    assert _COUNTIES_AFTER.match(line) is None
+    assert COUNTIES_AFTER.match(line) is None
     assert time.perf_counter() - started < 1.0
-    assert _COUNTIES_AFTER.match(", St. Joseph, Van Buren and Berrien counties") is not None
+    assert COUNTIES_AFTER.match(", St. Joseph, Van Buren and Berrien counties") is not None
 
 
 def test_an_organisations_leading_words_name_the_parent_not_its_unit(finder: ActorFinder) -> None:
     # real articles: "New York Times" after "New York Times Editorial Board" became the editorial board;
     # "CBS News" after "CBS News Poll" the poll
-    from stance.pipeline.actors import _names_a_part
+    from stance.pipeline.actors.resolution import _names_a_part
 
     assert _names_a_part(("New", "York", "Times"), ("New", "York", "Times", "Editorial", "Board"))
     assert not _names_a_part(("U.S.", "Conference"), ("U.S.", "Conference", "of", "Mayors"))  # one name goes on

@@ -71,7 +71,6 @@ __all__ = [
     "DEFAULT_SPLITTER",
     "SPLITTERS",
     "SplitterEntry",
-    "dateline_length",  # stance.pipeline.boilerplate's, re-exported: stance.pipeline.actors imports it from here
     "get_splitter",
     "splitter_choices",
 ]
