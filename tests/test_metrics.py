@@ -21,7 +21,9 @@ def test_span_prf_never_exceeds_one():
 
 def test_a_target_past_the_cut_is_neutral_for_f1_and_left_out_of_the_ece():
     labels = ["negative", "neutral", "positive"]
-    model = SimpleNamespace(config=SimpleNamespace(device_thresholds={}, device_min_scores={}, device_labels=[]), stance_labels=labels)
+    model = SimpleNamespace(
+        config=SimpleNamespace(device_thresholds={}, device_min_scores={}, device_labels=[]), stance_labels=labels
+    )
     text = "aa bb cc dd"
     record = LabelRecord(text, targets=(TargetLabel(0, 2, "positive"), TargetLabel(9, 11, "negative")))
     encoded = Encoded([0] * 6, [(-1, -1), (0, 2), (3, 5), (6, 8), (9, 11), (-1, -1)], [(0, 2)], [(0, 0)], [0, None])
@@ -35,7 +37,9 @@ def test_a_target_past_the_cut_is_neutral_for_f1_and_left_out_of_the_ece():
 
 def test_a_target_past_the_cut_is_read_from_its_window_as_users_get_it():
     labels = ["negative", "neutral", "positive"]
-    model = SimpleNamespace(config=SimpleNamespace(device_thresholds={}, device_min_scores={}, device_labels=[]), stance_labels=labels)
+    model = SimpleNamespace(
+        config=SimpleNamespace(device_thresholds={}, device_min_scores={}, device_labels=[]), stance_labels=labels
+    )
     record = LabelRecord("aa bb cc dd", targets=(TargetLabel(0, 2, "positive"), TargetLabel(9, 11, "negative")))
     encoded = Encoded([0] * 6, [(-1, -1), (0, 2), (3, 5), (6, 8), (9, 11), (-1, -1)], [(0, 2)], [(0, 0)], [0, None])
     window = {(0, 1): np.array([0.9, 0.05, 0.05])}
