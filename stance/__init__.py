@@ -4,8 +4,9 @@ Light to import: the model and pipeline modules load on first use.
 
 Example:
     >>> from stance import StanceModel
-    >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
-    >>> model.predict("Critics say the so-called reform failed.")  # doctest: +SKIP
+    >>> model = StanceModel.from_pretrained("default")
+    >>> [(d.label, d.text) for d in model.predict("Critics say the reform failed.").devices]
+    [('unsourced_claim', 'Critics say')]
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Example:
     >>> from stance import StanceModel
-    >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
-    >>> pred = model.predict("Critics say the so-called reform failed.", targets=[(16, 33)])  # doctest: +SKIP
-    >>> pred.targets[0].stance, [d.label for d in pred.devices]  # doctest: +SKIP
-    ('negative', ['unsourced_claim', 'discrediting_attribution'])
+    >>> model = StanceModel.from_pretrained("default")
+    >>> pred = model.predict("Russia's brutal invasion of Ukraine continues.", targets=[(0, 6)])
+    >>> pred.targets[0].text, pred.targets[0].stance, [(d.label, d.text) for d in pred.devices if d.label != "propaganda"]
+    ('Russia', 'negative', [('loaded_language', 'brutal')])
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ class StanceModel:
     """A trained stance + framing-device model with its tokenizer.
 
     Example:
-        >>> model = StanceModel.from_pretrained("default")  # doctest: +SKIP
-        >>> model.predict(["Moscow slammed the move."], targets=[[(0, 6)]])[0].targets[0].stance  # doctest: +SKIP
-        'negative'
+        >>> model = StanceModel.from_pretrained("default")
+        >>> model.predict(["The minister praised Canada for its generous aid."], targets=[[(21, 27)]])[0].targets[0].stance
+        'positive'
     """
 
     def __init__(
@@ -348,7 +348,8 @@ class StanceModel:
         (:meth:`stance_in_windows`), so every target gets a stance.
 
         Example:
-            >>> model.predict("Moscow rejected the plan.", [(0, 6)]).targets[0].stance  # doctest: +SKIP
+            >>> model = StanceModel.from_pretrained("default")
+            >>> model.predict("Russia's brutal invasion of Ukraine continues.", [(0, 6)]).targets[0].stance
             'negative'
         """
         single = isinstance(texts, str)

@@ -2,9 +2,12 @@
 
 Example:
     >>> from stance import StanceScorer
-    >>> scorer = StanceScorer.from_pretrained("default")  # doctest: +SKIP
-    >>> result = scorer.score("MOSCOW (Reuters) - The Kremlin rejected the so-called peace plan.")  # doctest: +SKIP
-    >>> result.to_pandas()[["sentence_id", "text", "mentions", "devices"]]  # doctest: +SKIP
+    >>> scorer = StanceScorer.from_pretrained("default")
+    >>> result = scorer.score("MOSCOW (Reuters) - Critics say the Kremlin is probing NATO's resolve.")
+    >>> [m.actor for m in result[0].mentions], [d.label for d in result[0].devices]
+    (['Russia', 'NATO'], ['unsourced_claim'])
+    >>> result.to_pandas()[["sentence_id", "text"]].values.tolist()
+    [[0, "MOSCOW (Reuters) - Critics say the Kremlin is probing NATO's resolve."]]
 """
 
 from __future__ import annotations
@@ -135,8 +138,8 @@ class StanceScorer:
     """The scoring pipeline; one instance serves the CLI, the HTTP service and Ray workers.
 
     Example:
-        >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)  # doctest: +SKIP
-        >>> scorer.score({"id": "a1", "text": "Beijing hailed the deal.", "outlet": "Ledger"})[0].mentions[0].actor  # doctest: +SKIP
+        >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)
+        >>> scorer.score({"id": "a1", "text": "Beijing hailed the deal.", "outlet": "Ledger"})[0].mentions[0].actor
         'China'
     """
 
@@ -175,9 +178,9 @@ class StanceScorer:
         :data:`stance.run.settings.DEFAULTS` (the same as ``stance score``'s and the service's).
 
         Example:
-            >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)  # doctest: +SKIP
-            >>> [(m.actor, m.stance) for m in scorer.score("Moscow rejected the plan.")[0].mentions]  # doctest: +SKIP
-            [('Russia', 'negative')]
+            >>> scorer = StanceScorer.from_pretrained("default", use_ner=False)
+            >>> [(m.actor, m.stance) for m in scorer.score("The minister praised Canada for its generous aid.")[0].mentions]
+            [('Canada', 'positive')]
         """
         registry = ActorRegistry.load(*actors)
         return cls(
