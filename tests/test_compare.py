@@ -273,6 +273,30 @@ def test_intervals_cover_the_truth_95_percent_of_the_time():
             assert 0.93 <= rate <= 0.97, (method, measure, rate)
 
 
+def test_intervals_at_a_bound_are_not_zero_width_and_still_cover():
+    """An actor nearly always predicted neutral, by a classifier more accurate on these texts than its confusion
+    matrix says (a matrix measured on other texts): the corrected shares of every resample sat exactly on the
+    simplex's bound, so the intervals had zero width ([0, 0] net stance: false certainty, and a zero standard
+    error in the tests of differences). Intervals now come from the unbounded corrected replicates, cut to each
+    measure's range, keeping their width where they lie wholly outside it; where the matrix fits, they still
+    cover the truth."""
+    truth = np.array([0.02, 0.96, 0.02])
+    sharp = np.array([[0.96, 0.04, 0.0], [0.01, 0.98, 0.01], [0.0, 0.04, 0.96]])
+    for confusion, check_coverage in ((sharp, False), (CONFUSION, True)):
+        frame = simulate(300, 30, truth, seed=5, confusion=confusion, concentration=8.0, sentences=2)
+        result = compare_scores(
+            frame, by="outlet", confusion=CONFUSION_JSON, bootstrap=400, min_mentions=1, differences=False, examples=0
+        )
+        rows = result.stance[result.stance["method"] == "acc"]
+        net = rows[rows["measure"] == "net"]
+        assert ((net["ci_high"] - net["ci_low"]) > 0.01).all()
+        assert ((rows["ci_low"] <= rows["estimate"]) & (rows["estimate"] <= rows["ci_high"])).all()
+        assert (rows["ci_low"] >= np.where(rows["measure"] == "net", -1.0, 0.0)).all() and (rows["ci_high"] <= 1.0).all()
+        if check_coverage:
+            for measure, rate in coverage(result, "acc", truth_of(truth)).items():
+                assert 0.92 <= rate <= 1.0, (measure, rate)
+
+
 def test_corrected_estimate_is_unbiased_where_classify_and_count_is_not():
     truth = np.array([0.5, 0.3, 0.2])
     frame = simulate(300, 100, truth, seed=3, confusion=CONFUSION)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stance.analysis.quantify import MIN_ARTICLES, benjamini_hochberg, interval, wald_p_values
+from stance.analysis.quantify import MIN_ARTICLES, benjamini_hochberg, bounded, interval, wald_p_values
 
 if TYPE_CHECKING:
     from stance.analysis.estimates import GroupReplicates
@@ -81,7 +81,7 @@ def stance_differences(
             units = np.minimum(
                 np.asarray(ra.units)[ia], np.asarray(rb.units)[ib]
             )  # conservative: the smaller side sets the correction
-            lo, hi = interval(boot, level, n=units)
+            lo, hi = bounded(*interval(boot, level, n=units), diff, -2.0, 2.0)  # net stance lies in [-1, 1]
             n_a = np.array([support[(a, x)] for x in common])
             n_b = np.array([support[(b, x)] for x in common])
             values = {

@@ -30,7 +30,7 @@ from stance.analysis.measures import (
     device_values,
     stance_values,
 )
-from stance.analysis.quantify import Confusion, bootstrap_sums, interval
+from stance.analysis.quantify import Confusion, bootstrap_sums, bounded, interval
 
 STANCE_COLUMNS = [
     "group",
@@ -47,6 +47,8 @@ STANCE_COLUMNS = [
 DEVICE_COLUMNS = ["group", "device", "measure", "estimate", "ci_low", "ci_high", "n_spans", "n_sentences", "n_articles", "rank"]
 ESTIMATE_COLUMNS = STANCE_COLUMNS[:7]  # what the bootstrap gives; compare adds the support
 
+MEASURE_LOWER = np.array([m.lower for m in STANCE_MEASURES])  # each stance measure's range, to cut intervals to
+MEASURE_UPPER = np.array([m.upper for m in STANCE_MEASURES])
 CONFUSION_STREAM = 0xC0F  # keeps the confusion matrix's resamples apart from any other use of the same seed
 
 
@@ -139,8 +141,8 @@ def estimate(
         for name in methods:
             method = METHODS[name]
             est = stance_values(method.shares(point, point_rates))
-            boot = stance_values(method.shares(reps, rate_reps))
-            lo, hi = interval(boot, level, n=cell_articles[:, None])
+            boot = stance_values(method.interval_shares(reps, rate_reps))  # a corrected method's unbounded replicates
+            lo, hi = bounded(*interval(boot, level, n=cell_articles[:, None]), est[0], MEASURE_LOWER, MEASURE_UPPER)
             for column, values in _stance_rows(group, actors, name, est[0], lo, hi).items():
                 stance_parts[column].append(values)
             if name == shown:

@@ -34,7 +34,7 @@ from typing import TypeAlias
 
 import numpy as np
 
-from stance.analysis.quantify import adjust_shares, adjust_shares_each
+from stance.analysis.quantify import adjust_shares, adjust_shares_each, unconstrained_shares_each
 
 Sums: TypeAlias = Mapping[str, np.ndarray]
 """Column sums by block name: each (replicates, *block shape)."""
@@ -115,13 +115,28 @@ class Method:
             raise ValueError(f"method {self.name!r} needs the confusion matrix's rates")
         return adjust_shares(shares, rates) if rates.ndim == 2 else adjust_shares_each(shares, rates)
 
+    def interval_shares(self, sums: Sums, rates: np.ndarray | None = None) -> np.ndarray:
+        """The replicates' shares that intervals are taken from: :meth:`shares`, but for a corrected method
+        without the bounds (:func:`stance.analysis.quantify.unconstrained_shares_each`; ``rates`` one matrix per
+        replicate), so that an estimate on a bound does not get a zero-width interval."""
+        if not self.corrected:
+            return self.shares(sums)
+        if rates is None or rates.ndim != 3:
+            raise ValueError(f"method {self.name!r} needs one confusion matrix per replicate")
+        total = sums["counts"].sum(axis=2, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return unconstrained_shares_each(sums[self.numerator] / total, rates)
+
 
 @dataclass(frozen=True)
 class StanceMeasure:
-    """A statistic of an actor's stance shares: ``value`` maps (..., 3) shares to (...)."""
+    """A statistic of an actor's stance shares: ``value`` maps (..., 3) shares to (...), whose values lie in
+    [``lower``, ``upper``]."""
 
     name: str
     value: Callable[[np.ndarray], np.ndarray]
+    lower: float = 0.0
+    upper: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +161,7 @@ STANCE_MEASURES: tuple[StanceMeasure, ...] = (
     StanceMeasure("share_negative", lambda shares: shares[..., 0]),
     StanceMeasure("share_neutral", lambda shares: shares[..., 1]),
     StanceMeasure("share_positive", lambda shares: shares[..., 2]),
-    StanceMeasure("net", lambda shares: shares[..., 2] - shares[..., 0]),
+    StanceMeasure("net", lambda shares: shares[..., 2] - shares[..., 0], lower=-1.0),
 )
 MEASURES: tuple[str, ...] = tuple(m.name for m in STANCE_MEASURES)
 DIFFERENCE_MEASURE = "net"  # the stance measure compared between groups

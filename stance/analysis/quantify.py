@@ -217,21 +217,40 @@ def _support_solvers(rates_bytes: bytes, k: int) -> tuple[tuple[list[int], np.nd
 
 def _batch_solvers(rates: np.ndarray) -> tuple[tuple[list[int], np.ndarray, np.ndarray], ...]:
     """Per support S: the linear maps giving the least-squares solution on S with sum 1, ``x_S = q @ project + offset``,
-    for each matrix of ``rates`` (b, k, k) (from the KKT system of min |A_S x - q|^2 s.t. sum x = 1, A = rates.T;
+    for each matrix of ``rates`` (b, k, k)."""
+    k = rates.shape[1]
+    return tuple(_solver(rates, list(support)) for size in range(1, k + 1) for support in combinations(range(k), size))
+
+
+def _solver(rates: np.ndarray, s: list[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """The linear map of one support S (from the KKT system of min |A_S x - q|^2 s.t. sum x = 1, A = rates.T;
     pinv copes with a singular A)."""
+    b, size = rates.shape[0], len(s)
+    a_s = rates.transpose(0, 2, 1)[:, :, s]  # (b, k, size)
+    kkt = np.zeros((b, size + 1, size + 1))
+    kkt[:, :size, :size] = 2 * a_s.transpose(0, 2, 1) @ a_s
+    kkt[:, :size, size] = kkt[:, size, :size] = 1.0
+    inv = np.linalg.pinv(kkt)
+    return s, (2 * a_s) @ inv[:, :size, :size].transpose(0, 2, 1), inv[:, :size, size].copy()
+
+
+def unconstrained_shares_each(predicted: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """The corrected shares of :func:`adjust_shares_each` without the bounds: the least-squares solution that
+    sums to 1, which may leave [0, 1]. Its replicates vary where the bounded ones all sit on a bound (an actor
+    nearly always predicted neutral: every bounded replicate is exactly neutral, a zero-width interval), so
+    ``stance compare`` takes intervals from these and keeps the bounded estimate (BENCHMARKS.md 0zd).
+
+    Example:
+        >>> rates = np.array([[[0.8, 0.2, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]]])
+        >>> unconstrained_shares_each(np.array([[[0.02, 0.96, 0.02]]]), rates).round(3).tolist()
+        [[[-0.133, 1.267, -0.133]]]
+    """
+    q = np.asarray(predicted, dtype=float)
+    rates = np.asarray(rates, dtype=float)
     b, k = rates.shape[0], rates.shape[1]
-    a = rates.transpose(0, 2, 1)
-    out = []
-    for size in range(1, k + 1):
-        for support in combinations(range(k), size):
-            s = list(support)
-            a_s = a[:, :, s]  # (b, k, size)
-            kkt = np.zeros((b, size + 1, size + 1))
-            kkt[:, :size, :size] = 2 * a_s.transpose(0, 2, 1) @ a_s
-            kkt[:, :size, size] = kkt[:, size, :size] = 1.0
-            inv = np.linalg.pinv(kkt)
-            out.append((s, (2 * a_s) @ inv[:, :size, :size].transpose(0, 2, 1), inv[:, :size, size].copy()))
-    return tuple(out)
+    _, project, offset = _solver(rates, list(range(k)))
+    flat = q.reshape(b, -1, k)
+    return (np.einsum("bnk,bks->bns", flat, project) + offset[:, None, :]).reshape(q.shape)
 
 
 def resample_weights(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -306,6 +325,25 @@ def interval(replicates: np.ndarray, level: float = 0.95, n: np.ndarray | float 
         hi = np.take_along_axis(x, above[None, ...], axis=0)[0]
         bounds.append(lo + (hi - lo) * (pos - below))  # NaN where no replicate is finite
     return bounds[0], bounds[1]
+
+
+def bounded(
+    lo: np.ndarray, hi: np.ndarray, estimate: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """An interval taken from unbounded replicates (:func:`unconstrained_shares_each`) of a bounded estimate, cut
+    to its measure's range [``lower``, ``upper``] (the true value lies in it, so cutting keeps the coverage) and
+    widened, where needed, to hold the estimate. An interval wholly outside the range (the classifier's shares
+    are more one-sided than its confusion matrix allows: the matrix does not fit these texts) keeps its width
+    against the bound it passed, instead of shrinking to a point. NaN stays NaN.
+
+    Example:
+        >>> [x.tolist() for x in bounded(np.array([-0.04, -1.3]), np.array([0.03, -1.1]), np.array([0.0, -1.0]), -1.0, 1.0)]
+        [[-0.04, -1.0], [0.03, -0.8]]
+    """
+    width = hi - lo
+    lo_cut = np.where(lo > upper, np.maximum(lower, upper - width), np.clip(lo, lower, upper))
+    hi_cut = np.where(hi < lower, np.minimum(upper, lower + width), np.clip(hi, lower, upper))
+    return np.minimum(lo_cut, estimate), np.maximum(hi_cut, estimate)
 
 
 def wald_p_values(estimate: np.ndarray, replicates: np.ndarray, n: np.ndarray | float | None = None) -> np.ndarray:
