@@ -62,7 +62,7 @@ def rows() -> list[dict]:
                     "sentence_id": k,
                     "start": 0,
                     "end": 10,
-                    "text": "x" * 10,
+                    "text": f"{doc} {k} {m['text']}",  # each sentence its own text (repeated text is page furniture)
                     "section": "body",
                     "boilerplate": False,
                     "mentions": [m],
@@ -109,7 +109,7 @@ def test_merge_candidates_and_reasons(scores: Path) -> None:
 def test_a_middle_name_is_a_merge_candidate_for_review(tmp_path: Path) -> None:
     """The guide writes people without middle names; articles do not always: proposed, never merged by itself."""
     scored = [
-        {"doc_id": d, "sentence_id": 0, "start": 0, "end": 10, "text": "x" * 10, "section": "body",
+        {"doc_id": d, "sentence_id": 0, "start": 0, "end": 10, "text": f"{d} {actor}", "section": "body",
          "boilerplate": False, "mentions": [mention(actor, actor)], "devices": [], "outlet": "Herald"}
         for d, actor in [("a1", "Lee Harvey Oswald"), ("a2", "Lee Oswald"), ("a3", "Lee Oswald"), ("a4", "Lee Smith")]
     ]  # fmt: skip
@@ -125,7 +125,7 @@ def test_a_middle_name_is_a_merge_candidate_for_review(tmp_path: Path) -> None:
 def test_merge_candidates_are_listed_apart_from_names_with_commas(tmp_path: Path) -> None:
     """Two candidates for one actor, one name holding a comma: the list splits back into the two names."""
     scored = [
-        {"doc_id": d, "sentence_id": 0, "start": 0, "end": 10, "text": "x" * 10, "section": "body",
+        {"doc_id": d, "sentence_id": 0, "start": 0, "end": 10, "text": f"{d} {text}", "section": "body",
          "boilerplate": False, "mentions": [mention(actor, text, "organisation")], "devices": [], "outlet": "Herald"}
         for d, actor, text in [("a1", "Smith, Barney & Co.", "Smith, Barney & Co."), ("a2", "Smith, Barney & Co.", "Smith"),
                                ("a3", "Smith, Barney & Co.", "Smith Barney"), ("a4", "Smith", "Smith"),
@@ -201,7 +201,7 @@ def test_cli_actors_bad_input(tmp_path: Path) -> None:
 def scored(mentions: list[tuple[str, dict]]) -> list[dict]:
     """One scored row per (doc_id, mention), outlet Herald for doc ids ending in an odd digit, else Ledger."""
     return [
-        {"doc_id": doc, "sentence_id": k, "start": 0, "end": 10, "text": "x" * 10, "section": "body",
+        {"doc_id": doc, "sentence_id": k, "start": 0, "end": 10, "text": f"{doc} {k}", "section": "body",
          "boilerplate": False, "mentions": [m], "devices": [], "outlet": "Herald" if int(doc[-1]) % 2 else "Ledger"}
         for k, (doc, m) in enumerate(mentions)
     ]  # fmt: skip

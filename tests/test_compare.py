@@ -56,10 +56,10 @@ def simulate(
     predicted = gold
     if confusion is not None:
         predicted = (rng.random(len(article))[:, None] > np.cumsum(confusion[gold], axis=1)).sum(axis=1).clip(max=2)
-    text = f"Officials in {actor} spoke."
-    start = text.index(actor)
     per_sentence: dict[tuple[int, int], list] = {}
     for i, (a, label) in enumerate(zip(article, predicted, strict=True)):
+        text = f"Officials in {actor} spoke on day {a}."  # each article its own text, as news is (not page furniture)
+        start = text.index(actor)
         mention = {
             "actor": actor,
             "type": "state",
@@ -74,6 +74,7 @@ def simulate(
     for a in range(n):
         g = a // n_articles
         for s in range(sentences):
+            text = f"Officials in {actor} spoke on day {a}."
             rows.append(
                 {
                     "doc_id": f"g{g}-a{a}",
@@ -104,7 +105,7 @@ def scored_rows(n_articles: int = 30, seed: int = 0) -> list[dict]:
             date = f"2024-{1 + a % 3:02d}-{1 + a % 27:02d}T22:30:00-05:00"
             for s in range(4):
                 actor, surface = actors[(a + s) % len(actors)]
-                text = f'<b>{surface}</b> defended the so-called "reform" & more, sources said.'
+                text = f'<b>{surface}</b> defended the so-called "reform" & {a} more, sources said.'
                 start = text.index(surface)
                 label = int(rng.choice(3, p=shares))
                 probs = np.full(3, 0.1)
@@ -295,6 +296,29 @@ def test_intervals_at_a_bound_are_not_zero_width_and_still_cover():
         if check_coverage:
             for measure, rate in coverage(result, "acc", truth_of(truth)).items():
                 assert 0.92 <= rate <= 1.0, (measure, rate)
+
+
+def test_page_furniture_repeated_across_an_outlets_articles_is_left_out():
+    """A newsletter box the splitter did not catch ("You agree to receive ... The New York Times's products"),
+    labelled positive toward the Times in 13 of its articles, made the top difference of a real comparison. A
+    sentence found verbatim in at least 5 articles (and 5%) of one outlet is now left out, with a note;
+    ``repeated_in=0`` keeps it."""
+    frame = simulate(2, 30, [0.2, 0.6, 0.2], seed=6)
+    box = "You agree to receive occasional updates and special offers for The New York Times's products."
+    start = box.index("The New York Times")
+    furniture = [
+        dict(frame.iloc[0], doc_id=f"g0-a{a}", sentence_id=9, text=box, devices=[], mentions=[
+            {"actor": "The New York Times", "type": "organisation", "text": "The New York Times", "start": start,
+             "end": start + 18, "stance": "positive", "probs": None}])
+        for a in range(13)
+    ]  # fmt: skip
+    frame = pd.concat([frame, pd.DataFrame(furniture)], ignore_index=True)
+    kept = compare_scores(frame, by="outlet", bootstrap=100, min_mentions=1, differences=False, examples=0, repeated_in=0)
+    assert "The New York Times" in set(kept.stance["actor"])
+    result = compare_scores(frame, by="outlet", bootstrap=100, min_mentions=1, differences=False, examples=0)
+    assert "The New York Times" not in set(result.stance["actor"])
+    assert any("13 sentences (1 distinct texts" in note and "page furniture" in note for note in result.notes), result.notes
+    assert result.groups["n_mentions"].sum() == kept.groups["n_mentions"].sum() - 13
 
 
 def test_corrected_estimate_is_unbiased_where_classify_and_count_is_not():

@@ -27,7 +27,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stance.io.score_files import Source, as_list, read_scores, without_duplicate_sentences
+from stance.io.score_files import (
+    REPEATED_IN,
+    Source,
+    as_list,
+    read_scores,
+    without_duplicate_sentences,
+    without_repeated_sentences,
+)
 from stance.pipeline.actor_registry import ActorRegistry, read_registry_file
 
 TABLE_COLUMNS = ["actor", "type", "n_mentions", "n_articles", "n_ambiguous", "surface_forms", "merge_candidates"]
@@ -48,7 +55,7 @@ class ActorReview:
     notes: tuple[str, ...] = ()
 
 
-def review_actors(data: Source) -> ActorReview:
+def review_actors(data: Source, *, repeated_in: int = REPEATED_IN) -> ActorReview:
     """The actors of ``stance score`` output (files, folders of shards or a DataFrame) and merge proposals.
 
     ``surface_forms`` lists the texts an actor was found as, with counts ("Trump ×120; Donald Trump ×31");
@@ -60,7 +67,8 @@ def review_actors(data: Source) -> ActorReview:
     "EPA") and ``near-identical names`` ("the GOP"/"GOP", "Donald J Trump"/"Donald Trump"). An actor with
     ambiguous mentions ("Clinton", where Bill and Hillary Clinton both qualified) is never proposed into one
     of its bearers. Rows repeated in the input (the same doc_id and sentence_id, as when a file is given
-    twice) are counted once, as ``stance compare`` counts them, with a note.
+    twice) are counted once, and page furniture repeated across an outlet's articles is left out
+    (:func:`~stance.io.score_files.without_repeated_sentences`, ``repeated_in``), as ``stance compare`` does, with notes.
 
     Example:
         >>> review = review_actors("scores.parquet")  # doctest: +SKIP
@@ -68,7 +76,7 @@ def review_actors(data: Source) -> ActorReview:
         >>> review.merges.head()  # doctest: +SKIP
     """
     notes: list[str] = []
-    frame = without_duplicate_sentences(read_scores(data), notes)
+    frame = without_repeated_sentences(without_duplicate_sentences(read_scores(data), notes), notes, repeated_in)
     count: Counter = Counter()
     articles: dict[str, set] = defaultdict(set)
     types: dict[str, Counter] = defaultdict(Counter)

@@ -49,7 +49,7 @@ from stance.analysis.groups import (
 )
 from stance.analysis.measures import MEASURES, METHODS
 from stance.analysis.quantify import MIN_ARTICLES, Confusion
-from stance.io.score_files import Source, describe_source, read_scores
+from stance.io.score_files import REPEATED_IN, Source, describe_source, read_scores
 from stance.labels.format import STANCE_LABELS
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ def compare_scores(
     differences: bool = True,
     examples: int = 3,
     merges: Mapping[str, str] | None = None,
+    repeated_in: int = REPEATED_IN,
 ) -> CompareResult:
     """Compare groups of scored articles: stance toward each actor, device rates, differences.
 
@@ -184,7 +185,9 @@ def compare_scores(
     articles the bootstrap interval falls well short of its level: measured, 95% intervals cover 73% of the time
     from 3 articles, 91% from 5). ``only``: keep
     these actors (names after rollup). A group with a single article cannot be resampled: ValueError, unless
-    ``drop_small_groups``. Bad input raises ValueError saying what is wrong.
+    ``drop_small_groups``. ``repeated_in``: a sentence found verbatim in at least this many articles (and 5%) of
+    one outlet is page furniture and left out (:func:`stance.io.score_files.without_repeated_sentences`; 0 keeps
+    all). Bad input raises ValueError saying what is wrong.
 
     Example:
         >>> from stance.analysis.compare import compare_scores
@@ -196,7 +199,7 @@ def compare_scores(
     _check_options(method, bootstrap, min_mentions, min_articles, level, rollup, examples)
     notes: list[str] = []
     frame = read_scores(data)
-    table = prepare_table(frame, by, notes)
+    table = prepare_table(frame, by, notes, repeated_in)
     table = rename_actors(table, notes, merges=merges, rollup=rollup, registry=registry)
     if only is not None:
         table = keep_actors(table, only, notes)

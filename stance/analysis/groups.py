@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from stance.io.score_files import REQUIRED_COLUMNS, as_bool, as_list, without_duplicate_sentences
+from stance.io.score_files import (
+    REPEATED_IN,
+    REQUIRED_COLUMNS,
+    as_bool,
+    as_list,
+    without_duplicate_sentences,
+    without_repeated_sentences,
+)
 from stance.labels.format import STANCE_LABELS
 
 if TYPE_CHECKING:
@@ -50,9 +57,10 @@ class Table:
     groups: pd.DataFrame  # group, n_articles, n_sentences, n_mentions
 
 
-def prepare_table(frame: pd.DataFrame, by: str, notes: list[str]) -> Table:
+def prepare_table(frame: pd.DataFrame, by: str, notes: list[str], repeated_in: int = REPEATED_IN) -> Table:
     """The :class:`Table` of ``stance score`` rows grouped ``by`` a column or ``COLUMN:PERIOD``: boilerplate
-    and duplicate sentences left out, articles without a usable group left out, mentions without a stance
+    and duplicate sentences left out, and page furniture repeated across an outlet's articles
+    (:func:`~stance.io.score_files.without_repeated_sentences`, ``repeated_in``), articles without a usable group left out, mentions without a stance
     (truncated sentences) skipped. What the reader should know is appended to ``notes``. ValueError on rows
     that are not valid scores, or when no article has a usable group.
 
@@ -74,7 +82,7 @@ def prepare_table(frame: pd.DataFrame, by: str, notes: list[str]) -> Table:
         if frame.empty:
             raise ValueError("every sentence in the input is marked boilerplate: nothing to compare")
     frame["group"] = group_labels(frame, by)  # before duplicates go: one id in two groups is an error, not a duplicate
-    frame = without_duplicate_sentences(frame, notes)
+    frame = without_repeated_sentences(without_duplicate_sentences(frame, notes), notes, repeated_in)
     if ":" in by:
         ambiguous = _day_month_ambiguous(frame[by.partition(":")[0]])
         if ambiguous:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from stance.cli.common import RepeatedIn
+
 
 def actors(
     inputs: Annotated[
@@ -18,6 +20,7 @@ def actors(
         Path | None, typer.Option(help="write the merge proposals here as an actor file to review and pass back with --actors")
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="actors shown on screen (most mentioned first; the CSV holds all)")] = 30,
+    repeated_in: RepeatedIn = 5,
 ) -> None:
     """List the actors of scored articles: type, mentions, articles, surface forms and merge candidates.
 
@@ -29,7 +32,7 @@ def actors(
     from stance.cli.common import console, fail, print_table
 
     try:
-        review = review_actors([str(p) for p in inputs])
+        review = review_actors([str(p) for p in inputs], repeated_in=repeated_in)
     except (ValueError, OSError) as exc:
         fail(str(exc))
     table = Table(title=f"{len(review.actors):,} actors (top {min(top, len(review.actors))} by mentions)")

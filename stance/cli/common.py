@@ -8,12 +8,22 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 console = Console(stderr=True, soft_wrap=True)
+
+# `stance compare` and `stance actors` read scored files alike: the same page-furniture rule
+# (stance.io.score_files.without_repeated_sentences; its REPEATED_IN is the default, not imported: pandas)
+RepeatedIn = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="a sentence found verbatim in at least this many articles (and 5% of the articles) of one outlet is page furniture and left out; 0 keeps all",
+    ),
+]
 
 
 def print_table(table: Any) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from stance.cli.common import RepeatedIn
+
 
 def compare(
     inputs: Annotated[
@@ -64,6 +66,7 @@ def compare(
         int, typer.Option(min=1, help="most mentioned actors in the heatmap and examples (the tables hold all)")
     ] = 30,
     drop_small_groups: Annotated[bool, typer.Option(help="leave out groups with a single article instead of stopping")] = False,
+    repeated_in: RepeatedIn = 5,
 ) -> None:
     """Compare how outlets frame actors: stance shares, net stance, device rates and differences, with bootstrap intervals.
 
@@ -100,6 +103,7 @@ def compare(
             registry=registry,
             drop_small_groups=drop_small_groups,
             merges=merges,
+            repeated_in=repeated_in,
         )
     except (ValueError, OSError) as exc:  # bad input, options, registry files: a message, exit code 2
         fail(str(exc))

@@ -113,6 +113,46 @@ def without_duplicate_sentences(frame: pd.DataFrame, notes: list[str]) -> pd.Dat
     return frame[~dupes]
 
 
+REPEATED_IN = 5  # a sentence found verbatim in at least this many articles of one outlet ...
+REPEATED_SHARE = 0.05  # ... and in at least this share of them is page furniture
+
+
+def without_repeated_sentences(frame: pd.DataFrame, notes: list[str], repeated_in: int = REPEATED_IN) -> pd.DataFrame:
+    """``frame`` without the sentences whose text (case and spacing aside) recurs in at least ``repeated_in``
+    articles of one ``outlet``, and in at least 5% of that outlet's articles: page furniture the sentence splitter
+    did not catch (a newsletter box, "Story Continued Below", "Slideshow (5 Images)"), which would otherwise count
+    as the outlet's own text, with its mentions and devices. Without an ``outlet`` column the whole input is one
+    outlet; ``repeated_in`` 0 keeps everything. A note appended to ``notes`` says how many sentences went, with an
+    example. The one rule of ``stance compare`` and ``stance actors``.
+
+    Example:
+        >>> rows = pd.DataFrame({"doc_id": list("abcdef"), "sentence_id": 0, "outlet": "X",
+        ...                      "text": ["View all newsletters."] * 5 + ["Kyiv said no."]})
+        >>> notes = []
+        >>> without_repeated_sentences(rows, notes)["text"].tolist()
+        ['Kyiv said no.']
+    """
+    if repeated_in <= 0 or frame.empty or "text" not in frame.columns:
+        return frame
+    outlet = frame["outlet"].astype(str).to_numpy() if "outlet" in frame.columns else np.full(len(frame), "")
+    text = frame["text"].astype(str).str.lower().str.split().str.join(" ").to_numpy()
+    keys = pd.DataFrame({"outlet": outlet, "text": text, "doc": frame["doc_id"].astype(str).to_numpy()})
+    articles = keys.groupby(["outlet", "text"])["doc"].nunique()
+    outlet_articles = keys.groupby("outlet")["doc"].nunique()
+    needed = np.maximum(repeated_in, np.ceil(REPEATED_SHARE * outlet_articles.reindex(articles.index.get_level_values(0))))
+    furniture = articles.index[articles.to_numpy() >= needed.to_numpy()]
+    drop = pd.MultiIndex.from_arrays([keys["outlet"], keys["text"]]).isin(furniture)
+    if not drop.any():
+        return frame
+    example = frame["text"].to_numpy()[np.flatnonzero(drop)[0]]
+    notes.append(
+        f"{int(drop.sum())} sentences ({len(furniture)} distinct texts, such as {str(example)[:80]!r}) recur verbatim in "
+        f"at least {repeated_in} articles and {REPEATED_SHARE:.0%} of the articles of one outlet and were left out as "
+        "page furniture (--repeated-in 0 keeps them)"
+    )
+    return frame[~drop]
+
+
 def as_bool(series: pd.Series, column: str = "boilerplate") -> pd.Series:
     """A true/false column (``boilerplate``) as booleans, whatever the format wrote: booleans, numbers 1 and 0,
     or text such as ``True``/``false``/``1``/``0``/``yes``/``no``; missing values are false. ValueError for
