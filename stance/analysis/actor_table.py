@@ -126,7 +126,7 @@ def _merge_candidates(
 
     for actor, surfaces in forms.items():  # "EPA" found as an actor and as a form of "Environmental Protection Agency"
         for text in sorted(surfaces):
-            if text != actor and text in count and len(actor) > len(text):
+            if text != actor and text in count and len(actor) > len(text) and _may_share(text, actor, kind):
                 propose(text, actor, "shared surface form")
     full_names: dict[str, list[str]] = defaultdict(list)
     for actor in count:
@@ -164,7 +164,8 @@ def _merge_candidates(
     for names, reason in similar:
         target = max(names, key=lambda n: (count[n], len(n), n))
         for name in names:
-            propose(name, target, reason)
+            if kind[name] == kind[target]:  # "Americas" (a place) is not "Americans" (a group)
+                propose(name, target, reason)
     rows = []
     for source, (target, reason) in into.items():
         seen = {source}
@@ -244,6 +245,15 @@ def merge_map(files: Sequence[str | Path], registry: ActorRegistry | None = None
             if [a.name for a in registry.lookup(alias)] == [name]:
                 out[alias] = name
     return out
+
+
+def _may_share(text: str, actor: str, kind: dict[str, str]) -> bool:
+    """Whether the actor ``text``, also a surface form of ``actor``, may be proposed into it: not across types
+    (the place "Washington" is not the state the United States's metonym names) and not a lone first name of a
+    person ("Paul", a form of Paul Ryan in one article, is the Apostle or Rand Paul in others)."""
+    if kind[text] != kind[actor]:
+        return False
+    return not (kind[actor] == "person" and " " not in text and actor.split()[0] == text)
 
 
 def _registry_type(kind: str) -> str:
