@@ -368,6 +368,10 @@ def test_low_support_is_flagged_not_hidden():
     assert result.differences["low_support"].all() and result.differences["q_value"].isna().all()
     assert result.differences["difference"].notna().all() and result.differences["p_value"].isna().all()  # no test of it
     assert any("low_support" in n for n in result.notes)
+    few = compare_scores(pd.DataFrame(scored_rows(n_articles=5)), by="outlet", model=None, bootstrap=200)
+    assert few.devices["low_support"].all() and few.devices["ci_low"].isna().all()  # devices say why too
+    many = compare_scores(pd.DataFrame(scored_rows(n_articles=12)), by="outlet", model=None, bootstrap=200)
+    assert not many.devices["low_support"].any() and many.devices["ci_low"].notna().all()
 
 
 def test_devices_boilerplate_truncation_and_rollup():

@@ -63,7 +63,8 @@ class CompareResult:
     - ``stance``: group, actor, measure (share_negative, share_neutral, share_positive, net), method (acc, cc, pa),
       estimate, ci_low, ci_high, n_mentions, n_articles, low_support
     - ``devices``: group, device, measure (rate_per_1000_sentences), estimate, ci_low, ci_high, n_spans,
-      n_sentences, n_articles, rank (1 = the group's most frequent device)
+      n_sentences, n_articles, rank (1 = the group's most frequent device), low_support (fewer than ``min_articles``
+      articles: no interval)
     - ``differences``: group_a, group_b, actor, measure (net), method, difference (a - b), ci_low, ci_high,
       p_value, q_value (Benjamini-Hochberg over the rows without low support; low-support rows have no interval
       or p-value), n_mentions_a/b, low_support
@@ -229,7 +230,8 @@ def compare_scores(
     stance["_order"] = stance["measure"].map({m: i for i, m in enumerate(MEASURES)})
     stance = stance.sort_values(["group", "actor", "method", "_order"], ignore_index=True)[STANCE_COLUMNS]
     devices = found.devices.copy()
-    devices.loc[devices["n_articles"] < min_articles, ["ci_low", "ci_high"]] = np.nan
+    devices["low_support"] = devices["n_articles"] < min_articles  # as in the stance table, so a reader sees why
+    devices.loc[devices["low_support"], ["ci_low", "ci_high"]] = np.nan
     diffs = (
         stance_differences(found.net, counts, min_mentions, shown, level, min_articles=min_articles)
         if differences
