@@ -798,6 +798,13 @@ def test_device_rate_differences_cc_beside_acc_and_write_report_writes_everythin
     } <= written
     html = report.read_text(encoding="utf-8")
     assert "Differences in device rates" in html and "(cc " in html
+    assert "PTC's annotation" not in html  # no propaganda spans: no note about them
+    rows = scored_rows(n_articles=20)
+    for row in rows[::3]:
+        row["devices"] = [*row["devices"], {"label": "propaganda", "text": "x", "start": 0, "end": 1, "score": 0.5}]
+    with_propaganda = compare_scores(pd.DataFrame(rows), by="outlet", model=None, bootstrap=100, min_mentions=5)
+    html = write_report(with_propaganda, tmp_path / "p").read_text(encoding="utf-8")
+    assert "PTC's annotation" in html and "across groups" in html  # the README's caveat, where readers see the rates
 
 
 # --------------------------------------------------------------------------- small samples, honest notes

@@ -23,6 +23,7 @@ import pandas as pd
 
 from stance.analysis.confusion import confusion_support
 from stance.analysis.measures import METHODS
+from stance.model.encoding import PROPAGANDA
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,6 +47,13 @@ mark { padding: 0 2px; border-radius: 3px; } .m-negative { background: #f6b3b3; 
 .m-positive { background: #b3d1f6; } .dev { border-bottom: 3px solid #d08c00; } .devlabel { color: #8a5d00; font-size: 12px; }
 .legend span { margin-right: 1em; }
 """
+
+PROPAGANDA_NOTE = (
+    "<p><code>propaganda</code> spans follow PTC's annotation of propaganda news articles, which marks many "
+    "charged words and names (Flag-Waving marks \u201cAmerican\u201d): on mainstream news they lead most "
+    "groups' devices. Compare their rates across groups rather than reading them as counts of propaganda; the six "
+    "named devices follow the project's annotation guide (README, \u201cWhat users get\u201d).</p>"
+)
 
 
 def write_report(result: CompareResult, out_dir: str | Path, *, max_actors: int = 30, title: str | None = None) -> Path:
@@ -241,6 +249,7 @@ def render_html(result: CompareResult, actors: Sequence[str], images: dict[str, 
     if DEVICES_PNG in images:
         parts.append(
             "<p>Device spans per 1,000 sentences.</p>"
+            + (PROPAGANDA_NOTE if PROPAGANDA in set(result.devices["device"]) else "")
             + _img(images[DEVICES_PNG], f"Framing device rates by {result.by}")
             + "<h3>Leading devices of each group</h3>"
             + _leading_devices(result)
