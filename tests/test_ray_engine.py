@@ -25,10 +25,10 @@ from stance.run.ray_engine import (
     RayOptions,
     RayRunError,
     ScoringActor,
-    _keep_committed,
     actor_options,
     batch_that_killed,
     check_out_path,
+    keep_committed,
     list_input_files,
     plan_actors,
 )
@@ -196,7 +196,7 @@ def test_the_actor_pool_retries_a_bounded_number_of_times():
 def test_auto_backend_is_decided_once_on_the_driver(monkeypatch):
     from dataclasses import replace
 
-    import stance.run.ray_engine as ray_engine
+    import stance.run.ray_cluster as ray_cluster  # where actor_options looks decide_backend up
 
     calls = []
 
@@ -204,7 +204,7 @@ def test_auto_backend_is_decided_once_on_the_driver(monkeypatch):
         calls.append(threads)
         return replace(options, backend="onnx-int8", requested_backend="auto")
 
-    monkeypatch.setattr(ray_engine, "decide_backend", decide)
+    monkeypatch.setattr(ray_cluster, "decide_backend", decide)
     options = actor_options(ScoreOptions(backend="auto"), plan_actors([16.0], actors_per_node=4))
     assert calls == [4]  # once, for the actors' thread count
     assert (options.backend, options.requested_backend) == ("onnx-int8", "auto")
@@ -234,9 +234,9 @@ def test_keep_committed_checks_the_reported_parts_are_there(tmp_path):
     (tmp_path / "errors" / "errors-a.parquet").write_bytes(b"x")
     summaries = [{"part": "part-a.parquet", "errors_part": "errors-a.parquet"}, {"part": "part-b.parquet", "errors_part": ""}]
     with pytest.raises(RayRunError, match=r"1 of the 3 part files .* not in .*rows/part-b.parquet.*shared"):
-        _keep_committed(tmp_path, summaries)
+        keep_committed(tmp_path, summaries)
     assert (tmp_path / "rows" / "part-a.parquet.123.tmp").exists()  # nothing removed before the check
-    assert _keep_committed(tmp_path, summaries[:1]) == [tmp_path / "rows" / "part-a.parquet"]
+    assert keep_committed(tmp_path, summaries[:1]) == [tmp_path / "rows" / "part-a.parquet"]
     assert sorted(p.name for p in (tmp_path / "rows").iterdir()) == ["part-a.parquet"]
 
 

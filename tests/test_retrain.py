@@ -294,7 +294,8 @@ def test_new_device_label_grows_the_head(world, home, tmp_path):
     import torch
 
     from stance.model.modeling import StanceModel
-    from training.retrain import RetrainOptions, grow_device_head, retrain
+    from training.device_head import grow_device_head
+    from training.retrain import RetrainOptions, retrain
 
     model = StanceModel.from_pretrained(world["base"], bf16=False)
     text = "Russia reportedly praised China on Monday."
@@ -505,7 +506,7 @@ def test_new_lines_without_device_labels_cover_the_users_devices_not_ptcs():
     from stance.labels.format import LabelRecord
     from stance.labels.taxonomy import FIXED_DEVICES, Device, Taxonomy
     from training.data import annotated_for_user_devices
-    from training.retrain import public_devices
+    from training.new_labels import public_devices
 
     taxonomy = Taxonomy.load()
     config = SimpleNamespace(device_labels=[*taxonomy.names, "hedge"])  # a model grown by an earlier retrain
@@ -613,7 +614,7 @@ def _record(text: str, doc: str):
 
 
 def test_the_same_sentence_under_two_ids_stays_on_one_side_and_trained_sentences_are_never_held_out():
-    from training.retrain import split_by_article
+    from training.new_labels import split_by_article
     from training.transfer import normalise
 
     wire = "Russia slammed China on Monday."  # one wire story, run by two outlets under their own ids
@@ -631,7 +632,7 @@ def test_the_same_sentence_under_two_ids_stays_on_one_side_and_trained_sentences
 
 
 def test_new_labels_that_are_sentences_of_the_evaluation_sets_are_left_out():
-    from training.retrain import drop_sentences_in
+    from training.new_labels import drop_sentences_in
 
     earlier = [_record("Russia slammed China on Monday.", "h-1")]
     new = [_record("russia slammed china on monday", "n-1"), _record("Russia met China.", "n-2")]

@@ -22,26 +22,41 @@ New labels replace the replay pool's earlier labels of the same sentences (:func
 Example:
     >>> result = retrain(RetrainOptions(base="default", new=("new_labels.jsonl",), output_dir="runs/retrain"))  # doctest: +SKIP
     >>> result.gate.passed, result.version  # doctest: +SKIP
+
+The pieces live beside this module, one job each: :mod:`training.new_labels` (reading the new labels, the
+split by article, the sentences already in an evaluation set), :mod:`training.replay` (the base's data: replay
+pool and sample, evaluation and tuning sets, what the new version passes on) and :mod:`training.device_head`
+(new device labels). This module holds the options, their checks and the numbered steps of :func:`retrain`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import random
 import shutil
 import time
-from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stance.labels.format import LabelRecord, read_label_file, write_label_file
-from training.config import DataSpec, TrainConfig, read_training_data, write_training_data
-from training.data import annotated_for_user_devices, describe, load_records
+from stance.labels.format import LabelRecord, write_label_file
+from training.config import DataSpec, TrainConfig, write_training_data
+from training.data import annotated_for_user_devices, describe
+from training.device_head import grow_device_head
 from training.gate import GateReport
+from training.new_labels import doc, drop_sentences_in, public_devices, read_new, split_by_article
+from training.replay import (
+    HELDOUT_STEM,
+    carry,
+    data_sources,
+    descendant_sets,
+    load_sets,
+    replace_relabelled,
+    replay_pool,
+    replay_sample,
+    tuning_sets,
+)
 from training.transfer import normalise
 
 logger = logging.getLogger("stance.retrain")
@@ -139,18 +154,18 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     config = replace(config, max_seq_length=base.config.max_seq_length)
     taxonomy = Taxonomy.load()
     known = set(base.config.device_labels) | set(taxonomy.names) | set(options.add_devices)
-    new_records = _read_new(options.new, known)
+    new_records = read_new(options.new, known)
     added = tuple(dict.fromkeys([*options.add_devices, *(d.label for r in new_records for d in r.devices)]))
     added = tuple(d for d in added if d not in base.config.device_labels)
     new_records = annotated_for_user_devices(new_records, [*public_devices(base.config, taxonomy), *added])
     clock.lap("load_new")
 
     # 2. Replay data and fixed evaluation sets; the new labels split so that no sentence is on both sides
-    sources = _data_sources(base_dir, options, config)
-    pool = _replay_pool(sources, options, seed, taxonomy, known)
+    sources = data_sources(base_dir, options, config)
+    pool = replay_pool(sources, options, seed, taxonomy, known)
     fixed_specs = tuple(DataSpec(path=p) for p in options.eval) or sources.dev
-    fixed = _load_sets(fixed_specs, sources, taxonomy, seed, known)
-    tuning = _tuning_sets(sources, fixed, taxonomy, seed, known, own_eval=bool(options.eval))
+    fixed = load_sets(fixed_specs, sources, taxonomy, seed, known)
+    tuning = tuning_sets(sources, fixed, taxonomy, seed, known, own_eval=bool(options.eval))
     new_records, in_fixed = drop_sentences_in(new_records, fixed, files={s.name: s.path for s in fixed_specs if s.path})
     trained_keys = {normalise(r.text) for r in pool}  # corrected sentences too: the base was trained on them
     pool, replaced = replace_relabelled(pool, new_records)
@@ -162,7 +177,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         )
     pool_keys = [normalise(r.text) for r in pool]
     train_new, heldout = split_by_article(new_records, options.heldout_fraction, seed, trained=trained_keys)
-    replay = _replay_sample(pool, pool_keys, sources, options, len(train_new), seed, heldout)
+    replay = replay_sample(pool, pool_keys, sources, options, len(train_new), seed, heldout)
     datasets = {**fixed, NEW_HELDOUT: heldout}
     left_out = tuple(spec.name for spec in sources.base_dev if spec.name not in fixed)
     if left_out:
@@ -201,8 +216,8 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     data_dir = model_dir / "training_data"
     train_file = _save_records(train_new, data_dir, "new-train")
     heldout_file = _save_records(heldout, data_dir, HELDOUT_STEM)
-    inherited_train = tuple(_carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_train, sources.train))
-    inherited_dev = tuple(_carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_dev, sources.dev))
+    inherited_train = tuple(carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_train, sources.train))
+    inherited_dev = tuple(carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_dev, sources.dev))
     write_training_data(
         model_dir,
         inherited_train + (DataSpec(path=str(train_file)),),
@@ -239,7 +254,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         "new_train": len(train_new),
         "new_heldout": len(heldout),
         "replay": len(replay),
-        "new_articles_heldout": len({_doc(r) for r in heldout}),
+        "new_articles_heldout": len({doc(r) for r in heldout}),
         "new_dropped_in_eval_sets": in_fixed,
         "replay_replaced": replaced,
     }
@@ -295,99 +310,6 @@ def retrain(options: RetrainOptions) -> RetrainResult:
 
 
 # --------------------------------------------------------------------------- pieces
-def split_by_article(
-    records: list[LabelRecord], fraction: float, seed: int, *, trained: Collection[str] = frozenset()
-) -> tuple[list[LabelRecord], list[LabelRecord]]:
-    """(train, held out): a seeded share of the articles is held out. An article is a ``doc_id`` (a sentence
-    without one is its own), joined with every article that shares a sentence with it (the same wire story
-    under two ids), so that no sentence is on both sides. An article holding a sentence of ``trained`` (the
-    normalised sentences the models train on: the replayed data) stays on the training side. ValueError when
-    fewer than two articles are left to split.
-
-    Example:
-        >>> train, held = split_by_article(records, 0.2, seed=42)  # doctest: +SKIP
-    """
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    keys = [normalise(r.text) for r in records]
-    for r, key in zip(records, keys):  # join each article with the sentence keys it holds
-        parent[find(_doc(r))] = find("sentence:" + key)
-    groups: dict[str, set[str]] = {}
-    for r, key in zip(records, keys):
-        groups.setdefault(find(_doc(r)), set()).add(key)
-    free = sorted(g for g, keys in groups.items() if keys.isdisjoint(trained))
-    if len(groups) < 2:
-        raise ValueError(
-            f"the new labels come from {len(groups)} article(s): at least 2 are needed to hold some out for the gate"
-        )
-    if not free:
-        raise ValueError(
-            "every article of the new labels holds a sentence the base model was trained on: none can be held out for the gate"
-        )
-    random.Random(seed).shuffle(free)
-    n_held = min(len(groups) - 1, len(free), max(1, round(fraction * len(groups))))
-    held = set(free[:n_held])
-    return [r for r in records if find(_doc(r)) not in held], [r for r in records if find(_doc(r)) in held]
-
-
-def drop_sentences_in(
-    records: list[LabelRecord], sets: dict[str, list[LabelRecord]], *, files: Mapping[str, str] | None = None
-) -> tuple[list[LabelRecord], int]:
-    """The new labels less the sentences already in an evaluation set (a fixed set the gate checks for
-    forgetting: training on them would flatter the new model there), and how many were dropped. A dropped
-    label that differs from the set's (a correction) is warned about, naming the set's file (``files``: set
-    name -> path) and line, which keep gating with the old label, and how to fix it.
-
-    Example:
-        >>> drop_sentences_in(records, {"new:heldout-1": earlier_heldout})  # doctest: +SKIP
-    """
-    where = {normalise(r.text): (name, r) for name, recs in sets.items() for r in recs}
-    kept = [r for r in records if normalise(r.text) not in where]
-    if dropped := len(records) - len(kept):
-        logger.warning("%d new label(s) are sentences of the evaluation sets and are left out of training and the gate", dropped)
-    for r in records:
-        name, old = where.get(normalise(r.text), ("", None))
-        if old is not None and _labels_of(old) != _labels_of(r):
-            logger.warning(_correction_hint(r, name, (files or {}).get(name)))
-    return kept, dropped
-
-
-def _labels_of(record: LabelRecord) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """A record's labels by the text they cover (offsets differ where a copy of the sentence does)."""
-    targets = sorted((normalise(record.text[t.start : t.end]), t.stance or "") for t in record.targets)
-    return targets, sorted((normalise(record.text[d.start : d.end]), d.label) for d in record.devices)
-
-
-def _correction_hint(record: LabelRecord, name: str, path: str | None) -> str:
-    head = f"the new label of {record.text!r} corrects its label in the evaluation set {name}"
-    if not path:
-        return f"{head}, which keeps gating with the old label (a public set, left as it is); neither is trained on"
-    line = _line_of(Path(path), normalise(record.text))
-    where = f"line {line} of {path}" if line else path
-    return (
-        f"{head} ({where}), which keeps gating with the old label: this retrain neither trains nor gates on the new one. "
-        f"To fix it, correct that line (or delete it, so that a later retrain can train on the sentence), and the same "
-        f"line of the copy each retrain makes (model/training_data/{Path(path).name} of the version you retrain from "
-        "next), then retrain"
-    )
-
-
-def _line_of(path: Path, key: str) -> int | None:
-    """The 1-based line of a label file whose sentence is ``key`` (normalised), or None."""
-    with contextlib.suppress(OSError):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            with contextlib.suppress(ValueError, AttributeError, TypeError):
-                if normalise(json.loads(line).get("text", "")) == key:
-                    return number
-    return None
-
-
 def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], options: RetrainOptions) -> None:
     """ValueError before any training when the held-out new labels are too few for the gate to pass,
     saying how many labels it needs and that ``--preset small`` exists.
@@ -396,10 +318,10 @@ def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], opti
         >>> check_gate_size(records, heldout, RetrainOptions(new=("x.jsonl",), output_dir="out"))  # doctest: +SKIP
     """
     need = MIN_GATE_ARTICLES[options.require_significant]
-    held_docs = len({_doc(r) for r in heldout})
+    held_docs = len({doc(r) for r in heldout})
     if held_docs >= need:
         return
-    docs = len({_doc(r) for r in records})
+    docs = len({doc(r) for r in records})
     per_doc = len(records) / max(docs, 1)
     needed_docs = math.ceil(need / options.heldout_fraction)
     needed_labels = math.ceil(needed_docs * per_doc)
@@ -418,249 +340,6 @@ def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], opti
     )
 
 
-def grow_device_head(model, labels: tuple[str, ...]) -> None:
-    """Add device labels to a model: the device head gets three more output rows (B/I/O) per label,
-    the old rows kept, the new ones started from the mean of the old ones (so a new label starts as
-    "mostly outside", like the others); the labels join the config (threshold 0.5).
-
-    Example:
-        >>> grow_device_head(model, ("attribution_cue",))  # doctest: +SKIP
-    """
-    import torch
-    from torch import nn
-
-    from stance.model.encoding import DEFAULT_DEVICE_THRESHOLD
-
-    network = model.network
-    config = network.config
-    if dup := [x for x in labels if x in config.device_labels]:
-        raise ValueError(f"the model has the device labels {dup} already")
-    old = network.device_head
-    n_old = len(config.device_labels)
-    head = nn.Linear(old.in_features, 3 * (n_old + len(labels)), dtype=old.weight.dtype, device=old.weight.device)
-    with torch.no_grad():
-        head.weight[: 3 * n_old] = old.weight
-        head.bias[: 3 * n_old] = old.bias
-        mean_w = old.weight.view(n_old, 3, -1).mean(0)
-        mean_b = old.bias.view(n_old, 3).mean(0)
-        for i in range(len(labels)):
-            rows = slice(3 * (n_old + i), 3 * (n_old + i + 1))
-            head.weight[rows] = mean_w
-            head.bias[rows] = mean_b
-    network.device_head = head
-    config.device_labels = [*config.device_labels, *labels]
-    config.device_thresholds = {**config.device_thresholds, **{x: DEFAULT_DEVICE_THRESHOLD for x in labels}}
-
-
-@dataclass(frozen=True)
-class _Sources:
-    train: tuple[DataSpec, ...]
-    dev: tuple[DataSpec, ...]
-    data_dir: str
-    teacher_probs: str = ""  # the base's cached teacher probabilities (distill_from: FILE.jsonl), if any
-    base_dev: tuple[DataSpec, ...] = ()  # the base's own evaluation sets (``dev`` replaces them where a --config gives its own)
-    base_train: tuple[DataSpec, ...] = ()  # the base's own training sources (``train`` replaces them likewise)
-
-
-def _data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) -> _Sources:
-    """Replay sources and fixed evaluation sets: the --config's train/dev lists, else the base
-    model's training.json, else the config stored in its evaluation.json (the shipped model: that of
-    configs/default.yaml); a --config's list replaces only the base's list of the same kind. ``base_train`` and
-    ``base_dev``: the base's own lists, whatever the --config says."""
-    from training.convert import resolve_data_dir
-
-    base_train, base_dev, base_data_dir = _base_sources(base_dir, config)
-    train, dev = config.train or base_train, config.dev or base_dev  # each list replaces the base's only where given
-    data_dir = options.data_dir or (config.data_dir if config.train or config.dev else base_data_dir)
-    with contextlib.suppress(ValueError):  # a source checkout: relative to the project; else the loader says what is missing
-        data_dir = str(resolve_data_dir(data_dir))
-    return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir), tuple(base_dev), tuple(base_train))
-
-
-def _base_sources(base_dir: Path, config: TrainConfig) -> tuple[tuple[DataSpec, ...], tuple[DataSpec, ...], str]:
-    """(train, dev, data_dir) of the base: its training.json, else the config stored in its evaluation.json."""
-    stored = read_training_data(base_dir)
-    if stored is not None:
-        return tuple(stored.train), tuple(stored.dev), stored.data_dir
-    evaluation = base_dir / "evaluation.json"
-    raw = json.loads(evaluation.read_text()).get("config") if evaluation.exists() else None
-    if not raw:
-        return (), (), config.data_dir
-    stored_config = TrainConfig.from_dict({k: raw[k] for k in ("train", "dev", "data_dir") if k in raw}, where=str(evaluation))
-    return tuple(stored_config.train), tuple(stored_config.dev), stored_config.data_dir
-
-
-def descendant_sets(base: tuple[DataSpec, ...], own: tuple[DataSpec, ...]) -> tuple[DataSpec, ...]:
-    """The training sources or evaluation sets the new version passes on (its training.json ``train`` / ``dev``,
-    before its own new labels): the base's own, then those of ``own`` (a --config's list) that the base lacks, by
-    name. A --config that replays from or gates on a few sets in one retrain does not take the base's other sets
-    away from every later retrain.
-
-    Example:
-        >>> base = (DataSpec(source="newsmtsc", split="dev_rw"), DataSpec(source="ptc", split="dev"))
-        >>> mine = (DataSpec(source="newsmtsc", split="dev_rw", max_records=60), DataSpec(path="my_dev.jsonl"))
-        >>> [spec.name for spec in descendant_sets(base, mine)]
-        ['newsmtsc:dev_rw', 'ptc:dev', 'my_dev']
-    """
-    names = {spec.name for spec in base}
-    return base + tuple(spec for spec in own if spec.name not in names)
-
-
-def _teacher_probs(base_dir: Path) -> str:
-    """The base's cached teacher stance probabilities (``distill_from: FILE.jsonl[.gz]`` of the config in its
-    evaluation.json), when the file is still there: replayed sentences then keep the soft targets the
-    base was trained on. '' otherwise."""
-    from stance.resources import project_paths
-
-    evaluation = base_dir / "evaluation.json"
-    config = (json.loads(evaluation.read_text()).get("config") or {}) if evaluation.exists() else {}
-    source = str(config.get("distill_from") or "")
-    if not source.endswith((".jsonl", ".jsonl.gz")):
-        return ""
-    for candidate in project_paths(source):
-        if candidate.is_file():
-            return str(candidate.resolve())
-    return ""
-
-
-def _replay_pool(sources: _Sources, options: RetrainOptions, seed: int, taxonomy, known: set[str]) -> list[LabelRecord]:
-    """Every record replay may draw from: ``--replay`` files, else the base's training sources ([] with --no-replay)."""
-    if options.no_replay:
-        return []
-    specs = tuple(DataSpec(path=p) for p in options.replay) or tuple(replace(s, repeat=1) for s in sources.train)
-    if not specs:
-        raise ValueError(
-            "the base model does not say what it was trained on: give --replay FILE (label-format records to replay) or --no-replay"
-        )
-    pool: list[LabelRecord] = []
-    for spec in specs:
-        try:
-            records = load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
-        except (OSError, ValueError) as exc:
-            raise ValueError(
-                f"cannot load the replay data {spec.name} (data dir {sources.data_dir}): {exc}. "
-                "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
-            ) from None
-        if _is_retrain_labels(spec):  # a later retrain's labels replace the earlier labels of the same sentences
-            pool = replace_relabelled(pool, records)[0]
-        pool += records
-    return pool
-
-
-def replace_relabelled(pool: list[LabelRecord], new: list[LabelRecord]) -> tuple[list[LabelRecord], int]:
-    """``pool`` less the earlier labels of sentences that ``new`` labels again (a correction: the same normalised
-    text, under the same ``doc_id`` where both have one), and how many were taken out: a sentence is trained with
-    its newest label only, never beside its old one.
-
-    Example:
-        >>> from stance.labels.format import LabelRecord
-        >>> old = [LabelRecord.from_dict({"text": "Russia slammed China.", "doc_id": "a"}),
-        ...        LabelRecord.from_dict({"text": "Russia slammed China.", "doc_id": "b"})]
-        >>> kept, replaced = replace_relabelled(old, [LabelRecord.from_dict({"text": "russia slammed china", "doc_id": "a"})])
-        >>> [r.doc_id for r in kept], replaced
-        (['b'], 1)
-    """
-    docs: dict[str, set[str | None]] = {}
-    for r in new:
-        docs.setdefault(normalise(r.text), set()).add(r.doc_id or None)
-
-    def relabelled(r: LabelRecord) -> bool:
-        ids = docs.get(normalise(r.text))
-        return ids is not None and (not r.doc_id or None in ids or r.doc_id in ids)
-
-    kept = [r for r in pool if not relabelled(r)]
-    return kept, len(pool) - len(kept)
-
-
-def _replay_sample(
-    pool: list[LabelRecord],
-    pool_keys: list[str],
-    sources: _Sources,
-    options: RetrainOptions,
-    n_new: int,
-    seed: int,
-    heldout: list[LabelRecord],
-) -> list[LabelRecord]:
-    """A seeded sample of ``pool`` (``--replay-ratio`` per new training sentence, at most ``--replay-max``), less
-    any sentence of the held-out new labels (``pool_keys``: the pool's normalised sentences), with the base's cached
-    teacher probabilities where it had them."""
-    held = {normalise(r.text) for r in heldout}
-    pool = [r for r, key in zip(pool, pool_keys, strict=True) if key not in held]
-    size = min(len(pool), options.replay_max, round(options.replay_ratio * n_new))
-    sample = random.Random(seed).sample(pool, size) if size < len(pool) else pool
-    if sources.teacher_probs and not options.replay:
-        from training.train import add_cached_teacher_probs
-
-        sample = add_cached_teacher_probs([replace(r, meta=dict(r.meta)) for r in sample], sources.teacher_probs)
-    return sample
-
-
-def _tuning_sets(
-    sources: _Sources, fixed: dict[str, list[LabelRecord]], taxonomy, seed: int, known: set[str], *, own_eval: bool
-) -> dict[str, list[LabelRecord]]:
-    """The dev sets the base's thresholds and temperature were tuned on: its dev sets less the held-out labels of
-    earlier retrains (gated on, never tuned on). The same sets as ``fixed`` where no --eval files replace them."""
-    specs = tuple(spec for spec in sources.dev if not _is_earlier_heldout(spec))
-    if not own_eval:
-        return {name: records for name, records in fixed.items() if name in {spec.name for spec in specs}}
-    return _load_sets(specs, sources, taxonomy, seed, known)
-
-
-HELDOUT_STEM = "new-heldout"  # a retrain's held-out new labels, saved beside the model as HELDOUT_STEM-<hash>.jsonl
-
-
-def _is_earlier_heldout(spec: DataSpec) -> bool:
-    return bool(spec.path) and Path(spec.path).name.startswith(HELDOUT_STEM + "-")
-
-
-def _is_retrain_labels(spec: DataSpec) -> bool:
-    """A retrain's new training labels (saved beside its model as new-train-<hash>.jsonl)."""
-    return bool(spec.path) and Path(spec.path).name.startswith("new-train-")
-
-
-def _load_sets(
-    specs: tuple[DataSpec, ...], sources: _Sources, taxonomy, seed: int, known: set[str]
-) -> dict[str, list[LabelRecord]]:
-    out = {}
-    for spec in specs:
-        try:
-            records = load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
-        except (OSError, ValueError) as exc:
-            raise ValueError(
-                f"cannot load the evaluation set {spec.name} (data dir {sources.data_dir}): {exc}. Give --data-dir or --eval FILE"
-            ) from None
-        if records:
-            out[spec.name] = records
-    return out
-
-
-def public_devices(model_config, taxonomy) -> tuple[str, ...]:
-    """The device labels a user labels: the model's labels that are the taxonomy's user devices (the six
-    fixed ones and any added to configs/devices.yaml) or that an earlier retrain added; not the PTC technique
-    labels and ``propaganda_span`` (trained on PTC only, reported as ``technique``)."""
-    return tuple(d for d in model_config.device_labels if d not in taxonomy.ptc_only)
-
-
-def _read_new(paths: tuple[str, ...], known: set[str]) -> list[LabelRecord]:
-    from stance.labels.check import validate_label_file
-
-    records: list[LabelRecord] = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise ValueError(f"cannot read the new labels {path}")
-        problems = validate_label_file(path, known_devices=known)
-        if problems:
-            shown = "\n  ".join(str(p) for p in problems[:10])
-            more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
-            raise ValueError(
-                f"{path} has {len(problems)} problem(s) (see `stance labels validate`; new device labels need --add-device):\n  {shown}{more}"
-            )
-        records += list(read_label_file(path, known_devices=known, require_stance=True))
-    if not records:
-        raise ValueError("the new label files hold no sentences")
-    return records
-
-
 def _retrain_config(options: RetrainOptions) -> TrainConfig:
     from stance.resources import config_path
 
@@ -676,20 +355,6 @@ def _save_records(records: list[LabelRecord], directory: Path, stem: str) -> Pat
     path = directory / f"{stem}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.jsonl"
     write_label_file(records, path)
     return path
-
-
-def _carry(spec: DataSpec, base_dir: Path, data_dir: Path) -> DataSpec:
-    """A file spec that lives in the base model's directory is copied into the new one."""
-    if not spec.path:
-        return spec
-    path = Path(spec.path).resolve()
-    if path.is_relative_to(base_dir.resolve()) and path.is_file():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        target = data_dir / path.name
-        if not target.exists():
-            shutil.copyfile(path, target)
-        return replace(spec, path=str(target))
-    return spec
 
 
 def _check_active(report: GateReport, active, base_dir: Path, new, datasets, new_raw) -> GateReport:
@@ -724,10 +389,6 @@ def _write_card(model_dir: Path, report: GateReport, parent: str, added: tuple[s
         report.table(),
     ]
     path.write_text(path.read_text(encoding="utf-8") + "\n".join(extra) + "\n", encoding="utf-8")
-
-
-def _doc(record: LabelRecord) -> str:
-    return record.doc_id or f"text:{record.text}"
 
 
 def _check_options(o: RetrainOptions) -> None:
