@@ -70,10 +70,10 @@ def split_by_article(
 
     keys = [normalise(r.text) for r in records]
     for r, key in zip(records, keys):  # join each article with the sentence keys it holds
-        parent[find(doc(r))] = find("sentence:" + key)
+        parent[find(article_of(r))] = find("sentence:" + key)
     groups: dict[str, set[str]] = {}
     for r, key in zip(records, keys):
-        groups.setdefault(find(doc(r)), set()).add(key)
+        groups.setdefault(find(article_of(r)), set()).add(key)
     free = sorted(g for g, keys in groups.items() if keys.isdisjoint(trained))
     if len(groups) < 2:
         raise ValueError(
@@ -86,7 +86,7 @@ def split_by_article(
     random.Random(seed).shuffle(free)
     n_held = min(len(groups) - 1, len(free), max(1, round(fraction * len(groups))))
     held = set(free[:n_held])
-    return [r for r in records if find(doc(r)) not in held], [r for r in records if find(doc(r)) in held]
+    return [r for r in records if find(article_of(r)) not in held], [r for r in records if find(article_of(r)) in held]
 
 
 def drop_sentences_in(
@@ -141,5 +141,6 @@ def _line_of(path: Path, key: str) -> int | None:
     return None
 
 
-def doc(record: LabelRecord) -> str:
+def article_of(record: LabelRecord) -> str:
+    """The article a label record comes from: its ``doc_id``, else its text (a record without one is its own article)."""
     return record.doc_id or f"text:{record.text}"

@@ -181,6 +181,7 @@ def tuning_sets(
 
 
 HELDOUT_STEM = "new-heldout"  # a retrain's held-out new labels, saved beside the model as HELDOUT_STEM-<hash>.jsonl
+TRAIN_STEM = "new-train"  # and its new training labels, as TRAIN_STEM-<hash>.jsonl
 
 
 def _is_earlier_heldout(spec: DataSpec) -> bool:
@@ -189,7 +190,7 @@ def _is_earlier_heldout(spec: DataSpec) -> bool:
 
 def _is_retrain_labels(spec: DataSpec) -> bool:
     """A retrain's new training labels (saved beside its model as new-train-<hash>.jsonl)."""
-    return bool(spec.path) and Path(spec.path).name.startswith("new-train-")
+    return bool(spec.path) and Path(spec.path).name.startswith(f"{TRAIN_STEM}-")
 
 
 def load_sets(

@@ -45,9 +45,10 @@ from training.config import DataSpec, TrainConfig, write_training_data
 from training.data import annotated_for_user_devices, describe
 from training.device_head import grow_device_head
 from training.gate import GateReport
-from training.new_labels import doc, drop_sentences_in, public_devices, read_new, split_by_article
+from training.new_labels import article_of, drop_sentences_in, public_devices, read_new, split_by_article
 from training.replay import (
     HELDOUT_STEM,
+    TRAIN_STEM,
     carry,
     data_sources,
     descendant_sets,
@@ -214,7 +215,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         shutil.rmtree(model_dir)
     trained.save_pretrained(model_dir, dtype=getattr(torch, config.save_dtype))
     data_dir = model_dir / "training_data"
-    train_file = _save_records(train_new, data_dir, "new-train")
+    train_file = _save_records(train_new, data_dir, TRAIN_STEM)
     heldout_file = _save_records(heldout, data_dir, HELDOUT_STEM)
     inherited_train = tuple(carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_train, sources.train))
     inherited_dev = tuple(carry(s, base_dir, data_dir) for s in descendant_sets(sources.base_dev, sources.dev))
@@ -254,7 +255,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
         "new_train": len(train_new),
         "new_heldout": len(heldout),
         "replay": len(replay),
-        "new_articles_heldout": len({doc(r) for r in heldout}),
+        "new_articles_heldout": len({article_of(r) for r in heldout}),
         "new_dropped_in_eval_sets": in_fixed,
         "replay_replaced": replaced,
     }
@@ -318,10 +319,10 @@ def check_gate_size(records: list[LabelRecord], heldout: list[LabelRecord], opti
         >>> check_gate_size(records, heldout, RetrainOptions(new=("x.jsonl",), output_dir="out"))  # doctest: +SKIP
     """
     need = MIN_GATE_ARTICLES[options.require_significant]
-    held_docs = len({doc(r) for r in heldout})
+    held_docs = len({article_of(r) for r in heldout})
     if held_docs >= need:
         return
-    docs = len({doc(r) for r in records})
+    docs = len({article_of(r) for r in records})
     per_doc = len(records) / max(docs, 1)
     needed_docs = math.ceil(need / options.heldout_fraction)
     needed_labels = math.ceil(needed_docs * per_doc)
