@@ -298,6 +298,22 @@ def test_intervals_at_a_bound_are_not_zero_width_and_still_cover():
                 assert 0.92 <= rate <= 1.0, (measure, rate)
 
 
+def test_corrected_intervals_and_tests_are_centred_on_the_reported_estimate():
+    """The unbounded resamples are centred on the unbounded estimate, which can lie far from the bounded one that
+    is reported (a classifier sharper than its matrix): the interval of 0.177 was [0.177, 0.552], and a difference
+    whose interval left out 0 had p = 0.42. Their spread is now moved onto the reported estimate, so that the
+    estimate lies inside its interval and an interval that leaves out 0 goes with a small p-value."""
+    sharp = np.array([[0.96, 0.04, 0.0], [0.01, 0.98, 0.01], [0.0, 0.04, 0.96]])
+    shares = np.array([[0.0, 0.7, 0.3], [0.15, 0.6, 0.25]])
+    frame = simulate(2, 60, shares, seed=1, confusion=sharp, concentration=8.0, sentences=2)
+    result = compare_scores(frame, by="outlet", confusion=CONFUSION_JSON, bootstrap=400, min_mentions=1, examples=0)
+    net = result.stance[(result.stance["measure"] == "net") & (result.stance["method"] == "acc")]
+    assert ((net["ci_low"] < net["estimate"]) & (net["estimate"] < net["ci_high"])).all(), net
+    d = result.differences
+    excludes_zero = (d["ci_low"] > 0) | (d["ci_high"] < 0)
+    assert (excludes_zero == (d["p_value"] < 0.05)).all(), d
+
+
 def test_page_furniture_repeated_across_an_outlets_articles_is_left_out():
     """A newsletter box the splitter did not catch ("You agree to receive ... The New York Times's products"),
     labelled positive toward the Times in 13 of its articles, made the top difference of a real comparison. A

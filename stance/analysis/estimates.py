@@ -142,6 +142,9 @@ def estimate(
             method = METHODS[name]
             est = stance_values(method.shares(point, point_rates))
             boot = stance_values(method.interval_shares(reps, rate_reps))  # a corrected method's unbounded replicates
+            if method.corrected and point_rates is not None:  # their spread about the unbounded estimate, moved onto
+                # the bounded one that is reported, so that its interval and its tests of differences agree
+                boot = boot + (est - stance_values(method.interval_shares(point, point_rates[None])))
             lo, hi = bounded(*interval(boot, level, n=cell_articles[:, None]), est[0], MEASURE_LOWER, MEASURE_UPPER)
             for column, values in _stance_rows(group, actors, name, est[0], lo, hi).items():
                 stance_parts[column].append(values)

@@ -118,7 +118,15 @@ class Method:
     def interval_shares(self, sums: Sums, rates: np.ndarray | None = None) -> np.ndarray:
         """The replicates' shares that intervals are taken from: :meth:`shares`, but for a corrected method
         without the bounds (:func:`stance.analysis.quantify.unconstrained_shares_each`; ``rates`` one matrix per
-        replicate), so that an estimate on a bound does not get a zero-width interval."""
+        replicate), so that an estimate on a bound does not get a zero-width interval (``stance compare`` moves
+        their spread onto the bounded estimate, :func:`stance.analysis.estimates.estimate`).
+
+        Example:
+            >>> sums = {"counts": np.array([[[0.0, 19.0, 1.0]]])}
+            >>> rates = np.array([[[0.8, 0.2, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]]])
+            >>> METHODS["acc"].shares(sums, rates).round(3).tolist(), METHODS["acc"].interval_shares(sums, rates).round(3).tolist()
+            ([[[0.0, 1.0, 0.0]]], [[[-0.156, 1.25, -0.094]]])
+        """
         if not self.corrected:
             return self.shares(sums)
         if rates is None or rates.ndim != 3:
