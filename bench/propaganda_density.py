@@ -53,6 +53,8 @@ def main() -> None:
 
     model = StanceModel.from_pretrained(args.model, backend="torch")
     threshold = model.config.device_thresholds["propaganda_span"]
+    own_minimum = model.config.device_min_scores.get("propaganda_span", 0.0)
+    model.config.device_min_scores = {}  # every span the threshold finds; the minimums below are applied here
 
     records = list(get_converter("ptc")(Path(args.data_dir), "dev"))
     gold = [merge_spans((d.start, d.end) for d in r.devices if d.label == "SI") for r in records]
@@ -67,6 +69,7 @@ def main() -> None:
     result: dict = {
         "model": args.model,
         "threshold": threshold,
+        "model_min_score": own_minimum,
         "ptc_dev": {"sentences": len(records), "gold_spans_per_sentence": sum(map(len, gold)) / len(records)},
         "allsides": {"articles": len(rows), "sentences": len(sentences)},
         "by_min_score": [],

@@ -281,20 +281,3 @@ def test_an_ambiguous_surname_is_not_proposed_into_one_bearer(tmp_path: Path) ->
     )  # fmt: skip
     merges = review_actors(write_rows(tmp_path / "scores.jsonl", rows)).merges
     assert list(zip(merges["actor"], merges["merge_into"], strict=True)) == [("Vostrikov", "Nikolai Vostrikov")]
-
-
-def test_no_merge_proposed_from_a_lone_first_name_or_across_types(tmp_path: Path) -> None:
-    """Proposed on 1,200 real articles: "Paul" (the Apostle, Rand Paul) into Paul Ryan, because one article's "Paul"
-    was resolved to him, and the place "Washington" (Vancouver, Wash.) into the United States, whose metonym it is.
-    A lone first name of a person and a name of another type ("Americas" near "Americans") are no longer proposed;
-    "EPA" still is."""
-    rows = scored([
-        ("a1", mention("Paul Ryan", "Paul Ryan")), ("a1", mention("Paul Ryan", "Paul")),
-        ("a2", mention("Paul", "Paul")),
-        ("a3", mention("United States", "Washington", "state")), ("a4", mention("Washington", "Washington", "place")),
-        ("a5", mention("Environmental Protection Agency", "EPA", "organisation")),
-        ("a6", mention("EPA", "EPA", "organisation")),
-        ("a7", mention("Americans", "Americans", "group")), ("a8", mention("Americas", "Americas", "place")),
-    ])  # fmt: skip
-    merges = review_actors(write_rows(tmp_path / "s.jsonl", rows)).merges
-    assert list(zip(merges["actor"], merges["merge_into"], strict=True)) == [("EPA", "Environmental Protection Agency")]

@@ -19,6 +19,7 @@ from stance.analysis.groups import group_labels, parse_dates
 from stance.analysis.quantify import Confusion, adjust_shares, benjamini_hochberg, interval
 from stance.analysis.report import highlight
 from stance.cli.main import app
+from stance.io.score_files import without_repeated_sentences
 from stance.io.writers import write_shard
 from stance.labels.format import STANCE_LABELS
 
@@ -317,8 +318,8 @@ def test_corrected_intervals_and_tests_are_centred_on_the_reported_estimate():
 def test_page_furniture_repeated_across_an_outlets_articles_is_left_out():
     """A newsletter box the splitter did not catch ("You agree to receive ... The New York Times's products"),
     labelled positive toward the Times in 13 of its articles, made the top difference of a real comparison. A
-    sentence found verbatim in at least 5 articles (and 5%) of one outlet is now left out, with a note;
-    ``repeated_in=0`` keeps it."""
+    sentence found in at least 5 articles (and 5%) of one outlet now counts once, with a note; ``repeated_in=0``
+    keeps every copy, and an article republished under several ids keeps one copy of its text."""
     frame = simulate(2, 30, [0.2, 0.6, 0.2], seed=6)
     box = "You agree to receive occasional updates and special offers for The New York Times's products."
     start = box.index("The New York Times")
@@ -332,9 +333,24 @@ def test_page_furniture_repeated_across_an_outlets_articles_is_left_out():
     kept = compare_scores(frame, by="outlet", bootstrap=100, min_mentions=1, differences=False, examples=0, repeated_in=0)
     assert "The New York Times" in set(kept.stance["actor"])
     result = compare_scores(frame, by="outlet", bootstrap=100, min_mentions=1, differences=False, examples=0)
-    assert "The New York Times" not in set(result.stance["actor"])
-    assert any("13 sentences (1 distinct texts" in note and "page furniture" in note for note in result.notes), result.notes
-    assert result.groups["n_mentions"].sum() == kept.groups["n_mentions"].sum() - 13
+    times = result.stance[(result.stance["actor"] == "The New York Times") & (result.stance["measure"] == "net")]
+    assert times["n_mentions"].tolist() == [1]  # the box counted once, in the first article that has it
+    assert any(note.startswith("12 sentences were left out as page furniture: 1 text(s)") for note in result.notes), result.notes
+    assert result.groups["n_mentions"].sum() == kept.groups["n_mentions"].sum() - 12
+    story = frame[frame["outlet"] == "outlet0001"].head(2)  # one article's two sentences
+    republished = pd.concat([story.assign(doc_id=f"copy-{k}") for k in range(6)])
+    kept_once = without_repeated_sentences(republished, [])
+    assert kept_once["doc_id"].tolist() == ["copy-0", "copy-0"]  # an article run six times: one copy kept, not none
+    with pytest.raises(ValueError, match="repeated_in"):
+        compare_scores(frame, by="outlet", bootstrap=100, repeated_in=-1)
+    import inspect
+
+    from stance.cli.actors import actors as actors_command
+    from stance.cli.compare import compare as compare_command
+    from stance.io.score_files import REPEATED_IN
+
+    for command in (compare_command, actors_command):  # the commands' default (not imported there: pandas) is the rule's
+        assert inspect.signature(command).parameters["repeated_in"].default == REPEATED_IN
 
 
 def test_corrected_estimate_is_unbiased_where_classify_and_count_is_not():

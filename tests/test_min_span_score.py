@@ -91,13 +91,29 @@ def test_users_get_spans_above_the_saved_minimum(tiny_model, tmp_path):
     model.config.device_thresholds = dict.fromkeys(model.config.device_labels, 0.0)  # every token inside: spans everywhere
     model.config.device_min_scores = {}
     model.save_pretrained(tmp_path / "open")
-    model.config.device_min_scores = {PROPAGANDA_SPAN: 1.01}  # no span can reach it
+    model.config.device_min_scores = {PROPAGANDA_SPAN: 1.0}  # no span of this untrained model reaches it
     model.save_pretrained(tmp_path / "closed")
-    assert json.loads((tmp_path / "closed" / "config.json").read_text())["device_min_scores"] == {PROPAGANDA_SPAN: 1.01}
-    assert InferenceSettings.from_file(tmp_path / "closed" / "config.json").device_min_scores == {PROPAGANDA_SPAN: 1.01}
+    assert json.loads((tmp_path / "closed" / "config.json").read_text())["device_min_scores"] == {PROPAGANDA_SPAN: 1.0}
+    assert InferenceSettings.from_file(tmp_path / "closed" / "config.json").device_min_scores == {PROPAGANDA_SPAN: 1.0}
     labels = {
         name: {d.label for d in StanceModel.from_pretrained(tmp_path / name, backend="torch").predict(TEXT).devices}
         for name in ("open", "closed")
     }
     assert "propaganda" in labels["open"] and "propaganda" not in labels["closed"]
     assert labels["open"] - {"propaganda"} == labels["closed"]  # the other devices as before
+
+
+def test_a_bad_minimum_in_config_json_is_refused_when_loaded(tiny_model, tmp_path):
+    """README calls the spans `propaganda`, but the label is `propaganda_span`: a minimum under the wrong name was
+    silently ignored, and a string value failed only while decoding. Both are refused when the model is loaded."""
+    import pytest
+
+    from stance.model.modeling import StanceModel
+
+    tiny_model.save_pretrained(tmp_path / "m")
+    config = tmp_path / "m" / "config.json"
+    data = json.loads(config.read_text())
+    for bad, message in (({"propaganda": 0.3}, "'propaganda_span'"), ({PROPAGANDA_SPAN: "0.3"}, "number from 0 to 1")):
+        config.write_text(json.dumps({**data, "device_min_scores": bad}))
+        with pytest.raises(ValueError, match=message):
+            StanceModel.from_pretrained(tmp_path / "m")

@@ -742,6 +742,26 @@ def test_a_configs_train_and_dev_lists_each_replace_only_their_own_kind(world, h
     assert {r.dataset for r in result.gate.rows} == {"old_dev", "new:heldout"}  # gated on the base's dev set
 
 
+def test_a_dev_only_config_reads_the_bases_lists_from_the_bases_data_folder(world, tmp_path):
+    """With a dev: list and no train: list, the base's training sources were read from the config's default data
+    folder, not the base's: a base trained with another folder failed with "cannot load the replay data"."""
+    import shutil
+
+    from training.config import TrainConfig
+    from training.replay import data_sources
+    from training.retrain import RetrainOptions
+
+    base = tmp_path / "base"
+    shutil.copytree(world["base"], base)
+    spec = json.loads((base / "training.json").read_text())
+    (base / "training.json").write_text(json.dumps({**spec, "data_dir": str(tmp_path / "their_data")}))
+    options = RetrainOptions(new=("x.jsonl",), output_dir=str(tmp_path / "out"))
+    dev_only = TrainConfig.from_dict({"dev": [{"path": str(world["root"] / "old_dev.jsonl")}]})
+    assert data_sources(base, options, dev_only).data_dir == str(tmp_path / "their_data")
+    own = TrainConfig.from_dict({"dev": [{"path": "d.jsonl"}], "data_dir": str(tmp_path / "mine")})
+    assert data_sources(base, options, own).data_dir == str(tmp_path / "mine")
+
+
 class _Stop(Exception):
     pass
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from stance.labels.format import LabelRecord
 from training.config import DataSpec, TrainConfig, read_training_data
+from training.convert import DEFAULT_DATA_DIR
 from training.data import load_records
 from training.transfer import normalise
 
@@ -39,13 +40,22 @@ class _Sources:
 def data_sources(base_dir: Path, options: RetrainOptions, config: TrainConfig) -> _Sources:
     """Replay sources and fixed evaluation sets: the --config's train/dev lists, else the base
     model's training.json, else the config stored in its evaluation.json (the shipped model: that of
-    configs/default.yaml); a --config's list replaces only the base's list of the same kind. ``base_train`` and
-    ``base_dev``: the base's own lists, whatever the --config says."""
+    configs/default.yaml); a --config's list replaces only the base's list of the same kind. The data folder is the
+    base's unless the --config gives a train list or a ``data_dir`` of its own (``--data-dir`` overrides both).
+    ``base_train`` and ``base_dev``: the base's own lists, whatever the --config says.
+
+    Example:
+        >>> sources = data_sources(Path("runs/v1/model"), RetrainOptions(("mine.jsonl",), "out"), TrainConfig())  # doctest: +SKIP
+        >>> [spec.name for spec in sources.train][:2]  # doctest: +SKIP
+        ['newsmtsc:train_rw', 'transfer_1']
+    """
     from training.convert import resolve_data_dir
 
     base_train, base_dev, base_data_dir = _base_sources(base_dir, config)
     train, dev = config.train or base_train, config.dev or base_dev  # each list replaces the base's only where given
-    data_dir = options.data_dir or (config.data_dir if config.train or config.dev else base_data_dir)
+    # the base's lists are read from the base's data folder, unless the config brings its own train list or folder
+    own_folder = bool(config.train) or config.data_dir != DEFAULT_DATA_DIR
+    data_dir = options.data_dir or (config.data_dir if own_folder else base_data_dir)
     with contextlib.suppress(ValueError):  # a source checkout: relative to the project; else the loader says what is missing
         data_dir = str(resolve_data_dir(data_dir))
     return _Sources(tuple(train), tuple(dev), str(data_dir), _teacher_probs(base_dir), tuple(base_dev), tuple(base_train))

@@ -67,7 +67,7 @@ def review_actors(data: Source, *, repeated_in: int = REPEATED_IN) -> ActorRevie
     "EPA") and ``near-identical names`` ("the GOP"/"GOP", "Donald J Trump"/"Donald Trump"). An actor with
     ambiguous mentions ("Clinton", where Bill and Hillary Clinton both qualified) is never proposed into one
     of its bearers. Rows repeated in the input (the same doc_id and sentence_id, as when a file is given
-    twice) are counted once, and page furniture repeated across an outlet's articles is left out
+    twice) are counted once, and page furniture repeated across an outlet's articles is counted once
     (:func:`~stance.io.score_files.without_repeated_sentences`, ``repeated_in``), as ``stance compare`` does, with notes.
 
     Example:
@@ -126,7 +126,7 @@ def _merge_candidates(
 
     for actor, surfaces in forms.items():  # "EPA" found as an actor and as a form of "Environmental Protection Agency"
         for text in sorted(surfaces):
-            if text != actor and text in count and len(actor) > len(text) and _may_share(text, actor, kind):
+            if text != actor and text in count and len(actor) > len(text):
                 propose(text, actor, "shared surface form")
     full_names: dict[str, list[str]] = defaultdict(list)
     for actor in count:
@@ -164,8 +164,7 @@ def _merge_candidates(
     for names, reason in similar:
         target = max(names, key=lambda n: (count[n], len(n), n))
         for name in names:
-            if kind[name] == kind[target]:  # "Americas" (a place) is not "Americans" (a group)
-                propose(name, target, reason)
+            propose(name, target, reason)
     rows = []
     for source, (target, reason) in into.items():
         seen = {source}
@@ -245,15 +244,6 @@ def merge_map(files: Sequence[str | Path], registry: ActorRegistry | None = None
             if [a.name for a in registry.lookup(alias)] == [name]:
                 out[alias] = name
     return out
-
-
-def _may_share(text: str, actor: str, kind: dict[str, str]) -> bool:
-    """Whether the actor ``text``, also a surface form of ``actor``, may be proposed into it: not across types
-    (the place "Washington" is not the state the United States's metonym names) and not a lone first name of a
-    person ("Paul", a form of Paul Ryan in one article, is the Apostle or Rand Paul in others)."""
-    if kind[text] != kind[actor]:
-        return False
-    return not (kind[actor] == "person" and " " not in text and actor.split()[0] == text)
 
 
 def _registry_type(kind: str) -> str:

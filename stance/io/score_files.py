@@ -118,37 +118,47 @@ REPEATED_SHARE = 0.05  # ... and in at least this share of them is page furnitur
 
 
 def without_repeated_sentences(frame: pd.DataFrame, notes: list[str], repeated_in: int = REPEATED_IN) -> pd.DataFrame:
-    """``frame`` without the sentences whose text (case and spacing aside) recurs in at least ``repeated_in``
-    articles of one ``outlet``, and in at least 5% of that outlet's articles: page furniture the sentence splitter
-    did not catch (a newsletter box, "Story Continued Below", "Slideshow (5 Images)"), which would otherwise count
-    as the outlet's own text, with its mentions and devices. Without an ``outlet`` column the whole input is one
-    outlet; ``repeated_in`` 0 keeps everything. A note appended to ``notes`` says how many sentences went, with an
-    example. The one rule of ``stance compare`` and ``stance actors``.
+    """``frame`` with page furniture the sentence splitter did not catch (a newsletter box, "Story Continued Below",
+    "Slideshow (5 Images)") counted once per outlet: a sentence whose text (case and spacing aside) recurs in at
+    least ``repeated_in`` articles of one ``outlet``, and in at least 5% of that outlet's articles, is kept only in
+    the first of them, so that it no longer counts as the outlet's own text once per article, while an article
+    republished under several ids keeps one copy. Without an ``outlet`` column the whole input is one outlet;
+    ``repeated_in`` 0 keeps everything. A note appended to ``notes`` says how many sentences went, with an example.
+    The one rule of ``stance compare`` and ``stance actors``; ValueError for a negative ``repeated_in``.
 
     Example:
         >>> rows = pd.DataFrame({"doc_id": list("abcdef"), "sentence_id": 0, "outlet": "X",
         ...                      "text": ["View all newsletters."] * 5 + ["Kyiv said no."]})
         >>> notes = []
-        >>> without_repeated_sentences(rows, notes)["text"].tolist()
-        ['Kyiv said no.']
+        >>> without_repeated_sentences(rows, notes)["doc_id"].tolist()
+        ['a', 'f']
     """
-    if repeated_in <= 0 or frame.empty or "text" not in frame.columns:
+    if isinstance(repeated_in, bool) or not isinstance(repeated_in, (int, np.integer)) or repeated_in < 0:
+        raise ValueError(f"repeated_in must be a whole number of articles, 0 or more (0 keeps all), got {repeated_in!r}")
+    if repeated_in == 0 or frame.empty or "text" not in frame.columns:
         return frame
-    outlet = frame["outlet"].astype(str).to_numpy() if "outlet" in frame.columns else np.full(len(frame), "")
+    has_outlet = "outlet" in frame.columns
+    outlet = frame["outlet"].astype(str).to_numpy() if has_outlet else np.full(len(frame), "")
     text = frame["text"].astype(str).str.lower().str.split().str.join(" ").to_numpy()
     keys = pd.DataFrame({"outlet": outlet, "text": text, "doc": frame["doc_id"].astype(str).to_numpy()})
     articles = keys.groupby(["outlet", "text"])["doc"].nunique()
     outlet_articles = keys.groupby("outlet")["doc"].nunique()
     needed = np.maximum(repeated_in, np.ceil(REPEATED_SHARE * outlet_articles.reindex(articles.index.get_level_values(0))))
     furniture = articles.index[articles.to_numpy() >= needed.to_numpy()]
-    drop = pd.MultiIndex.from_arrays([keys["outlet"], keys["text"]]).isin(furniture)
+    repeated = pd.MultiIndex.from_arrays([keys["outlet"], keys["text"]]).isin(furniture)
+    first_doc = keys[repeated].groupby(["outlet", "text"])["doc"].transform("first")
+    drop = np.zeros(len(frame), dtype=bool)
+    drop[np.flatnonzero(repeated)] = (keys.loc[repeated, "doc"] != first_doc).to_numpy()
     if not drop.any():
         return frame
     example = frame["text"].to_numpy()[np.flatnonzero(drop)[0]]
+    outlets = sorted(set(furniture.get_level_values(0)))
+    more = f" and {len(outlets) - 3} more" if len(outlets) > 3 else ""
+    where = f"one outlet's articles ({', '.join(outlets[:3])}{more})" if has_outlet else "the input's articles"
     notes.append(
-        f"{int(drop.sum())} sentences ({len(furniture)} distinct texts, such as {str(example)[:80]!r}) recur verbatim in "
-        f"at least {repeated_in} articles and {REPEATED_SHARE:.0%} of the articles of one outlet and were left out as "
-        "page furniture (--repeated-in 0 keeps them)"
+        f"{int(drop.sum())} sentences were left out as page furniture: {len(furniture)} text(s), such as "
+        f"{str(example)[:80]!r}, recur in at least {repeated_in} and {REPEATED_SHARE:.0%} of {where}, each kept once "
+        "(--repeated-in 0 keeps them all)"
     )
     return frame[~drop]
 

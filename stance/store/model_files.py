@@ -256,7 +256,30 @@ def read_model_config(path: str | Path) -> dict[str, Any]:
         )
     if not isinstance(data.get("encoder"), dict) or "model_type" not in data["encoder"]:
         raise ValueError(f"{path}: 'encoder' (the encoder's own config, with its model_type) is missing")
+    if problem := min_scores_problem(data.get("device_min_scores"), data.get("device_labels") or ()):
+        raise ValueError(f"{path}: {problem}")
     return data
+
+
+def min_scores_problem(min_scores: Any, device_labels: Any) -> str | None:
+    """What is wrong with a config's ``device_min_scores`` (None when nothing): each key must be one of the model's
+    ``device_labels`` (``propaganda_span``, not the reported name ``propaganda``) and each value a number in [0, 1].
+
+    Example:
+        >>> min_scores_problem({"propaganda": 0.3}, ["propaganda_span"])
+        "device_min_scores: 'propaganda' is not one of the model's device labels (the label of propaganda spans is 'propaganda_span')"
+    """
+    if min_scores is None:
+        return None
+    if not isinstance(min_scores, dict):
+        return f"device_min_scores must map device labels to minimum scores, got {min_scores!r}"
+    for label, value in min_scores.items():
+        if label not in device_labels:
+            hint = " (the label of propaganda spans is 'propaganda_span')" if label == "propaganda" else ""
+            return f"device_min_scores: {label!r} is not one of the model's device labels{hint}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            return f"device_min_scores: {label!r} must be a number from 0 to 1, got {value!r}"
+    return None
 
 
 def model_version(path: str | Path | None) -> str | None:
