@@ -368,10 +368,12 @@ def test_kin_word_points_to_the_other_bearer(finder: ActorFinder) -> None:
 
 
 def test_the_elder_president_bush_is_not_his_son(finder: ActorFinder) -> None:
-    """"George H.W. Bush" lost its initials and became "George Bush", an alias of George W. Bush: father and son
+    """The name "George H.W. Bush" lost its initials and became "George Bush", an alias of George W. Bush: father and son
     were counted as one actor (a researcher's trial on 1,200 AllSides articles: 25 mentions). The registry names the
     father now; a bare "Bush" beside both is ambiguous, beside one of them that one."""
-    found = actors_of(finder.find("Former President George H.W. Bush died on Friday. His son, George W. Bush, spoke. Bush was 94."))
+    found = actors_of(
+        finder.find("Former President George H.W. Bush died on Friday. His son, George W. Bush, spoke. Bush was 94.")
+    )
     assert ("George H.W. Bush", "George H. W. Bush", "name") in found and ("George W. Bush", "George W. Bush", "name") in found
     assert found[-1] == ("Bush", "Bush", "ambiguous")
     found = actors_of(finder.find("George H.W. Bush signed the treaty in 1991. Bush called it historic."))
