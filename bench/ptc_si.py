@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.convert import get_converter  # noqa: E402
 from training.metrics import merge_spans, span_prf  # noqa: E402
+from training.transfer import normalise  # noqa: E402
 
 
 def evaluate(model_name: str, data_dir: str, split: str) -> dict:
@@ -38,8 +38,8 @@ def evaluate(model_name: str, data_dir: str, split: str) -> dict:
     without_fixed = [merge_spans((d.start, d.end) for d in p.devices if d.label not in FIXED_DEVICES) for p in preds]
     # PTC republishes text and repeats page furniture across articles, so an article-level split still shares
     # sentences: the figures are given again on the sentences whose text the training split does not hold
-    seen = {_normalised(r.text) for r in get_converter("ptc")(Path(data_dir), "train")}
-    unseen = [i for i, r in enumerate(records) if _normalised(r.text) not in seen]
+    seen = {normalise(r.text) for r in get_converter("ptc")(Path(data_dir), "train")}
+    unseen = [i for i, r in enumerate(records) if normalise(r.text) not in seen]
     return {
         "model": model_name,
         "split": split,
@@ -53,10 +53,6 @@ def evaluate(model_name: str, data_dir: str, split: str) -> dict:
             "partial"
         ],
     }
-
-
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def main() -> None:

@@ -118,13 +118,8 @@ def replay_pool(sources: _Sources, options: RetrainOptions, seed: int, taxonomy,
         )
     pool: list[LabelRecord] = []
     for spec in specs:
-        try:
-            records = load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
-        except (OSError, ValueError) as exc:
-            raise ValueError(
-                f"cannot load the replay data {spec.name} (data dir {sources.data_dir}): {exc}. "
-                "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
-            ) from None
+        hint = "Give --data-dir, --replay FILE (label-format records to replay) or --no-replay"
+        records = _load(spec, sources, taxonomy, seed, known, "the replay data", hint)
         if _is_retrain_labels(spec):  # a later retrain's labels replace the earlier labels of the same sentences
             pool = replace_relabelled(pool, records)[0]
         pool += records
@@ -208,15 +203,18 @@ def load_sets(
 ) -> dict[str, list[LabelRecord]]:
     out = {}
     for spec in specs:
-        try:
-            records = load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
-        except (OSError, ValueError) as exc:
-            raise ValueError(
-                f"cannot load the evaluation set {spec.name} (data dir {sources.data_dir}): {exc}. Give --data-dir or --eval FILE"
-            ) from None
+        records = _load(spec, sources, taxonomy, seed, known, "the evaluation set", "Give --data-dir or --eval FILE")
         if records:
             out[spec.name] = records
     return out
+
+
+def _load(spec: DataSpec, sources: _Sources, taxonomy, seed: int, known: set[str], what: str, hint: str) -> list[LabelRecord]:
+    """``spec``'s records from the sources' data folder; a ValueError naming ``what`` it is, the folder and ``hint``."""
+    try:
+        return load_records(spec, sources.data_dir, taxonomy, seed, extra_devices=known)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot load {what} {spec.name} (data dir {sources.data_dir}): {exc}. {hint}") from None
 
 
 def carry(spec: DataSpec, base_dir: Path, data_dir: Path) -> DataSpec:

@@ -186,9 +186,9 @@ def compare_scores(
     articles the bootstrap interval falls well short of its level: measured, 95% intervals cover 73% of the time
     from 3 articles, 91% from 5). ``only``: keep
     these actors (names after rollup). A group with a single article cannot be resampled: ValueError, unless
-    ``drop_small_groups``. ``repeated_in``: a sentence found verbatim in at least this many articles (and 5%) of
-    one outlet is page furniture and left out (:func:`stance.io.score_files.without_repeated_sentences`; 0 keeps
-    all). Bad input raises ValueError saying what is wrong.
+    ``drop_small_groups``. ``repeated_in``: a sentence found in at least this many articles (and 5%) of one
+    outlet is page furniture, counted once (:func:`stance.io.score_files.without_repeated_sentences`; 0 keeps every
+    copy). Bad input raises ValueError saying what is wrong.
 
     Example:
         >>> from stance.analysis.compare import compare_scores

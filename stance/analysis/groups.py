@@ -59,7 +59,7 @@ class Table:
 
 def prepare_table(frame: pd.DataFrame, by: str, notes: list[str], repeated_in: int = REPEATED_IN) -> Table:
     """The :class:`Table` of ``stance score`` rows grouped ``by`` a column or ``COLUMN:PERIOD``: boilerplate
-    and duplicate sentences left out, and page furniture repeated across an outlet's articles
+    and duplicate sentences left out, page furniture repeated across an outlet's articles counted once
     (:func:`~stance.io.score_files.without_repeated_sentences`, ``repeated_in``), articles without a usable group left out, mentions without a stance
     (truncated sentences) skipped. What the reader should know is appended to ``notes``. ValueError on rows
     that are not valid scores, or when no article has a usable group.

@@ -106,9 +106,7 @@ class Method:
         """(replicates, actors, 3) shares negative, neutral, positive (NaN for an actor without mentions).
         ``rates``: for a corrected method, the confusion matrix's rates (3, 3), or one per replicate
         (replicates, 3, 3); ValueError when a corrected method gets none."""
-        total = sums["counts"].sum(axis=2, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shares = sums[self.numerator] / total
+        shares = self._predicted(sums)
         if not self.corrected:
             return shares
         if rates is None:
@@ -131,9 +129,13 @@ class Method:
             return self.shares(sums)
         if rates is None or rates.ndim != 3:
             raise ValueError(f"method {self.name!r} needs one confusion matrix per replicate")
+        return unconstrained_shares_each(self._predicted(sums), rates)
+
+    def _predicted(self, sums: Sums) -> np.ndarray:
+        """The shares as the classifier gives them: ``numerator`` over the actor's mentions (NaN without any)."""
         total = sums["counts"].sum(axis=2, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return unconstrained_shares_each(sums[self.numerator] / total, rates)
+            return sums[self.numerator] / total
 
 
 @dataclass(frozen=True)

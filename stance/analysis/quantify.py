@@ -332,9 +332,9 @@ def bounded(
 ) -> tuple[np.ndarray, np.ndarray]:
     """An interval taken from unbounded replicates (:func:`unconstrained_shares_each`) of a bounded estimate, cut
     to its measure's range [``lower``, ``upper``] (the true value lies in it, so cutting keeps the coverage) and
-    widened, where needed, to hold the estimate. An interval wholly outside the range (the classifier's shares
-    are more one-sided than its confusion matrix allows: the matrix does not fit these texts) keeps its width
-    against the bound it passed, instead of shrinking to a point. NaN stays NaN.
+    widened, where needed, to hold the estimate. An interval wholly outside the range (unbounded resamples
+    skewed away from the estimate) keeps its width against the bound it passed, instead of shrinking to a point.
+    NaN stays NaN.
 
     Example:
         >>> [x.tolist() for x in bounded(np.array([-0.04, -1.3]), np.array([0.03, -1.1]), np.array([0.0, -1.0]), -1.0, 1.0)]

@@ -21,7 +21,7 @@ RepeatedIn = Annotated[
     int,
     typer.Option(
         min=0,
-        help="a sentence found verbatim in at least this many articles (and 5% of the articles) of one outlet is page furniture and left out; 0 keeps all",
+        help="a sentence found in at least this many articles (and 5% of the articles) of one outlet is page furniture, counted once; 0 keeps every copy",
     ),
 ]
 

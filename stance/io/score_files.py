@@ -113,7 +113,7 @@ def without_duplicate_sentences(frame: pd.DataFrame, notes: list[str]) -> pd.Dat
     return frame[~dupes]
 
 
-REPEATED_IN = 5  # a sentence found verbatim in at least this many articles of one outlet ...
+REPEATED_IN = 5  # a sentence found (case and spacing aside) in at least this many articles of one outlet ...
 REPEATED_SHARE = 0.05  # ... and in at least this share of them is page furniture
 
 
