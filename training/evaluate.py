@@ -173,16 +173,26 @@ def tune_thresholds(
     for label in model.config.device_labels:
         scores = []
         for thr in grid:
-            f1s = [
-                m["devices"][label]["partial"]["f1"]
-                for m in (evaluate_raw(raw, model, {label: thr}) for raw in raws)
-                if label in m.get("devices", {})
-            ]
-            if f1s:
-                scores.append((float(np.mean(f1s)), -abs(thr - 0.5), thr))
+            if (f1 := _mean_partial_f1(raws, model, label, thresholds={label: thr})) is not None:
+                scores.append((f1, -abs(thr - 0.5), thr))
         if scores:
             best[label] = max(scores)[2]
     return best
+
+
+def _mean_partial_f1(
+    raws: Sequence[RawPredictions],
+    model: StanceModel,
+    label: str,
+    *,
+    thresholds: Mapping[str, float] | None = None,
+    min_scores: Mapping[str, float] | None = None,
+) -> float | None:
+    """``label``'s partial-overlap F1 averaged over the dev sets of ``raws`` that annotate it (None where none
+    does), decoded as :func:`evaluate_raw` decodes: the tuning objective of thresholds and minimum span scores."""
+    devices = (evaluate_raw(raw, model, thresholds, min_scores).get("devices", {}) for raw in raws)
+    f1s = [d[label]["partial"]["f1"] for d in devices if label in d]
+    return float(np.mean(f1s)) if f1s else None
 
 
 MIN_SCORE_GRID = (0.0, 0.3, 0.4, 0.5, 0.6)
@@ -208,10 +218,8 @@ def tune_min_scores(
         scores = []
         for floor in grid:
             minimums = {**model.config.device_min_scores, label: floor}
-            devices = [evaluate_raw(raw, model, None, minimums).get("devices", {}) for raw in raws]
-            f1s = [d[label]["partial"]["f1"] for d in devices if label in d]
-            if f1s:
-                scores.append((float(np.mean(f1s)), -floor, floor))
+            if (f1 := _mean_partial_f1(raws, model, label, min_scores=minimums)) is not None:
+                scores.append((f1, -floor, floor))
         if scores:
             best[label] = max(scores)[2]
     return best
