@@ -238,7 +238,7 @@ def unconstrained_shares_each(predicted: np.ndarray, rates: np.ndarray) -> np.nd
     """The corrected shares of :func:`adjust_shares_each` without the bounds: the least-squares solution that
     sums to 1, which may leave [0, 1]. Its replicates vary where the bounded ones all sit on a bound (an actor
     nearly always predicted neutral: every bounded replicate is exactly neutral, a zero-width interval), so
-    ``stance compare`` takes intervals from these and keeps the bounded estimate (BENCHMARKS.md 0zd).
+    ``stance compare`` takes the spread of its intervals from these, about the bounded estimate (BENCHMARKS.md 0zd).
 
     Example:
         >>> rates = np.array([[[0.8, 0.2, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]]])
