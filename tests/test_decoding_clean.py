@@ -129,3 +129,22 @@ def test_a_device_added_by_retraining_reaches_users_beside_the_propaganda_head(t
     probs = _probs_for(enc, {"hedge": [_at(text, "reportedly")], "flag_waving": [_at(text, "true patriot")]}, labels)
     got = settings.decode_devices(probs, enc.offsets, text)
     assert [(d.text, d.label) for d in got] == [("reportedly", "hedge")]  # flag_waving: a PTC technique, no span alone
+
+
+@pytest.mark.parametrize(
+    ("marked", "expected"),
+    [
+        # a new user's trial: spans that held an opening mark and lost the closing one to the edge trim
+        ('calling her "Nervous Nancy', 'calling her "Nervous Nancy"'),
+        ('an "Obama judge', 'an "Obama judge"'),
+        # the span stops inside the quotation: cut after the opening mark
+        ('so-called "radical', "radical"),
+        # the span starts inside the quotation: cut before the closing mark
+        ('left" and', "left"),
+    ],
+)
+def test_device_spans_hold_no_quotation_mark_without_its_pair(tokenizer, marked, expected):
+    text = 'He kept calling her "Nervous Nancy" and Tigar an "Obama judge" and the so-called "radical left" and more.'
+    got = _decode(tokenizer, text, {"name_calling": [_at(text, marked)]}, ["name_calling"])
+    assert got == [("name_calling", expected)]
+    assert all(t.count('"') % 2 == 0 for _, t in got)

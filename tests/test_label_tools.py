@@ -672,3 +672,33 @@ def test_suggest_errors_name_the_options_as_typed(tmp_path):
     assert r.exit_code == 2 and "--only / --devices" in r.output and "--actors" not in r.output, r.output
     r = CliRunner().invoke(app, ["labels", "suggest", str(path), "--model", str(model), "--max-similarity", "7"])
     assert r.exit_code == 2 and "--max-similarity must be" in r.output, r.output
+
+
+def test_the_gate_table_shows_no_markup_in_a_log(capsys):
+    # a new user's trial: `stance retrain ... > log` showed "[green]ok[/green]" in the verdict column
+    from stance.cli.common import print_table
+    from stance.cli.retrain import _rows_table
+    from training.gate import GateReport, GateRow
+
+    row = GateRow("newsmtsc:dev_rw", "macro_f1", "fixed", 0.8, 0.79, -0.01, -0.03, 0.01, 40, 400, False, "")
+    bad = GateRow("new_labels", "macro_f1", "new", 0.5, 0.5, 0.0, -0.1, 0.1, 9, 30, True, "no improvement")
+    report = GateReport((row, bad), False, 0.01, 0.0, True, 100, 0.95, 0)
+    print_table(_rows_table(report, report.rows, "gate", "base"))  # stderr is no terminal here: the log's path
+    text = capsys.readouterr().err
+    assert "ok" in text and "no improvement" in text and "[-0.030, +0.010]" in text
+    assert "[green]" not in text and "[red]" not in text
+
+
+def test_a_misspelt_device_label_gets_the_known_label_suggested(tmp_path):
+    # a new user's trial: "loaded-language" got only "a new device? accept it with --add-device loaded-language"
+    rows = [
+        {"text": "Beijing hailed a deal.", "devices": [{"start": 0, "end": 7, "label": "loaded-language"}]},
+        {"text": "Beijing hailed a pact.", "devices": [{"start": 0, "end": 7, "label": "Scare Quotes"}]},
+        {"text": "Beijing hailed a plan.", "devices": [{"start": 0, "end": 7, "label": "hedge"}]},
+    ]
+    path = tmp_path / "labels.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    messages = {p.line: p.message for p in validate_label_file(path)}
+    assert "did you mean 'loaded_language'?" in messages[1]
+    assert "did you mean 'scare_quotes'?" in messages[2]
+    assert "did you mean" not in messages[3] and "--add-device hedge" in messages[3]

@@ -143,6 +143,7 @@ def _print_gate(console, report) -> None:
 
 def _rows_table(report, rows, title: str, base_name: str):
     from rich.table import Table
+    from rich.text import Text  # styled cells: print_table reads no markup (the CI column's brackets are text)
 
     table = Table(title=title)
     for column in ("set", "metric", "kind", base_name, "new", "diff", f"{int(report.level * 100)}% CI", "docs", "verdict"):
@@ -157,6 +158,6 @@ def _rows_table(report, rows, title: str, base_name: str):
             f"{r.diff:+.3f}",
             f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]",
             str(r.n_docs),
-            f"[red]{r.reason}[/red]" if r.failed else "[green]ok[/green]",
+            Text(r.reason, style="red") if r.failed else Text("ok", style="green"),
         )
     return table

@@ -251,10 +251,25 @@ def check_span(
         report("format", f"{where}: 'label' is missing")
         return None
     if known is not None and label not in known:
-        report("unknown_label", f"{where}: unknown device label {label!r}{unknown_hint.format(label=label)}")
+        close = _close_label(label, known)
+        guess = f": did you mean {close!r}?" if close else ""
+        report("unknown_label", f"{where}: unknown device label {label!r}{guess}{unknown_hint.format(label=label)}")
     elif line_labels is not None and label not in line_labels:
         report("format", f"{where}: device label {label!r} is not in this line's 'device_labels'")
     return DeviceLabel(start, end, label)
+
+
+def _close_label(label: str, known: Iterable[str]) -> str | None:
+    """The known device label a misspelt one most likely means ("loaded-language", "Loaded Language" ->
+    "loaded_language"), or None."""
+    import difflib
+
+    names = sorted(known)
+    plain = "_".join(label.lower().replace("-", " ").split())
+    if plain in names:
+        return plain
+    match = difflib.get_close_matches(plain, names, n=1, cutoff=0.8)
+    return match[0] if match else None
 
 
 def span_problem(start: int, end: int, text: str) -> str | None:

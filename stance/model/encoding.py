@@ -344,8 +344,9 @@ SCARE_QUOTE_REACH = 40  # characters to look for a scare quote's missing mark
 
 def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
     """A decoded span made presentable, or None to drop it: scare quotes widened to hold both
-    marks (dropped if they have none); other spans trimmed of edge punctuation; spans left with no
-    letters, or only function words ("a", "is a", "Whether"), dropped."""
+    marks (dropped if they have none); other spans trimmed of edge punctuation but for the closing mark
+    of a quotation they open, and (but PTC's label-agnostic span) cut at a quotation mark whose pair is
+    outside them; spans left with no letters, or only function words ("a", "is a", "Whether"), dropped."""
     if label == "scare_quotes":
         if start > 0 and text[start - 1] in OPENING_QUOTES and text[start] not in OPENING_QUOTES:
             start -= 1
@@ -362,14 +363,55 @@ def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None
         if end - start < 3 or text[start] not in OPENING_QUOTES or text[end - 1] not in CLOSING_QUOTES:
             return None
     else:
-        while start < end and not text[start].isalnum():
-            start += 1
-        while end > start and not text[end - 1].isalnum():
-            end -= 1
+        start, end = _trimmed(text, start, end)
+        opened, _ = _unmatched_quotes(text, start, end)
+        if opened and end < len(text) and text[end] in '”»"':
+            end += 1  # 'calling her "Nervous Nancy"': the closing mark the edge trim took off
+        if label != PROPAGANDA_SPAN:  # PTC's spans keep their edges: they span quotations as PTC marks them
+            start, end = _trimmed(text, *_outside_unmatched_quotes(text, start, end), keep='“«”»"')
     words = [w.strip(OPENING_QUOTES + CLOSING_QUOTES + ".,;:!?()[]-").lower() for w in text[start:end].split()]
     if not any(c.isalnum() for c in text[start:end]) or all(w in FUNCTION_WORDS or not w for w in words):
         return None
     return start, end
+
+
+def _trimmed(text: str, start: int, end: int, keep: str = "") -> tuple[int, int]:
+    """A span without punctuation or spaces at its edges, but for the characters in ``keep``."""
+    while start < end and not (text[start].isalnum() or text[start] in keep):
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] in keep):
+        end -= 1
+    return start, end
+
+
+def _unmatched_quotes(text: str, start: int, end: int) -> tuple[list[int], int | None]:
+    """The positions of a span's opening quotation marks left open, and of its first closing mark with no
+    opening one (None). A straight double quote opens after a space, a bracket or a dash and closes elsewhere;
+    single quotes are left alone (the apostrophe is the same character)."""
+    opened: list[int] = []
+    for i in range(start, end):
+        ch = text[i]
+        if ch in "“«" or (ch == '"' and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([—–-")):
+            opened.append(i)
+        elif ch in '”»"':
+            if not opened:
+                return opened, i
+            opened.pop()
+    return opened, None
+
+
+def _outside_unmatched_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span cut so that it holds no quotation mark without its pair, keeping the quoted side: after an
+    opening mark whose closing one lies outside the span ('a "so-called judge' -> 'so-called judge'),
+    before a closing mark whose opening one does."""
+    while True:
+        opened, closing = _unmatched_quotes(text, start, end)
+        if closing is not None:
+            end = closing  # the quoted words are before it
+        elif opened:
+            start = opened[-1] + 1
+        else:
+            return start, end
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:

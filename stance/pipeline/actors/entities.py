@@ -6,14 +6,31 @@ registry match in words such as "Foreign Ministry" or names a government body of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stance.pipeline.actor_registry import ActorRegistry
 from stance.pipeline.actors.furniture import longest_name_run
 from stance.pipeline.actors.mention import Candidate
-from stance.pipeline.actors.names import chamber_in_title, looks_like_name, other_given_name, state_body
-from stance.pipeline.actors.words import CONNECTORS, INSTITUTION_WORDS, NAME_PARTICLES, POSSESSIVES, QUOTE_MARKS, TITLES
+from stance.pipeline.actors.names import (
+    capitalised_mid_sentence,
+    chamber_in_title,
+    common_word_at_start,
+    leading_common_word,
+    looks_like_name,
+    other_given_name,
+    state_body,
+)
+from stance.pipeline.actors.words import (
+    CONNECTORS,
+    HONORIFICS,
+    INSTITUTION_WORDS,
+    NAME_PARTICLES,
+    POSSESSIVES,
+    QUOTE_MARKS,
+    TITLES,
+)
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -21,12 +38,14 @@ if TYPE_CHECKING:
 
 _ADJECTIVE_NORP = frozenset({"swiss", "seychellois"})  # NORP words ending in "s" that are not plurals
 _DESCRIPTION_NOUNS = frozenset("court committee commission board agency bureau office tribunal panel".split())
+_COLLECTIVE_OWNERS = frozenset("women men children people veterans workers farmers families".split())
 _COMPANY_SUFFIXES = frozenset("corp corp. inc inc. co co. company corporation llc ltd ltd. plc group".split())
 
 
 def entity_candidates(
     doc: Doc,
-    words: Sequence[str],
+    doc_words: Sequence[str],
+    lowered: frozenset[str],
     text: str,
     ents: list[Span],
     registry_matches: list[Candidate],
@@ -36,7 +55,8 @@ def entity_candidates(
     ner_labels: frozenset[str],
     not_actors: frozenset[str],
 ) -> list[Candidate]:
-    """The NER's entities ``ents`` in ``doc`` (its token texts ``words``, its text ``text``) that name actors, as
+    """The NER's entities ``ents`` in ``doc`` (its token texts ``doc_words``, the words it writes in lower case
+    ``lowered``, its text ``text``) that name actors, as
     candidates: of the labels in ``ner_labels``, trimmed, split at a possessive, and checked against the article's
     title-case ``headlines`` (``named_outside``: the capitalised words it writes elsewhere), the names that are
     never actors (``not_actors``, casefolded) and the shape of a name. An entity that wraps a registry match
@@ -49,28 +69,44 @@ def entity_candidates(
         ent_label = "PERSON" if ent.start in people else ent.label_
         if ent_label not in ner_labels:
             continue
-        for k, toks in enumerate(_possessive_parts(list(ent))):  # "Fox News’ Sean Hannity": two names
+        for k, toks in enumerate(_possessive_parts(list(ent), lowered)):  # "Fox News’ Sean Hannity": two names
             label = ent_label
             if k and label != "PERSON" and _names_person([t.text for t in toks], alone, registry, _SURNAME_AFTER_POSSESSIVE):
                 label = "PERSON"  # the name after the organisation's possessive is a person
-            while len(toks) > 1 and (
-                toks[0].lower_ in ("the", "a", "an", "'s", "’s")
-                or toks[0].is_punct
-                or (toks[0].text.islower() and toks[0].text not in NAME_PARTICLES)
-            ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio")
+            while (
+                len(toks) > 1
+                and (
+                    toks[0].lower_ in ("the", "a", "an", "'s", "’s")
+                    or toks[0].is_punct
+                    or toks[0].is_space
+                    or (toks[0].text.islower() and not toks[0].text[0].isdigit() and toks[0].text not in NAME_PARTICLES)
+                )
+            ):  # "formal Democratic Party": no name starts with a lowercase word other than a particle ("de Blasio"); "9th Circuit" keeps its number
                 toks.pop(0)
             if label == "PERSON":
-                while len(toks) > 1 and toks[0].lower_ in TITLES:
+                while len(toks) > 1 and (
+                    toks[0].lower_ in TITLES
+                    or (_plural_title(toks[0].lower_) and not toks[1].is_stop)
+                    or leading_common_word(doc, toks, lowered, doc_words)
+                ):  # "President Biden", "Presidents Reagan and Obama", "Despite Hunter Biden's dismissal"
                     toks.pop(0)
                 if (
                     not any(t.whitespace_ for t in toks[:-1])
                     and toks[0].i - 1 not in in_entity
-                    and _given_name_left_out(doc, toks[0].i)
+                    and _given_name_left_out(doc, toks[0].i, lowered)
                 ):
                     toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
+                if len(toks) == 1 and _common_word_alone(doc, toks[0], lowered, doc_words):
+                    continue
+                while len(toks) > 1 and _acronym_after_name(toks, registry):
+                    toks.pop()  # "Obama DOJ official": a person's name is not followed by a body's acronym
+                nxt = doc[toks[-1].i + 1] if toks[-1].i + 1 < len(doc) else None
+                if nxt is not None and toks[-1].whitespace_ and _APOSTROPHE_SURNAME.match(nxt.text) and nxt.i not in in_entity:
+                    toks.append(nxt)  # "Mike O’Rielly": the NER stops before a surname written with a curly apostrophe
             while len(toks) > 1 and (
                 toks[-1].lower_ in POSSESSIVES
                 or toks[-1].is_punct
+                or toks[-1].is_space
                 or (toks[-1].text.islower() and toks[-1].text not in INSTITUTION_WORDS)
             ):
                 # "Border Security Force of (Kurds and Arabs)", "Las Vegas city", "MGM hotel casinos": no name
@@ -183,35 +219,75 @@ _SURNAME_AFTER_POSSESSIVE = {"PERSON": 1, "LOC": 1, "GPE": 1, "ORG": 1}
 named alone anywhere, whatever its type: the possessive already says the owner is the organisation."""
 
 
+_APOSTROPHE_SURNAME = re.compile(r"^[A-Z][’'][A-Z][a-z]+$")
+"""A surname such as "O’Rielly" or "D’Amato"."""
+_ROMAN = re.compile(r"^[IVXLC]+$")
+
+
+def _acronym_after_name(toks: list[Token], registry: ActorRegistry) -> bool:
+    """Whether a PERSON entity ends in a registry acronym after a name not written in capitals ("Obama DOJ
+    official", "Susan Page USA"): the acronym names a body or a state, and the person is the rest. Not "Pope
+    Benedict XVI", nor "Stop Hillary PAC" (no registry acronym), nor a name in capitals throughout."""
+    last = toks[-1]
+    return (
+        len(last.text) >= 2
+        and last.is_alpha
+        and last.is_upper
+        and not _ROMAN.match(last.text)
+        and any(t.is_alpha and not t.is_upper for t in toks[:-1])
+        and bool(registry.lookup(last.text))
+    )
+
+
+def _common_word_alone(doc: Doc, tok: Token, lowered: frozenset[str], words: Sequence[str]) -> bool:
+    """Whether a one-word PERSON entity is a common word that only starts a sentence ("Lava spatters can
+    weigh a ton.", "Skinny repeal might pass."): the article writes it capitalised nowhere else."""
+    return common_word_at_start(doc, tok.i, lowered) and not capitalised_mid_sentence(doc, tok.text, words)
+
+
+def _plural_title(word: str) -> bool:
+    """Whether a lower-cased word is a title or honorific in the plural ("presidents", "commissioners"): the
+    title of several people named after it, never part of one person's name."""
+    return word.endswith("s") and (word[:-1] in TITLES or word[:-1] in HONORIFICS)
+
+
 _NOT_GIVEN_NAMES = frozenset("hurricane typhoon storm cyclone tropical fort mount lake port saint st camp cape".split())
 _NOT_GIVEN_WORDS = CONNECTORS | INSTITUTION_WORDS  # words of a title or a body, never of a person's name
 
 
-def _possessive_parts(toks: list[Token]) -> list[list[Token]]:
+def _possessive_parts(toks: list[Token], lowered: frozenset[str]) -> list[list[Token]]:
     """An NER entity split at a possessive inside it: the owner is a name of its own, and what follows is one
     only when it is two or more capitalised words. "Fox News’ Sean Hannity" -> "Fox News", "Sean Hannity";
     "Donald Trump’s Inauguration" -> "Donald Trump"; "Politico’s Morning Education" -> "Politico", "Morning
-    Education"; "McDonald's Corp" and "Lloyd's of London" stay one name."""
+    Education"; "McDonald's Corp", "Lloyd's of London" and "Women’s Voices Women’s Vote Action Fund" (an owner
+    that is one word for people the article also writes in lower case, ``lowered``) stay one name."""
     for i in range(1, len(toks) - 1):
         tok = toks[i]
         attached = tok.text in POSSESSIVES and toks[i - 1].whitespace_ == ""
         if attached and (tok.text.endswith("s") or toks[i - 1].text.endswith("s")):
             after = toks[i + 1 :]
-            if (len(after) == 1 and after[0].lower_ in _COMPANY_SUFFIXES) or after[0].lower_ in NAME_PARTICLES:
-                return [toks]  # "McDonald's Corp", "Lloyd's of London": one name
+            if (
+                (len(after) == 1 and after[0].lower_ in _COMPANY_SUFFIXES)
+                or after[0].lower_ in NAME_PARTICLES
+                or (i == 1 and toks[0].lower_ in lowered and toks[0].lower_ in _COLLECTIVE_OWNERS)
+            ):
+                return [toks]  # "McDonald's Corp", "Lloyd's of London", "Women’s Voices": one name
             owner = [toks[:i]]
             if (
                 len(after) >= 2
                 and after[0].text[:1].isupper()
                 and all(t.text[:1].isupper() or t.lower_ in NAME_PARTICLES for t in after)
             ):
-                return [*owner, *_possessive_parts(after)]
+                return [*owner, *_possessive_parts(after, lowered)]
             return owner
     return [toks]
 
 
-def _given_name_left_out(doc: Doc, i: int) -> bool:
+def _given_name_left_out(doc: Doc, i: int, lowered: frozenset[str]) -> bool:
     """Whether the token before a one-word PERSON entity starting at token ``i`` is the given name
-    that the NER left out: a capitalised word one space before it, not a title, honorific or date
-    (the caller checks that it is in no other entity)."""
-    return i > 0 and doc[i - 1].whitespace_ == " " and other_given_name(doc, i - 1)
+    that the NER left out: a capitalised word one space before it, not a title, honorific or date, nor a
+    common word that starts the sentence ("Despite Trump's claims"; ``lowered``: the words the article
+    writes in lower case). The caller checks that it is in no other entity."""
+    return (
+        i > 0 and doc[i - 1].whitespace_ == " " and other_given_name(doc, i - 1) and not common_word_at_start(doc, i - 1, lowered)
+    )

@@ -200,13 +200,15 @@ class ActorFinder:
         places = {e.text for e in ents if e.label_ in ("GPE", "LOC", "FAC")}
         in_headlines = {t.text for s, e in headlines for t in doc.char_span(s, e, alignment_mode="expand") or ()}
         not_given = places | (in_headlines - named_outside)
-        chosen = given_names(doc, [c for c in first if c.source != 0], not_given)
+        lowered = frozenset(w for w in words if w.islower())  # the words the article writes in lower case
+        chosen = given_names(doc, [c for c in first if c.source != 0], not_given, lowered)
         if self.use_ner:
             entities = [
                 e
                 for e in entity_candidates(
                     doc,
                     words,
+                    lowered,
                     text,
                     ents,
                     [c for c in chosen if c.source == 1],
@@ -221,7 +223,7 @@ class ActorFinder:
             chosen = _select(chosen + entities)
         surnames = introduced_surnames(chosen, self.registry)
         chosen = [part for c in chosen for part in split_surnames(c, text, surnames)]
-        chosen += surname_mentions(doc, words, chosen, ignored, surnames, headlines, named_outside)
+        chosen += surname_mentions(doc, words, chosen, ignored, surnames, headlines, named_outside, lowered)
         chosen = [c for c in chosen if not SIGNATURE.match(text, c.end)]
         cards = hover_cards(text)
         if cards:
