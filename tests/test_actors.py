@@ -1059,3 +1059,10 @@ def test_ai_and_newsletter_furniture_are_not_actors(finder: ActorFinder) -> None
     assert finder.find("AI will change newsrooms, the A.I. lab said.") == []
     text = "Playbook newsletter. Email Sign Up By signing up you agree to receive email newsletters."
     assert finder.find_doc(_doc_with_entities(finder, text, [("Email Sign", 1, "PERSON")])) == []
+
+
+def test_a_surname_names_the_person_whose_full_name_ends_in_a_suffix(finder: ActorFinder) -> None:
+    # a real article: 102 "King" mentions of Martin Luther King Jr. were missed ("Jr." was taken for the surname)
+    text = "My thought was of Dr. Martin Luther King Jr., assassinated at 39. But the image was King. King and Mandela met."
+    kings = [(m.actor, m.resolution) for m in finder.find(text) if m.text == "King"]
+    assert kings == [("Martin Luther King Jr.", "article")] * 2

@@ -361,6 +361,27 @@ def _read_merge(entry: object, where: str) -> Merge:
 
 
 def is_part(short: Sequence[str], words: Sequence[str]) -> bool:
-    """True when ``short`` is a proper leading or trailing run of ``words``."""
+    """True when ``short`` is a proper leading or trailing run of ``words``, a name's suffix aside ("King" of
+    "Martin Luther King Jr.").
+
+    Example:
+        >>> is_part(["King"], ["Martin", "Luther", "King", "Jr."]), is_part(["Luther"], ["Martin", "Luther", "King"])
+        (True, False)
+    """
     n = len(short)
-    return 0 < n < len(words) and (list(words[:n]) == list(short) or list(words[-n:]) == list(short))
+    if 0 < n < len(words) and (list(words[:n]) == list(short) or list(words[-n:]) == list(short)):
+        return True
+    return len(words) > 2 and is_name_suffix(words[-1]) and is_part(short, words[:-1])
+
+
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def is_name_suffix(word: str) -> bool:
+    """Whether a word is the suffix of a person's name ("Jr.", "III"), not a surname.
+
+    Example:
+        >>> is_name_suffix("Jr."), is_name_suffix("King")
+        (True, False)
+    """
+    return word.rstrip(".,").lower() in _NAME_SUFFIXES

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from stance.pipeline.actor_registry import ActorRegistry
+from stance.pipeline.actor_registry import ActorRegistry, is_name_suffix
 from stance.pipeline.actors.furniture import in_speaker_tag, is_headline, line_start
 from stance.pipeline.actors.mention import Candidate
 from stance.pipeline.actors.words import (
@@ -33,12 +33,9 @@ def given_and_surname(parts: list[str]) -> str:
     -> "John Boehner"; a suffix ("Jr.") stays. Middle names stay too ("Khushal Khan Khattak"): in many
     naming traditions the middle word is part of the surname, which a rule cannot tell."""
     parts = list(parts)
-    suffix = [parts.pop()] if len(parts) > 2 and parts[-1].rstrip(".,").lower() in _NAME_SUFFIXES else []
+    suffix = [parts.pop()] if len(parts) > 2 and is_name_suffix(parts[-1]) else []
     kept = [w for w in parts[:-1] if not _is_initial(w)] or parts[:1]
     return " ".join([*kept, parts[-1], *suffix])
-
-
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 def _is_initial(word: str) -> bool:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from stance.pipeline.actor_registry import ActorRegistry
+from stance.pipeline.actor_registry import ActorRegistry, is_name_suffix
 from stance.pipeline.actors.mention import Candidate
 from stance.pipeline.actors.names import common_word_at_start, other_given_name
 from stance.pipeline.actors.words import QUOTE_MARKS
@@ -20,17 +20,18 @@ if TYPE_CHECKING:
 
 def introduced_surnames(chosen: list[Candidate], registry: ActorRegistry) -> dict[str, int]:
     """The surnames of the people a document names in full (by the NER or the registry), each with where
-    the first full name bearing it starts."""
+    the first full name bearing it starts; a name's suffix ("Jr.", "III") is not its surname."""
     surnames: dict[str, int] = {}
     for c in chosen:
-        if len(c.words) > 1 and c.words[-1][:1].isupper():
+        words = c.words[:-1] if len(c.words) > 2 and is_name_suffix(c.words[-1]) else c.words  # "Martin Luther King Jr."
+        if len(words) > 1 and words[-1][:1].isupper():
             person = (
                 c.label == "PERSON"
                 if c.source == 2
                 else (c.source == 1 and not c.short and len(c.actors) == 1 and registry[c.actors[0]].type == "person")
             )
             if person:
-                surnames[c.words[-1]] = min(c.start, surnames.get(c.words[-1], c.start))
+                surnames[words[-1]] = min(c.start, surnames.get(words[-1], c.start))
     return surnames
 
 
