@@ -34,11 +34,31 @@ def test_a_csv_in_another_encoding_is_read_with_encoding_and_a_bad_row_is_an_err
     src.write_bytes("id,text\na,Montréal spoke.\nb,Québec replied.\n".encode("cp1252"))
     items = read([src])  # as UTF-8: each row with é is an error record naming its row, and the run goes on
     assert [(type(i), i.line) for i in items] == [(InputError, 2), (InputError, 3)]
-    assert "try --encoding cp1252" in items[0].reason
+    assert "try --encoding utf-8,cp1252" in items[0].reason
     assert [i.text for i in read([src], encoding="cp1252")] == ["Montréal spoke.", "Québec replied."]
     mixed = tmp_path / "m.csv"
     mixed.write_bytes(b"id,text\na,Fine.\nb,Caf\xe9 closed.\nc,Also fine.\n")
     assert [type(i).__name__ for i in read([mixed])] == ["Article", "InputError", "Article"]
+
+
+def test_an_encoding_list_reads_each_file_in_the_first_encoding_that_fits(tmp_path):
+    """A new user's trial: a folder of UTF-8 files and a cp1252 archive; the hint's --encoding cp1252 read the
+    UTF-8 files without an error as "Macronâ€™s"."""
+    (tmp_path / "u.txt").write_bytes("Macron’s plan in París was hailed.".encode())
+    (tmp_path / "w.txt").write_bytes("Macron’s plan in París was hailed.".encode("cp1252"))
+    (tmp_path / "w.csv").write_bytes("id,text\nc1,Québec’s plan.\n".encode("cp1252"))
+    (tmp_path / "u.csv").write_bytes("id,text\nc2,Québec’s plan.\n".encode())
+    got = read([tmp_path, tmp_path / "w.csv", tmp_path / "u.csv"], encoding="utf-8,cp1252")
+    assert [(i.id, i.text) for i in got] == [
+        ("u", "Macron’s plan in París was hailed."),
+        ("w", "Macron’s plan in París was hailed."),
+        ("c1", "Québec’s plan."),
+        ("c2", "Québec’s plan."),
+    ]
+    garbled = read([tmp_path / "u.txt"], encoding="cp1252")  # why one encoding for a mixed folder is not enough
+    assert garbled[0].text.startswith("Macronâ€™s")
+    with pytest.raises(ValueError, match="unknown text encoding 'utf-9'"):
+        read([tmp_path], encoding="utf-8,utf-9")
 
 
 def test_a_broken_csv_row_is_an_error_record_never_a_guess(tmp_path):

@@ -322,6 +322,7 @@ def test_new_device_label_grows_the_head(world, home, tmp_path):
         retrain(
             RetrainOptions(new=(str(new),), output_dir=str(tmp_path / "x"), base=str(world["base"]), config=str(world["config"]))
         )
+    assert not (tmp_path / "x").exists()  # a new user's trial: a refused label file left an empty output folder
     invoke("labels", "validate", new, "--model", world["base"], "--add-device", "hedge")
     result = retrain(
         RetrainOptions(

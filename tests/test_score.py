@@ -713,3 +713,33 @@ def test_the_model_is_pinned_once_and_resume_refuses_another(tmp_path, tiny_mode
     assert run.articles_scored == len(ARTICLES)
     meta = json.loads((tmp_path / "out.run.json").read_text())
     assert meta["model"]["name"] == str(tiny_model_dir) and meta["model"]["version"] == pinned.model_version
+
+
+GERMAN = (
+    "Die Regierung von Wladimir Putin hat am Montag erklärt, dass die Gespräche mit der Ukraine gescheitert seien. "
+    "Der Sprecher des Kremls sagte, man werde die Angriffe fortsetzen, bis alle Ziele erreicht seien. Die "
+    "Europäische Union kündigte neue Sanktionen an, die in der kommenden Woche in Kraft treten sollen."
+)
+
+
+def test_articles_that_do_not_look_like_english_are_scored_and_named(tmp_path, tiny_model_dir):
+    """A new user's trial: a German and a Chinese article were scored as if English, with no word said."""
+    chinese = "俄罗斯总统普京周一表示，与乌克兰的谈判已经失败。克里姆林宫发言人说，袭击将继续，直到实现所有目标。" * 3
+    src = write_jsonl(tmp_path / "in.jsonl", [*ARTICLES, {"id": "de", "text": GERMAN}, {"id": "zh", "text": chinese}])
+    summary = score(tmp_path, [src], model_dir=tiny_model_dir)
+    assert summary.articles_scored == len(ARTICLES) + 2  # scored all the same: never an article lost
+    assert summary.not_english == 2 and summary.not_english_ids == ["de", "zh"]
+    run = json.loads((tmp_path / "out.run.json").read_text())
+    assert run["counts"]["not_english"] == 2 and run["counts"]["not_english_ids"] == ["de", "zh"]
+    r = CliRunner().invoke(
+        app, ["score", str(src), "-o", str(tmp_path / "cli.jsonl"), "--model", str(tiny_model_dir), "--no-ner"]
+    )
+    assert r.exit_code == 0 and "2 article(s) do not look like English (e.g. de, zh)" in r.output
+
+
+def test_looks_english_tells_english_news_from_other_languages():
+    from stance.pipeline.language import looks_english
+
+    assert looks_english(" ".join(a["text"] for a in ARTICLES))
+    assert not looks_english(GERMAN)
+    assert looks_english("Kremlin hails deal.")  # too short to tell: the benefit of the doubt

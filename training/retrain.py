@@ -134,7 +134,6 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     _check_options(options)
     clock = _Clock()
     out = Path(options.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
 
     # 1. Base model, config, new labels
     base_dir = Path(resolve_model(options.base))
@@ -159,6 +158,7 @@ def retrain(options: RetrainOptions) -> RetrainResult:
     added = tuple(dict.fromkeys([*options.add_devices, *(d.label for r in new_records for d in r.devices)]))
     added = tuple(d for d in added if d not in base.config.device_labels)
     new_records = annotated_for_user_devices(new_records, [*public_devices(base.config, taxonomy), *added])
+    out.mkdir(parents=True, exist_ok=True)  # only now: a label file refused leaves no empty output folder
     clock.lap("load_new")
 
     # 2. Replay data and fixed evaluation sets; the new labels split so that no sentence is on both sides

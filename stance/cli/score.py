@@ -36,7 +36,10 @@ def score(
     id_from: Annotated[str, typer.Option(help="'field' (the id column) or 'line' (file:line)")] = _RUN.id_from,
     max_chars: Annotated[int, typer.Option(min=1, help="longer articles go to the errors file")] = _RUN.max_chars,
     encoding: Annotated[
-        str, typer.Option(help="text encoding of .txt, .html and .csv files (e.g. latin-1, cp1252)")
+        str,
+        typer.Option(
+            help="text encoding of .txt, .html and .csv files (e.g. cp1252), or a list tried in turn on each file (utf-8,cp1252)"
+        ),
     ] = _RUN.encoding,
     text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = _RUN.text_column,
     id_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article id")] = _RUN.id_column,
@@ -191,12 +194,21 @@ def score(
                 return
             except (OutputExistsError, InputPathError, WorkerStartError, NoInputError) as exc:
                 fail(str(exc))
+    rate = summary.sentences_scored / max(summary.seconds, 1e-9)
+    rate_text = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2g}"  # a slow run is not "0 sentences/s"
     console.print(
         f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "
         f"{summary.articles_scored:,} articles scored ({summary.sentences:,} sentences, "
-        f"{summary.sentences_scored / max(summary.seconds, 1e-9):,.0f} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
+        f"{rate_text} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
         + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
     )
+    if summary.not_english:
+        console.print(
+            f"[yellow]note:[/yellow] {summary.not_english:,} article(s) do not look like English "
+            f"(e.g. {', '.join(summary.not_english_ids)}): the model reads English only, so their mentions, "
+            "stances and devices are not to be trusted",
+            highlight=False,
+        )
     from stance.run.record import run_metadata_path
 
     console.print(f"output: {out}   run metadata: {run_metadata_path(out)}")

@@ -96,11 +96,18 @@ def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", en
 
 
 def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
-    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default), each with the
+    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default; of a list
+    such as ``utf-8,cp1252``, the first that decodes the whole file), each with the
     file line it starts on. What cannot be one row under the header is an error record, never a silent guess:
     a row with more or fewer fields than the header (an unquoted comma), bytes not in the encoding, a quote
     that is never closed (the rest of the file) or a stray quote (strict CSV); the rows after it are read."""
     csv.field_size_limit(sys.maxsize)
+    if len(_encodings(encoding)) > 1:
+        if not isinstance(file, Path):  # an open file (the Ray engine's): read once, tried in memory
+            file = io.BytesIO(file.read())
+        encoding = _fitting(file, encoding)
+        if not isinstance(file, Path):
+            file.seek(0)
     with _opened(file) as raw:
         text = io.TextIOWrapper(raw, encoding=_sig(encoding), errors="surrogateescape", newline="")
         reader = csv.reader(text, strict=True)
@@ -155,7 +162,33 @@ def _encoding_name(encoding: str) -> str:
 
 
 def _hint(encoding: str) -> str:
-    return " (an archive in Latin-1 or cp1252? try --encoding cp1252)" if _encoding_name(encoding) == "UTF-8" else ""
+    if _encoding_name(encoding) != "UTF-8":
+        return ""
+    return " (an archive in Latin-1 or cp1252? try --encoding utf-8,cp1252: each file is read in the first that fits)"
+
+
+def _encodings(encoding: str) -> list[str]:
+    """The encodings of an ``--encoding`` value: one, or a comma-separated list to try in turn."""
+    return [name.strip() for name in encoding.split(",") if name.strip()]
+
+
+def _fitting(file: Path | BinaryIO, encoding: str) -> str:
+    """The first of the comma-separated ``encoding`` names that decodes the whole file (read in chunks), else
+    the first: a folder that mixes UTF-8 and cp1252 files is read right file by file, and a UTF-8 file is
+    never read as cp1252, whose decoding would garble it without an error."""
+    names = _encodings(encoding)
+    for name in names:
+        decoder = codecs.getincrementaldecoder(_sig(name))()
+        with _opened(file) as fh:
+            fh.seek(0)  # an open file is tried more than once
+            try:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+        return name
+    return names[0]
 
 
 def _read_parquet(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
@@ -182,12 +215,18 @@ def _parquet_columns(path: Path) -> list[str]:
 
 
 def _decode(file: Path | BinaryIO, source: str, doc_id: str, encoding: str) -> str | InputError:
+    """A whole file's text in the first of the ``encoding`` names that decodes it, or an error record."""
     with _opened(file) as fh:
         raw = fh.read()
-    try:
-        return raw.decode(_sig(encoding))
-    except UnicodeDecodeError as exc:
-        return InputError(source, 1, doc_id, f"invalid {_encoding_name(encoding)} at byte {exc.start}{_hint(encoding)}")
+    names = _encodings(encoding)
+    first: UnicodeDecodeError | None = None
+    for name in names:
+        try:
+            return raw.decode(_sig(name))
+        except UnicodeDecodeError as exc:
+            first = first or exc
+    tried = " or ".join(_encoding_name(name) for name in names)
+    return InputError(source, 1, doc_id, f"invalid {tried} at byte {first.start if first else 0}{_hint(encoding)}")
 
 
 def _read_text_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:

@@ -233,13 +233,21 @@ def check_drop_fields(names: Collection[str], text_column: str = "text", id_colu
 
 
 def check_encoding(encoding: str) -> str:
-    """``encoding`` if Python knows it (for .txt and .html files); ValueError otherwise."""
+    """``encoding`` if Python knows it, or each name of a comma-separated list of them, tried in turn on each
+    file (``utf-8,cp1252``; for .txt, .html and .csv files); ValueError otherwise.
+
+    Example:
+        >>> check_encoding("utf-8,cp1252")
+        'utf-8,cp1252'
+    """
     import codecs
 
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise ValueError(f"unknown text encoding {encoding!r} (e.g. utf-8, latin-1, cp1252)") from None
+    names = [name.strip() for name in encoding.split(",")]
+    for name in names:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {name!r} (e.g. utf-8, latin-1, cp1252, or a list: utf-8,cp1252)") from None
     return encoding
 
 

@@ -35,6 +35,7 @@ from stance.io.errors import merge_error_files, write_errors
 from stance.io.readers import chunked, iter_inputs
 from stance.io.records import Article, InputError
 from stance.io.writers import merge_shards, output_format, write_shard
+from stance.pipeline.language import looks_english
 from stance.resources import available_cpus
 from stance.run.options import ScoreOptions, pin_model, settings_fingerprint
 from stance.run.predictor import ArticleError, score_isolating
@@ -147,6 +148,7 @@ def worker_threads(workers: int) -> int:
 
 
 PARENT_CHECK_SECONDS = 1.0
+NOT_ENGLISH_SHOWN = 5  # ids of articles that do not look like English kept in the run summary
 
 
 def exit_with_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
@@ -359,6 +361,10 @@ def _score_collection(
             if isinstance(item, InputError):
                 shard_errors.append(item)
                 summary.errors += 1
+            elif not looks_english(item.text):
+                summary.not_english += 1
+                if len(summary.not_english_ids) < NOT_ENGLISH_SHOWN:
+                    summary.not_english_ids.append(item.id)
         for rows in scored_rows:
             shard_articles += 1
             summary.articles_scored += 1

@@ -33,6 +33,8 @@ class RunSummary:
     mentions: int = 0
     devices: int = 0
     resumed_records: int = 0
+    not_english: int = 0  # articles scored that do not look like English (stance.pipeline.language)
+    not_english_ids: list[str] = field(default_factory=list)  # the first few of them
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     out: str = ""
