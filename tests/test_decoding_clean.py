@@ -137,6 +137,8 @@ def test_a_device_added_by_retraining_reaches_users_beside_the_propaganda_head(t
         # a new user's trial: spans that held an opening mark and lost the closing one to the edge trim
         ('calling her "Nervous Nancy', 'calling her "Nervous Nancy"'),
         ('an "Obama judge', 'an "Obama judge"'),
+        # American style: the closing mark after a comma or full stop
+        ('promised "a new generation of American leadership', 'promised "a new generation of American leadership,"'),
         # the span stops inside the quotation: cut after the opening mark
         ('so-called "radical', "radical"),
         # the span starts inside the quotation: cut before the closing mark
@@ -145,6 +147,21 @@ def test_a_device_added_by_retraining_reaches_users_beside_the_propaganda_head(t
 )
 def test_device_spans_hold_no_quotation_mark_without_its_pair(tokenizer, marked, expected):
     text = 'He kept calling her "Nervous Nancy" and Tigar an "Obama judge" and the so-called "radical left" and more.'
+    if "American" in marked:
+        text = 'Biden promised "a new generation of American leadership," aides said.'
     got = _decode(tokenizer, text, {"name_calling": [_at(text, marked)]}, ["name_calling"])
     assert got == [("name_calling", expected)]
     assert all(t.count('"') % 2 == 0 for _, t in got)
+
+
+def test_ptc_spans_keep_their_edges_but_regain_a_trimmed_mark(tokenizer):
+    """PTC marks spans across quotations: its label-agnostic span is not cut at an unpaired mark (that cost PTC dev
+    span F1 0.003), but regains the mark the edge trim took off."""
+    text = 'They were "very" excited, and he called it a "rude awakening for the young," she said.'
+    labels = ["propaganda_span"]
+    assert _decode(tokenizer, text, {"propaganda_span": [_at(text, 'very" excited')]}, labels) == [
+        ("propaganda_span", '"very" excited')
+    ]
+    assert _decode(tokenizer, text, {"propaganda_span": [_at(text, 'a "rude awakening for the young')]}, labels) == [
+        ("propaganda_span", 'a "rude awakening for the young,"')
+    ]

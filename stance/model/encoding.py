@@ -339,14 +339,16 @@ FUNCTION_WORDS = frozenset(
     "these those it its he she they we you i his her their our your my me him them us who whom which what when where "
     "not no so than then there here has have had do does did will would can could should may might must".split()
 )
+_PAUSES = frozenset(".,;:!?")  # the punctuation American style puts inside a closing quotation mark
 SCARE_QUOTE_REACH = 40  # characters to look for a scare quote's missing mark
 
 
 def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None:
     """A decoded span made presentable, or None to drop it: scare quotes widened to hold both
-    marks (dropped if they have none); other spans trimmed of edge punctuation but for the closing mark
-    of a quotation they open, and (but PTC's label-agnostic span) cut at a quotation mark whose pair is
-    outside them; spans left with no letters, or only function words ("a", "is a", "Whether"), dropped."""
+    marks (dropped if they have none); other spans trimmed of edge punctuation, but for the mark of a
+    quotation they hold only one of when the other was just at the edge ('a "rude awakening,"', '"very" excited'),
+    and (but PTC's label-agnostic span, whose spans PTC marks across quotations) cut at a quotation mark whose
+    pair is outside them; spans left with no letters, or only function words ("a", "is a", "Whether"), dropped."""
     if label == "scare_quotes":
         if start > 0 and text[start - 1] in OPENING_QUOTES and text[start] not in OPENING_QUOTES:
             start -= 1
@@ -364,9 +366,13 @@ def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None
             return None
     else:
         start, end = _trimmed(text, start, end)
-        opened, _ = _unmatched_quotes(text, start, end)
-        if opened and end < len(text) and text[end] in '”»"':
-            end += 1  # 'calling her "Nervous Nancy"': the closing mark the edge trim took off
+        opened, closing = _unmatched_quotes(text, start, end)
+        if opened:  # 'calling her "Nervous Nancy"', 'a "new generation of leadership,"': the closing mark the trim took off
+            close = end + 1 if text[end : end + 1] in _PAUSES else end
+            if close < len(text) and text[close] in '”»"':
+                end = close + 1
+        elif closing is not None and start > 0 and text[start - 1] in '“«"':
+            start -= 1  # '“very” excited': the opening mark the trim took off
         if label != PROPAGANDA_SPAN:  # PTC's spans keep their edges: they span quotations as PTC marks them
             start, end = _trimmed(text, *_outside_unmatched_quotes(text, start, end), keep='“«”»"')
     words = [w.strip(OPENING_QUOTES + CLOSING_QUOTES + ".,;:!?()[]-").lower() for w in text[start:end].split()]
