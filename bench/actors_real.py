@@ -38,6 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from ab_commits import RUN_STANCE  # noqa: E402
 
 from stance.pipeline.actor_registry import ActorRegistry  # noqa: E402
+from stance.pipeline.actors.names import us_state_homonym  # noqa: E402
 from training.actor_annotation import ACTOR_SET_DIR, read_actor_set  # noqa: E402
 from training.convert import resolve_data_dir  # noqa: E402
 
@@ -100,6 +101,16 @@ def match(gold: list[tuple], pred: list[tuple]) -> list[tuple[tuple, tuple]]:
     return out
 
 
+def gold_name(name: str, kind: str) -> str:
+    """A canonical name of a ``kind`` as the finder writes it where the guide leaves the form open (applied to both
+    sides, so to a second annotator's names too, with ``--agreement``): a place the
+    annotator named like a registry state ("Georgia", typed a place) is the US state of that name, as the finder
+    names it ("Georgia (US state)"; the annotators wrote "Georgia", "Georgia (US state)" and "Georgia (U.S.
+    state)"); the type the annotator gave says which one was meant."""
+    name = name.replace("(U.S. state)", "(US state)")
+    return (us_state_homonym(name, name, "") or name) if kind == "place" else name
+
+
 def measure(articles: list, pred: dict[str, list], registry: ActorRegistry) -> dict:
     counts: dict[str, Counter] = defaultdict(Counter)
     errors: Counter = Counter()
@@ -111,7 +122,7 @@ def measure(articles: list, pred: dict[str, list], registry: ActorRegistry) -> d
             counts[key]["gold"] += sum(1 for g in gold if key in ("all", g[3]))
         counts["all"]["predicted"] += len(guess)
         for g, p in pairs:
-            same = canonical(g[2], registry) == canonical(p[2], registry)
+            same = canonical(gold_name(g[2], g[3]), registry) == canonical(gold_name(p[2], p[3]), registry)
             for key in ("all", g[3]):
                 counts[key]["matched"] += 1
                 counts[key]["same_actor"] += same

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from stance.pipeline.actor_registry import ActorRegistry, is_part
 from stance.pipeline.actors.mention import Candidate, Mention
-from stance.pipeline.actors.names import COUNTIES_AFTER, acronyms, given_and_surname, normalise, place_name
+from stance.pipeline.actors.names import COUNTIES_AFTER, acronyms, given_and_surname, normalise, place_name, us_state_homonym
 from stance.pipeline.actors.spacy_pipeline import NER_TYPES
 from stance.pipeline.actors.words import INSTITUTION_WORDS, POSSESSIVES
 
@@ -62,6 +62,10 @@ def resolve(chosen: list[Candidate], text: str, registry: ActorRegistry, party_m
         surface = text[start : c.end]
         if c.source == 1 and not c.short:
             actor = registry[c.actors[0]]
+            state = us_state_homonym(actor.name, surface, text) if actor.type == "state" else None
+            if state is not None:  # "Georgia" in a US story: the US state
+                yield Mention(state, "place", surface, start, c.end)
+                continue
             if c.member and party_members == "separate":
                 yield Mention(normalise(surface), "group", surface, start, c.end)
             else:
