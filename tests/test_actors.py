@@ -1078,3 +1078,16 @@ def test_georgia_is_the_us_state_unless_the_article_names_the_country(finder: Ac
     assert ("Georgia", "Georgia (US state)", "place") in found and ("Ga.", "Georgia (US state)", "place") in found
     found = [(m.text, m.actor, m.type) for m in finder.find("Russian troops stayed in Georgia after the war; Tbilisi protested.")]
     assert ("Georgia", "Georgia", "state") in found and ("Tbilisi", "Georgia", "state") in found
+
+
+def test_names_in_a_headline_in_capitals_are_mentions_but_not_speaker_tags(finder: ActorFinder) -> None:
+    # real titles: "TRUMP MOVES TO DELAY FRAUD TRIAL UNTIL HE’S PRESIDENT" gave no mention at all
+    found = [(m.text, m.actor) for m in finder.find("BIDEN SLAMS PUTIN OVER UKRAINE\n\nJoe Biden spoke on Monday.")]
+    assert found[:3] == [("BIDEN", "Joe Biden"), ("PUTIN", "Vladimir Putin"), ("UKRAINE", "Ukraine")]
+    assert finder.find("TRUMP: Thank you. BIDEN: Yes.") == []  # a transcript's speaker tags
+    assert [m.actor for m in finder.find("TRUMP MAY DELAY THE TRIAL")] == ["Donald Trump"]  # never "MAY" for Theresa May
+    # a short name that stays ambiguous is counted under the registry's spelling, not in capitals
+    assert [(m.actor, m.resolution) for m in finder.find("SANDERS AND CLINTON CLASH IN DEBATE")] == [
+        ("Sanders", "ambiguous"),
+        ("Clinton", "ambiguous"),
+    ]

@@ -44,7 +44,14 @@ from typing import TYPE_CHECKING, Any
 
 from stance.pipeline.actor_registry import ActorRegistry
 from stance.pipeline.actors.entities import entity_candidates
-from stance.pipeline.actors.furniture import SIGNATURE, capitalised_outside, cut_before, headline_lines, hover_cards
+from stance.pipeline.actors.furniture import (
+    SIGNATURE,
+    capitalised_outside,
+    cut_before,
+    headline_lines,
+    hover_cards,
+    in_capitals_headline,
+)
 from stance.pipeline.actors.mention import Candidate, Mention, outside_dateline
 from stance.pipeline.actors.names import acronym_candidates, chamber_in_title
 from stance.pipeline.actors.ner_windows import NER_CONTEXT, ner_windows, sentences, window_doc
@@ -108,6 +115,7 @@ class ActorFinder:
         ] = []  # match key -> (actors, short form?, member plural?); () = ignore
         self._not_actors = frozenset(p.casefold() for p in self.registry.not_actors)
         self._single: dict[str, int] = {}  # one-token alias -> key, for tokens such as "U.S.-led"
+        self._native_caps: set[str] = set()  # aliases written in capitals ("NATO"): no headline needed
         self._ner_context: int | None = (
             NER_CONTEXT  # ... and only on windows around the words that need it (None: whole sentences)
         )
@@ -256,6 +264,11 @@ class ActorFinder:
         self._keys.append(info)
         variants = {phrase, phrase.replace("'", "’"), phrase.replace("’", "'")}
         variants |= {v[0].upper() + v[1:] for v in variants if v[0].islower()}
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        self._native_caps.update(v for v in variants if v.isupper())
+        if phrase.lower() not in STOP_WORDS:  # "TRUMP" in a headline in capitals; never "MAY" or "US"
+            variants |= {v.upper() for v in variants}
         docs = [self.nlp.make_doc(v) for v in sorted(variants)]
         matcher.add(str(key), docs)
         for d in docs:
@@ -274,6 +287,8 @@ class ActorFinder:
             span = doc[s:e]
             if e - s == 1 and chamber_in_title(doc, s):
                 continue  # "House Speaker", "Senate Republicans", "Speaker of the House": a title, not the chamber
+            if span.text.isupper() and span.text not in self._native_caps and not in_capitals_headline(doc, s, e):
+                continue  # a name in capitals counts in a headline in capitals only (not "TRUMP:", a speaker tag)
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
             words = tuple(t.text for t in span)[1 if lead else 0 :]

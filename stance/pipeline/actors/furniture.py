@@ -117,6 +117,20 @@ def in_speaker_tag(doc: Doc, first: int, last: int) -> bool:
     return boundary is not None and boundary.text in STOPS
 
 
+def in_capitals_headline(doc: Doc, start: int, end: int, min_words: int = 3) -> bool:
+    """Whether tokens ``start``..``end - 1`` lie in a line written in capitals ("TRUMP MOVES TO DELAY FRAUD TRIAL"):
+    at least ``min_words`` words, every one in capitals, and the span not a transcript's speaker tag ("TRUMP:").
+    A name in capitals is a mention there, as in any headline."""
+    first = start
+    while first > 0 and not line_start(doc[first - 1]):
+        first -= 1
+    last = end
+    while last < len(doc) and not ("\n" in doc[last].text or doc[last].is_space):
+        last += 1
+    words = [t for t in doc[first:last] if t.is_alpha]
+    return len(words) >= min_words and all(t.is_upper for t in words) and not in_speaker_tag(doc, start, end - 1)
+
+
 def line_start(before: Token | None) -> bool:
     """Whether the token after ``before`` (None: the document's start) starts a line."""
     return before is None or "\n" in before.text or before.is_space

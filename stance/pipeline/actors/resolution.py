@@ -123,7 +123,10 @@ def resolve(chosen: list[Candidate], text: str, registry: ActorRegistry, party_m
         if pick is None:
             if how == "unresolved" and (owners or others or len(c.actors) > 1):
                 how = "ambiguous"
-            yield Mention(normalise(surface), own_type, surface, start, c.end, how)
+            name = normalise(surface)
+            if name.isupper() and c.actors:  # "SANDERS" in a headline in capitals: counted as "Sanders", as elsewhere
+                name = next((f for a in c.actors for f in registry[a].short_forms if f.upper() == name), name)
+            yield Mention(name, own_type, surface, start, c.end, how)
         else:
             yield Mention(pick.name, pick.type, surface, start, c.end, how)
 
