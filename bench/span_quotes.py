@@ -7,8 +7,8 @@ earlier commit, on the same real articles.
    title and text, as the corpus stores them) as JSONL to a temporary folder.
 2. Runs the whole `stance score` command on them from this tree and from a git worktree of BASE_REV (as
    bench/ab_commits.py does), NER off (it does not touch devices).
-3. Counts, per device, the spans whose text holds an opening mark (“, «, or " after a space) without its closing
-   one or a closing mark without its opening one (single quotes are left out: the apostrophe is the same
+3. Counts, per device, the spans whose text holds an opening mark (“, «, or " after a space or before a word)
+   without its closing one or a closing mark without its opening one (single quotes are left out: the apostrophe is the same
    character), and the spans and sentences in all. Writes bench/results/span_quotes.json.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,7 +44,8 @@ def unpaired(span: str) -> bool:
     """Whether ``span`` holds a double quotation mark without its pair."""
     opened = 0
     for i, ch in enumerate(span):
-        if ch in "“«" or (ch == '"' and (i == 0 or span[i - 1].isspace() or span[i - 1] in "([—–-")):
+        before, after = (span[i - 1] if i else " "), (span[i + 1] if i + 1 < len(span) else " ")
+        if ch in "“«" or (ch == '"' and (before.isspace() or before in "([—–-" or (not before.isalnum() and after.isalnum()))):
             opened += 1
         elif ch in '”»"':
             if not opened:
@@ -103,6 +105,7 @@ def main() -> None:
             print(name, {k: v for k, v in result[name].items() if k != "examples"})
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     report = {"date": date.today().isoformat(), "base_rev": args.base_rev, "articles": len(rows), **result}
     out = ROOT / "bench" / "results" / "span_quotes.json"
     out.parent.mkdir(exist_ok=True)

@@ -165,3 +165,24 @@ def test_ptc_spans_keep_their_edges_but_regain_a_trimmed_mark(tokenizer):
     assert _decode(tokenizer, text, {"propaganda_span": [_at(text, 'a "rude awakening for the young')]}, labels) == [
         ("propaganda_span", 'a "rude awakening for the young,"')
     ]
+
+
+@pytest.mark.parametrize("label", ["loaded_language", "propaganda_span"])
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        # a review of the change: quotations at both ends were cut to the last one, or kept an unpaired mark
+        (
+            "They denounced the “globalist elites” as “traitors” who “hate America.”",
+            "“globalist elites” as “traitors” who “hate America",
+        ),
+        ('He blasted the "fake news" and "witch hunt" claims.', 'fake news" and "witch hunt'),
+        # a straight quote after a comma opens the quotation: the span was dropped
+        ('He said,"Stop the steal" loudly.', 'Stop the steal" loudly'),
+    ],
+)
+def test_spans_with_quotations_at_both_ends_stay_whole_and_paired(tokenizer, label, text, marked):
+    got = _decode(tokenizer, text, {label: [_at(text, marked)]}, [label])
+    assert len(got) == 1
+    span = got[0][1]
+    assert marked.strip('"“”') in span and span.count('"') % 2 == 0 and span.count("“") == span.count("”")

@@ -371,7 +371,7 @@ def _tidy(text: str, start: int, end: int, label: str) -> tuple[int, int] | None
             close = end + 1 if text[end : end + 1] in _PAUSES else end
             if close < len(text) and text[close] in '”»"':
                 end = close + 1
-        elif closing is not None and start > 0 and text[start - 1] in '“«"':
+        if closing is not None and start > 0 and text[start - 1] in '“«"':
             start -= 1  # '“very” excited': the opening mark the trim took off
         if label != PROPAGANDA_SPAN:  # PTC's spans keep their edges: they span quotations as PTC marks them
             start, end = _trimmed(text, *_outside_unmatched_quotes(text, start, end), keep='“«”»"')
@@ -391,19 +391,29 @@ def _trimmed(text: str, start: int, end: int, keep: str = "") -> tuple[int, int]
 
 
 def _unmatched_quotes(text: str, start: int, end: int) -> tuple[list[int], int | None]:
-    """The positions of a span's opening quotation marks left open, and of its first closing mark with no
-    opening one (None). A straight double quote opens after a space, a bracket or a dash and closes elsewhere;
-    single quotes are left alone (the apostrophe is the same character)."""
+    """The positions of a span's opening quotation marks left open, and of its first closing mark with no opening
+    one (None), over the whole span. A straight double quote opens after a space, a bracket or a dash, or before a
+    word where no word ends ('said,"Stop'); it closes elsewhere ('Nancy"', 'great."'). Single quotes are left
+    alone (the apostrophe is the same character)."""
     opened: list[int] = []
+    closing = None
     for i in range(start, end):
         ch = text[i]
-        if ch in "“«" or (ch == '"' and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([—–-")):
+        if ch in "“«" or (ch == '"' and _opens(text, i)):
             opened.append(i)
         elif ch in '”»"':
-            if not opened:
-                return opened, i
-            opened.pop()
-    return opened, None
+            if opened:
+                opened.pop()
+            elif closing is None:
+                closing = i
+    return opened, closing
+
+
+def _opens(text: str, i: int) -> bool:
+    """Whether the straight double quote at ``i`` opens a quotation."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return before.isspace() or before in "([{—–-" or (not before.isalnum() and after.isalnum())
 
 
 def _outside_unmatched_quotes(text: str, start: int, end: int) -> tuple[int, int]:
