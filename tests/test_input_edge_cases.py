@@ -59,6 +59,24 @@ def test_an_encoding_list_reads_each_file_in_the_first_encoding_that_fits(tmp_pa
     assert garbled[0].text.startswith("Macronâ€™s")
     with pytest.raises(ValueError, match="unknown text encoding 'utf-9'"):
         read([tmp_path], encoding="utf-8,utf-9")
+    assert [i.id for i in read([tmp_path / "u.txt"], encoding=" utf-8 , cp1252 ,")] == ["u"]  # spaces, a trailing comma
+
+
+def test_an_encoding_list_reads_a_file_that_mixes_encodings_stretch_by_stretch(tmp_path):
+    """A review of the list: a CSV of UTF-8 rows with one cp1252 row was read wholly as cp1252 ("Macronâ€™s")."""
+    src = tmp_path / "m.csv"
+    src.write_bytes("id,text\na,Macron’s plan.\n".encode() + b"b,Caf\xe9 closed.\n" + "c,Zürich’s vote.\n".encode())
+    assert [i.text for i in read([src], encoding="utf-8,cp1252")] == ["Macron’s plan.", "Café closed.", "Zürich’s vote."]
+    plain = read([src])  # UTF-8 alone: the one row is an error naming the list
+    assert [type(i).__name__ for i in plain] == ["Article", "InputError", "Article"]
+    assert "try --encoding utf-8,cp1252" in plain[1].reason
+    txt = tmp_path / "m.txt"
+    txt.write_bytes("Macron’s plan in ".encode() + b"Par\xeds was hailed.")
+    assert read([txt], encoding="utf-8,cp1252")[0].text == "Macron’s plan in París was hailed."
+    undefined = tmp_path / "u.csv"  # 0x81 is in neither: an error that names both, with no hint to use them
+    undefined.write_bytes(b"id,text\nd,Bad \x81 byte.\n")
+    [bad] = read([undefined], encoding="utf-8,cp1252")
+    assert "not UTF-8 or cp1252" in bad.reason and "try" not in bad.reason
 
 
 def test_a_broken_csv_row_is_an_error_record_never_a_guess(tmp_path):

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from stance.io.lines import binary_lines, json_error
-from stance.io.records import SURROGATE, InputError, InputPathError, RawRecord
+from stance.io.records import InputError, InputPathError, RawRecord
 
 PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
 
@@ -96,20 +97,15 @@ def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", en
 
 
 def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
-    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default; of a list
-    such as ``utf-8,cp1252``, the first that decodes the whole file), each with the
+    """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default; a list such as
+    ``utf-8,cp1252`` reads the bytes the first cannot in the next that can, :func:`_in_fallback`), each with the
     file line it starts on. What cannot be one row under the header is an error record, never a silent guess:
     a row with more or fewer fields than the header (an unquoted comma), bytes not in the encoding, a quote
     that is never closed (the rest of the file) or a stray quote (strict CSV); the rows after it are read."""
     csv.field_size_limit(sys.maxsize)
-    if len(_encodings(encoding)) > 1:
-        if not isinstance(file, Path):  # an open file (the Ray engine's): read once, tried in memory
-            file = io.BytesIO(file.read())
-        encoding = _fitting(file, encoding)
-        if not isinstance(file, Path):
-            file.seek(0)
+    names = _encodings(encoding)
     with _opened(file) as raw:
-        text = io.TextIOWrapper(raw, encoding=_sig(encoding), errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(raw, encoding=_sig(names[0]), errors="surrogateescape", newline="")
         reader = csv.reader(text, strict=True)
         header = next(reader, None)
         start = reader.line_num + 1
@@ -129,14 +125,15 @@ def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding:
             line, start = start, reader.line_num + 1
             if not fields:  # a blank line, as csv.DictReader skips it
                 continue
+            read = [_in_fallback(v, names) for v in fields]
             if len(fields) != len(header):
                 reason = f"{len(fields)} fields where the header has {len(header)} (a comma in an unquoted field?)"
                 yield source, line, InputError(source, line, None, reason)
-            elif any(SURROGATE.search(v) for v in fields):
-                reason = f"bytes that are not {_encoding_name(encoding)}{_hint(encoding)}"
+            elif any(v is None for v in read):
+                reason = f"bytes that are not {_tried(names)}{_hint(encoding)}"
                 yield source, line, InputError(source, line, None, reason)
             else:
-                yield source, line, dict(zip(header, fields, strict=True))
+                yield source, line, dict(zip(header, read, strict=True))
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -154,41 +151,50 @@ def _csv_columns(path: Path) -> list[str]:
 
 def _sig(encoding: str) -> str:
     """UTF-8 read so that a leading byte-order mark (Excel's "CSV UTF-8", Notepad) is dropped."""
-    return "utf-8-sig" if _encoding_name(encoding) == "UTF-8" else encoding
+    return "utf-8-sig" if _encoding_name(encoding) == "UTF-8" else encoding.strip()
 
 
 def _encoding_name(encoding: str) -> str:
-    return "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding
+    return "UTF-8" if encoding.strip().lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding.strip()
 
 
 def _hint(encoding: str) -> str:
-    if _encoding_name(encoding) != "UTF-8":
+    if _encoding_name(encoding) != "UTF-8":  # a list, or another encoding: the user chose it
         return ""
-    return " (an archive in Latin-1 or cp1252? try --encoding utf-8,cp1252: each file is read in the first that fits)"
+    return " (an archive in Latin-1 or cp1252? try --encoding utf-8,cp1252: what is not UTF-8 is then read as cp1252)"
 
 
 def _encodings(encoding: str) -> list[str]:
-    """The encodings of an ``--encoding`` value: one, or a comma-separated list to try in turn."""
+    """The encodings of an ``--encoding`` value: one, or a comma-separated list, the first read first."""
     return [name.strip() for name in encoding.split(",") if name.strip()]
 
 
-def _fitting(file: Path | BinaryIO, encoding: str) -> str:
-    """The first of the comma-separated ``encoding`` names that decodes the whole file (read in chunks), else
-    the first: a folder that mixes UTF-8 and cp1252 files is read right file by file, and a UTF-8 file is
-    never read as cp1252, whose decoding would garble it without an error."""
-    names = _encodings(encoding)
-    for name in names:
-        decoder = codecs.getincrementaldecoder(_sig(name))()
-        with _opened(file) as fh:
-            fh.seek(0)  # an open file is tried more than once
+def _tried(names: list[str]) -> str:
+    return " or ".join(_encoding_name(name) for name in names)
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]+")  # bytes the first encoding could not read, kept by errors="surrogateescape"
+
+
+def _in_fallback(value: str, names: list[str]) -> str | None:
+    """``value`` read in ``names[0]`` with the bytes it could not read kept as escapes (errors="surrogateescape"):
+    each run of them read in the first of the later ``names`` that takes it, or None where none does. With
+    ``utf-8,cp1252``, a UTF-8 file with a stray cp1252 "é" and a cp1252 file both come out right, and a file's
+    UTF-8 text is never read as cp1252 ("Macronâ€™s")."""
+    parts: list[str] = []
+    at = 0
+    for run in _ESCAPED.finditer(value):
+        raw = run.group().encode("ascii", "surrogateescape")
+        for name in names[1:]:
             try:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
+                parts += [value[at : run.start()], raw.decode(name)]
+                break
             except UnicodeDecodeError:
                 continue
-        return name
-    return names[0]
+        else:
+            return None
+        at = run.end()
+    return "".join([*parts, value[at:]]) if parts else value
 
 
 def _read_parquet(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
@@ -215,18 +221,18 @@ def _parquet_columns(path: Path) -> list[str]:
 
 
 def _decode(file: Path | BinaryIO, source: str, doc_id: str, encoding: str) -> str | InputError:
-    """A whole file's text in the first of the ``encoding`` names that decodes it, or an error record."""
+    """A whole file's text in ``encoding`` (a list: the bytes the first cannot read in the next that can), or an
+    error record."""
     with _opened(file) as fh:
         raw = fh.read()
     names = _encodings(encoding)
-    first: UnicodeDecodeError | None = None
-    for name in names:
-        try:
-            return raw.decode(_sig(name))
-        except UnicodeDecodeError as exc:
-            first = first or exc
-    tried = " or ".join(_encoding_name(name) for name in names)
-    return InputError(source, 1, doc_id, f"invalid {tried} at byte {first.start if first else 0}{_hint(encoding)}")
+    try:
+        return raw.decode(_sig(names[0]))
+    except UnicodeDecodeError as exc:
+        text = _in_fallback(raw.decode(_sig(names[0]), errors="surrogateescape"), names) if len(names) > 1 else None
+        if text is not None:
+            return text
+        return InputError(source, 1, doc_id, f"invalid {_tried(names)} at byte {exc.start}{_hint(encoding)}")
 
 
 def _read_text_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:

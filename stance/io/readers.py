@@ -203,7 +203,7 @@ def iter_inputs(
         ...     print(item.id)
     """
     check_id_from(id_from)
-    check_encoding(encoding)
+    encoding = check_encoding(encoding)
     check_outlet_from(outlet_from)
     columns = {"text": text_column, "id": id_column}
     check_drop_fields(drop_fields, text_column, id_column)
@@ -233,22 +233,25 @@ def check_drop_fields(names: Collection[str], text_column: str = "text", id_colu
 
 
 def check_encoding(encoding: str) -> str:
-    """``encoding`` if Python knows it, or each name of a comma-separated list of them, tried in turn on each
-    file (``utf-8,cp1252``; for .txt, .html and .csv files); ValueError otherwise.
+    """``encoding`` if Python knows it, or each name of a comma-separated list of them (``utf-8,cp1252``: the bytes
+    the first cannot read are read in the next that can; for .txt, .html and .csv files), with spaces and empty
+    names left out; ValueError otherwise.
 
     Example:
-        >>> check_encoding("utf-8,cp1252")
+        >>> check_encoding("utf-8, cp1252,")
         'utf-8,cp1252'
     """
     import codecs
 
-    names = [name.strip() for name in encoding.split(",")]
+    names = [name.strip() for name in encoding.split(",") if name.strip()]
+    if not names:
+        raise ValueError("--encoding names no encoding (e.g. utf-8, latin-1, cp1252, or a list: utf-8,cp1252)")
     for name in names:
         try:
             codecs.lookup(name)
         except LookupError:
             raise ValueError(f"unknown text encoding {name!r} (e.g. utf-8, latin-1, cp1252, or a list: utf-8,cp1252)") from None
-    return encoding
+    return ",".join(names)
 
 
 def _iter_path(
