@@ -1091,3 +1091,18 @@ def test_names_in_a_headline_in_capitals_are_mentions_but_not_speaker_tags(finde
         ("Sanders", "ambiguous"),
         ("Clinton", "ambiguous"),
     ]
+
+
+def test_a_given_name_the_article_also_writes_as_a_word_stays_a_given_name(finder: ActorFinder) -> None:
+    # a review of the common-word rule: "Dean Phillips", "Rod Rosenstein", "Channing Tatum" lost their given names
+    for text, full in [
+        ("Dean Phillips said he would run. The dean of the school agreed. Phillips won.", "Dean Phillips"),
+        ("Rod Rosenstein said no. The rod broke. Rosenstein left.", "Rod Rosenstein"),
+        ("Channing Tatum said he liked it. Tatum is an actor.", "Channing Tatum"),
+    ]:
+        assert {m.actor for m in finder.find(text)} == {full}, text
+
+
+def test_a_surname_two_people_share_is_ambiguous_whatever_their_suffix(finder: ActorFinder) -> None:
+    text = "Martin Luther King Jr. and Coretta Scott King marched. The crowd cheered King."
+    assert [(m.actor, m.resolution) for m in finder.find(text) if m.text == "King"] == [("King", "ambiguous")]

@@ -725,16 +725,17 @@ GERMAN = (
 def test_articles_that_do_not_look_like_english_are_scored_and_named(tmp_path, tiny_model_dir):
     """A new user's trial: a German and a Chinese article were scored as if English, with no word said."""
     chinese = "俄罗斯总统普京周一表示，与乌克兰的谈判已经失败。克里姆林宫发言人说，袭击将继续，直到实现所有目标。" * 3
-    src = write_jsonl(tmp_path / "in.jsonl", [*ARTICLES, {"id": "de", "text": GERMAN}, {"id": "zh", "text": chinese}])
+    src = write_jsonl(tmp_path / "in.jsonl", [*ARTICLES, {"id": "de[/i]", "text": GERMAN}, {"id": "zh", "text": chinese}])
     summary = score(tmp_path, [src], model_dir=tiny_model_dir)
     assert summary.articles_scored == len(ARTICLES) + 2  # scored all the same: never an article lost
-    assert summary.not_english == 2 and summary.not_english_ids == ["de", "zh"]
+    assert summary.not_english == 2 and summary.not_english_ids == ["de[/i]", "zh"]
     run = json.loads((tmp_path / "out.run.json").read_text())
-    assert run["counts"]["not_english"] == 2 and run["counts"]["not_english_ids"] == ["de", "zh"]
+    assert run["counts"]["not_english"] == 2 and run["counts"]["not_english_ids"] == ["de[/i]", "zh"]
     r = CliRunner().invoke(
         app, ["score", str(src), "-o", str(tmp_path / "cli.jsonl"), "--model", str(tiny_model_dir), "--no-ner"]
     )
-    assert r.exit_code == 0 and "2 article(s) do not look like English (e.g. de, zh)" in r.output
+    # an id that looks like markup ("[/i]") is printed as it is (it crashed the summary line)
+    assert r.exit_code == 0 and "2 article(s) do not look like English (e.g. de[/i], zh)" in r.output
 
 
 def test_looks_english_tells_english_news_from_other_languages():

@@ -203,9 +203,11 @@ def score(
         + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
     )
     if summary.not_english:
+        from rich.markup import escape
+
         console.print(
             f"[yellow]note:[/yellow] {summary.not_english:,} article(s) do not look like English "
-            f"(e.g. {', '.join(summary.not_english_ids)}): the model reads English only, so their mentions, "
+            f"(e.g. {', '.join(escape(i) for i in summary.not_english_ids)}): the model reads English only, so their mentions, "
             "stances and devices are not to be trusted",
             highlight=False,
         )

@@ -7,14 +7,13 @@ registry match in words such as "Foreign Ministry" or names a government body of
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stance.pipeline.actor_registry import ActorRegistry
 from stance.pipeline.actors.furniture import longest_name_run
 from stance.pipeline.actors.mention import Candidate
 from stance.pipeline.actors.names import (
-    capitalised_mid_sentence,
+    ArticleWords,
     chamber_in_title,
     common_word_at_start,
     leading_common_word,
@@ -44,8 +43,7 @@ _COMPANY_SUFFIXES = frozenset("corp corp. inc inc. co co. company corporation ll
 
 def entity_candidates(
     doc: Doc,
-    doc_words: Sequence[str],
-    lowered: frozenset[str],
+    article: ArticleWords,
     text: str,
     ents: list[Span],
     registry_matches: list[Candidate],
@@ -55,8 +53,7 @@ def entity_candidates(
     ner_labels: frozenset[str],
     not_actors: frozenset[str],
 ) -> list[Candidate]:
-    """The NER's entities ``ents`` in ``doc`` (its token texts ``doc_words``, the words it writes in lower case
-    ``lowered``, its text ``text``) that name actors, as
+    """The NER's entities ``ents`` in ``doc`` (its words ``article``, its text ``text``) that name actors, as
     candidates: of the labels in ``ner_labels``, trimmed, split at a possessive, and checked against the article's
     title-case ``headlines`` (``named_outside``: the capitalised words it writes elsewhere), the names that are
     never actors (``not_actors``, casefolded) and the shape of a name. An entity that wraps a registry match
@@ -69,7 +66,7 @@ def entity_candidates(
         ent_label = "PERSON" if ent.start in people else ent.label_
         if ent_label not in ner_labels:
             continue
-        for k, toks in enumerate(_possessive_parts(list(ent), lowered)):  # "Fox News’ Sean Hannity": two names
+        for k, toks in enumerate(_possessive_parts(list(ent), article.lowered)):  # "Fox News’ Sean Hannity": two names
             label = ent_label
             if k and label != "PERSON" and _names_person([t.text for t in toks], alone, registry, _SURNAME_AFTER_POSSESSIVE):
                 label = "PERSON"  # the name after the organisation's possessive is a person
@@ -87,16 +84,16 @@ def entity_candidates(
                 while len(toks) > 1 and (
                     toks[0].lower_ in TITLES
                     or (_plural_title(toks[0].lower_) and not toks[1].is_stop)
-                    or leading_common_word(doc, toks, lowered, doc_words)
+                    or leading_common_word(doc, toks, article)
                 ):  # "President Biden", "Presidents Reagan and Obama", "Despite Hunter Biden's dismissal"
                     toks.pop(0)
                 if (
                     not any(t.whitespace_ for t in toks[:-1])
                     and toks[0].i - 1 not in in_entity
-                    and _given_name_left_out(doc, toks[0].i, lowered)
+                    and _given_name_left_out(doc, toks[0].i)
                 ):
                     toks.insert(0, doc[toks[0].i - 1])  # "Pilar Gomez-Bravo knows": the NER took the surname alone
-                if len(toks) == 1 and _common_word_alone(doc, toks[0], lowered, doc_words):
+                if len(toks) == 1 and _common_word_alone(doc, toks[0], article):
                     continue
                 while len(toks) > 1 and _acronym_after_name(toks, registry):
                     toks.pop()  # "Obama DOJ official": a person's name is not followed by a body's acronym
@@ -239,10 +236,10 @@ def _acronym_after_name(toks: list[Token], registry: ActorRegistry) -> bool:
     )
 
 
-def _common_word_alone(doc: Doc, tok: Token, lowered: frozenset[str], words: Sequence[str]) -> bool:
+def _common_word_alone(doc: Doc, tok: Token, article: ArticleWords) -> bool:
     """Whether a one-word PERSON entity is a common word that only starts a sentence ("Lava spatters can
     weigh a ton.", "Skinny repeal might pass."): the article writes it capitalised nowhere else."""
-    return common_word_at_start(doc, tok.i, lowered) and not capitalised_mid_sentence(doc, tok.text, words)
+    return common_word_at_start(doc, tok.i, article.lowered) and not article.capitalised_mid_sentence(tok.text)
 
 
 def _plural_title(word: str) -> bool:
@@ -283,11 +280,9 @@ def _possessive_parts(toks: list[Token], lowered: frozenset[str]) -> list[list[T
     return [toks]
 
 
-def _given_name_left_out(doc: Doc, i: int, lowered: frozenset[str]) -> bool:
+def _given_name_left_out(doc: Doc, i: int) -> bool:
     """Whether the token before a one-word PERSON entity starting at token ``i`` is the given name
     that the NER left out: a capitalised word one space before it, not a title, honorific or date, nor a
-    common word that starts the sentence ("Despite Trump's claims"; ``lowered``: the words the article
-    writes in lower case). The caller checks that it is in no other entity."""
-    return (
-        i > 0 and doc[i - 1].whitespace_ == " " and other_given_name(doc, i - 1) and not common_word_at_start(doc, i - 1, lowered)
-    )
+    common word that starts the sentence ("Despite Trump's claims"). The caller checks that it is in no other
+    entity."""
+    return i > 0 and doc[i - 1].whitespace_ == " " and other_given_name(doc, i - 1) and not common_word_at_start(doc, i - 1)

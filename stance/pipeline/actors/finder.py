@@ -53,7 +53,7 @@ from stance.pipeline.actors.furniture import (
     in_capitals_headline,
 )
 from stance.pipeline.actors.mention import Candidate, Mention, outside_dateline
-from stance.pipeline.actors.names import acronym_candidates, chamber_in_title
+from stance.pipeline.actors.names import ArticleWords, acronym_candidates, chamber_in_title
 from stance.pipeline.actors.ner_windows import NER_CONTEXT, ner_windows, sentences, window_doc
 from stance.pipeline.actors.resolution import resolve
 from stance.pipeline.actors.spacy_pipeline import DEFAULT_NER_LABELS, NER_TYPES, load_pipeline
@@ -208,15 +208,13 @@ class ActorFinder:
         places = {e.text for e in ents if e.label_ in ("GPE", "LOC", "FAC")}
         in_headlines = {t.text for s, e in headlines for t in doc.char_span(s, e, alignment_mode="expand") or ()}
         not_given = places | (in_headlines - named_outside)
-        lowered = frozenset(w for w in words if w.islower())  # the words the article writes in lower case
-        chosen = given_names(doc, [c for c in first if c.source != 0], not_given, lowered)
+        chosen = given_names(doc, [c for c in first if c.source != 0], not_given)
         if self.use_ner:
             entities = [
                 e
                 for e in entity_candidates(
                     doc,
-                    words,
-                    lowered,
+                    ArticleWords(doc, words),
                     text,
                     ents,
                     [c for c in chosen if c.source == 1],
@@ -231,7 +229,7 @@ class ActorFinder:
             chosen = _select(chosen + entities)
         surnames = introduced_surnames(chosen, self.registry)
         chosen = [part for c in chosen for part in split_surnames(c, text, surnames)]
-        chosen += surname_mentions(doc, words, chosen, ignored, surnames, headlines, named_outside, lowered)
+        chosen += surname_mentions(doc, words, chosen, ignored, surnames, headlines, named_outside)
         chosen = [c for c in chosen if not SIGNATURE.match(text, c.end)]
         cards = hover_cards(text)
         if cards:

@@ -282,10 +282,11 @@ def place_name(surface: str) -> str:
 
 
 _GIVEN_NAME_WORDS = frozenset(
-    """al amber april art august ban bill bin bob buck carter cash chase chip chris chuck cliff crystal dale dawn
-    dick don drew dusty earl ed faith frank gene glen grace grant guy harry hope hunter iris irving ivy jack jay joy
-    june lance manning mark max may miles mike mohammed muhammed nick pat penny pete pierce randy ray reed rex rich
-    rob rocky rose ruby rush rusty sandy sterling sue summer sunny ted tip victor wade will young""".split()
+    """al amber april art ash august ban bill bin bob buck carter cash channing chase chip chris chuck cliff crystal
+    dale dawn dean dick don drew dusty earl ed faith frank gene glen grace grant guy harry hope hunter iris irving ivy
+    jack jay joy june kit lance major manning mark max may miles mike mohammed muhammed nick pat penny pete pierce
+    randy ray reed rex rich rob rocky rod rose ruby rush rusty sandy sterling sue summer sunny ted tip victor wade
+    will young""".split()
 )
 """Given names that are also common words ("Bill Cassidy", "Hope Hicks", "Will Hurd"): never taken for a word
 glued to a name, even where the article writes them in lower case."""
@@ -293,65 +294,90 @@ _OPENERS = frozenset("despite following amid including regarding concerning cons
 """Words that open a sentence before a name and are neither stop words nor names ("Despite Trump's claims")."""
 
 
-def _common_word(lower: str, lowered: frozenset[str]) -> bool:
-    """Whether a lower-cased word is a common word rather than a given name: the article writes it in lower
-    case (``lowered``), it is a stop word or a sentence opener, or it is a long verb form ("Describing",
-    "Criticized"); never one of the given names that are also words, nor a name particle."""
+class ArticleWords:
+    """The words of one document as the common-word rules read them, each worked out once: ``lowered``, those
+    it writes in lower case; where each word stands; whether it writes a word capitalised other than at a
+    sentence's start. (Scanning the document for each entity made long documents quadratic: 7.5 s for 30,000
+    tokens.)"""
+
+    def __init__(self, doc: Doc, words: Sequence[str]) -> None:
+        self.doc, self.words = doc, words
+        self.lowered = frozenset(w for w in words if w.islower())
+        self._positions: dict[str, list[int]] | None = None
+        self._mid_sentence: dict[str, bool] = {}
+
+    def positions(self, word: str) -> list[int]:
+        """The token indices where the document writes ``word``."""
+        if self._positions is None:
+            self._positions = {}
+            for j, w in enumerate(self.words):
+                self._positions.setdefault(w, []).append(j)
+        return self._positions.get(word, [])
+
+    def capitalised_mid_sentence(self, word: str) -> bool:
+        """Whether the document writes ``word`` somewhere other than at a sentence's start: then its capital is a
+        name's, not the sentence's."""
+        if word not in self._mid_sentence:
+            self._mid_sentence[word] = any(not _starts_sentence(self.doc, j) for j in self.positions(word))
+        return self._mid_sentence[word]
+
+
+def _common_word(lower: str, lowered: frozenset[str] = frozenset()) -> bool:
+    """Whether a lower-cased word is a common word rather than a given name: a stop word, a sentence opener
+    ("despite") or a long verb form ("describing", "criticized"), or one the article writes in lower case
+    (``lowered``; weaker evidence: "dean", "rod"); never one of the given names that are also words, nor a name
+    particle."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     if lower in _GIVEN_NAME_WORDS or lower in NAME_PARTICLES:
         return False
     return (
-        lower in lowered
-        or lower in STOP_WORDS
+        lower in STOP_WORDS
         or lower in _OPENERS
         or (lower.endswith("ing") and len(lower) >= 7)
         or (lower.endswith("ed") and len(lower) >= 8)
+        or lower in lowered
     )
 
 
-def common_word_at_start(doc: Doc, i: int, lowered: frozenset[str]) -> bool:
-    """Whether token ``i`` is a common word (:func:`_common_word`; ``lowered``: the words the article writes in
-    lower case) capitalised only because it starts a sentence or a line: "Despite" in "Despite Hunter Biden's
-    dismissal", "Lava" in "Lava spatters can weigh a ton.", never "Bill" in "Bill Cassidy said"."""
+def common_word_at_start(doc: Doc, i: int, lowered: frozenset[str] = frozenset()) -> bool:
+    """Whether token ``i`` is a common word (:func:`_common_word`, with the article's lower-case words ``lowered``
+    as evidence only where given) capitalised only because it starts a sentence or a line: "Despite" in "Despite
+    Hunter Biden's dismissal", "Lava" in "Lava spatters can weigh a ton." (``lowered`` given), never "Bill" in
+    "Bill Cassidy said"."""
     tok = doc[i]
     return tok.is_alpha and tok.is_title and _common_word(tok.lower_, lowered) and _starts_sentence(doc, i)
 
 
-def leading_common_word(doc: Doc, toks: Sequence[Token], lowered: frozenset[str], words: Sequence[str]) -> bool:
+def leading_common_word(doc: Doc, toks: Sequence[Token], words: ArticleWords) -> bool:
     """Whether the first of a PERSON entity's tokens ``toks`` is a common word the NER ran into the name after
     it ("Despite Hunter Biden's dismissal", "Female San Bernardino suspect", "MUST WATCH Obama"), so that the
-    name is the rest: a common word at a sentence's start (:func:`common_word_at_start`), or one in capitals
-    where the rest is not, and the article names the rest elsewhere without this word before it (``words``: its
-    token texts; "New York" stays whole where every "York" follows "New"). A headline's words are
+    name is the rest: a common word at a sentence's start (:func:`common_word_at_start`; that the article writes
+    it in lower case counts only before a name of two words or more: "Dean Phillips said" keeps its given name),
+    or one in capitals where the rest is not; and the article names the rest elsewhere without this word before
+    it ("New York" stays whole where every "York" follows "New"). A headline's words are
     :func:`longest_name_run`'s business."""
     if len(toks) < 2:
         return False
     first, rest = toks[0], toks[1:]
     if not rest[0].text[:1].isupper():
         return False
+    lowered = words.lowered if len(rest) > 1 else frozenset()
     shouting = (
         len(first.text) > 1
         and first.is_alpha
         and first.is_upper
-        and _common_word(first.lower_, lowered)
+        and _common_word(first.lower_, words.lowered)
         and not all(t.is_upper for t in rest if t.is_alpha)
     )
     if not shouting and not common_word_at_start(doc, first.i, lowered):
         return False
     names = [t.text for t in rest]
-    at = rest[0].i
+    text = words.words
     return any(
-        j != at and (j == 0 or words[j - 1] != first.text) and list(words[j : j + len(names)]) == names
-        for j, w in enumerate(words)
-        if w == names[0]
+        j != rest[0].i and (j == 0 or text[j - 1] != first.text) and list(text[j : j + len(names)]) == names
+        for j in words.positions(names[0])
     )
-
-
-def capitalised_mid_sentence(doc: Doc, word: str, words: Sequence[str]) -> bool:
-    """Whether the article (``words``: its token texts) writes ``word`` somewhere other than at a sentence's
-    start: then its capital is a name's, not the sentence's."""
-    return any(w == word and not _starts_sentence(doc, j) for j, w in enumerate(words))
 
 
 def _starts_sentence(doc: Doc, i: int) -> bool:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from stance.pipeline.actor_registry import ActorRegistry, is_part
+from stance.pipeline.actor_registry import ActorRegistry, is_name_suffix, is_part
 from stance.pipeline.actors.mention import Candidate, Mention
 from stance.pipeline.actors.names import COUNTIES_AFTER, acronyms, given_and_surname, normalise, place_name, us_state_homonym
 from stance.pipeline.actors.spacy_pipeline import NER_TYPES
@@ -89,9 +89,9 @@ def resolve(chosen: list[Candidate], text: str, registry: ActorRegistry, party_m
             # parent body, not its part; "U.S. Conference" of "U.S. Conference of Mayors" is still short for it
             bearers = [n for n in bearers if n.type == "person" or not any(_names_a_part(c.words, w) for w in n.words)]
         if not people_only and len(c.words) == 1:  # an NER "organisation" that is the surname of someone named in full
-            bearers = [n for n in bearers if n.type == "person" and any(w[-1] == c.words[0] for w in n.words)] or bearers
+            bearers = [n for n in bearers if n.type == "person" and any(_surname(w) == c.words[0] for w in n.words)] or bearers
         elif len(c.words) == 1:  # "Loomer": Laura Loomer, not the NER's "Loomer Tweeted"
-            bearers = [n for n in bearers if any(w[-1] == c.words[0] for w in n.words)] or bearers
+            bearers = [n for n in bearers if any(_surname(w) == c.words[0] for w in n.words)] or bearers
         if not bearers and not c.actors and (c.label != "PERSON" or len(c.words) > 1):
             full = initials.get(c.words[0]) if len(c.words) == 1 and c.words[0].isupper() else None
             if full is not None:  # an acronym of an organisation the article names in full
@@ -129,6 +129,11 @@ def resolve(chosen: list[Candidate], text: str, registry: ActorRegistry, party_m
             yield Mention(name, own_type, surface, start, c.end, how)
         else:
             yield Mention(pick.name, pick.type, surface, start, c.end, how)
+
+
+def _surname(words: tuple[str, ...]) -> str:
+    """A full name's surname: its last word, a suffix aside ("King" of "Martin Luther King Jr.")."""
+    return words[-2] if len(words) > 2 and is_name_suffix(words[-1]) else words[-1]
 
 
 def _full_name(c: Candidate, text: str, registry: ActorRegistry) -> str:

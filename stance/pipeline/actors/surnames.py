@@ -73,12 +73,10 @@ def surname_mentions(
     surnames: dict[str, int],
     headlines: list[tuple[int, int]],
     named_outside: frozenset[str],
-    lowered: frozenset[str],
 ) -> list[Candidate]:
     """Later mentions of a person introduced in full, by surname alone, that neither the registry
     nor the NER found ("Nikolai Patrushev ... Patrushev told Wang"), at a sentence start too, after a
-    common word that starts one ("Despite Patrushev's warning"; ``lowered``: the words the article writes in
-    lower case), and in a title-case headline ("Musk Buys Twitter", where a capitalised word after the
+    common word that starts one ("Despite Patrushev's warning"), and in a title-case headline ("Musk Buys Twitter", where a capitalised word after the
     surname is no sign of a longer name unless the article writes it outside its headlines too)."""
     if not surnames:
         return []
@@ -92,7 +90,7 @@ def surname_mentions(
         at = tok.idx + tok.text.index(name)
         if any(s <= tok.idx < e for s, e in taken):
             continue
-        if tok.i > 0 and other_given_name(doc, tok.i - 1) and not common_word_at_start(doc, tok.i - 1, lowered):
+        if tok.i > 0 and other_given_name(doc, tok.i - 1) and not common_word_at_start(doc, tok.i - 1):
             continue  # "Andrei Patrushev": someone else
         nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
         in_headline = any(s <= tok.idx < e for s, e in headlines)
@@ -120,12 +118,11 @@ def split_surnames(c: Candidate, text: str, surnames: Collection[str]) -> list[C
     return out
 
 
-def given_names(doc: Doc, chosen: list[Candidate], not_given: set[str], lowered: frozenset[str]) -> list[Candidate]:
+def given_names(doc: Doc, chosen: list[Candidate], not_given: set[str]) -> list[Candidate]:
     """Turn a registry surname preceded by other given names ("Hunter Biden") into a person of its own;
     not words in ``not_given``: those the article names as a place ("Benghazi Clinton's problem") and the
     words of its title-case headlines that it writes nowhere else ("... Keeps Handing Trump Immigration Victories");
-    nor a common word that starts a sentence ("Despite Hunter Biden's dismissal"; ``lowered``: the words the
-    article writes in lower case)."""
+    nor a common word that starts a sentence ("Despite Hunter Biden's dismissal")."""
     out = []
     for c in chosen:
         first = c.token
@@ -133,7 +130,7 @@ def given_names(doc: Doc, chosen: list[Candidate], not_given: set[str], lowered:
             if (
                 any(o.start <= doc[first - 1].idx < o.end for o in chosen)
                 or doc[first - 1].text in not_given
-                or common_word_at_start(doc, first - 1, lowered)
+                or common_word_at_start(doc, first - 1)
             ):
                 break
             first -= 1
