@@ -282,16 +282,20 @@ def place_name(surface: str) -> str:
 
 
 _GIVEN_NAME_WORDS = frozenset(
-    """al amber april art ash august ban bill bin bob buck carter cash channing chase chip chris chuck cliff crystal
+    """al amber april art ash august ban beverly bill bin bob buck carter cash channing chase chip chris chuck cliff crystal
     dale dawn dean dick don drew dusty earl ed faith frank gene glen grace grant guy harry hope hunter iris irving ivy
-    jack jay joy june kit lance major manning mark max may miles mike mohammed muhammed nick pat penny pete pierce
+    jack jay joy june kimberly kit lance major manning mark max may miles mike mohammed muhammed nick pat penny pete pierce
     randy ray reed rex rich rob rocky rod rose ruby rush rusty sandy sterling sue summer sunny ted tip victor wade
     will young""".split()
 )
 """Given names that are also common words ("Bill Cassidy", "Hope Hicks", "Will Hurd"): never taken for a word
 glued to a name, even where the article writes them in lower case."""
-_OPENERS = frozenset("despite following amid including regarding concerning considering given unlike per via".split())
-"""Words that open a sentence before a name and are neither stop words nor names ("Despite Trump's claims")."""
+_OPENERS = frozenset(
+    """despite following amid including regarding concerning considering given unlike per via like maybe perhaps later
+    earlier having said asked told meanwhile instead indeed""".split()
+)
+"""Words that open a sentence before a name and are neither stop words nor names ("Despite Trump's claims", "Said
+Macron, ...")."""
 
 
 class ArticleWords:
@@ -324,7 +328,7 @@ class ArticleWords:
 
 def _common_word(lower: str, lowered: frozenset[str] = frozenset()) -> bool:
     """Whether a lower-cased word is a common word rather than a given name: a stop word, a sentence opener
-    ("despite") or a long verb form ("describing", "criticized"), or one the article writes in lower case
+    ("despite") or a long verb form or adverb ("describing", "criticized", "eventually"), or one the article writes in lower case
     (``lowered``; weaker evidence: "dean", "rod"); never one of the given names that are also words, nor a name
     particle."""
     from spacy.lang.en.stop_words import STOP_WORDS
@@ -336,6 +340,7 @@ def _common_word(lower: str, lowered: frozenset[str] = frozenset()) -> bool:
         or lower in _OPENERS
         or (lower.endswith("ing") and len(lower) >= 7)
         or (lower.endswith("ed") and len(lower) >= 8)
+        or (lower.endswith("ly") and len(lower) >= 7)  # "Eventually", "Certainly"
         or lower in lowered
     )
 
