@@ -61,10 +61,12 @@ def main() -> None:
 
     rows = pq.read_table(Path(args.data_dir) / "allsides" / "articles.parquet", columns=["id", "title", "text"]).to_pylist()
     random.Random(2026).shuffle(rows)
-    articles = [
-        to_article({"id": r["id"], "title": (r["title"] or "").strip(), "text": r["text"]}, i)
-        for i, r in enumerate(rows[: args.articles])
-    ]
+    articles, refused = [], 0
+    for i, r in enumerate(rows[: args.articles]):
+        try:
+            articles.append(to_article({"id": r["id"], "title": (r["title"] or "").strip(), "text": r["text"]}, i))
+        except ValueError:  # what `stance score` puts in its errors file (a control character): left out, counted
+            refused += 1
     finder, splitter = ActorFinder(), get_splitter("news")
     started = time.perf_counter()
     units, targets, _ = find_targets(articles, splitter, finder)
@@ -99,6 +101,7 @@ def main() -> None:
         "date": date.today().isoformat(),
         "stance": str(Path(stance.__file__).resolve().parent),
         "articles": len(articles),
+        "articles_refused": refused,
         "finder_seconds": round(seconds, 1),
         "machine": os.uname().nodename,
         "surnames": {
