@@ -744,3 +744,14 @@ def test_looks_english_tells_english_news_from_other_languages():
     assert looks_english(" ".join(a["text"] for a in ARTICLES))
     assert not looks_english(GERMAN)
     assert looks_english("Kremlin hails deal.")  # too short to tell: the benefit of the doubt
+
+
+def test_an_html_page_of_navigation_only_is_an_error_not_an_article(tmp_path):
+    """A new user's trial: a page of navigation links was scored as an article whose one sentence was "Home"."""
+    from stance.io.readers import iter_inputs
+    from stance.io.records import InputError
+
+    (tmp_path / "nav.html").write_text("<html><body><nav>Home</nav></body></html>")
+    items = list(iter_inputs([str(tmp_path / "nav.html")]))
+    assert len(items) == 1 and isinstance(items[0], InputError)
+    assert "only 1 word(s) of article text" in items[0].reason

@@ -25,6 +25,7 @@ from stance.io.lines import binary_lines, json_error
 from stance.io.records import InputError, InputPathError, RawRecord
 
 PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
+MIN_HTML_WORDS = 4  # fewer words of article text in a page: the extractor found no article
 
 
 def jsonl_lines(fh: Iterable[bytes], source: str) -> Iterator[RawRecord]:
@@ -279,6 +280,10 @@ def _read_html_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", enc
     text, title, meta = html_article(html)
     if not text:
         yield source, 1, InputError(source, 1, doc_id, "no article text found in the HTML")
+        return
+    if len(text.split()) < MIN_HTML_WORDS:  # "Home": what trafilatura keeps of a page of navigation links
+        reason = f"only {len(text.split())} word(s) of article text found in the HTML ({text!r}): navigation or an empty page?"
+        yield source, 1, InputError(source, 1, doc_id, reason)
         return
     yield source, 1, {"id": doc_id, "text": text, "title": title, **meta}
 
