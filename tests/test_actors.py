@@ -1085,6 +1085,7 @@ def test_names_in_a_headline_in_capitals_are_mentions_but_not_speaker_tags(finde
     found = [(m.text, m.actor) for m in finder.find("BIDEN SLAMS PUTIN OVER UKRAINE\n\nJoe Biden spoke on Monday.")]
     assert found[:3] == [("BIDEN", "Joe Biden"), ("PUTIN", "Vladimir Putin"), ("UKRAINE", "Ukraine")]
     assert finder.find("TRUMP: Thank you. BIDEN: Yes.") == []  # a transcript's speaker tags
+    assert finder.find("SHOOTING IN GARLAND, TX LEAVES TWO DEAD") == []  # a city before its state, not Merrick Garland
     assert [m.actor for m in finder.find("TRUMP MAY DELAY THE TRIAL")] == ["Donald Trump"]  # never "MAY" for Theresa May
     # a short name that stays ambiguous is counted under the registry's spelling, not in capitals
     assert [(m.actor, m.resolution) for m in finder.find("SANDERS AND CLINTON CLASH IN DEBATE")] == [

@@ -53,7 +53,7 @@ from stance.pipeline.actors.furniture import (
     in_capitals_headline,
 )
 from stance.pipeline.actors.mention import Candidate, Mention, outside_dateline
-from stance.pipeline.actors.names import ArticleWords, acronym_candidates, chamber_in_title
+from stance.pipeline.actors.names import ArticleWords, acronym_candidates, chamber_in_title, names_us_state
 from stance.pipeline.actors.ner_windows import NER_CONTEXT, ner_windows, sentences, window_doc
 from stance.pipeline.actors.resolution import resolve
 from stance.pipeline.actors.spacy_pipeline import DEFAULT_NER_LABELS, NER_TYPES, load_pipeline
@@ -285,8 +285,15 @@ class ActorFinder:
             span = doc[s:e]
             if e - s == 1 and chamber_in_title(doc, s):
                 continue  # "House Speaker", "Senate Republicans", "Speaker of the House": a title, not the chamber
-            if span.text.isupper() and span.text not in self._native_caps and not in_capitals_headline(doc, s, e):
-                continue  # a name in capitals counts in a headline in capitals only (not "TRUMP:", a speaker tag)
+            if (
+                span.text.isupper()
+                and span.text not in self._native_caps
+                and (
+                    not in_capitals_headline(doc, s, e)
+                    or (e + 1 < len(doc) and doc[e].text == "," and names_us_state(doc[e + 1].text))
+                )
+            ):
+                continue  # a name in capitals counts in a headline in capitals only (not "TRUMP:", a speaker tag, nor "GARLAND, TX")
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
             words = tuple(t.text for t in span)[1 if lead else 0 :]

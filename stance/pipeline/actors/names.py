@@ -274,6 +274,16 @@ def us_state_homonym(actor: str, surface: str, text: str) -> str | None:
     return entry[0]
 
 
+def names_us_state(word: str) -> bool:
+    """Whether ``word`` is a US state's abbreviation or postal code ("Ga.", "TX").
+
+    Example:
+        >>> names_us_state("TX"), names_us_state("TRUMP")
+        (True, False)
+    """
+    return word in _US_STATES
+
+
 def place_name(surface: str) -> str:
     """The name a place the registry lacks is counted under: a state's abbreviation spelled out ("Calif." ->
     "California", "Tampa, FL" -> "Florida"), else the name as written."""
