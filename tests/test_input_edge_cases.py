@@ -77,6 +77,16 @@ def test_an_encoding_list_reads_a_file_that_mixes_encodings_stretch_by_stretch(t
     undefined.write_bytes(b"id,text\nd,Bad \x81 byte.\n")
     [bad] = read([undefined], encoding="utf-8,cp1252")
     assert "not UTF-8 or cp1252" in bad.reason and "try" not in bad.reason
+    # a review: a cp1252 "É”" is a valid two-byte UTF-8 character by accident; a cp1252 header crashed the run
+    cafe = tmp_path / "c.txt"
+    cafe.write_bytes("The sign read “CAFÉ” for years, locals said.".encode("cp1252"))
+    assert read([cafe], encoding="utf-8,cp1252")[0].text == "The sign read “CAFÉ” for years, locals said."
+    header = tmp_path / "h.csv"
+    header.write_bytes("id,text,rédacteur\na,Montréal spoke today.,Hélène\n".encode("cp1252"))
+    [row] = read([header], encoding="utf-8,cp1252")
+    assert row.meta == {"rédacteur": "Hélène"}
+    [broken] = read([header])
+    assert isinstance(broken, InputError) and "header" in broken.reason
 
 
 def test_a_broken_csv_row_is_an_error_record_never_a_guess(tmp_path):

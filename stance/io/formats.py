@@ -99,7 +99,7 @@ def _read_json_array(file: Path | BinaryIO, source: str, *, doc_id: str = "", en
 
 def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:
     """Rows of a CSV file in ``encoding`` (UTF-8 with or without a byte-order mark by default; a list such as
-    ``utf-8,cp1252`` reads the bytes the first cannot in the next that can, :func:`_in_fallback`), each with the
+    ``utf-8,cp1252`` reads a field the first cannot read in the next that can, :func:`_in_fallback`), each with the
     file line it starts on. What cannot be one row under the header is an error record, never a silent guess:
     a row with more or fewer fields than the header (an unquoted comma), bytes not in the encoding, a quote
     that is never closed (the rest of the file) or a stray quote (strict CSV); the rows after it are read."""
@@ -110,6 +110,13 @@ def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding:
         reader = csv.reader(text, strict=True)
         header = next(reader, None)
         start = reader.line_num + 1
+        if header is not None:
+            read_header = [_in_fallback(name, names) for name in header]
+            if any(name is None for name in read_header):
+                reason = f"the header has bytes that are not {_tried(names)}{_hint(encoding)}: no row can be read"
+                yield source, 1, InputError(source, 1, None, reason)
+                return
+            header = [name for name in read_header if name is not None]
         while header is not None:
             try:
                 fields = next(reader)
@@ -178,24 +185,34 @@ _ESCAPED = re.compile("[\udc80-\udcff]+")  # bytes the first encoding could not 
 
 
 def _in_fallback(value: str, names: list[str]) -> str | None:
-    """``value`` read in ``names[0]`` with the bytes it could not read kept as escapes (errors="surrogateescape"):
-    each run of them read in the first of the later ``names`` that takes it, or None where none does. With
-    ``utf-8,cp1252``, a UTF-8 file with a stray cp1252 "é" and a cp1252 file both come out right, and a file's
-    UTF-8 text is never read as cp1252 ("Macronâ€™s")."""
-    parts: list[str] = []
-    at = 0
-    for run in _ESCAPED.finditer(value):
-        raw = run.group().encode("ascii", "surrogateescape")
-        for name in names[1:]:
-            try:
-                parts += [value[at : run.start()], raw.decode(name)]
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            return None
-        at = run.end()
-    return "".join([*parts, value[at:]]) if parts else value
+    """``value`` read in ``names[0]`` with the bytes it could not read kept as escapes (errors="surrogateescape"),
+    read again with the later ``names``; None where none reads it. Where the first encoding read characters of three
+    bytes or more (UTF-8's curly quotes, "’"), the value is UTF-8 with stray bytes: each run of them is read in the
+    first later encoding that takes it. Otherwise the whole value is read in the first that takes it: in cp1252 text a
+    capital accented letter before a curly quote ("CAFÉ”") is a valid two-byte UTF-8 character by accident."""
+    if not _ESCAPED.search(value):
+        return value
+    if any(ord(ch) >= 0x800 and not 0xDC80 <= ord(ch) <= 0xDCFF for ch in value):
+        parts: list[str] = []
+        at = 0
+        for run in _ESCAPED.finditer(value):
+            read = _first_reading(run.group().encode("ascii", "surrogateescape"), names[1:])
+            if read is None:
+                return None
+            parts += [value[at : run.start()], read]
+            at = run.end()
+        return "".join([*parts, value[at:]])
+    first = "utf-8" if _encoding_name(names[0]) == "UTF-8" else names[0]  # not utf-8-sig: it would add a mark
+    return _first_reading(value.encode(first, "surrogateescape"), names[1:])
+
+
+def _first_reading(raw: bytes, names: list[str]) -> str | None:
+    for name in names:
+        try:
+            return raw.decode(_sig(name))
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _read_parquet(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding: str = "utf-8") -> Iterator[RawRecord]:

@@ -42,15 +42,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from stance.pipeline.actor_registry import ActorRegistry
+from stance.pipeline.actor_registry import ActorRegistry, is_name_suffix
 from stance.pipeline.actors.entities import entity_candidates
 from stance.pipeline.actors.furniture import (
     SIGNATURE,
     capitalised_outside,
+    capitals_lines,
     cut_before,
     headline_lines,
     hover_cards,
-    in_capitals_headline,
+    in_speaker_tag,
 )
 from stance.pipeline.actors.mention import Candidate, Mention, outside_dateline
 from stance.pipeline.actors.names import ArticleWords, acronym_candidates, chamber_in_title, names_us_state
@@ -58,6 +59,7 @@ from stance.pipeline.actors.ner_windows import NER_CONTEXT, ner_windows, sentenc
 from stance.pipeline.actors.resolution import resolve
 from stance.pipeline.actors.spacy_pipeline import DEFAULT_NER_LABELS, NER_TYPES, load_pipeline
 from stance.pipeline.actors.surnames import given_names, introduced_surnames, split_surnames, surname_mentions, surname_not_alias
+from stance.pipeline.actors.words import INSTITUTION_WORDS
 from stance.run.settings import PARTY_MEMBERS
 
 if TYPE_CHECKING:
@@ -164,7 +166,8 @@ class ActorFinder:
             'Ukraine'
         """
         words = [t.text for t in doc]
-        return self._mentions(doc, self._registry_candidates(doc, words), doc.ents, doc.text, words)
+        text = doc.text
+        return self._mentions(doc, self._registry_candidates(doc, words, text), doc.ents, text, words)
 
     def _stream(self, texts: Iterator[str], batch_size: int) -> Iterator[list[Mention]]:
         while batch := list(islice(texts, batch_size)):
@@ -177,7 +180,7 @@ class ActorFinder:
         nlp = self.nlp
         docs = [nlp.tokenizer(t) for t in texts]  # not make_doc: its 1,000,000-character limit guards the parser, unused here
         words = [[t.text for t in d] for d in docs]  # read once: each spaCy token access builds an object
-        found = [self._registry_candidates(d, w) for d, w in zip(docs, words, strict=True)]
+        found = [self._registry_candidates(d, w, t) for d, w, t in zip(docs, words, texts, strict=True)]
         ents: list[list[Span]] = [[] for _ in docs]
         if self.use_ner:
             # NER runs on the parts of sentences that need it (see find_many), each as a document of its own.
@@ -273,27 +276,25 @@ class ActorFinder:
             if len(d) == 1 and "." in d.text:
                 self._single.setdefault(d.text, key)
 
-    def _registry_candidates(self, doc: Doc, token_texts: Sequence[str]) -> list[Candidate]:
-        """Registry aliases and ignore phrases in ``doc`` (overlapping: :func:`_select` picks); ``token_texts``: its tokens' texts."""
+    def _registry_candidates(self, doc: Doc, token_texts: Sequence[str], text: str) -> list[Candidate]:
+        """Registry aliases and ignore phrases in ``doc`` (overlapping: :func:`_select` picks); ``token_texts``: its
+        tokens' texts; ``text``: its text."""
         if self._matcher is None:
             self._build_matcher()
         out = []
         strings = doc.vocab.strings
         covered: set[int] = set()
+        caps: set[int] | None = None  # the tokens of lines in capitals, found when a name in capitals is
         for match_id, s, e in self._matcher(doc):
             actors, short, member = self._keys[int(strings[match_id])]
             span = doc[s:e]
             if e - s == 1 and chamber_in_title(doc, s):
                 continue  # "House Speaker", "Senate Republicans", "Speaker of the House": a title, not the chamber
-            if (
-                span.text.isupper()
-                and span.text not in self._native_caps
-                and (
-                    not in_capitals_headline(doc, s, e)
-                    or (e + 1 < len(doc) and doc[e].text == "," and names_us_state(doc[e + 1].text))
-                )
-            ):
-                continue  # a name in capitals counts in a headline in capitals only (not "TRUMP:", a speaker tag, nor "GARLAND, TX")
+            if span.text.isupper() and span.text not in self._native_caps:
+                if caps is None:
+                    caps = capitals_lines(token_texts)
+                if not _name_in_capitals(doc, s, e, caps, text):
+                    continue
             covered.update(range(s, e))
             lead = span[1].idx - span.start_char if len(span) > 1 and span[0].lower_ == "the" else 0
             words = tuple(t.text for t in span)[1 if lead else 0 :]
@@ -313,6 +314,31 @@ class ActorFinder:
                     cand.token, cand.token_end = tok.i, tok.i + 1
                     out.append(cand)
         return out
+
+
+def _name_in_capitals(doc: Doc, start: int, end: int, caps: set[int], text: str) -> bool:
+    """Whether a registry name written in capitals (tokens ``start``..``end - 1``) is a mention: in a line written in
+    capitals (``caps``), and not a transcript's speaker tag ("TRUMP:"), a chamber word ("HOUSE FIRE KILLS THREE",
+    "SENATE REPUBLICANS"), a city before its state ("GARLAND, TX"), a name before a suffix ("DONALD TRUMP JR.") or
+    the surname of a longer name the article writes ("HUNTER BIDEN" where the text names Hunter Biden: the NER does
+    not read capitals, and Joe Biden would be credited)."""
+    if start not in caps:
+        return False
+    if any(t.text == ":" for t in doc[end : end + 4]) and in_speaker_tag(doc, start, end - 1):
+        return False  # (a tag's colon follows its name and role within a few tokens: no walk along a long line)
+    after = doc[end] if end < len(doc) else None
+    if end - start == 1 and doc[start].lower_ in INSTITUTION_WORDS:
+        return False
+    if after is not None and (
+        is_name_suffix(after.text) or (after.text == "," and end + 1 < len(doc) and names_us_state(doc[end + 1].text))
+    ):
+        return False
+    before = doc[start - 1] if start > 0 else None
+    if before is not None and before.is_alpha and not before.is_stop:
+        longer = f"{before.text.title()} {doc[start:end].text.title()}"
+        if longer in text:
+            return False
+    return True
 
 
 def _select(candidates: list[Candidate]) -> list[Candidate]:

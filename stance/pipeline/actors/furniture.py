@@ -117,18 +117,19 @@ def in_speaker_tag(doc: Doc, first: int, last: int) -> bool:
     return boundary is not None and boundary.text in STOPS
 
 
-def in_capitals_headline(doc: Doc, start: int, end: int, min_words: int = 3) -> bool:
-    """Whether tokens ``start``..``end - 1`` lie in a line written in capitals ("TRUMP MOVES TO DELAY FRAUD TRIAL"):
-    at least ``min_words`` words, every one in capitals, and the span not a transcript's speaker tag ("TRUMP:").
-    A name in capitals is a mention there, as in any headline."""
-    first = start
-    while first > 0 and not line_start(doc[first - 1]):
-        first -= 1
-    last = end
-    while last < len(doc) and not ("\n" in doc[last].text or doc[last].is_space):
-        last += 1
-    words = [t for t in doc[first:last] if t.is_alpha]
-    return len(words) >= min_words and all(t.is_upper for t in words) and not in_speaker_tag(doc, start, end - 1)
+def capitals_lines(words: Sequence[str], min_words: int = 3) -> set[int]:
+    """The token indices of the lines written in capitals ("TRUMP MOVES TO DELAY FRAUD TRIAL"): lines of at least
+    ``min_words`` words, every one in capitals; ``words``: the document's token texts, read once (the document's
+    own tokens are costly to build, and a long one-line document would be walked once per name)."""
+    out: set[int] = set()
+    start = 0
+    for i in range(len(words) + 1):
+        if i == len(words) or "\n" in words[i]:
+            letters = [w for w in words[start:i] if w.isalpha()]
+            if len(letters) >= min_words and all(w.isupper() for w in letters):
+                out.update(range(start, i))
+            start = i + 1
+    return out
 
 
 def line_start(before: Token | None) -> bool:
