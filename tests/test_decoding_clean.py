@@ -179,6 +179,9 @@ def test_ptc_spans_keep_their_edges_but_regain_a_trimmed_mark(tokenizer):
         ('He blasted the "fake news" and "witch hunt" claims.', 'fake news" and "witch hunt'),
         # a straight quote after a comma opens the quotation: the span was dropped
         ('He said,"Stop the steal" loudly.', 'Stop the steal" loudly'),
+        # ... but closes one it follows, and one after a sentence's end closes ("Yes" and "great" were cut off)
+        ('"Yes,"he said, and walked away.', 'Yes,"he said'),
+        ('He said "it was great."The senator left.', 'it was great."The senator'),
     ],
 )
 def test_spans_with_quotations_at_both_ends_stay_whole_and_paired(tokenizer, label, text, marked):

@@ -755,3 +755,8 @@ def test_an_html_page_of_navigation_only_is_an_error_not_an_article(tmp_path):
     items = list(iter_inputs([str(tmp_path / "nav.html")]))
     assert len(items) == 1 and isinstance(items[0], InputError)
     assert "only 1 word(s) of article text" in items[0].reason
+    # a Chinese article has no spaces between its words: it is an article (and named by the not-English note)
+    text = "俄罗斯总统普京周一表示，与乌克兰的谈判已经失败。克里姆林宫发言人说，袭击将继续。" * 3
+    (tmp_path / "zh.html").write_text(f"<html><body><article><p>{text}</p></article></body></html>", encoding="utf-8")
+    [article] = list(iter_inputs([str(tmp_path / "zh.html")]))
+    assert not isinstance(article, InputError)

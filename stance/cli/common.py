@@ -44,5 +44,7 @@ MODEL_HELP = "'active' (the registry's active version, else the shipped default)
 
 def fail(message: str, code: int = 2) -> None:
     """Print ``error: message`` and exit with ``code`` (2: bad input or options; 1: the work failed)."""
-    console.print(f"[red]error:[/red] {message}")
+    from rich.markup import escape  # a path or an option in the message may hold brackets ("stance[ray]", "o[draft]/")
+
+    console.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)

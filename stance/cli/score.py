@@ -194,17 +194,17 @@ def score(
                 return
             except (OutputExistsError, InputPathError, WorkerStartError, NoInputError) as exc:
                 fail(str(exc))
+    from rich.markup import escape  # paths and ids may hold brackets ("o[draft]/o.jsonl")
+
     rate = summary.sentences_scored / max(summary.seconds, 1e-9)
     rate_text = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2g}"  # a slow run is not "0 sentences/s"
     console.print(
         f"[green]done[/green] in {summary.seconds:.1f} s: {summary.articles_read:,} input records -> "
         f"{summary.articles_scored:,} articles scored ({summary.sentences:,} sentences, "
-        f"{rate_text} scored sentences/s) + {summary.errors:,} in {summary.errors_path}"
+        f"{rate_text} scored sentences/s) + {summary.errors:,} in {escape(summary.errors_path)}"
         + (f"; resumed after {summary.resumed_records:,} committed records" if summary.resumed_records else "")
     )
     if summary.not_english:
-        from rich.markup import escape
-
         console.print(
             f"[yellow]note:[/yellow] {summary.not_english:,} article(s) do not look like English "
             f"(e.g. {', '.join(escape(i) for i in summary.not_english_ids)}): the model reads English only, so their mentions, "
@@ -213,7 +213,7 @@ def score(
         )
     from stance.run.record import run_metadata_path
 
-    console.print(f"output: {out}   run metadata: {run_metadata_path(out)}")
+    console.print(f"output: {out}   run metadata: {run_metadata_path(out)}", markup=False)
     if summary.articles_read == 0:
         fail(f"no input records in {', '.join(inputs)}: nothing was scored")
     if summary.articles_scored == 0:

@@ -25,7 +25,7 @@ from stance.io.lines import binary_lines, json_error
 from stance.io.records import InputError, InputPathError, RawRecord
 
 PARQUET_BATCH_ROWS = 1024  # rows per Parquet batch read
-MIN_HTML_WORDS = 4  # fewer words of article text in a page: the extractor found no article
+MIN_HTML_WORDS, MIN_HTML_CHARS = 4, 20  # less article text in a page: no article found (characters: Chinese has no spaces)
 
 
 def jsonl_lines(fh: Iterable[bytes], source: str) -> Iterator[RawRecord]:
@@ -298,8 +298,10 @@ def _read_html_file(file: Path | BinaryIO, source: str, *, doc_id: str = "", enc
     if not text:
         yield source, 1, InputError(source, 1, doc_id, "no article text found in the HTML")
         return
-    if len(text.split()) < MIN_HTML_WORDS:  # "Home": what trafilatura keeps of a page of navigation links
-        reason = f"only {len(text.split())} word(s) of article text found in the HTML ({text!r}): navigation or an empty page?"
+    if len(text.split()) < MIN_HTML_WORDS and len(text) < MIN_HTML_CHARS:  # "Home": what is left of a page of links
+        reason = (
+            f"only {len(text.split())} word(s) of article text found in the HTML ({text[:60]!r}): navigation or an empty page?"
+        )
         yield source, 1, InputError(source, 1, doc_id, reason)
         return
     yield source, 1, {"id": doc_id, "text": text, "title": title, **meta}

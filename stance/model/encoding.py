@@ -392,14 +392,15 @@ def _trimmed(text: str, start: int, end: int, keep: str = "") -> tuple[int, int]
 
 def _unmatched_quotes(text: str, start: int, end: int) -> tuple[list[int], int | None]:
     """The positions of a span's opening quotation marks left open, and of its first closing mark with no opening
-    one (None), over the whole span. A straight double quote opens after a space, a bracket or a dash, or before a
-    word where no word ends ('said,"Stop'); it closes elsewhere ('Nancy"', 'great."'). Single quotes are left
-    alone (the apostrophe is the same character)."""
+    one (None), over the whole span. A straight double quote closes one left open before it ('"Yes,"he said'), else
+    opens one where :func:`_opens` says so ('said,"Stop') and closes elsewhere ('Nancy"', 'great."The'). Single
+    quotes are left alone (the apostrophe is the same character)."""
     opened: list[int] = []
     closing = None
     for i in range(start, end):
         ch = text[i]
-        if ch in "“«" or (ch == '"' and _opens(text, i)):
+        straight_open = any(text[j] == '"' for j in opened)
+        if ch in "“«" or (ch == '"' and not straight_open and _opens(text, i)):
             opened.append(i)
         elif ch in '”»"':
             if opened:
@@ -410,10 +411,12 @@ def _unmatched_quotes(text: str, start: int, end: int) -> tuple[list[int], int |
 
 
 def _opens(text: str, i: int) -> bool:
-    """Whether the straight double quote at ``i`` opens a quotation."""
+    """Whether the straight double quote at ``i``, with no quotation open before it in the span, opens one: after a
+    space, a bracket or a dash, or between a comma, colon or semicolon and a capital or digit ('said,"Stop'); not
+    before a lower-case word ('"Yes,"he said') nor after a sentence's end ('great."The')."""
     before = text[i - 1] if i > 0 else " "
     after = text[i + 1] if i + 1 < len(text) else " "
-    return before.isspace() or before in "([{—–-" or (not before.isalnum() and after.isalnum())
+    return before.isspace() or before in "([{—–-" or (before in ",:;" and (after.isupper() or after.isdigit()))
 
 
 def _outside_unmatched_quotes(text: str, start: int, end: int) -> tuple[int, int]:
