@@ -1114,6 +1114,7 @@ def test_a_given_name_the_article_also_writes_as_a_word_stays_a_given_name(finde
         ("Rod Rosenstein said no. The rod broke. Rosenstein left.", "Rod Rosenstein"),
         ("Channing Tatum said he liked it. Tatum is an actor.", "Channing Tatum"),
         ("Said Jalili, the former negotiator, ran. Jalili lost.", "Said Jalili"),
+        ('Emmanuel Macron spoke. Said Macron, "We will act."', "Emmanuel Macron"),  # an inverted attribution
     ]:
         assert {m.actor for m in finder.find(text)} == {full}, text
 

@@ -148,8 +148,9 @@ def entity_candidates(
             inside = [c for c in registry_matches if start <= c.start and c.end <= end and c.size < end - start]
             if inside and len({(c.actors, c.short) for c in inside}) == 1:
                 rest = [t for t in toks if not any(c.start <= t.idx < c.end for c in inside)]
-                if all(t.lower_ in CONNECTORS or t.is_punct for t in rest):
-                    # "Russian Defence Ministry" is Russia; "Biden administration" is whoever "Biden" is.
+                if all(t.lower_ in CONNECTORS or t.lower_ == "said" or t.is_punct for t in rest):
+                    # "Russian Defence Ministry" is Russia; "Biden administration" is whoever "Biden" is; "Said Macron,"
+                    # (an inverted attribution) is Macron, where "Said Jalili", whom the registry lacks, keeps his name
                     cand.source, cand.actors, cand.short, cand.words = (
                         1,
                         inside[0].actors,

@@ -131,6 +131,7 @@ def given_names(doc: Doc, chosen: list[Candidate], not_given: set[str]) -> list[
                 any(o.start <= doc[first - 1].idx < o.end for o in chosen)
                 or doc[first - 1].text in not_given
                 or common_word_at_start(doc, first - 1)
+                or doc[first - 1].lower_ == "said"  # "Said Tillerson:": an inverted attribution before a registry name
             ):
                 break
             first -= 1

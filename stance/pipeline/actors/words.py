@@ -16,8 +16,8 @@ CONNECTORS = TITLES | frozenset(
     """'s ’s - government administration authorities regime cabinet ministry department interior affairs external
     home office military army navy air force forces armed embassy consulate mission delegation presidency
     presidential parliament federal national leadership officials troops security intelligence council campaign
-    camp team said""".split()
-)  # "said": "Said Macron, ..." wraps the registry's Macron ("Said Jalili", whom the registry lacks, keeps his name)
+    camp team""".split()
+)
 # Words before a name that are part of how the person is called, so not stripped, but not a given name either.
 HONORIFICS = frozenset(
     """king queen prince princess emperor empress pope sheikh emir sultan ayatollah crown lord lady sir dame cardinal
