@@ -7,8 +7,8 @@ earlier commit, on the same real articles.
    title and text, as the corpus stores them) as JSONL to a temporary folder.
 2. Runs the whole `stance score` command on them from this tree and from a git worktree of BASE_REV (as
    bench/ab_commits.py does), NER off (it does not touch devices).
-3. Counts, per device, the spans whose text holds an opening mark (“, «, or " after a space or before a word)
-   without its closing one or a closing mark without its opening one (single quotes are left out: the apostrophe is the same
+3. Counts, per device, the spans whose text holds a double quotation mark without its pair, as decoding pairs
+   them (stance.model.encoding.has_unpaired_quote; single quotes are left out: the apostrophe is the same
    character), and the spans and sentences in all. Writes bench/results/span_quotes.json.
 """
 
@@ -30,6 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from ab_commits import RUN_STANCE, checkout  # noqa: E402
 
+from stance.model.encoding import has_unpaired_quote  # noqa: E402
+
 
 def score_once(tree: Path, corpus: Path, out: Path) -> None:
     """The whole `stance score` command from ``tree`` (first on PYTHONPATH), NER off."""
@@ -38,20 +40,6 @@ def score_once(tree: Path, corpus: Path, out: Path) -> None:
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{tree}: {done.stderr[-3000:]}")
-
-
-def unpaired(span: str) -> bool:
-    """Whether ``span`` holds a double quotation mark without its pair."""
-    opened = 0
-    for i, ch in enumerate(span):
-        before, after = (span[i - 1] if i else " "), (span[i + 1] if i + 1 < len(span) else " ")
-        if ch in "“«" or (ch == '"' and (before.isspace() or before in "([—–-" or (not before.isalnum() and after.isalnum()))):
-            opened += 1
-        elif ch in '”»"':
-            if not opened:
-                return True
-            opened -= 1
-    return opened > 0
 
 
 def count(scores: Path) -> dict:
@@ -66,7 +54,7 @@ def count(scores: Path) -> dict:
             sentences += 1
             for d in row["devices"]:
                 spans[d["label"]] += 1
-                if unpaired(d["text"]):
+                if has_unpaired_quote(d["text"]):
                     bad[d["label"]] += 1
                     examples.setdefault(d["label"], []).append(d["text"])
     return {

@@ -38,7 +38,7 @@ def score(
     encoding: Annotated[
         str,
         typer.Option(
-            help="text encoding of .txt, .html and .csv files (e.g. cp1252), or a list tried in turn on each file (utf-8,cp1252)"
+            help="text encoding of .txt, .html and .csv files (e.g. cp1252), or a list (utf-8,cp1252: what is not UTF-8 is read as cp1252)"
         ),
     ] = _RUN.encoding,
     text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the article text")] = _RUN.text_column,

@@ -104,7 +104,7 @@ def _read_csv(file: Path | BinaryIO, source: str, *, doc_id: str = "", encoding:
     a row with more or fewer fields than the header (an unquoted comma), bytes not in the encoding, a quote
     that is never closed (the rest of the file) or a stray quote (strict CSV); the rows after it are read."""
     csv.field_size_limit(sys.maxsize)
-    names = _encodings(encoding)
+    names = encoding_names(encoding)
     with _opened(file) as raw:
         text = io.TextIOWrapper(raw, encoding=_sig(names[0]), errors="surrogateescape", newline="")
         reader = csv.reader(text, strict=True)
@@ -172,8 +172,14 @@ def _hint(encoding: str) -> str:
     return " (an archive in Latin-1 or cp1252? try --encoding utf-8,cp1252: what is not UTF-8 is then read as cp1252)"
 
 
-def _encodings(encoding: str) -> list[str]:
-    """The encodings of an ``--encoding`` value: one, or a comma-separated list, the first read first."""
+def encoding_names(encoding: str) -> list[str]:
+    """The encodings of an ``--encoding`` value: one, or a comma-separated list, the first read first (spaces and
+    empty names left out).
+
+    Example:
+        >>> encoding_names("utf-8, cp1252,")
+        ['utf-8', 'cp1252']
+    """
     return [name.strip() for name in encoding.split(",") if name.strip()]
 
 
@@ -243,7 +249,7 @@ def _decode(file: Path | BinaryIO, source: str, doc_id: str, encoding: str) -> s
     error record."""
     with _opened(file) as fh:
         raw = fh.read()
-    names = _encodings(encoding)
+    names = encoding_names(encoding)
     try:
         return raw.decode(_sig(names[0]))
     except UnicodeDecodeError as exc:

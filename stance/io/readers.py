@@ -21,7 +21,16 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
-from stance.io.formats import FOLDER_SUFFIXES, INPUT_FORMATS, SUFFIXES, TABULAR, WHOLE_FILE_SUFFIXES, input_format, jsonl_lines
+from stance.io.formats import (
+    FOLDER_SUFFIXES,
+    INPUT_FORMATS,
+    SUFFIXES,
+    TABULAR,
+    WHOLE_FILE_SUFFIXES,
+    encoding_names,
+    input_format,
+    jsonl_lines,
+)
 from stance.io.records import SURROGATE, Article, InputError, InputPathError, RawRecord
 
 MAX_CHARS = 1_000_000
@@ -243,7 +252,7 @@ def check_encoding(encoding: str) -> str:
     """
     import codecs
 
-    names = [name.strip() for name in encoding.split(",") if name.strip()]
+    names = encoding_names(encoding)
     if not names:
         raise ValueError("--encoding names no encoding (e.g. utf-8, latin-1, cp1252, or a list: utf-8,cp1252)")
     for name in names:

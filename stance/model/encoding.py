@@ -419,6 +419,17 @@ def _opens(text: str, i: int) -> bool:
     return before.isspace() or before in "([{—–-" or (before in ",:;" and (after.isupper() or after.isdigit()))
 
 
+def has_unpaired_quote(span: str) -> bool:
+    """Whether ``span`` holds a double quotation mark without its pair, as decoding pairs them.
+
+    Example:
+        >>> has_unpaired_quote('calling her "Nervous Nancy'), has_unpaired_quote('calling her "Nervous Nancy"')
+        (True, False)
+    """
+    opened, closing = _unmatched_quotes(span, 0, len(span))
+    return bool(opened) or closing is not None
+
+
 def _outside_unmatched_quotes(text: str, start: int, end: int) -> tuple[int, int]:
     """A span cut so that it holds no quotation mark without its pair, keeping the quoted side: after an
     opening mark whose closing one lies outside the span ('a "so-called judge' -> 'so-called judge'),

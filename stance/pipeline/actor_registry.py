@@ -371,7 +371,8 @@ def is_part(short: Sequence[str], words: Sequence[str]) -> bool:
     n = len(short)
     if 0 < n < len(words) and (list(words[:n]) == list(short) or list(words[-n:]) == list(short)):
         return True
-    return len(words) > 2 and is_name_suffix(words[-1]) and is_part(short, words[:-1])
+    bare = without_suffix(words)
+    return len(bare) < len(words) and is_part(short, bare)
 
 
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
@@ -385,3 +386,14 @@ def is_name_suffix(word: str) -> bool:
         (True, False)
     """
     return word.rstrip(".,").lower() in _NAME_SUFFIXES
+
+
+def without_suffix(words: Sequence[str]) -> Sequence[str]:
+    """A person's name without its suffix ("Martin Luther King Jr." -> "Martin Luther King"); a name of two words
+    keeps both (the second is the surname).
+
+    Example:
+        >>> without_suffix(["Martin", "Luther", "King", "Jr."]), without_suffix(["Joe", "Biden"])
+        (['Martin', 'Luther', 'King'], ['Joe', 'Biden'])
+    """
+    return words[:-1] if len(words) > 2 and is_name_suffix(words[-1]) else words

@@ -22,6 +22,7 @@ from stance.pipeline.actors.names import (
     state_body,
 )
 from stance.pipeline.actors.words import (
+    ATTRIBUTION_OPENERS,
     CONNECTORS,
     HONORIFICS,
     INSTITUTION_WORDS,
@@ -148,7 +149,7 @@ def entity_candidates(
             inside = [c for c in registry_matches if start <= c.start and c.end <= end and c.size < end - start]
             if inside and len({(c.actors, c.short) for c in inside}) == 1:
                 rest = [t for t in toks if not any(c.start <= t.idx < c.end for c in inside)]
-                if all(t.lower_ in CONNECTORS or t.lower_ == "said" or t.is_punct for t in rest):
+                if all(t.lower_ in CONNECTORS or t.lower_ in ATTRIBUTION_OPENERS or t.is_punct for t in rest):
                     # "Russian Defence Ministry" is Russia; "Biden administration" is whoever "Biden" is; "Said Macron,"
                     # (an inverted attribution) is Macron, where "Said Jalili", whom the registry lacks, keeps his name
                     cand.source, cand.actors, cand.short, cand.words = (

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from stance.pipeline.actor_registry import ActorRegistry, is_name_suffix, is_part
+from stance.pipeline.actor_registry import ActorRegistry, is_part, without_suffix
 from stance.pipeline.actors.mention import Candidate, Mention
 from stance.pipeline.actors.names import COUNTIES_AFTER, acronyms, given_and_surname, normalise, place_name, us_state_homonym
 from stance.pipeline.actors.spacy_pipeline import NER_TYPES
@@ -133,7 +133,7 @@ def resolve(chosen: list[Candidate], text: str, registry: ActorRegistry, party_m
 
 def _surname(words: tuple[str, ...]) -> str:
     """A full name's surname: its last word, a suffix aside ("King" of "Martin Luther King Jr.")."""
-    return words[-2] if len(words) > 2 and is_name_suffix(words[-1]) else words[-1]
+    return without_suffix(words)[-1]
 
 
 def _full_name(c: Candidate, text: str, registry: ActorRegistry) -> str:

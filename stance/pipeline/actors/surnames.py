@@ -9,10 +9,10 @@ import re
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from stance.pipeline.actor_registry import ActorRegistry, is_name_suffix
+from stance.pipeline.actor_registry import ActorRegistry, without_suffix
 from stance.pipeline.actors.mention import Candidate
 from stance.pipeline.actors.names import common_word_at_start, other_given_name
-from stance.pipeline.actors.words import QUOTE_MARKS
+from stance.pipeline.actors.words import ATTRIBUTION_OPENERS, QUOTE_MARKS
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -23,7 +23,7 @@ def introduced_surnames(chosen: list[Candidate], registry: ActorRegistry) -> dic
     the first full name bearing it starts; a name's suffix ("Jr.", "III") is not its surname."""
     surnames: dict[str, int] = {}
     for c in chosen:
-        words = c.words[:-1] if len(c.words) > 2 and is_name_suffix(c.words[-1]) else c.words  # "Martin Luther King Jr."
+        words = without_suffix(c.words)  # "Martin Luther King Jr."
         if len(words) > 1 and words[-1][:1].isupper():
             person = (
                 c.label == "PERSON"
@@ -131,7 +131,7 @@ def given_names(doc: Doc, chosen: list[Candidate], not_given: set[str]) -> list[
                 any(o.start <= doc[first - 1].idx < o.end for o in chosen)
                 or doc[first - 1].text in not_given
                 or common_word_at_start(doc, first - 1)
-                or doc[first - 1].lower_ == "said"  # "Said Tillerson:": an inverted attribution before a registry name
+                or doc[first - 1].lower_ in ATTRIBUTION_OPENERS  # "Said Tillerson:" before a registry name
             ):
                 break
             first -= 1

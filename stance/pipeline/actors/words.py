@@ -18,6 +18,9 @@ CONNECTORS = TITLES | frozenset(
     presidential parliament federal national leadership officials troops security intelligence council campaign
     camp team""".split()
 )
+# An inverted attribution ("Said Macron, ..."): before a registry name it wraps the name and is no given name
+# (not a connector: "Kanye West Said" in a headline would then stay one name; "Said Jalili" keeps his given name).
+ATTRIBUTION_OPENERS = frozenset({"said"})
 # Words before a name that are part of how the person is called, so not stripped, but not a given name either.
 HONORIFICS = frozenset(
     """king queen prince princess emperor empress pope sheikh emir sultan ayatollah crown lord lady sir dame cardinal
